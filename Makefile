@@ -1,0 +1,57 @@
+# DVS front door.  `make` installs what is missing and builds; `make check`
+# runs every test.  Programs end up in build/bin/.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+MESON      ?= meson
+WERROR     ?= true
+
+.PHONY: all deps build check check-asan demo bench fmt fuzz clean help
+
+all: deps build
+
+help:
+	@echo "make             install missing Debian packages, build into $(BUILD)/bin"
+	@echo "make check       build and run every test (last line: N passed, N failed)"
+	@echo "make check-asan  the same tests built with ASan and UBSan"
+	@echo "make demo        run the main job on a one-node DVS"
+	@echo "make bench       run the benchmarks (JSON in $(BUILD)/bench/)"
+	@echo "make fmt         format the sources with clang-format"
+	@echo "make clean       remove build directories"
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	$(MESON) setup $(BUILD) -Dwerror=$(WERROR)
+
+build: $(BUILD)/build.ninja
+	$(MESON) compile -C $(BUILD)
+	@bash scripts/link-bin.sh $(BUILD)
+
+check: deps build
+	@bash scripts/run-tests.sh $(BUILD)
+
+$(ASAN_BUILD)/build.ninja:
+	CC=clang $(MESON) setup $(ASAN_BUILD) -Dwerror=$(WERROR) \
+		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+check-asan: deps $(ASAN_BUILD)/build.ninja
+	$(MESON) compile -C $(ASAN_BUILD)
+	@bash scripts/link-bin.sh $(ASAN_BUILD)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	 bash scripts/run-tests.sh $(ASAN_BUILD)
+
+demo: all
+	@bash scripts/demo.sh $(BUILD)
+
+bench: all
+	@mkdir -p $(BUILD)/bench
+	@bash scripts/bench.sh $(BUILD)
+
+fmt:
+	@git ls-files '*.c' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

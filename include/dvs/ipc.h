@@ -1,0 +1,156 @@
+/*
+ * ipc.h - libdvk, the client side of the DVK's Minix-style IPC.
+ *
+ * A process admitted to a DC (see `dvsctl run`) binds endpoints of that DC
+ * and talks to any other endpoint of it with fixed-size messages:
+ *
+ *   send      blocks until the DVK has taken the message (it sits in the
+ *             destination's bounded queue), or the peer is gone;
+ *   receive   from DVK_ANY or from one endpoint;
+ *   sendrec   send, then wait for the reply of that same peer, in one call;
+ *   reply     answers a sendrec; never blocks;
+ *   notify    never blocks; notifications of one source coalesce.
+ *
+ * Every blocking call has a _t variant with a timeout in milliseconds
+ * (-1 waits for ever, 0 polls).  Bulk data moves only through grants and
+ * vcopy, checked against the owner's grant table by dvkd.
+ *
+ * Threads: a struct dvk is one binding and is used by one thread at a time.
+ * Threads that talk at once bind an endpoint each (dvk_bind(DVK_ANY, ...)
+ * picks a free one of the process's admitted range); there is no global
+ * lock on the fast path.
+ *
+ * Where an endpoint lives (this node now, another node or a migrated one
+ * later) is invisible here: the same calls work for every peer.
+ *
+ * Errors: every int-returning call gives 0 (or a count) on success and a
+ * negative code on failure: -EDVS_* below or -errno; dvk_strerror() names
+ * both.
+ */
+#ifndef DVS_IPC_H
+#define DVS_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef int32_t dvk_ep_t;
+
+#define DVK_ANY ((dvk_ep_t)-1)	/* receive from anyone; bind any free ep */
+#define DVK_NONE ((dvk_ep_t)-2)
+
+#define DVK_MSG_SIZE 64
+#define DVK_PAYLOAD_SIZE 56
+
+/*
+ * One message.  m_source is stamped by the receiving side from the channel
+ * the message came through; whatever a sender writes there is ignored, so
+ * it cannot be forged.  Payload layouts are named structs in the protocol
+ * headers (fsproto.h, blkproto.h), each with a static size assert against
+ * DVK_PAYLOAD_SIZE.
+ */
+typedef struct dvk_msg {
+	dvk_ep_t m_source;
+	int32_t m_type;
+	union {
+		uint8_t raw[DVK_PAYLOAD_SIZE];
+		int32_t i32[DVK_PAYLOAD_SIZE / 4];
+		int64_t i64[DVK_PAYLOAD_SIZE / 8];
+		uint64_t u64[DVK_PAYLOAD_SIZE / 8];
+	} m_u;
+} dvk_msg_t;
+
+_Static_assert(sizeof(dvk_msg_t) == DVK_MSG_SIZE, "a message is one cache line");
+
+/* m_type of a notification delivered by receive; m_source is the notifier. */
+#define DVK_MSG_NOTIFY ((int32_t)0x7fff0001)
+
+/* Errors of our own, returned negated.  Clear of every errno value. */
+enum {
+	EDVS_BASE = 1000,
+	EDVS_DEADPEER,	   /* the peer died or unbound while we waited */
+	EDVS_NOTBOUND,	   /* no process is bound to that endpoint */
+	EDVS_BADEP,	   /* endpoint number outside the DC */
+	EDVS_NOTADMITTED,  /* this process holds no admission to a DC */
+	EDVS_EPRANGE,	   /* the endpoint is outside this process's admission */
+	EDVS_EPBUSY,	   /* the endpoint is already bound */
+	EDVS_BADGRANT,	   /* no such grant (or wrong owner) */
+	EDVS_GRANTRANGE,   /* offset/length outside the granted range */
+	EDVS_GRANTPEER,	   /* the grant was not made for the caller */
+	EDVS_GRANTACCESS,  /* the grant does not allow that direction */
+	EDVS_REVOKED,	   /* the grant was revoked */
+	EDVS_NOTWAITING,   /* reply to a peer that is not in sendrec with us */
+	EDVS_NODAEMON,	   /* dvkd is not running or went away */
+	EDVS_PROTO,	   /* malformed message from a peer or from dvkd */
+	EDVS_NODC,	   /* no such DC */
+	EDVS_LIMIT,	   /* a bounded resource is exhausted */
+	EDVS_MAX
+};
+
+/* Returns a static string for any negative code from this library. */
+const char *dvk_strerror(int err);
+
+struct dvk;
+
+/* Flags for dvk_bind(). */
+#define DVK_BIND_BACKUP 0x1 /* wait as backup; take the endpoint over when
+			     * its primary dies */
+
+/*
+ * Binds the calling thread to endpoint ep (or DVK_ANY: a free endpoint of
+ * the process's admitted range) of the DC the process was admitted to.
+ * With DVK_BIND_BACKUP the call returns at once with a handle whose
+ * endpoint becomes live when the primary dies; dvk_wait_primary() blocks
+ * until then.  *out is freed by dvk_unbind().
+ */
+int dvk_bind(dvk_ep_t ep, unsigned flags, struct dvk **out);
+/* Unbinds and frees h; peers waiting on it get -EDVS_DEADPEER.  NULL ok. */
+int dvk_unbind(struct dvk *h);
+
+dvk_ep_t dvk_self(const struct dvk *h);
+int dvk_dc(const struct dvk *h);
+
+/* Backup handles: wait until this handle owns its endpoint. */
+int dvk_wait_primary(struct dvk *h, int timeout_ms);
+/* Wait until endpoint ep of our DC is bound (or unbound). */
+int dvk_wait_bound(struct dvk *h, dvk_ep_t ep, int timeout_ms);
+int dvk_wait_unbound(struct dvk *h, dvk_ep_t ep, int timeout_ms);
+
+int dvk_send(struct dvk *h, dvk_ep_t dst, const dvk_msg_t *m);
+int dvk_send_t(struct dvk *h, dvk_ep_t dst, const dvk_msg_t *m, int timeout_ms);
+int dvk_receive(struct dvk *h, dvk_ep_t src, dvk_msg_t *m);
+int dvk_receive_t(struct dvk *h, dvk_ep_t src, dvk_msg_t *m, int timeout_ms);
+/* m holds the request and, on success, the reply. */
+int dvk_sendrec(struct dvk *h, dvk_ep_t dst, dvk_msg_t *m);
+int dvk_sendrec_t(struct dvk *h, dvk_ep_t dst, dvk_msg_t *m, int timeout_ms);
+int dvk_reply(struct dvk *h, dvk_ep_t dst, const dvk_msg_t *m);
+int dvk_notify(struct dvk *h, dvk_ep_t dst);
+
+/*
+ * Grants.  The caller (owner) lets endpoint grantee read (DVK_GRANT_READ)
+ * and/or write (DVK_GRANT_WRITE) len bytes at addr, until dvk_revoke().
+ * The memory is borrowed: it must stay valid until the grant is revoked.
+ */
+typedef int32_t dvk_grant_t;
+#define DVK_GRANT_READ 0x1  /* the grantee may copy from this memory */
+#define DVK_GRANT_WRITE 0x2 /* the grantee may copy into this memory */
+
+int dvk_grant(struct dvk *h, dvk_ep_t grantee, void *addr, size_t len,
+	      unsigned access, dvk_grant_t *out);
+int dvk_revoke(struct dvk *h, dvk_grant_t g);
+
+/* Copies len bytes from owner's grant g at offset off into buf. */
+int dvk_vcopy_from(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
+		   void *buf, size_t len);
+/* Copies len bytes from buf into owner's grant g at offset off. */
+int dvk_vcopy_to(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
+		 const void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * bench.h - shared pieces of dvs-bench.
+ *
+ * Every benchmark adds its figures to one report with bench_report_add();
+ * main() prints the report as a table for people or, with --json, as one
+ * JSON object.  Each figure should sit beside its baseline measured in the
+ * same run (the machine is noisy: compare ratios, not absolutes).
+ */
+#ifndef DVS_BENCH_H
+#define DVS_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct bench_report;
+
+/* name and unit are copied; note may be NULL. */
+void bench_report_add(struct bench_report *r, const char *name, double value,
+		      const char *unit, const char *note);
+/* Adds a string field (shown in both forms), e.g. a target verdict. */
+void bench_report_add_str(struct bench_report *r, const char *name,
+			  const char *value);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t bench_now_ns(void);
+/* Pins the calling thread to one CPU; returns 0 or -errno. */
+int bench_pin_cpu(int cpu);
+/* Peak resident set (VmHWM) of a process in KiB, or -1. */
+long bench_peak_rss_kib(pid_t pid);
+/* Current resident set (VmRSS) of a process in KiB, or -1. */
+long bench_rss_kib(pid_t pid);
+/* Median of n doubles; sorts v in place. */
+double bench_median(double *v, size_t n);
+/* Progress line on stderr when stderr is a terminal. */
+void bench_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One benchmark: parses its own options (argv[0] is its name). */
+typedef int (*bench_main_fn)(struct bench_report *r, int argc, char **argv);
+
+int bench_ipc_main(struct bench_report *r, int argc, char **argv);
+int bench_fat_main(struct bench_report *r, int argc, char **argv);
+int bench_img_main(struct bench_report *r, int argc, char **argv);
+int bench_fs_main(struct bench_report *r, int argc, char **argv);
+
+#endif
