@@ -34,7 +34,8 @@ check: deps build
 
 $(ASAN_BUILD)/build.ninja:
 	CC=clang $(MESON) setup $(ASAN_BUILD) -Dwerror=$(WERROR) \
-		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
+		-Dfuzz=true
 
 check-asan: deps $(ASAN_BUILD)/build.ninja
 	$(MESON) compile -C $(ASAN_BUILD)
