@@ -1,0 +1,333 @@
+/*
+ * fsproto.h - the file protocol between clients (libdvsfs) and dvs-fs.
+ *
+ * Minix style: a request is one dvk_msg_t whose m_type is a call number
+ * FS_RQ_BASE + FS_<CALL>; its payload is the named struct fs_rq_<call>.
+ * The reply's m_type is the result: >= 0 on success (a count, a descriptor,
+ * 0), or a negative errno value; its payload is struct fs_rp_<call> where
+ * the call returns more than one number.
+ *
+ * Paths and bulk data never travel inside a message.  The client grants
+ * the server endpoint it talks to (see "Sessions") read access to a path
+ * (exactly len bytes, no terminating NUL needed) or read/write access to a
+ * data buffer, puts the grant id and the length in the request, and revokes
+ * the grant when the reply came.  The server vcopies from/to the grant and
+ * trusts none of these numbers: a bad grant gives -EFAULT, a length beyond
+ * the limits below -EINVAL or -ENAMETOOLONG, a NUL inside a path -EINVAL.
+ *
+ * Sessions.  A client binding first sends FS_HELLO (or FS_JOIN, for more
+ * threads of the same client) to the server's well-known endpoint; the
+ * reply names the worker endpoint this binding must send every further
+ * request to, and grant its buffers to.  Descriptors belong to the session,
+ * so every thread of a client (every binding that joined) may use them; the
+ * session and its descriptors are freed when its last binding says FS_BYE,
+ * unbinds or dies.  The token of FS_HELLO is a 64-bit random secret that
+ * FS_JOIN must show: it is what keeps other processes of the DC out of a
+ * session.
+ *
+ * All integers are in host order (every peer of a DC runs the same build on
+ * the same architecture; a proxy between nodes would translate).
+ */
+#ifndef DVS_FSPROTO_H
+#define DVS_FSPROTO_H
+
+#include <stdint.h>
+
+#include "ipc.h"
+
+#define FS_PROTO_VERSION 1
+
+/* Default well-known endpoint of dvs-fs in its DC (dvs-fs --ep). */
+#define FS_EP_DEFAULT 1
+
+/* A path is 1..FS_PATH_MAX-1 bytes (no NUL) after the grant copy. */
+#define FS_PATH_MAX 4096
+/* A volume name in FS_HELLO is 0..FS_VOLNAME_MAX bytes (0: the first). */
+#define FS_VOLNAME_MAX 63
+/* One name in a directory, in UTF-8 bytes (255 UTF-16 units of VFAT). */
+#define FS_NAME_MAX 1020
+/* The most bytes one FS_READ/FS_WRITE moves; libdvsfs splits larger I/O. */
+#define FS_IO_MAX (1u << 20)
+/* The most bytes of one FS_READDIR or FS_STATS buffer. */
+#define FS_LIST_MAX (256u << 10)
+/* Descriptors one session may hold open. */
+#define FS_FD_MAX 1024
+
+/* Call numbers.  m_type of a request is FS_RQ_BASE + one of these. */
+#define FS_RQ_BASE 0x4600
+enum fs_call {
+	FS_HELLO = 1,  /* open a session on a volume                */
+	FS_JOIN,       /* attach another binding to a session      */
+	FS_BYE,	       /* detach this binding                      */
+	FS_OPEN,       /* path, flags, mode -> fd (creat is OPEN)  */
+	FS_CLOSE,      /* fd                                       */
+	FS_READ,       /* fd, grant(W), len [, off] -> count       */
+	FS_WRITE,      /* fd, grant(R), len [, off] -> count       */
+	FS_LSEEK,      /* fd, off, whence -> new offset            */
+	FS_STAT,       /* path -> stat                             */
+	FS_FSTAT,      /* fd -> stat                               */
+	FS_MKDIR,      /* path, mode                               */
+	FS_RMDIR,      /* path                                     */
+	FS_UNLINK,     /* path                                     */
+	FS_RENAME,     /* path, path, flags                        */
+	FS_READDIR,    /* fd, cookie, grant(W) -> records          */
+	FS_TRUNCATE,   /* path, length                             */
+	FS_FTRUNCATE,  /* fd, length                               */
+	FS_UTIMENS,    /* path, atime, mtime                       */
+	FS_CHMOD,      /* path, mode (only the write bits count)   */
+	FS_FSYNC,      /* fd                                       */
+	FS_SYNC,       /* the whole volume                         */
+	FS_STATVFS,    /* -> volume figures                        */
+	FS_STATS,      /* server statistics, sessions in grant(W)  */
+	FS_NCALLS
+};
+
+/* Open flags of the protocol (libdvsfs maps the Linux O_ flags). */
+#define FS_O_ACCMODE 0x3
+#define FS_O_RDONLY 0x0
+#define FS_O_WRONLY 0x1
+#define FS_O_RDWR 0x2
+#define FS_O_CREAT 0x10
+#define FS_O_EXCL 0x20
+#define FS_O_TRUNC 0x40
+#define FS_O_APPEND 0x80
+#define FS_O_DIRECTORY 0x100
+#define FS_O_ALL 0x1f3
+
+/* FS_READ/FS_WRITE flags. */
+#define FS_IO_AT 0x1 /* use off, leave the descriptor's position alone */
+
+/* FS_LSEEK whence. */
+#define FS_SEEK_SET 0
+#define FS_SEEK_CUR 1
+#define FS_SEEK_END 2
+
+/* FS_RENAME flags. */
+#define FS_RENAME_NOREPLACE 0x1
+
+/* FS_UTIMENS special times. */
+#define FS_UTIME_OMIT INT64_MIN
+#define FS_UTIME_NOW (INT64_MIN + 1)
+
+/* FAT attribute bits in fs_wire_stat.attr. */
+#define FS_ATTR_RDONLY 0x01
+#define FS_ATTR_HIDDEN 0x02
+#define FS_ATTR_SYSTEM 0x04
+#define FS_ATTR_DIR 0x10
+#define FS_ATTR_ARCHIVE 0x20
+
+/* A path argument: a grant the server may read, exactly len bytes. */
+struct fs_path_arg {
+	dvk_grant_t grant;
+	uint32_t len;
+};
+
+/* File attributes as they travel (reply of FS_STAT/FS_FSTAT, readdir). */
+struct fs_wire_stat {
+	uint64_t ino;	  /* stable node id from the FAT engine */
+	uint64_t size;	  /* bytes */
+	uint64_t blocks;  /* 512-byte units allocated */
+	int64_t atime_ns; /* since the epoch */
+	int64_t mtime_ns;
+	int64_t ctime_ns;
+	uint32_t mode; /* S_IFREG/S_IFDIR | permission bits */
+	uint16_t nlink;
+	uint8_t attr; /* FS_ATTR_* */
+	uint8_t pad;
+};
+
+/* --- FS_HELLO ----------------------------------------------------------- */
+struct fs_rq_hello {
+	uint32_t version;      /* FS_PROTO_VERSION */
+	uint32_t flags;	       /* 0 */
+	struct fs_path_arg vol; /* volume name; len 0 (grant ignored): the first */
+};
+struct fs_rp_hello {
+	uint64_t token;	    /* secret for FS_JOIN */
+	uint32_t session;   /* session id */
+	dvk_ep_t worker;    /* send every further request here */
+	uint32_t io_max;    /* FS_IO_MAX of this server */
+	uint32_t vol_flags; /* FS_VOL_* */
+};
+#define FS_VOL_RDONLY 0x1
+
+/* --- FS_JOIN ------------------------------------------------------------ */
+struct fs_rq_join {
+	uint64_t token;
+	uint32_t session;
+	uint32_t pad;
+};
+struct fs_rp_join {
+	dvk_ep_t worker;
+	uint32_t io_max;
+};
+
+/* --- FS_OPEN ------------------------------------------------------------ */
+struct fs_rq_open {
+	struct fs_path_arg path;
+	uint32_t flags; /* FS_O_* */
+	uint32_t mode;	/* for FS_O_CREAT: no write bit -> read-only file */
+};
+struct fs_rp_open {
+	uint64_t ino;
+	uint64_t size;
+	uint32_t mode;
+	uint32_t pad;
+};
+/* m_type of the reply is the descriptor. */
+
+/* --- FS_CLOSE, FS_FSTAT, FS_FSYNC --------------------------------------- */
+struct fs_rq_fd {
+	int32_t fd;
+	uint32_t flags; /* FS_FSYNC: 1 = data only; others 0 */
+};
+
+/* --- FS_READ, FS_WRITE -------------------------------------------------- */
+struct fs_rq_io {
+	int32_t fd;
+	uint32_t flags;	   /* FS_IO_AT */
+	dvk_grant_t grant; /* READ: the server writes; WRITE: it reads */
+	uint32_t len;	   /* <= FS_IO_MAX */
+	int64_t off;	   /* with FS_IO_AT */
+};
+struct fs_rp_io {
+	int64_t pos; /* descriptor position after the call */
+};
+/* m_type of the reply is the byte count. */
+
+/* --- FS_LSEEK ----------------------------------------------------------- */
+struct fs_rq_lseek {
+	int32_t fd;
+	int32_t whence;
+	int64_t off;
+};
+struct fs_rp_lseek {
+	int64_t pos;
+};
+
+/* --- FS_STAT, FS_RMDIR, FS_UNLINK --------------------------------------- */
+struct fs_rq_path {
+	struct fs_path_arg path;
+};
+/* FS_STAT and FS_FSTAT reply: struct fs_wire_stat. */
+
+/* --- FS_MKDIR, FS_CHMOD ------------------------------------------------- */
+struct fs_rq_path_mode {
+	struct fs_path_arg path;
+	uint32_t mode;
+	uint32_t pad;
+};
+
+/* --- FS_RENAME ---------------------------------------------------------- */
+struct fs_rq_rename {
+	struct fs_path_arg from;
+	struct fs_path_arg to;
+	uint32_t flags; /* FS_RENAME_* */
+	uint32_t pad;
+};
+
+/* --- FS_READDIR --------------------------------------------------------- */
+struct fs_rq_readdir {
+	int32_t fd;	   /* opened with FS_O_DIRECTORY */
+	dvk_grant_t grant; /* the server writes records here */
+	uint32_t len;	   /* <= FS_LIST_MAX */
+	uint32_t pad;
+	uint64_t cookie; /* 0: from the start; else a record's next */
+};
+struct fs_rp_readdir {
+	uint64_t next;	/* cookie after the last record sent */
+	uint32_t bytes; /* bytes written into the grant */
+	uint32_t eof;	/* 1: no entry after next */
+};
+/* m_type of the reply is the number of records.  Records are packed, each
+ * starting at a multiple of 8; "." and ".." are never listed. */
+struct fs_wire_dirent {
+	struct fs_wire_stat st;
+	uint64_t next;	   /* cookie that resumes after this entry */
+	uint16_t name_len; /* bytes of name, no NUL */
+	uint16_t rec_len;  /* whole record, a multiple of 8 */
+	uint32_t pad;
+	/* char name[name_len] follows */
+};
+#define FS_DIRENT_RECLEN(name_len) \
+	((sizeof(struct fs_wire_dirent) + (name_len) + 7u) & ~7u)
+
+/* --- FS_TRUNCATE, FS_FTRUNCATE ------------------------------------------ */
+struct fs_rq_truncate {
+	struct fs_path_arg path; /* FS_TRUNCATE */
+	int32_t fd;		 /* FS_FTRUNCATE */
+	uint32_t pad;
+	int64_t len;
+};
+
+/* --- FS_UTIMENS --------------------------------------------------------- */
+struct fs_rq_utimens {
+	struct fs_path_arg path;
+	int64_t atime_ns; /* or FS_UTIME_OMIT / FS_UTIME_NOW */
+	int64_t mtime_ns;
+};
+
+/* --- FS_STATVFS --------------------------------------------------------- */
+struct fs_rp_statvfs {
+	uint64_t blocks; /* in units of bsize */
+	uint64_t bfree;
+	uint64_t bavail;
+	uint64_t files;
+	uint64_t ffree;
+	uint32_t bsize;
+	uint32_t namemax;
+	uint32_t flags; /* FS_VOL_* */
+	uint32_t pad;
+};
+
+/* --- FS_STATS ----------------------------------------------------------- */
+struct fs_rq_stats {
+	dvk_grant_t grant; /* the server writes fs_wire_session records; or -1 */
+	uint32_t len;	   /* <= FS_LIST_MAX */
+};
+struct fs_rp_stats {
+	uint64_t requests; /* served since start */
+	uint64_t errors;   /* replies with a negative result */
+	uint32_t sessions;
+	uint32_t bindings;
+	uint32_t fds; /* open descriptors of all sessions */
+	uint32_t workers;
+	uint32_t nrec; /* records written into the grant */
+	uint32_t pad;
+};
+struct fs_wire_session {
+	uint64_t requests;
+	uint32_t session;
+	dvk_ep_t first_ep; /* endpoint of the binding that said hello */
+	uint32_t bindings;
+	uint32_t fds;
+};
+
+#define FS_PAYLOAD_FITS(t) \
+	_Static_assert(sizeof(struct t) <= DVK_PAYLOAD_SIZE, #t " fits a message")
+FS_PAYLOAD_FITS(fs_wire_stat);
+FS_PAYLOAD_FITS(fs_rq_hello);
+FS_PAYLOAD_FITS(fs_rp_hello);
+FS_PAYLOAD_FITS(fs_rq_join);
+FS_PAYLOAD_FITS(fs_rp_join);
+FS_PAYLOAD_FITS(fs_rq_open);
+FS_PAYLOAD_FITS(fs_rp_open);
+FS_PAYLOAD_FITS(fs_rq_fd);
+FS_PAYLOAD_FITS(fs_rq_io);
+FS_PAYLOAD_FITS(fs_rp_io);
+FS_PAYLOAD_FITS(fs_rq_lseek);
+FS_PAYLOAD_FITS(fs_rp_lseek);
+FS_PAYLOAD_FITS(fs_rq_path);
+FS_PAYLOAD_FITS(fs_rq_path_mode);
+FS_PAYLOAD_FITS(fs_rq_rename);
+FS_PAYLOAD_FITS(fs_rq_readdir);
+FS_PAYLOAD_FITS(fs_rp_readdir);
+FS_PAYLOAD_FITS(fs_rq_truncate);
+FS_PAYLOAD_FITS(fs_rq_utimens);
+FS_PAYLOAD_FITS(fs_rp_statvfs);
+FS_PAYLOAD_FITS(fs_rq_stats);
+FS_PAYLOAD_FITS(fs_rp_stats);
+_Static_assert(sizeof(struct fs_wire_stat) == 56, "wire stat has no padding");
+_Static_assert(sizeof(struct fs_wire_dirent) % 8 == 0, "records stay aligned");
+
+#endif
