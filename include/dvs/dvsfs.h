@@ -85,9 +85,13 @@ size_t dvsfs_io_max(const struct dvsfs *fs);
 /* The DVK code behind the calling thread's last -ENOTCONN/-EIO, or 0. */
 int dvsfs_last_dvk_error(void);
 
-/* File attributes.  st_ino is the FAT engine's stable node id: it stays the
- * same for a file or directory for the whole life of the server (across
- * renames), so a FUSE low-level adapter may use it as an inode number. */
+/* File attributes.  st_ino is the FAT engine's node id (fat.h): the root
+ * is 1; any other node's id comes from where its directory entry lives, so
+ * it is unique on the volume, the same across mounts and unchanged by
+ * writes, truncation, attribute and time changes.  A rename gives the node
+ * a new id (open descriptors keep working) and the old id may be reused by
+ * a later create: a FUSE low-level adapter keeps its own id -> path map and
+ * updates it on rename. */
 struct dvs_stat {
 	uint64_t st_ino;
 	uint64_t st_size;
@@ -99,8 +103,7 @@ struct dvs_stat {
 	uint8_t fat_attr;    /* FS_ATTR_* of fsproto.h */
 	struct timespec st_atim;
 	struct timespec st_mtim;
-	struct timespec st_ctim; /* FAT has no change time: creation time,
-				  * or mtime when the volume has none */
+	struct timespec st_ctim; /* FAT has no change time: = st_mtim */
 };
 
 /* Files.  flags are Linux O_ flags: O_RDONLY/O_WRONLY/O_RDWR, O_CREAT,
