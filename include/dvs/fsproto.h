@@ -148,6 +148,8 @@ struct fs_rp_hello {
 	dvk_ep_t worker;    /* send every further request here */
 	uint32_t io_max;    /* FS_IO_MAX of this server */
 	uint32_t vol_flags; /* FS_VOL_* */
+	uint32_t cluster;   /* cluster size in bytes (st_blksize) */
+	uint32_t pad;
 };
 #define FS_VOL_RDONLY 0x1
 
@@ -231,7 +233,7 @@ struct fs_rq_readdir {
 	int32_t fd;	   /* opened with FS_O_DIRECTORY */
 	dvk_grant_t grant; /* the server writes records here */
 	uint32_t len;	   /* <= FS_LIST_MAX */
-	uint32_t pad;
+	uint32_t max;	   /* most records to send; 0: as many as fit */
 	uint64_t cookie; /* 0: from the start; else a record's next */
 };
 struct fs_rp_readdir {

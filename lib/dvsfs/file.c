@@ -1,0 +1,533 @@
+/*
+ * file.c - libdvsfs calls on files and paths: one request struct each,
+ * paths and data through grants made for the call only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+static uint32_t
+open_flags(int flags)
+{
+	uint32_t f = 0;
+
+	switch (flags & O_ACCMODE) {
+	case O_WRONLY:
+		f = FS_O_WRONLY;
+		break;
+	case O_RDWR:
+		f = FS_O_RDWR;
+		break;
+	default:
+		f = FS_O_RDONLY;
+		break;
+	}
+	if (flags & O_CREAT)
+		f |= FS_O_CREAT;
+	if (flags & O_EXCL)
+		f |= FS_O_EXCL;
+	if (flags & O_TRUNC)
+		f |= FS_O_TRUNC;
+	if (flags & O_APPEND)
+		f |= FS_O_APPEND;
+	if (flags & O_DIRECTORY)
+		f |= FS_O_DIRECTORY;
+	return f;
+}
+
+/* One path, one call: the shape of stat, rmdir, unlink, mkdir, chmod. */
+static int
+path_call(struct dvsfs *fs, int call, const char *path, uint32_t mode,
+	  dvk_msg_t *m)
+{
+	struct fs_rq_path_mode *rq = (struct fs_rq_path_mode *)m->m_u.raw;
+	struct dvsfs_call c;
+	int rc;
+
+	rc = dvsfs_call_begin(fs, &c);
+	if (rc < 0)
+		return rc;
+	memset(m, 0, sizeof(*m));
+	rc = dvsfs_call_path(&c, path, &rq->path);
+	if (rc < 0)
+		goto out;
+	rq->mode = mode;
+	rc = dvsfs_call_rpc(&c, call, m);
+out:
+	dvsfs_call_end(&c);
+	return rc;
+}
+
+int
+dvs_open(struct dvsfs *fs, const char *path, int flags, mode_t mode)
+{
+	struct fs_rq_open *rq;
+	struct dvsfs_call c;
+	dvk_msg_t m;
+	int rc;
+
+	rc = dvsfs_call_begin(fs, &c);
+	if (rc < 0)
+		return rc;
+	memset(&m, 0, sizeof(m));
+	rq = (struct fs_rq_open *)m.m_u.raw;
+	rc = dvsfs_call_path(&c, path, &rq->path);
+	if (rc < 0)
+		goto out;
+	rq->flags = open_flags(flags);
+	rq->mode = (uint32_t)mode;
+	rc = dvsfs_call_rpc(&c, FS_OPEN, &m);
+out:
+	dvsfs_call_end(&c);
+	return rc;
+}
+
+int
+dvs_creat(struct dvsfs *fs, const char *path, mode_t mode)
+{
+	return dvs_open(fs, path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+}
+
+static int
+fd_call(struct dvsfs *fs, int call, int fd, uint32_t flags, dvk_msg_t *m)
+{
+	struct fs_rq_fd *rq = (struct fs_rq_fd *)m->m_u.raw;
+
+	memset(m, 0, sizeof(*m));
+	rq->fd = fd;
+	rq->flags = flags;
+	return dvsfs_simple(fs, call, m);
+}
+
+int
+dvs_close(struct dvsfs *fs, int fd)
+{
+	dvk_msg_t m;
+
+	return fd_call(fs, FS_CLOSE, fd, 0, &m);
+}
+
+/* One round trip of at most io_max bytes. */
+static ssize_t
+io_once(struct dvsfs *fs, int call, int fd, void *buf, size_t len, off_t off,
+	int at)
+{
+	struct fs_rq_io *rq;
+	struct dvsfs_call c;
+	dvk_msg_t m;
+	int rc;
+
+	rc = dvsfs_call_begin(fs, &c);
+	if (rc < 0)
+		return rc;
+	memset(&m, 0, sizeof(m));
+	rq = (struct fs_rq_io *)m.m_u.raw;
+	rc = dvsfs_call_grant(&c, buf, len,
+			      call == FS_READ ? DVK_GRANT_WRITE : DVK_GRANT_READ,
+			      &rq->grant);
+	if (rc < 0)
+		goto out;
+	rq->fd = fd;
+	rq->flags = at ? FS_IO_AT : 0;
+	rq->len = (uint32_t)len;
+	rq->off = off;
+	rc = dvsfs_call_rpc(&c, call, &m);
+	if (rc > (int)len)
+		rc = -EIO; /* a server claiming more than asked is broken */
+out:
+	dvsfs_call_end(&c);
+	return rc;
+}
+
+static ssize_t
+io_loop(struct dvsfs *fs, int call, int fd, void *buf, size_t count, off_t off,
+	int at)
+{
+	size_t done = 0, chunk;
+	ssize_t n;
+
+	if (fs == NULL || fs->magic != DVSFS_MAGIC)
+		return -EINVAL;
+	if (at && off < 0)
+		return -EINVAL;
+	if (count > SSIZE_MAX)
+		count = SSIZE_MAX;
+	if (count == 0) /* still checks the descriptor */
+		return io_once(fs, call, fd, buf, 0, off, at);
+	while (done < count) {
+		chunk = count - done;
+		if (chunk > fs->io_max)
+			chunk = fs->io_max;
+		n = io_once(fs, call, fd, (char *)buf + done, chunk,
+			    off + (off_t)done, at);
+		if (n < 0)
+			return done > 0 ? (ssize_t)done : n;
+		done += (size_t)n;
+		if ((size_t)n < chunk)
+			break; /* end of file, or the volume is full */
+	}
+	return (ssize_t)done;
+}
+
+ssize_t
+dvs_read(struct dvsfs *fs, int fd, void *buf, size_t count)
+{
+	return io_loop(fs, FS_READ, fd, buf, count, 0, 0);
+}
+
+ssize_t
+dvs_write(struct dvsfs *fs, int fd, const void *buf, size_t count)
+{
+	return io_loop(fs, FS_WRITE, fd, (void *)(uintptr_t)buf, count, 0, 0);
+}
+
+ssize_t
+dvs_pread(struct dvsfs *fs, int fd, void *buf, size_t count, off_t off)
+{
+	return io_loop(fs, FS_READ, fd, buf, count, off, 1);
+}
+
+ssize_t
+dvs_pwrite(struct dvsfs *fs, int fd, const void *buf, size_t count, off_t off)
+{
+	return io_loop(fs, FS_WRITE, fd, (void *)(uintptr_t)buf, count, off, 1);
+}
+
+off_t
+dvs_lseek(struct dvsfs *fs, int fd, off_t off, int whence)
+{
+	struct fs_rq_lseek *rq;
+	struct fs_rp_lseek rp;
+	dvk_msg_t m;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	rq = (struct fs_rq_lseek *)m.m_u.raw;
+	rq->fd = fd;
+	switch (whence) {
+	case SEEK_SET:
+		rq->whence = FS_SEEK_SET;
+		break;
+	case SEEK_CUR:
+		rq->whence = FS_SEEK_CUR;
+		break;
+	case SEEK_END:
+		rq->whence = FS_SEEK_END;
+		break;
+	default:
+		return -EINVAL;
+	}
+	rq->off = off;
+	rc = dvsfs_simple(fs, FS_LSEEK, &m);
+	if (rc < 0)
+		return rc;
+	memcpy(&rp, m.m_u.raw, sizeof(rp));
+	return rp.pos;
+}
+
+int
+dvs_stat(struct dvsfs *fs, const char *path, struct dvs_stat *st)
+{
+	struct fs_wire_stat w;
+	dvk_msg_t m;
+	int rc;
+
+	rc = path_call(fs, FS_STAT, path, 0, &m);
+	if (rc < 0)
+		return rc;
+	memcpy(&w, m.m_u.raw, sizeof(w));
+	dvsfs_stat_from_wire(fs, &w, st);
+	return 0;
+}
+
+int
+dvs_fstat(struct dvsfs *fs, int fd, struct dvs_stat *st)
+{
+	struct fs_wire_stat w;
+	dvk_msg_t m;
+	int rc;
+
+	rc = fd_call(fs, FS_FSTAT, fd, 0, &m);
+	if (rc < 0)
+		return rc;
+	memcpy(&w, m.m_u.raw, sizeof(w));
+	dvsfs_stat_from_wire(fs, &w, st);
+	return 0;
+}
+
+int
+dvs_mkdir(struct dvsfs *fs, const char *path, mode_t mode)
+{
+	dvk_msg_t m;
+
+	return path_call(fs, FS_MKDIR, path, (uint32_t)mode, &m);
+}
+
+int
+dvs_rmdir(struct dvsfs *fs, const char *path)
+{
+	dvk_msg_t m;
+
+	return path_call(fs, FS_RMDIR, path, 0, &m);
+}
+
+int
+dvs_unlink(struct dvsfs *fs, const char *path)
+{
+	dvk_msg_t m;
+
+	return path_call(fs, FS_UNLINK, path, 0, &m);
+}
+
+int
+dvs_chmod(struct dvsfs *fs, const char *path, mode_t mode)
+{
+	dvk_msg_t m;
+
+	return path_call(fs, FS_CHMOD, path, (uint32_t)mode, &m);
+}
+
+int
+dvs_rename2(struct dvsfs *fs, const char *from, const char *to, unsigned flags)
+{
+	struct fs_rq_rename *rq;
+	struct dvsfs_call c;
+	dvk_msg_t m;
+	int rc;
+
+	if (flags & ~1u)
+		return -EINVAL;
+	rc = dvsfs_call_begin(fs, &c);
+	if (rc < 0)
+		return rc;
+	memset(&m, 0, sizeof(m));
+	rq = (struct fs_rq_rename *)m.m_u.raw;
+	rc = dvsfs_call_path(&c, from, &rq->from);
+	if (rc < 0)
+		goto out;
+	rc = dvsfs_call_path(&c, to, &rq->to);
+	if (rc < 0)
+		goto out;
+	rq->flags = (flags & 1u) ? FS_RENAME_NOREPLACE : 0;
+	rc = dvsfs_call_rpc(&c, FS_RENAME, &m);
+out:
+	dvsfs_call_end(&c);
+	return rc;
+}
+
+int
+dvs_rename(struct dvsfs *fs, const char *from, const char *to)
+{
+	return dvs_rename2(fs, from, to, 0);
+}
+
+int
+dvs_truncate(struct dvsfs *fs, const char *path, off_t len)
+{
+	struct fs_rq_truncate *rq;
+	struct dvsfs_call c;
+	dvk_msg_t m;
+	int rc;
+
+	if (len < 0)
+		return -EINVAL;
+	rc = dvsfs_call_begin(fs, &c);
+	if (rc < 0)
+		return rc;
+	memset(&m, 0, sizeof(m));
+	rq = (struct fs_rq_truncate *)m.m_u.raw;
+	rc = dvsfs_call_path(&c, path, &rq->path);
+	if (rc < 0)
+		goto out;
+	rq->fd = -1;
+	rq->len = len;
+	rc = dvsfs_call_rpc(&c, FS_TRUNCATE, &m);
+out:
+	dvsfs_call_end(&c);
+	return rc;
+}
+
+int
+dvs_ftruncate(struct dvsfs *fs, int fd, off_t len)
+{
+	struct fs_rq_truncate *rq;
+	dvk_msg_t m;
+
+	if (len < 0)
+		return -EINVAL;
+	memset(&m, 0, sizeof(m));
+	rq = (struct fs_rq_truncate *)m.m_u.raw;
+	rq->path.grant = -1;
+	rq->fd = fd;
+	rq->len = len;
+	return dvsfs_simple(fs, FS_FTRUNCATE, &m);
+}
+
+static int64_t
+time_arg(const struct timespec *ts)
+{
+	if (ts == NULL || ts->tv_nsec == UTIME_NOW)
+		return FS_UTIME_NOW;
+	if (ts->tv_nsec == UTIME_OMIT)
+		return FS_UTIME_OMIT;
+	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+int
+dvs_utimens(struct dvsfs *fs, const char *path, const struct timespec ts[2])
+{
+	struct fs_rq_utimens *rq;
+	struct dvsfs_call c;
+	dvk_msg_t m;
+	int rc;
+
+	if (ts != NULL) {
+		for (int i = 0; i < 2; i++) {
+			if (ts[i].tv_nsec == UTIME_NOW || ts[i].tv_nsec == UTIME_OMIT)
+				continue;
+			if (ts[i].tv_nsec < 0 || ts[i].tv_nsec >= 1000000000)
+				return -EINVAL;
+		}
+	}
+	rc = dvsfs_call_begin(fs, &c);
+	if (rc < 0)
+		return rc;
+	memset(&m, 0, sizeof(m));
+	rq = (struct fs_rq_utimens *)m.m_u.raw;
+	rc = dvsfs_call_path(&c, path, &rq->path);
+	if (rc < 0)
+		goto out;
+	rq->atime_ns = time_arg(ts != NULL ? &ts[0] : NULL);
+	rq->mtime_ns = time_arg(ts != NULL ? &ts[1] : NULL);
+	rc = dvsfs_call_rpc(&c, FS_UTIMENS, &m);
+out:
+	dvsfs_call_end(&c);
+	return rc;
+}
+
+int
+dvs_fsync(struct dvsfs *fs, int fd)
+{
+	dvk_msg_t m;
+
+	return fd_call(fs, FS_FSYNC, fd, 0, &m);
+}
+
+int
+dvs_fdatasync(struct dvsfs *fs, int fd)
+{
+	dvk_msg_t m;
+
+	return fd_call(fs, FS_FSYNC, fd, 1, &m);
+}
+
+int
+dvs_sync(struct dvsfs *fs)
+{
+	dvk_msg_t m;
+
+	memset(&m, 0, sizeof(m));
+	return dvsfs_simple(fs, FS_SYNC, &m);
+}
+
+int
+dvs_statvfs(struct dvsfs *fs, struct statvfs *out)
+{
+	struct fs_rp_statvfs rp;
+	dvk_msg_t m;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	rc = dvsfs_simple(fs, FS_STATVFS, &m);
+	if (rc < 0)
+		return rc;
+	memcpy(&rp, m.m_u.raw, sizeof(rp));
+	memset(out, 0, sizeof(*out));
+	out->f_bsize = rp.bsize;
+	out->f_frsize = rp.bsize;
+	out->f_blocks = rp.blocks;
+	out->f_bfree = rp.bfree;
+	out->f_bavail = rp.bavail;
+	out->f_files = rp.files;
+	out->f_ffree = rp.ffree;
+	out->f_favail = rp.ffree;
+	out->f_namemax = rp.namemax;
+	out->f_fsid = fs->session;
+	if (rp.flags & FS_VOL_RDONLY)
+		out->f_flag |= ST_RDONLY;
+	out->f_flag |= ST_NOSUID | ST_NODEV;
+	return 0;
+}
+
+int
+dvsfs_stats(struct dvsfs *fs, struct dvsfs_server_stats *st,
+	    struct dvsfs_session_stats *sessions, size_t max, size_t *nsessions)
+{
+	struct fs_wire_session *recs = NULL;
+	struct fs_rq_stats *rq;
+	struct fs_rp_stats rp;
+	struct dvsfs_call c;
+	size_t len = 0, i;
+	dvk_msg_t m;
+	int rc;
+
+	if (nsessions != NULL)
+		*nsessions = 0;
+	if (sessions != NULL && max > 0) {
+		if (max > FS_LIST_MAX / sizeof(*recs))
+			max = FS_LIST_MAX / sizeof(*recs);
+		len = max * sizeof(*recs);
+		recs = calloc(max, sizeof(*recs));
+		if (recs == NULL)
+			return -ENOMEM;
+	}
+	rc = dvsfs_call_begin(fs, &c);
+	if (rc < 0)
+		goto out_free;
+	memset(&m, 0, sizeof(m));
+	rq = (struct fs_rq_stats *)m.m_u.raw;
+	rq->grant = -1;
+	if (recs != NULL) {
+		rc = dvsfs_call_grant(&c, recs, len, DVK_GRANT_WRITE, &rq->grant);
+		if (rc < 0)
+			goto out;
+		rq->len = (uint32_t)len;
+	}
+	rc = dvsfs_call_rpc(&c, FS_STATS, &m);
+	if (rc < 0)
+		goto out;
+	memcpy(&rp, m.m_u.raw, sizeof(rp));
+	if (st != NULL) {
+		st->requests = rp.requests;
+		st->errors = rp.errors;
+		st->sessions = rp.sessions;
+		st->bindings = rp.bindings;
+		st->fds = rp.fds;
+		st->workers = rp.workers;
+	}
+	if (recs != NULL) {
+		size_t n = rp.nrec < max ? rp.nrec : max;
+
+		for (i = 0; i < n; i++) {
+			sessions[i].requests = recs[i].requests;
+			sessions[i].session = recs[i].session;
+			sessions[i].first_ep = recs[i].first_ep;
+			sessions[i].bindings = recs[i].bindings;
+			sessions[i].fds = recs[i].fds;
+		}
+		if (nsessions != NULL)
+			*nsessions = n;
+	}
+	rc = 0;
+out:
+	dvsfs_call_end(&c);
+out_free:
+	free(recs);
+	return rc;
+}

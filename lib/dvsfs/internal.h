@@ -1,0 +1,77 @@
+/*
+ * internal.h - what the files of libdvsfs share: the handle, the per-thread
+ * bindings and the one-round-trip helpers.
+ */
+#ifndef DVSFS_INTERNAL_H
+#define DVSFS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "dvs/dvsfs.h"
+#include "dvs/fsproto.h"
+#include "dvs/ipc.h"
+
+#define DVSFS_MAGIC 0x44465331u /* "DFS1" */
+
+/* One DVK binding of the session, owned by one thread (or, for the
+ * primary, shared behind fs->prim_lock). */
+struct dvsfs_bind {
+	struct dvk *h;
+	dvk_ep_t worker; /* where this binding sends and grants */
+	struct dvsfs *fs;
+	int shared; /* the primary: use under fs->prim_lock */
+	struct dvsfs_bind *next; /* in fs->binds, under fs->lock */
+};
+
+struct dvsfs {
+	uint32_t magic;
+	dvk_ep_t server_ep;
+	int timeout_ms;
+	uint32_t session;
+	uint64_t token;
+	uint32_t io_max;
+	uint32_t vol_flags;
+	uint32_t cluster;
+	pthread_key_t key; /* -> struct dvsfs_bind of the calling thread */
+	pthread_mutex_t lock; /* protects binds */
+	struct dvsfs_bind *binds;
+	struct dvsfs_bind *primary;
+	pthread_mutex_t prim_lock; /* serialises users of primary */
+};
+
+/* One request in flight on the calling thread's binding. */
+struct dvsfs_call {
+	struct dvsfs *fs;
+	struct dvsfs_bind *b;
+	dvk_grant_t grants[2];
+	int ngrants;
+};
+
+/* Picks (binding if needed) the calling thread's binding and locks it if
+ * shared.  Returns 0 or a negative errno. */
+int dvsfs_call_begin(struct dvsfs *fs, struct dvsfs_call *c);
+/* Revokes the call's grants and unlocks. */
+void dvsfs_call_end(struct dvsfs_call *c);
+/* Grants len bytes at addr to the worker for this call. */
+int dvsfs_call_grant(struct dvsfs_call *c, const void *addr, size_t len,
+		     unsigned access, dvk_grant_t *out);
+/* Grants a NUL-terminated path and fills *arg.  -ENOENT for "", 
+ * -ENAMETOOLONG past FS_PATH_MAX - 1. */
+int dvsfs_call_path(struct dvsfs_call *c, const char *path,
+		    struct fs_path_arg *arg);
+/* Sends FS_RQ_BASE + call with m's payload; on return m holds the reply.
+ * Returns the server's result (>= 0 or -errno) or a mapped DVK error. */
+int dvsfs_call_rpc(struct dvsfs_call *c, int call, dvk_msg_t *m);
+
+/* Maps a DVK failure of a round trip to an errno value and remembers it. */
+int dvsfs_map_dvk(int err);
+
+/* Converts a wire stat (untrusted bytes from the server). */
+void dvsfs_stat_from_wire(const struct dvsfs *fs, const struct fs_wire_stat *w,
+			  struct dvs_stat *st);
+
+/* One whole call without grants: payload in/out through m. */
+int dvsfs_simple(struct dvsfs *fs, int call, dvk_msg_t *m);
+
+#endif
