@@ -83,6 +83,24 @@ test_reserved_and_reused_node(void **state)
 }
 
 static void
+test_case_and_alias(void **state)
+{
+	struct ino_table *t = *state;
+	uint64_t a, b, c;
+	char buf[64];
+
+	assert_int_equal(ino_table_add(t, INO_ROOT, "Readme.txt", 40, &a), 0);
+	assert_int_equal(ino_table_add(t, INO_ROOT, "README.TXT", 40, &b), 0);
+	assert_int_equal(a, b);
+	assert_int_equal(ino_table_add(t, INO_ROOT, "READ~1.TXT", 40, &c), 0);
+	assert_int_equal(a, c);
+	assert_int_equal(ino_table_path(t, a, buf, sizeof(buf)), 11);
+	assert_string_equal(buf, "/Readme.txt");
+	ino_table_unlinked(t, INO_ROOT, "readme.TXT");
+	assert_int_equal(ino_table_path(t, a, buf, sizeof(buf)), -ENOENT);
+}
+
+static void
 test_rename_moves_subtree(void **state)
 {
 	struct ino_table *t = *state;
@@ -130,6 +148,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_root_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_id_is_ino, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reserved_and_reused_node, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_case_and_alias, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rename_moves_subtree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_parent_and_many, setup, teardown),
 	};

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "inode_table.h"
 
@@ -54,7 +55,12 @@ name_hash(uint64_t parent, const char *name)
 	uint64_t h = UINT64_C(1469598103934665603) ^ mix64(parent);
 
 	for (; *name != '\0'; name++) {
-		h ^= (unsigned char)*name;
+		unsigned char c = (unsigned char)*name;
+
+		/* FAT names are case-insensitive: "A" is the entry "a". */
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		h ^= c;
 		h *= UINT64_C(1099511628211);
 	}
 	return mix64(h);
@@ -75,7 +81,7 @@ find_name(struct ino_table *t, uint64_t parent, const char *name)
 {
 	struct ino_ent *e = t->by_name[name_hash(parent, name) & (t->nbuckets - 1)];
 
-	while (e != NULL && (e->parent != parent || strcmp(e->name, name) != 0))
+	while (e != NULL && (e->parent != parent || strcasecmp(e->name, name) != 0))
 		e = e->next_name;
 	return e;
 }
@@ -270,17 +276,10 @@ ino_table_add(struct ino_table *t, uint64_t parent, const char *name,
 		e = NULL;
 	}
 	if (e == NULL) {
-		/* Same node under another name (a rename we did not see, e.g.
-		 * by another client): the old name is stale. */
+		/* The same node under another name is an alias (the 8.3 short
+		 * name of a long name): the kernel gets the same inode, as for
+		 * a hard link, and the entry keeps the name it has. */
 		e = find_node(t, node);
-		if (e != NULL && e->ino != INO_ROOT) {
-			detach(t, e);
-			e = NULL;
-		} else if (e != NULL) {
-			e->nlookup++;
-			*ino = e->ino;
-			goto out;
-		}
 	}
 	if (e != NULL) {
 		e->nlookup++;

@@ -39,7 +39,9 @@ void ino_table_free(struct ino_table *t);
  * Records that name in directory parent is server node `node` and was
  * handed to the kernel once more (lookup count + 1).  An existing entry of
  * (parent, name) with the same node is reused; one with another node is
- * detached first (the name now means another file).  name is copied.
+ * detached first (the name now means another file).  Another linked name
+ * of the same node (FAT's short-name alias) gives that entry's number.
+ * Names compare ASCII-case-insensitively, as FAT does.  name is copied.
  * Returns 0 and the inode number in *ino, -ENOENT if parent is unknown,
  * -ENOMEM.
  */

@@ -1,0 +1,92 @@
+/*
+ * attr.c - attributes and entries as the kernel wants them.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "dfuse.h"
+
+void
+dfuse_fill_stat(const struct dfuse *d, const struct dvs_stat *ds,
+		fuse_ino_t ino, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_mode = ds->st_mode;
+	st->st_nlink = ds->st_nlink ? ds->st_nlink : 1;
+	st->st_uid = d->uid;
+	st->st_gid = d->gid;
+	st->st_size = (off_t)ds->st_size;
+	st->st_blocks = (blkcnt_t)ds->st_blocks;
+	/* The kernel splits I/O at max_write anyway; a big st_blksize makes
+	 * cp and friends use big buffers. */
+	st->st_blksize = DFUSE_IO_MAX;
+	st->st_atim = ds->st_atim;
+	st->st_mtim = ds->st_mtim;
+	st->st_ctim = ds->st_ctim;
+}
+
+int
+dfuse_check_name(const char *name)
+{
+	const unsigned char *p;
+	size_t units = 0;
+
+	if (strlen(name) > DVS_NAME_MAX)
+		return -ENAMETOOLONG;
+	/* UTF-16 units: one per UTF-8 sequence, two for 4-byte ones. */
+	for (p = (const unsigned char *)name; *p != '\0'; p++) {
+		if ((*p & 0xc0) == 0x80)
+			continue;
+		units += *p >= 0xf0 ? 2 : 1;
+	}
+	return units > 255 ? -ENAMETOOLONG : 0;
+}
+
+int
+dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,
+		 const struct dvs_stat *ds, struct fuse_entry_param *e)
+{
+	uint64_t ino;
+	int r;
+
+	r = ino_table_add(d->itab, parent, name, ds->st_ino, &ino);
+	if (r < 0)
+		return r;
+	memset(e, 0, sizeof(*e));
+	e->ino = ino;
+	e->generation = 1;
+	dfuse_fill_stat(d, ds, ino, &e->attr);
+	e->attr_timeout = d->attr_timeout;
+	e->entry_timeout = d->entry_timeout;
+	return 0;
+}
+
+void
+dfuse_reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
+		  const struct dvs_stat *ds)
+{
+	struct fuse_entry_param e;
+	int r;
+
+	r = dfuse_make_entry(dfuse_of(req), parent, name, ds, &e);
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	if (fuse_reply_entry(req, &e) != 0) {
+		/* The kernel did not take the count (interrupted request). */
+		ino_table_forget(dfuse_of(req)->itab, e.ino, 1);
+	}
+}
+
+int
+dfuse_err(int r)
+{
+	if (r >= 0)
+		return 0;
+	/* Codes of our own must not reach the kernel. */
+	if (-r >= 1000)
+		return EIO;
+	return -r;
+}

@@ -1,0 +1,75 @@
+/*
+ * dfuse.h - shared state of dvs-fuse, the libfuse3 low-level adapter.
+ *
+ * One struct dfuse per mount, passed to every handler as the session's
+ * userdata.  Its fields are set before the session starts and read-only
+ * afterwards, except the inode table, which has its own lock.  The libdvsfs
+ * handle is shared by all FUSE worker threads: libdvsfs gives each thread
+ * its own DVK binding on first use, joined to one session, so no lock of
+ * ours is ever held around IPC.  See docs/FUSE.md.
+ */
+#ifndef DVS_FUSE_DFUSE_H
+#define DVS_FUSE_DFUSE_H
+
+#define FUSE_USE_VERSION 314
+
+#include <fuse_lowlevel.h>
+#include <sys/stat.h>
+
+#include "dvs/dvsfs.h"
+#include "inode_table.h"
+
+/* The largest request the kernel sends us and we send the server. */
+#define DFUSE_IO_MAX (1u << 20)
+
+struct dfuse {
+	struct dvsfs *fs;	  /* shared by every thread (see above) */
+	struct ino_table *itab;	  /* inode numbers; locks itself */
+	int exclusive;		  /* this mount is the volume's only client */
+	int ro;			  /* mounted read-only */
+	int debug;
+	double attr_timeout;	  /* seconds the kernel may cache attributes */
+	double entry_timeout;	  /* ... and names */
+	double negative_timeout;  /* ... and "no such name" */
+	uid_t uid;		  /* owner shown for every file (FAT has none) */
+	gid_t gid;
+};
+
+/* The state of the session a request came through. */
+static inline struct dfuse *
+dfuse_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+/* Fills a struct stat for the kernel from the server's attributes. */
+void dfuse_fill_stat(const struct dfuse *d, const struct dvs_stat *ds,
+		     fuse_ino_t ino, struct stat *st);
+
+/*
+ * Checks a name the kernel gave us against FAT's limit of 255 UTF-16 units
+ * (the server checks too; this gives ENAMETOOLONG before any IPC, as
+ * Linux's vfat does).  Returns 0 or -ENAMETOOLONG.
+ */
+int dfuse_check_name(const char *name);
+
+/*
+ * Registers (parent, name) -> server attributes ds in the inode table and
+ * replies to req with the entry (one lookup count handed out).  Replies
+ * with an error when the table is out of memory.  Always replies.
+ */
+void dfuse_reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
+		       const struct dvs_stat *ds);
+/* Fills e for (parent, name) -> ds, counting one lookup; 0 or -errno. */
+int dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,
+		     const struct dvs_stat *ds, struct fuse_entry_param *e);
+
+/* Error for the kernel from a libdvsfs result (negative errno). */
+int dfuse_err(int r);
+
+/* Handler tables, one file per group of calls. */
+void dfuse_entry_ops(struct fuse_lowlevel_ops *ops);
+void dfuse_file_ops(struct fuse_lowlevel_ops *ops);
+void dfuse_dir_ops(struct fuse_lowlevel_ops *ops);
+
+#endif

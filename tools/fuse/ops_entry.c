@@ -1,0 +1,363 @@
+/*
+ * ops_entry.c - names and attributes: lookup, forget, getattr, setattr,
+ * mknod, mkdir, unlink, rmdir, rename, statfs, and the calls FAT cannot
+ * express (links, extended attributes).
+ *
+ * Each handler replies exactly once, on every path.  Paths are built from
+ * the inode table (under its lock) and then used without any lock.
+ */
+#include <errno.h>
+#include <linux/fs.h>
+#include <string.h>
+
+#include "dfuse.h"
+
+/* Path of name inside parent, after the FAT name check. */
+static int
+child_path(struct dfuse *d, fuse_ino_t parent, const char *name, char *buf,
+	   size_t len)
+{
+	int r = dfuse_check_name(name);
+
+	if (r < 0)
+		return r;
+	return ino_table_child_path(d->itab, parent, name, buf, len);
+}
+
+static void
+do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct dfuse *d = dfuse_of(req);
+	struct fuse_entry_param e;
+	char path[FS_PATH_MAX];
+	struct dvs_stat ds;
+	int r;
+
+	r = child_path(d, parent, name, path, sizeof(path));
+	if (r >= 0)
+		r = dvs_stat(d->fs, path, &ds);
+	if (r == -ENOENT && d->negative_timeout > 0) {
+		/* Inode 0: the kernel caches "no such name"; it drops that
+		 * itself when it creates the name through this mount. */
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = d->negative_timeout;
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	if (r < 0) {
+		fuse_reply_err(req, dfuse_err(r));
+		return;
+	}
+	dfuse_reply_entry(req, parent, name, &ds);
+}
+
+static void
+do_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	ino_table_forget(dfuse_of(req)->itab, ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void
+do_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	struct dfuse *d = dfuse_of(req);
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		ino_table_forget(d->itab, forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+/* Attributes of ino, through the open descriptor when there is one (it
+ * also works for an open file that was unlinked). */
+static int
+get_stat(struct dfuse *d, fuse_ino_t ino, struct fuse_file_info *fi,
+	 struct dvs_stat *ds)
+{
+	char path[FS_PATH_MAX];
+	int r;
+
+	if (fi != NULL)
+		return dvs_fstat(d->fs, (int)fi->fh, ds);
+	r = ino_table_path(d->itab, ino, path, sizeof(path));
+	if (r < 0)
+		return r;
+	return dvs_stat(d->fs, path, ds);
+}
+
+static void
+reply_attr(fuse_req_t req, fuse_ino_t ino, const struct dvs_stat *ds)
+{
+	struct dfuse *d = dfuse_of(req);
+	struct stat st;
+
+	dfuse_fill_stat(d, ds, ino, &st);
+	fuse_reply_attr(req, &st, d->attr_timeout);
+}
+
+static void
+do_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dvs_stat ds;
+	int r;
+
+	r = get_stat(dfuse_of(req), ino, fi, &ds);
+	if (r < 0)
+		fuse_reply_err(req, dfuse_err(r));
+	else
+		reply_attr(req, ino, &ds);
+}
+
+static struct timespec
+set_time(int to_set, int bit, int now_bit, struct timespec t)
+{
+	struct timespec ts = { 0, UTIME_OMIT };
+
+	if (to_set & now_bit)
+		ts.tv_nsec = UTIME_NOW;
+	else if (to_set & bit)
+		ts = t;
+	return ts;
+}
+
+static void
+do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+	   struct fuse_file_info *fi)
+{
+	const int times = FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+			  FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW;
+	struct dfuse *d = dfuse_of(req);
+	char path[FS_PATH_MAX];
+	struct timespec ts[2];
+	struct dvs_stat ds;
+	int r = 0, have_path;
+
+	/* FAT has no owners: only the owner every file already shows. */
+	if (((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != d->uid) ||
+	    ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != d->gid)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	have_path = ino_table_path(d->itab, ino, path, sizeof(path)) >= 0;
+	/* An open file that was unlinked has no path: what needs one is
+	 * skipped for it (its attributes die with it). */
+	if (!have_path && fi == NULL) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if ((to_set & FUSE_SET_ATTR_MODE) && have_path)
+		r = dvs_chmod(d->fs, path, attr->st_mode);
+	if (r == 0 && (to_set & FUSE_SET_ATTR_SIZE)) {
+		if (fi != NULL)
+			r = dvs_ftruncate(d->fs, (int)fi->fh, attr->st_size);
+		else
+			r = dvs_truncate(d->fs, path, attr->st_size);
+	}
+	if (r == 0 && (to_set & times) && have_path) {
+		ts[0] = set_time(to_set, FUSE_SET_ATTR_ATIME,
+				 FUSE_SET_ATTR_ATIME_NOW, attr->st_atim);
+		ts[1] = set_time(to_set, FUSE_SET_ATTR_MTIME,
+				 FUSE_SET_ATTR_MTIME_NOW, attr->st_mtim);
+		r = dvs_utimens(d->fs, path, ts);
+	}
+	if (r == 0)
+		r = get_stat(d, ino, have_path ? NULL : fi, &ds);
+	if (r < 0)
+		fuse_reply_err(req, dfuse_err(r));
+	else
+		reply_attr(req, ino, &ds);
+}
+
+static void
+do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	 dev_t rdev)
+{
+	struct dfuse *d = dfuse_of(req);
+	char path[FS_PATH_MAX];
+	struct dvs_stat ds;
+	int r, fd;
+
+	/* FAT holds regular files and directories only (vfat: EPERM). */
+	if (!S_ISREG(mode)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	r = child_path(d, parent, name, path, sizeof(path));
+	if (r < 0)
+		goto fail;
+	fd = dvs_open(d->fs, path, O_WRONLY | O_CREAT | O_EXCL, mode);
+	if (fd < 0) {
+		r = fd;
+		goto fail;
+	}
+	r = dvs_fstat(d->fs, fd, &ds);
+	dvs_close(d->fs, fd);
+	if (r < 0)
+		goto fail;
+	dfuse_reply_entry(req, parent, name, &ds);
+	return;
+fail:
+	fuse_reply_err(req, dfuse_err(r));
+}
+
+static void
+do_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct dfuse *d = dfuse_of(req);
+	char path[FS_PATH_MAX];
+	struct dvs_stat ds;
+	int r;
+
+	r = child_path(d, parent, name, path, sizeof(path));
+	if (r >= 0)
+		r = dvs_mkdir(d->fs, path, mode);
+	if (r >= 0)
+		r = dvs_stat(d->fs, path, &ds);
+	if (r < 0)
+		fuse_reply_err(req, dfuse_err(r));
+	else
+		dfuse_reply_entry(req, parent, name, &ds);
+}
+
+static void
+remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, int dir)
+{
+	struct dfuse *d = dfuse_of(req);
+	char path[FS_PATH_MAX];
+	int r;
+
+	r = child_path(d, parent, name, path, sizeof(path));
+	if (r >= 0)
+		r = dir ? dvs_rmdir(d->fs, path) : dvs_unlink(d->fs, path);
+	if (r >= 0)
+		ino_table_unlinked(d->itab, parent, name);
+	fuse_reply_err(req, dfuse_err(r));
+}
+
+static void
+do_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_name(req, parent, name, 0);
+}
+
+static void
+do_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_name(req, parent, name, 1);
+}
+
+static void
+do_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+	  fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	struct dfuse *d = dfuse_of(req);
+	char from[FS_PATH_MAX], to[FS_PATH_MAX];
+	struct dvs_stat ds;
+	int r;
+
+	/* FAT cannot swap two entries atomically. */
+	if (flags & ~(unsigned)RENAME_NOREPLACE) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	r = child_path(d, parent, name, from, sizeof(from));
+	if (r >= 0)
+		r = child_path(d, newparent, newname, to, sizeof(to));
+	if (r >= 0)
+		r = dvs_rename2(d->fs, from, to, flags & RENAME_NOREPLACE);
+	if (r < 0) {
+		fuse_reply_err(req, dfuse_err(r));
+		return;
+	}
+	/* The node id follows the directory entry: learn the new one so the
+	 * old id can be reused without aliasing. */
+	if (dvs_stat(d->fs, to, &ds) == 0 &&
+	    ino_table_renamed(d->itab, parent, name, newparent, newname,
+			      ds.st_ino) == 0) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	ino_table_unlinked(d->itab, parent, name);
+	ino_table_unlinked(d->itab, newparent, newname);
+	fuse_reply_err(req, 0);
+}
+
+static void
+do_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+	   const char *name)
+{
+	fuse_reply_err(req, EPERM); /* as vfat: FAT has no symbolic links */
+}
+
+static void
+do_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+	const char *newname)
+{
+	fuse_reply_err(req, EPERM); /* as vfat: FAT has no hard links */
+}
+
+static void
+do_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+	int r;
+
+	r = dvs_statvfs(dfuse_of(req)->fs, &sv);
+	if (r < 0)
+		fuse_reply_err(req, dfuse_err(r));
+	else
+		fuse_reply_statfs(req, &sv);
+}
+
+/*
+ * FAT has no extended attributes.  ENOSYS (not ENOTSUP) makes the kernel
+ * remember that and never ask again: otherwise it asks for
+ * security.capability before every write.
+ */
+static void
+do_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	fuse_reply_err(req, ENOSYS);
+}
+
+static void
+do_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	fuse_reply_err(req, ENOSYS);
+}
+
+static void
+do_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+	    const char *value, size_t size, int flags)
+{
+	fuse_reply_err(req, ENOSYS);
+}
+
+static void
+do_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	fuse_reply_err(req, ENOSYS);
+}
+
+void
+dfuse_entry_ops(struct fuse_lowlevel_ops *ops)
+{
+	ops->lookup = do_lookup;
+	ops->forget = do_forget;
+	ops->forget_multi = do_forget_multi;
+	ops->getattr = do_getattr;
+	ops->setattr = do_setattr;
+	ops->mknod = do_mknod;
+	ops->mkdir = do_mkdir;
+	ops->unlink = do_unlink;
+	ops->rmdir = do_rmdir;
+	ops->rename = do_rename;
+	ops->symlink = do_symlink;
+	ops->link = do_link;
+	ops->statfs = do_statfs;
+	ops->getxattr = do_getxattr;
+	ops->listxattr = do_listxattr;
+	ops->setxattr = do_setxattr;
+	ops->removexattr = do_removexattr;
+}

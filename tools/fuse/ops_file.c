@@ -1,0 +1,197 @@
+/*
+ * ops_file.c - open files: create, open, read, write, flush, release, fsync.
+ *
+ * fi->fh is the server's descriptor.  Descriptors belong to the libdvsfs
+ * session, not to a thread, so any worker thread may serve any request on
+ * any open file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dfuse.h"
+
+/* One read buffer per worker thread, made on its first read and freed
+ * when the thread ends: no allocation on the read path. */
+static pthread_key_t buf_key;
+static pthread_once_t buf_once = PTHREAD_ONCE_INIT;
+
+static void
+make_buf_key(void)
+{
+	(void)pthread_key_create(&buf_key, free);
+}
+
+static char *
+thread_buf(void)
+{
+	char *buf;
+
+	pthread_once(&buf_once, make_buf_key);
+	buf = pthread_getspecific(buf_key);
+	if (buf == NULL) {
+		buf = malloc(DFUSE_IO_MAX);
+		if (buf != NULL && pthread_setspecific(buf_key, buf) != 0) {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	return buf;
+}
+
+/*
+ * Flags for the server.  With the writeback cache the kernel reads pages
+ * of files opened write-only (to fill partial pages) and works out the
+ * end of file for O_APPEND itself, so the server must allow reading and
+ * must honour the offsets the kernel sends.
+ */
+static int
+server_flags(const struct dfuse *d, int flags)
+{
+	flags &= O_ACCMODE | O_TRUNC | O_APPEND | O_CREAT | O_EXCL;
+	if (d->exclusive && !d->ro) {
+		if ((flags & O_ACCMODE) == O_WRONLY)
+			flags = (flags & ~O_ACCMODE) | O_RDWR;
+		flags &= ~O_APPEND;
+	}
+	return flags;
+}
+
+static void
+do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	  struct fuse_file_info *fi)
+{
+	struct dfuse *d = dfuse_of(req);
+	struct fuse_entry_param e;
+	char path[FS_PATH_MAX];
+	struct dvs_stat ds;
+	int r, fd;
+
+	r = dfuse_check_name(name);
+	if (r >= 0)
+		r = ino_table_child_path(d->itab, parent, name, path, sizeof(path));
+	if (r < 0)
+		goto fail;
+	fd = dvs_open(d->fs, path, server_flags(d, fi->flags) | O_CREAT, mode);
+	if (fd < 0) {
+		r = fd;
+		goto fail;
+	}
+	r = dvs_fstat(d->fs, fd, &ds);
+	if (r >= 0)
+		r = dfuse_make_entry(d, parent, name, &ds, &e);
+	if (r < 0) {
+		dvs_close(d->fs, fd);
+		goto fail;
+	}
+	fi->fh = (uint64_t)fd;
+	fi->keep_cache = d->exclusive;
+	if (fuse_reply_create(req, &e, fi) != 0) {
+		/* Interrupted: the kernel has neither the entry nor the file. */
+		ino_table_forget(d->itab, e.ino, 1);
+		dvs_close(d->fs, fd);
+	}
+	return;
+fail:
+	fuse_reply_err(req, dfuse_err(r));
+}
+
+static void
+do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dfuse *d = dfuse_of(req);
+	char path[FS_PATH_MAX];
+	int r;
+
+	r = ino_table_path(d->itab, ino, path, sizeof(path));
+	if (r >= 0)
+		r = dvs_open(d->fs, path, server_flags(d, fi->flags), 0);
+	if (r < 0) {
+		fuse_reply_err(req, dfuse_err(r));
+		return;
+	}
+	fi->fh = (uint64_t)r;
+	/* Only this mount changes the volume: cached pages stay valid. */
+	fi->keep_cache = d->exclusive;
+	if (fuse_reply_open(req, fi) != 0)
+		dvs_close(d->fs, r);
+}
+
+static void
+do_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+	struct fuse_file_info *fi)
+{
+	struct dfuse *d = dfuse_of(req);
+	char *buf = thread_buf();
+	ssize_t n;
+
+	if (buf == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (size > DFUSE_IO_MAX)
+		size = DFUSE_IO_MAX;
+	n = dvs_pread(d->fs, (int)fi->fh, buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, dfuse_err((int)n));
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+}
+
+static void
+do_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+	 off_t off, struct fuse_file_info *fi)
+{
+	ssize_t n;
+
+	/* buf is libfuse's receive buffer: it is granted to the server as
+	 * is, no copy of ours. */
+	n = dvs_pwrite(dfuse_of(req)->fs, (int)fi->fh, buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, dfuse_err((int)n));
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+static void
+do_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	/* Every write already reached the server (the kernel writes dirty
+	 * pages back before FLUSH); the directory entry is updated when the
+	 * last descriptor closes. */
+	fuse_reply_err(req, 0);
+}
+
+static void
+do_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	int r = dvs_close(dfuse_of(req)->fs, (int)fi->fh);
+
+	fuse_reply_err(req, dfuse_err(r));
+}
+
+static void
+do_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+	 struct fuse_file_info *fi)
+{
+	struct dfuse *d = dfuse_of(req);
+	int r;
+
+	r = datasync ? dvs_fdatasync(d->fs, (int)fi->fh) :
+		       dvs_fsync(d->fs, (int)fi->fh);
+	fuse_reply_err(req, dfuse_err(r));
+}
+
+void
+dfuse_file_ops(struct fuse_lowlevel_ops *ops)
+{
+	ops->create = do_create;
+	ops->open = do_open;
+	ops->read = do_read;
+	ops->write = do_write;
+	ops->flush = do_flush;
+	ops->release = do_release;
+	ops->fsync = do_fsync;
+}
