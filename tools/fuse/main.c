@@ -37,6 +37,7 @@ usage(FILE *out)
 "                  writeback cache, keeps cached pages across opens and\n"
 "                  caches names and attributes for long (dvs mount sets it)\n"
 "  --ro            mount read-only\n"
+"  --wait SEC      wait up to SEC seconds for dvs-fs to bind its endpoint\n"
 "  --threads N     FUSE worker threads (default %d)\n"
 "  --uid N --gid N owner shown for every file (default: the caller's)\n"
 "  -f              stay in the foreground\n"
@@ -155,6 +156,7 @@ report(int *fd, char st)
 struct opts {
 	struct dvsfs_opts fs;
 	unsigned threads;
+	unsigned wait_ms;
 	int foreground;
 	const char *mountpoint;
 	char mount_opts[1024];
@@ -197,6 +199,7 @@ parse_args(int argc, char **argv, struct opts *o, struct dfuse *d)
 		{ "volume", required_argument, NULL, 'v' },
 		{ "exclusive", no_argument, NULL, 'x' },
 		{ "ro", no_argument, NULL, 'r' },
+		{ "wait", required_argument, NULL, 'w' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "uid", required_argument, NULL, 'u' },
 		{ "gid", required_argument, NULL, 'g' },
@@ -221,6 +224,11 @@ parse_args(int argc, char **argv, struct opts *o, struct dfuse *d)
 			break;
 		case 'r':
 			d->ro = 1;
+			break;
+		case 'w':
+			if (parse_uint(optarg, "wait", 3600, &v) < 0)
+				return -1;
+			o->wait_ms = (unsigned)v * 1000;
 			break;
 		case 't':
 			if (parse_uint(optarg, "thread count", 256, &v) < 0 || v == 0)
@@ -285,6 +293,22 @@ check_mountpoint(const char *mnt)
 	return 0;
 }
 
+/* Connects, waiting up to o->wait_ms for a server still starting. */
+static int
+connect_server(const struct opts *o, struct dvsfs **fs)
+{
+	unsigned waited = 0;
+	int r;
+
+	for (;;) {
+		r = dvsfs_connect(&o->fs, fs);
+		if (r != -EDVS_NOTBOUND || waited >= o->wait_ms)
+			return r;
+		usleep(50 * 1000);
+		waited += 50;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -322,7 +346,7 @@ main(int argc, char **argv)
 	if (!o.foreground)
 		status_fd = background();
 
-	r = dvsfs_connect(&o.fs, &d.fs);
+	r = connect_server(&o, &d.fs);
 	if (r < 0) {
 		dvs_err("cannot reach dvs-fs at endpoint %d: %s (run dvs-fuse "
 			"inside its DC: dvsctl run --dc N --ep LO-HI -- dvs-fuse ...)",
