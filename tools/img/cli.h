@@ -1,0 +1,27 @@
+/* cli.h - pieces shared by the subcommands of dvs-img. */
+#ifndef DVS_IMG_CLI_H
+#define DVS_IMG_CLI_H
+
+#include <stdint.h>
+
+/* Exit codes scripts can rely on (also in --help and docs/IMG.md). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,		/* anything else */
+	EXIT_USAGE = 2,
+	EXIT_CONN = 3,		/* connection lost; run again to resume */
+	EXIT_AUTH = 4,		/* authentication failed */
+	EXIT_DATA = 5,		/* corrupt index, stream or data; verification */
+	EXIT_LOCAL = 6,		/* local I/O error, e.g. disk full */
+};
+
+int img_exit_code(int err);
+/* Parses a size/count with an optional K/M/G suffix; -1 on error. */
+int img_parse_u64(const char *s, uint64_t *out);
+
+int cmd_index(int argc, char **argv);
+int cmd_similarity(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
+
+#endif

@@ -1,0 +1,279 @@
+/* fetch_cmd.c - `dvs img fetch`: over TCP or a command's stdin/stdout. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dvs/img.h"
+#include "dvs/log.h"
+
+#define MAX_SEEDS 64
+
+static void
+fetch_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dvs img fetch HOST:PORT OUTPUT [OPTIONS]\n"
+		"       dvs img fetch --stdio OUTPUT [OPTIONS] -- COMMAND [ARGS...]\n\n"
+		"Builds OUTPUT from local seed images and the blocks the server sends.\n"
+		"Writes OUTPUT.partial and OUTPUT.partial.state; renames to OUTPUT only\n"
+		"when every block is verified.  Run the same command again to resume.\n"
+		"  --seed S            a local image to take blocks from (repeatable)\n"
+		"  --compress C        zstd, lz4, zlib, lzo or none (default none)\n"
+		"  --level N           compression level (codec's default if omitted)\n"
+		"  --key-file F        shared secret; required if the server has one\n"
+		"  --stdio             run COMMAND and talk over its stdin/stdout, e.g.\n"
+		"                      dvs img fetch --stdio out.img -- ssh host dvs img serve --stdio img\n"
+		"  --inflight N        requests in flight (default 8)\n"
+		"  --retries N         reconnect this often after a broken connection (default 3)\n"
+		"  --json              print a machine-readable summary on stdout\n"
+		"  --threads N         hashing threads (default: every core)\n"
+		"  --no-progress       no progress line even on a terminal\n"
+		"Exit codes: 0 ok, 2 usage, 3 connection lost (run again to resume),\n"
+		"4 authentication failed, 5 corrupt stream or data, 6 local I/O error.\n");
+}
+
+static int
+connect_to(const char *hp)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL, *a;
+	char host[256], port[32];
+	const char *colon = strrchr(hp, ':');
+	size_t hl;
+	int fd = -1, r, e = ECONNREFUSED;
+
+	if (colon == NULL || colon == hp || colon[1] == '\0')
+		return -EINVAL;
+	hl = (size_t)(colon - hp);
+	if (hp[0] == '[' && hl >= 2 && hp[hl - 1] == ']') {
+		hp++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host) || strlen(colon + 1) >= sizeof(port))
+		return -EINVAL;
+	memcpy(host, hp, hl);
+	host[hl] = '\0';
+	strcpy(port, colon + 1);
+	r = getaddrinfo(host, port, &hints, &res);
+	if (r != 0) {
+		fprintf(stderr, "dvs img fetch: %s: %s\n", host, gai_strerror(r));
+		return -EHOSTUNREACH;
+	}
+	for (a = res; a; a = a->ai_next) {
+		fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+			break;
+		e = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		fprintf(stderr, "dvs img fetch: cannot connect to %s: %s\n", hp, strerror(e));
+		return -e;
+	}
+	return fd;
+}
+
+static pid_t
+spawn(char **cmd, int *rfd, int *wfd)
+{
+	int to[2], from[2];
+	pid_t pid;
+
+	if (pipe2(to, O_CLOEXEC) != 0)
+		return -1;
+	if (pipe2(from, O_CLOEXEC) != 0) {
+		close(to[0]);
+		close(to[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "dvs img fetch: cannot run %s: %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	close(to[0]);
+	close(from[1]);
+	if (pid < 0) {
+		close(to[1]);
+		close(from[0]);
+		return -1;
+	}
+	*wfd = to[1];
+	*rfd = from[0];
+	return pid;
+}
+
+int
+cmd_fetch(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "seed", required_argument, NULL, 's' },
+		{ "compress", required_argument, NULL, 'c' },
+		{ "level", required_argument, NULL, 'l' },
+		{ "key-file", required_argument, NULL, 'k' },
+		{ "stdio", no_argument, NULL, 'S' },
+		{ "inflight", required_argument, NULL, 'n' },
+		{ "retries", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "no-progress", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	static uint8_t key[IMG_KEY_MAX];
+	const char *seeds[MAX_SEEDS], *addr = NULL, *key_file = NULL;
+	struct img_fetch_opts o = { .codec = IMG_CODEC_NONE, .inflight = 8 };
+	struct img_fetch_stats st, acc;
+	int c, r = 0, stdio = 0, json = 0, retries = 3, attempt, noprog = 0;
+	char **cmd = NULL;
+
+	/* GNU getopt moves operands after the options and stops at "--", so
+	 * argv[optind] is OUTPUT (or HOST:PORT) and a --stdio COMMAND follows. */
+	while ((c = getopt_long(argc, argv, "s:c:l:k:Sn:r:jt:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (o.nseeds >= MAX_SEEDS) {
+				fprintf(stderr, "dvs img fetch: at most %d seeds\n", MAX_SEEDS);
+				return EXIT_USAGE;
+			}
+			seeds[o.nseeds++] = optarg;
+			break;
+		case 'c':
+			o.codec = img_codec_from_name(optarg);
+			if (o.codec < 0) {
+				fprintf(stderr, "dvs img fetch: --compress: zstd, lz4, zlib, lzo or none\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'l': o.level = atoi(optarg); break;
+		case 'k': key_file = optarg; break;
+		case 'S': stdio = 1; break;
+		case 'n': o.inflight = atoi(optarg); break;
+		case 'r': retries = atoi(optarg); break;
+		case 'j': json = 1; break;
+		case 't': o.nthreads = atoi(optarg); break;
+		case 'q': noprog = 1; break;
+		case 'h':
+			fetch_usage(stdout);
+			return EXIT_OK;
+		default:
+			fetch_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (stdio) {
+		if (argc - optind < 2) {
+			fprintf(stderr, "dvs img fetch: --stdio wants OUTPUT -- COMMAND...\n");
+			return EXIT_USAGE;
+		}
+		o.output = argv[optind];
+		cmd = argv + optind + 1;
+	} else if (argc - optind != 2) {
+		fetch_usage(stderr);
+		return EXIT_USAGE;
+	} else {
+		addr = argv[optind];
+		o.output = argv[optind + 1];
+	}
+	if (key_file) {
+		r = img_key_load(key_file, key, sizeof(key));
+		if (r < 0)
+			return EXIT_USAGE;
+		o.key = key;
+		o.key_len = (size_t)r;
+	}
+	o.seeds = seeds;
+	o.progress = !noprog && isatty(2);
+	signal(SIGPIPE, SIG_IGN);
+	memset(&acc, 0, sizeof(acc));
+	for (attempt = 0;; attempt++) {
+		int rfd = -1, wfd = -1;
+		pid_t pid = -1;
+
+		if (stdio) {
+			pid = spawn(cmd, &rfd, &wfd);
+			r = pid < 0 ? -errno : 0;
+		} else {
+			rfd = wfd = connect_to(addr);
+			r = rfd < 0 ? rfd : 0;
+			if (r == -EINVAL) {
+				fprintf(stderr, "dvs img fetch: want HOST:PORT, not '%s'\n", addr);
+				return EXIT_USAGE;
+			}
+		}
+		memset(&st, 0, sizeof(st));
+		if (r == 0) {
+			r = img_fetch_session(rfd, wfd, &o, &st);
+			close(rfd);
+			if (wfd != rfd)
+				close(wfd);
+		}
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		acc.bytes_in += st.bytes_in;
+		acc.bytes_out += st.bytes_out;
+		acc.seconds += st.seconds;
+		acc.sent_blocks += st.sent_blocks;
+		acc.data_raw_bytes += st.data_raw_bytes;
+		if (r == 0 || attempt >= retries ||
+		    (r != -EPIPE && r != -EBADMSG && r != -ECONNREFUSED && r != -ECONNRESET))
+			break;
+		fprintf(stderr, "dvs img fetch: connection lost (%s); resuming (attempt %d of %d)\n",
+			strerror(-r), attempt + 2, retries + 1);
+		sleep(1);
+	}
+	st.bytes_in = acc.bytes_in;
+	st.bytes_out = acc.bytes_out;
+	st.seconds = acc.seconds;
+	st.sent_blocks = acc.sent_blocks;
+	st.data_raw_bytes = acc.data_raw_bytes;
+	if (r == 0) {
+		fprintf(stderr,
+			"dvs img fetch: %s: %llu bytes, %llu blocks: %llu zero, %llu from seeds, "
+			"%llu repeated, %llu resumed, %llu sent; %llu bytes on the wire in %.2f s",
+			o.output, (unsigned long long)st.image_bytes, (unsigned long long)st.blocks,
+			(unsigned long long)st.zero_blocks, (unsigned long long)st.seed_blocks,
+			(unsigned long long)st.dup_blocks, (unsigned long long)st.resumed_blocks,
+			(unsigned long long)st.sent_blocks,
+			(unsigned long long)(st.bytes_in + st.bytes_out), st.seconds);
+		if (st.rounds)
+			fprintf(stderr, "; live: %d rounds, writer paused %.1f ms", st.rounds,
+				st.pause_ms);
+		fputc('\n', stderr);
+	} else if (r == -EPIPE || r == -ECONNREFUSED || r == -EBADMSG) {
+		fprintf(stderr, "dvs img fetch: %s is not complete; run the same command again "
+				"to resume\n", o.output);
+	}
+	if (json)
+		printf("{\"ok\": %s, \"error\": \"%s\", \"output\": \"%s\", \"image_bytes\": %llu, "
+		       "\"blocks\": %llu, \"zero_blocks\": %llu, \"seed_blocks\": %llu, "
+		       "\"dup_blocks\": %llu, \"resumed_blocks\": %llu, \"sent_blocks\": %llu, "
+		       "\"seed_mismatch_blocks\": %llu, \"data_bytes\": %llu, "
+		       "\"wire_bytes_in\": %llu, \"wire_bytes_out\": %llu, \"attempts\": %d, "
+		       "\"rounds\": %d, \"pause_ms\": %.3f, \"seconds\": %.3f}\n",
+		       r == 0 ? "true" : "false", r == 0 ? "" : strerror(-r), o.output,
+		       (unsigned long long)st.image_bytes, (unsigned long long)st.blocks,
+		       (unsigned long long)st.zero_blocks, (unsigned long long)st.seed_blocks,
+		       (unsigned long long)st.dup_blocks, (unsigned long long)st.resumed_blocks,
+		       (unsigned long long)st.sent_blocks, (unsigned long long)st.seed_mismatch,
+		       (unsigned long long)st.data_raw_bytes, (unsigned long long)st.bytes_in,
+		       (unsigned long long)st.bytes_out, attempt + 1, st.rounds, st.pause_ms,
+		       st.seconds);
+	return img_exit_code(r);
+}

@@ -1,0 +1,112 @@
+/*
+ * dvs-img - disk-image migration: index, similarity, serve, fetch.
+ * `dvs img ...` runs this program.  See docs/IMG.md.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dvs/img.h"
+#include "dvs/log.h"
+
+int
+img_exit_code(int err)
+{
+	switch (-err) {
+	case 0:
+		return EXIT_OK;
+	case EPIPE:
+	case ECONNRESET:
+	case ECONNREFUSED:
+	case ETIMEDOUT:
+		return EXIT_CONN;
+	case EACCES:
+		return EXIT_AUTH;
+	case EBADMSG:
+	case EILSEQ:
+	case EPROTO:
+	case ESTALE:
+		return EXIT_DATA;
+	case ENOSPC:
+	case EIO:
+	case EDQUOT:
+	case EROFS:
+		return EXIT_LOCAL;
+	default:
+		return EXIT_FAIL;
+	}
+}
+
+int
+img_parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *s == '-')
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	if (*end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dvs img COMMAND [OPTIONS]\n"
+		"\n"
+		"Moves disk images between machines, sending only the blocks the\n"
+		"receiver cannot find in images it already has (seeds).\n"
+		"\n"
+		"Commands:\n"
+		"  index IMAGE         write IMAGE.dvsidx (SHA-256 of every block)\n"
+		"  similarity TARGET SEED...\n"
+		"                      share of TARGET's blocks found in the seeds\n"
+		"  serve IMAGE         send IMAGE to fetchers (TCP or --stdio)\n"
+		"  fetch HOST:PORT OUTPUT [--seed S]...\n"
+		"  fetch --stdio OUTPUT [--seed S]... -- COMMAND...\n"
+		"                      build OUTPUT from seeds and the server\n"
+		"\n"
+		"`dvs img COMMAND --help` shows a command's options.\n"
+		"Exit codes: 0 ok, 1 error, 2 usage, 3 connection lost (run again to\n"
+		"resume), 4 authentication failed, 5 corrupt index/stream/data,\n"
+		"6 local I/O error (e.g. disk full).\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	dvs_log_init("dvs-img");
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "index") == 0)
+		return cmd_index(argc - 1, argv + 1);
+	if (strcmp(argv[1], "similarity") == 0)
+		return cmd_similarity(argc - 1, argv + 1);
+	if (strcmp(argv[1], "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(argv[1], "fetch") == 0)
+		return cmd_fetch(argc - 1, argv + 1);
+	fprintf(stderr, "dvs img: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,303 @@
+/* serve_cmd.c - `dvs img serve`: TCP listener or one session on stdio. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dvs/img.h"
+#include "dvs/log.h"
+
+#define MAX_HOOKS 16
+
+static void
+serve_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dvs img serve IMAGE [--listen ADDR:PORT] (--key-file F | --insecure-no-key)\n"
+		"       dvs img serve IMAGE --stdio [--key-file F]\n\n"
+		"Sends IMAGE to `dvs img fetch`.  Its index (IMAGE.dvsidx) is built if\n"
+		"missing or stale; a corrupt index is an error.\n"
+		"  --listen ADDR:PORT  where to listen (default 0.0.0.0:7411; port 0 picks\n"
+		"                      a free port, printed on stderr)\n"
+		"  --port-file F       also write the port number to F\n"
+		"  --key-file F        shared secret (16+ bytes); fetchers must hold the same\n"
+		"  --insecure-no-key   serve to anyone who connects (no authentication)\n"
+		"  --stdio             one session on stdin/stdout (for ssh; no key needed,\n"
+		"                      ssh authenticates)\n"
+		"  --once              serve one connection, then exit with its status\n"
+		"  --live              the image may change while served: send rounds of\n"
+		"                      changed blocks, then pause the writer for the last one\n"
+		"  --max-rounds N      live: rounds before the pause (default 8)\n"
+		"  --pause-cmd CMD     live: shell command that stops the writer\n"
+		"                      (e.g. 'kill -STOP 1234' or 'virsh suspend vm')\n"
+		"  --resume-cmd CMD    live: shell command that lets it go on\n"
+		"  --block-size N      block size of a new index (default 4096)\n"
+		"  --index FILE        index file (default IMAGE.dvsidx)\n"
+		"  --threads N         hashing threads (default: every core)\n"
+		"Test hooks (for the test suite; comma-separated, one value per connection):\n"
+		"  --drop-after N,...  cut the n-th connection after N bytes sent\n"
+		"  --corrupt-at N,...  flip byte N of the n-th connection's stream\n");
+}
+
+static int
+parse_list(const char *s, uint64_t *v, int *n)
+{
+	char *copy = strdup(s), *tok, *save = NULL;
+	int r = 0;
+
+	*n = 0;
+	for (tok = strtok_r(copy, ",", &save); tok && *n < MAX_HOOKS;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (img_parse_u64(tok, &v[(*n)++]) != 0)
+			r = -1;
+	}
+	free(copy);
+	return r;
+}
+
+static int
+split_hostport(const char *s, char *host, size_t hcap, char *port, size_t pcap)
+{
+	const char *colon = strrchr(s, ':');
+	size_t hl;
+
+	if (colon == NULL)
+		return -1;
+	hl = (size_t)(colon - s);
+	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+		s++;
+		hl -= 2;
+	}
+	if (hl >= hcap || strlen(colon + 1) >= pcap || colon[1] == '\0')
+		return -1;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	strcpy(port, colon + 1);
+	return 0;
+}
+
+static int
+listen_on(const char *addr, char *shown, size_t scap, int *port)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE };
+	struct addrinfo *res = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[256], serv[32];
+	int fd = -1, one = 1, r;
+
+	if (split_hostport(addr, host, sizeof(host), serv, sizeof(serv)) != 0) {
+		fprintf(stderr, "dvs img serve: --listen wants ADDR:PORT, not '%s'\n", addr);
+		return -EINVAL;
+	}
+	r = getaddrinfo(host[0] ? host : NULL, serv, &hints, &res);
+	if (r != 0) {
+		fprintf(stderr, "dvs img serve: %s: %s\n", addr, gai_strerror(r));
+		return -EINVAL;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 16) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+		r = -errno;
+		fprintf(stderr, "dvs img serve: cannot listen on %s: %s\n", addr, strerror(-r));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(res);
+		return r;
+	}
+	freeaddrinfo(res);
+	getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), serv, sizeof(serv),
+		    NI_NUMERICHOST | NI_NUMERICSERV);
+	snprintf(shown, scap, "%s:%s", host, serv);
+	*port = atoi(serv);
+	return fd;
+}
+
+static void
+report(const struct img_serve_opts *o, const struct img_serve_stats *st, int r)
+{
+	int i;
+
+	if (r != 0) {
+		fprintf(stderr, "dvs img serve: session ended: %s\n", strerror(-r));
+		return;
+	}
+	fprintf(stderr, "dvs img serve: sent %llu blocks, %llu bytes on the wire\n",
+		(unsigned long long)st->blocks_sent, (unsigned long long)st->bytes_out);
+	if (o->live) {
+		fprintf(stderr, "dvs img serve: live: %d rounds, changed blocks per round:",
+			st->rounds);
+		for (i = 0; i < st->rounds && i < 64; i++)
+			fprintf(stderr, " %llu", (unsigned long long)st->round_changed[i]);
+		fprintf(stderr, "; writer paused %.1f ms\n", st->pause_ms);
+	}
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "port-file", required_argument, NULL, 'P' },
+		{ "key-file", required_argument, NULL, 'k' },
+		{ "insecure-no-key", no_argument, NULL, 'K' },
+		{ "stdio", no_argument, NULL, 's' },
+		{ "once", no_argument, NULL, 'o' },
+		{ "live", no_argument, NULL, 'L' },
+		{ "max-rounds", required_argument, NULL, 'R' },
+		{ "pause-cmd", required_argument, NULL, 'p' },
+		{ "resume-cmd", required_argument, NULL, 'r' },
+		{ "block-size", required_argument, NULL, 'b' },
+		{ "index", required_argument, NULL, 'i' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "drop-after", required_argument, NULL, 'D' },
+		{ "corrupt-at", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	static uint8_t key[IMG_KEY_MAX];
+	struct img_serve_opts o = { .block_size = IMG_DEFAULT_BLOCK, .max_rounds = 8 };
+	struct img_serve_stats st;
+	const char *listen_addr = "0.0.0.0:7411", *key_file = NULL, *port_file = NULL;
+	uint64_t drops[MAX_HOOKS], corrupts[MAX_HOOKS], v;
+	int ndrops = 0, ncorrupts = 0, insecure = 0, stdio = 0, once = 0;
+	int c, r, lfd, port = 0, conn = 0;
+	char shown[300];
+
+	while ((c = getopt_long(argc, argv, "l:P:k:KsoLR:p:r:b:i:t:D:C:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': listen_addr = optarg; break;
+		case 'P': port_file = optarg; break;
+		case 'k': key_file = optarg; break;
+		case 'K': insecure = 1; break;
+		case 's': stdio = 1; break;
+		case 'o': once = 1; break;
+		case 'L': o.live = 1; break;
+		case 'R': o.max_rounds = atoi(optarg); break;
+		case 'p': o.pause_cmd = optarg; break;
+		case 'r': o.resume_cmd = optarg; break;
+		case 'i': o.index_path = optarg; break;
+		case 't': o.nthreads = atoi(optarg); break;
+		case 'b':
+			if (img_parse_u64(optarg, &v) != 0 || v < IMG_MIN_BLOCK ||
+			    v > IMG_MAX_BLOCK || (v & (v - 1))) {
+				fprintf(stderr, "dvs img serve: bad --block-size\n");
+				return EXIT_USAGE;
+			}
+			o.block_size = (uint32_t)v;
+			break;
+		case 'D':
+			if (parse_list(optarg, drops, &ndrops) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'C':
+			if (parse_list(optarg, corrupts, &ncorrupts) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'h':
+			serve_usage(stdout);
+			return EXIT_OK;
+		default:
+			serve_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		serve_usage(stderr);
+		return EXIT_USAGE;
+	}
+	o.image = argv[optind];
+	if (o.max_rounds < 1)
+		o.max_rounds = 1;
+	if (key_file && insecure) {
+		fprintf(stderr, "dvs img serve: --key-file and --insecure-no-key exclude each other\n");
+		return EXIT_USAGE;
+	}
+	if (!key_file && !insecure && !stdio) {
+		fprintf(stderr, "dvs img serve: a served image needs a shared key: pass --key-file "
+				"FILE (create one with `head -c 32 /dev/urandom | base64 > FILE`), or "
+				"--insecure-no-key to serve anyone who connects\n");
+		return EXIT_USAGE;
+	}
+	if (key_file) {
+		r = img_key_load(key_file, key, sizeof(key));
+		if (r < 0)
+			return EXIT_USAGE;
+		o.key = key;
+		o.key_len = (size_t)r;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (stdio) {
+		o.drop_after = ndrops ? drops[0] : 0;
+		o.corrupt_at = ncorrupts ? corrupts[0] : 0;
+		r = img_serve_session(0, 1, &o, &st);
+		report(&o, &st, r);
+		return img_exit_code(r);
+	}
+	lfd = listen_on(listen_addr, shown, sizeof(shown), &port);
+	if (lfd < 0)
+		return EXIT_FAIL;
+	fprintf(stderr, "dvs img serve: serving %s on %s%s\n", o.image, shown,
+		o.key ? "" : " WITHOUT authentication");
+	if (port_file) {
+		char tmp[4096];
+		FILE *pf;
+
+		snprintf(tmp, sizeof(tmp), "%s.tmp", port_file);
+		pf = fopen(tmp, "w");
+		if (pf == NULL || fprintf(pf, "%d\n", port) < 0 || fclose(pf) != 0 ||
+		    rename(tmp, port_file) != 0) {
+			fprintf(stderr, "dvs img serve: cannot write %s\n", port_file);
+			return EXIT_FAIL;
+		}
+	}
+	/* Live sessions keep the image's state in this process: one at a time. */
+	if (o.live)
+		once = 1;
+	if (!once)
+		signal(SIGCHLD, SIG_IGN);
+	for (;;) {
+		int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		pid_t pid;
+
+		if (cfd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			fprintf(stderr, "dvs img serve: accept: %s\n", strerror(errno));
+			return EXIT_FAIL;
+		}
+		o.drop_after = conn < ndrops ? drops[conn] : 0;
+		o.corrupt_at = conn < ncorrupts ? corrupts[conn] : 0;
+		conn++;
+		if (once) {
+			r = img_serve_session(cfd, cfd, &o, &st);
+			report(&o, &st, r);
+			close(cfd);
+			close(lfd);
+			return img_exit_code(r);
+		}
+		pid = fork();
+		if (pid == 0) {
+			signal(SIGCHLD, SIG_DFL);
+			close(lfd);
+			r = img_serve_session(cfd, cfd, &o, &st);
+			report(&o, &st, r);
+			close(cfd);
+			_exit(img_exit_code(r));
+		}
+		if (pid < 0)
+			fprintf(stderr, "dvs img serve: fork: %s\n", strerror(errno));
+		close(cfd);
+	}
+}
