@@ -1,0 +1,63 @@
+/*
+ * dispatch.c - decodes one request and calls its handler.  Kept apart
+ * from the receive loop so the fuzz target drives exactly this.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "dvs/log.h"
+#include "fs.h"
+
+int
+fs_dispatch(struct fs_worker *w, const dvk_msg_t *in, dvk_msg_t *out)
+{
+	const struct fs_call_desc *d;
+	struct fs_binding *b = NULL;
+	struct fs_req r;
+	int32_t call;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	atomic_fetch_add(&fs_srv.requests, 1);
+	/* Compare before subtracting: m_type is any int32 from the peer. */
+	if (in->m_type <= FS_RQ_BASE || in->m_type >= FS_RQ_BASE + FS_NCALLS) {
+		rc = -ENOSYS;
+		goto out;
+	}
+	call = in->m_type - FS_RQ_BASE;
+	d = &fs_table[call];
+	if (d->fn == NULL) {
+		rc = -ENOSYS;
+		goto out;
+	}
+	memset(&r, 0, sizeof(r));
+	r.w = w;
+	r.src = in->m_source;
+	r.in = in;
+	r.out = out;
+	if (d->need_session) {
+		pthread_mutex_lock(&w->lock);
+		b = fs_binding_find(w, in->m_source);
+		if (b != NULL) {
+			r.s = b->s;
+			fs_session_ref(r.s);
+		}
+		pthread_mutex_unlock(&w->lock);
+		if (r.s == NULL) {
+			/* Never said hello here, or its session ended. */
+			rc = -ENOTCONN;
+			goto out;
+		}
+		atomic_fetch_add(&r.s->requests, 1);
+	}
+	rc = d->fn(&r);
+	if (r.s != NULL)
+		fs_session_put(r.s);
+	if (rc < 0)
+		dvs_debug("%s from %d: %s", d->name, (int)in->m_source,
+			  strerror(-rc));
+out:
+	if (rc < 0)
+		atomic_fetch_add(&fs_srv.errors, 1);
+	return rc;
+}

@@ -1,0 +1,229 @@
+/*
+ * read.c - FS_READ, FS_WRITE, FS_LSEEK, FS_TRUNCATE, FS_FTRUNCATE and
+ * FS_FSYNC: the calls that move file data.
+ *
+ * Data goes through the worker's own buffer: the engine reads into it and
+ * the DVK copies it into the client's grant (or the other way round).  A
+ * call that uses the descriptor's position holds fd.lock for the whole
+ * call, so concurrent read()s of one descriptor each get their own bytes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include "fs.h"
+
+static int
+io_check(const struct fs_rq_io *rq, struct fs_fd *f)
+{
+	if (rq->flags & ~(uint32_t)FS_IO_AT)
+		return -EINVAL;
+	if (rq->len > FS_IO_MAX)
+		return -EINVAL;
+	if ((rq->flags & FS_IO_AT) && rq->off < 0)
+		return -EINVAL;
+	if (f->is_dir)
+		return -EISDIR;
+	return 0;
+}
+
+int
+do_read(struct fs_req *r)
+{
+	const struct fs_rq_io *rq = FS_RQ(r, fs_rq_io);
+	struct fs_rp_io *rp = FS_RP(r, fs_rp_io);
+	int at = (rq->flags & FS_IO_AT) != 0;
+	struct fs_fd *f;
+	int64_t off;
+	ssize_t n;
+	int rc;
+
+	f = fs_fd_get(r->s, rq->fd);
+	if (f == NULL)
+		return -EBADF;
+	rc = io_check(rq, f);
+	if (rc < 0)
+		goto out;
+	if ((f->flags & FS_O_ACCMODE) == FS_O_WRONLY) {
+		rc = -EBADF;
+		goto out;
+	}
+	if (!at)
+		pthread_mutex_lock(&f->lock);
+	off = at ? rq->off : f->pos;
+	n = rq->len > 0 ? fat_pread(f->file, r->w->iobuf, rq->len, (uint64_t)off) : 0;
+	if (n > 0) {
+		rc = dvk_vcopy_to(r->w->h, r->src, rq->grant, 0, r->w->iobuf,
+				  (size_t)n);
+		if (rc < 0)
+			n = fs_client_err(rc);
+	}
+	if (!at) {
+		if (n > 0)
+			f->pos += n;
+		rp->pos = f->pos;
+		pthread_mutex_unlock(&f->lock);
+	} else {
+		rp->pos = f->pos; /* racy for display only */
+	}
+	rc = (int)n;
+out:
+	fs_fd_put(f);
+	return rc;
+}
+
+int
+do_write(struct fs_req *r)
+{
+	const struct fs_rq_io *rq = FS_RQ(r, fs_rq_io);
+	struct fs_rp_io *rp = FS_RP(r, fs_rp_io);
+	int at = (rq->flags & FS_IO_AT) != 0;
+	struct fat_stat st;
+	struct fs_fd *f;
+	int64_t off;
+	ssize_t n = 0;
+	int rc;
+
+	f = fs_fd_get(r->s, rq->fd);
+	if (f == NULL)
+		return -EBADF;
+	rc = io_check(rq, f);
+	if (rc < 0)
+		goto out;
+	if ((f->flags & FS_O_ACCMODE) == FS_O_RDONLY) {
+		rc = -EBADF;
+		goto out;
+	}
+	/* Copy before taking the position: the copy is the slow part. */
+	if (rq->len > 0) {
+		rc = dvk_vcopy_from(r->w->h, r->src, rq->grant, 0, r->w->iobuf,
+				    rq->len);
+		if (rc < 0) {
+			rc = fs_client_err(rc);
+			goto out;
+		}
+	}
+	if (!at)
+		pthread_mutex_lock(&f->lock);
+	off = at ? rq->off : f->pos;
+	if (rq->len > 0)
+		n = fat_pwrite(f->file, r->w->iobuf, rq->len, (uint64_t)off);
+	if (!at) {
+		if (n > 0) {
+			if ((f->flags & FS_O_APPEND) && fat_fstat(f->file, &st) == 0)
+				f->pos = (int64_t)st.size;
+			else
+				f->pos = off + n;
+		}
+		rp->pos = f->pos;
+		pthread_mutex_unlock(&f->lock);
+	} else {
+		rp->pos = f->pos;
+	}
+	rc = (int)n;
+out:
+	fs_fd_put(f);
+	return rc;
+}
+
+int
+do_lseek(struct fs_req *r)
+{
+	const struct fs_rq_lseek *rq = FS_RQ(r, fs_rq_lseek);
+	struct fs_rp_lseek *rp = FS_RP(r, fs_rp_lseek);
+	struct fat_stat st;
+	struct fs_fd *f;
+	int64_t base = 0, pos;
+	int rc = 0;
+
+	f = fs_fd_get(r->s, rq->fd);
+	if (f == NULL)
+		return -EBADF;
+	pthread_mutex_lock(&f->lock);
+	switch (rq->whence) {
+	case FS_SEEK_SET:
+		base = 0;
+		break;
+	case FS_SEEK_CUR:
+		base = f->pos;
+		break;
+	case FS_SEEK_END:
+		rc = fat_fstat(f->file, &st);
+		base = (int64_t)st.size;
+		break;
+	default:
+		rc = -EINVAL;
+		break;
+	}
+	if (rc == 0) {
+		if (__builtin_add_overflow(base, rq->off, &pos) || pos < 0) {
+			rc = -EINVAL;
+		} else {
+			f->pos = pos;
+			rp->pos = pos;
+		}
+	}
+	pthread_mutex_unlock(&f->lock);
+	fs_fd_put(f);
+	return rc;
+}
+
+int
+do_truncate(struct fs_req *r)
+{
+	const struct fs_rq_truncate *rq = FS_RQ(r, fs_rq_truncate);
+	struct fat_file *file = NULL;
+	char *path = r->w->path1;
+	int rc;
+
+	if (rq->len < 0)
+		return -EINVAL;
+	rc = fs_get_path(r, &rq->path, path);
+	if (rc < 0)
+		return rc;
+	rc = fat_open(r->s->vol->vol, path, O_WRONLY, &file);
+	if (rc < 0)
+		return rc;
+	rc = fat_ftruncate(file, (uint64_t)rq->len);
+	int rc2 = fat_close(file);
+	return rc < 0 ? rc : rc2;
+}
+
+int
+do_ftruncate(struct fs_req *r)
+{
+	const struct fs_rq_truncate *rq = FS_RQ(r, fs_rq_truncate);
+	struct fs_fd *f;
+	int rc;
+
+	if (rq->len < 0)
+		return -EINVAL;
+	f = fs_fd_get(r->s, rq->fd);
+	if (f == NULL)
+		return -EBADF;
+	if (f->is_dir)
+		rc = -EISDIR;
+	else if ((f->flags & FS_O_ACCMODE) == FS_O_RDONLY)
+		rc = -EINVAL; /* what Linux gives for a read-only fd */
+	else
+		rc = fat_ftruncate(f->file, (uint64_t)rq->len);
+	fs_fd_put(f);
+	return rc;
+}
+
+int
+do_fsync(struct fs_req *r)
+{
+	const struct fs_rq_fd *rq = FS_RQ(r, fs_rq_fd);
+	struct fs_fd *f;
+	int rc;
+
+	if (rq->flags > 1)
+		return -EINVAL;
+	f = fs_fd_get(r->s, rq->fd);
+	if (f == NULL)
+		return -EBADF;
+	rc = fat_fsync(f->file);
+	fs_fd_put(f);
+	return rc;
+}

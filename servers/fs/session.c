@@ -1,0 +1,218 @@
+/*
+ * session.c - client sessions and their descriptor tables.
+ *
+ * A session holds one reference per binding and one per request in
+ * flight; when the last goes (FS_BYE of the last binding, or the sweep
+ * finding every binding dead) its descriptors are closed and it is freed.
+ * Descriptors are counted the same way, so a close racing with a read on
+ * the same descriptor from another thread of the client is safe: the file
+ * is closed when the read is done.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "dvs/log.h"
+#include "fs.h"
+
+static uint64_t
+new_token(void)
+{
+	uint64_t t = 0;
+
+	if (getrandom(&t, sizeof(t), 0) != (ssize_t)sizeof(t)) {
+		/* No entropy source: still unpredictable enough to tell
+		 * sessions apart, and logged. */
+		dvs_warn("getrandom failed: session tokens are weak");
+		t = fs_now_ns() * 0x9e3779b97f4a7c15ull;
+	}
+	return t;
+}
+
+int
+fs_session_new(struct fs_volume *v, dvk_ep_t first, struct fs_session **out)
+{
+	struct fs_session *s;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&s->lock, NULL);
+	atomic_init(&s->refs, 1); /* the caller's */
+	atomic_init(&s->requests, 0);
+	s->vol = v;
+	s->first_ep = first;
+	s->token = new_token();
+	pthread_mutex_lock(&fs_srv.lock);
+	if (fs_srv.nsessions >= FS_MAX_SESSIONS) {
+		pthread_mutex_unlock(&fs_srv.lock);
+		pthread_mutex_destroy(&s->lock);
+		free(s);
+		return -EAGAIN;
+	}
+	s->id = ++fs_srv.next_id;
+	if (s->id == 0)
+		s->id = ++fs_srv.next_id;
+	s->next = fs_srv.sessions;
+	fs_srv.sessions = s;
+	fs_srv.nsessions++;
+	pthread_mutex_unlock(&fs_srv.lock);
+	*out = s;
+	return 0;
+}
+
+struct fs_session *
+fs_session_find(uint32_t id, uint64_t token)
+{
+	struct fs_session *s;
+
+	pthread_mutex_lock(&fs_srv.lock);
+	for (s = fs_srv.sessions; s != NULL; s = s->next) {
+		if (s->id == id) {
+			/* Only a live session can be joined. */
+			if (s->token != token || atomic_load(&s->refs) == 0)
+				s = NULL;
+			else
+				fs_session_ref(s);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fs_srv.lock);
+	return s;
+}
+
+void
+fs_session_ref(struct fs_session *s)
+{
+	atomic_fetch_add(&s->refs, 1);
+}
+
+static void
+fd_close(struct fs_fd *f)
+{
+	int rc;
+
+	fat_dir_close(f->dir);
+	rc = fat_close(f->file);
+	if (rc < 0)
+		dvs_warn("closing a descriptor: %s", fat_strerror(rc));
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}
+
+void
+fs_fd_put(struct fs_fd *f)
+{
+	if (f != NULL && atomic_fetch_sub(&f->refs, 1) == 1)
+		fd_close(f);
+}
+
+static void
+session_free(struct fs_session *s)
+{
+	struct fs_session **pp;
+	int i, n = 0;
+
+	pthread_mutex_lock(&fs_srv.lock);
+	for (pp = &fs_srv.sessions; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			fs_srv.nsessions--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fs_srv.lock);
+	for (i = 0; i < FS_FD_MAX; i++) {
+		if (s->fds[i] != NULL) {
+			fs_fd_put(s->fds[i]);
+			n++;
+		}
+	}
+	dvs_info("session %u ended (%d descriptors closed)", s->id, n);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+void
+fs_session_put(struct fs_session *s)
+{
+	if (s != NULL && atomic_fetch_sub(&s->refs, 1) == 1)
+		session_free(s);
+}
+
+int
+fs_session_add_fd(struct fs_session *s, struct fs_fd *f)
+{
+	int i;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < FS_FD_MAX; i++) {
+		if (s->fds[i] == NULL) {
+			s->fds[i] = f;
+			s->nfds++;
+			pthread_mutex_unlock(&s->lock);
+			return i;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return -EMFILE;
+}
+
+struct fs_fd *
+fs_session_take_fd(struct fs_session *s, int fd)
+{
+	struct fs_fd *f = NULL;
+
+	if (fd < 0 || fd >= FS_FD_MAX)
+		return NULL;
+	pthread_mutex_lock(&s->lock);
+	f = s->fds[fd];
+	if (f != NULL) {
+		s->fds[fd] = NULL;
+		s->nfds--;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return f;
+}
+
+struct fs_fd *
+fs_fd_get(struct fs_session *s, int fd)
+{
+	struct fs_fd *f = NULL;
+
+	if (fd < 0 || fd >= FS_FD_MAX)
+		return NULL;
+	pthread_mutex_lock(&s->lock);
+	f = s->fds[fd];
+	if (f != NULL)
+		atomic_fetch_add(&f->refs, 1);
+	pthread_mutex_unlock(&s->lock);
+	return f;
+}
+
+void
+fs_sessions_shutdown(void)
+{
+	struct fs_session *s;
+	struct fs_fd *f;
+	int i;
+
+	/* Workers have stopped: no request is in flight.  Close every
+	 * descriptor so the volumes can be unmounted; sessions themselves
+	 * go with the bindings' references at exit. */
+	pthread_mutex_lock(&fs_srv.lock);
+	for (s = fs_srv.sessions; s != NULL; s = s->next) {
+		for (i = 0; i < FS_FD_MAX; i++) {
+			pthread_mutex_lock(&s->lock);
+			f = s->fds[i];
+			s->fds[i] = NULL;
+			if (f != NULL)
+				s->nfds--;
+			pthread_mutex_unlock(&s->lock);
+			fs_fd_put(f);
+		}
+	}
+	pthread_mutex_unlock(&fs_srv.lock);
+}

@@ -1,0 +1,208 @@
+/*
+ * worker.c - the receive loop of a worker thread, its client bindings, and
+ * the sweep that frees the sessions of clients that died.
+ *
+ * A worker never blocks on a client: replies never block, vcopy is done
+ * by the DVK against the client's grant table without the client's help,
+ * and a dead client makes either fail at once.  What a worker can wait on
+ * is the volume (and, in scenario A2, dvs-vdd); bounding each request to
+ * FS_IO_MAX bytes keeps that wait short for the other bindings of the
+ * same worker, and spreading bindings over workers keeps clients apart.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dvs/log.h"
+#include "fs.h"
+
+__thread struct dvk *fs_thread_dvk;
+
+uint64_t
+fs_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned
+bucket(dvk_ep_t ep)
+{
+	return (unsigned)ep % FS_BIND_BUCKETS;
+}
+
+/* Caller holds w->lock. */
+struct fs_binding *
+fs_binding_find(struct fs_worker *w, dvk_ep_t ep)
+{
+	struct fs_binding *b;
+
+	for (b = w->buckets[bucket(ep)]; b != NULL; b = b->next)
+		if (b->ep == ep)
+			return b;
+	return NULL;
+}
+
+/* Unlinks ep's binding from w; caller holds w->lock.  Returns it. */
+static struct fs_binding *
+binding_unlink(struct fs_worker *w, dvk_ep_t ep)
+{
+	struct fs_binding **pp, *b;
+
+	for (pp = &w->buckets[bucket(ep)]; (b = *pp) != NULL; pp = &b->next) {
+		if (b->ep == ep) {
+			*pp = b->next;
+			w->nbindings--;
+			return b;
+		}
+	}
+	return NULL;
+}
+
+static void
+binding_free(struct fs_binding *b)
+{
+	struct fs_session *s = b->s;
+
+	pthread_mutex_lock(&s->lock);
+	s->bindings--;
+	pthread_mutex_unlock(&s->lock);
+	fs_session_put(s);
+	free(b);
+}
+
+void
+fs_binding_remove(struct fs_worker *w, dvk_ep_t ep)
+{
+	struct fs_binding *b;
+
+	pthread_mutex_lock(&w->lock);
+	b = binding_unlink(w, ep);
+	pthread_mutex_unlock(&w->lock);
+	if (b != NULL)
+		binding_free(b);
+}
+
+struct fs_worker *
+fs_binding_add(dvk_ep_t ep, struct fs_session *s)
+{
+	struct fs_worker *w, *best = NULL;
+	struct fs_binding *b, *old;
+	int i, best_nb = 0;
+
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return NULL;
+	/* An endpoint is one binding: a new hello from it replaces whatever
+	 * an earlier process on that endpoint left behind. */
+	for (i = 0; i < fs_srv.nworkers; i++) {
+		w = &fs_srv.workers[i];
+		pthread_mutex_lock(&w->lock);
+		old = binding_unlink(w, ep);
+		pthread_mutex_unlock(&w->lock);
+		if (old != NULL)
+			binding_free(old);
+	}
+	/* Worker 0 also answers hellos; it serves clients only alone. */
+	for (i = fs_srv.nworkers > 1 ? 1 : 0; i < fs_srv.nworkers; i++) {
+		int nb;
+
+		w = &fs_srv.workers[i];
+		pthread_mutex_lock(&w->lock);
+		nb = w->nbindings;
+		pthread_mutex_unlock(&w->lock);
+		if (best == NULL || nb < best_nb) {
+			best = w;
+			best_nb = nb;
+		}
+	}
+	fs_session_ref(s);
+	pthread_mutex_lock(&s->lock);
+	s->bindings++;
+	pthread_mutex_unlock(&s->lock);
+	b->ep = ep;
+	b->s = s;
+	b->w = best;
+	pthread_mutex_lock(&best->lock);
+	b->next = best->buckets[bucket(ep)];
+	best->buckets[bucket(ep)] = b;
+	best->nbindings++;
+	pthread_mutex_unlock(&best->lock);
+	return best;
+}
+
+/* Is the client at ep still bound?  dvk_wait_unbound with no wait. */
+static int
+client_gone(struct fs_worker *w, dvk_ep_t ep)
+{
+	return dvk_wait_unbound(w->h, ep, 0) == 0;
+}
+
+/* Frees the bindings of clients that died or unbound without FS_BYE. */
+static void
+sweep(struct fs_worker *w)
+{
+	dvk_ep_t gone[64];
+	struct fs_binding *b;
+	int n = 0, i;
+	unsigned k;
+
+	pthread_mutex_lock(&w->lock);
+	for (k = 0; k < FS_BIND_BUCKETS && n < 64; k++)
+		for (b = w->buckets[k]; b != NULL && n < 64; b = b->next)
+			gone[n++] = b->ep;
+	pthread_mutex_unlock(&w->lock);
+	/* The DVK calls happen outside the lock: worker 0 may be adding. */
+	for (i = 0; i < n; i++) {
+		if (client_gone(w, gone[i])) {
+			dvs_info("client %d is gone: freeing its binding",
+				 (int)gone[i]);
+			fs_binding_remove(w, gone[i]);
+		}
+	}
+	w->last_sweep_ns = fs_now_ns();
+}
+
+void *
+fs_worker_main(void *arg)
+{
+	struct fs_worker *w = arg;
+	uint64_t sweep_ns = (uint64_t)fs_srv.sweep_ms * 1000000u;
+	dvk_msg_t in, out;
+	int rc;
+
+	fs_thread_dvk = w->h;
+	w->last_sweep_ns = fs_now_ns();
+	while (!fs_srv.stop) {
+		rc = dvk_receive_t(w->h, DVK_ANY, &in, fs_srv.sweep_ms);
+		if (rc == -ETIMEDOUT || rc == -EINTR) {
+			sweep(w);
+			continue;
+		}
+		if (rc < 0) {
+			if (rc == -EDVS_NODAEMON) {
+				dvs_err("worker %d: dvkd is gone: stopping", w->idx);
+				fs_srv.stop = 1;
+				break;
+			}
+			/* A broken peer is that peer's problem only. */
+			dvs_debug("worker %d: receive: %s", w->idx,
+				  dvk_strerror(rc));
+			continue;
+		}
+		if (in.m_type == DVK_MSG_NOTIFY)
+			continue;
+		rc = fs_dispatch(w, &in, &out);
+		out.m_type = rc;
+		rc = dvk_reply(w->h, in.m_source, &out);
+		if (rc < 0)
+			dvs_debug("worker %d: reply to %d: %s", w->idx,
+				  (int)in.m_source, dvk_strerror(rc));
+		if (fs_now_ns() - w->last_sweep_ns > sweep_ns)
+			sweep(w);
+	}
+	return NULL;
+}
