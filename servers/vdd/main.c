@@ -1,0 +1,171 @@
+/*
+ * main.c - dvs-vdd: options, the receive loop, clean stop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dvs/log.h"
+#include "vdd.h"
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dvs-vdd [OPTIONS] IMAGE\n"
+		"Serves an image file as a block device to the clients of a DC\n"
+		"(dvs-fs --vdd EP); run it with dvsctl run.\n"
+		"\n"
+		"  -e, --ep N         well-known endpoint (default %d, or $DVS_VDD_EP)\n"
+		"  -s, --sector N     sector size: 512, 1024, 2048 or 4096 (default 512)\n"
+		"  -r, --read-only    refuse writes\n"
+		"  -h, --help         this text\n"
+		"\n"
+		"Statistics: `dvsctl` shows the endpoint's message counters; the\n"
+		"BLK_STATS request gives reads, writes, bytes and errors.\n"
+		"SIGTERM flushes the image and stops.  Exit: 0 clean stop, 2 bad\n"
+		"usage, 3 cannot start.\n",
+		VDD_EP_DEFAULT);
+}
+
+static int
+parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "ep", required_argument, NULL, 'e' },
+		{ "sector", required_argument, NULL, 's' },
+		{ "read-only", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct vdd v;
+	long ep = VDD_EP_DEFAULT, sector = 512;
+	struct sigaction sa;
+	dvk_msg_t in, out;
+	struct stat st;
+	const char *s;
+	int c, rc;
+
+	dvs_log_init(argv[0]);
+	s = getenv("DVS_VDD_EP");
+	if (s != NULL && *s != '\0' && parse_long(s, 0, INT32_MAX - 1, &ep) < 0) {
+		fprintf(stderr, "dvs-vdd: DVS_VDD_EP='%s' is not an endpoint\n", s);
+		return 2;
+	}
+	while ((c = getopt_long(argc, argv, "e:s:rh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'e':
+			if (parse_long(optarg, 0, INT32_MAX - 1, &ep) < 0) {
+				fprintf(stderr, "dvs-vdd: bad endpoint '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 's':
+			if (parse_long(optarg, 512, 4096, &sector) < 0 ||
+			    (sector & (sector - 1)) != 0) {
+				fprintf(stderr, "dvs-vdd: --sector: 512, 1024, 2048 or 4096\n");
+				return 2;
+			}
+			break;
+		case 'r':
+			v.read_only = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return 2;
+	}
+	v.sector = (uint32_t)sector;
+	v.fd = open(argv[optind], v.read_only ? O_RDONLY : O_RDWR);
+	if (v.fd < 0) {
+		fprintf(stderr, "dvs-vdd: %s: %s\n", argv[optind], strerror(errno));
+		return 3;
+	}
+	if (fstat(v.fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "dvs-vdd: %s: not a regular file\n", argv[optind]);
+		return 3;
+	}
+	v.size = (uint64_t)st.st_size - (uint64_t)st.st_size % v.sector;
+	if (v.size == 0) {
+		fprintf(stderr, "dvs-vdd: %s: smaller than one sector\n", argv[optind]);
+		return 3;
+	}
+	v.buf = malloc(BLK_IO_MAX);
+	if (v.buf == NULL) {
+		fprintf(stderr, "dvs-vdd: out of memory\n");
+		return 3;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	rc = dvk_bind((dvk_ep_t)ep, 0, &v.h);
+	if (rc < 0) {
+		fprintf(stderr,
+			"dvs-vdd: cannot bind endpoint %ld: %s\n"
+			"  (run it inside a DC: dvsctl run --dc N --ep %ld -- dvs-vdd IMAGE)\n",
+			ep, dvk_strerror(rc), ep);
+		return 3;
+	}
+	dvs_info("serving %s (%llu bytes, %u-byte sectors) on endpoint %ld",
+		 argv[optind], (unsigned long long)v.size, v.sector, ep);
+	while (!stop) {
+		rc = dvk_receive_t(v.h, DVK_ANY, &in, 250);
+		if (rc == -ETIMEDOUT || rc == -EINTR)
+			continue;
+		if (rc < 0) {
+			if (rc == -EDVS_NODAEMON) {
+				dvs_err("dvkd is gone: stopping");
+				break;
+			}
+			continue;
+		}
+		if (in.m_type == DVK_MSG_NOTIFY)
+			continue;
+		rc = vdd_dispatch(&v, &in, &out);
+		out.m_type = rc;
+		(void)dvk_reply(v.h, in.m_source, &out);
+	}
+	if (!v.read_only && fdatasync(v.fd) < 0)
+		dvs_err("final flush: %s", strerror(errno));
+	dvk_unbind(v.h);
+	close(v.fd);
+	free(v.buf);
+	return 0;
+}

@@ -1,0 +1,160 @@
+/*
+ * vdd.c - the requests of dvs-vdd, dispatched through a call table.
+ * Every number in a request is checked before it is used: the offset and
+ * length must be sector-aligned, non-empty, at most BLK_IO_MAX and inside
+ * the device, and the data moves only through the client's grant.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vdd.h"
+
+typedef int (*vdd_fn)(struct vdd *v, const dvk_msg_t *in, dvk_msg_t *out);
+
+static int
+io_check(const struct vdd *v, const struct blk_rq_io *rq)
+{
+	if (rq->len == 0 || rq->len > BLK_IO_MAX)
+		return -EINVAL;
+	if (rq->off % v->sector != 0 || rq->len % v->sector != 0)
+		return -EINVAL;
+	if (rq->off > v->size || rq->len > v->size - rq->off)
+		return -ENOSPC;
+	return 0;
+}
+
+static int
+do_info(struct vdd *v, const dvk_msg_t *in, dvk_msg_t *out)
+{
+	struct blk_rp_info *rp = (struct blk_rp_info *)(void *)out->m_u.raw;
+
+	rp->size = v->size;
+	rp->sector = v->sector;
+	rp->flags = v->read_only ? BLK_F_RDONLY : 0;
+	rp->io_max = BLK_IO_MAX;
+	return 0;
+}
+
+static int
+grant_err(int rc)
+{
+	if (rc <= -EDVS_BADGRANT && rc >= -EDVS_REVOKED)
+		return -EFAULT;
+	return rc < -EDVS_BASE ? -EIO : rc;
+}
+
+static int
+do_read(struct vdd *v, const dvk_msg_t *in, dvk_msg_t *out)
+{
+	struct blk_rq_io rq;
+	size_t done = 0;
+	ssize_t n;
+	int rc;
+
+	memcpy(&rq, in->m_u.raw, sizeof(rq));
+	rc = io_check(v, &rq);
+	if (rc < 0)
+		return rc;
+	while (done < rq.len) {
+		n = pread(v->fd, v->buf + done, rq.len - done, (off_t)(rq.off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0) /* the image shrank under us: zeros, like a hole */
+			break;
+		done += (size_t)n;
+	}
+	memset(v->buf + done, 0, rq.len - done);
+	rc = dvk_vcopy_to(v->h, in->m_source, rq.grant, 0, v->buf, rq.len);
+	if (rc < 0)
+		return grant_err(rc);
+	v->st.reads++;
+	v->st.bytes_read += rq.len;
+	return (int)rq.len;
+}
+
+static int
+do_write(struct vdd *v, const dvk_msg_t *in, dvk_msg_t *out)
+{
+	struct blk_rq_io rq;
+	size_t done = 0;
+	ssize_t n;
+	int rc;
+
+	if (v->read_only)
+		return -EROFS;
+	memcpy(&rq, in->m_u.raw, sizeof(rq));
+	rc = io_check(v, &rq);
+	if (rc < 0)
+		return rc;
+	rc = dvk_vcopy_from(v->h, in->m_source, rq.grant, 0, v->buf, rq.len);
+	if (rc < 0)
+		return grant_err(rc);
+	while (done < rq.len) {
+		n = pwrite(v->fd, v->buf + done, rq.len - done, (off_t)(rq.off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		done += (size_t)n;
+	}
+	v->st.writes++;
+	v->st.bytes_written += rq.len;
+	return (int)rq.len;
+}
+
+static int
+do_flush(struct vdd *v, const dvk_msg_t *in, dvk_msg_t *out)
+{
+	if (!v->read_only && fdatasync(v->fd) < 0)
+		return -errno;
+	v->st.flushes++;
+	return 0;
+}
+
+static int
+do_stats(struct vdd *v, const dvk_msg_t *in, dvk_msg_t *out)
+{
+	memcpy(out->m_u.raw, &v->st, sizeof(v->st));
+	return 0;
+}
+
+static const vdd_fn vdd_table[BLK_NCALLS] = {
+	[BLK_INFO] = do_info,
+	[BLK_READ] = do_read,
+	[BLK_WRITE] = do_write,
+	[BLK_FLUSH] = do_flush,
+	[BLK_STATS] = do_stats,
+};
+
+static void
+note_client(struct vdd *v, dvk_ep_t ep)
+{
+	uint32_t i, n = v->st.clients;
+
+	for (i = 0; i < n; i++)
+		if (v->seen[i] == ep)
+			return;
+	if (n < sizeof(v->seen) / sizeof(v->seen[0])) {
+		v->seen[n] = ep;
+		v->st.clients++;
+	}
+}
+
+int
+vdd_dispatch(struct vdd *v, const dvk_msg_t *in, dvk_msg_t *out)
+{
+	vdd_fn fn = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	note_client(v, in->m_source);
+	if (in->m_type > BLK_RQ_BASE && in->m_type < BLK_RQ_BASE + BLK_NCALLS)
+		fn = vdd_table[in->m_type - BLK_RQ_BASE];
+	rc = fn != NULL ? fn(v, in, out) : -ENOSYS;
+	if (rc < 0)
+		v->st.errors++;
+	return rc;
+}
