@@ -1,0 +1,215 @@
+/* blkdev_image.c - the image-file block device (whole image or one MBR
+ * primary partition).  pread/pwrite make it safe for parallel callers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fat_int.h"
+
+struct image_ctx {
+	int fd;
+	uint64_t base;	/* byte offset of sector 0 in the file */
+};
+
+static int
+image_read(struct fat_blkdev *dev, uint64_t sector, uint32_t count, void *buf)
+{
+	struct image_ctx *c = dev->ctx;
+	size_t len = (size_t)count * dev->sector_size;
+	off_t off = (off_t)(c->base + sector * dev->sector_size);
+	uint8_t *p = buf;
+
+	if (sector + count > dev->sector_count)
+		return -EIO;
+	while (len > 0) {
+		ssize_t r = pread(c->fd, p, len, off);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0) {
+			/* a file shorter than its volume: reads past its end
+			 * see zeros, like a sparse file */
+			memset(p, 0, len);
+			break;
+		}
+		p += r;
+		len -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+static int
+image_write(struct fat_blkdev *dev, uint64_t sector, uint32_t count,
+	    const void *buf)
+{
+	struct image_ctx *c = dev->ctx;
+	size_t len = (size_t)count * dev->sector_size;
+	off_t off = (off_t)(c->base + sector * dev->sector_size);
+	const uint8_t *p = buf;
+
+	if (dev->read_only)
+		return -EROFS;
+	if (sector + count > dev->sector_count)
+		return -EIO;
+	while (len > 0) {
+		ssize_t r = pwrite(c->fd, p, len, off);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += r;
+		len -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+static int
+image_flush(struct fat_blkdev *dev)
+{
+	struct image_ctx *c = dev->ctx;
+
+	if (dev->read_only)
+		return 0;
+	if (fdatasync(c->fd) < 0)
+		return -errno;
+	return 0;
+}
+
+static void
+image_close(struct fat_blkdev *dev)
+{
+	struct image_ctx *c = dev->ctx;
+
+	if (c) {
+		close(c->fd);
+		free(c);
+	}
+	dev->ctx = NULL;
+}
+
+static const struct fat_blkdev_ops image_ops = {
+	.read = image_read,
+	.write = image_write,
+	.flush = image_flush,
+	.close = image_close,
+};
+
+/* Finds primary partition part (1..4) in the MBR of fd. */
+static int
+mbr_partition(int fd, int part, uint64_t *start, uint64_t *size)
+{
+	uint8_t mbr[512];
+	const uint8_t *e;
+
+	if (part < 1 || part > 4)
+		return -EINVAL;
+	if (pread(fd, mbr, sizeof mbr, 0) != (ssize_t)sizeof mbr)
+		return -EINVAL;
+	if (mbr[510] != 0x55 || mbr[511] != 0xAA)
+		return -EINVAL;
+	e = mbr + 446 + 16 * (part - 1);
+	if (e[4] == 0 || le32(e + 12) == 0)
+		return -EINVAL;
+	*start = (uint64_t)le32(e + 8) * 512;
+	*size = (uint64_t)le32(e + 12) * 512;
+	return 0;
+}
+
+int
+fat_image_open(const char *path, const struct fat_image_opts *opts,
+	       struct fat_blkdev **out)
+{
+	struct fat_image_opts o = {0};
+	struct fat_blkdev *dev = NULL;
+	struct image_ctx *c = NULL;
+	struct stat st;
+	uint64_t base, size, fsize;
+	int fd = -1, err;
+
+	*out = NULL;
+	if (opts)
+		o = *opts;
+	if (o.sector_size == 0)
+		o.sector_size = 512;
+	if (o.sector_size < 512 || o.sector_size > 4096 ||
+	    (o.sector_size & (o.sector_size - 1)))
+		return -EINVAL;
+	if (o.create_size && !o.read_only)
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	else
+		fd = open(path, (o.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	fsize = (uint64_t)st.st_size;
+	if (o.create_size && fsize < o.create_size) {
+		if (ftruncate(fd, (off_t)o.create_size) < 0) {
+			err = -errno;
+			goto fail;
+		}
+		fsize = o.create_size;
+	}
+	if (o.partition) {
+		err = mbr_partition(fd, o.partition, &base, &size);
+		if (err)
+			goto fail;
+		if (o.size && o.size < size)
+			size = o.size;
+	} else {
+		base = o.offset;
+		if (base % 512 || base > fsize) {
+			err = -EINVAL;
+			goto fail;
+		}
+		size = o.size ? o.size : fsize - base;
+	}
+	if (base + size > fsize && !o.create_size) {
+		/* a truncated image is still opened: fat_mount sees reads past
+		 * the end as zeros and refuses what does not fit */
+		if (base >= fsize) {
+			err = -EINVAL;
+			goto fail;
+		}
+	}
+	c = calloc(1, sizeof *c);
+	dev = calloc(1, sizeof *dev);
+	if (!c || !dev) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	c->fd = fd;
+	c->base = base;
+	dev->ops = &image_ops;
+	dev->ctx = c;
+	dev->sector_size = o.sector_size;
+	dev->sector_count = size / o.sector_size;
+	dev->read_only = o.read_only;
+	*out = dev;
+	return 0;
+fail:
+	free(c);
+	free(dev);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+void
+fat_blkdev_free(struct fat_blkdev *dev)
+{
+	if (!dev)
+		return;
+	if (dev->ops && dev->ops->close)
+		dev->ops->close(dev);
+	free(dev);
+}

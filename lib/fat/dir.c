@@ -1,0 +1,583 @@
+/* dir.c - directories held whole in memory with a hash index on the long
+ * (display) name and on the 8.3 alias, dirty per sector.  A FAT directory
+ * is at most 65536 entries (2 MiB), so loading it whole is bounded; the
+ * index makes a lookup O(1) however big the directory. */
+#include <stdlib.h>
+#include <time.h>
+
+#include "fat_int.h"
+
+#define ATTR_LFN 0x0F
+
+uint32_t
+fat_ent_cluster(const struct fat_vol *vol, const uint8_t *e)
+{
+	uint32_t c = le16(e + 26);
+	if (vol->type == 32)
+		c |= (uint32_t)le16(e + 20) << 16;
+	return c;
+}
+
+void
+fat_ent_set_cluster(const struct fat_vol *vol, uint8_t *e, uint32_t c)
+{
+	put16(e + 26, (uint16_t)c);
+	put16(e + 20, vol->type == 32 ? (uint16_t)(c >> 16) : 0);
+}
+
+void
+fat_ent_stat(struct fat_vol *vol, const uint8_t *e, uint64_t ino,
+	     struct fat_stat *st)
+{
+	memset(st, 0, sizeof *st);
+	st->ino = ino;
+	st->attr = e[11];
+	st->size = (e[11] & FAT_ATTR_DIR) ? 0 : le32(e + 28);
+	st->nlink = 1;
+	st->mtime = fat_time_from_dos(vol, le16(e + 24), le16(e + 22), 0);
+	st->ctime = st->mtime;
+	st->btime = fat_time_from_dos(vol, le16(e + 16), le16(e + 14), e[13]);
+	st->atime = fat_time_from_dos(vol, le16(e + 18), 0, 0);
+	st->blksize = vol->cs;
+	st->first_cluster = fat_ent_cluster(vol, e);
+	if (st->first_cluster && !(e[11] & FAT_ATTR_DIR))
+		st->blocks = ((st->size + vol->cs - 1) / vol->cs) * (vol->cs / 512);
+	else if (st->first_cluster)
+		st->blocks = vol->cs / 512;
+}
+
+uint8_t *
+fat_dir_slot(struct fat_node *dn, uint32_t slot)
+{
+	return dn->dd->buf + (size_t)slot * FAT_DIRENT_SIZE;
+}
+
+void
+fat_dir_mark(struct fat_vol *vol, struct fat_node *dn, uint32_t slot)
+{
+	dn->dd->dirty[((size_t)slot * FAT_DIRENT_SIZE) >> vol->ss_shift] = 1;
+	dn->dd->any_dirty = 1;
+}
+
+/* Device byte offset of a slot. */
+static int
+slot_off(struct fat_vol *vol, struct fat_node *dn, uint32_t slot, uint64_t *off)
+{
+	uint64_t b = (uint64_t)slot * FAT_DIRENT_SIZE;
+	uint32_t dcl, run;
+
+	if (dn == vol->root && vol->type != 32) {
+		*off = ((uint64_t)vol->root_start << vol->ss_shift) + b;
+		return 0;
+	}
+	if (fat_emap_lookup(&dn->map, (uint32_t)(b >> vol->cs_shift), &dcl, &run))
+		return -EUCLEAN;
+	*off = fat_clus_off(vol, dcl) + (b & (vol->cs - 1));
+	return 0;
+}
+
+uint64_t
+fat_dir_slot_ino(struct fat_vol *vol, struct fat_node *dn, uint32_t slot)
+{
+	uint64_t off = 0;
+	slot_off(vol, dn, slot, &off);
+	return off / FAT_DIRENT_SIZE + 2;
+}
+
+int
+fat_dir_next(struct fat_dirdata *dd, uint32_t *pos, struct fat_parsed *p)
+{
+	uint16_t lfn[20 * 13];
+	int nlfn = 0, expect = 0;
+	uint8_t chk = 0;
+	uint32_t lstart = 0;
+
+	for (uint32_t i = *pos; i < dd->nslots; i++) {
+		const uint8_t *e = dd->buf + (size_t)i * FAT_DIRENT_SIZE;
+		if (e[0] == 0)
+			break;
+		if (e[0] == 0xE5) {
+			expect = 0;
+			continue;
+		}
+		if (e[11] == ATTR_LFN) {
+			int seq = e[0] & 0x1F;
+			if (e[0] & 0x40) {
+				if (seq < 1 || seq > 20) {
+					expect = 0;
+					continue;
+				}
+				nlfn = seq;
+				expect = seq;
+				chk = e[13];
+				lstart = i;
+			} else if (!expect || seq != expect || e[13] != chk) {
+				expect = 0;
+				continue;
+			}
+			uint16_t *d = lfn + (seq - 1) * 13;
+			for (int k = 0; k < 5; k++)
+				d[k] = le16(e + 1 + 2 * k);
+			for (int k = 0; k < 6; k++)
+				d[5 + k] = le16(e + 14 + 2 * k);
+			for (int k = 0; k < 2; k++)
+				d[11 + k] = le16(e + 28 + 2 * k);
+			expect--;
+			/* expect == 0 now means "complete" only if we got here
+			 * through seq 1; remember with a negative marker */
+			if (expect == 0)
+				expect = -1;
+			continue;
+		}
+		if (e[11] & FAT_ATTR_VOLID) {
+			expect = 0;
+			continue;
+		}
+		if (e[0] == '.' && (e[1] == ' ' || (e[1] == '.' && e[2] == ' '))) {
+			expect = 0;
+			continue;
+		}
+		p->short_slot = i;
+		p->ulen = 0;
+		if (expect == -1 && fat_lfn_checksum(e) == chk) {
+			int n = 0;
+			while (n < nlfn * 13 && lfn[n] != 0 && n < FAT_LFN_MAX)
+				n++;
+			memcpy(p->uname, lfn, (size_t)n * 2);
+			p->ulen = n;
+			p->first_slot = lstart;
+		}
+		if (p->ulen == 0) {
+			p->ulen = fat_short_display(e, e[12], p->uname);
+			p->first_slot = i;
+		}
+		*pos = i + 1;
+		return 1;
+	}
+	*pos = dd->nslots;
+	return 0;
+}
+
+static void
+index_insert(struct fat_dirdata *dd, int r)
+{
+	struct fat_rec *rec = &dd->recs[r];
+	uint32_t b = rec->hash & (dd->hsize - 1);
+	rec->next = dd->htab[b];
+	dd->htab[b] = r;
+	b = rec->shash & (dd->hsize - 1);
+	rec->snext = dd->shtab[b];
+	dd->shtab[b] = r;
+}
+
+static int
+index_grow(struct fat_dirdata *dd)
+{
+	uint32_t ns = dd->hsize ? dd->hsize * 2 : 64;
+	int32_t *h = malloc(ns * sizeof *h), *sh = malloc(ns * sizeof *sh);
+
+	if (!h || !sh) {
+		free(h);
+		free(sh);
+		return -ENOMEM;
+	}
+	memset(h, 0xFF, ns * sizeof *h);
+	memset(sh, 0xFF, ns * sizeof *sh);
+	free(dd->htab);
+	free(dd->shtab);
+	dd->htab = h;
+	dd->shtab = sh;
+	dd->hsize = ns;
+	for (uint32_t r = 0; r < dd->nrecs; r++)
+		if (dd->recs[r].live)
+			index_insert(dd, (int)r);
+	return 0;
+}
+
+static int
+rec_add(struct fat_dirdata *dd, const struct fat_parsed *p)
+{
+	struct fat_rec *r;
+	int err;
+
+	if (dd->nrecs == dd->caprecs) {
+		uint32_t nc = dd->caprecs ? dd->caprecs * 2 : 16;
+		struct fat_rec *nv = realloc(dd->recs, nc * sizeof *nv);
+		if (!nv)
+			return -ENOMEM;
+		dd->recs = nv;
+		dd->caprecs = nc;
+	}
+	if (dd->nrecs + 1 > dd->hsize / 2) {
+		err = index_grow(dd);
+		if (err)
+			return err;
+	}
+	r = &dd->recs[dd->nrecs];
+	memset(r, 0, sizeof *r);
+	r->uname = malloc((size_t)(p->ulen ? p->ulen : 1) * 2);
+	if (!r->uname)
+		return -ENOMEM;
+	memcpy(r->uname, p->uname, (size_t)p->ulen * 2);
+	r->ulen = (uint16_t)p->ulen;
+	r->first_slot = p->first_slot;
+	r->short_slot = p->short_slot;
+	r->hash = fat_name_hash(p->uname, p->ulen);
+	r->shash = fat_short_hash(dd->buf + (size_t)p->short_slot * FAT_DIRENT_SIZE);
+	r->live = 1;
+	index_insert(dd, (int)dd->nrecs);
+	dd->nrecs++;
+	return (int)dd->nrecs - 1;
+}
+
+static void
+dd_free(struct fat_dirdata *dd)
+{
+	if (!dd)
+		return;
+	for (uint32_t i = 0; i < dd->nrecs; i++)
+		free(dd->recs[i].uname);
+	free(dd->recs);
+	free(dd->htab);
+	free(dd->shtab);
+	free(dd->buf);
+	free(dd->dirty);
+	free(dd);
+}
+
+int
+fat_dir_load(struct fat_vol *vol, struct fat_node *dn)
+{
+	struct fat_dirdata *dd;
+	struct fat_parsed *p = NULL;
+	uint64_t bytes;
+	int err = 0;
+
+	if (dn->dd)
+		return 0;
+	if (dn == vol->root && vol->type != 32)
+		bytes = (uint64_t)vol->root_secs << vol->ss_shift;
+	else
+		bytes = (uint64_t)dn->map.nclusters << vol->cs_shift;
+	if (bytes > (uint64_t)FAT_MAX_DIR_SLOTS * FAT_DIRENT_SIZE + vol->cs)
+		return -EUCLEAN;
+	dd = calloc(1, sizeof *dd);
+	if (!dd)
+		return -ENOMEM;
+	dd->nslots = (uint32_t)(bytes / FAT_DIRENT_SIZE);
+	dd->nsect = (uint32_t)(bytes >> vol->ss_shift);
+	dd->buf = malloc(bytes ? bytes : 1);
+	dd->dirty = calloc(dd->nsect + 1, 1);
+	p = malloc(sizeof *p);
+	if (!dd->buf || !dd->dirty || !p) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (dn == vol->root && vol->type != 32) {
+		err = fat_io_read_secs(vol, vol->root_start, vol->root_secs, dd->buf);
+	} else {
+		for (uint32_t i = 0; i < dn->map.n && !err; i++) {
+			struct fat_extent *x = &dn->map.v[i];
+			err = fat_io_read_bytes(vol, fat_clus_off(vol, x->dcl),
+						(uint64_t)x->len << vol->cs_shift,
+						dd->buf + ((size_t)x->fcl << vol->cs_shift));
+		}
+	}
+	if (err)
+		goto fail;
+	err = index_grow(dd);
+	if (err)
+		goto fail;
+	uint32_t pos = 0;
+	while (fat_dir_next(dd, &pos, p) == 1) {
+		err = rec_add(dd, p);
+		if (err < 0)
+			goto fail;
+		err = 0;
+	}
+	dd->end_slot = dd->nslots;
+	for (uint32_t i = 0; i < dd->nslots; i++)
+		if (dd->buf[(size_t)i * FAT_DIRENT_SIZE] == 0) {
+			dd->end_slot = i;
+			break;
+		}
+	dd->free_hint = 0;
+	dn->dd = dd;
+	vol->cache_bytes += bytes;
+	free(p);
+	return 0;
+fail:
+	free(p);
+	dd_free(dd);
+	return err;
+}
+
+void
+fat_dir_unload(struct fat_vol *vol, struct fat_node *dn)
+{
+	if (!dn->dd)
+		return;
+	vol->cache_bytes -= (size_t)dn->dd->nslots * FAT_DIRENT_SIZE;
+	dd_free(dn->dd);
+	dn->dd = NULL;
+}
+
+int
+fat_dir_find(struct fat_vol *vol, struct fat_node *dn, const uint16_t *n,
+	     int len)
+{
+	struct fat_dirdata *dd = dn->dd;
+	uint32_t h = fat_name_hash(n, len);
+	uint16_t up[13];
+	uint8_t sn[11], nt;
+
+	for (int32_t r = dd->htab[h & (dd->hsize - 1)]; r >= 0;
+	     r = dd->recs[r].next) {
+		struct fat_rec *x = &dd->recs[r];
+		if (x->live && x->hash == h && fat_name_eq(x->uname, x->ulen, n, len))
+			return r;
+	}
+	/* the 8.3 alias also names the file */
+	if (len > 12)
+		return -ENOENT;
+	for (int i = 0; i < len; i++)
+		up[i] = fat_upcase16(n[i]);
+	if (!fat_name_is_short(up, len, sn, &nt))
+		return -ENOENT;
+	h = fat_short_hash(sn);
+	for (int32_t r = dd->shtab[h & (dd->hsize - 1)]; r >= 0;
+	     r = dd->recs[r].snext) {
+		struct fat_rec *x = &dd->recs[r];
+		if (x->live && x->shash == h &&
+		    memcmp(fat_dir_slot(dn, x->short_slot), sn, 11) == 0)
+			return r;
+	}
+	return -ENOENT;
+}
+
+static int
+short_exists(struct fat_node *dn, const uint8_t *sn)
+{
+	struct fat_dirdata *dd = dn->dd;
+	uint32_t h = fat_short_hash(sn);
+
+	for (int32_t r = dd->shtab[h & (dd->hsize - 1)]; r >= 0;
+	     r = dd->recs[r].snext) {
+		struct fat_rec *x = &dd->recs[r];
+		if (x->live && x->shash == h &&
+		    memcmp(fat_dir_slot(dn, x->short_slot), sn, 11) == 0)
+			return 1;
+	}
+	/* the volume label lives among the root's entries, unindexed */
+	if (memcmp(sn, ".          ", 11) == 0 || memcmp(sn, "..         ", 11) == 0)
+		return 1;
+	return 0;
+}
+
+/* Grows a directory by one zeroed cluster. */
+static int
+dir_grow(struct fat_vol *vol, struct fat_node *dn)
+{
+	struct fat_dirdata *dd = dn->dd;
+	uint32_t got, add = vol->cs / FAT_DIRENT_SIZE;
+	uint8_t *nb, *nd;
+	int err;
+
+	if (dn == vol->root && vol->type != 32)
+		return -ENOSPC;
+	if (dd->nslots + add > FAT_MAX_DIR_SLOTS)
+		return -ENOSPC;
+	err = fat_alloc(vol, &dn->map, 1, &got, 1);
+	if (err)
+		return err;
+	if (got == 0)
+		return -ENOSPC;
+	nb = realloc(dd->buf, ((size_t)dd->nslots + add) * FAT_DIRENT_SIZE);
+	if (!nb)
+		return -ENOMEM;
+	dd->buf = nb;
+	nd = realloc(dd->dirty, dd->nsect + (vol->cs >> vol->ss_shift) + 1);
+	if (!nd)
+		return -ENOMEM;
+	dd->dirty = nd;
+	memset(dd->buf + (size_t)dd->nslots * FAT_DIRENT_SIZE, 0,
+	       (size_t)add * FAT_DIRENT_SIZE);
+	memset(dd->dirty + dd->nsect, 0, (vol->cs >> vol->ss_shift) + 1);
+	if (dd->end_slot == dd->nslots)
+		dd->end_slot = dd->nslots;
+	dd->nslots += add;
+	dd->nsect += vol->cs >> vol->ss_shift;
+	vol->cache_bytes += vol->cs;
+	return 0;
+}
+
+/* Finds count consecutive free slots. */
+static int
+find_slots(struct fat_vol *vol, struct fat_node *dn, uint32_t count,
+	   uint32_t *first)
+{
+	struct fat_dirdata *dd;
+	int err;
+
+	for (;;) {
+		dd = dn->dd;
+		uint32_t run = 0;
+		for (uint32_t i = dd->free_hint; i < dd->nslots; i++) {
+			if (i >= dd->end_slot) {
+				if (dd->nslots - i >= count - run) {
+					*first = i - run;
+					return 0;
+				}
+				break;
+			}
+			uint8_t b = dd->buf[(size_t)i * FAT_DIRENT_SIZE];
+			if (b == 0xE5 || b == 0) {
+				if (++run == count) {
+					*first = i + 1 - count;
+					return 0;
+				}
+			} else {
+				run = 0;
+				if (i == dd->free_hint)
+					dd->free_hint = i + 1;
+			}
+		}
+		err = dir_grow(vol, dn);
+		if (err)
+			return err;
+	}
+}
+
+int
+fat_dir_add(struct fat_vol *vol, struct fat_node *dn, const uint16_t *n,
+	    int len, const uint8_t *ent_tmpl)
+{
+	struct fat_dirdata *dd;
+	struct fat_parsed *p;
+	uint8_t sn[11], nt = 0;
+	int nlfn = 0, lossy = 0, r;
+	uint32_t first;
+
+	if (fat_name_is_short(n, len, sn, &nt) && !short_exists(dn, sn)) {
+		nlfn = 0;
+	} else {
+		nt = 0;
+		nlfn = (len + 12) / 13;
+		fat_short_basis(n, len, sn, &lossy);
+		if (lossy || short_exists(dn, sn)) {
+			uint8_t base[11];
+			uint32_t num;
+			memcpy(base, sn, 11);
+			for (num = 1; num < 1000000; num++) {
+				memcpy(sn, base, 11);
+				fat_short_tail(sn, num, n, len);
+				if (!short_exists(dn, sn))
+					break;
+			}
+			if (num == 1000000)
+				return -ENOSPC;
+		}
+	}
+	r = find_slots(vol, dn, (uint32_t)nlfn + 1, &first);
+	if (r)
+		return r;
+	dd = dn->dd;
+	uint8_t chk = fat_lfn_checksum(sn);
+	for (int k = 0; k < nlfn; k++) {
+		int seq = nlfn - k;	/* highest sequence first on disk */
+		uint8_t *e = dd->buf + (size_t)(first + k) * FAT_DIRENT_SIZE;
+		memset(e, 0, FAT_DIRENT_SIZE);
+		e[0] = (uint8_t)(seq | (k == 0 ? 0x40 : 0));
+		e[11] = ATTR_LFN;
+		e[13] = chk;
+		for (int j = 0; j < 13; j++) {
+			int ci = (seq - 1) * 13 + j;
+			uint16_t c = ci < len ? n[ci] : ci == len ? 0 : 0xFFFF;
+			uint8_t *dst = j < 5 ? e + 1 + 2 * j
+				       : j < 11 ? e + 14 + 2 * (j - 5)
+						: e + 28 + 2 * (j - 11);
+			put16(dst, c);
+		}
+		fat_dir_mark(vol, dn, first + (uint32_t)k);
+	}
+	uint32_t ss = first + (uint32_t)nlfn;
+	uint8_t *e = dd->buf + (size_t)ss * FAT_DIRENT_SIZE;
+	memcpy(e, ent_tmpl, FAT_DIRENT_SIZE);
+	memcpy(e, sn, 11);
+	e[12] = nt;
+	fat_dir_mark(vol, dn, ss);
+	if (ss >= dd->end_slot) {
+		dd->end_slot = ss + 1;
+		/* keep an end marker after the last entry */
+		if (dd->end_slot < dd->nslots &&
+		    dd->buf[(size_t)dd->end_slot * FAT_DIRENT_SIZE] != 0) {
+			memset(dd->buf + (size_t)dd->end_slot * FAT_DIRENT_SIZE, 0,
+			       FAT_DIRENT_SIZE);
+			fat_dir_mark(vol, dn, dd->end_slot);
+		}
+	}
+	p = malloc(sizeof *p);
+	if (!p)
+		return -ENOMEM;
+	p->first_slot = first;
+	p->short_slot = ss;
+	memcpy(p->uname, n, (size_t)len * 2);
+	p->ulen = len;
+	if (nlfn == 0)	/* the stored display form keeps the NT case */
+		p->ulen = fat_short_display(sn, nt, p->uname);
+	r = rec_add(dd, p);
+	free(p);
+	return r;
+}
+
+void
+fat_dir_remove(struct fat_vol *vol, struct fat_node *dn, int r)
+{
+	struct fat_dirdata *dd = dn->dd;
+	struct fat_rec *x = &dd->recs[r];
+
+	for (uint32_t s = x->first_slot; s <= x->short_slot; s++) {
+		dd->buf[(size_t)s * FAT_DIRENT_SIZE] = 0xE5;
+		fat_dir_mark(vol, dn, s);
+	}
+	if (x->first_slot < dd->free_hint)
+		dd->free_hint = x->first_slot;
+	x->live = 0;
+}
+
+int
+fat_dir_flush(struct fat_vol *vol, struct fat_node *dn)
+{
+	struct fat_dirdata *dd = dn->dd;
+	int err;
+
+	if (!dd || !dd->any_dirty)
+		return 0;
+	for (uint32_t s = 0; s < dd->nsect; s++) {
+		if (!dd->dirty[s])
+			continue;
+		uint64_t off;
+		err = slot_off(vol, dn,
+			       (uint32_t)(((uint64_t)s << vol->ss_shift) /
+					  FAT_DIRENT_SIZE),
+			       &off);
+		if (err)
+			return err;
+		err = fat_io_write_secs(vol, off >> vol->ss_shift, 1,
+					dd->buf + ((size_t)s << vol->ss_shift));
+		if (err)
+			return err;
+		dd->dirty[s] = 0;
+	}
+	dd->any_dirty = 0;
+	return 0;
+}
+
+int
+fat_dir_is_empty(struct fat_node *dn)
+{
+	for (uint32_t r = 0; r < dn->dd->nrecs; r++)
+		if (dn->dd->recs[r].live)
+			return 0;
+	return 1;
+}

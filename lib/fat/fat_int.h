@@ -1,0 +1,298 @@
+/*
+ * fat_int.h - internals of the FAT engine, shared by the lib/fat sources only.
+ *
+ * Lock order: node->rw (a file's data lock) before vol->lock (metadata).
+ * Fields are commented with the lock that protects them.
+ */
+#ifndef DVS_FAT_INT_H
+#define DVS_FAT_INT_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "dvs/fat.h"
+
+#define FAT_VOL_MAGIC 0x46415456u	/* "VTAF" */
+#define FAT_FILE_MAGIC 0x46415446u
+#define FAT_DIR_MAGIC 0x46415444u
+
+#define FAT_DIRENT_SIZE 32
+#define FAT_MAX_DIR_SLOTS 65536		/* a FAT directory holds at most this */
+#define FAT_LFN_MAX 255
+
+/* Reads of little-endian on-disk fields. */
+static inline uint16_t
+le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline uint32_t
+le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
+}
+
+static inline void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* One run of clusters of a file: file clusters [fcl, fcl+len) live at
+ * disk clusters [dcl, dcl+len). */
+struct fat_extent {
+	uint32_t fcl;
+	uint32_t dcl;
+	uint32_t len;
+};
+
+struct fat_emap {
+	struct fat_extent *v;
+	uint32_t n, cap;
+	uint32_t nclusters;	/* sum of len */
+};
+
+/* A directory's entry record for the name index. */
+struct fat_rec {
+	uint32_t first_slot;	/* first LFN slot (== short_slot if none) */
+	uint32_t short_slot;	/* the 8.3 entry */
+	uint32_t hash;		/* folded long (display) name */
+	uint32_t shash;		/* the 11 raw short-name bytes */
+	int32_t next;		/* hash chain (long), -1 ends */
+	int32_t snext;		/* hash chain (short), -1 ends */
+	uint16_t *uname;	/* UTF-16 display name (malloc) */
+	uint16_t ulen;
+	int live;
+};
+
+struct fat_node;
+
+/* A loaded directory: all its slots in memory, dirty per logical sector. */
+struct fat_dirdata {
+	uint8_t *buf;		/* nslots * 32 bytes */
+	uint32_t nslots;
+	uint8_t *dirty;		/* one byte per logical sector of buf */
+	uint32_t nsect;
+	int any_dirty;
+	struct fat_rec *recs;
+	uint32_t nrecs, caprecs;
+	int32_t *htab;		/* long-name buckets, -1 empty */
+	int32_t *shtab;		/* short-name buckets */
+	uint32_t hsize;		/* power of two */
+	uint32_t free_hint;	/* lowest slot that may be free */
+	uint32_t end_slot;	/* first 0x00 slot (end marker), or nslots */
+};
+
+struct fat_node {
+	uint64_t ino;		/* vol->lock; changes on rename */
+	struct fat_node *parent; /* vol->lock; NULL for root and unlinked */
+	uint32_t first_slot, short_slot; /* vol->lock: where in parent */
+	int rec;		/* vol->lock: record index in parent */
+	int is_dir;
+	int unlinked;		/* vol->lock */
+	int refs;		/* vol->lock: handles, iterators, children */
+	/* rw protects the fields below for files; directories use vol->lock */
+	pthread_rwlock_t rw;
+	uint64_t size;
+	uint32_t first_cluster;
+	struct fat_emap map;
+	uint32_t depth;
+	struct fat_dirdata *dd;	/* vol->lock; directories only, when loaded */
+	struct fat_node *hnext;	/* vol->lock: node table chain */
+	struct fat_node *lru_prev, *lru_next;
+};
+
+struct fat_vol {
+	uint32_t magic;
+	struct fat_blkdev *dev;
+	int read_only;
+	int tz_off_sec;
+	size_t cache_bound;
+
+	/* geometry (constant after mount) */
+	int type;		/* 12, 16, 32 */
+	uint32_t ss;		/* logical sector size */
+	uint32_t ss_shift;
+	uint32_t dev_ratio;	/* logical sector / device sector */
+	uint32_t spc;
+	uint32_t cs;		/* cluster size in bytes */
+	uint32_t cs_shift;
+	uint32_t rsvd;
+	uint32_t nfats;
+	uint32_t fatsz;		/* sectors per FAT */
+	uint32_t root_ents;	/* FAT12/16 */
+	uint32_t root_start;	/* FAT12/16: first root sector */
+	uint32_t root_secs;
+	uint32_t data_start;	/* first data sector */
+	uint32_t nclusters;	/* data clusters; valid clusters 2..nclusters+1 */
+	uint32_t root_clus;	/* FAT32 */
+	uint32_t fsinfo_sec;	/* FAT32, 0 if none */
+	uint32_t total_secs;
+	uint32_t volume_id;
+	uint32_t nt_flags_off;	/* boot sector byte with the dirty bit */
+
+	pthread_mutex_t lock;	/* everything below */
+	uint8_t *fat;		/* the raw FAT as on disk (fatsz*ss bytes) */
+	uint8_t *fat_dirty;	/* one byte per FAT sector */
+	int fat_any_dirty;
+	uint32_t free_count;
+	uint32_t next_free;
+	uint32_t *pend;		/* clusters freed since the last flush */
+	uint32_t npend, cappend;
+	struct fat_node *root;
+	struct fat_node **ntab;	/* ino -> node */
+	uint32_t ntab_size;
+	uint32_t nnodes;
+	size_t cache_bytes;	/* loaded directory bytes */
+	uint8_t *boot;		/* the boot sector (ss bytes) */
+	int dirty_flag_set;
+};
+
+struct fat_file {
+	uint32_t magic;
+	struct fat_vol *vol;
+	struct fat_node *node;
+	int flags;
+};
+
+struct fat_dir {
+	uint32_t magic;
+	struct fat_vol *vol;
+	struct fat_node *node;
+	uint32_t pos;		/* next record index to look at */
+};
+
+/* ---- time.c ---- */
+void fat_time_to_dos(const struct fat_vol *vol, time_t t, uint16_t *date,
+		     uint16_t *tim, uint8_t *cs10);
+struct timespec fat_time_from_dos(const struct fat_vol *vol, uint16_t date,
+				  uint16_t tim, uint8_t cs10);
+
+/* ---- io.c: volume byte/sector I/O ---- */
+int fat_io_read_secs(struct fat_vol *vol, uint64_t lsec, uint32_t n, void *buf);
+int fat_io_write_secs(struct fat_vol *vol, uint64_t lsec, uint32_t n,
+		      const void *buf);
+int fat_io_read_bytes(struct fat_vol *vol, uint64_t off, uint64_t len, void *buf);
+int fat_io_write_bytes(struct fat_vol *vol, uint64_t off, uint64_t len,
+		       const void *buf);
+int fat_io_zero_bytes(struct fat_vol *vol, uint64_t off, uint64_t len);
+int fat_io_flush(struct fat_vol *vol);
+static inline uint64_t
+fat_clus_off(const struct fat_vol *vol, uint32_t c)
+{
+	return ((uint64_t)vol->data_start << vol->ss_shift) +
+	       ((uint64_t)(c - 2) << vol->cs_shift);
+}
+
+/* ---- table.c: the in-memory FAT ---- */
+uint32_t fat_get(const struct fat_vol *vol, uint32_t c);
+void fat_set(struct fat_vol *vol, uint32_t c, uint32_t v);
+int fat_is_eoc(const struct fat_vol *vol, uint32_t v);
+uint32_t fat_eoc(const struct fat_vol *vol);
+int fat_valid_clus(const struct fat_vol *vol, uint32_t c);
+/* Builds the extent map of a chain; -EUCLEAN on loops/out of range. */
+int fat_chain_load(struct fat_vol *vol, uint32_t first, struct fat_emap *m);
+/* Appends want clusters to map (linking after its last); may give fewer
+ * (then *got < want, volume full).  zero: clear them on disk. */
+int fat_alloc(struct fat_vol *vol, struct fat_emap *m, uint32_t want,
+	      uint32_t *got, int zero);
+/* Cuts map to keep clusters; the rest go to the pending-free list. */
+int fat_chain_cut(struct fat_vol *vol, struct fat_emap *m, uint32_t keep);
+int fat_emap_lookup(const struct fat_emap *m, uint32_t fcl, uint32_t *dcl,
+		    uint32_t *run);
+int fat_emap_add(struct fat_emap *m, uint32_t dcl);
+void fat_emap_free(struct fat_emap *m);
+int fat_flush_fat(struct fat_vol *vol);
+void fat_release_pending(struct fat_vol *vol);
+uint32_t fat_count_free(struct fat_vol *vol);
+
+/* ---- names.c ---- */
+uint16_t fat_upcase16(uint16_t c);
+/* UTF-8 -> UTF-16; returns length or -EINVAL/-ENAMETOOLONG */
+int fat_utf8_to_16(const char *s, size_t len, uint16_t *out, size_t max);
+/* UTF-16 -> UTF-8 (NUL-terminated); returns bytes or -EINVAL */
+int fat_utf16_to_8(const uint16_t *s, size_t n, char *out, size_t max);
+/* Checks a long name; 0 or -EINVAL/-ENAMETOOLONG. */
+int fat_name_check(const uint16_t *n, int len);
+/* Hash of the case-folded UTF-16 name. */
+uint32_t fat_name_hash(const uint16_t *n, int len);
+int fat_name_eq(const uint16_t *a, int alen, const uint16_t *b, int blen);
+uint32_t fat_short_hash(const uint8_t *sn11);
+uint8_t fat_lfn_checksum(const uint8_t *sn11);
+/* If name fits 8.3 exactly (maybe with lower-case base/ext): fills sn11,
+ * *ntflags (0x08 base lower, 0x10 ext lower) and returns 1; else 0. */
+int fat_name_is_short(const uint16_t *n, int len, uint8_t *sn11,
+		      uint8_t *ntflags);
+/* Basis name for a long name (no tail yet); *lossy set if chars were
+ * replaced or truncated (then a numeric tail is needed). */
+void fat_short_basis(const uint16_t *n, int len, uint8_t *sn11, int *lossy);
+/* Puts "~N" into sn11 (base part). */
+void fat_short_tail(uint8_t *sn11, uint32_t num, const uint16_t *n, int len);
+/* Display form of a short entry ("NAME.EXT", NT case applied) as UTF-16. */
+int fat_short_display(const uint8_t *sn11, uint8_t ntflags, uint16_t *out);
+void fat_short_text(const uint8_t *sn11, char *out13);
+
+/* ---- dir.c ---- */
+int fat_dir_load(struct fat_vol *vol, struct fat_node *dn);
+void fat_dir_unload(struct fat_vol *vol, struct fat_node *dn);
+/* Finds a name; returns record index or -ENOENT. */
+int fat_dir_find(struct fat_vol *vol, struct fat_node *dn, const uint16_t *n,
+		 int len);
+uint8_t *fat_dir_slot(struct fat_node *dn, uint32_t slot);
+void fat_dir_mark(struct fat_vol *vol, struct fat_node *dn, uint32_t slot);
+/* Adds a name with the given short entry template (name bytes filled in
+ * here); returns the record index. */
+int fat_dir_add(struct fat_vol *vol, struct fat_node *dn, const uint16_t *n,
+		int len, const uint8_t *ent_tmpl);
+void fat_dir_remove(struct fat_vol *vol, struct fat_node *dn, int rec);
+int fat_dir_flush(struct fat_vol *vol, struct fat_node *dn);
+uint64_t fat_dir_slot_ino(struct fat_vol *vol, struct fat_node *dn,
+			  uint32_t slot);
+int fat_dir_is_empty(struct fat_node *dn);
+/* One parsed entry of a directory buffer. */
+struct fat_parsed {
+	uint32_t first_slot, short_slot;
+	uint16_t uname[FAT_LFN_MAX + 1];
+	int ulen;
+};
+/* Parses the next named entry at or after *pos; 1 found, 0 end. */
+int fat_dir_next(struct fat_dirdata *dd, uint32_t *pos, struct fat_parsed *p);
+/* Fills st from a short entry. */
+void fat_ent_stat(struct fat_vol *vol, const uint8_t *e, uint64_t ino,
+		  struct fat_stat *st);
+uint32_t fat_ent_cluster(const struct fat_vol *vol, const uint8_t *e);
+void fat_ent_set_cluster(const struct fat_vol *vol, uint8_t *e, uint32_t c);
+
+/* ---- node.c ---- */
+struct fat_node *fat_node_get(struct fat_vol *vol, struct fat_node *parent,
+			      int rec, int *err);
+void fat_node_put(struct fat_vol *vol, struct fat_node *n);
+void fat_node_rekey(struct fat_vol *vol, struct fat_node *n, uint64_t ino);
+void fat_node_unhash(struct fat_vol *vol, struct fat_node *n);
+struct fat_node *fat_node_find(struct fat_vol *vol, uint64_t ino);
+/* Resolves path.  Returns the parent directory node (ref taken) and the
+ * last component as UTF-16 in name/nlen; for "/" *parent = NULL.  */
+int fat_walk(struct fat_vol *vol, const char *path, struct fat_node **parent,
+	     uint16_t *name, int *nlen);
+/* Resolves a whole path to a directory node (ref taken). */
+int fat_walk_dir(struct fat_vol *vol, const char *path, struct fat_node **out);
+void fat_cache_trim(struct fat_vol *vol);
+int fat_flush_all(struct fat_vol *vol);
+/* Writes a file node's size/cluster/mtime into its entry. */
+void fat_node_update_ent(struct fat_vol *vol, struct fat_node *n, int touch);
+
+#endif

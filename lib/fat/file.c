@@ -1,0 +1,397 @@
+/* file.c - open files: reads and writes go straight between the caller's
+ * buffer and the device through the node's extent map (no chain walk, no
+ * copy through a cache); the directory entry is updated in the metadata
+ * cache.  Lock order: node->rw, then vol->lock. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "fat_int.h"
+
+#define FAT_MAX_FILE 0xFFFFFFFFull
+
+static int
+check_file(struct fat_file *f)
+{
+	return f && f->magic == FAT_FILE_MAGIC ? 0 : -EINVAL;
+}
+
+int
+fat_open(struct fat_vol *vol, const char *path, int flags, struct fat_file **out)
+{
+	struct fat_node *p = NULL, *n = NULL;
+	struct fat_file *f;
+	uint16_t name[FAT_LFN_MAX + 1];
+	int nlen, rec, err, acc = flags & O_ACCMODE;
+	int wr = acc == O_WRONLY || acc == O_RDWR;
+
+	if (!vol || vol->magic != FAT_VOL_MAGIC || !out)
+		return -EINVAL;
+	*out = NULL;
+	if (vol->read_only && (wr || (flags & (O_CREAT | O_TRUNC))))
+		return -EROFS;
+	f = calloc(1, sizeof *f);
+	if (!f)
+		return -ENOMEM;
+	pthread_mutex_lock(&vol->lock);
+	fat_cache_trim(vol);
+	err = fat_walk(vol, path, &p, name, &nlen);
+	if (err)
+		goto out;
+	if (!p) {
+		if (wr) {
+			err = -EISDIR;
+			goto out;
+		}
+		n = vol->root;
+		n->refs++;
+		goto opened;
+	}
+	err = fat_dir_load(vol, p);
+	if (err)
+		goto out;
+	rec = fat_dir_find(vol, p, name, nlen);
+	if (rec >= 0 && (flags & O_CREAT) && (flags & O_EXCL)) {
+		err = -EEXIST;
+		goto out;
+	}
+	if (rec < 0) {
+		uint8_t e[32];
+		struct timespec now;
+		uint16_t d, t;
+		uint8_t c10;
+		if (!(flags & O_CREAT)) {
+			err = rec;
+			goto out;
+		}
+		clock_gettime(CLOCK_REALTIME, &now);
+		memset(e, 0, 32);
+		e[11] = FAT_ATTR_ARCHIVE;
+		fat_time_to_dos(vol, now.tv_sec, &d, &t, &c10);
+		put16(e + 14, t);
+		put16(e + 16, d);
+		e[13] = (uint8_t)(c10 + now.tv_nsec / 10000000);
+		put16(e + 18, d);
+		put16(e + 22, t);
+		put16(e + 24, d);
+		rec = fat_dir_add(vol, p, name, nlen, e);
+		if (rec < 0) {
+			err = rec;
+			goto out;
+		}
+	}
+	uint8_t attr = fat_dir_slot(p, p->dd->recs[rec].short_slot)[11];
+	if ((attr & FAT_ATTR_DIR) && wr) {
+		err = -EISDIR;
+		goto out;
+	}
+	if ((attr & FAT_ATTR_RDONLY) && (wr || (flags & O_TRUNC))) {
+		err = -EACCES;
+		goto out;
+	}
+	n = fat_node_get(vol, p, rec, &err);
+	if (!n)
+		goto out;
+opened:
+	f->magic = FAT_FILE_MAGIC;
+	f->vol = vol;
+	f->node = n;
+	f->flags = flags;
+	*out = f;
+	f = NULL;
+out:
+	if (p)
+		fat_node_put(vol, p);
+	pthread_mutex_unlock(&vol->lock);
+	free(f);
+	if (!err && (flags & O_TRUNC) && wr && !(*out)->node->is_dir) {
+		err = fat_ftruncate(*out, 0);
+		if (err) {
+			fat_close(*out);
+			*out = NULL;
+		}
+	}
+	return err;
+}
+
+ssize_t
+fat_pread(struct fat_file *f, void *buf, size_t len, uint64_t off)
+{
+	struct fat_vol *vol;
+	struct fat_node *n;
+	uint8_t *dst = buf;
+	size_t done = 0;
+	int err = 0;
+
+	if (check_file(f))
+		return -EINVAL;
+	if ((f->flags & O_ACCMODE) == O_WRONLY)
+		return -EBADF;
+	vol = f->vol;
+	n = f->node;
+	if (n->is_dir)
+		return -EISDIR;
+	pthread_rwlock_rdlock(&n->rw);
+	if (off >= n->size)
+		goto out;
+	if (len > n->size - off)
+		len = (size_t)(n->size - off);
+	while (done < len) {
+		uint32_t dcl, run;
+		uint64_t pos = off + done;
+		if (fat_emap_lookup(&n->map, (uint32_t)(pos >> vol->cs_shift), &dcl,
+				    &run)) {
+			err = -EUCLEAN;
+			break;
+		}
+		uint64_t in = pos & (vol->cs - 1);
+		uint64_t avail = ((uint64_t)run << vol->cs_shift) - in;
+		size_t k = len - done < avail ? len - done : (size_t)avail;
+		err = fat_io_read_bytes(vol, fat_clus_off(vol, dcl) + in, k, dst + done);
+		if (err)
+			break;
+		done += k;
+	}
+out:
+	pthread_rwlock_unlock(&n->rw);
+	if (err && done == 0)
+		return err;
+	return (ssize_t)done;
+}
+
+/* Writes (or zeroes, buf NULL) [off, off+len) which must be mapped. */
+static int
+put_range(struct fat_vol *vol, struct fat_node *n, const uint8_t *buf,
+	  uint64_t off, uint64_t len)
+{
+	uint64_t done = 0;
+	int err;
+
+	while (done < len) {
+		uint32_t dcl, run;
+		uint64_t pos = off + done;
+		if (fat_emap_lookup(&n->map, (uint32_t)(pos >> vol->cs_shift), &dcl,
+				    &run))
+			return -EUCLEAN;
+		uint64_t in = pos & (vol->cs - 1);
+		uint64_t avail = ((uint64_t)run << vol->cs_shift) - in;
+		uint64_t k = len - done < avail ? len - done : avail;
+		if (buf)
+			err = fat_io_write_bytes(vol, fat_clus_off(vol, dcl) + in, k,
+						 buf + done);
+		else
+			err = fat_io_zero_bytes(vol, fat_clus_off(vol, dcl) + in, k);
+		if (err)
+			return err;
+		done += k;
+	}
+	return 0;
+}
+
+/* Makes sure clusters cover [0, end); *end is lowered if the volume is
+ * full.  Caller holds n->rw for writing. */
+static int
+grow_map(struct fat_vol *vol, struct fat_node *n, uint64_t *end)
+{
+	uint64_t need = (*end + vol->cs - 1) >> vol->cs_shift;
+	uint32_t got = 0;
+	int err = 0;
+
+	if (need <= n->map.nclusters)
+		return 0;
+	pthread_mutex_lock(&vol->lock);
+	err = fat_alloc(vol, &n->map, (uint32_t)(need - n->map.nclusters), &got, 0);
+	if (n->first_cluster == 0 && n->map.nclusters > 0) {
+		n->first_cluster = n->map.v[0].dcl;
+		fat_node_update_ent(vol, n, 0);
+	}
+	pthread_mutex_unlock(&vol->lock);
+	if (err)
+		return err;
+	if (n->map.nclusters < need) {
+		uint64_t have = (uint64_t)n->map.nclusters << vol->cs_shift;
+		*end = have;
+	}
+	return 0;
+}
+
+ssize_t
+fat_pwrite(struct fat_file *f, const void *buf, size_t len, uint64_t off)
+{
+	struct fat_vol *vol;
+	struct fat_node *n;
+	uint64_t end;
+	ssize_t ret;
+	int err;
+
+	if (check_file(f))
+		return -EINVAL;
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	vol = f->vol;
+	n = f->node;
+	if (vol->read_only)
+		return -EROFS;
+	if (len == 0)
+		return 0;
+	pthread_rwlock_wrlock(&n->rw);
+	if (f->flags & O_APPEND)
+		off = n->size;
+	if (off >= FAT_MAX_FILE) {
+		ret = -EFBIG;
+		goto out;
+	}
+	if (len > FAT_MAX_FILE - off)
+		len = (size_t)(FAT_MAX_FILE - off);
+	end = off + len;
+	err = grow_map(vol, n, &end);
+	if (err) {
+		ret = err;
+		goto out;
+	}
+	if (end <= off) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	len = (size_t)(end - off);
+	if (off > n->size) {
+		/* FAT has no holes: the gap reads as zeros */
+		err = put_range(vol, n, NULL, n->size, off - n->size);
+		if (err) {
+			ret = err;
+			goto out;
+		}
+	}
+	err = put_range(vol, n, buf, off, len);
+	if (err) {
+		ret = err;
+		goto out;
+	}
+	if (end > n->size)
+		n->size = end;
+	pthread_mutex_lock(&vol->lock);
+	fat_node_update_ent(vol, n, 1);
+	pthread_mutex_unlock(&vol->lock);
+	ret = (ssize_t)len;
+out:
+	pthread_rwlock_unlock(&n->rw);
+	return ret;
+}
+
+int
+fat_ftruncate(struct fat_file *f, uint64_t size)
+{
+	struct fat_vol *vol;
+	struct fat_node *n;
+	int err = 0;
+
+	if (check_file(f))
+		return -EINVAL;
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	vol = f->vol;
+	n = f->node;
+	if (vol->read_only)
+		return -EROFS;
+	if (n->is_dir)
+		return -EISDIR;
+	if (size > FAT_MAX_FILE)
+		return -EFBIG;
+	pthread_rwlock_wrlock(&n->rw);
+	if (size < n->size) {
+		uint32_t keep = (uint32_t)((size + vol->cs - 1) >> vol->cs_shift);
+		pthread_mutex_lock(&vol->lock);
+		err = fat_chain_cut(vol, &n->map, keep);
+		if (keep == 0)
+			n->first_cluster = 0;
+		n->size = size;
+		fat_node_update_ent(vol, n, 1);
+		pthread_mutex_unlock(&vol->lock);
+	} else if (size > n->size) {
+		uint64_t end = size;
+		err = grow_map(vol, n, &end);
+		if (!err && end < size)
+			err = -ENOSPC;
+		if (!err)
+			err = put_range(vol, n, NULL, n->size, size - n->size);
+		if (!err) {
+			n->size = size;
+			pthread_mutex_lock(&vol->lock);
+			fat_node_update_ent(vol, n, 1);
+			pthread_mutex_unlock(&vol->lock);
+		}
+	} else {
+		pthread_mutex_lock(&vol->lock);
+		fat_node_update_ent(vol, n, 1);
+		pthread_mutex_unlock(&vol->lock);
+	}
+	pthread_rwlock_unlock(&n->rw);
+	return err;
+}
+
+int
+fat_fsync(struct fat_file *f)
+{
+	int err;
+
+	if (check_file(f))
+		return -EINVAL;
+	if (f->vol->read_only)
+		return 0;
+	pthread_mutex_lock(&f->vol->lock);
+	err = fat_flush_all(f->vol);
+	pthread_mutex_unlock(&f->vol->lock);
+	return err;
+}
+
+int
+fat_fstat(struct fat_file *f, struct fat_stat *st)
+{
+	struct fat_vol *vol;
+	struct fat_node *n;
+
+	if (check_file(f) || !st)
+		return -EINVAL;
+	vol = f->vol;
+	n = f->node;
+	pthread_rwlock_rdlock(&n->rw);
+	pthread_mutex_lock(&vol->lock);
+	if (n == vol->root) {
+		memset(st, 0, sizeof *st);
+		st->ino = 1;
+		st->attr = FAT_ATTR_DIR;
+		st->nlink = 1;
+		st->blksize = vol->cs;
+	} else if (!n->unlinked && n->parent && n->parent->dd) {
+		fat_ent_stat(vol, fat_dir_slot(n->parent, n->short_slot), n->ino, st);
+	} else {
+		memset(st, 0, sizeof *st);
+		st->ino = n->ino;
+		st->nlink = 0;
+		st->blksize = vol->cs;
+	}
+	st->size = n->is_dir ? 0 : n->size;
+	st->first_cluster = n->first_cluster;
+	st->blocks = (uint64_t)n->map.nclusters * (vol->cs / 512);
+	pthread_mutex_unlock(&vol->lock);
+	pthread_rwlock_unlock(&n->rw);
+	return 0;
+}
+
+int
+fat_close(struct fat_file *f)
+{
+	struct fat_vol *vol;
+
+	if (!f)
+		return 0;
+	if (check_file(f))
+		return -EINVAL;
+	vol = f->vol;
+	pthread_mutex_lock(&vol->lock);
+	fat_node_put(vol, f->node);
+	pthread_mutex_unlock(&vol->lock);
+	f->magic = 0;
+	free(f);
+	return 0;
+}

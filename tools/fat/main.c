@@ -1,0 +1,765 @@
+/* dvs-fat - FAT images from the command line, like mtools, on the DVS
+ * FAT engine: mkfs, ls, get, put, mkdir, rm, mv, stat, df, label. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dvs/fat.h"
+#include "dvs/log.h"
+
+static int g_partition;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dvs-fat [-p N] COMMAND ARGS...\n"
+		"Reads and writes FAT12/16/32 images with the DVS FAT engine.\n"
+		"Paths inside an image are written IMAGE:/path.\n"
+		"\n"
+		"  mkfs [-F 12|16|32] [-s SIZE] [-c CLUSTER] [-S SECTOR] [-n LABEL] IMAGE\n"
+		"                     make a new volume (SIZE like 64M creates or\n"
+		"                     resizes the file; default: the file's size)\n"
+		"  ls [-l] [-R] IMAGE[:/dir]   list a directory\n"
+		"  get IMAGE:/file [LOCAL|-]   copy a file out (default: its name)\n"
+		"  put LOCAL IMAGE:/path       copy a file in (into path if a dir)\n"
+		"  mkdir [-p] IMAGE:/dir       make a directory\n"
+		"  rm [-r] IMAGE:/path         remove a file (or a tree with -r)\n"
+		"  mv IMAGE:/from [IMAGE:]/to  rename or move\n"
+		"  stat IMAGE:/path            show size, times, attributes, node id\n"
+		"  df IMAGE                    show type, sizes and free space\n"
+		"  label IMAGE [LABEL]         show or set ('' removes) the label\n"
+		"\n"
+		"  -p N   use MBR primary partition N (1-4) of the image\n"
+		"  -h, --help   this help\n"
+		"Exit status: 0 success, 1 failure (with a message), 2 bad usage.\n");
+}
+
+static int
+fail(const char *what, const char *path, int err)
+{
+	fprintf(stderr, "dvs-fat: %s%s%s: %s\n", what, path ? " " : "",
+		path ? path : "", fat_strerror(err));
+	return 1;
+}
+
+/* Splits "IMAGE:/path" at the first ":/" (or a final ':'). */
+static int
+split(const char *arg, char **img, const char **path)
+{
+	const char *c = strstr(arg, ":/");
+	size_t n;
+
+	if (c) {
+		*path = c + 1;
+		n = (size_t)(c - arg);
+	} else if ((n = strlen(arg)) > 0 && arg[n - 1] == ':') {
+		*path = "/";
+		n--;
+	} else {
+		*path = NULL;
+	}
+	*img = strndup(arg, c || *path ? n : strlen(arg));
+	return *img ? 0 : -ENOMEM;
+}
+
+struct mounted {
+	struct fat_blkdev *dev;
+	struct fat_vol *vol;
+};
+
+static int
+do_mount(const char *img, int ro, struct mounted *m)
+{
+	struct fat_image_opts io = {.read_only = ro, .partition = g_partition};
+	struct fat_mount_opts mo = {.read_only = ro};
+	int err;
+
+	memset(m, 0, sizeof *m);
+	err = fat_image_open(img, &io, &m->dev);
+	if (err)
+		return fail("cannot open image", img, err);
+	err = fat_mount(m->dev, &mo, &m->vol);
+	if (err) {
+		fat_blkdev_free(m->dev);
+		return fail("cannot mount", img, err);
+	}
+	return 0;
+}
+
+static int
+do_umount(struct mounted *m, const char *img)
+{
+	int err = fat_unmount(m->vol);
+	fat_blkdev_free(m->dev);
+	if (err)
+		return fail("unmount failed on", img, err);
+	return 0;
+}
+
+static uint64_t
+parse_size(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	uint64_t mul = 1;
+
+	switch (*end) {
+	case 'k': case 'K': mul = 1024; break;
+	case 'm': case 'M': mul = 1024 * 1024; break;
+	case 'g': case 'G': mul = 1024ull * 1024 * 1024; break;
+	case 0: break;
+	default: return 0;
+	}
+	return v > 0 ? (uint64_t)(v * (double)mul) : 0;
+}
+
+static int
+cmd_mkfs(int argc, char **argv)
+{
+	struct fat_format_opts fo = {0};
+	struct fat_image_opts io = {.partition = g_partition};
+	struct fat_blkdev *dev;
+	uint64_t size = 0;
+	int c, err;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "F:s:c:S:n:")) != -1) {
+		switch (c) {
+		case 'F': fo.fat_type = atoi(optarg); break;
+		case 's':
+			size = parse_size(optarg);
+			if (!size) {
+				fprintf(stderr, "dvs-fat: bad size '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'c': fo.cluster_size = (uint32_t)parse_size(optarg); break;
+		case 'S': fo.sector_size = (uint32_t)atoi(optarg); break;
+		case 'n': fo.label = optarg; break;
+		default: return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "dvs-fat: mkfs needs one IMAGE\n");
+		return 2;
+	}
+	if (size && !g_partition) {
+		int fd = open(argv[optind], O_RDWR | O_CREAT, 0644);
+		if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
+			err = -errno;
+			if (fd >= 0)
+				close(fd);
+			return fail("cannot create", argv[optind], err);
+		}
+		close(fd);
+	}
+	err = fat_image_open(argv[optind], &io, &dev);
+	if (err)
+		return fail("cannot open image", argv[optind], err);
+	err = fat_format(dev, &fo);
+	fat_blkdev_free(dev);
+	if (err)
+		return fail("mkfs failed on", argv[optind], err);
+	return 0;
+}
+
+static void
+fmt_time(const struct timespec *t, char *buf, size_t n)
+{
+	struct tm tm;
+	gmtime_r(&t->tv_sec, &tm);
+	strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+struct ls_ctx {
+	int l;
+	char **subdirs;
+	size_t nsub;
+};
+
+static int
+ls_cb(void *arg, const struct fat_dirent *e)
+{
+	struct ls_ctx *c = arg;
+	if (c->l) {
+		char t[32];
+		fmt_time(&e->st.mtime, t, sizeof t);
+		printf("%c%c%c%c%c %10" PRIu64 " %s %-12s %s\n",
+		       (e->st.attr & FAT_ATTR_DIR) ? 'd' : '-',
+		       (e->st.attr & FAT_ATTR_RDONLY) ? 'r' : '-',
+		       (e->st.attr & FAT_ATTR_HIDDEN) ? 'h' : '-',
+		       (e->st.attr & FAT_ATTR_SYSTEM) ? 's' : '-',
+		       (e->st.attr & FAT_ATTR_ARCHIVE) ? 'a' : '-', e->st.size, t,
+		       e->short_name, e->name);
+	} else {
+		printf("%s%s\n", e->name, (e->st.attr & FAT_ATTR_DIR) ? "/" : "");
+	}
+	if (e->st.attr & FAT_ATTR_DIR) {
+		char **n = realloc(c->subdirs, (c->nsub + 1) * sizeof *n);
+		if (!n)
+			return -ENOMEM;
+		c->subdirs = n;
+		c->subdirs[c->nsub++] = strdup(e->name);
+	}
+	return 0;
+}
+
+static int
+ls_dir(struct fat_vol *vol, const char *path, int l, int rec, int header)
+{
+	struct ls_ctx c = {.l = l};
+	int err, rc = 0;
+
+	if (header)
+		printf("%s:\n", path);
+	err = fat_readdir(vol, path, ls_cb, &c);
+	if (err)
+		rc = fail("cannot list", path, err);
+	for (size_t i = 0; i < c.nsub; i++) {
+		if (rec && !rc && c.subdirs[i]) {
+			size_t n = strlen(path) + strlen(c.subdirs[i]) + 2;
+			char *sub = malloc(n);
+			if (sub) {
+				snprintf(sub, n, "%s%s%s", path,
+					 path[strlen(path) - 1] == '/' ? "" : "/",
+					 c.subdirs[i]);
+				printf("\n");
+				rc |= ls_dir(vol, sub, l, rec, 1);
+				free(sub);
+			}
+		}
+		free(c.subdirs[i]);
+	}
+	free(c.subdirs);
+	return rc;
+}
+
+static int
+cmd_ls(int argc, char **argv)
+{
+	struct mounted m;
+	struct fat_stat st;
+	int c, l = 0, rec = 0, rc;
+	char *img;
+	const char *path;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "lR")) != -1) {
+		if (c == 'l')
+			l = 1;
+		else if (c == 'R')
+			rec = 1;
+		else
+			return 2;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "dvs-fat: ls needs IMAGE[:/dir]\n");
+		return 2;
+	}
+	split(argv[optind], &img, &path);
+	if (!path)
+		path = "/";
+	if (do_mount(img, 1, &m)) {
+		free(img);
+		return 1;
+	}
+	rc = fat_stat(m.vol, path, &st);
+	if (rc)
+		rc = fail("cannot list", path, rc);
+	else if (!(st.attr & FAT_ATTR_DIR))
+		printf("%s\n", path);
+	else
+		rc = ls_dir(m.vol, path, l, rec, rec);
+	do_umount(&m, img);
+	free(img);
+	return rc;
+}
+
+static int
+need_path(const char *arg, char **img, const char **path)
+{
+	split(arg, img, path);
+	if (!*path) {
+		fprintf(stderr, "dvs-fat: '%s' is not IMAGE:/path\n", arg);
+		free(*img);
+		return 2;
+	}
+	return 0;
+}
+
+static int
+cmd_get(int argc, char **argv)
+{
+	struct mounted m;
+	struct fat_file *f;
+	char *img, *buf;
+	const char *path, *out;
+	int fd, rc = 0, err;
+	uint64_t off = 0;
+
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "dvs-fat: get IMAGE:/file [LOCAL|-]\n");
+		return 2;
+	}
+	if ((rc = need_path(argv[1], &img, &path)))
+		return rc;
+	out = argc == 3 ? argv[2] : strrchr(path, '/') + 1;
+	if (do_mount(img, 1, &m)) {
+		free(img);
+		return 1;
+	}
+	err = fat_open(m.vol, path, O_RDONLY, &f);
+	if (err) {
+		rc = fail("cannot open", path, err);
+		goto out;
+	}
+	fd = strcmp(out, "-") == 0 ? 1 : open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	buf = malloc(1 << 20);
+	if (fd < 0 || !buf) {
+		rc = fail("cannot create", out, -errno);
+		free(buf);
+		fat_close(f);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = fat_pread(f, buf, 1 << 20, off);
+		if (n < 0) {
+			rc = fail("read failed on", path, (int)n);
+			break;
+		}
+		if (n == 0)
+			break;
+		if (write(fd, buf, (size_t)n) != n) {
+			rc = fail("write failed on", out, -errno);
+			break;
+		}
+		off += (uint64_t)n;
+	}
+	if (fd != 1)
+		close(fd);
+	free(buf);
+	fat_close(f);
+out:
+	do_umount(&m, img);
+	free(img);
+	return rc;
+}
+
+static int
+cmd_put(int argc, char **argv)
+{
+	struct mounted m;
+	struct fat_file *f;
+	struct fat_stat st;
+	char *img, *buf, *target = NULL;
+	const char *path;
+	int fd, rc = 0, err;
+	uint64_t off = 0;
+
+	if (argc != 3) {
+		fprintf(stderr, "dvs-fat: put LOCAL IMAGE:/path\n");
+		return 2;
+	}
+	if ((rc = need_path(argv[2], &img, &path)))
+		return rc;
+	fd = strcmp(argv[1], "-") == 0 ? 0 : open(argv[1], O_RDONLY);
+	if (fd < 0) {
+		free(img);
+		return fail("cannot open", argv[1], -errno);
+	}
+	if (do_mount(img, 0, &m)) {
+		free(img);
+		return 1;
+	}
+	if (fat_stat(m.vol, path, &st) == 0 && (st.attr & FAT_ATTR_DIR)) {
+		const char *base = strrchr(argv[1], '/');
+		base = base ? base + 1 : argv[1];
+		size_t n = strlen(path) + strlen(base) + 2;
+		target = malloc(n);
+		snprintf(target, n, "%s%s%s", path,
+			 path[strlen(path) - 1] == '/' ? "" : "/", base);
+		path = target;
+	}
+	err = fat_open(m.vol, path, O_WRONLY | O_CREAT | O_TRUNC, &f);
+	if (err) {
+		rc = fail("cannot create", path, err);
+		goto out;
+	}
+	buf = malloc(1 << 20);
+	for (;;) {
+		ssize_t n = read(fd, buf, 1 << 20);
+		if (n < 0) {
+			rc = fail("read failed on", argv[1], -errno);
+			break;
+		}
+		if (n == 0)
+			break;
+		ssize_t w = fat_pwrite(f, buf, (size_t)n, off);
+		if (w != n) {
+			rc = fail("write failed on", path, w < 0 ? (int)w : -ENOSPC);
+			break;
+		}
+		off += (uint64_t)n;
+	}
+	free(buf);
+	fat_close(f);
+out:
+	if (fd > 0)
+		close(fd);
+	if (do_umount(&m, img))
+		rc = 1;
+	free(target);
+	free(img);
+	return rc;
+}
+
+static int
+mkdir_p(struct fat_vol *vol, const char *path)
+{
+	char *p = strdup(path);
+	int err = 0;
+
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || *s == 0) {
+			char c = *s;
+			*s = 0;
+			err = fat_mkdir(vol, p);
+			if (err == -EEXIST)
+				err = 0;
+			*s = c;
+			if (err || c == 0)
+				break;
+		}
+	}
+	free(p);
+	return err;
+}
+
+static int
+cmd_mkdir(int argc, char **argv)
+{
+	struct mounted m;
+	char *img;
+	const char *path;
+	int rc = 0, err, parents = 0, i = 1;
+
+	if (argc > 1 && strcmp(argv[1], "-p") == 0) {
+		parents = 1;
+		i = 2;
+	}
+	if (i != argc - 1) {
+		fprintf(stderr, "dvs-fat: mkdir [-p] IMAGE:/dir\n");
+		return 2;
+	}
+	if ((rc = need_path(argv[i], &img, &path)))
+		return rc;
+	if (do_mount(img, 0, &m)) {
+		free(img);
+		return 1;
+	}
+	err = parents ? mkdir_p(m.vol, path) : fat_mkdir(m.vol, path);
+	if (err)
+		rc = fail("cannot make directory", path, err);
+	if (do_umount(&m, img))
+		rc = 1;
+	free(img);
+	return rc;
+}
+
+struct names {
+	char **v;
+	size_t n;
+};
+
+static int
+collect(void *arg, const struct fat_dirent *e)
+{
+	struct names *n = arg;
+	char **v = realloc(n->v, (n->n + 1) * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	n->v = v;
+	n->v[n->n++] = strdup(e->name);
+	return 0;
+}
+
+static int
+rm_tree(struct fat_vol *vol, const char *path)
+{
+	struct names n = {0};
+	struct fat_stat st;
+	int err = fat_stat(vol, path, &st);
+
+	if (err)
+		return err;
+	if (!(st.attr & FAT_ATTR_DIR))
+		return fat_unlink(vol, path);
+	err = fat_readdir(vol, path, collect, &n);
+	for (size_t i = 0; i < n.n; i++) {
+		if (!err) {
+			size_t l = strlen(path) + strlen(n.v[i]) + 2;
+			char *sub = malloc(l);
+			snprintf(sub, l, "%s/%s", strcmp(path, "/") ? path : "", n.v[i]);
+			err = rm_tree(vol, sub);
+			free(sub);
+		}
+		free(n.v[i]);
+	}
+	free(n.v);
+	if (!err && strcmp(path, "/") != 0)
+		err = fat_rmdir(vol, path);
+	return err;
+}
+
+static int
+cmd_rm(int argc, char **argv)
+{
+	struct mounted m;
+	char *img;
+	const char *path;
+	int rc = 0, err, rec = 0, i = 1;
+
+	if (argc > 1 && strcmp(argv[1], "-r") == 0) {
+		rec = 1;
+		i = 2;
+	}
+	if (i != argc - 1) {
+		fprintf(stderr, "dvs-fat: rm [-r] IMAGE:/path\n");
+		return 2;
+	}
+	if ((rc = need_path(argv[i], &img, &path)))
+		return rc;
+	if (do_mount(img, 0, &m)) {
+		free(img);
+		return 1;
+	}
+	err = rec ? rm_tree(m.vol, path) : fat_unlink(m.vol, path);
+	if (err == -EISDIR && !rec)
+		err = fat_rmdir(m.vol, path);
+	if (err)
+		rc = fail("cannot remove", path, err);
+	if (do_umount(&m, img))
+		rc = 1;
+	free(img);
+	return rc;
+}
+
+static int
+cmd_mv(int argc, char **argv)
+{
+	struct mounted m;
+	struct fat_stat st;
+	char *img, *img2 = NULL, *target = NULL;
+	const char *from, *to;
+	int rc = 0, err;
+
+	if (argc != 3) {
+		fprintf(stderr, "dvs-fat: mv IMAGE:/from [IMAGE:]/to\n");
+		return 2;
+	}
+	if ((rc = need_path(argv[1], &img, &from)))
+		return rc;
+	if (argv[2][0] == '/')
+		to = argv[2];
+	else {
+		if ((rc = need_path(argv[2], &img2, &to))) {
+			free(img);
+			return rc;
+		}
+		if (strcmp(img, img2) != 0) {
+			fprintf(stderr, "dvs-fat: mv works inside one image\n");
+			free(img);
+			free(img2);
+			return 2;
+		}
+	}
+	if (do_mount(img, 0, &m)) {
+		free(img);
+		free(img2);
+		return 1;
+	}
+	if (fat_stat(m.vol, to, &st) == 0 && (st.attr & FAT_ATTR_DIR)) {
+		struct fat_stat fs;
+		if (fat_stat(m.vol, from, &fs) == 0 && fs.ino != st.ino) {
+			const char *base = strrchr(from, '/') + 1;
+			size_t n = strlen(to) + strlen(base) + 2;
+			target = malloc(n);
+			snprintf(target, n, "%s%s%s", to,
+				 to[strlen(to) - 1] == '/' ? "" : "/", base);
+			to = target;
+		}
+	}
+	err = fat_rename(m.vol, from, to);
+	if (err)
+		rc = fail("cannot move", from, err);
+	if (do_umount(&m, img))
+		rc = 1;
+	free(target);
+	free(img);
+	free(img2);
+	return rc;
+}
+
+static int
+cmd_stat(int argc, char **argv)
+{
+	struct mounted m;
+	struct fat_stat st;
+	char *img, t[3][32];
+	const char *path;
+	int rc = 0, err;
+
+	if (argc != 2) {
+		fprintf(stderr, "dvs-fat: stat IMAGE:/path\n");
+		return 2;
+	}
+	if ((rc = need_path(argv[1], &img, &path)))
+		return rc;
+	if (do_mount(img, 1, &m)) {
+		free(img);
+		return 1;
+	}
+	err = fat_stat(m.vol, path, &st);
+	if (err)
+		rc = fail("cannot stat", path, err);
+	else {
+		fmt_time(&st.mtime, t[0], sizeof t[0]);
+		fmt_time(&st.btime, t[1], sizeof t[1]);
+		fmt_time(&st.atime, t[2], sizeof t[2]);
+		printf("path: %s\ntype: %s\nsize: %" PRIu64 "\nnode: %" PRIu64
+		       "\nattributes: 0x%02x%s%s%s%s\nfirst cluster: %u\n"
+		       "blocks: %" PRIu64 "\nmodified: %s\ncreated: %s\n"
+		       "accessed: %s\n",
+		       path, (st.attr & FAT_ATTR_DIR) ? "directory" : "file",
+		       st.size, st.ino, st.attr,
+		       (st.attr & FAT_ATTR_RDONLY) ? " read-only" : "",
+		       (st.attr & FAT_ATTR_HIDDEN) ? " hidden" : "",
+		       (st.attr & FAT_ATTR_SYSTEM) ? " system" : "",
+		       (st.attr & FAT_ATTR_ARCHIVE) ? " archive" : "",
+		       st.first_cluster, st.blocks, t[0], t[1], t[2]);
+	}
+	do_umount(&m, img);
+	free(img);
+	return rc;
+}
+
+static int
+cmd_df(int argc, char **argv)
+{
+	struct mounted m;
+	struct fat_statfs s;
+	char *img;
+	const char *path;
+	int err;
+
+	if (argc != 2) {
+		fprintf(stderr, "dvs-fat: df IMAGE\n");
+		return 2;
+	}
+	split(argv[1], &img, &path);
+	if (do_mount(img, 1, &m)) {
+		free(img);
+		return 1;
+	}
+	err = fat_statfs(m.vol, &s);
+	if (!err)
+		printf("type: FAT%d\nsector size: %u\ncluster size: %u\n"
+		       "clusters: %u\nfree clusters: %u\ntotal bytes: %" PRIu64
+		       "\nfree bytes: %" PRIu64 "\nused bytes: %" PRIu64
+		       "\nvolume id: %08X\nlabel: %s\n",
+		       s.fat_type, s.sector_size, s.cluster_size, s.total_clusters,
+		       s.free_clusters, s.total_bytes, s.free_bytes,
+		       s.total_bytes - s.free_bytes, s.volume_id, s.label);
+	do_umount(&m, img);
+	free(img);
+	return err ? fail("df failed on", argv[1], err) : 0;
+}
+
+static int
+cmd_label(int argc, char **argv)
+{
+	struct mounted m;
+	struct fat_statfs s;
+	char *img;
+	const char *path;
+	int err, rc = 0;
+
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "dvs-fat: label IMAGE [LABEL]\n");
+		return 2;
+	}
+	split(argv[1], &img, &path);
+	if (do_mount(img, argc == 2, &m)) {
+		free(img);
+		return 1;
+	}
+	if (argc == 2) {
+		err = fat_statfs(m.vol, &s);
+		if (!err)
+			printf("%s\n", s.label);
+	} else
+		err = fat_set_label(m.vol, argv[2]);
+	if (err)
+		rc = fail("label failed on", img, err);
+	if (do_umount(&m, img))
+		rc = 1;
+	free(img);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{"mkfs", cmd_mkfs}, {"ls", cmd_ls}, {"get", cmd_get},
+		{"put", cmd_put}, {"mkdir", cmd_mkdir}, {"rm", cmd_rm},
+		{"mv", cmd_mv}, {"stat", cmd_stat}, {"df", cmd_df},
+		{"label", cmd_label},
+	};
+	int i = 1;
+
+	dvs_log_init("dvs-fat");
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(argv[i], "-p") && i + 1 < argc) {
+			g_partition = atoi(argv[i + 1]);
+			if (g_partition < 1 || g_partition > 4) {
+				fprintf(stderr, "dvs-fat: -p takes 1 to 4\n");
+				return 2;
+			}
+			i += 2;
+			continue;
+		}
+		fprintf(stderr, "dvs-fat: unknown option %s (try --help)\n", argv[i]);
+		return 2;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
+		if (!strcmp(argv[i], cmds[k].name)) {
+			if (argc - i > 1 && (!strcmp(argv[i + 1], "--help") ||
+					     !strcmp(argv[i + 1], "-h"))) {
+				usage(stdout);
+				return 0;
+			}
+			return cmds[k].fn(argc - i, argv + i);
+		}
+	fprintf(stderr, "dvs-fat: unknown command '%s' (try --help)\n", argv[i]);
+	return 2;
+}
