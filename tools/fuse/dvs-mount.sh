@@ -28,7 +28,7 @@ which leaves the image clean (fsck.fat -n finds nothing).
   --vdd         reach the image through the virtual disk driver dvs-vdd
                 (scenario A2) instead of directly (A1)
   --ro          serve and mount read-only
-  --cache-mb N  block cache of dvs-fs in MiB (default 64)
+  --cache-mb N  cache bound of dvs-fs per volume in MiB (default 64)
   --threads N   FUSE worker threads, each with its own DVK binding (default 8)
   -h, --help    this help
 
@@ -113,25 +113,29 @@ supervise() {
 		echo failed >"$run/status"
 		exit 1
 	fi
-	"$bin/dvsctl" dc create 1 --endpoints 64 || rc=1
+	"$bin/dvsctl" dc create 1 --endpoints 256 || rc=1
 	local ro_arg=() src_args
 	[ "$RO" = 1 ] && ro_arg=(--ro)
+	# Endpoints: dvs-fs 1 (+ its workers from 2-9), dvs-vdd 20 (+ 21-29),
+	# dvs-fuse 40 and up, one per worker thread.
 	if [ $rc = 0 ] && [ "$VDD" = 1 ]; then
-		"$bin/dvsctl" run --dc 1 --ep 2 -- \
-			"$bin/dvs-vdd" --ep 2 "${ro_arg[@]}" "$IMAGE" &
+		"$bin/dvsctl" run --dc 1 --ep 20-29 -- \
+			"$bin/dvs-vdd" --ep 20 "${ro_arg[@]}" "$IMAGE" &
 		vdd_pid=$!
-		src_args=(--vdd 2)
+		src_args=(--vdd 20)
 	else
-		src_args=(--image "$IMAGE")
+		src_args=("$IMAGE")
 	fi
+	[ "$RO" = 1 ] && ro_arg=(--read-only)
 	if [ $rc = 0 ]; then
-		"$bin/dvsctl" run --dc 1 --ep 1 -- \
-			"$bin/dvs-fs" --ep 1 --cache-mb "$CACHE_MB" "${ro_arg[@]}" \
-			"${src_args[@]}" &
+		"$bin/dvsctl" run --dc 1 --ep 1-9 -- \
+			"$bin/dvs-fs" --ep 1 --workers 4 --cache-mb "$CACHE_MB" \
+			"${ro_arg[@]}" "${src_args[@]}" &
 		fs_pid=$!
+		[ "$RO" = 1 ] && ro_arg=(--ro)
 		# One endpoint per FUSE thread, plus the connecting one, plus
 		# spares for threads libfuse starts while others end.
-		"$bin/dvsctl" run --dc 1 --ep "10-$((10 + 2 * THREADS + 1))" -- \
+		"$bin/dvsctl" run --dc 1 --ep "40-$((40 + 2 * THREADS + 1))" -- \
 			"$bin/dvs-fuse" -f --exclusive --ep 1 --wait 30 \
 			--threads "$THREADS" "${ro_arg[@]}" "$MNT" &
 		fuse_pid=$!

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# kill -9 of dvs-fs under a mount: programs get errors at once (EIO or
+# ENOTCONN), never hang; dvs umount still cleans up; what was synced
+# before the crash is on the image, which fsck.fat finds clean.
+. "$(dirname "$0")/lib.sh"
+need mkfs.fat fsck.fat fusermount3 findmnt mcopy cmp timeout
+
+mkimage "$T/vol.img" 64
+head -c 2000000 /dev/urandom >"$T/payload"
+check "dvs mount" mount_dvs "$T/vol.img" "$T/mnt"
+cp "$T/payload" "$T/mnt/before.bin"
+mkdir "$T/mnt/dir"
+sync
+fs=$(server_pid "$T/mnt" fs)
+check "found dvs-fs's pid" [ -n "$fs" ]
+kill -9 "$fs"
+sleep 0.5
+echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+
+for op in "cat $T/mnt/before.bin" "ls $T/mnt/dir/missing" "touch $T/mnt/new" \
+	"dd if=/dev/zero of=$T/mnt/dir/f bs=1M count=2 conv=fsync status=none"; do
+	timeout 20 bash -c "$op" >/dev/null 2>"$T/err"
+	rc=$?
+	if [ $rc = 124 ]; then
+		bad "'$op' hung"
+	elif [ $rc = 0 ]; then
+		bad "'$op' succeeded with a dead server"
+	else
+		ok "'$op' failed at once: $(head -n1 "$T/err")"
+	fi
+done
+check "dvs umount after the crash" timeout 90 "$DVS_BIN/dvs-umount" "$T/mnt"
+check "servers gone" wait_stopped "$T/mnt"
+check "fsck.fat -n clean" fsck_clean "$T/vol.img"
+mcopy -n -i "$T/vol.img" ::/before.bin "$T/back" 2>/dev/null
+check "synced data survived" cmp "$T/payload" "$T/back"
+finish

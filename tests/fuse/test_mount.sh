@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# dvs mount / dvs umount and fusermount3 -u, in scenarios A1 (image file)
+# and A2 (through dvs-vdd): the servers stop by themselves, the image is
+# fsck.fat clean and mtools reads the right content.  Then the errors a
+# user can make, each with a clear message.
+. "$(dirname "$0")/lib.sh"
+need mkfs.fat fsck.fat fusermount3 findmnt mcopy cmp
+
+head -c 3000000 /dev/urandom >"$T/payload"
+
+round() { # round NAME STOP-COMMAND [dvs mount options]
+	local name=$1 stop=$2
+	shift 2
+	log "$name"
+	mkimage "$T/$name.img" 64
+	check "$name: dvs mount $*" mount_dvs "$T/$name.img" "$T/$name" "$@"
+	check "$name: mount is live" findmnt -rn -M "$T/$name"
+	mkdir -p "$T/$name/sub/deeper"
+	cp "$T/payload" "$T/$name/sub/deeper/payload.bin"
+	echo "hello from $name" >"$T/$name/Hello World.txt"
+	check "$name: content visible" cmp "$T/payload" "$T/$name/sub/deeper/payload.bin"
+	if [ "$stop" = dvs ]; then
+		check "$name: dvs umount" "$DVS_BIN/dvs-umount" "$T/$name"
+	else
+		check "$name: fusermount3 -u" fusermount3 -u "$T/$name"
+	fi
+	check "$name: servers stopped by themselves" wait_stopped "$T/$name"
+	check "$name: no mount left" bash -c "! findmnt -rn -M '$T/$name'"
+	check "$name: fsck.fat -n clean" fsck_clean "$T/$name.img"
+	mcopy -n -i "$T/$name.img" ::/sub/deeper/payload.bin "$T/$name.back" 2>/dev/null
+	check "$name: mtools reads the file back" cmp "$T/payload" "$T/$name.back"
+	check "$name: mtools reads the long name" bash -c \
+		"[ \"\$(mtype -i '$T/$name.img' '::/Hello World.txt')\" = 'hello from $name' ]"
+}
+
+round a1-umount dvs
+round a2-umount dvs --vdd
+round a1-fusermount fusermount
+round a2-fusermount fusermount --vdd
+
+log "remount sees the data"
+check "remount a1-umount" mount_dvs "$T/a1-umount.img" "$T/again"
+check "data survived the remount" cmp "$T/payload" "$T/again/sub/deeper/payload.bin"
+
+log "errors"
+expect_fail() { # expect_fail "what" "message pattern" command...
+	local what=$1 pat=$2 out
+	shift 2
+	if out=$("$@" 2>&1); then
+		bad "$what: succeeded"
+	elif echo "$out" | grep -qi -- "$pat"; then
+		ok "$what: $(echo "$out" | head -n1)"
+	else
+		bad "$what: unclear message: $out"
+	fi
+}
+mkdir -p "$T/m"
+expect_fail "missing image" "does not exist" "$DVS_BIN/dvs" mount "$T/nope.img" "$T/m"
+head -c 1048576 /dev/zero >"$T/zero.img"
+expect_fail "not a FAT image" "not a FAT" "$DVS_BIN/dvs" mount "$T/zero.img" "$T/m"
+expect_fail "mountpoint busy" "busy" "$DVS_BIN/dvs" mount "$T/a2-umount.img" "$T/again"
+expect_fail "image already mounted" "already mounted" "$DVS_BIN/dvs" mount "$T/a1-umount.img" "$T/m"
+expect_fail "mountpoint missing" "not a directory" "$DVS_BIN/dvs" mount "$T/a2-umount.img" "$T/nodir"
+expect_fail "umount of nothing" "nothing is mounted" "$DVS_BIN/dvs" umount "$T/m"
+check "dvs umount the remount" "$DVS_BIN/dvs-umount" "$T/again"
+check "image clean after remount" fsck_clean "$T/a1-umount.img"
+finish

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# POSIX behaviour through a dvs mount, compared with tmpfs: the same script
+# of operations (posix_ops) runs in both and must print the same results,
+# errors included.  Then what FAT says differently on purpose: ENOSPC on a
+# full volume, EROFS on a read-only mount, EPERM for links.
+. "$(dirname "$0")/lib.sh"
+POSIX_OPS=${1:?usage: test_posix.sh POSIX_OPS_PROGRAM}
+need mkfs.fat fsck.fat fusermount3 findmnt mcopy
+
+log "the same operations on tmpfs and through dvs mount"
+mkimage "$T/vol.img" 64
+ref=$(mktemp -d /dev/shm/dvs-fuse-ref.XXXXXX)
+"$POSIX_OPS" "$ref" >"$T/tmpfs.out" 2>&1
+rm -rf "$ref"
+check "dvs mount" mount_dvs "$T/vol.img" "$T/mnt"
+"$POSIX_OPS" "$T/mnt" >"$T/dvs.out" 2>&1
+if diff -u "$T/tmpfs.out" "$T/dvs.out" >"$T/diff"; then
+	ok "posix_ops: $(wc -l <"$T/dvs.out") results identical to tmpfs"
+else
+	bad "posix_ops differs from tmpfs (- tmpfs, + dvs mount):"
+	cat "$T/diff"
+fi
+
+log "what FAT cannot express"
+echo data >"$T/mnt/target"
+ln -s target "$T/mnt/sym" 2>"$T/err"
+check "symlink gives EPERM" grep -q "Operation not permitted" "$T/err"
+ln "$T/mnt/target" "$T/mnt/hard" 2>"$T/err"
+check "hard link gives EPERM" grep -q "Operation not permitted" "$T/err"
+mkfifo "$T/mnt/fifo" 2>"$T/err"
+check "mkfifo gives EPERM" grep -q "Operation not permitted" "$T/err"
+xattr_unsupported() {
+	python3 - "$1" <<'PY'
+import errno, os, sys
+try:
+    os.setxattr(sys.argv[1], "user.x", b"1")
+except OSError as e:
+    sys.exit(0 if e.errno == errno.EOPNOTSUPP else 1)
+sys.exit(1)
+PY
+}
+check "extended attributes give EOPNOTSUPP" xattr_unsupported "$T/mnt/target"
+check "dvs umount" "$DVS_BIN/dvs-umount" "$T/mnt"
+check "image is fsck.fat clean" fsck_clean "$T/vol.img"
+check "mtools reads what was written" bash -c \
+	"[ \"\$(mtype -i '$T/vol.img' ::/target)\" = data ]"
+
+log "ENOSPC on a full volume"
+mkimage "$T/small.img" 8 16
+check "dvs mount small volume" mount_dvs "$T/small.img" "$T/mnt2"
+if dd if=/dev/zero of="$T/mnt2/fill" bs=1M count=16 conv=fsync 2>"$T/err"; then
+	bad "writing 16 MiB to an 8 MiB volume succeeded"
+else
+	check "ENOSPC reported" grep -q "No space left on device" "$T/err"
+fi
+rm -f "$T/mnt2/fill"
+check "space is back after rm" dd if=/dev/zero of="$T/mnt2/again" bs=1M count=4 conv=fsync status=none
+check "dvs umount small volume" "$DVS_BIN/dvs-umount" "$T/mnt2"
+check "small image is fsck.fat clean" fsck_clean "$T/small.img"
+
+log "EROFS with --ro"
+check "dvs mount --ro" mount_dvs "$T/vol.img" "$T/mnt3" --ro
+check "read works" bash -c "[ \"\$(cat '$T/mnt3/target')\" = data ]"
+touch "$T/mnt3/new" 2>"$T/err"
+check "create gives EROFS" grep -q "Read-only file system" "$T/err"
+rm "$T/mnt3/target" 2>"$T/err"
+check "unlink gives EROFS" grep -q "Read-only file system" "$T/err"
+mkdir "$T/mnt3/d" 2>"$T/err"
+check "mkdir gives EROFS" grep -q "Read-only file system" "$T/err"
+check "dvs umount --ro" "$DVS_BIN/dvs-umount" "$T/mnt3"
+check "image still clean" fsck_clean "$T/vol.img"
+finish
