@@ -1,0 +1,509 @@
+/*
+ * bind.c - admissions and bindings.
+ *
+ * An admission is a socketpair: dvkd keeps one end (tagged with a DC and
+ * an endpoint range) and `dvsctl run` hands the other to a program, whose
+ * children inherit it.  A BIND over it carries a fresh socket that becomes
+ * the binding's control connection.  The binding's process is the one the
+ * kernel names: the creator of that socket (SO_PEERCRED), which must also
+ * be the sender of the BIND (SCM_CREDENTIALS); a pidfd tells us when it
+ * exits even if a forked child still holds the socket.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "dvkd.h"
+#include "dvs/log.h"
+
+static void
+admit_free(void *p)
+{
+	free(p);
+}
+
+int
+dvkd_admit_new(struct dc *dc, int lo, int hi, int *client_fd)
+{
+	struct admit *a;
+	int sv[2], one = 1;
+
+	if (dvkd.nadmit >= DVKD_MAX_ADMITS)
+		return -EDVS_LIMIT;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		return -ENOMEM;
+	}
+	setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	a->ev.kind = EV_ADMIT;
+	a->ev.obj = a;
+	a->fd = sv[0];
+	a->dc = dc;
+	a->lo = lo;
+	a->hi = hi;
+	if (dvkd_ep_add(a->fd, &a->ev) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		free(a);
+		return -EDVS_LIMIT;
+	}
+	a->next = dvkd.admits;
+	if (a->next)
+		a->next->prev = a;
+	dvkd.admits = a;
+	dvkd.nadmit++;
+	dc->nadmit++;
+	*client_fd = sv[1];
+	return 0;
+}
+
+void
+dvkd_admit_close(struct admit *a)
+{
+	if (a->fd < 0)
+		return;
+	dvkd_ep_del(a->fd);
+	close(a->fd);
+	a->fd = -1;
+	if (a->prev)
+		a->prev->next = a->next;
+	else
+		dvkd.admits = a->next;
+	if (a->next)
+		a->next->prev = a->prev;
+	dvkd.nadmit--;
+	a->dc->nadmit--;
+	dvkd_defer(admit_free, a);
+}
+
+static void
+binding_free(struct binding *b)
+{
+	if (b->fd >= 0)
+		close(b->fd);
+	if (b->pidfd >= 0)
+		close(b->pidfd);
+	if (b->db_fd >= 0)
+		close(b->db_fd);
+	if (b->db != NULL)
+		munmap(b->db, DVK_DOORBELL_SIZE);
+	if (b->gt != NULL)
+		munmap(b->gt, DVK_GRANT_TABLE_SIZE);
+	free(b->rings);
+	pthread_mutex_destroy(&b->wlock);
+	free(b);
+}
+
+void
+dvkd_binding_unref(struct binding *b)
+{
+	if (atomic_fetch_sub(&b->refs, 1) == 1)
+		binding_free(b);
+}
+
+static void
+binding_unref_cb(void *p)
+{
+	dvkd_binding_unref(p);
+}
+
+int
+dvkd_bind_send(struct binding *b, struct dvkd_msg *m, const int *fds, int nfds)
+{
+	int rc;
+
+	pthread_mutex_lock(&b->wlock);
+	rc = b->dead ? -EPIPE : dvkd_send(b->fd, m, fds, nfds, MSG_DONTWAIT);
+	pthread_mutex_unlock(&b->wlock);
+	return rc;
+}
+
+/* Tells a binding's thread that its control socket has news. */
+void
+dvkd_ring_ctl(struct binding *b)
+{
+	atomic_fetch_add(&b->db->ctl_seq, 1);
+	atomic_fetch_add(&b->db->futex, 1);
+	syscall(SYS_futex, (uint32_t *)&b->db->futex, 1 /* FUTEX_WAKE */, 1 << 30,
+		NULL, NULL, 0);
+}
+
+static void
+promote(struct epslot *s)
+{
+	struct binding *nb = s->backup;
+	struct dvkd_msg ev;
+
+	s->backup = NULL;
+	nb->backup = 0;
+	s->b = nb;
+	dvkd_msg_init(&ev, DVKD_EV_PROMOTED, 0);
+	if (dvkd_bind_send(nb, &ev, NULL, 0) < 0) {
+		dvkd_bind_gone(nb);
+		return;
+	}
+	dvkd_ring_ctl(nb);
+	dvs_info("dc %d ep %d: backup pid %d took over", nb->dc->id, nb->ep,
+		 (int)nb->pid);
+}
+
+void
+dvkd_bind_gone(struct binding *b)
+{
+	struct epslot *s;
+
+	if (b->dead)
+		return;
+	pthread_mutex_lock(&b->wlock);
+	b->dead = 1;
+	pthread_mutex_unlock(&b->wlock);
+	dvkd_ep_del(b->fd);
+	dvkd_ep_del(b->pidfd);
+	if (b->prev)
+		b->prev->next = b->next;
+	else
+		dvkd.bindings = b->next;
+	if (b->next)
+		b->next->prev = b->prev;
+	dvkd.nbind--;
+	while (b->nrings > 0)
+		dvkd_ring_kill(b->rings[b->nrings - 1]);
+	s = &b->dc->eps[b->ep];
+	s->errors += atomic_load(&b->db->errors);
+	s->rbytes += atomic_load(&b->copied_in);
+	s->sbytes += atomic_load(&b->copied_out);
+	if (s->backup == b)
+		s->backup = NULL;
+	if (s->b == b) {
+		s->b = NULL;
+		if (s->backup != NULL && !dvkd.stopping)
+			promote(s);
+	}
+	dvs_debug("dc %d ep %d: pid %d unbound", b->dc->id, b->ep, (int)b->pid);
+	dvkd_defer(binding_unref_cb, b);
+}
+
+static int
+new_binding(struct admit *a, int fd, pid_t pid, int ep, int backup,
+	    struct binding **out)
+{
+	struct binding *b;
+	int gt_fd = -1, rc = -ENOMEM, sz = 1 << 20;
+	void *p;
+
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&b->wlock, NULL);
+	atomic_init(&b->refs, 1);
+	b->fd = fd;
+	b->pid = pid;
+	b->dc = a->dc;
+	b->ep = ep;
+	b->backup = backup;
+	b->db_fd = -1;
+	b->ev.kind = EV_BIND;
+	b->ev.obj = b;
+	b->pev.kind = EV_PIDFD;
+	b->pev.obj = b;
+	b->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (b->pidfd < 0) {
+		rc = -errno == -ESRCH ? -EDVS_DEADPEER : -errno;
+		goto fail;
+	}
+	b->db_fd = dvkd_memfd("dvk-doorbell", DVK_DOORBELL_SIZE);
+	gt_fd = dvkd_memfd("dvk-grants", DVK_GRANT_TABLE_SIZE);
+	if (b->db_fd < 0 || gt_fd < 0) {
+		rc = b->db_fd < 0 ? b->db_fd : gt_fd;
+		goto fail;
+	}
+	p = mmap(NULL, DVK_DOORBELL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 b->db_fd, 0);
+	if (p == MAP_FAILED)
+		goto fail;
+	b->db = p;
+	p = mmap(NULL, DVK_GRANT_TABLE_SIZE, PROT_READ, MAP_SHARED, gt_fd, 0);
+	if (p == MAP_FAILED)
+		goto fail;
+	b->gt = p;
+	/* Events for a busy binding queue here, not in our memory. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if (dvkd_ep_add(fd, &b->ev) < 0 || dvkd_ep_add(b->pidfd, &b->pev) < 0) {
+		dvkd_ep_del(fd);
+		rc = -EDVS_LIMIT;
+		goto fail;
+	}
+	*out = b;
+	b->next = dvkd.bindings;
+	if (b->next)
+		b->next->prev = b;
+	dvkd.bindings = b;
+	dvkd.nbind++;
+	return gt_fd;
+fail:
+	if (gt_fd >= 0)
+		close(gt_fd);
+	b->fd = -1; /* the caller still owns fd */
+	binding_free(b);
+	return rc;
+}
+
+static void
+bind_reply(int fd, int status, const struct dvkd_bind_rep *rep, int *fds, int nfds)
+{
+	struct dvkd_msg m;
+
+	dvkd_msg_init(&m, DVKD_REPLY, 1);
+	m.h.status = status;
+	if (rep != NULL)
+		m.u.bound = *rep;
+	dvkd_send(fd, &m, fds, nfds, MSG_DONTWAIT);
+}
+
+static int
+pick_ep(struct admit *a, int ep, unsigned flags)
+{
+	struct dc *dc = a->dc;
+	int i;
+
+	if (ep == DVK_ANY) {
+		if (flags & DVK_BIND_BACKUP)
+			return -EINVAL;
+		for (i = a->lo; i <= a->hi && i < dc->nep; i++)
+			if (dc->eps[i].b == NULL)
+				return i;
+		return -EDVS_EPBUSY;
+	}
+	if (ep < 0 || ep >= dc->nep)
+		return -EDVS_BADEP;
+	if (ep < a->lo || ep > a->hi)
+		return -EDVS_EPRANGE;
+	if (flags & DVK_BIND_BACKUP)
+		return dc->eps[ep].backup == NULL ? ep : -EDVS_EPBUSY;
+	return dc->eps[ep].b == NULL ? ep : -EDVS_EPBUSY;
+}
+
+static void
+do_bind(struct admit *a, const struct dvkd_msg *m, int fd, pid_t sender)
+{
+	struct dvkd_bind_rep rep = { 0 };
+	struct binding *b = NULL;
+	struct ucred peer;
+	socklen_t len = sizeof(peer);
+	int type = 0, backup, ep, rc, gt_fd, fds[2];
+	socklen_t tlen = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 ||
+	    type != SOCK_SEQPACKET ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0) {
+		close(fd);
+		return;
+	}
+	if (sender == 0 || peer.pid != sender) {
+		/* The socket must be the sender's own: no binding on behalf
+		 * of another process. */
+		rc = -EPERM;
+		goto refuse;
+	}
+	if ((m->u.bind.flags & ~(uint32_t)DVK_BIND_BACKUP) != 0) {
+		rc = -EINVAL;
+		goto refuse;
+	}
+	if (dvkd.nbind >= DVKD_MAX_BINDINGS) {
+		rc = -EDVS_LIMIT;
+		goto refuse;
+	}
+	ep = pick_ep(a, m->u.bind.ep, m->u.bind.flags);
+	if (ep < 0) {
+		rc = ep;
+		goto refuse;
+	}
+	/* A backup of a free endpoint simply owns it. */
+	backup = (m->u.bind.flags & DVK_BIND_BACKUP) && a->dc->eps[ep].b != NULL;
+	gt_fd = new_binding(a, fd, peer.pid, ep, backup, &b);
+	if (gt_fd < 0) {
+		rc = gt_fd;
+		goto refuse;
+	}
+	if (backup)
+		a->dc->eps[ep].backup = b;
+	else
+		a->dc->eps[ep].b = b;
+	rep.dc = a->dc->id;
+	rep.ep = ep;
+	rep.dc_size = a->dc->nep;
+	rep.flags = (backup ? DVKD_BOUND_BACKUP : 0) | (dvkd.priv ? DVKD_BOUND_PRIV : 0);
+	fds[0] = b->db_fd;
+	fds[1] = gt_fd;
+	bind_reply(fd, 0, &rep, fds, 2);
+	close(gt_fd);
+	dvs_debug("dc %d ep %d: pid %d bound%s", rep.dc, ep, (int)peer.pid,
+		  backup ? " as backup" : "");
+	return;
+refuse:
+	bind_reply(fd, rc, NULL, NULL, 0);
+	close(fd);
+}
+
+void
+dvkd_admit_input(struct admit *a)
+{
+	struct dvkd_msg m;
+	struct ucred cred;
+	int fds[2], nfds, rc;
+
+	if (a->fd < 0)
+		return;
+	rc = dvkd_recv_cred(a->fd, &m, fds, 2, &nfds, MSG_DONTWAIT, &cred);
+	if (rc == -EAGAIN)
+		return;
+	if (rc < 0 || m.h.type != DVKD_BIND || nfds != 1) {
+		/* EOF: every holder exited.  Garbage: drop this admission
+		 * only (its holders share one trust domain). */
+		if (rc != -EDVS_NODAEMON)
+			dvs_warn("dc %d: bad packet on an admission; closing it",
+				 a->dc->id);
+		while (rc == 0 && nfds > 0)
+			close(fds[--nfds]);
+		dvkd_admit_close(a);
+		return;
+	}
+	do_bind(a, &m, fds[0], cred.pid);
+}
+
+static void
+reply_status(struct binding *b, const struct dvkd_msg *req, int status)
+{
+	struct dvkd_msg m;
+
+	dvkd_msg_init(&m, DVKD_REPLY, req->h.seq);
+	m.h.status = status;
+	if (dvkd_bind_send(b, &m, NULL, 0) < 0)
+		dvkd_bind_gone(b);
+}
+
+void
+dvkd_bind_input(struct binding *b)
+{
+	struct dvkd_msg m, rep;
+	int fds[2], nfds, rc, ep;
+
+	if (b->dead)
+		return;
+	rc = dvkd_recv(b->fd, &m, fds, 2, &nfds, MSG_DONTWAIT);
+	if (rc == -EAGAIN)
+		return;
+	if (rc == 0 && nfds > 0) {
+		while (nfds > 0)
+			close(fds[--nfds]);
+		rc = -EDVS_PROTO;
+	}
+	if (rc < 0) {
+		if (rc != -EDVS_NODAEMON)
+			dvs_warn("dc %d ep %d: bad packet; dropping the binding",
+				 b->dc->id, b->ep);
+		dvkd_bind_gone(b);
+		return;
+	}
+	switch (m.h.type) {
+	case DVKD_OPEN:
+		rc = dvkd_ring_open(b, &m);
+		if (rc < 0)
+			reply_status(b, &m, rc);
+		return;
+	case DVKD_VCOPY:
+		rc = dvkd_copy_request(b, &m);
+		if (rc != 1)
+			reply_status(b, &m, rc);
+		return;
+	case DVKD_QUERY:
+		ep = m.u.query.ep;
+		dvkd_msg_init(&rep, DVKD_REPLY, m.h.seq);
+		if (ep < 0 || ep >= b->dc->nep) {
+			rep.h.status = -EDVS_BADEP;
+		} else if (b->dc->eps[ep].b != NULL) {
+			rep.u.qrep.state = DVKD_EP_BOUND;
+			rep.u.qrep.pid = b->dc->eps[ep].b->pid;
+		}
+		if (dvkd_bind_send(b, &rep, NULL, 0) < 0)
+			dvkd_bind_gone(b);
+		return;
+	case DVKD_UNBIND:
+		/* Peers learn before the caller goes on. */
+		while (b->nrings > 0)
+			dvkd_ring_kill(b->rings[b->nrings - 1]);
+		reply_status(b, &m, 0);
+		dvkd_bind_gone(b);
+		return;
+	default:
+		dvs_warn("dc %d ep %d: unexpected request %u; dropping the binding",
+			 b->dc->id, b->ep, m.h.type);
+		dvkd_bind_gone(b);
+		return;
+	}
+}
+
+void
+dvkd_dc_drop_all(struct dc *dc)
+{
+	struct binding *b, *nb;
+	struct admit *a, *na;
+
+	for (b = dvkd.bindings; b != NULL; b = nb) {
+		nb = b->next;
+		if (b->dc == dc)
+			dvkd_bind_gone(b);
+	}
+	for (a = dvkd.admits; a != NULL; a = na) {
+		na = a->next;
+		if (a->dc == dc)
+			dvkd_admit_close(a);
+	}
+}
+
+void
+dvkd_ep_stats(struct dc *dc, int ep, struct dvkd_ep_rec *rec)
+{
+	struct epslot *s = &dc->eps[ep];
+	struct binding *b = s->b;
+	int i;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->dc = dc->id;
+	rec->ep = ep;
+	rec->sent_msgs = s->sent;
+	rec->recv_msgs = s->recv;
+	rec->sent_bytes = s->sbytes;
+	rec->recv_bytes = s->rbytes;
+	rec->errors = s->errors;
+	if (s->backup != NULL)
+		rec->backup_pid = s->backup->pid;
+	if (b == NULL)
+		goto out;
+	rec->pid = b->pid;
+	rec->nrings = (uint32_t)b->nrings;
+	rec->errors += atomic_load(&b->db->errors);
+	rec->sent_bytes += atomic_load(&b->copied_out);
+	rec->recv_bytes += atomic_load(&b->copied_in);
+	/* Ring counters are written by clients: statistics only. */
+	for (i = 0; i < b->nrings; i++) {
+		struct ring *r = b->rings[i];
+
+		if (r->src == b)
+			rec->sent_msgs += atomic_load(&r->hdr->tail);
+		if (r->dst == b)
+			rec->recv_msgs += atomic_load(&r->hdr->head);
+	}
+out:
+	rec->sent_bytes += rec->sent_msgs * DVK_MSG_SIZE;
+	rec->recv_bytes += rec->recv_msgs * DVK_MSG_SIZE;
+}

@@ -1,0 +1,165 @@
+/*
+ * dvkd.h - the node daemon's tables.
+ *
+ * Threads: the main thread (an epoll loop) owns every table below and is
+ * the only one that changes them.  Copy workers (copy.c) only use a job's
+ * two bindings through references (refs), write replies under a binding's
+ * wlock, and add to atomic counters.
+ */
+#ifndef DVKD_H
+#define DVKD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "dvs/dvkd_proto.h"
+
+/* Bounded resources (see docs/DVK.md, "Limits"). */
+#define DVKD_MAX_MGMT 64
+#define DVKD_MAX_ADMITS 1024
+#define DVKD_MAX_BINDINGS 4096
+#define DVKD_MAX_RINGS 16384
+#define DVKD_MAX_DCS 64
+#define DVKD_MAX_COPIES_PER_BINDING 4
+#define DVKD_MAX_COPY_JOBS 256
+/* Copies up to this size run in the main loop (cheaper than a hand-off). */
+#define DVKD_INLINE_COPY 65536
+
+enum ev_kind { EV_LISTEN, EV_MGMT, EV_ADMIT, EV_BIND, EV_PIDFD, EV_SIGNAL };
+
+/* What an epoll event points to. */
+struct ev {
+	enum ev_kind kind;
+	void *obj;
+};
+
+struct dc;
+struct binding;
+
+struct ring {
+	uint64_t id;
+	int fd; /* memfd, re-sent when a side asks again */
+	struct binding *src, *dst;
+	struct dvk_ring *hdr; /* first page, mapped here */
+};
+
+struct binding {
+	struct ev ev, pev;
+	int fd;	   /* control socket */
+	int pidfd; /* tells us when the process exits */
+	pid_t pid;
+	atomic_int refs;
+	pthread_mutex_t wlock; /* serialises writes on fd; guards dead */
+	int dead;
+	struct dc *dc;
+	int ep;
+	int backup; /* waiting as backup of ep */
+	int db_fd;
+	struct dvk_doorbell *db;
+	struct dvk_grant_ent *gt;
+	struct ring **rings; /* rings where we are src or dst */
+	int nrings, cap_rings;
+	atomic_int copies; /* vcopies in flight */
+	atomic_uint_least64_t copied_in;  /* vcopy_from bytes as copier */
+	atomic_uint_least64_t copied_out; /* vcopy_to bytes as copier */
+	struct binding *next, *prev;
+};
+
+struct epslot {
+	struct binding *b;	/* owner */
+	struct binding *backup; /* waiting backup */
+	/* statistics of rings gone, added to the live ones when listed */
+	uint64_t sent, recv, sbytes, rbytes, errors;
+};
+
+struct dc {
+	int id;
+	int nep;
+	int nadmit;
+	struct epslot *eps;
+};
+
+struct admit {
+	struct ev ev;
+	int fd;
+	struct dc *dc;
+	int lo, hi;
+	struct admit *next, *prev;
+};
+
+struct mgmt {
+	struct ev ev;
+	int fd;
+	struct mgmt *next, *prev;
+};
+
+struct dvkd {
+	int epfd;
+	int listen_fd;
+	const char *sock_path;
+	int stopping;
+	int priv; /* may read non-dumpable processes (CAP_SYS_PTRACE) */
+	uint64_t start_ns;
+	uint64_t next_ring_id;
+	struct dc *dcs[DVKD_MAX_DCS];
+	int ndc;
+	struct binding *bindings;
+	int nbind;
+	struct admit *admits;
+	int nadmit;
+	struct mgmt *mgmts;
+	int nmgmt;
+	int nrings;
+	atomic_uint_least64_t copied;
+	atomic_uint copies_now;
+};
+
+extern struct dvkd dvkd;
+
+/* main.c */
+int dvkd_ep_add(int fd, struct ev *ev);
+void dvkd_ep_del(int fd);
+uint64_t dvkd_now_ns(void);
+/* Runs fn(p) after the current batch of events (see main.c). */
+void dvkd_defer(void (*fn)(void *), void *p);
+void dvkd_run_deferred(void);
+
+/* mgmt.c */
+void dvkd_mgmt_accept(void);
+void dvkd_mgmt_input(struct mgmt *m);
+void dvkd_mgmt_close_all(void);
+struct dc *dvkd_dc_find(int id);
+void dvkd_dc_free_all(void);
+
+/* bind.c */
+int dvkd_admit_new(struct dc *dc, int lo, int hi, int *client_fd);
+void dvkd_admit_input(struct admit *a);
+void dvkd_admit_close(struct admit *a);
+void dvkd_bind_input(struct binding *b);
+void dvkd_bind_gone(struct binding *b);
+void dvkd_binding_unref(struct binding *b);
+/* Bumps b's ctl_seq and wakes it: an event waits on its socket. */
+void dvkd_ring_ctl(struct binding *b);
+int dvkd_bind_send(struct binding *b, struct dvkd_msg *m, const int *fds, int nfds);
+void dvkd_dc_drop_all(struct dc *dc);
+void dvkd_ep_stats(struct dc *dc, int ep, struct dvkd_ep_rec *rec);
+
+/* ring.c */
+/* Answers an OPEN (sends the reply itself) or returns a status < 0. */
+int dvkd_ring_open(struct binding *b, const struct dvkd_msg *req);
+void dvkd_ring_kill(struct ring *r);
+int dvkd_memfd(const char *name, size_t size);
+
+/* copy.c */
+int dvkd_copy_start(void);
+void dvkd_copy_stop(void);
+/* Validates and runs or queues a vcopy; returns 1 when the reply will be
+ * sent later, or a status to reply now. */
+int dvkd_copy_request(struct binding *b, const struct dvkd_msg *req);
+int dvkd_grant_check(const struct dvk_grant_ent *table, int32_t grant,
+		     int copier_ep, uint32_t dir, uint64_t off, uint64_t len,
+		     uint64_t *addr);
+
+#endif

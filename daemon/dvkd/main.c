@@ -1,0 +1,320 @@
+/*
+ * dvkd - the DVK node daemon: DCs, endpoint tables, admission, the set-up
+ * of the per-pair shared-memory rings, grant-checked copies, statistics.
+ * See docs/DVK.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dvkd.h"
+#include "dvs/log.h"
+
+struct dvkd dvkd;
+
+uint64_t
+dvkd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int
+dvkd_ep_add(int fd, struct ev *ev)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = ev };
+
+	if (epoll_ctl(dvkd.epfd, EPOLL_CTL_ADD, fd, &e) < 0)
+		return -errno;
+	return 0;
+}
+
+void
+dvkd_ep_del(int fd)
+{
+	if (fd >= 0)
+		epoll_ctl(dvkd.epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dvkd [--socket PATH] [--ready-fd N]\n"
+		"\n"
+		"The DVK node daemon.  Normally started by `dvsctl start`.\n"
+		"\n"
+		"  --socket PATH   management socket (default $DVS_SOCKET or %s)\n"
+		"  --ready-fd N    write one byte to fd N once the socket listens\n"
+		"  -h, --help      this text\n"
+		"\n"
+		"Log level from DVS_LOG (error, warn, info, debug).  Exit status:\n"
+		"0 stopped cleanly, 1 could not start (e.g. already running).\n",
+		DVKD_DEFAULT_SOCKET);
+}
+
+static int
+mkdir_parent(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int
+listen_on(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		dvs_err("socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	rc = mkdir_parent(path);
+	if (rc < 0) {
+		dvs_err("cannot create the directory of %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	/* A socket file with nobody listening is a leftover of a crash. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		dvs_err("dvkd is already running on %s", path);
+		close(fd);
+		return -EADDRINUSE;
+	}
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0600) < 0 || listen(fd, 64) < 0) {
+		rc = -errno;
+		dvs_err("cannot listen on %s: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* CAP_SYS_PTRACE lets us copy from processes that made themselves
+ * non-dumpable; without it libdvk must leave them dumpable. */
+static int
+have_ptrace_cap(void)
+{
+	char line[256];
+	int have = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (f == NULL)
+		return geteuid() == 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "CapEff:", 7) == 0) {
+			unsigned long long caps = strtoull(line + 7, NULL, 16);
+
+			have = (caps >> 19) & 1; /* CAP_SYS_PTRACE */
+			break;
+		}
+	}
+	fclose(f);
+	return have;
+}
+
+struct deferred {
+	void (*fn)(void *);
+	void *p;
+};
+static struct deferred *deferred;
+static size_t ndeferred, capdeferred;
+
+void
+dvkd_defer(void (*fn)(void *), void *p)
+{
+	if (ndeferred == capdeferred) {
+		size_t cap = capdeferred ? capdeferred * 2 : 64;
+		struct deferred *d = realloc(deferred, cap * sizeof(*d));
+
+		if (d == NULL) {
+			/* Leaking beats a use-after-free. */
+			dvs_err("out of memory");
+			return;
+		}
+		deferred = d;
+		capdeferred = cap;
+	}
+	deferred[ndeferred].fn = fn;
+	deferred[ndeferred].p = p;
+	ndeferred++;
+}
+
+void
+dvkd_run_deferred(void)
+{
+	size_t i;
+
+	for (i = 0; i < ndeferred; i++)
+		deferred[i].fn(deferred[i].p);
+	ndeferred = 0;
+}
+
+static void
+shutdown_all(void)
+{
+	struct binding *b;
+
+	dvkd.stopping = 1;
+	/* Every waiter learns at once that the DVK is gone. */
+	while ((b = dvkd.bindings) != NULL)
+		dvkd_bind_gone(b);
+	while (dvkd.admits != NULL)
+		dvkd_admit_close(dvkd.admits);
+	dvkd_copy_stop();
+	dvkd_run_deferred();
+	dvkd_dc_free_all();
+}
+
+static void
+loop(int sigfd)
+{
+	static struct ev sig_ev = { EV_SIGNAL, NULL };
+	static struct ev listen_ev = { EV_LISTEN, NULL };
+	struct epoll_event evs[64];
+	int n, i;
+
+	dvkd_ep_add(sigfd, &sig_ev);
+	dvkd_ep_add(dvkd.listen_fd, &listen_ev);
+	while (!dvkd.stopping) {
+		n = epoll_wait(dvkd.epfd, evs, 64, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			dvs_err("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (i = 0; i < n && !dvkd.stopping; i++) {
+			struct ev *ev = evs[i].data.ptr;
+
+			switch (ev->kind) {
+			case EV_SIGNAL:
+				dvs_info("signal: stopping");
+				dvkd.stopping = 1;
+				break;
+			case EV_LISTEN:
+				dvkd_mgmt_accept();
+				break;
+			case EV_MGMT:
+				dvkd_mgmt_input(ev->obj);
+				break;
+			case EV_ADMIT:
+				dvkd_admit_input(ev->obj);
+				break;
+			case EV_BIND:
+				dvkd_bind_input(ev->obj);
+				break;
+			case EV_PIDFD:
+				dvkd_bind_gone(ev->obj);
+				break;
+			}
+		}
+		/* An object closed above may still appear later in evs, so
+		 * handlers defer frees to the end of the batch. */
+		dvkd_run_deferred();
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "ready-fd", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	int ready_fd = -1, c, sigfd;
+	sigset_t set;
+
+	dvs_log_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			path = optarg;
+			break;
+		case 'r':
+			ready_fd = atoi(optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (path == NULL)
+		path = dvkd_socket_path();
+	dvkd.sock_path = path;
+	dvkd.start_ns = dvkd_now_ns();
+	dvkd.priv = have_ptrace_cap();
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	dvkd.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (sigfd < 0 || dvkd.epfd < 0) {
+		dvs_err("cannot set up the event loop: %s", strerror(errno));
+		return 1;
+	}
+	dvkd.listen_fd = listen_on(path);
+	if (dvkd.listen_fd < 0)
+		return 1;
+	if (dvkd_copy_start() < 0) {
+		dvs_err("cannot start the copy threads");
+		unlink(path);
+		return 1;
+	}
+	dvs_info("listening on %s (pid %d)", path, (int)getpid());
+	if (ready_fd >= 0) {
+		if (write(ready_fd, "R", 1) < 0)
+			dvs_warn("ready fd: %s", strerror(errno));
+		close(ready_fd);
+	}
+	loop(sigfd);
+	unlink(path);
+	close(dvkd.listen_fd);
+	shutdown_all();
+	dvkd_mgmt_close_all();
+	dvkd_run_deferred();
+	free(deferred);
+	dvs_info("stopped");
+	return 0;
+}

@@ -1,0 +1,349 @@
+/*
+ * mgmt.c - the management socket: status, stop, DCs, listings, admission.
+ * The socket file is mode 0600 and the peer must have our uid (or be
+ * root), so only the node's administrator manages it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "dvkd.h"
+#include "dvs/log.h"
+
+static void
+mgmt_free(void *p)
+{
+	free(p);
+}
+
+static void
+mgmt_close(struct mgmt *m)
+{
+	if (m->fd < 0)
+		return;
+	dvkd_ep_del(m->fd);
+	close(m->fd);
+	m->fd = -1;
+	if (m->prev)
+		m->prev->next = m->next;
+	else
+		dvkd.mgmts = m->next;
+	if (m->next)
+		m->next->prev = m->prev;
+	dvkd.nmgmt--;
+	dvkd_defer(mgmt_free, m);
+}
+
+void
+dvkd_mgmt_close_all(void)
+{
+	while (dvkd.mgmts != NULL)
+		mgmt_close(dvkd.mgmts);
+}
+
+void
+dvkd_mgmt_accept(void)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct mgmt *m;
+	int fd;
+
+	fd = accept4(dvkd.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    (cred.uid != 0 && cred.uid != geteuid()) ||
+	    dvkd.nmgmt >= DVKD_MAX_MGMT) {
+		close(fd);
+		return;
+	}
+	m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		close(fd);
+		return;
+	}
+	/* Listings are written blocking, but never for ever. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	m->ev.kind = EV_MGMT;
+	m->ev.obj = m;
+	m->fd = fd;
+	if (dvkd_ep_add(fd, &m->ev) < 0) {
+		close(fd);
+		free(m);
+		return;
+	}
+	m->next = dvkd.mgmts;
+	if (m->next)
+		m->next->prev = m;
+	dvkd.mgmts = m;
+	dvkd.nmgmt++;
+}
+
+struct dc *
+dvkd_dc_find(int id)
+{
+	int i;
+
+	for (i = 0; i < dvkd.ndc; i++)
+		if (dvkd.dcs[i]->id == id)
+			return dvkd.dcs[i];
+	return NULL;
+}
+
+static void
+dc_free(struct dc *dc)
+{
+	free(dc->eps);
+	free(dc);
+}
+
+void
+dvkd_dc_free_all(void)
+{
+	while (dvkd.ndc > 0)
+		dc_free(dvkd.dcs[--dvkd.ndc]);
+}
+
+static int
+dc_create(int id, int nep)
+{
+	struct dc *dc;
+
+	if (id < 0 || id > 65535 || nep < 1 || nep > DVK_MAX_DC_EPS)
+		return -EINVAL;
+	if (dvkd_dc_find(id) != NULL)
+		return -EEXIST;
+	if (dvkd.ndc >= DVKD_MAX_DCS)
+		return -EDVS_LIMIT;
+	dc = calloc(1, sizeof(*dc));
+	if (dc == NULL)
+		return -ENOMEM;
+	dc->eps = calloc((size_t)nep, sizeof(*dc->eps));
+	if (dc->eps == NULL) {
+		free(dc);
+		return -ENOMEM;
+	}
+	dc->id = id;
+	dc->nep = nep;
+	dvkd.dcs[dvkd.ndc++] = dc;
+	dvs_info("dc %d created with %d endpoints", id, nep);
+	return 0;
+}
+
+static int
+dc_destroy(int id)
+{
+	struct dc *dc = dvkd_dc_find(id);
+	int i;
+
+	if (dc == NULL)
+		return -EDVS_NODC;
+	dvkd_dc_drop_all(dc);
+	for (i = 0; i < dvkd.ndc; i++) {
+		if (dvkd.dcs[i] == dc) {
+			dvkd.dcs[i] = dvkd.dcs[--dvkd.ndc];
+			break;
+		}
+	}
+	/* Bindings freed after this batch still point to dc. */
+	dvkd_defer((void (*)(void *))dc_free, dc);
+	dvs_info("dc %d destroyed", id);
+	return 0;
+}
+
+static int
+send_rec(struct mgmt *m, struct dvkd_msg *r)
+{
+	return dvkd_send(m->fd, r, NULL, 0, 0);
+}
+
+static int
+list_dcs(struct mgmt *m, uint32_t seq)
+{
+	struct dvkd_msg r;
+	int i, k, rc;
+
+	for (i = 0; i < dvkd.ndc; i++) {
+		struct dc *dc = dvkd.dcs[i];
+
+		dvkd_msg_init(&r, DVKD_REC_DC, seq);
+		r.u.dcrec.dc = dc->id;
+		r.u.dcrec.nep = dc->nep;
+		r.u.dcrec.nadmit = dc->nadmit;
+		for (k = 0; k < dc->nep; k++)
+			r.u.dcrec.nbound += dc->eps[k].b != NULL;
+		rc = send_rec(m, &r);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+list_eps(struct mgmt *m, uint32_t seq, int id)
+{
+	struct dvkd_msg r;
+	int i, k, rc;
+
+	if (id >= 0 && dvkd_dc_find(id) == NULL)
+		return -EDVS_NODC;
+	for (i = 0; i < dvkd.ndc; i++) {
+		struct dc *dc = dvkd.dcs[i];
+
+		if (id >= 0 && dc->id != id)
+			continue;
+		for (k = 0; k < dc->nep; k++) {
+			struct epslot *s = &dc->eps[k];
+
+			if (s->b == NULL && s->backup == NULL && s->sent == 0 &&
+			    s->recv == 0 && s->errors == 0)
+				continue;
+			dvkd_msg_init(&r, DVKD_REC_EP, seq);
+			dvkd_ep_stats(dc, k, &r.u.eprec);
+			rc = send_rec(m, &r);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static void
+read_comm(pid_t pid, char *buf, size_t n)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	buf[0] = '\0';
+	f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	if (fgets(buf, (int)n, f) != NULL)
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+static int
+list_ps(struct mgmt *m, uint32_t seq)
+{
+	struct dvkd_msg r;
+	struct binding *b;
+	int rc;
+
+	for (b = dvkd.bindings; b != NULL; b = b->next) {
+		dvkd_msg_init(&r, DVKD_REC_PS, seq);
+		r.u.psrec.pid = b->pid;
+		r.u.psrec.dc = b->dc->id;
+		r.u.psrec.ep = b->ep;
+		r.u.psrec.backup = b->backup;
+		read_comm(b->pid, r.u.psrec.comm, sizeof(r.u.psrec.comm));
+		rc = send_rec(m, &r);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+admit(struct mgmt *m, const struct dvkd_msg *req)
+{
+	const struct dvkd_admit_req *a = &req->u.admit;
+	struct dc *dc = dvkd_dc_find(a->dc);
+	struct dvkd_msg r;
+	int fd, rc;
+
+	if (dc == NULL)
+		return -EDVS_NODC;
+	if (a->lo < 0 || a->hi < a->lo || a->hi >= dc->nep)
+		return -EDVS_BADEP;
+	rc = dvkd_admit_new(dc, a->lo, a->hi, &fd);
+	if (rc < 0)
+		return rc;
+	dvkd_msg_init(&r, DVKD_REPLY, req->h.seq);
+	rc = dvkd_send(m->fd, &r, &fd, 1, 0);
+	close(fd);
+	return rc < 0 ? rc : 1;
+}
+
+void
+dvkd_mgmt_input(struct mgmt *m)
+{
+	struct dvkd_msg req, r;
+	int fds[2], nfds, rc, listing = 0;
+
+	if (m->fd < 0)
+		return;
+	rc = dvkd_recv(m->fd, &req, fds, 2, &nfds, MSG_DONTWAIT);
+	if (rc == -EAGAIN)
+		return;
+	if (rc == 0 && nfds > 0) {
+		while (nfds > 0)
+			close(fds[--nfds]);
+		rc = -EDVS_PROTO;
+	}
+	if (rc < 0) {
+		if (rc != -EDVS_NODAEMON)
+			dvs_warn("garbage on the management socket; dropping that connection");
+		mgmt_close(m);
+		return;
+	}
+	dvkd_msg_init(&r, DVKD_REPLY, req.h.seq);
+	switch (req.h.type) {
+	case DVKD_PING:
+		r.u.status.pid = getpid();
+		r.u.status.ndc = (uint32_t)dvkd.ndc;
+		r.u.status.nbind = (uint32_t)dvkd.nbind;
+		r.u.status.nadmit = (uint32_t)dvkd.nadmit;
+		r.u.status.nrings = (uint32_t)dvkd.nrings;
+		r.u.status.ncopies = atomic_load(&dvkd.copies_now);
+		r.u.status.uptime_ms = (dvkd_now_ns() - dvkd.start_ns) / 1000000;
+		r.u.status.copied_bytes = atomic_load(&dvkd.copied);
+		rc = 0;
+		break;
+	case DVKD_STOP:
+		dvs_info("stop requested");
+		dvkd.stopping = 1;
+		rc = 0;
+		break;
+	case DVKD_DC_CREATE:
+		rc = dc_create(req.u.dc.dc, req.u.dc.nep);
+		break;
+	case DVKD_DC_DESTROY:
+		rc = dc_destroy(req.u.dc.dc);
+		break;
+	case DVKD_DC_LIST:
+		listing = 1;
+		rc = list_dcs(m, req.h.seq);
+		break;
+	case DVKD_EP_LIST:
+		listing = 1;
+		rc = list_eps(m, req.h.seq, req.u.dc.dc);
+		break;
+	case DVKD_PS:
+		listing = 1;
+		rc = list_ps(m, req.h.seq);
+		break;
+	case DVKD_ADMIT:
+		rc = admit(m, &req);
+		if (rc == 1)
+			return;
+		break;
+	default:
+		dvs_warn("request %u is not for this socket; dropping that connection",
+			 req.h.type);
+		mgmt_close(m);
+		return;
+	}
+	if (listing)
+		dvkd_msg_init(&r, DVKD_END, req.h.seq);
+	r.h.status = rc;
+	if (dvkd_send(m->fd, &r, NULL, 0, 0) < 0)
+		mgmt_close(m);
+}

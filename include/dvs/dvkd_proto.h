@@ -1,0 +1,311 @@
+/*
+ * dvkd_proto.h - what libdvk, dvsctl and dvkd exchange: the socket protocol
+ * of dvkd and the layouts of the shared-memory pages it hands out.
+ *
+ * Applications never include this; they use <dvs/ipc.h>.  See docs/DVK.md
+ * for the design and the trust model.
+ *
+ * Sockets.  Every dvkd socket is AF_UNIX SOCK_SEQPACKET.  One packet is one
+ * struct dvkd_msg (header + fixed body of the type's size), plus file
+ * descriptors as SCM_RIGHTS for the types that carry them.  dvkd checks the
+ * magic, the type and that len equals the size of the type's body before it
+ * looks at the body; anything else drops that connection.
+ *
+ *   management socket (mode 0600, DVS_SOCKET): dvsctl; PING, STOP, DC_*,
+ *     EP_LIST, PS, ADMIT (reply carries the admission fd).
+ *   admission socket (inherited, DVK_ADMIT_FD): BIND with one fd, the end
+ *     of a socketpair that becomes the binding's control socket.  The reply
+ *     to BIND comes on that new socket, never on the shared admission one.
+ *   control socket (one per binding): OPEN, VCOPY, QUERY, UNBIND; and the
+ *     events dvkd sends unasked (EV_RING, EV_PROMOTED).
+ *
+ * Shared memory.  All pages are memfds made and sealed (no grow, no shrink)
+ * by dvkd, so no peer can make another fault by truncating them.  Every
+ * index or count read from shared memory is untrusted and checked.
+ */
+#ifndef DVS_DVKD_PROTO_H
+#define DVS_DVKD_PROTO_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dvs/ipc.h"
+
+#define DVKD_MAGIC 0x44564b31u /* "DVK1" */
+#define DVKD_DEFAULT_SOCKET "/run/dvs/dvkd.sock"
+#define DVKD_ADMIT_ENV "DVK_ADMIT_FD"
+#define DVKD_SOCKET_ENV "DVS_SOCKET"
+
+/* Largest DC: endpoints 0 .. DVK_MAX_DC_EPS-1. */
+#define DVK_MAX_DC_EPS 4096
+/* Grant table entries per binding. */
+#define DVK_GRANTS 2048
+#define DVK_GRANT_IDX_BITS 11
+/* Message slots per ring (power of two). */
+#define DVK_RING_SLOTS 128
+
+enum dvkd_type {
+	/* management */
+	DVKD_PING = 1,
+	DVKD_STOP,
+	DVKD_DC_CREATE,
+	DVKD_DC_DESTROY,
+	DVKD_DC_LIST,
+	DVKD_EP_LIST,
+	DVKD_PS,
+	DVKD_ADMIT,
+	/* admission */
+	DVKD_BIND,
+	/* control */
+	DVKD_OPEN,
+	DVKD_VCOPY,
+	DVKD_QUERY,
+	DVKD_UNBIND,
+	/* dvkd -> client */
+	DVKD_EV_RING,
+	DVKD_EV_PROMOTED,
+	DVKD_REPLY,  /* status + body of the request's reply */
+	DVKD_REC_DC, /* one record of a listing */
+	DVKD_REC_EP,
+	DVKD_REC_PS,
+	DVKD_END, /* end of a listing */
+	DVKD_TYPE_MAX
+};
+
+struct dvkd_hdr {
+	uint32_t magic;
+	uint16_t type;
+	uint16_t len; /* bytes of the whole packet: header + body */
+	uint32_t seq; /* echoed in the reply */
+	int32_t status; /* replies: 0 or -EDVS_* / -errno */
+};
+
+struct dvkd_dc_req {
+	int32_t dc;
+	int32_t nep; /* DC_CREATE: number of endpoints */
+};
+
+struct dvkd_admit_req {
+	int32_t dc;
+	int32_t lo, hi; /* allowed endpoints, inclusive */
+};
+
+struct dvkd_bind_req {
+	int32_t ep; /* or DVK_ANY */
+	uint32_t flags; /* DVK_BIND_* */
+};
+
+/* Reply to BIND; fds: [doorbell, grant table]. */
+struct dvkd_bind_rep {
+	int32_t dc;
+	int32_t ep;
+	int32_t dc_size;
+	uint32_t flags; /* DVKD_BOUND_* */
+};
+#define DVKD_BOUND_BACKUP 0x1 /* bound as backup, not yet owner */
+#define DVKD_BOUND_PRIV 0x2   /* dvkd may copy from non-dumpable processes */
+
+#define DVKD_DIR_OUT 0 /* ring me -> peer */
+#define DVKD_DIR_IN 1  /* ring peer -> me */
+
+struct dvkd_open_req {
+	int32_t peer;
+	uint32_t dir;
+};
+
+/* Reply to OPEN and body of EV_RING; fds: [ring] (+ [peer doorbell] for
+ * DIR_OUT). */
+struct dvkd_ring_rep {
+	int32_t peer;
+	uint32_t dir;
+	uint32_t nslots;
+	uint32_t pad;
+	uint64_t ring_id;
+};
+
+#define DVKD_VCOPY_FROM 0 /* owner's grant -> caller's buffer */
+#define DVKD_VCOPY_TO 1	  /* caller's buffer -> owner's grant */
+
+struct dvkd_vcopy_req {
+	int32_t owner;
+	int32_t grant;
+	uint32_t dir;
+	uint32_t pad;
+	uint64_t off;
+	uint64_t len;
+	uint64_t addr; /* in the caller */
+};
+
+struct dvkd_query_req {
+	int32_t ep;
+};
+
+#define DVKD_EP_FREE 0
+#define DVKD_EP_BOUND 1
+
+struct dvkd_query_rep {
+	int32_t state;
+	int32_t pid;
+};
+
+struct dvkd_status_rep {
+	int32_t pid;
+	uint32_t ndc;
+	uint32_t nbind;
+	uint32_t nadmit;
+	uint32_t nrings;
+	uint32_t ncopies;
+	uint64_t uptime_ms;
+	uint64_t copied_bytes;
+};
+
+struct dvkd_dc_rec {
+	int32_t dc;
+	int32_t nep;
+	int32_t nbound;
+	int32_t nadmit;
+};
+
+struct dvkd_ep_rec {
+	int32_t dc;
+	int32_t ep;
+	int32_t pid;
+	int32_t backup_pid; /* 0: none */
+	uint64_t sent_msgs, recv_msgs;
+	uint64_t sent_bytes, recv_bytes; /* messages x 64 + vcopy bytes */
+	uint64_t errors;
+	uint32_t nrings;
+	uint32_t pad;
+};
+
+struct dvkd_ps_rec {
+	int32_t pid;
+	int32_t dc;
+	int32_t ep;
+	int32_t backup; /* 1: waiting as backup */
+	char comm[16];
+};
+
+struct dvkd_msg {
+	struct dvkd_hdr h;
+	union {
+		struct dvkd_dc_req dc;
+		struct dvkd_admit_req admit;
+		struct dvkd_bind_req bind;
+		struct dvkd_bind_rep bound;
+		struct dvkd_open_req open;
+		struct dvkd_ring_rep ring;
+		struct dvkd_vcopy_req vcopy;
+		struct dvkd_query_req query;
+		struct dvkd_query_rep qrep;
+		struct dvkd_status_rep status;
+		struct dvkd_dc_rec dcrec;
+		struct dvkd_ep_rec eprec;
+		struct dvkd_ps_rec psrec;
+		uint8_t raw[96];
+	} u;
+};
+
+/* Size of the body of a packet of this type (a request, or for DVKD_REPLY
+ * the largest reply body); -1 for an unknown type. */
+int dvkd_body_size(unsigned type);
+
+/*
+ * Checks a received packet: magic, known type, len == header + body size
+ * of that type, len == n (bytes received).  Returns 0 or -EDVS_PROTO.
+ * Never reads beyond n bytes of buf.
+ */
+int dvkd_msg_check(const void *buf, size_t n);
+
+/*
+ * Sends one packet (len set from type) with up to 4 fds (borrowed, not
+ * closed).  flags go to sendmsg (MSG_DONTWAIT etc.).  0 or -errno.
+ */
+int dvkd_send(int sock, struct dvkd_msg *m, const int *fds, int nfds, int flags);
+/*
+ * Receives one packet and checks it with dvkd_msg_check().  Received fds
+ * (up to max_fds; extra ones are closed) are stored in fds and owned by the
+ * caller; *nfds says how many.  Returns 0, -EDVS_NODAEMON on EOF,
+ * -EDVS_PROTO on a malformed packet (fds closed), or -errno.
+ */
+int dvkd_recv(int sock, struct dvkd_msg *m, int *fds, int max_fds, int *nfds,
+	      int flags);
+struct ucred;
+/* The same, and the sender's credentials when the socket has SO_PASSCRED
+ * (cred->pid is 0 when none came). */
+int dvkd_recv_cred(int sock, struct dvkd_msg *m, int *fds, int max_fds,
+		   int *nfds, int flags, struct ucred *cred);
+/* Fills a header for type with seq. */
+void dvkd_msg_init(struct dvkd_msg *m, unsigned type, uint32_t seq);
+/* Management socket path: DVS_SOCKET or the default.  Static string. */
+const char *dvkd_socket_path(void);
+
+/* ---- shared memory ---- */
+
+/*
+ * One ring: messages from one sender endpoint to one receiver endpoint.
+ * Mapped by the sender, the receiver and (the first page) dvkd.
+ * tail: written by the sender; head: by the receiver; each on its own
+ * cache line.  Counters count messages for ever (head/tail % nslots is the
+ * slot), so they double as statistics.
+ */
+struct dvk_ring {
+	_Alignas(64) _Atomic uint64_t tail;
+	_Atomic uint32_t sender_cpu;
+	_Atomic uint32_t space_waiting; /* sender sleeps on space_futex */
+	_Atomic uint32_t notify_pending;
+
+	_Alignas(64) _Atomic uint64_t head;
+	_Atomic uint32_t receiver_cpu;
+	_Atomic uint32_t space_futex;
+
+	/* The one-slot reply area of sendrec: the receiver writes reply,
+	 * then reply_seq = the request's sequence number. */
+	_Alignas(64) _Atomic uint32_t reply_seq;
+	_Atomic uint32_t reply_futex;
+	_Atomic uint32_t reply_waiting;
+	_Atomic uint32_t dead; /* set by dvkd when either side is gone */
+
+	_Alignas(64) dvk_msg_t reply;
+	_Alignas(64) dvk_msg_t slot[];
+};
+
+/* One per bound endpoint; writable by its senders (hints, futex). */
+struct dvk_doorbell {
+	_Alignas(64) _Atomic uint32_t futex;
+	_Atomic uint32_t sleeping;
+	_Atomic uint32_t ctl_seq; /* bumped by dvkd after an event */
+	_Atomic uint32_t owner_cpu;
+	_Atomic uint32_t sender_cpu;
+	_Alignas(64) _Atomic uint64_t errors; /* self-reported statistics */
+	_Alignas(64) _Atomic uint64_t hint[DVK_MAX_DC_EPS / 64];
+};
+
+#define DVK_DOORBELL_SIZE 4096
+_Static_assert(sizeof(struct dvk_doorbell) <= DVK_DOORBELL_SIZE, "one page");
+
+/* Grant table entry, shared only between its owner and dvkd. */
+#define DVK_GSTATE_FREE 0
+#define DVK_GSTATE_ACTIVE 1
+#define DVK_GSTATE_REVOKED 2
+struct dvk_grant_ent {
+	_Atomic uint32_t state;
+	_Atomic uint32_t gen;
+	int32_t grantee;
+	uint32_t access;
+	uint64_t addr;
+	uint64_t len;
+};
+_Static_assert(sizeof(struct dvk_grant_ent) == 32, "grant entry size");
+#define DVK_GRANT_TABLE_SIZE (DVK_GRANTS * sizeof(struct dvk_grant_ent))
+
+static inline size_t
+dvk_ring_size(unsigned nslots)
+{
+	size_t n = sizeof(struct dvk_ring) + (size_t)nslots * sizeof(dvk_msg_t);
+
+	return (n + 4095) & ~(size_t)4095;
+}
+
+#endif

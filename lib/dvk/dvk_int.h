@@ -1,0 +1,117 @@
+/*
+ * dvk_int.h - libdvk internals shared by its source files.
+ *
+ * A struct dvk is one binding, used by one thread at a time: none of its
+ * fields is locked.  Channels (struct dvk_chan) are the per-peer
+ * operations behind one small ops table, so that a remote endpoint (a
+ * proxy) or a migrated one plugs in without changing the API.
+ */
+#ifndef DVK_INT_H
+#define DVK_INT_H
+
+#include <stdint.h>
+
+#include "dvs/dvkd_proto.h"
+#include "dvs/ipc.h"
+
+#define DVK_HANDLE_MAGIC 0x64766b68u
+/* Longest futex sleep: a rogue peer that corrupts a doorbell can delay a
+ * waiter by this much, never hang it. */
+#define DVK_TICK_MS 50
+/* How long a blocking call spins before sleeping (peer on another CPU). */
+#define DVK_SPIN_NS_DEFAULT 50000
+
+struct dvk;
+struct dvk_chan;
+
+/* Deadline in ns of CLOCK_MONOTONIC; INT64_MAX for ever. */
+typedef int64_t dvk_deadline_t;
+
+struct dvk_chan_ops {
+	/* sender side: seq != 0 marks a sendrec request */
+	int (*send)(struct dvk *h, struct dvk_chan *c, const dvk_msg_t *m,
+		    uint32_t seq, dvk_deadline_t dl);
+	int (*notify)(struct dvk *h, struct dvk_chan *c);
+	int (*wait_reply)(struct dvk *h, struct dvk_chan *c, uint32_t seq,
+			  dvk_msg_t *m, dvk_deadline_t dl);
+	/* receiver side: 1 = got one, 0 = none, <0 = dead/broken */
+	int (*try_recv)(struct dvk *h, struct dvk_chan *c, dvk_msg_t *m);
+	/* 1 if try_recv could return something now (for waiting) */
+	int (*ready)(struct dvk_chan *c);
+	int (*reply)(struct dvk *h, struct dvk_chan *c, const dvk_msg_t *m);
+	void (*close)(struct dvk_chan *c);
+};
+
+struct dvk_chan {
+	const struct dvk_chan_ops *ops;
+	dvk_ep_t peer;
+	uint32_t dir; /* DVKD_DIR_OUT / DVKD_DIR_IN */
+	uint64_t id;
+	struct dvk_ring *r;
+	size_t map_len;
+	uint32_t nslots;
+	uint64_t pos;	 /* sender: our tail; receiver: our head */
+	uint64_t cached; /* sender: last head seen; receiver: last tail */
+	struct dvk_doorbell *peer_db; /* sender side: receiver's doorbell */
+	uint32_t want_seq;	      /* receiver: pending sendrec, 0 none */
+	struct dvk_chan *next_grave;  /* replaced, freed at the next call */
+};
+
+struct dvk {
+	uint32_t magic;
+	int ctl; /* control socket to dvkd, owned */
+	int dc;
+	int dc_size;
+	dvk_ep_t ep;
+	int backup;	 /* still waiting as backup */
+	int daemon_gone; /* control socket hit EOF */
+	struct dvk_doorbell *db;
+	struct dvk_grant_ent *gt;
+	uint32_t ctl_seen;
+	uint32_t seq;	/* last sendrec sequence */
+	uint32_t ctl_req; /* last control request sequence */
+	struct dvk_chan **out; /* by destination endpoint */
+	struct dvk_chan **in;  /* by source endpoint */
+	uint64_t *pending;     /* hint bits taken from the doorbell */
+	unsigned nwords;
+	unsigned rr; /* round-robin start of receive(ANY) */
+	unsigned grant_next;
+	int64_t spin_ns;
+	/* Channels replaced by an event while a caller may still hold them;
+	 * freed when the next public call starts (dvk_enter). */
+	struct dvk_chan *grave;
+};
+
+/* ring.c: the local shared-memory channel */
+extern const struct dvk_chan_ops dvk_ring_ops;
+/* Validates a ring's indices as a receiver would; used by the fuzzer. */
+int dvk_ring_check_tail(uint64_t head, uint64_t tail, uint32_t nslots);
+
+/* ctl.c */
+int dvk_ctl_call(struct dvk *h, struct dvkd_msg *req, struct dvkd_msg *rep,
+		 int *fds, int max_fds, int *nfds);
+/* Reads pending events of dvkd if the doorbell says there are some (or
+ * force).  Sets h->daemon_gone on EOF. */
+void dvk_ctl_poll(struct dvk *h, int force);
+int dvk_chan_get(struct dvk *h, dvk_ep_t peer, uint32_t dir,
+		 struct dvk_chan **out);
+void dvk_chan_drop(struct dvk *h, struct dvk_chan *c);
+/* Start of every public call on h: checks h, frees replaced channels. */
+int dvk_enter(struct dvk *h);
+
+/* wait.c */
+dvk_deadline_t dvk_deadline(int timeout_ms);
+int64_t dvk_now_ns(void);
+/*
+ * Waits once for *futex to change, spinning first when spin is set (the
+ * peer last ran on another CPU).  ready(arg) is rechecked after the
+ * sleeping flag is raised, so a wake-up is never lost.  Returns 0 (caller
+ * rechecks), -ETIMEDOUT, or -EDVS_NODAEMON.
+ */
+int dvk_wait(struct dvk *h, _Atomic uint32_t *futex, _Atomic uint32_t *sleeping,
+	     int (*ready)(void *), void *arg, dvk_deadline_t dl, int spin);
+void dvk_futex_wake(_Atomic uint32_t *futex);
+int dvk_cpu(void);
+int dvk_check(const struct dvk *h);
+
+#endif

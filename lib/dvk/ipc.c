@@ -1,0 +1,304 @@
+/*
+ * ipc.c - send, receive, sendrec, reply, notify.  Each call finds the
+ * channel to or from its peer (asking dvkd for one the first time) and
+ * goes through the channel's ops, so the peer's location stays hidden.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "dvk_int.h"
+
+static void
+count_error(struct dvk *h, int rc)
+{
+	if (rc < 0 && rc != -ETIMEDOUT && h->db != NULL)
+		atomic_fetch_add_explicit(&h->db->errors, 1, memory_order_relaxed);
+}
+
+/* Sends on the channel to dst; a dead channel is dropped so that the next
+ * call opens a new one (to a backup that took the endpoint over). */
+static int
+do_send(struct dvk *h, dvk_ep_t dst, const dvk_msg_t *m, uint32_t seq,
+	dvk_deadline_t dl, struct dvk_chan **used)
+{
+	struct dvk_chan *c;
+	int rc;
+
+	rc = dvk_chan_get(h, dst, DVKD_DIR_OUT, &c);
+	if (rc < 0)
+		return rc;
+	rc = c->ops->send(h, c, m, seq, dl);
+	if (rc == -EDVS_DEADPEER || rc == -EDVS_PROTO)
+		dvk_chan_drop(h, c);
+	else if (used != NULL)
+		*used = c;
+	return rc;
+}
+
+int
+dvk_send_t(struct dvk *h, dvk_ep_t dst, const dvk_msg_t *m, int timeout_ms)
+{
+	int rc = dvk_enter(h);
+
+	if (rc < 0)
+		return rc;
+	if (m == NULL)
+		return -EINVAL;
+	rc = do_send(h, dst, m, 0, dvk_deadline(timeout_ms), NULL);
+	count_error(h, rc);
+	return rc;
+}
+
+int
+dvk_send(struct dvk *h, dvk_ep_t dst, const dvk_msg_t *m)
+{
+	return dvk_send_t(h, dst, m, -1);
+}
+
+int
+dvk_sendrec_t(struct dvk *h, dvk_ep_t dst, dvk_msg_t *m, int timeout_ms)
+{
+	dvk_deadline_t dl = dvk_deadline(timeout_ms);
+	struct dvk_chan *c = NULL;
+	uint32_t seq;
+	int rc = dvk_enter(h);
+
+	if (rc < 0)
+		return rc;
+	if (m == NULL)
+		return -EINVAL;
+	seq = ++h->seq & 0x7fffffffu;
+	if (seq == 0)
+		seq = h->seq = 1;
+	rc = do_send(h, dst, m, seq, dl, &c);
+	if (rc == 0) {
+		rc = c->ops->wait_reply(h, c, seq, m, dl);
+		if (rc == -EDVS_DEADPEER)
+			dvk_chan_drop(h, c);
+	}
+	count_error(h, rc);
+	return rc;
+}
+
+int
+dvk_sendrec(struct dvk *h, dvk_ep_t dst, dvk_msg_t *m)
+{
+	return dvk_sendrec_t(h, dst, m, -1);
+}
+
+int
+dvk_notify(struct dvk *h, dvk_ep_t dst)
+{
+	struct dvk_chan *c;
+	int rc = dvk_enter(h);
+
+	if (rc < 0)
+		return rc;
+	rc = dvk_chan_get(h, dst, DVKD_DIR_OUT, &c);
+	if (rc == 0) {
+		rc = c->ops->notify(h, c);
+		if (rc == -EDVS_DEADPEER)
+			dvk_chan_drop(h, c);
+	}
+	count_error(h, rc);
+	return rc;
+}
+
+int
+dvk_reply(struct dvk *h, dvk_ep_t dst, const dvk_msg_t *m)
+{
+	struct dvk_chan *c;
+	int rc = dvk_enter(h);
+
+	if (rc < 0)
+		return rc;
+	if (m == NULL)
+		return -EINVAL;
+	if (dst < 0 || dst >= h->dc_size)
+		rc = -EDVS_BADEP;
+	else if ((c = h->in[dst]) == NULL)
+		rc = -EDVS_NOTWAITING;
+	else
+		rc = c->ops->reply(h, c, m);
+	count_error(h, rc);
+	return rc;
+}
+
+/* Takes the hint bits senders set in our doorbell. */
+static void
+take_hints(struct dvk *h)
+{
+	unsigned w;
+
+	for (w = 0; w < h->nwords; w++) {
+		if (atomic_load_explicit(&h->db->hint[w], memory_order_relaxed))
+			h->pending[w] |= atomic_exchange_explicit(
+				&h->db->hint[w], 0, memory_order_acquire);
+	}
+}
+
+/* Marks every known incoming channel as worth a look (after a tick). */
+static void
+hint_all(struct dvk *h)
+{
+	int i;
+
+	for (i = 0; i < h->dc_size; i++)
+		if (h->in[i] != NULL)
+			h->pending[i / 64] |= 1ull << (i % 64);
+}
+
+static int
+scan_any(struct dvk *h, dvk_msg_t *m)
+{
+	unsigned n = (unsigned)h->dc_size, k, i;
+	int rc;
+
+	take_hints(h);
+	for (k = 0; k < n; k++) {
+		struct dvk_chan *c;
+
+		i = (h->rr + k) % n;
+		if (h->pending[i / 64] == 0) {
+			/* skip the rest of an empty word (not past the end) */
+			unsigned skip = 63 - i % 64;
+
+			if (skip > n - 1 - i)
+				skip = n - 1 - i;
+			k += skip;
+			continue;
+		}
+		if ((h->pending[i / 64] & (1ull << (i % 64))) == 0)
+			continue;
+		c = h->in[i];
+		if (c == NULL) {
+			/* The ring may be announced but not read yet. */
+			dvk_ctl_poll(h, 1);
+			c = h->in[i];
+		}
+		if (c == NULL) {
+			h->pending[i / 64] &= ~(1ull << (i % 64));
+			continue;
+		}
+		rc = c->ops->try_recv(h, c, m);
+		if (rc > 0) {
+			h->rr = i + 1;
+			return 1;
+		}
+		h->pending[i / 64] &= ~(1ull << (i % 64));
+		if (rc < 0)
+			dvk_chan_drop(h, c);
+	}
+	return 0;
+}
+
+static int
+any_ready(void *arg)
+{
+	struct dvk *h = arg;
+	unsigned w;
+
+	if (atomic_load_explicit(&h->db->ctl_seq, memory_order_relaxed) != h->ctl_seen)
+		return 1;
+	for (w = 0; w < h->nwords; w++)
+		if (atomic_load_explicit(&h->db->hint[w], memory_order_relaxed))
+			return 1;
+	return 0;
+}
+
+struct one_arg {
+	struct dvk *h;
+	struct dvk_chan *c;
+};
+
+static int
+one_ready(void *arg)
+{
+	struct one_arg *a = arg;
+
+	return a->c->ops->ready(a->c) ||
+	       atomic_load_explicit(&a->h->db->ctl_seq, memory_order_relaxed) !=
+		       a->h->ctl_seen;
+}
+
+static int
+receive_any(struct dvk *h, dvk_msg_t *m, dvk_deadline_t dl)
+{
+	int spun = 0, rc;
+
+	for (;;) {
+		dvk_ctl_poll(h, 0);
+		if (h->daemon_gone)
+			return -EDVS_NODAEMON;
+		if (scan_any(h, m))
+			return 0;
+		rc = dvk_wait(h, &h->db->futex, &h->db->sleeping, any_ready, h,
+			      dl, !spun && atomic_load_explicit(&h->db->sender_cpu,
+								memory_order_relaxed) !=
+						   (uint32_t)dvk_cpu());
+		spun = 1;
+		if (rc < 0)
+			return rc;
+		if (!any_ready(h))
+			hint_all(h); /* woken by a tick, or by a peer that
+				      * cleared our hints: look everywhere */
+	}
+}
+
+static int
+receive_one(struct dvk *h, dvk_ep_t src, dvk_msg_t *m, dvk_deadline_t dl)
+{
+	struct one_arg a = { h, NULL };
+	int spun = 0, rc;
+
+	for (;;) {
+		rc = dvk_chan_get(h, src, DVKD_DIR_IN, &a.c);
+		if (rc < 0)
+			return rc;
+		rc = a.c->ops->try_recv(h, a.c, m);
+		if (rc > 0)
+			return 0;
+		if (rc < 0) {
+			dvk_chan_drop(h, a.c);
+			return rc;
+		}
+		rc = dvk_wait(h, &h->db->futex, &h->db->sleeping, one_ready, &a,
+			      dl, !spun && atomic_load_explicit(&h->db->sender_cpu,
+								memory_order_relaxed) !=
+						   (uint32_t)dvk_cpu());
+		spun = 1;
+		if (rc < 0)
+			return rc;
+		dvk_ctl_poll(h, 0);
+	}
+}
+
+int
+dvk_receive_t(struct dvk *h, dvk_ep_t src, dvk_msg_t *m, int timeout_ms)
+{
+	dvk_deadline_t dl = dvk_deadline(timeout_ms);
+	int rc = dvk_enter(h);
+
+	if (rc < 0)
+		return rc;
+	if (m == NULL)
+		return -EINVAL;
+	if (h->backup)
+		dvk_ctl_poll(h, 0);
+	if (h->backup)
+		rc = -EDVS_NOTBOUND;
+	else if (src == DVK_ANY)
+		rc = receive_any(h, m, dl);
+	else if (src < 0 || src >= h->dc_size)
+		rc = -EDVS_BADEP;
+	else
+		rc = receive_one(h, src, m, dl);
+	count_error(h, rc);
+	return rc;
+}
+
+int
+dvk_receive(struct dvk *h, dvk_ep_t src, dvk_msg_t *m)
+{
+	return dvk_receive_t(h, src, m, -1);
+}

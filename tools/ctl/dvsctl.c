@@ -1,0 +1,691 @@
+/*
+ * dvsctl - manage the DVS on this node: start/stop dvkd, DCs, endpoint and
+ * process listings with statistics, and `run` a program admitted to a DC.
+ * See docs/DVK.md ("dvsctl") for the commands and exit codes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dvs/dvkd_proto.h"
+#include "dvs/ipc.h"
+
+#define EX_OK 0
+#define EX_REFUSED 1  /* dvkd refused the request */
+#define EX_USAGE 2    /* bad command line */
+#define EX_NODAEMON 3 /* dvkd not running / not reachable */
+#define EX_TIMEOUT 4  /* dvkd did not start or stop in time */
+
+static const char *sock_path;
+static int json;
+static const char *argv0;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dvsctl [--socket PATH] [--json] COMMAND [ARGS]\n"
+		"\n"
+		"Commands:\n"
+		"  start [--log FILE]            start dvkd in the background; returns when ready\n"
+		"  stop                          stop dvkd (every binding gets an error at once)\n"
+		"  status                        is dvkd running; counts of DCs, bindings, rings\n"
+		"  dc create DC [--endpoints N]  create DC number DC with N endpoints (default 256)\n"
+		"  dc destroy DC                 destroy a DC; its processes lose their bindings\n"
+		"  dc list                       list DCs\n"
+		"  ep list [--dc DC]             endpoints: pid, state, messages, bytes, errors\n"
+		"  ps                            processes bound to endpoints\n"
+		"  run --dc DC --ep E -- PROG [ARGS]\n"
+		"                                run PROG admitted to DC, allowed to bind E\n"
+		"                                (a number, a range LO-HI, or `any`)\n"
+		"\n"
+		"Options:\n"
+		"  --socket PATH   dvkd's management socket (default $DVS_SOCKET or %s)\n"
+		"  --json          machine-readable output\n"
+		"\n"
+		"Exit status: 0 ok, 1 dvkd refused the request, 2 usage error,\n"
+		"3 dvkd not running or not reachable, 4 dvkd did not start/stop in time.\n"
+		"`run` execs PROG, so its exit status is PROG's (127: PROG not found).\n",
+		DVKD_DEFAULT_SOCKET);
+}
+
+static int
+die_usage(const char *msg)
+{
+	fprintf(stderr, "dvsctl: %s (see dvsctl --help)\n", msg);
+	return EX_USAGE;
+}
+
+static int
+connect_dvkd(int quiet)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(sock_path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "dvsctl: socket path too long: %s\n", sock_path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, sock_path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		if (!quiet) {
+			if (e == EACCES)
+				fprintf(stderr, "dvsctl: permission denied on %s: run as root\n",
+					sock_path);
+			else
+				fprintf(stderr,
+					"dvsctl: dvkd is not running on %s (start it with `dvsctl start`)\n",
+					sock_path);
+		}
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static int
+refused(const char *what, int status)
+{
+	fprintf(stderr, "dvsctl: %s: %s\n", what, dvk_strerror(status));
+	return EX_REFUSED;
+}
+
+/* One request, one reply.  Returns an exit code. */
+static int
+call(struct dvkd_msg *req, struct dvkd_msg *rep, int *fd_out)
+{
+	int fd = connect_dvkd(0), fds[2], nfds, rc;
+
+	if (fd < 0)
+		return EX_NODAEMON;
+	rc = dvkd_send(fd, req, NULL, 0, 0);
+	if (rc == 0)
+		rc = dvkd_recv(fd, rep, fds, 2, &nfds, 0);
+	close(fd);
+	if (rc < 0) {
+		fprintf(stderr, "dvsctl: dvkd on %s: %s\n", sock_path, dvk_strerror(rc));
+		return EX_NODAEMON;
+	}
+	if (fd_out != NULL)
+		*fd_out = nfds > 0 ? fds[0] : -1;
+	else
+		while (nfds > 0)
+			close(fds[--nfds]);
+	return EX_OK;
+}
+
+static int
+parse_int(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+ping(struct dvkd_msg *rep, int quiet)
+{
+	struct dvkd_msg req;
+	int fd = connect_dvkd(quiet), nfds, fds[2], rc;
+
+	if (fd < 0)
+		return -1;
+	dvkd_msg_init(&req, DVKD_PING, 1);
+	rc = dvkd_send(fd, &req, NULL, 0, 0);
+	if (rc == 0)
+		rc = dvkd_recv(fd, rep, fds, 2, &nfds, 0);
+	close(fd);
+	return rc;
+}
+
+/* Where dvkd is: $DVKD, beside argv[0], beside our own binary, or PATH. */
+static const char *
+find_dvkd(char *buf, size_t n)
+{
+	const char *env = getenv("DVKD");
+	char self[PATH_MAX];
+	const char *slash;
+	ssize_t len;
+
+	if (env != NULL && *env != '\0')
+		return env;
+	slash = strrchr(argv0, '/');
+	if (slash != NULL) {
+		snprintf(buf, n, "%.*s/dvkd", (int)(slash - argv0), argv0);
+		if (access(buf, X_OK) == 0)
+			return buf;
+	}
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len > 0) {
+		self[len] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			snprintf(buf, n, "%.*s/dvkd", (int)(slash - self), self);
+			if (access(buf, X_OK) == 0)
+				return buf;
+			/* the build tree: tools/ctl/dvsctl -> daemon/dvkd/dvkd */
+			snprintf(buf, n, "%.*s/../../daemon/dvkd/dvkd", (int)(slash - self), self);
+			if (access(buf, X_OK) == 0)
+				return buf;
+		}
+	}
+	return "dvkd";
+}
+
+static int
+cmd_start(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "log", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char logbuf[PATH_MAX], exe[PATH_MAX], fdbuf[16];
+	const char *log = NULL, *dvkd;
+	struct dvkd_msg rep;
+	struct pollfd pfd;
+	int p[2], c, status;
+	char byte = 0;
+	pid_t pid;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'l')
+			log = optarg;
+		else
+			return die_usage("start: unknown option");
+	}
+	if (ping(&rep, 1) == 0) {
+		printf("dvkd is already running (pid %d, socket %s)\n",
+		       rep.u.status.pid, sock_path);
+		return EX_OK;
+	}
+	if (log == NULL) {
+		snprintf(logbuf, sizeof(logbuf), "%s.log", sock_path);
+		log = logbuf;
+	}
+	dvkd = find_dvkd(exe, sizeof(exe));
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return EX_REFUSED;
+	pid = fork();
+	if (pid < 0) {
+		perror("dvsctl: fork");
+		return EX_REFUSED;
+	}
+	if (pid == 0) {
+		int fd;
+
+		/* Double fork: dvkd is nobody's child and has no terminal. */
+		if (fork() != 0)
+			_exit(0);
+		setsid();
+		fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0)
+			dup2(fd, 0);
+		/* The directory of the socket may not exist yet. */
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd < 0)
+			fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		fd = dup(p[1]); /* without O_CLOEXEC */
+		snprintf(fdbuf, sizeof(fdbuf), "%d", fd);
+		execlp(dvkd, "dvkd", "--socket", sock_path, "--ready-fd", fdbuf,
+		       (char *)NULL);
+		fprintf(stderr, "dvsctl: cannot run %s: %s\n", dvkd, strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	waitpid(pid, &status, 0);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 10000) <= 0 || read(p[0], &byte, 1) != 1 || byte != 'R') {
+		close(p[0]);
+		fprintf(stderr, "dvsctl: dvkd did not start; see %s\n", log);
+		return EX_TIMEOUT;
+	}
+	close(p[0]);
+	if (ping(&rep, 0) != 0)
+		return EX_NODAEMON;
+	if (json)
+		printf("{\"started\": true, \"pid\": %d, \"socket\": \"%s\"}\n",
+		       rep.u.status.pid, sock_path);
+	else
+		printf("dvkd started (pid %d, socket %s, log %s)\n",
+		       rep.u.status.pid, sock_path, log);
+	return EX_OK;
+}
+
+static int
+cmd_stop(void)
+{
+	struct dvkd_msg req, rep;
+	int fd = connect_dvkd(0), fds[2], nfds, rc;
+	struct pollfd pfd;
+
+	if (fd < 0)
+		return EX_NODAEMON;
+	dvkd_msg_init(&req, DVKD_STOP, 1);
+	rc = dvkd_send(fd, &req, NULL, 0, 0);
+	if (rc == 0)
+		rc = dvkd_recv(fd, &rep, fds, 2, &nfds, 0);
+	if (rc < 0) {
+		close(fd);
+		fprintf(stderr, "dvsctl: stop: %s\n", dvk_strerror(rc));
+		return EX_NODAEMON;
+	}
+	/* dvkd closes every connection when it exits. */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		rc = poll(&pfd, 1, 10000);
+		if (rc <= 0) {
+			close(fd);
+			fprintf(stderr, "dvsctl: dvkd did not stop within 10 s\n");
+			return EX_TIMEOUT;
+		}
+		rc = dvkd_recv(fd, &rep, fds, 2, &nfds, 0);
+		if (rc < 0)
+			break;
+	}
+	close(fd);
+	if (json)
+		printf("{\"stopped\": true}\n");
+	else
+		printf("dvkd stopped\n");
+	return EX_OK;
+}
+
+static int
+cmd_status(void)
+{
+	struct dvkd_msg rep;
+	const struct dvkd_status_rep *s = &rep.u.status;
+
+	if (ping(&rep, json) != 0) {
+		if (json)
+			printf("{\"running\": false, \"socket\": \"%s\"}\n", sock_path);
+		return EX_NODAEMON;
+	}
+	if (json) {
+		printf("{\"running\": true, \"socket\": \"%s\", \"pid\": %d, "
+		       "\"uptime_ms\": %llu, \"dcs\": %u, \"bindings\": %u, "
+		       "\"admissions\": %u, \"rings\": %u, \"copies\": %u, "
+		       "\"copied_bytes\": %llu}\n",
+		       sock_path, s->pid, (unsigned long long)s->uptime_ms, s->ndc,
+		       s->nbind, s->nadmit, s->nrings, s->ncopies,
+		       (unsigned long long)s->copied_bytes);
+	} else {
+		printf("dvkd running on %s\n", sock_path);
+		printf("  pid          %d\n", s->pid);
+		printf("  uptime       %.1f s\n", (double)s->uptime_ms / 1000);
+		printf("  DCs          %u\n", s->ndc);
+		printf("  bindings     %u\n", s->nbind);
+		printf("  admissions   %u\n", s->nadmit);
+		printf("  rings        %u\n", s->nrings);
+		printf("  copies now   %u\n", s->ncopies);
+		printf("  copied       %llu bytes\n", (unsigned long long)s->copied_bytes);
+	}
+	return EX_OK;
+}
+
+static int
+cmd_dc(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "endpoints", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dvkd_msg req, rep;
+	long dc, nep = 256;
+	int c, rc;
+
+	if (argc < 2)
+		return die_usage("dc: missing create, destroy or list");
+	if (strcmp(argv[1], "list") == 0)
+		return -1; /* handled by the listing code */
+	optind = 0; /* GNU getopt: 0 resets its state */
+	while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+		if (c != 'n' || parse_int(optarg, 1, DVK_MAX_DC_EPS, &nep) < 0)
+			return die_usage("dc: --endpoints wants 1..4096");
+	}
+	if (optind != argc - 2 || parse_int(argv[optind + 1], 0, 65535, &dc) < 0)
+		return die_usage("dc: wants one DC number 0..65535");
+	if (strcmp(argv[1], "create") == 0) {
+		dvkd_msg_init(&req, DVKD_DC_CREATE, 1);
+		req.u.dc.nep = (int32_t)nep;
+	} else if (strcmp(argv[1], "destroy") == 0) {
+		dvkd_msg_init(&req, DVKD_DC_DESTROY, 1);
+	} else {
+		return die_usage("dc: unknown subcommand");
+	}
+	req.u.dc.dc = (int32_t)dc;
+	rc = call(&req, &rep, NULL);
+	if (rc != EX_OK)
+		return rc;
+	if (rep.h.status < 0)
+		return refused(argv[1], rep.h.status);
+	if (json)
+		printf("{\"dc\": %ld, \"%s\": true}\n", dc,
+		       argv[1][0] == 'c' ? "created" : "destroyed");
+	else
+		printf("dc %ld %s\n", dc, argv[1][0] == 'c' ? "created" : "destroyed");
+	return EX_OK;
+}
+
+static void
+print_rec(const struct dvkd_msg *m, int *first)
+{
+	if (json)
+		printf("%s", *first ? "" : ",\n  ");
+	switch (m->h.type) {
+	case DVKD_REC_DC:
+		if (json)
+			printf("{\"dc\": %d, \"endpoints\": %d, \"bound\": %d, \"admissions\": %d}",
+			       m->u.dcrec.dc, m->u.dcrec.nep, m->u.dcrec.nbound,
+			       m->u.dcrec.nadmit);
+		else
+			printf("%-6d %9d %6d %10d\n", m->u.dcrec.dc, m->u.dcrec.nep,
+			       m->u.dcrec.nbound, m->u.dcrec.nadmit);
+		break;
+	case DVKD_REC_EP: {
+		const struct dvkd_ep_rec *e = &m->u.eprec;
+		const char *state = e->pid ? "bound" : "free";
+
+		if (json)
+			printf("{\"dc\": %d, \"ep\": %d, \"pid\": %d, \"state\": \"%s\", "
+			       "\"backup_pid\": %d, \"sent_msgs\": %llu, \"recv_msgs\": %llu, "
+			       "\"sent_bytes\": %llu, \"recv_bytes\": %llu, \"errors\": %llu, "
+			       "\"rings\": %u}",
+			       e->dc, e->ep, e->pid, state, e->backup_pid,
+			       (unsigned long long)e->sent_msgs,
+			       (unsigned long long)e->recv_msgs,
+			       (unsigned long long)e->sent_bytes,
+			       (unsigned long long)e->recv_bytes,
+			       (unsigned long long)e->errors, e->nrings);
+		else
+			printf("%-4d %5d %8d %-6s %8d %10llu %10llu %12llu %12llu %7llu\n",
+			       e->dc, e->ep, e->pid, state, e->backup_pid,
+			       (unsigned long long)e->sent_msgs,
+			       (unsigned long long)e->recv_msgs,
+			       (unsigned long long)e->sent_bytes,
+			       (unsigned long long)e->recv_bytes,
+			       (unsigned long long)e->errors);
+		break;
+	}
+	case DVKD_REC_PS: {
+		const struct dvkd_ps_rec *p = &m->u.psrec;
+		char comm[17];
+
+		memcpy(comm, p->comm, 16);
+		comm[16] = '\0';
+		for (char *q = comm; *q; q++)
+			if (*q == '"' || *q == '\\' || (unsigned char)*q < 32)
+				*q = '?';
+		if (json)
+			printf("{\"pid\": %d, \"dc\": %d, \"ep\": %d, \"role\": \"%s\", \"comm\": \"%s\"}",
+			       p->pid, p->dc, p->ep, p->backup ? "backup" : "primary", comm);
+		else
+			printf("%8d %-4d %5d %-8s %s\n", p->pid, p->dc, p->ep,
+			       p->backup ? "backup" : "primary", comm);
+		break;
+	}
+	}
+	*first = 0;
+}
+
+static int
+cmd_list(unsigned type, int dc)
+{
+	struct dvkd_msg req, rep;
+	int fd = connect_dvkd(0), fds[2], nfds, rc, first = 1;
+
+	if (fd < 0)
+		return EX_NODAEMON;
+	dvkd_msg_init(&req, type, 1);
+	req.u.dc.dc = dc;
+	rc = dvkd_send(fd, &req, NULL, 0, 0);
+	if (json)
+		printf("[");
+	else if (type == DVKD_DC_LIST)
+		printf("%-6s %9s %6s %10s\n", "DC", "ENDPOINTS", "BOUND", "ADMISSIONS");
+	else if (type == DVKD_EP_LIST)
+		printf("%-4s %5s %8s %-6s %8s %10s %10s %12s %12s %7s\n", "DC", "EP",
+		       "PID", "STATE", "BACKUP", "SENT", "RECEIVED", "SENT_B",
+		       "RECV_B", "ERRORS");
+	else
+		printf("%8s %-4s %5s %-8s %s\n", "PID", "DC", "EP", "ROLE", "COMMAND");
+	while (rc == 0) {
+		rc = dvkd_recv(fd, &rep, fds, 2, &nfds, 0);
+		while (rc == 0 && nfds > 0)
+			close(fds[--nfds]);
+		if (rc < 0 || rep.h.type == DVKD_END)
+			break;
+		print_rec(&rep, &first);
+	}
+	close(fd);
+	if (json)
+		printf("]\n");
+	if (rc < 0) {
+		fprintf(stderr, "dvsctl: dvkd on %s: %s\n", sock_path, dvk_strerror(rc));
+		return EX_NODAEMON;
+	}
+	if (rep.h.status < 0)
+		return refused("list", rep.h.status);
+	return EX_OK;
+}
+
+static int
+parse_eps(const char *s, long *lo, long *hi)
+{
+	const char *dash;
+	char buf[32];
+
+	if (strcmp(s, "any") == 0) {
+		*lo = 0;
+		*hi = -1; /* the whole DC: filled in by the caller */
+		return 0;
+	}
+	dash = strchr(s, '-');
+	if (dash == NULL) {
+		if (parse_int(s, 0, DVK_MAX_DC_EPS - 1, lo) < 0)
+			return -1;
+		*hi = *lo;
+		return 0;
+	}
+	if ((size_t)(dash - s) >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, (size_t)(dash - s));
+	buf[dash - s] = '\0';
+	if (parse_int(buf, 0, DVK_MAX_DC_EPS - 1, lo) < 0 ||
+	    parse_int(dash + 1, 0, DVK_MAX_DC_EPS - 1, hi) < 0 || *hi < *lo)
+		return -1;
+	return 0;
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dc", required_argument, NULL, 'd' },
+		{ "ep", required_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dvkd_msg req, rep;
+	long dc = -1, lo = -1, hi = -1;
+	char buf[16];
+	int c, rc, fd = -1;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'd') {
+			if (parse_int(optarg, 0, 65535, &dc) < 0)
+				return die_usage("run: --dc wants a DC number");
+		} else if (c == 'e') {
+			if (parse_eps(optarg, &lo, &hi) < 0)
+				return die_usage("run: --ep wants N, LO-HI or any");
+		} else {
+			return die_usage("run: unknown option");
+		}
+	}
+	if (dc < 0 || lo < 0)
+		return die_usage("run: --dc and --ep are required");
+	if (optind >= argc)
+		return die_usage("run: no program given (dvsctl run --dc D --ep E -- PROG ARGS)");
+	if (hi < 0) {
+		/* `any`: ask for the whole DC; dvkd clips nothing, so find
+		 * its size first. */
+		struct dvkd_msg lreq;
+		int lfd = connect_dvkd(0), fds[2], nfds;
+
+		if (lfd < 0)
+			return EX_NODAEMON;
+		dvkd_msg_init(&lreq, DVKD_DC_LIST, 1);
+		rc = dvkd_send(lfd, &lreq, NULL, 0, 0);
+		while (rc == 0) {
+			rc = dvkd_recv(lfd, &rep, fds, 2, &nfds, 0);
+			while (rc == 0 && nfds > 0)
+				close(fds[--nfds]);
+			if (rc < 0 || rep.h.type == DVKD_END)
+				break;
+			if (rep.h.type == DVKD_REC_DC && rep.u.dcrec.dc == dc)
+				hi = rep.u.dcrec.nep - 1;
+		}
+		close(lfd);
+		if (hi < 0) {
+			fprintf(stderr, "dvsctl: run: %s\n", dvk_strerror(-EDVS_NODC));
+			return EX_REFUSED;
+		}
+	}
+	dvkd_msg_init(&req, DVKD_ADMIT, 1);
+	req.u.admit.dc = (int32_t)dc;
+	req.u.admit.lo = (int32_t)lo;
+	req.u.admit.hi = (int32_t)hi;
+	rc = call(&req, &rep, &fd);
+	if (rc != EX_OK)
+		return rc;
+	if (rep.h.status < 0 || fd < 0)
+		return refused("run", rep.h.status < 0 ? rep.h.status : -EDVS_PROTO);
+	/* The admission is inherited: it must survive exec. */
+	if (fd < 3) {
+		int nfd = fcntl(fd, F_DUPFD, 3);
+
+		close(fd);
+		fd = nfd;
+	}
+	fcntl(fd, F_SETFD, 0);
+	snprintf(buf, sizeof(buf), "%d", fd);
+	setenv(DVKD_ADMIT_ENV, buf, 1);
+	setenv(DVKD_SOCKET_ENV, sock_path, 1);
+	execvp(argv[optind], argv + optind);
+	fprintf(stderr, "dvsctl: run: cannot run %s: %s\n", argv[optind], strerror(errno));
+	return 127;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd;
+	int c, i, rc;
+
+	argv0 = argv[0];
+	sock_path = dvkd_socket_path();
+	signal(SIGPIPE, SIG_IGN);
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			sock_path = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EX_OK;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	cmd = argv[0];
+	/* --json and --socket may also follow the command (not after --). */
+	for (i = 1; i < argc && strcmp(cmd, "run") != 0; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(*argv));
+			argc--;
+			i--;
+		} else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
+			sock_path = argv[i + 1];
+			memmove(&argv[i], &argv[i + 2], (size_t)(argc - i - 1) * sizeof(*argv));
+			argc -= 2;
+			i--;
+		}
+	}
+	if (strcmp(cmd, "start") == 0)
+		return cmd_start(argc, argv);
+	if (strcmp(cmd, "stop") == 0)
+		return argc == 1 ? cmd_stop() : die_usage("stop takes no arguments");
+	if (strcmp(cmd, "status") == 0)
+		return argc == 1 ? cmd_status() : die_usage("status takes no arguments");
+	if (strcmp(cmd, "dc") == 0) {
+		rc = cmd_dc(argc, argv);
+		if (rc != -1)
+			return rc;
+		return argc == 2 ? cmd_list(DVKD_DC_LIST, -1) : die_usage("dc list takes no arguments");
+	}
+	if (strcmp(cmd, "ep") == 0) {
+		long dc = -1;
+
+		if (argc < 2 || strcmp(argv[1], "list") != 0)
+			return die_usage("ep: only `ep list [--dc DC]`");
+		if (argc == 4 && strcmp(argv[2], "--dc") == 0) {
+			if (parse_int(argv[3], 0, 65535, &dc) < 0)
+				return die_usage("ep list: --dc wants a DC number");
+		} else if (argc != 2) {
+			return die_usage("ep list: unexpected arguments");
+		}
+		return cmd_list(DVKD_EP_LIST, (int)dc);
+	}
+	if (strcmp(cmd, "ps") == 0)
+		return argc == 1 ? cmd_list(DVKD_PS, -1) : die_usage("ps takes no arguments");
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc, argv);
+	fprintf(stderr, "dvsctl: unknown command `%s` (see dvsctl --help)\n", cmd);
+	return EX_USAGE;
+}
