@@ -362,21 +362,6 @@ fat_rename(struct fat_vol *vol, const char *from, const char *to)
 		goto restore;
 	}
 	uint32_t nslot = tp->dd->recs[nr].short_slot;
-	if (is_dir && tp != fp) {
-		/* ".." now names the new parent */
-		struct fat_node *dn = fat_node_get(vol, tp, nr, &err);
-		if (dn) {
-			if (!fat_dir_load(vol, dn) && dn->dd->nslots > 1) {
-				uint8_t *dd = fat_dir_slot(dn, 1);
-				if (dd[0] == '.' && dd[1] == '.') {
-					fat_ent_set_cluster(vol, dd, tp == vol->root ? 0 : tp->first_cluster);
-					fat_dir_mark(vol, dn, 1);
-				}
-			}
-			fat_node_put(vol, dn);
-		}
-		err = 0;
-	}
 	if (moved) {
 		fat_node_rekey(vol, moved, fat_dir_slot_ino(vol, tp, nslot));
 		if (moved->parent != tp) {
@@ -388,6 +373,21 @@ fat_rename(struct fat_vol *vol, const char *from, const char *to)
 		moved->first_slot = tp->dd->recs[nr].first_slot;
 		moved->short_slot = nslot;
 		moved->rec = nr;
+	}
+	if (is_dir && tp != fp) {
+		/* ".." now names the new parent (through the moved node if
+		 * it is loaded: one node per directory, always) */
+		struct fat_node *dn = fat_node_get(vol, tp, nr, &err);
+		if (dn) {
+			if (!fat_dir_load(vol, dn) && dn->dd->nslots > 1) {
+				uint8_t *dd = fat_dir_slot(dn, 1);
+				if (dd[0] == '.' && dd[1] == '.') {
+					fat_ent_set_cluster(vol, dd, tp == vol->root ? 0 : tp->first_cluster);
+					fat_dir_mark(vol, dn, 1);
+				}
+			}
+			fat_node_put(vol, dn);
+		}
 	}
 	err = 0;
 	goto out;

@@ -455,6 +455,21 @@ fat_set_label(struct fat_vol *vol, const char *label)
 	}
 	memcpy(vol->boot + (vol->type == 32 ? 71 : 43), l11, 11);
 	err = write_boot(vol);
+	if (!err && vol->type == 32 && vol->rsvd > 6) {
+		/* the backup boot sector carries the same label (it is the
+		 * mount-time copy: no dirty flag in it) */
+		uint8_t *bk = malloc(vol->ss);
+		if (!bk)
+			err = -ENOMEM;
+		else {
+			err = fat_io_read_secs(vol, 6, 1, bk);
+			if (!err && memcmp(bk, vol->boot, 11) == 0) {
+				memcpy(bk + 71, l11, 11);
+				err = fat_io_write_secs(vol, 6, 1, bk);
+			}
+			free(bk);
+		}
+	}
 	if (!err)
 		err = fat_flush_all(vol);
 out:

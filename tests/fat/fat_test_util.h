@@ -1,0 +1,39 @@
+/* fat_test_util.h - helpers shared by the FAT engine's tests: a memory
+ * block device that can cut writes off after N sector writes (a crash),
+ * and fsck.fat / mtools runs on its contents. */
+#ifndef FAT_TEST_UTIL_H
+#define FAT_TEST_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dvs/fat.h"
+
+struct memdev {
+	struct fat_blkdev dev;
+	uint8_t *data;
+	size_t size;
+	long writes_left;	/* -1: unlimited; else writes until the cut */
+	long writes;		/* sector writes done */
+	int cut;		/* set once a write was dropped */
+};
+
+/* A zeroed memory device of size bytes with sector_size sectors. */
+struct memdev *memdev_new(size_t size, uint32_t sector_size);
+void memdev_free(struct memdev *m);
+/* Writes the contents to a new temp file in dir; returns its path
+ * (malloc'd). */
+char *memdev_save(struct memdev *m, const char *dir);
+/* Loads a file into a new memory device. */
+struct memdev *memdev_load(const char *path, uint32_t sector_size);
+
+/* Runs "fsck.fat -n path"; returns its exit status, output in *out
+ * (malloc'd, may be NULL). */
+int run_fsck(const char *path, char **out);
+/* A private temp directory (removed by rm_rf). */
+char *make_tmpdir(void);
+void rm_rf(const char *dir);
+/* Runs a shell command, returns the exit status; output in *out if set. */
+int run_cmd(const char *cmd, char **out);
+
+#endif

@@ -1,0 +1,374 @@
+/* test_ops.c - the FAT engine's operations on FAT12/16/32 volumes of
+ * several sector sizes, each checked with fsck.fat -n at the end. */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fat_test_util.h"
+
+static char *tmpdir;
+
+struct vol_case {
+	int type;
+	size_t size;
+	uint32_t ss, cs;
+};
+
+static struct fat_vol *
+mkvol(struct memdev **mp, int type, size_t size, uint32_t ss, uint32_t cs)
+{
+	struct fat_format_opts fo = {.fat_type = type, .sector_size = ss,
+				     .cluster_size = cs, .label = "TEST"};
+	struct fat_vol *vol;
+	*mp = memdev_new(size, 512);
+	assert_int_equal(fat_format(&(*mp)->dev, &fo), 0);
+	assert_int_equal(fat_mount(&(*mp)->dev, NULL, &vol), 0);
+	return vol;
+}
+
+static void
+fsck_clean(struct memdev *m)
+{
+	char *path = memdev_save(m, tmpdir), *out = NULL;
+	int rc = run_fsck(path, &out);
+	if (rc != 0)
+		fprintf(stderr, "fsck.fat on %s said:\n%s\n", path, out);
+	assert_int_equal(rc, 0);
+	unlink(path);
+	free(path);
+	free(out);
+}
+
+static void
+write_file(struct fat_vol *vol, const char *path, const void *data, size_t len)
+{
+	struct fat_file *f;
+	assert_int_equal(fat_open(vol, path, O_WRONLY | O_CREAT | O_TRUNC, &f), 0);
+	if (len)
+		assert_int_equal(fat_pwrite(f, data, len, 0), (ssize_t)len);
+	assert_int_equal(fat_close(f), 0);
+}
+
+static void
+check_file(struct fat_vol *vol, const char *path, const void *data, size_t len)
+{
+	struct fat_file *f;
+	uint8_t *buf = malloc(len + 16);
+	assert_int_equal(fat_open(vol, path, O_RDONLY, &f), 0);
+	assert_int_equal(fat_pread(f, buf, len + 16, 0), (ssize_t)len);
+	assert_memory_equal(buf, data, len);
+	fat_close(f);
+	free(buf);
+}
+
+static int
+count_cb(void *arg, const struct fat_dirent *e)
+{
+	(void)e;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+exercise(const struct vol_case *c)
+{
+	struct memdev *m;
+	struct fat_vol *vol = mkvol(&m, c->type, c->size, c->ss, c->cs);
+	struct fat_statfs sf;
+	struct fat_stat st, st2;
+	struct fat_file *f, *g;
+	size_t big = 300 * 1024 + 123;
+	uint8_t *data = malloc(big);
+
+	for (size_t i = 0; i < big; i++)
+		data[i] = (uint8_t)(i * 7 + i / 251);
+	assert_int_equal(fat_statfs(vol, &sf), 0);
+	assert_int_equal(sf.fat_type, c->type);
+	assert_int_equal(sf.sector_size, c->ss);
+	assert_string_equal(sf.label, "TEST");
+
+	assert_int_equal(fat_mkdir(vol, "/dir"), 0);
+	assert_int_equal(fat_mkdir(vol, "/dir"), -EEXIST);
+	assert_int_equal(fat_mkdir(vol, "/dir/Sub Directory"), 0);
+	assert_int_equal(fat_mkdir(vol, "/nope/x"), -ENOENT);
+	write_file(vol, "/dir/Sub Directory/big.bin", data, big);
+	write_file(vol, "/small.txt", "hello", 5);
+	write_file(vol, "/empty", "", 0);
+	check_file(vol, "/dir/sub directory/BIG.BIN", data, big);
+	assert_int_equal(fat_mkdir(vol, "/small.txt/x"), -ENOTDIR);
+
+	/* O_EXCL, O_APPEND, sparse-free extension, truncate */
+	assert_int_equal(fat_open(vol, "/small.txt", O_RDWR | O_CREAT | O_EXCL, &f), -EEXIST);
+	assert_int_equal(fat_open(vol, "/small.txt", O_WRONLY | O_APPEND, &f), 0);
+	assert_int_equal(fat_pwrite(f, " world", 6, 0), 6);
+	fat_close(f);
+	check_file(vol, "/small.txt", "hello world", 11);
+	assert_int_equal(fat_open(vol, "/gap", O_RDWR | O_CREAT, &f), 0);
+	assert_int_equal(fat_pwrite(f, "x", 1, 70000), 1);
+	uint8_t *gap = calloc(1, 70001);
+	gap[70000] = 'x';
+	assert_int_equal(fat_ftruncate(f, 70001), 0);
+	fat_close(f);
+	check_file(vol, "/gap", gap, 70001);
+	assert_int_equal(fat_open(vol, "/gap", O_RDWR, &f), 0);
+	assert_int_equal(fat_ftruncate(f, 10), 0);
+	assert_int_equal(fat_ftruncate(f, 5000), 0);
+	fat_close(f);
+	memset(gap, 0, 70001);
+	check_file(vol, "/gap", gap, 5000);
+	free(gap);
+
+	/* node ids: stable across writes, new after rename; handles follow */
+	assert_int_equal(fat_stat(vol, "/small.txt", &st), 0);
+	assert_int_equal(st.size, 11);
+	assert_true(st.ino > 1);
+	assert_int_equal(fat_open(vol, "/small.txt", O_RDWR, &f), 0);
+	assert_int_equal(fat_pwrite(f, "H", 1, 0), 1);
+	assert_int_equal(fat_stat(vol, "/small.txt", &st2), 0);
+	assert_int_equal(st.ino, st2.ino);
+	assert_int_equal(fat_rename(vol, "/small.txt", "/dir/moved.txt"), 0);
+	assert_int_equal(fat_stat(vol, "/small.txt", &st2), -ENOENT);
+	assert_int_equal(fat_pwrite(f, "!", 1, 11), 1);
+	fat_close(f);
+	check_file(vol, "/dir/moved.txt", "Hello world!", 12);
+	assert_int_equal(fat_fstat(NULL, &st), -EINVAL);
+
+	/* rename rules */
+	assert_int_equal(fat_rename(vol, "/dir", "/dir/Sub Directory/x"), -EINVAL);
+	assert_int_equal(fat_rename(vol, "/dir", "/dir/moved.txt"), -EINVAL);
+	assert_int_equal(fat_rename(vol, "/dir", "/empty"), -ENOTDIR);
+	assert_int_equal(fat_rename(vol, "/dir/moved.txt", "/dir"), -EISDIR);
+	write_file(vol, "/victim", "old", 3);
+	assert_int_equal(fat_rename(vol, "/dir/moved.txt", "/victim"), 0);
+	check_file(vol, "/victim", "Hello world!", 12);
+	assert_int_equal(fat_rename(vol, "/victim", "/VICTIM"), 0);	/* case */
+	int n = 0;
+	assert_int_equal(fat_readdir(vol, "/", count_cb, &n), 0);
+	assert_int_equal(n, 4);	/* dir, empty, gap, VICTIM */
+	assert_int_equal(fat_mkdir(vol, "/d2"), 0);
+	assert_int_equal(fat_rename(vol, "/dir/Sub Directory", "/d2/moved sub"), 0);
+	check_file(vol, "/d2/moved sub/big.bin", data, big);
+	assert_int_equal(fat_rmdir(vol, "/d2"), -ENOTEMPTY);
+
+	/* unlink while open: the data stays readable until close */
+	assert_int_equal(fat_open(vol, "/d2/moved sub/big.bin", O_RDONLY, &g), 0);
+	assert_int_equal(fat_unlink(vol, "/d2/moved sub/big.bin"), 0);
+	uint8_t buf[100];
+	assert_int_equal(fat_pread(g, buf, 100, 1000), 100);
+	assert_memory_equal(buf, data + 1000, 100);
+	fat_close(g);
+	assert_int_equal(fat_rmdir(vol, "/d2/moved sub"), 0);
+	assert_int_equal(fat_rmdir(vol, "/d2"), 0);
+	assert_int_equal(fat_unlink(vol, "/dir"), -EISDIR);
+	assert_int_equal(fat_rmdir(vol, "/"), -EBUSY);
+
+	/* read-only attribute */
+	assert_int_equal(fat_setattr(vol, "/VICTIM", FAT_ATTR_RDONLY, FAT_ATTR_RDONLY), 0);
+	assert_int_equal(fat_open(vol, "/VICTIM", O_WRONLY, &f), -EACCES);
+	assert_int_equal(fat_unlink(vol, "/VICTIM"), -EACCES);
+	assert_int_equal(fat_setattr(vol, "/VICTIM", 0, FAT_ATTR_DIR), -EINVAL);
+	assert_int_equal(fat_setattr(vol, "/VICTIM", 0, FAT_ATTR_RDONLY), 0);
+
+	/* times at FAT resolution */
+	struct timespec t = {.tv_sec = 1000000000 + 1, .tv_nsec = 5};
+	assert_int_equal(fat_utimens(vol, "/VICTIM", &t, &t), 0);
+	assert_int_equal(fat_stat(vol, "/VICTIM", &st), 0);
+	assert_int_equal(st.mtime.tv_sec, 1000000000);
+	assert_int_equal(st.atime.tv_sec, 1000000000 - 1000000000 % 86400);
+
+	/* many files in one directory (index and growth) */
+	char name[64];
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof name, "/dir/A fairly long file name %04d.data", i);
+		write_file(vol, name, name, strlen(name));
+	}
+	for (int i = 0; i < 300; i += 37) {
+		snprintf(name, sizeof name, "/dir/a FAIRLY long file name %04d.DATA", i);
+		snprintf(name + 100 - 100, 0, "%s", "");
+		char real[64];
+		snprintf(real, sizeof real, "/dir/A fairly long file name %04d.data", i);
+		check_file(vol, name, real, strlen(real));
+	}
+	assert_int_equal(fat_set_label(vol, "NEW LABEL"), 0);
+	assert_int_equal(fat_set_label(vol, "bad*label"), -EINVAL);
+	assert_int_equal(fat_statfs(vol, &sf), 0);
+	assert_string_equal(sf.label, "NEW LABEL");
+
+	/* the dirty flag is set while mounted and gone after unmount */
+	assert_int_equal(fat_sync(vol), 0);
+	uint32_t fo = c->type == 32 ? 65 : 37;
+	assert_true(m->data[fo] & 1);
+	assert_int_equal(fat_unmount(vol), 0);
+	assert_false(m->data[fo] & 1);
+	fsck_clean(m);
+
+	/* and it all reads back after a fresh mount */
+	assert_int_equal(fat_mount(&m->dev, &(struct fat_mount_opts){.read_only = 1}, &vol), 0);
+	check_file(vol, "/victim", "Hello world!", 12);
+	assert_int_equal(fat_mkdir(vol, "/x"), -EROFS);
+	assert_int_equal(fat_open(vol, "/victim", O_RDWR, &f), -EROFS);
+	assert_int_equal(fat_unmount(vol), 0);
+	memdev_free(m);
+	free(data);
+}
+
+static void
+test_fat12(void **s)
+{
+	(void)s;
+	exercise(&(struct vol_case){12, 1440 * 1024, 512, 0});
+	exercise(&(struct vol_case){12, 4 << 20, 512, 2048});
+}
+
+static void
+test_fat16(void **s)
+{
+	(void)s;
+	exercise(&(struct vol_case){16, 20 << 20, 512, 2048});
+	exercise(&(struct vol_case){16, 64 << 20, 4096, 8192});
+	exercise(&(struct vol_case){16, 32 << 20, 1024, 4096});
+}
+
+static void
+test_fat32(void **s)
+{
+	(void)s;
+	exercise(&(struct vol_case){32, 40 << 20, 512, 512});
+	exercise(&(struct vol_case){32, 72 << 20, 1024, 1024});
+}
+
+static void
+test_names(void **s)
+{
+	(void)s;
+	struct memdev *m;
+	struct fat_vol *vol = mkvol(&m, 16, 20 << 20, 512, 2048);
+	struct fat_dir *d;
+	struct fat_dirent e;
+	char longn[300];
+
+	write_file(vol, "/readme.txt", "1", 1);
+	write_file(vol, "/MixedCase.Txt", "2", 1);
+	write_file(vol, "/Документ.txt", "3", 1);
+	write_file(vol, "/emoji 😀.txt", "4", 1);
+	for (int i = 0; i < 7; i++) {
+		char n[64];
+		snprintf(n, sizeof n, "/Long name with tail %d.text", i);
+		write_file(vol, n, "x", 1);
+	}
+	assert_int_equal(fat_dir_open(vol, "/", &d), 0);
+	int seen = 0;
+	while (fat_dir_read(d, &e) == 1) {
+		if (!strcmp(e.name, "readme.txt")) {
+			assert_string_equal(e.short_name, "README.TXT");
+			seen |= 1;
+		} else if (!strcmp(e.name, "MixedCase.Txt")) {
+			assert_string_equal(e.short_name, "MIXEDC~1.TXT");
+			seen |= 2;
+		} else if (!strcmp(e.name, "Long name with tail 0.text")) {
+			assert_string_equal(e.short_name, "LONGNA~1.TEX");
+			seen |= 4;
+		} else if (!strcmp(e.name, "Long name with tail 5.text")) {
+			assert_int_equal(strlen(e.short_name), 12);
+			assert_memory_equal(e.short_name + 6, "~1.TEX", 6);
+			seen |= 8;
+		} else if (!strcmp(e.name, "Документ.txt") || !strcmp(e.name, "emoji 😀.txt")) {
+			seen |= 16;
+		}
+	}
+	fat_dir_close(d);
+	assert_int_equal(seen, 31);
+	/* case-insensitive, alias and Unicode lookup */
+	check_file(vol, "/README.TXT", "1", 1);
+	check_file(vol, "/mixedc~1.txt", "2", 1);
+	check_file(vol, "/документ.TXT", "3", 1);
+	/* invalid names */
+	struct fat_file *f;
+	const char *bad[] = {"/a:b", "/a*", "/q?", "/x.", "/sp ", "/a\\b", "/<>", "/.", "/.."};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(fat_open(vol, bad[i], O_RDWR | O_CREAT, &f), -EINVAL);
+	memset(longn, 'n', sizeof longn);
+	longn[0] = '/';
+	longn[257] = 0;
+	assert_int_equal(fat_open(vol, longn, O_RDWR | O_CREAT, &f), -ENAMETOOLONG);
+	longn[256] = 0;	/* 255 characters */
+	assert_int_equal(fat_open(vol, longn, O_RDWR | O_CREAT, &f), 0);
+	fat_close(f);
+	assert_int_equal(fat_open(vol, "/bad\xff", O_RDWR | O_CREAT, &f), -EINVAL);
+	assert_int_equal(fat_unmount(vol), 0);
+	fsck_clean(m);
+	memdev_free(m);
+}
+
+static void
+test_enospc(void **s)
+{
+	(void)s;
+	struct memdev *m;
+	struct fat_vol *vol = mkvol(&m, 12, 1440 * 1024, 512, 0);
+	struct fat_file *f;
+	uint8_t *chunk = malloc(65536);
+	ssize_t r = 0;
+	uint64_t off = 0;
+
+	memset(chunk, 0xAB, 65536);
+	write_file(vol, "/keep.txt", "keep me", 7);
+	assert_int_equal(fat_open(vol, "/fill", O_WRONLY | O_CREAT, &f), 0);
+	while ((r = fat_pwrite(f, chunk, 65536, off)) > 0)
+		off += (uint64_t)r;
+	assert_int_equal(r, -ENOSPC);
+	assert_true(off > 1300000);
+	fat_close(f);
+	assert_int_equal(fat_mkdir(vol, "/nodir"), -ENOSPC);
+	struct fat_stat st;
+	assert_int_equal(fat_stat(vol, "/fill", &st), 0);
+	assert_int_equal(st.size, off);
+	/* filling the fixed root directory: ENOSPC too */
+	int i, err = 0;
+	for (i = 0; i < 300 && !err; i++) {
+		char n[32];
+		snprintf(n, sizeof n, "/f%d", i);
+		err = fat_open(vol, n, O_WRONLY | O_CREAT, &f);
+		if (!err)
+			fat_close(f);
+	}
+	assert_int_equal(err, -ENOSPC);
+	assert_int_equal(fat_unmount(vol), 0);
+	fsck_clean(m);
+	assert_int_equal(fat_mount(&m->dev, NULL, &vol), 0);
+	check_file(vol, "/keep.txt", "keep me", 7);
+	assert_int_equal(fat_unlink(vol, "/fill"), 0);
+	assert_int_equal(fat_sync(vol), 0);
+	struct fat_statfs sf;
+	assert_int_equal(fat_statfs(vol, &sf), 0);
+	assert_true(sf.free_clusters > 2700);
+	assert_int_equal(fat_unmount(vol), 0);
+	fsck_clean(m);
+	memdev_free(m);
+	free(chunk);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_fat12),
+		cmocka_unit_test(test_fat16),
+		cmocka_unit_test(test_fat32),
+		cmocka_unit_test(test_enospc),
+	};
+	tmpdir = make_tmpdir();
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	rm_rf(tmpdir);
+	free(tmpdir);
+	return rc;
+}
