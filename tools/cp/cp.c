@@ -236,8 +236,10 @@ side_join(const struct side *dir, const char *name, struct side *out)
 	if (n + (size_t)sep + strlen(name) + 1 > sizeof(out->path) ||
 	    (dir->dvs && n + (size_t)sep + strlen(name) >= FS_PATH_MAX))
 		return -ENAMETOOLONG;
-	snprintf(out->path, sizeof(out->path), "%s%s%s", dir->path, sep ? "/" : "",
-		 name);
+	memmove(out->path, dir->path, n);
+	if (sep)
+		out->path[n++] = '/';
+	memcpy(out->path + n, name, strlen(name) + 1);
 	return 0;
 }
 
