@@ -170,7 +170,7 @@ struct img_fetch_opts {
 	const uint8_t *key;
 	size_t key_len;
 	int nthreads;
-	int inflight;		/* requests in flight (default 8) */
+	int inflight;		/* requests in flight (default 16) */
 	int progress;		/* progress line on stderr */
 };
 

@@ -489,13 +489,14 @@ static int
 fetch_needed(struct fet *f)
 {
 	struct run q[MAX_INFLIGHT];
-	uint64_t b = 0, maxrun = IMG_RUN_BYTES / f->ix.block_size;
+	/* 256 KiB runs: big enough for the disk, small enough to resume finely. */
+	uint64_t b = 0, maxrun = f->ix.block_size >= (256u << 10) ? 1 : (256u << 10) / f->ix.block_size;
 	int head = 0, n = 0, k = f->o->inflight, r;
 	const uint8_t *p;
 	size_t len;
 
 	if (k <= 0)
-		k = 8;
+		k = 16;
 	if (k > MAX_INFLIGHT)
 		k = MAX_INFLIGHT;
 	for (;;) {

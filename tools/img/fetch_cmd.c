@@ -32,7 +32,7 @@ fetch_usage(FILE *f)
 		"  --key-file F        shared secret; required if the server has one\n"
 		"  --stdio             run COMMAND and talk over its stdin/stdout, e.g.\n"
 		"                      dvs img fetch --stdio out.img -- ssh host dvs img serve --stdio img\n"
-		"  --inflight N        requests in flight (default 8)\n"
+		"  --inflight N        requests in flight (default 16)\n"
 		"  --retries N         reconnect this often after a broken connection (default 3)\n"
 		"  --json              print a machine-readable summary on stdout\n"
 		"  --threads N         hashing threads (default: every core)\n"
@@ -138,7 +138,7 @@ cmd_fetch(int argc, char **argv)
 	};
 	static uint8_t key[IMG_KEY_MAX];
 	const char *seeds[MAX_SEEDS], *addr = NULL, *key_file = NULL;
-	struct img_fetch_opts o = { .codec = IMG_CODEC_NONE, .inflight = 8 };
+	struct img_fetch_opts o = { .codec = IMG_CODEC_NONE, .inflight = 16 };
 	struct img_fetch_stats st, acc;
 	int c, r = 0, stdio = 0, json = 0, retries = 3, attempt, noprog = 0;
 	char **cmd = NULL;
