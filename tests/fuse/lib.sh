@@ -109,6 +109,21 @@ wait_stopped() {
 	return 1
 }
 
+# After a crash the dirty flag (and the boot sector backup that differs from
+# the boot sector in that flag only) is expected; anything else is damage.
+fsck_no_damage() { # fsck_no_damage IMAGE
+	local rest
+	rest=$(fsck.fat -n "$1" 2>&1 | grep -v \
+		-e '^fsck.fat [0-9]' -e 'differences between boot sector and its backup' \
+		-e 'mostly harmless' -e 'offset:original/backup' -e '^ *65:01/00$' \
+		-e '^ *37:01/00$' -e 'Not automatically fixing this' -e 'Dirty bit is set' \
+		-e 'removing dirty bit' -e 'Leaving filesystem unchanged' \
+		-e 'files, [0-9]*/[0-9]* clusters$' -e '^$')
+	[ -z "$rest" ] && return 0
+	echo "$rest" | sed 's/^/    fsck: /'
+	return 1
+}
+
 fsck_clean() { # fsck_clean IMAGE
 	local out
 	if out=$(fsck.fat -n "$1" 2>&1); then

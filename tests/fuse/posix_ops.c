@@ -9,7 +9,9 @@
  *
  * usage: posix_ops DIR
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -46,7 +46,7 @@ check "mtools reads what was written" bash -c \
 	"[ \"\$(mtype -i '$T/vol.img' ::/target)\" = data ]"
 
 log "ENOSPC on a full volume"
-mkimage "$T/small.img" 8 16
+mkimage "$T/small.img" 8 12
 check "dvs mount small volume" mount_dvs "$T/small.img" "$T/mnt2"
 if dd if=/dev/zero of="$T/mnt2/fill" bs=1M count=16 conv=fsync 2>"$T/err"; then
 	bad "writing 16 MiB to an 8 MiB volume succeeded"

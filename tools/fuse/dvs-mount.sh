@@ -69,8 +69,8 @@ is_dvs_mount() {
 is_fat_image() {
 	local sig t16 t32
 	sig=$(od -An -tx1 -j510 -N2 "$1" 2>/dev/null | tr -d ' \n')
-	t16=$(dd if="$1" bs=1 skip=54 count=4 2>/dev/null)
-	t32=$(dd if="$1" bs=1 skip=82 count=5 2>/dev/null)
+	t16=$(dd if="$1" bs=1 skip=54 count=4 2>/dev/null | tr -d '\0')
+	t32=$(dd if="$1" bs=1 skip=82 count=5 2>/dev/null | tr -d '\0')
 	[ "$sig" = 55aa ] && { [ "$t16" = FAT1 ] || [ "$t32" = FAT32 ]; }
 }
 
@@ -115,7 +115,7 @@ supervise() {
 	fi
 	"$bin/dvsctl" dc create 1 --endpoints 256 || rc=1
 	local ro_arg=() src_args
-	[ "$RO" = 1 ] && ro_arg=(--ro)
+	[ "$RO" = 1 ] && ro_arg=(--read-only)
 	# Endpoints: dvs-fs 1 (+ its workers from 2-9), dvs-vdd 20 (+ 21-29),
 	# dvs-fuse 40 and up, one per worker thread.
 	if [ $rc = 0 ] && [ "$VDD" = 1 ]; then

@@ -23,6 +23,8 @@ struct ino_ent {
 	uint64_t parent;	/* inode number of the directory */
 	char *name;
 	int linked;		/* in the name and node indexes */
+	int *fds;		/* open descriptors of this inode */
+	int nfds, cap_fds;
 	struct ino_ent *next_ino;
 	struct ino_ent *next_name;
 	struct ino_ent *next_node;
@@ -238,6 +240,7 @@ ino_table_free(struct ino_table *t)
 		for (e = t->by_ino[i]; e != NULL; e = next) {
 			next = e->next_ino;
 			free(e->name);
+			free(e->fds);
 			free(e);
 		}
 	}
@@ -323,6 +326,7 @@ ino_table_forget(struct ino_table *t, uint64_t ino, uint64_t n)
 	unlink_ino(t, e);
 	t->count--;
 	free(e->name);
+	free(e->fds);
 	free(e);
 out:
 	pthread_mutex_unlock(&t->lock);
@@ -394,6 +398,20 @@ ino_table_child_path(struct ino_table *t, uint64_t parent, const char *name,
 	return r;
 }
 
+uint64_t
+ino_table_parent(struct ino_table *t, uint64_t ino)
+{
+	struct ino_ent *e;
+	uint64_t p = INO_ROOT;
+
+	pthread_mutex_lock(&t->lock);
+	e = find_ino(t, ino);
+	if (e != NULL && e->ino != INO_ROOT && e->linked)
+		p = e->parent;
+	pthread_mutex_unlock(&t->lock);
+	return p;
+}
+
 int
 ino_table_node(struct ino_table *t, uint64_t ino, uint64_t *node)
 {
@@ -455,6 +473,63 @@ ino_table_renamed(struct ino_table *t, uint64_t parent, const char *name,
 out:
 	pthread_mutex_unlock(&t->lock);
 	return r;
+}
+
+int
+ino_table_opened(struct ino_table *t, uint64_t ino, int fd)
+{
+	struct ino_ent *e;
+	int *n, r = 0;
+
+	pthread_mutex_lock(&t->lock);
+	e = find_ino(t, ino);
+	if (e == NULL)
+		goto out;
+	if (e->nfds == e->cap_fds) {
+		n = realloc(e->fds, (size_t)(e->cap_fds ? e->cap_fds * 2 : 2) *
+					    sizeof(*n));
+		if (n == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		e->fds = n;
+		e->cap_fds = e->cap_fds ? e->cap_fds * 2 : 2;
+	}
+	e->fds[e->nfds++] = fd;
+out:
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
+void
+ino_table_closed(struct ino_table *t, uint64_t ino, int fd)
+{
+	struct ino_ent *e;
+	int i;
+
+	pthread_mutex_lock(&t->lock);
+	e = find_ino(t, ino);
+	for (i = 0; e != NULL && i < e->nfds; i++) {
+		if (e->fds[i] == fd) {
+			e->fds[i] = e->fds[--e->nfds];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+int
+ino_table_open_fd(struct ino_table *t, uint64_t ino)
+{
+	struct ino_ent *e;
+	int fd = -1;
+
+	pthread_mutex_lock(&t->lock);
+	e = find_ino(t, ino);
+	if (e != NULL && e->nfds > 0)
+		fd = e->fds[0];
+	pthread_mutex_unlock(&t->lock);
+	return fd;
 }
 
 size_t

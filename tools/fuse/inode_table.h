@@ -62,6 +62,10 @@ int ino_table_path(struct ino_table *t, uint64_t ino, char *buf, size_t len);
 int ino_table_child_path(struct ino_table *t, uint64_t parent, const char *name,
 			 char *buf, size_t len);
 
+/* Inode number of the directory holding ino (the root for the root and
+ * for unknown numbers). */
+uint64_t ino_table_parent(struct ino_table *t, uint64_t ino);
+
 /* Server node id of ino into *node; -ENOENT if unknown. */
 int ino_table_node(struct ino_table *t, uint64_t ino, uint64_t *node);
 
@@ -77,6 +81,17 @@ void ino_table_unlinked(struct ino_table *t, uint64_t parent, const char *name);
  */
 int ino_table_renamed(struct ino_table *t, uint64_t parent, const char *name,
 		      uint64_t newparent, const char *newname, uint64_t new_node);
+
+/*
+ * Open descriptors of an inode, so that an open file whose name is gone
+ * (unlinked) can still be stat'ed when the kernel asks without a file
+ * handle.  ino_table_opened returns 0 or -ENOMEM (then only that lookup
+ * path is lost); ino_table_closed forgets fd; ino_table_open_fd gives one
+ * of the inode's open descriptors or -1.
+ */
+int ino_table_opened(struct ino_table *t, uint64_t ino, int fd);
+void ino_table_closed(struct ino_table *t, uint64_t ino, int fd);
+int ino_table_open_fd(struct ino_table *t, uint64_t ino);
 
 /* Number of live entries, root included (for tests and statistics). */
 size_t ino_table_count(struct ino_table *t);

@@ -97,8 +97,9 @@ readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		pos += got;
 	}
 	if (off <= 1) {
+		/* d_ino 0 would make readdir(3) skip the entry. */
 		got = add_entry(req, d, ino, buf + pos, size - pos, "..", &dirst,
-				0, 2, plus);
+				ino_table_parent(d->itab, ino), 2, plus);
 		if (got == 0)
 			goto reply;
 		pos += got;

@@ -81,9 +81,16 @@ get_stat(struct dfuse *d, fuse_ino_t ino, struct fuse_file_info *fi,
 	if (fi != NULL)
 		return dvs_fstat(d->fs, (int)fi->fh, ds);
 	r = ino_table_path(d->itab, ino, path, sizeof(path));
-	if (r < 0)
-		return r;
-	return dvs_stat(d->fs, path, ds);
+	if (r >= 0)
+		r = dvs_stat(d->fs, path, ds);
+	if (r == -ENOENT) {
+		/* fstat of an unlinked open file comes without a handle. */
+		int fd = ino_table_open_fd(d->itab, ino);
+
+		if (fd >= 0)
+			r = dvs_fstat(d->fs, fd, ds);
+	}
+	return r;
 }
 
 static void
@@ -130,8 +137,9 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	struct dfuse *d = dfuse_of(req);
 	char path[FS_PATH_MAX];
 	struct timespec ts[2];
+	struct fuse_file_info tmp;
 	struct dvs_stat ds;
-	int r = 0, have_path;
+	int r = 0, have_path, fd;
 
 	/* FAT has no owners: only the owner every file already shows. */
 	if (((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != d->uid) ||
@@ -143,11 +151,17 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	/* An open file that was unlinked has no path: what needs one is
 	 * skipped for it (its attributes die with it). */
 	if (!have_path && fi == NULL) {
-		fuse_reply_err(req, ENOENT);
-		return;
+		fd = ino_table_open_fd(d->itab, ino);
+		if (fd < 0) {
+			fuse_reply_err(req, ENOENT);
+			return;
+		}
+		fi = &tmp;
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.fh = (uint64_t)fd;
 	}
 	if ((to_set & FUSE_SET_ATTR_MODE) && have_path)
-		r = dvs_chmod(d->fs, path, attr->st_mode);
+		r = dvs_chmod(d->fs, path, attr->st_mode & 07777);
 	if (r == 0 && (to_set & FUSE_SET_ATTR_SIZE)) {
 		if (fi != NULL)
 			r = dvs_ftruncate(d->fs, (int)fi->fh, attr->st_size);

@@ -88,8 +88,10 @@ do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	}
 	fi->fh = (uint64_t)fd;
 	fi->keep_cache = d->exclusive;
+	(void)ino_table_opened(d->itab, e.ino, fd);
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		/* Interrupted: the kernel has neither the entry nor the file. */
+		ino_table_closed(d->itab, e.ino, fd);
 		ino_table_forget(d->itab, e.ino, 1);
 		dvs_close(d->fs, fd);
 	}
@@ -115,8 +117,11 @@ do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->fh = (uint64_t)r;
 	/* Only this mount changes the volume: cached pages stay valid. */
 	fi->keep_cache = d->exclusive;
-	if (fuse_reply_open(req, fi) != 0)
+	(void)ino_table_opened(d->itab, ino, r);
+	if (fuse_reply_open(req, fi) != 0) {
+		ino_table_closed(d->itab, ino, r);
 		dvs_close(d->fs, r);
+	}
 }
 
 static void
@@ -167,8 +172,11 @@ do_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void
 do_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	int r = dvs_close(dfuse_of(req)->fs, (int)fi->fh);
+	struct dfuse *d = dfuse_of(req);
+	int r;
 
+	ino_table_closed(d->itab, ino, (int)fi->fh);
+	r = dvs_close(d->fs, (int)fi->fh);
 	fuse_reply_err(req, dfuse_err(r));
 }
 
