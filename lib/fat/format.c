@@ -12,6 +12,7 @@ struct geom {
 	int type;
 	uint32_t ss, spc, rsvd, nfats, root_ents, root_secs, fatsz, total;
 	uint32_t clusters;
+	int forced;	/* the caller asked for this type */
 };
 
 static void
@@ -47,7 +48,10 @@ type_ok(const struct geom *g)
 	case 16:
 		return g->clusters >= 4085 && g->clusters <= 65524;
 	default:
-		return g->clusters >= 65525 && g->clusters <= 0x0FFFFFF5;
+		/* mkfs.fat makes smaller FAT32 volumes with a warning; Linux,
+		 * mtools and dosfstools tell FAT32 by its BPB, not its size */
+		return g->clusters >= (g->forced ? 1u : 65525u) &&
+		       g->clusters <= 0x0FFFFFF5;
 	}
 }
 
@@ -135,6 +139,7 @@ fat_format(struct fat_blkdev *dev, const struct fat_format_opts *opts)
 		memcpy(l11, "NO NAME    ", 11);
 	g.nfats = o.num_fats ? o.num_fats : 2;
 	g.type = o.fat_type;
+	g.forced = o.fat_type != 0;
 	if (g.type != 0 && g.type != 12 && g.type != 16 && g.type != 32)
 		return -EINVAL;
 	floppy = size == 1474560 && g.ss == 512 && g.type != 16 && g.type != 32;

@@ -567,7 +567,7 @@ cmd_mv(int argc, char **argv)
 	}
 	if ((rc = need_path(argv[1], &img, &from)))
 		return rc;
-	if (argv[2][0] == '/')
+	if (!strstr(argv[2], ":/"))
 		to = argv[2];
 	else {
 		if ((rc = need_path(argv[2], &img2, &to))) {
