@@ -91,14 +91,15 @@ cmd_index(int argc, char **argv)
 	if (check) {
 		r = img_index_load(idx, argv[optind], &ix);
 		img_index_free(ix);
-		free(def);
-		if (r == 0) {
+		if (r == 0)
 			printf("%s: fresh\n", idx);
+		else
+			printf("%s: %s\n", idx,
+			       r == -ENOENT ? "missing" : r == -ESTALE ? "stale (the image changed)" :
+			       r == -EBADMSG ? "corrupt" : strerror(-r));
+		free(def);
+		if (r == 0)
 			return EXIT_OK;
-		}
-		printf("%s: %s\n", idx,
-		       r == -ENOENT ? "missing" : r == -ESTALE ? "stale (the image changed)" :
-		       r == -EBADMSG ? "corrupt" : strerror(-r));
 		return r == -EBADMSG || r == -EPROTONOSUPPORT ? EXIT_DATA : EXIT_FAIL;
 	}
 	t = now_s();
