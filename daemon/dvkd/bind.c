@@ -164,7 +164,11 @@ dvkd_bind_gone(struct binding *b)
 		return;
 	pthread_mutex_lock(&b->wlock);
 	b->dead = 1;
+	/* The client reads EOF at once, even if a forked child of it still
+	 * holds the socket. */
+	shutdown(b->fd, SHUT_RDWR);
 	pthread_mutex_unlock(&b->wlock);
+	dvkd_ring_ctl(b);
 	dvkd_ep_del(b->fd);
 	dvkd_ep_del(b->pidfd);
 	if (b->prev)

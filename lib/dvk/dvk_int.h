@@ -39,6 +39,8 @@ struct dvk_chan_ops {
 	/* 1 if try_recv could return something now (for waiting) */
 	int (*ready)(struct dvk_chan *c);
 	int (*reply)(struct dvk *h, struct dvk_chan *c, const dvk_msg_t *m);
+	/* 1 once the channel's peer is gone for good */
+	int (*dead)(struct dvk_chan *c);
 	void (*close)(struct dvk_chan *c);
 };
 

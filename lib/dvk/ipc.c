@@ -27,6 +27,15 @@ do_send(struct dvk *h, dvk_ep_t dst, const dvk_msg_t *m, uint32_t seq,
 	rc = dvk_chan_get(h, dst, DVKD_DIR_OUT, &c);
 	if (rc < 0)
 		return rc;
+	if (c->ops->dead(c)) {
+		/* The peer died before this call: open a channel to whoever
+		 * owns dst now (a backup that took over), or learn that
+		 * nobody does. */
+		dvk_chan_drop(h, c);
+		rc = dvk_chan_get(h, dst, DVKD_DIR_OUT, &c);
+		if (rc < 0)
+			return rc;
+	}
 	rc = c->ops->send(h, c, m, seq, dl);
 	if (rc == -EDVS_DEADPEER || rc == -EDVS_PROTO)
 		dvk_chan_drop(h, c);
@@ -95,6 +104,10 @@ dvk_notify(struct dvk *h, dvk_ep_t dst)
 	if (rc < 0)
 		return rc;
 	rc = dvk_chan_get(h, dst, DVKD_DIR_OUT, &c);
+	if (rc == 0 && c->ops->dead(c)) {
+		dvk_chan_drop(h, c);
+		rc = dvk_chan_get(h, dst, DVKD_DIR_OUT, &c);
+	}
 	if (rc == 0) {
 		rc = c->ops->notify(h, c);
 		if (rc == -EDVS_DEADPEER)
@@ -251,6 +264,17 @@ receive_one(struct dvk *h, dvk_ep_t src, dvk_msg_t *m, dvk_deadline_t dl)
 	struct one_arg a = { h, NULL };
 	int spun = 0, rc;
 
+	rc = dvk_chan_get(h, src, DVKD_DIR_IN, &a.c);
+	if (rc < 0)
+		return rc;
+	if (a.c->ops->dead(a.c)) {
+		/* Died before this call: take what is left in it, then look
+		 * for the endpoint's current owner. */
+		rc = a.c->ops->try_recv(h, a.c, m);
+		if (rc > 0)
+			return 0;
+		dvk_chan_drop(h, a.c);
+	}
 	for (;;) {
 		rc = dvk_chan_get(h, src, DVKD_DIR_IN, &a.c);
 		if (rc < 0)

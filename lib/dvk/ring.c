@@ -215,6 +215,12 @@ ring_reply(struct dvk *h, struct dvk_chan *c, const dvk_msg_t *m)
 	return 0;
 }
 
+static int
+ring_dead(struct dvk_chan *c)
+{
+	return atomic_load_explicit(&c->r->dead, memory_order_acquire) != 0;
+}
+
 static void
 ring_close(struct dvk_chan *c)
 {
@@ -231,5 +237,6 @@ const struct dvk_chan_ops dvk_ring_ops = {
 	.try_recv = ring_try_recv,
 	.ready = ring_ready,
 	.reply = ring_reply,
+	.dead = ring_dead,
 	.close = ring_close,
 };
