@@ -118,6 +118,7 @@ fsck_no_damage() { # fsck_no_damage IMAGE
 		-e 'mostly harmless' -e 'offset:original/backup' -e '^ *65:01/00$' \
 		-e '^ *37:01/00$' -e 'Not automatically fixing this' -e 'Dirty bit is set' \
 		-e 'removing dirty bit' -e 'Leaving filesystem unchanged' \
+		-e 'Free cluster summary wrong' -e 'Auto-correcting' \
 		-e 'files, [0-9]*/[0-9]* clusters$' -e '^$')
 	[ -z "$rest" ] && return 0
 	echo "$rest" | sed 's/^/    fsck: /'

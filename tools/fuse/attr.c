@@ -90,3 +90,9 @@ dfuse_err(int r)
 		return EIO;
 	return -r;
 }
+
+int
+dfuse_flush_for_space(struct dfuse *d)
+{
+	return dvs_sync(d->fs) == 0;
+}

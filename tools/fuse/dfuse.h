@@ -64,6 +64,13 @@ void dfuse_reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 int dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,
 		     const struct dvs_stat *ds, struct fuse_entry_param *e);
 
+/*
+ * The FAT engine releases the clusters of removed files at its next flush,
+ * so a full volume may have room again after one: on -ENOSPC a handler
+ * calls this (a volume sync) and, if it returns 1, tries once more.
+ */
+int dfuse_flush_for_space(struct dfuse *d);
+
 /* Error for the kernel from a libdvsfs result (negative errno). */
 int dfuse_err(int r);
 

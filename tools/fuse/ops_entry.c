@@ -163,10 +163,14 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	if ((to_set & FUSE_SET_ATTR_MODE) && have_path)
 		r = dvs_chmod(d->fs, path, attr->st_mode & 07777);
 	if (r == 0 && (to_set & FUSE_SET_ATTR_SIZE)) {
-		if (fi != NULL)
-			r = dvs_ftruncate(d->fs, (int)fi->fh, attr->st_size);
-		else
-			r = dvs_truncate(d->fs, path, attr->st_size);
+		for (int again = 1;; again = 0) {
+			if (fi != NULL)
+				r = dvs_ftruncate(d->fs, (int)fi->fh, attr->st_size);
+			else
+				r = dvs_truncate(d->fs, path, attr->st_size);
+			if (r != -ENOSPC || !again || !dfuse_flush_for_space(d))
+				break;
+		}
 	}
 	if (r == 0 && (to_set & times) && have_path) {
 		ts[0] = set_time(to_set, FUSE_SET_ATTR_ATIME,
@@ -225,6 +229,8 @@ do_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 
 	r = child_path(d, parent, name, path, sizeof(path));
 	if (r >= 0)
+		r = dvs_mkdir(d->fs, path, mode);
+	if (r == -ENOSPC && dfuse_flush_for_space(d))
 		r = dvs_mkdir(d->fs, path, mode);
 	if (r >= 0)
 		r = dvs_stat(d->fs, path, &ds);

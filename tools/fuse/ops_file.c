@@ -75,6 +75,9 @@ do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	if (r < 0)
 		goto fail;
 	fd = dvs_open(d->fs, path, server_flags(d, fi->flags) | O_CREAT, mode);
+	if (fd == -ENOSPC && dfuse_flush_for_space(d))
+		fd = dvs_open(d->fs, path, server_flags(d, fi->flags) | O_CREAT,
+			      mode);
 	if (fd < 0) {
 		r = fd;
 		goto fail;
@@ -149,11 +152,14 @@ static void
 do_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	 off_t off, struct fuse_file_info *fi)
 {
+	struct dfuse *d = dfuse_of(req);
 	ssize_t n;
 
 	/* buf is libfuse's receive buffer: it is granted to the server as
 	 * is, no copy of ours. */
-	n = dvs_pwrite(dfuse_of(req)->fs, (int)fi->fh, buf, size, off);
+	n = dvs_pwrite(d->fs, (int)fi->fh, buf, size, off);
+	if (n == -ENOSPC && dfuse_flush_for_space(d))
+		n = dvs_pwrite(d->fs, (int)fi->fh, buf, size, off);
 	if (n < 0)
 		fuse_reply_err(req, dfuse_err((int)n));
 	else
