@@ -24,8 +24,9 @@
 
 #include "ipc.h"
 
-/* Default well-known endpoint of dvs-vdd in its DC (dvs-vdd --ep). */
-#define VDD_EP_DEFAULT 2
+/* Default well-known endpoint of dvs-vdd in its DC (dvs-vdd --ep): outside
+ * the range 1-9 that dvs-fs (endpoint 1) is admitted with for its workers. */
+#define VDD_EP_DEFAULT 20
 
 /* The most bytes one BLK_READ/BLK_WRITE moves. */
 #define BLK_IO_MAX (1u << 20)

@@ -106,6 +106,7 @@ struct fs_server {
 	atomic_uint_fast64_t errors;
 	volatile sig_atomic_t stop;
 	int sweep_ms;
+	int flush_ms; /* worker 0 syncs the volumes this often; 0: never */
 };
 
 extern struct fs_server fs_srv;

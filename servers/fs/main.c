@@ -40,6 +40,7 @@ usage(FILE *f)
 		"  -r, --read-only         mount every volume read-only\n"
 		"  -c, --cache-mb N        metadata cache bound per volume (default 8)\n"
 		"      --sweep-ms N        how often dead clients are looked for (200)\n"
+		"      --flush-sec N       write metadata back every N s (default 5; 0 off)\n"
 		"  -h, --help              this text\n"
 		"\n"
 		"The first volume is the default one.  SIGTERM or SIGINT stops the\n"
@@ -167,6 +168,7 @@ main(int argc, char **argv)
 		{ "read-only", no_argument, NULL, 'r' },
 		{ "cache-mb", required_argument, NULL, 'c' },
 		{ "sweep-ms", required_argument, NULL, 'S' },
+		{ "flush-sec", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -179,6 +181,7 @@ main(int argc, char **argv)
 
 	dvs_log_init(argv[0]);
 	fs_srv.sweep_ms = 200;
+	fs_srv.flush_ms = 5000;
 	s = getenv("DVS_FS_EP");
 	if (s != NULL && *s != '\0' && parse_long(s, 0, INT32_MAX - 1, &ep) < 0) {
 		fprintf(stderr, "dvs-fs: DVS_FS_EP='%s' is not an endpoint number\n", s);
@@ -230,6 +233,13 @@ main(int argc, char **argv)
 				return 2;
 			}
 			fs_srv.sweep_ms = (int)v;
+			break;
+		case 'F':
+			if (parse_long(optarg, 0, 3600, &v) < 0) {
+				fprintf(stderr, "dvs-fs: --flush-sec: 0 to 3600\n");
+				return 2;
+			}
+			fs_srv.flush_ms = (int)v * 1000;
 			break;
 		case 'h':
 			usage(stdout);

@@ -138,7 +138,12 @@ fs_binding_add(dvk_ep_t ep, struct fs_session *s)
 static int
 client_gone(struct fs_worker *w, dvk_ep_t ep)
 {
-	return dvk_wait_unbound(w->h, ep, 0) == 0;
+	int rc = dvk_wait_unbound(w->h, ep, 0);
+
+	if (rc < 0 && rc != -ETIMEDOUT)
+		dvs_debug("worker %d: state of endpoint %d: %s", w->idx, (int)ep,
+			  dvk_strerror(rc));
+	return rc == 0;
 }
 
 /* Frees the bindings of clients that died or unbound without FS_BYE. */
@@ -166,22 +171,47 @@ sweep(struct fs_worker *w)
 	w->last_sweep_ns = fs_now_ns();
 }
 
+/* Worker 0 writes the metadata back now and then, so a crash loses at most
+ * the last few seconds of closed-but-not-synced files (like the kernel's
+ * writeback); an fsync'ed file never depends on it. */
+static void
+periodic_flush(struct fs_worker *w, uint64_t *last)
+{
+	uint64_t now = fs_now_ns();
+	int i, rc;
+
+	if (w->idx != 0 || fs_srv.flush_ms <= 0 ||
+	    now - *last < (uint64_t)fs_srv.flush_ms * 1000000u)
+		return;
+	*last = now;
+	for (i = 0; i < fs_srv.nvols; i++) {
+		if (fs_srv.vols[i].read_only)
+			continue;
+		rc = fat_sync(fs_srv.vols[i].vol);
+		if (rc < 0)
+			dvs_warn("volume %s: periodic flush: %s", fs_srv.vols[i].name,
+				 fat_strerror(rc));
+	}
+}
+
 void *
 fs_worker_main(void *arg)
 {
 	struct fs_worker *w = arg;
 	uint64_t sweep_ns = (uint64_t)fs_srv.sweep_ms * 1000000u;
+	uint64_t last_flush = fs_now_ns();
 	dvk_msg_t in, out;
 	int rc;
 
 	fs_thread_dvk = w->h;
 	w->last_sweep_ns = fs_now_ns();
 	while (!fs_srv.stop) {
-		rc = dvk_receive_t(w->h, DVK_ANY, &in, fs_srv.sweep_ms);
-		if (rc == -ETIMEDOUT || rc == -EINTR) {
+		periodic_flush(w, &last_flush);
+		if (fs_now_ns() - w->last_sweep_ns > sweep_ns)
 			sweep(w);
+		rc = dvk_receive_t(w->h, DVK_ANY, &in, fs_srv.sweep_ms);
+		if (rc == -ETIMEDOUT || rc == -EINTR)
 			continue;
-		}
 		if (rc < 0) {
 			if (rc == -EDVS_NODAEMON) {
 				dvs_err("worker %d: dvkd is gone: stopping", w->idx);
@@ -201,8 +231,6 @@ fs_worker_main(void *arg)
 		if (rc < 0)
 			dvs_debug("worker %d: reply to %d: %s", w->idx,
 				  (int)in.m_source, dvk_strerror(rc));
-		if (fs_now_ns() - w->last_sweep_ns > sweep_ns)
-			sweep(w);
 	}
 	return NULL;
 }

@@ -614,6 +614,13 @@ main(int argc, char **argv)
 		copy_any(&src, &d2, buf);
 	}
 	progress_end();
+	if (dst.dvs) {
+		/* Return only once the copy is on the volume's disk: a crash of
+		 * dvs-fs after dvs-cp said "done" must not lose it. */
+		rc = dvs_sync(fs);
+		if (rc < 0)
+			fail("%s: sync: %s", disp(&dst), strerror(-rc));
+	}
 	rc = nerrors > 0 ? 1 : 0;
 out:
 	free(buf);
