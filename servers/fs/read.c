@@ -72,6 +72,31 @@ out:
 	return rc;
 }
 
+/*
+ * The engine releases clusters freed by truncation or unlink only at its
+ * next flush, so a full-looking volume may have room after one: on
+ * ENOSPC (or a short write) flush once and write the rest.
+ */
+static ssize_t
+write_all(struct fs_volume *v, struct fs_fd *f, const unsigned char *buf,
+	  size_t len, int64_t off)
+{
+	ssize_t n, m;
+
+	n = fat_pwrite(f->file, buf, len, (uint64_t)off);
+	if (n == -ENOSPC || (n >= 0 && (size_t)n < len)) {
+		size_t done = n > 0 ? (size_t)n : 0;
+
+		if (fat_sync(v->vol) < 0)
+			return n;
+		m = fat_pwrite(f->file, buf + done, len - done, (uint64_t)off + done);
+		if (m < 0)
+			return done > 0 ? (ssize_t)done : m;
+		n = (ssize_t)(done + (size_t)m);
+	}
+	return n;
+}
+
 int
 do_write(struct fs_req *r)
 {
@@ -107,7 +132,7 @@ do_write(struct fs_req *r)
 		pthread_mutex_lock(&f->lock);
 	off = at ? rq->off : f->pos;
 	if (rq->len > 0)
-		n = fat_pwrite(f->file, r->w->iobuf, rq->len, (uint64_t)off);
+		n = write_all(r->s->vol, f, r->w->iobuf, rq->len, off);
 	if (!at) {
 		if (n > 0) {
 			if ((f->flags & FS_O_APPEND) && fat_fstat(f->file, &st) == 0)

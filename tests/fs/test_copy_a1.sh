@@ -37,6 +37,12 @@ rc=0; client "$B/dvs-cp" -e 77 "$T/src/one.bin" dvs:/x 2>"$T/err" || rc=$?
 rc=0; "$B/dvs-cp" "$T/src/one.bin" dvs:/x 2>"$T/err" || rc=$?
 [ "$rc" = 3 ] && grep -q "dvsctl run" "$T/err" || fail "outside the DC: $rc $(cat "$T/err")"
 
+note "overwriting a file that fills most of the volume (freed clusters reused)"
+head -c 40000000 /dev/urandom >"$T/40m.bin"
+client "$B/dvs-cp" -q "$T/40m.bin" dvs:/re.bin || fail "first copy of 40m.bin"
+client "$B/dvs-cp" -q "$T/40m.bin" dvs:/re.bin || fail "overwrite of 40m.bin"
+client "$B/dvs-cp" -q dvs:/re.bin "$T/40m.back" || fail "read 40m.bin back"
+cmp "$T/40m.bin" "$T/40m.back" || fail "40m.bin differs"
 fs_stop
 note "clean after SIGTERM"
 fsck_clean "$T/a1.img"
