@@ -196,7 +196,17 @@ fat_alloc(struct fat_vol *vol, struct fat_emap *m, uint32_t want,
 	*got = 0;
 	if (m->n > 0)
 		last = m->v[m->n - 1].dcl + m->v[m->n - 1].len - 1;
-	while (n < want && vol->free_count > 0) {
+	while (n < want) {
+		if (vol->free_count == 0 && vol->npend > 0) {
+			/* clusters freed since the last flush become usable once
+			 * the entries that held them are on disk: flush now
+			 * rather than fail with ENOSPC */
+			err = fat_flush_all(vol);
+			if (err)
+				break;
+		}
+		if (vol->free_count == 0)
+			break;
 		/* grow in place when the next cluster is free; else the
 		 * next free run from the rolling hint */
 		if (last && last + 1 <= vol->nclusters + 1 &&

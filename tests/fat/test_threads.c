@@ -1,0 +1,117 @@
+/* test_threads.c - several threads at once on one volume: each writes
+ * and re-reads its own file while others read a shared file, create and
+ * list entries; the data must be right and the volume fsck-clean. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fat_test_util.h"
+
+#define NT 4
+#define FSZ (512 * 1024)
+
+static struct fat_vol *vol;
+static struct fat_file *shared;
+static int errors;
+
+static void *
+worker(void *arg)
+{
+	int id = (int)(intptr_t)arg;
+	char p[64];
+	uint8_t *buf = malloc(FSZ), *rd = malloc(FSZ);
+	struct fat_file *f;
+
+	for (int i = 0; i < FSZ; i++)
+		buf[i] = (uint8_t)(i * (id + 3));
+	snprintf(p, sizeof p, "/t%d/own file.bin", id);
+	if (fat_open(vol, p, O_RDWR | O_CREAT, &f)) {
+		__atomic_add_fetch(&errors, 1, __ATOMIC_SEQ_CST);
+		goto out;
+	}
+	for (int off = 0; off < FSZ; off += 8192) {
+		if (fat_pwrite(f, buf + off, 8192, (uint64_t)off) != 8192)
+			__atomic_add_fetch(&errors, 1, __ATOMIC_SEQ_CST);
+		/* the shared file, read in parallel by everybody */
+		uint8_t s[4096];
+		if (fat_pread(shared, s, sizeof s, (uint64_t)(off % 65536)) != 4096 ||
+		    s[0] != (uint8_t)(off % 65536 / 7))
+			__atomic_add_fetch(&errors, 1, __ATOMIC_SEQ_CST);
+		if (off % 65536 == 0) {
+			char q[64];
+			struct fat_stat st;
+			snprintf(q, sizeof q, "/t%d/small %d", id, off);
+			struct fat_file *g;
+			if (fat_open(vol, q, O_RDWR | O_CREAT | O_EXCL, &g) == 0) {
+				fat_pwrite(g, q, strlen(q), 0);
+				fat_close(g);
+			} else
+				__atomic_add_fetch(&errors, 1, __ATOMIC_SEQ_CST);
+			if (fat_stat(vol, q, &st) || st.size != strlen(q))
+				__atomic_add_fetch(&errors, 1, __ATOMIC_SEQ_CST);
+			fat_sync(vol);
+		}
+	}
+	if (fat_pread(f, rd, FSZ, 0) != FSZ || memcmp(rd, buf, FSZ))
+		__atomic_add_fetch(&errors, 1, __ATOMIC_SEQ_CST);
+	fat_close(f);
+out:
+	free(buf);
+	free(rd);
+	return NULL;
+}
+
+static void
+test_threads(void **s)
+{
+	(void)s;
+	struct memdev *m = memdev_new(32 << 20, 512);
+	struct fat_format_opts fo = {.fat_type = 16};
+	pthread_t th[NT];
+	uint8_t sh[65536 + 4096];
+	char *tmp = make_tmpdir();
+
+	assert_int_equal(fat_format(&m->dev, &fo), 0);
+	assert_int_equal(fat_mount(&m->dev, NULL, &vol), 0);
+	for (size_t i = 0; i < sizeof sh; i++)
+		sh[i] = (uint8_t)(i / 7);
+	assert_int_equal(fat_open(vol, "/shared", O_RDWR | O_CREAT, &shared), 0);
+	assert_int_equal(fat_pwrite(shared, sh, sizeof sh, 0), (ssize_t)sizeof sh);
+	for (int i = 0; i < NT; i++) {
+		char p[16];
+		snprintf(p, sizeof p, "/t%d", i);
+		assert_int_equal(fat_mkdir(vol, p), 0);
+	}
+	for (int i = 0; i < NT; i++)
+		pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i);
+	for (int i = 0; i < NT; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(errors, 0);
+	fat_close(shared);
+	assert_int_equal(fat_unmount(vol), 0);
+	char *img = memdev_save(m, tmp), *out = NULL;
+	int rc = run_fsck(img, &out);
+	if (rc)
+		fail_msg("fsck.fat -n: %s", out);
+	free(out);
+	free(img);
+	rm_rf(tmp);
+	free(tmp);
+	memdev_free(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_threads)};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
