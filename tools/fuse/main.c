@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "dfuse.h"
@@ -39,6 +41,8 @@ usage(FILE *out)
 "  --ro            mount read-only\n"
 "  --wait SEC      wait up to SEC seconds for dvs-fs to bind its endpoint\n"
 "  --threads N     FUSE worker threads (default %d)\n"
+"  --readahead-kb N  readahead window of the mount (default 8192; 0: the\n"
+"                  kernel's 128 KiB; needs root)\n"
 "  --uid N --gid N owner shown for every file (default: the caller's)\n"
 "  -f              stay in the foreground\n"
 "  -d              FUSE debug output (implies -f)\n"
@@ -153,6 +157,54 @@ report(int *fd, char st)
 	}
 }
 
+/*
+ * The kernel caps a FUSE mount's readahead at its 128 KiB default whatever
+ * max_readahead says; a bigger window keeps several 1 MiB reads in flight,
+ * served by several threads.  The knob is the mount's backing-device
+ * readahead in sysfs (root only; best effort).  It is set from a thread
+ * because stat() of the mountpoint waits until the kernel finished INIT,
+ * which the session loop answers.
+ */
+static unsigned readahead_kb = 8192;
+
+static void *
+tune_bdi(void *arg)
+{
+	const char *mnt = arg;
+	char path[128];
+	struct stat st;
+	FILE *f;
+
+	if (stat(mnt, &st) != 0)
+		return NULL;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb",
+		 major(st.st_dev), minor(st.st_dev));
+	f = fopen(path, "w");
+	if (f == NULL) {
+		dvs_info("cannot set %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	fprintf(f, "%u\n", readahead_kb);
+	if (fclose(f) != 0)
+		dvs_info("cannot set %s: %s", path, strerror(errno));
+	return NULL;
+}
+
+static void
+start_tuning(const char *mnt)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+
+	if (readahead_kb == 0)
+		return;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&tid, &attr, tune_bdi, (void *)mnt) != 0)
+		dvs_info("no readahead tuning thread");
+	pthread_attr_destroy(&attr);
+}
+
 struct opts {
 	struct dvsfs_opts fs;
 	unsigned threads;
@@ -201,6 +253,7 @@ parse_args(int argc, char **argv, struct opts *o, struct dfuse *d)
 		{ "ro", no_argument, NULL, 'r' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "readahead-kb", required_argument, NULL, 'a' },
 		{ "uid", required_argument, NULL, 'u' },
 		{ "gid", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
@@ -234,6 +287,11 @@ parse_args(int argc, char **argv, struct opts *o, struct dfuse *d)
 			if (parse_uint(optarg, "thread count", 256, &v) < 0 || v == 0)
 				return -1;
 			o->threads = (unsigned)v;
+			break;
+		case 'a':
+			if (parse_uint(optarg, "readahead", 1u << 20, &v) < 0)
+				return -1;
+			readahead_kb = (unsigned)v;
 			break;
 		case 'u':
 			if (parse_uint(optarg, "uid", UINT32_MAX - 1, &v) < 0)
@@ -397,6 +455,7 @@ main(int argc, char **argv)
 	}
 	mounted = 1;
 	report(&status_fd, 0);
+	start_tuning(o.mountpoint);
 
 	cfg = fuse_loop_cfg_create();
 	if (cfg == NULL) {
