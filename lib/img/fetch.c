@@ -558,35 +558,100 @@ copy_verified(struct fet *f, int sfd, uint64_t sblk, uint64_t b, int *ok)
 	return mark_written(f, b);
 }
 
+/* Copies n target blocks from consecutive seed blocks: one read, one
+ * write when every block still matches (the usual case). */
+static int
+copy_seed_run(struct fet *f, int sfd, uint64_t b, uint64_t n, int *bad)
+{
+	uint8_t h[IMG_HASH_LEN];
+	uint64_t i, ok = 0;
+	size_t len = (size_t)n * f->ix.block_size;
+	int r;
+
+	*bad = 0;
+	r = pread_full(sfd, f->raw, len, (uint64_t)f->src_blk[b] * f->ix.block_size);
+	if (r == -ENODATA) {
+		/* The seed got shorter: fall back to one block at a time. */
+		for (i = 0; i < n; i++) {
+			int one;
+
+			r = copy_verified(f, sfd, f->src_blk[b + i], b + i, &one);
+			if (r != 0)
+				return r;
+			if (one) {
+				f->st->seed_blocks++;
+			} else {
+				f->state[b + i] = ST_NEED;
+				(*bad)++;
+			}
+		}
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		img_hash_block(f->raw + i * f->ix.block_size, f->ix.block_size, h);
+		if (memcmp(h, f->ix.hash[b + i], IMG_HASH_LEN) == 0) {
+			ok++;
+			continue;
+		}
+		f->state[b + i] = ST_NEED;
+		(*bad)++;
+	}
+	if (ok == n) {
+		r = pwrite_full(f, f->raw, len, b * f->ix.block_size);
+		for (i = 0; r == 0 && i < n; i++)
+			r = mark_written(f, b + i);
+	} else {
+		for (i = 0; r == 0 && i < n; i++) {
+			if (f->state[b + i] == ST_NEED)
+				continue;
+			r = pwrite_full(f, f->raw + i * f->ix.block_size, f->ix.block_size,
+					(b + i) * f->ix.block_size);
+			if (r == 0)
+				r = mark_written(f, b + i);
+		}
+	}
+	f->st->seed_blocks += ok;
+	return r;
+}
+
 static int
 copy_from_seeds(struct fet *f)
 {
 	int *fds = calloc(f->o->nseeds + 1, sizeof(int));
-	uint64_t b;
+	uint64_t b, n, i, maxrun = IMG_RUN_BYTES / f->ix.block_size;
 	size_t s;
-	int r = 0, ok;
+	int r = 0, bad;
 
 	if (fds == NULL)
 		return -ENOMEM;
 	for (s = 0; s < f->o->nseeds; s++)
 		fds[s] = open(f->o->seeds[s], O_RDONLY | O_CLOEXEC);
-	for (b = 0; b < f->ix.nblocks && r == 0; b++) {
+	for (b = 0; b < f->ix.nblocks && r == 0; b += n) {
+		n = 1;
 		if (f->state[b] != ST_SEED)
 			continue;
+		while (b + n < f->ix.nblocks && n < maxrun && f->state[b + n] == ST_SEED &&
+		       f->src_seed[b + n] == f->src_seed[b] &&
+		       f->src_blk[b + n] == f->src_blk[b] + n)
+			n++;
 		s = f->src_seed[b] - 1u;
-		ok = 0;
+		bad = (int)n;
 		if (fds[s] >= 0)
-			r = copy_verified(f, fds[s], f->src_blk[b], b, &ok);
-		if (r == 0 && ok) {
-			f->st->seed_blocks++;
-		} else if (r == 0) {
-			if (f->st->seed_mismatch++ == 0)
-				dvs_warn("seed %s changed since it was indexed: its stale "
-					 "blocks are fetched from the server instead",
-					 f->o->seeds[s]);
-			f->state[b] = ST_NEED;
-			f->need_bytes += block_len(&f->ix, b);
-		}
+			r = copy_seed_run(f, fds[s], b, n, &bad);
+		else
+			for (i = 0; i < n; i++)
+				f->state[b + i] = ST_NEED;
+		if (r != 0 || bad == 0)
+			continue;
+		if (f->st->seed_mismatch == 0)
+			dvs_warn("seed %s changed since it was indexed: its stale "
+				 "blocks are fetched from the server instead", f->o->seeds[s]);
+		f->st->seed_mismatch += (uint64_t)bad;
+		for (i = 0; i < n; i++)
+			if (f->state[b + i] == ST_NEED)
+				f->need_bytes += block_len(&f->ix, b + i);
 	}
 	for (s = 0; s < f->o->nseeds; s++)
 		if (fds[s] >= 0)

@@ -17,7 +17,8 @@
 #include "dvs/log.h"
 #include "img_int.h"
 
-#define CHUNK_BLOCKS 256u
+/* 256 KiB of 4 KiB blocks per read: stays in L2 between pread and hash. */
+#define CHUNK_BLOCKS 64u
 
 int
 img_hash_is_zero(const uint8_t h[IMG_HASH_LEN])
