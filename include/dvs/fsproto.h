@@ -193,7 +193,7 @@ struct fs_rq_io {
 	int64_t off;	   /* with FS_IO_AT */
 };
 struct fs_rp_io {
-	int64_t pos; /* descriptor position after the call */
+	int64_t pos; /* descriptor position after the call; -1 with FS_IO_AT */
 };
 /* m_type of the reply is the byte count. */
 

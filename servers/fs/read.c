@@ -64,7 +64,7 @@ do_read(struct fs_req *r)
 		rp->pos = f->pos;
 		pthread_mutex_unlock(&f->lock);
 	} else {
-		rp->pos = f->pos; /* racy for display only */
+		rp->pos = -1; /* pread: the position is not ours to report */
 	}
 	rc = (int)n;
 out:
@@ -143,7 +143,7 @@ do_write(struct fs_req *r)
 		rp->pos = f->pos;
 		pthread_mutex_unlock(&f->lock);
 	} else {
-		rp->pos = f->pos;
+		rp->pos = -1;
 	}
 	rc = (int)n;
 out:

@@ -28,12 +28,15 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: dvs-vdd [OPTIONS] IMAGE\n"
+		"       dvs-vdd --stats [--ep N]\n"
 		"Serves an image file as a block device to the clients of a DC\n"
 		"(dvs-fs --vdd EP); run it with dvsctl run.\n"
 		"\n"
 		"  -e, --ep N         well-known endpoint (default %d, or $DVS_VDD_EP)\n"
 		"  -s, --sector N     sector size: 512, 1024, 2048 or 4096 (default 512)\n"
 		"  -r, --read-only    refuse writes\n"
+		"      --stats        ask the running dvs-vdd at --ep for its counters\n"
+		"                     (run it inside the DC too) and print them\n"
 		"  -h, --help         this text\n"
 		"\n"
 		"Statistics: `dvsctl` shows the endpoint's message counters; the\n"
@@ -41,6 +44,42 @@ usage(FILE *f)
 		"SIGTERM flushes the image and stops.  Exit: 0 clean stop, 2 bad\n"
 		"usage, 3 cannot start.\n",
 		VDD_EP_DEFAULT);
+}
+
+/* The client side of BLK_STATS, for people and scripts. */
+static int
+print_stats(dvk_ep_t ep)
+{
+	struct blk_rp_stats st;
+	struct dvk *h;
+	dvk_msg_t m;
+	int rc;
+
+	rc = dvk_bind(DVK_ANY, 0, &h);
+	if (rc < 0) {
+		fprintf(stderr, "dvs-vdd: cannot bind an endpoint: %s\n"
+				"  (run it inside the DC: dvsctl run --dc N --ep any -- "
+				"dvs-vdd --stats)\n",
+			dvk_strerror(rc));
+		return 3;
+	}
+	memset(&m, 0, sizeof(m));
+	m.m_type = BLK_RQ_BASE + BLK_STATS;
+	rc = dvk_sendrec_t(h, ep, &m, 5000);
+	dvk_unbind(h);
+	if (rc < 0 || m.m_type < 0) {
+		fprintf(stderr, "dvs-vdd: no statistics from endpoint %d: %s\n",
+			(int)ep, dvk_strerror(rc < 0 ? rc : m.m_type));
+		return 1;
+	}
+	memcpy(&st, m.m_u.raw, sizeof(st));
+	printf("reads %llu writes %llu flushes %llu bytes_read %llu "
+	       "bytes_written %llu errors %llu clients %u\n",
+	       (unsigned long long)st.reads, (unsigned long long)st.writes,
+	       (unsigned long long)st.flushes, (unsigned long long)st.bytes_read,
+	       (unsigned long long)st.bytes_written, (unsigned long long)st.errors,
+	       st.clients);
+	return 0;
 }
 
 static int
@@ -64,6 +103,7 @@ main(int argc, char **argv)
 		{ "ep", required_argument, NULL, 'e' },
 		{ "sector", required_argument, NULL, 's' },
 		{ "read-only", no_argument, NULL, 'r' },
+		{ "stats", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -73,7 +113,7 @@ main(int argc, char **argv)
 	dvk_msg_t in, out;
 	struct stat st;
 	const char *s;
-	int c, rc;
+	int c, rc, stats = 0;
 
 	dvs_log_init(argv[0]);
 	s = getenv("DVS_VDD_EP");
@@ -99,6 +139,9 @@ main(int argc, char **argv)
 		case 'r':
 			v.read_only = 1;
 			break;
+		case 'S':
+			stats = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -107,6 +150,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (stats)
+		return optind == argc ? print_stats((dvk_ep_t)ep) : (usage(stderr), 2);
 	if (optind + 1 != argc) {
 		usage(stderr);
 		return 2;

@@ -27,6 +27,10 @@ total = sum(int(v) for k, v in e.items() if isinstance(v, (int, float)) and ("re
 print("vdd endpoint:", e)
 assert total > 0
 PY
+note "BLK_STATS through dvs-vdd --stats"
+out=$(client "$B/dvs-vdd" --stats --ep 20) || fail "dvs-vdd --stats"
+echo "  $out"
+echo "$out" | grep -Eq "^reads [1-9][0-9]* writes [1-9][0-9]* .* errors 0 clients [1-9]" || fail "vdd stats: $out"
 fs_stop
 vdd_stop
 fsck_clean "$T/a2.img"
