@@ -184,6 +184,8 @@ out:
 		dvs_err("cannot write the resume state %s: %s", f->statep, strerror(-r));
 		if (tmp)
 			unlink(tmp);
+		if (r != -ENOSPC && r != -ENOMEM)
+			r = -EIO;
 	}
 	free(tmp);
 	free(buf);
@@ -870,9 +872,8 @@ finish(struct fet *f)
 	int dfd, r = 0;
 
 	if (rename(f->partial, f->o->output) != 0) {
-		r = -errno;
-		dvs_err("cannot rename %s to %s: %s", f->partial, f->o->output, strerror(-r));
-		return r;
+		dvs_err("cannot rename %s to %s: %s", f->partial, f->o->output, strerror(errno));
+		return -EIO;
 	}
 	unlink(f->statep);
 	d = strdup(f->o->output);
@@ -929,8 +930,8 @@ img_fetch_session(int rfd, int wfd, const struct img_fetch_opts *o,
 	st->blocks = n;
 	f.fd = open(f.partial, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (f.fd < 0) {
-		r = -errno;
-		dvs_err("cannot create %s: %s", f.partial, strerror(-r));
+		dvs_err("cannot create %s: %s", f.partial, strerror(errno));
+		r = -EIO; /* a local failure, whatever errno said (EACCES is not auth) */
 		goto out;
 	}
 	resumed = !f.live && state_load(&f);
@@ -938,6 +939,8 @@ img_fetch_session(int rfd, int wfd, const struct img_fetch_opts *o,
 	if ((!resumed && ftruncate(f.fd, 0) != 0) || ftruncate(f.fd, (off_t)f.ix.image_size) != 0) {
 		r = -errno;
 		dvs_err("cannot size %s: %s", f.partial, strerror(-r));
+		if (r != -ENOSPC && r != -EFBIG)
+			r = -EIO;
 		goto out;
 	}
 	r = plan(&f, resumed);

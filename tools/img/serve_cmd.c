@@ -237,6 +237,10 @@ cmd_serve(int argc, char **argv)
 		o.key = key;
 		o.key_len = (size_t)r;
 	}
+	if (access(o.image, R_OK) != 0) {
+		fprintf(stderr, "dvs img serve: cannot read %s: %s\n", o.image, strerror(errno));
+		return EXIT_FAIL;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (stdio) {
 		o.drop_after = ndrops ? drops[0] : 0;
