@@ -23,6 +23,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -109,17 +110,34 @@ openssl_mbps(void)
 	return v;
 }
 
-/* Hashes a cached file of random data; returns MB/s. */
+static double
+cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Hashes a cached file of random data; returns MB/s.  One thread is timed
+ * in CPU time (user + system, so the reads count), as `openssl speed`
+ * times itself in CPU time: both ignore time lost to other processes on a
+ * shared machine.  Every core is timed on the wall clock.
+ */
 static double
 hash_speed(const char *path, int threads)
 {
 	struct img_index *ix = NULL;
 	uint64_t t0 = bench_now_ns();
-	double s;
+	double c0 = cpu_seconds(), s;
 
 	if (img_index_build(path, IMG_DEFAULT_BLOCK, threads, &ix) != 0)
 		return -1;
-	s = (double)(bench_now_ns() - t0) / 1e9;
+	if (threads == 1)
+		s = cpu_seconds() - c0;
+	else
+		s = (double)(bench_now_ns() - t0) / 1e9;
 	s = (double)ix->image_size / s / 1e6;
 	img_index_free(ix);
 	return s;
@@ -380,10 +398,10 @@ bench_img_main(struct bench_report *r, int argc, char **argv)
 		hashn = bench_median(hn, 3);
 		ossl = bench_median(os, 3);
 	}
-	bench_report_add(r, "hash_mbps", hash1, "MB/s", "dvs img index, 1 thread, cached file");
-	bench_report_add(r, "hash_mbps_all", hashn, "MB/s", "every core");
+	bench_report_add(r, "hash_mbps", hash1, "MB/s", "1 thread, cached file, CPU time");
+	bench_report_add(r, "hash_mbps_all", hashn, "MB/s", "every core, wall clock");
 	bench_report_add(r, "openssl_sha256_mbps", ossl, "MB/s",
-			 "openssl speed -evp sha256 -bytes 4096, 1 core");
+			 "openssl speed -evp sha256 -bytes 4096 (CPU time)");
 	bench_report_add(r, "hash_vs_openssl", ossl > 0 ? hash1 / ossl : -1, "x", "target >= 0.8");
 	verdict(r, "hash_target", ossl > 0 && hash1 >= 0.8 * ossl);
 
