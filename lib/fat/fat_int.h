@@ -113,7 +113,6 @@ struct fat_node {
 	uint32_t depth;
 	struct fat_dirdata *dd;	/* vol->lock; directories only, when loaded */
 	struct fat_node *hnext;	/* vol->lock: node table chain */
-	struct fat_node *lru_prev, *lru_next;
 };
 
 struct fat_vol {

@@ -212,34 +212,45 @@ fat_flush_all(struct fat_vol *vol)
 	return err;
 }
 
-/* Drops loaded directories nobody uses while the cache is over bound. */
+/* Drops loaded directories nobody uses while the cache is over bound:
+ * clean ones first; only if that is not enough, flush and drop the rest. */
+static int
+trim_pass(struct fat_vol *vol)
+{
+	int progress = 0;
+
+	for (uint32_t b = 0; b < vol->ntab_size && vol->cache_bytes > vol->cache_bound;
+	     b++) {
+		struct fat_node *n = vol->ntab[b];
+		while (n) {
+			struct fat_node *nx = n->hnext;
+			if (n->is_dir && n->refs == 0 && n != vol->root &&
+			    !(n->dd && n->dd->any_dirty)) {
+				node_destroy(vol, n);
+				progress = 1;
+				/* the parent may have gone too: restart the
+				 * bucket */
+				nx = vol->ntab[b];
+			}
+			n = nx;
+		}
+	}
+	return progress;
+}
+
 void
 fat_cache_trim(struct fat_vol *vol)
 {
-	int progress = 1;
-
 	if (vol->cache_bytes <= vol->cache_bound)
+		return;
+	while (vol->cache_bytes > vol->cache_bound && trim_pass(vol))
+		;
+	if (vol->cache_bytes <= vol->cache_bound || vol->read_only)
 		return;
 	if (fat_flush_all(vol))
 		return;
-	while (progress && vol->cache_bytes > vol->cache_bound) {
-		progress = 0;
-		for (uint32_t b = 0; b < vol->ntab_size; b++) {
-			struct fat_node *n = vol->ntab[b];
-			while (n) {
-				struct fat_node *nx = n->hnext;
-				if (n->is_dir && n->refs == 0 && n != vol->root &&
-				    !(n->dd && n->dd->any_dirty)) {
-					node_destroy(vol, n);
-					progress = 1;
-					/* the parent may have been freed too:
-					 * restart this bucket */
-					nx = vol->ntab[b];
-				}
-				n = nx;
-			}
-		}
-	}
+	while (vol->cache_bytes > vol->cache_bound && trim_pass(vol))
+		;
 }
 
 /* Splits the next component off *p; returns its length (0 at end). */

@@ -352,9 +352,11 @@ fat_statfs(struct fat_vol *vol, struct fat_statfs *st)
 	st->sector_size = vol->ss;
 	st->cluster_size = vol->cs;
 	st->total_clusters = vol->nclusters;
-	st->free_clusters = vol->free_count;
+	/* clusters waiting for the next flush are as good as free: the
+	 * next allocation that needs them flushes first */
+	st->free_clusters = vol->free_count + vol->npend;
 	st->total_bytes = (uint64_t)vol->nclusters * vol->cs;
-	st->free_bytes = (uint64_t)vol->free_count * vol->cs;
+	st->free_bytes = (uint64_t)st->free_clusters * vol->cs;
 	st->volume_id = vol->volume_id;
 	st->name_max = 255;
 	st->read_only = vol->read_only;

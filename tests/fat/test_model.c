@@ -168,8 +168,11 @@ run(uint64_t seed, int type, size_t size, int steps)
 
 	memset(mod, 0, sizeof mod);
 	rng = seed * 2654435761u + 1;
+	/* odd seeds run with a tiny cache bound, so directories are dropped
+	 * and reloaded all the time */
+	struct fat_mount_opts mo = {.cache_bytes = (seed & 1) ? 4096 : 0};
 	assert_int_equal(fat_format(&m->dev, &fo), 0);
-	assert_int_equal(fat_mount(&m->dev, NULL, &vol), 0);
+	assert_int_equal(fat_mount(&m->dev, &mo, &vol), 0);
 	for (int step = 0; step < steps; step++) {
 		int op = (int)rnd(100), i, d, err;
 		struct fat_file *f;
@@ -291,7 +294,7 @@ run(uint64_t seed, int type, size_t size, int steps)
 			assert_int_equal(fat_sync(vol), 0);
 		} else {	/* remount */
 			assert_int_equal(fat_unmount(vol), 0);
-			assert_int_equal(fat_mount(&m->dev, NULL, &vol), 0);
+			assert_int_equal(fat_mount(&m->dev, &mo, &vol), 0);
 			check_tree(vol, seed, step);
 		}
 		if (step % 50 == 49)
