@@ -4,7 +4,8 @@
 . "$(dirname "$0")/lib.sh"
 node_start
 mkimg "$T/k.img" 64
-fs_start "$T/k.img"
+# One worker: the stopped client and the others share it.
+fs_start --workers 1 "$T/k.img"
 # Not through the client function: $! must be the client itself.
 "$B/dvsctl" run --dc 1 --ep 100-199 -- "$FS_CLIENT" hold victim 8 >"$T/hold.log" 2>&1 &
 HOLD=$!
@@ -16,6 +17,10 @@ out=$(client "$FS_CLIENT" fds) || fail "stats"
 echo "  before: $out"
 [ "$out" = "fds 8 sessions 2" ] || fail "expected 8 open descriptors, got '$out'"
 kill -0 "$HOLD" 2>/dev/null || fail "the holder stopped by itself: $(cat "$T/hold.log")"
+note "a stopped (slow) client does not stall the others"
+kill -STOP "$HOLD"
+timeout 60 "$B/dvsctl" run --dc 1 --ep 100-199 -- "$FS_CLIENT" posix >"$T/posix.log" 2>&1 ||
+	fail "another client could not work while one was stopped: $(tail -3 "$T/posix.log")"
 kill -9 "$HOLD"
 wait "$HOLD" 2>/dev/null || true
 ok=
