@@ -13,6 +13,8 @@ export MTOOLS_SKIP_CHECK=1
 
 T=$(mktemp -d /tmp/dvs-fuse-test.XXXXXX)
 export DVS_RUN_DIR=$T/run
+# The servers' logs of every dvs mount, kept when its run directory goes.
+export DVS_MOUNT_LOG=$T/servers.log
 MOUNTS=()
 fails=0
 
@@ -50,7 +52,19 @@ check() { # check "what" command...
 	shift
 	if "$@"; then ok "$what"; else bad "$what"; fi
 }
+# Sanitizer reports of the servers, and dvs-fuse exiting badly, fail the
+# test even when everything else looked right.
+check_server_logs() {
+	[ -f "$DVS_MOUNT_LOG" ] || return 0
+	if grep -E -q 'AddressSanitizer|LeakSanitizer|runtime error:|dvs-fuse exited with status [1-9]' "$DVS_MOUNT_LOG"; then
+		bad "the servers reported errors:"
+		grep -E -B2 -A20 'AddressSanitizer|LeakSanitizer|runtime error:|dvs-fuse exited with status [1-9]' "$DVS_MOUNT_LOG" | head -60
+	else
+		ok "no sanitizer report or bad exit in the servers' logs"
+	fi
+}
 finish() {
+	check_server_logs
 	if [ "$fails" -ne 0 ]; then
 		echo "$fails check(s) failed"
 		exit 1

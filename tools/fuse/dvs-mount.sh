@@ -105,7 +105,13 @@ supervise() {
 		"$bin/dvsctl" stop >/dev/null 2>&1
 		log "stopped"
 	}
-	trap 'stop_all; rm -rf "$run"; exit 1' TERM INT HUP
+	# The run directory goes at the end: $DVS_MOUNT_LOG keeps its logs
+	# (tests look there for sanitizer reports).
+	keep_log() {
+		[ -n "${DVS_MOUNT_LOG:-}" ] || return 0
+		cat "$run/log" "$run"/dvkd.sock.log >>"$DVS_MOUNT_LOG" 2>/dev/null
+	}
+	trap 'stop_all; keep_log; rm -rf "$run"; exit 1' TERM INT HUP
 
 	log "starting a private node for $IMAGE on $MNT"
 	if ! "$bin/dvsctl" start; then
@@ -152,6 +158,7 @@ supervise() {
 	fi
 	stop_all
 	trap - TERM INT HUP
+	keep_log
 	rm -rf "$run"
 	exit $rc
 }
