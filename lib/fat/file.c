@@ -188,6 +188,24 @@ put_range(struct fat_vol *vol, struct fat_node *n, const uint8_t *buf,
 	return 0;
 }
 
+/* Gives back clusters past the size after a failed or short growth, so
+ * the chain never outgrows the entry's size.  Caller holds n->rw. */
+static void
+shrink_to_size(struct fat_vol *vol, struct fat_node *n)
+{
+	uint32_t keep = (uint32_t)((n->size + vol->cs - 1) >> vol->cs_shift);
+
+	if (n->map.nclusters <= keep)
+		return;
+	pthread_mutex_lock(&vol->lock);
+	fat_chain_cut(vol, &n->map, keep);
+	if (keep == 0) {
+		n->first_cluster = 0;
+		fat_node_update_ent(vol, n, 0);
+	}
+	pthread_mutex_unlock(&vol->lock);
+}
+
 /* Makes sure clusters cover [0, end); *end is lowered if the volume is
  * full.  Caller holds n->rw for writing. */
 static int
@@ -247,11 +265,11 @@ fat_pwrite(struct fat_file *f, const void *buf, size_t len, uint64_t off)
 	err = grow_map(vol, n, &end);
 	if (err) {
 		ret = err;
-		goto out;
+		goto fail;
 	}
 	if (end <= off) {
 		ret = -ENOSPC;
-		goto out;
+		goto fail;
 	}
 	len = (size_t)(end - off);
 	if (off > n->size) {
@@ -259,13 +277,13 @@ fat_pwrite(struct fat_file *f, const void *buf, size_t len, uint64_t off)
 		err = put_range(vol, n, NULL, n->size, off - n->size);
 		if (err) {
 			ret = err;
-			goto out;
+			goto fail;
 		}
 	}
 	err = put_range(vol, n, buf, off, len);
 	if (err) {
 		ret = err;
-		goto out;
+		goto fail;
 	}
 	if (end > n->size)
 		n->size = end;
@@ -273,6 +291,9 @@ fat_pwrite(struct fat_file *f, const void *buf, size_t len, uint64_t off)
 	fat_node_update_ent(vol, n, 1);
 	pthread_mutex_unlock(&vol->lock);
 	ret = (ssize_t)len;
+	goto out;
+fail:
+	shrink_to_size(vol, n);
 out:
 	pthread_rwlock_unlock(&n->rw);
 	return ret;
@@ -319,7 +340,8 @@ fat_ftruncate(struct fat_file *f, uint64_t size)
 			pthread_mutex_lock(&vol->lock);
 			fat_node_update_ent(vol, n, 1);
 			pthread_mutex_unlock(&vol->lock);
-		}
+		} else
+			shrink_to_size(vol, n);
 	} else {
 		pthread_mutex_lock(&vol->lock);
 		fat_node_update_ent(vol, n, 1);

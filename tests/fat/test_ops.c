@@ -325,6 +325,9 @@ test_enospc(void **s)
 		off += (uint64_t)r;
 	assert_int_equal(r, -ENOSPC);
 	assert_true(off > 1300000);
+	/* a write past the end that cannot fit leaves no clusters behind */
+	assert_int_equal(fat_pwrite(f, chunk, 100, off + 100000), -ENOSPC);
+	assert_int_equal(fat_ftruncate(f, off + 200000), -ENOSPC);
 	fat_close(f);
 	assert_int_equal(fat_mkdir(vol, "/nodir"), -ENOSPC);
 	struct fat_stat st;
