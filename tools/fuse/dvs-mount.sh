@@ -80,6 +80,7 @@ supervise() {
 	local run=$1 fs_pid='' vdd_pid='' fuse_pid='' rc=0 i
 	# shellcheck source=/dev/null
 	. "$run/state" || exit 1
+	cd / || exit 1
 	export DVS_SOCKET=$run/dvkd.sock
 	echo "supervisor=$$" >>"$run/state"
 	log() { echo "$(date +%T) supervisor: $*"; }
@@ -213,6 +214,9 @@ main() {
 	[ -d "$mnt" ] || die "mountpoint $mnt is not a directory"
 	image=$(realpath "$image")
 	mnt=$(realpath "$mnt")
+	case $image$mnt in
+	*\'* | *$'\n'*) die "paths with quotes or newlines are not supported: $image $mnt" ;;
+	esac
 	if findmnt -rn -M "$mnt" >/dev/null 2>&1; then
 		die "mountpoint $mnt is busy: something is mounted there already (dvs umount $mnt, or fusermount3 -u $mnt)"
 	fi
