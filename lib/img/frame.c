@@ -48,6 +48,7 @@ img_conn_init(struct img_conn *c, int rfd, int wfd)
 	memset(c, 0, sizeof(*c));
 	c->rfd = rfd;
 	c->wfd = wfd;
+	c->max_in = IMG_FRAME_MAX;
 	c->timeout_ms = t ? atoi(t) : 120000;
 	/* Requests are small and latency-bound (fails harmlessly on pipes). */
 	setsockopt(wfd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
@@ -289,6 +290,8 @@ img_conn_recv(struct img_conn *c, int *type, const uint8_t **payload, size_t *le
 	r = img_frame_check_hdr(hdr, type, &l);
 	if (r != 0)
 		return r;
+	if (l > c->max_in)
+		return -EBADMSG;
 	if (l > c->cap) {
 		nb = realloc(c->buf, l);
 		if (nb == NULL)

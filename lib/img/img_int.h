@@ -91,6 +91,7 @@ struct img_conn {
 	uint64_t drop_after;	/* test hook: 0 = never */
 	uint64_t corrupt_at;	/* test hook: 0 = never */
 	int timeout_ms;
+	uint32_t max_in;	/* largest payload accepted (IMG_FRAME_MAX) */
 	uint8_t *buf;		/* last received payload */
 	size_t cap;
 	int broken;

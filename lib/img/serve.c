@@ -374,6 +374,8 @@ img_serve_session(int rfd, int wfd, const struct img_serve_opts *o,
 
 	memset(st, 0, sizeof(*st));
 	img_conn_init(&s.c, rfd, wfd);
+	/* Every client message is small: refuse big frames before reading them. */
+	s.c.max_in = 4096;
 	s.c.drop_after = o->drop_after;
 	s.c.corrupt_at = o->corrupt_at;
 	s.fd = open(o->image, O_RDONLY | O_CLOEXEC);
