@@ -124,6 +124,19 @@ int img_compress(int codec, int level, const void *src, size_t len, void *dst,
 int img_decompress(int codec, const void *src, size_t len, void *dst,
 		   size_t rawlen);
 
+/*
+ * Session-wide zstd streams (see codec.c): one context per direction and
+ * session, each call compresses or decompresses one DATA frame's run.
+ */
+void *img_zs_new(int level);
+void img_zs_free(void *zs);
+int img_zs_compress(void *zs, const void *src, size_t len, void *dst, size_t cap,
+		    size_t *dlen);
+void *img_zd_new(void);
+void img_zd_free(void *zd);
+/* -EBADMSG unless the input decodes to exactly rawlen bytes. */
+int img_zd_decompress(void *zd, const void *src, size_t len, void *dst, size_t rawlen);
+
 /* ---- transfer (serve.c, fetch.c) ---- */
 
 #define IMG_KEY_MAX 4096

@@ -171,3 +171,92 @@ img_decompress(int codec, const void *src, size_t len, void *dst, size_t rawlen)
 		return -EBADMSG;
 	}
 }
+
+/*
+ * Session-wide zstd: one compression context for every DATA frame of a
+ * session, flushed at each frame, so a run can refer to earlier runs (the
+ * way rsync -z keeps one zlib stream).  The window is capped so that a
+ * hostile server cannot make a client allocate much.
+ */
+#define ZS_WINDOW_LOG 23
+
+void *
+img_zs_new(int level)
+{
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+
+	if (c == NULL)
+		return NULL;
+	ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level ? level : 3);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, ZS_WINDOW_LOG);
+	return c;
+}
+
+void
+img_zs_free(void *zs)
+{
+	ZSTD_freeCCtx(zs);
+}
+
+int
+img_zs_compress(void *zs, const void *src, size_t len, void *dst, size_t cap,
+		size_t *dlen)
+{
+	ZSTD_inBuffer in = { src, len, 0 };
+	ZSTD_outBuffer out = { dst, cap, 0 };
+	size_t left;
+
+	do {
+		left = ZSTD_compressStream2(zs, &out, &in, ZSTD_e_flush);
+		if (ZSTD_isError(left))
+			return -EIO;
+		if (left != 0 && out.pos == out.size)
+			return -ENOSPC;
+	} while (left != 0);
+	*dlen = out.pos;
+	return 0;
+}
+
+void *
+img_zd_new(void)
+{
+	ZSTD_DCtx *d = ZSTD_createDCtx();
+
+	if (d != NULL)
+		ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, ZS_WINDOW_LOG);
+	return d;
+}
+
+void
+img_zd_free(void *zd)
+{
+	ZSTD_freeDCtx(zd);
+}
+
+int
+img_zd_decompress(void *zd, const void *src, size_t len, void *dst, size_t rawlen)
+{
+	ZSTD_inBuffer in = { src, len, 0 };
+	ZSTD_outBuffer out = { dst, rawlen, 0 };
+	size_t r;
+
+	while (in.pos < in.size) {
+		size_t ip = in.pos, op = out.pos;
+
+		r = ZSTD_decompressStream(zd, &out, &in);
+		if (ZSTD_isError(r))
+			return -EBADMSG;
+		if (out.pos == out.size && in.pos < in.size) {
+			/* More input than the announced size can hold. */
+			uint8_t extra;
+			ZSTD_outBuffer o2 = { &extra, 1, 0 };
+
+			r = ZSTD_decompressStream(zd, &o2, &in);
+			if (ZSTD_isError(r) || o2.pos != 0)
+				return -EBADMSG;
+		}
+		if (in.pos == ip && out.pos == op)
+			return -EBADMSG; /* no progress: a broken stream */
+	}
+	return out.pos == rawlen ? 0 : -EBADMSG;
+}

@@ -48,6 +48,7 @@ struct fet {
 	char *partial, *statep;
 	int fd;
 	uint8_t *raw, *blk;
+	void *zd;		/* zstd: the session's stream */
 	uint64_t need_bytes, got_bytes, t0, last_sync, last_prog, unsynced;
 };
 
@@ -453,7 +454,12 @@ take_data(struct fet *f, const struct run *q, const uint8_t *p, size_t len)
 		hashes = p + 20;
 	}
 	data = p + 20 + hl;
-	r = img_decompress(codec, data, len - 20 - hl, f->raw, raw);
+	if (codec == IMG_CODEC_ZSTD && f->o->codec == IMG_CODEC_ZSTD)
+		r = img_zd_decompress(f->zd, data, len - 20 - hl, f->raw, raw);
+	else if (codec == IMG_CODEC_ZSTD || (codec != IMG_CODEC_NONE && codec != f->o->codec))
+		r = -EBADMSG; /* not what we asked for */
+	else
+		r = img_decompress(codec, data, len - 20 - hl, f->raw, raw);
 	if (r != 0) {
 		dvs_err("a %s block run from the server does not decompress", img_codec_name(codec));
 		return -EBADMSG;
@@ -905,7 +911,10 @@ img_fetch_session(int rfd, int wfd, const struct img_fetch_opts *o,
 	f.statep = img_state_path(o->output);
 	f.raw = malloc(IMG_RUN_BYTES);
 	f.blk = malloc(IMG_MAX_BLOCK);
-	if (f.partial == NULL || f.statep == NULL || f.raw == NULL || f.blk == NULL) {
+	if (o->codec == IMG_CODEC_ZSTD)
+		f.zd = img_zd_new();
+	if (f.partial == NULL || f.statep == NULL || f.raw == NULL || f.blk == NULL ||
+	    (o->codec == IMG_CODEC_ZSTD && f.zd == NULL)) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -1006,5 +1015,6 @@ out:
 	free(f.statep);
 	free(f.raw);
 	free(f.blk);
+	img_zd_free(f.zd);
 	return r;
 }

@@ -36,6 +36,7 @@ struct srv {
 	uint8_t cn[32], sn[32];
 	uint8_t *raw, *cbuf;
 	size_t cbuf_cap;
+	void *zs;		/* zstd: one stream for the session */
 	int paused;
 	uint64_t pause_start;
 };
@@ -233,7 +234,15 @@ do_get(struct srv *s, const uint8_t *p, size_t len)
 			img_hash_block(s->raw + i * s->ix->block_size,
 				       block_len(s->ix, first + i), s->ix->hash[first + i]);
 	}
-	if (codec != IMG_CODEC_NONE &&
+	if (codec == IMG_CODEC_ZSTD) {
+		/* The stream's history is shared: always send what it produced. */
+		r = img_zs_compress(s->zs, s->raw, raw, s->cbuf, s->cbuf_cap, &clen);
+		if (r != 0) {
+			img_conn_send_error(&s->c, EIO, "compression failed");
+			return r;
+		}
+		iov[2] = (struct iovec){ s->cbuf, clen };
+	} else if (codec != IMG_CODEC_NONE &&
 	    img_compress(codec, s->level, s->raw, raw, s->cbuf, s->cbuf_cap, &clen) == 0 &&
 	    clen < raw) {
 		iov[2] = (struct iovec){ s->cbuf, clen };
@@ -398,9 +407,11 @@ img_serve_session(int rfd, int wfd, const struct img_serve_opts *o,
 		goto out;
 	}
 	s.raw = malloc(IMG_RUN_BYTES);
-	s.cbuf_cap = img_codec_bound(s.codec, IMG_RUN_BYTES);
+	s.cbuf_cap = img_codec_bound(s.codec, IMG_RUN_BYTES) + (64u << 10);
 	s.cbuf = malloc(s.cbuf_cap);
-	if (s.raw == NULL || s.cbuf == NULL) {
+	if (s.codec == IMG_CODEC_ZSTD)
+		s.zs = img_zs_new(s.level);
+	if (s.raw == NULL || s.cbuf == NULL || (s.codec == IMG_CODEC_ZSTD && s.zs == NULL)) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -460,6 +471,7 @@ out:
 	img_conn_fini(&s.c);
 	free(s.raw);
 	free(s.cbuf);
+	img_zs_free(s.zs);
 	free(s.cur);
 	img_index_free(s.ix);
 	if (s.fd >= 0)

@@ -218,6 +218,34 @@ test_codecs(void **state)
 	assert_int_equal(img_codec_from_name("brotli"), -EINVAL);
 }
 
+/* The session-wide zstd stream: runs decode in order; garbage is refused. */
+static void
+test_zstd_stream(void **state)
+{
+	static uint8_t src[3][65536], dst[80000], back[65536];
+	void *zs = img_zs_new(3), *zd = img_zd_new(), *zd2 = img_zd_new();
+	size_t i, k, dlen;
+
+	(void)state;
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < sizeof(src[k]); i++)
+			src[k][i] = (uint8_t)(k == 2 ? src[0][i] : (i * 7 + k) % 253 ^ (i >> 9));
+	for (k = 0; k < 3; k++) {
+		assert_int_equal(img_zs_compress(zs, src[k], sizeof(src[k]), dst, sizeof(dst), &dlen), 0);
+		if (k == 2)
+			assert_true(dlen < 1000); /* refers back to run 0 */
+		assert_int_equal(img_zd_decompress(zd, dst, dlen, back, sizeof(back)), 0);
+		assert_memory_equal(back, src[k], sizeof(back));
+	}
+	/* A context that missed the earlier runs cannot decode run 2. */
+	assert_int_not_equal(img_zd_decompress(zd2, dst, dlen, back, sizeof(back)), 0);
+	memset(dst, 0x33, 100);
+	assert_int_not_equal(img_zd_decompress(zd, dst, 100, back, sizeof(back)), 0);
+	img_zs_free(zs);
+	img_zd_free(zd);
+	img_zd_free(zd2);
+}
+
 static void
 test_hset_similarity(void **state)
 {
@@ -279,6 +307,7 @@ main(void)
 		cmocka_unit_test(test_index_file),
 		cmocka_unit_test(test_index_frame),
 		cmocka_unit_test(test_codecs),
+		cmocka_unit_test(test_zstd_stream),
 		cmocka_unit_test(test_hset_similarity),
 		cmocka_unit_test(test_auth),
 	};
