@@ -79,6 +79,16 @@ vdd_start() {
 	VDD_PID=$!
 }
 
+# wait_vdd: until the vdd at 20 answers BLK_STATS (15 s at most).
+wait_vdd() {
+	local i
+	for i in $(seq 1 150); do
+		client "$B/dvs-vdd" --stats --ep 20 >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	fail "dvs-vdd did not answer in 15 s"
+}
+
 vdd_stop() {
 	kill -TERM "$VDD_PID"
 	wait "$VDD_PID" || fail "dvs-vdd exit status $? after SIGTERM"

@@ -18,7 +18,7 @@ kill -0 "$FS_PID" || fail "dvs-fs died with the vdd"
 client "$B/dvs-cp" --stats >/dev/null || fail "dvs-fs does not answer"
 note "vdd back"
 vdd_start "$T/v.img"
-sleep 0.5
+wait_vdd
 client "$B/dvs-cp" dvs:/small.txt "$T/small.back" || fail "read after the vdd came back"
 cmp "$T/small.txt" "$T/small.back" || fail "small.txt differs"
 client "$B/dvs-cp" "$T/small.txt" dvs:/again.txt || fail "write after the vdd came back"
