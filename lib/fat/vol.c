@@ -100,7 +100,7 @@ parse_boot(struct fat_vol *vol, const uint8_t *b, uint64_t dev_bytes)
 	if (ents - 2 < vol->nclusters)
 		vol->nclusters = (uint32_t)(ents - 2);
 	if ((uint64_t)tot * ss > dev_bytes) {
-		dvs_err("volume of %llu bytes does not fit in the device of %llu "
+		dvs_warn("volume of %llu bytes does not fit in the device of %llu "
 			"bytes (truncated image?)",
 			(unsigned long long)tot * ss, (unsigned long long)dev_bytes);
 		return -EUCLEAN;
@@ -219,7 +219,7 @@ fat_mount(struct fat_blkdev *dev, const struct fat_mount_opts *opts,
 	err = parse_boot(vol, b0, dev->sector_count * dev->sector_size);
 	if (err) {
 		if (err == -EUCLEAN)
-			dvs_err("not a valid FAT volume (bad boot sector)");
+			dvs_debug("not a valid FAT volume (bad boot sector)");
 		goto fail;
 	}
 	vol->boot = malloc(vol->ss);
