@@ -35,4 +35,17 @@ check "servers gone" wait_stopped "$T/mnt"
 check "fsck.fat -n: no damage (dirty flag expected)" fsck_no_damage "$T/vol.img"
 mcopy -n -i "$T/vol.img" ::/before.bin "$T/back" 2>/dev/null
 check "synced data survived" cmp "$T/payload" "$T/back"
+log "kill -9 of dvs-fuse: the supervisor unmounts and stops the servers"
+check "dvs mount again" mount_dvs "$T/vol.img" "$T/mnt2"
+dd if="$T/payload" of="$T/mnt2/after.bin" bs=1M conv=fsync status=none
+fu=$(server_pid "$T/mnt2" fuse)
+check "found dvs-fuse's pid" [ -n "$fu" ]
+kill -9 "$fu"
+check "servers stopped by themselves" wait_stopped "$T/mnt2"
+check "no mount left" bash -c "! findmnt -rn -M '$T/mnt2'"
+check "fsck.fat -n clean (dvs-fs stopped cleanly)" fsck_clean "$T/vol.img"
+mcopy -n -i "$T/vol.img" ::/after.bin "$T/back2" 2>/dev/null
+check "fsync'ed data survived" cmp "$T/payload" "$T/back2"
+# That dvs-fuse was killed is this test's doing, not a failure.
+sed -i '/dvs-fuse exited with status 137$/d' "$DVS_MOUNT_LOG"
 finish

@@ -30,7 +30,7 @@ die() {
 run_root() {
 	local root=${DVS_RUN_DIR:-}
 	if [ -z "$root" ]; then
-		if [ -w /run ] || [ -d /run/dvs ] && [ -w /run/dvs ]; then
+		if [ -w /run/dvs ] || { [ ! -e /run/dvs ] && [ -w /run ]; }; then
 			root=/run/dvs
 		else
 			root=${XDG_RUNTIME_DIR:-/tmp}/dvs
