@@ -358,6 +358,47 @@ test_enospc(void **s)
 	free(chunk);
 }
 
+/* Every cluster size mkfs.fat can make (1 to 128 sectors, up to 64 KiB),
+ * for each FAT type, on sparse image files: format, write, fsck. */
+static void
+test_cluster_sizes(void **s)
+{
+	(void)s;
+	static uint8_t data[200000];
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)(i * 13);
+	for (int type = 12; type <= 32; type += type == 12 ? 4 : 16) {
+		for (uint32_t cs = 512; cs <= 65536; cs *= 2) {
+			uint64_t nclus = type == 12 ? 3000 : type == 16 ? 20000 : 70000;
+			char path[512];
+			struct fat_blkdev *dev;
+			struct fat_vol *vol;
+			struct fat_format_opts fo = {.fat_type = type, .cluster_size = cs};
+			struct fat_image_opts io = {.create_size = nclus * cs + nclus * 8 + 65536};
+			snprintf(path, sizeof path, "%s/cs-%d-%u.img", tmpdir, type, cs);
+			assert_int_equal(fat_image_open(path, &io, &dev), 0);
+			int err = fat_format(dev, &fo);
+			if (err)
+				fail_msg("FAT%d with %u-byte clusters: %d", type, cs, err);
+			assert_int_equal(fat_mount(dev, NULL, &vol), 0);
+			struct fat_statfs sf;
+			assert_int_equal(fat_statfs(vol, &sf), 0);
+			assert_int_equal(sf.fat_type, type);
+			assert_int_equal(sf.cluster_size, cs);
+			assert_int_equal(fat_mkdir(vol, "/a directory"), 0);
+			write_file(vol, "/a directory/data.bin", data, sizeof data);
+			check_file(vol, "/a directory/data.bin", data, sizeof data);
+			assert_int_equal(fat_unmount(vol), 0);
+			fat_blkdev_free(dev);
+			char *out = NULL;
+			if (run_fsck(path, &out) != 0)
+				fail_msg("FAT%d, %u-byte clusters: fsck.fat -n:\n%s", type, cs, out);
+			free(out);
+			unlink(path);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -367,6 +408,7 @@ main(void)
 		cmocka_unit_test(test_fat16),
 		cmocka_unit_test(test_fat32),
 		cmocka_unit_test(test_enospc),
+		cmocka_unit_test(test_cluster_sizes),
 	};
 	tmpdir = make_tmpdir();
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
