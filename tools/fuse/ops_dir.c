@@ -39,11 +39,18 @@ do_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		dvs_close(d->fs, r);
 }
 
+/* Inode numbers a readdirplus reply hands out, to take back if the
+ * reply never reaches the kernel. */
+struct handed {
+	fuse_ino_t *ino;
+	size_t n, cap;
+};
+
 /* Adds one entry; returns its size or 0 when it does not fit. */
 static size_t
 add_entry(fuse_req_t req, struct dfuse *d, fuse_ino_t dir, char *buf,
 	  size_t room, const char *name, const struct dvs_stat *ds,
-	  fuse_ino_t ino, off_t next, int plus)
+	  fuse_ino_t ino, off_t next, int plus, struct handed *h)
 {
 	struct fuse_entry_param e;
 	struct stat st;
@@ -67,8 +74,19 @@ add_entry(fuse_req_t req, struct dfuse *d, fuse_ino_t dir, char *buf,
 		memset(&e, 0, sizeof(e));
 		e.attr.st_ino = ino;
 		e.attr.st_mode = ds->st_mode;
-	} else if (dfuse_make_entry(d, dir, name, ds, &e) < 0) {
-		return 0;
+	} else {
+		if (h->n == h->cap) {
+			size_t cap = h->cap ? h->cap * 2 : 32;
+			fuse_ino_t *n = realloc(h->ino, cap * sizeof(*n));
+
+			if (n == NULL)
+				return 0;
+			h->ino = n;
+			h->cap = cap;
+		}
+		if (dfuse_make_entry(d, dir, name, ds, &e) < 0)
+			return 0;
+		h->ino[h->n++] = e.ino;
 	}
 	return fuse_add_direntry_plus(req, buf, room, name, &e, next);
 }
@@ -80,6 +98,7 @@ readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct dfuse *d = dfuse_of(req);
 	struct dvs_dirent *ents = NULL;
 	struct dvs_stat dirst = { .st_mode = S_IFDIR | 0755 };
+	struct handed h = { NULL, 0, 0 };
 	size_t pos = 0, got, max, i, n;
 	uint64_t cookie;
 	char *buf;
@@ -91,7 +110,8 @@ readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	if (off == 0) {
-		got = add_entry(req, d, ino, buf, size, ".", &dirst, ino, 1, plus);
+		got = add_entry(req, d, ino, buf, size, ".", &dirst, ino, 1, plus,
+				&h);
 		if (got == 0)
 			goto reply;
 		pos += got;
@@ -99,7 +119,7 @@ readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if (off <= 1) {
 		/* d_ino 0 would make readdir(3) skip the entry. */
 		got = add_entry(req, d, ino, buf + pos, size - pos, "..", &dirst,
-				ino_table_parent(d->itab, ino), 2, plus);
+				ino_table_parent(d->itab, ino), 2, plus, &h);
 		if (got == 0)
 			goto reply;
 		pos += got;
@@ -124,7 +144,7 @@ readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			got = add_entry(req, d, ino, buf + pos, size - pos,
 					ents[i].name, &ents[i].st,
 					ents[i].st.st_ino, (off_t)(ents[i].next + 2),
-					plus);
+					plus, &h);
 			if (got == 0)
 				goto reply;
 			pos += got;
@@ -133,10 +153,14 @@ readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 reply:
 	/* An error after some entries: give those; the next call sees it. */
-	if (r < 0 && pos == 0)
+	if (r < 0 && pos == 0) {
 		fuse_reply_err(req, dfuse_err((int)r));
-	else
-		fuse_reply_buf(req, buf, pos);
+	} else if (fuse_reply_buf(req, buf, pos) != 0) {
+		/* The kernel never saw these entries: no lookups to count. */
+		for (i = 0; i < h.n; i++)
+			ino_table_forget(d->itab, h.ino[i], 1);
+	}
+	free(h.ino);
 	free(ents);
 	free(buf);
 }
