@@ -99,11 +99,14 @@ line_ok(const char *l)
 	return 1;
 }
 
+static int g_type = 16;
+
 static void
 one(long cut, long *total)
 {
-	struct memdev *m = memdev_new(16 << 20, 512);
-	struct fat_format_opts fo = {.fat_type = 16, .cluster_size = 2048};
+	struct memdev *m = memdev_new(g_type == 32 ? 40 << 20 : 16 << 20, 512);
+	struct fat_format_opts fo = {.fat_type = g_type,
+				     .cluster_size = g_type == 32 ? 512 : 2048};
 	struct fat_vol *vol;
 	struct synced sy[NSYNC];
 	static uint8_t want[200000], got[200000];
@@ -123,8 +126,8 @@ one(long cut, long *total)
 	run_fsck(img, &out);
 	for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
 		if (!line_ok(l))
-			fail_msg("cut after %ld writes: fsck.fat -n says: %s\n(image %s)",
-				 cut, l, img);
+			fail_msg("FAT%d, cut after %ld writes: fsck.fat -n says: %s\n(image %s)",
+				 g_type, cut, l, img);
 	unlink(img);
 	free(img);
 	free(out);
@@ -148,9 +151,8 @@ one(long cut, long *total)
 }
 
 static void
-test_crash(void **s)
+crash_series(void)
 {
-	(void)s;
 	long total = 0;
 	one(-1, &total);	/* no cut: how many writes the workload makes */
 	assert_true(total > 20);
@@ -163,10 +165,27 @@ test_crash(void **s)
 			one(cut, NULL);
 }
 
+static void
+test_crash16(void **s)
+{
+	(void)s;
+	g_type = 16;
+	crash_series();
+}
+
+static void
+test_crash32(void **s)
+{
+	(void)s;
+	g_type = 32;
+	crash_series();
+}
+
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_crash)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_crash16),
+					   cmocka_unit_test(test_crash32)};
 	tmpdir = make_tmpdir();
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rm_rf(tmpdir);
