@@ -28,4 +28,15 @@ pause=$(jget "$out" pause_ms)
 awk "BEGIN { exit !($pause > 0) }" || fail "no pause reported"
 grep -q "live: $rounds rounds" "$T/serve.log" || fail "server did not report the rounds"
 ok "live: $rounds rounds, pause $pause ms; $(grep 'live:' "$T/serve.log")"
+
+# The same over --stdio with the zstd stream, and a seed (the old image).
+rm -f "$T/snapshot"
+out=$("$IMG" fetch --stdio "$T/out2" --seed "$T/before" --compress zstd --json -- \
+	"$IMG" serve --stdio --live --max-rounds 3 "$T/src" \
+	--pause-cmd "kill -STOP $WPID" \
+	--resume-cmd "cp '$T/src' '$T/snapshot' && kill -CONT $WPID" 2>"$T/err") ||
+	fail "live stdio fetch failed: $(cat "$T/err")"
+cmp "$T/snapshot" "$T/out2" || fail "stdio live output differs from the image during the pause"
+[ "$(jget "$out" seed_blocks)" -gt 0 ] || fail "the seed was not used in live mode"
+ok "live over stdio with zstd and a seed: rounds $(jget "$out" rounds)"
 echo "live ok"
