@@ -24,13 +24,16 @@ mem_write(struct fat_blkdev *dev, uint64_t sector, uint32_t count,
 {
 	struct memdev *m = dev->ctx;
 	for (uint32_t i = 0; i < count; i++) {
-		if (m->writes_left == 0) {
-			m->cut = 1;
+		/* one sector at a time, so a cut can fall inside a request;
+		 * the counters are atomic for the thread tests */
+		long left = __atomic_load_n(&m->writes_left, __ATOMIC_SEQ_CST);
+		if (left == 0) {
+			__atomic_store_n(&m->cut, 1, __ATOMIC_SEQ_CST);
 			return -EIO;	/* the "machine" is gone */
 		}
-		if (m->writes_left > 0)
-			m->writes_left--;
-		m->writes++;
+		if (left > 0)
+			__atomic_sub_fetch(&m->writes_left, 1, __ATOMIC_SEQ_CST);
+		__atomic_add_fetch(&m->writes, 1, __ATOMIC_SEQ_CST);
 		memcpy(m->data + (sector + i) * dev->sector_size,
 		       (const uint8_t *)buf + (size_t)i * dev->sector_size,
 		       dev->sector_size);
@@ -42,7 +45,7 @@ static int
 mem_flush(struct fat_blkdev *dev)
 {
 	struct memdev *m = dev->ctx;
-	return m->cut ? -EIO : 0;
+	return __atomic_load_n(&m->cut, __ATOMIC_SEQ_CST) ? -EIO : 0;
 }
 
 static const struct fat_blkdev_ops mem_ops = {

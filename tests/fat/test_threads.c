@@ -109,9 +109,113 @@ test_threads(void **s)
 	memdev_free(m);
 }
 
+/* Metadata races: renames and unlinks of files other threads are
+ * writing through open handles, creates and listings in the same
+ * directory, syncs. */
+static struct fat_file *moving;
+
+static void *
+renamer(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 300; i++) {
+		if (fat_rename(vol, "/d/moving A", "/e/moving B") ||
+		    fat_rename(vol, "/e/moving B", "/d/moving A"))
+			__atomic_add_fetch(&errors, 1, __ATOMIC_SEQ_CST);
+	}
+	return NULL;
+}
+
+static void *
+writer(void *arg)
+{
+	(void)arg;
+	uint8_t b[3000];
+	memset(b, 0x42, sizeof b);
+	for (int i = 0; i < 300; i++)
+		if (fat_pwrite(moving, b, sizeof b, (uint64_t)i * sizeof b) != (ssize_t)sizeof b)
+			__atomic_add_fetch(&errors, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static int
+nop_cb(void *arg, const struct fat_dirent *e)
+{
+	(void)arg;
+	(void)e;
+	return 0;
+}
+
+static void *
+churner(void *arg)
+{
+	int id = (int)(intptr_t)arg;
+	for (int i = 0; i < 200; i++) {
+		char p[64];
+		struct fat_file *f;
+		snprintf(p, sizeof p, "/%c/churn %d %d", i % 2 ? 'd' : 'e', id, i);
+		if (fat_open(vol, p, O_RDWR | O_CREAT, &f) == 0) {
+			fat_pwrite(f, p, strlen(p), 0);
+			if (i % 3 == 0)
+				fat_unlink(vol, p);	/* while open */
+			fat_close(f);
+		} else
+			__atomic_add_fetch(&errors, 1, __ATOMIC_SEQ_CST);
+		if (i % 3 == 1)
+			fat_unlink(vol, p);
+		fat_readdir(vol, "/d", nop_cb, NULL);
+		if (i % 50 == 0)
+			fat_sync(vol);
+	}
+	return NULL;
+}
+
+static void
+test_races(void **s)
+{
+	(void)s;
+	struct memdev *m = memdev_new(32 << 20, 512);
+	struct fat_format_opts fo = {.fat_type = 32};
+	struct fat_mount_opts mo = {.cache_bytes = 8192};	/* trims too */
+	pthread_t th[5];
+	char *tmp = make_tmpdir();
+
+	errors = 0;
+	assert_int_equal(fat_format(&m->dev, &fo), 0);
+	assert_int_equal(fat_mount(&m->dev, &mo, &vol), 0);
+	assert_int_equal(fat_mkdir(vol, "/d"), 0);
+	assert_int_equal(fat_mkdir(vol, "/e"), 0);
+	assert_int_equal(fat_open(vol, "/d/moving A", O_RDWR | O_CREAT, &moving), 0);
+	pthread_create(&th[0], NULL, renamer, NULL);
+	pthread_create(&th[1], NULL, writer, NULL);
+	pthread_create(&th[2], NULL, churner, (void *)1);
+	pthread_create(&th[3], NULL, churner, (void *)2);
+	pthread_create(&th[4], NULL, churner, (void *)3);
+	for (int i = 0; i < 5; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(errors, 0);
+	struct fat_stat st;
+	assert_int_equal(fat_fstat(moving, &st), 0);
+	assert_int_equal(st.size, 300 * 3000);
+	fat_close(moving);
+	assert_int_equal(fat_stat(vol, "/d/moving A", &st), 0);
+	assert_int_equal(st.size, 300 * 3000);
+	assert_int_equal(fat_unmount(vol), 0);
+	char *img = memdev_save(m, tmp), *out = NULL;
+	int rc = run_fsck(img, &out);
+	if (rc)
+		fail_msg("fsck.fat -n: %s", out);
+	free(out);
+	free(img);
+	rm_rf(tmp);
+	free(tmp);
+	memdev_free(m);
+}
+
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_threads)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_threads),
+					   cmocka_unit_test(test_races)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
