@@ -45,10 +45,10 @@ struct blk_rq_info {
 	uint32_t pad;
 };
 struct blk_rp_info {
-	uint64_t size;	      /* bytes, a multiple of sector */
-	uint32_t sector;      /* bytes per sector (512 .. 4096) */
-	uint32_t flags;	      /* BLK_F_* */
-	uint32_t io_max;      /* BLK_IO_MAX of this server */
+	uint64_t size;	 /* bytes, a multiple of sector */
+	uint32_t sector; /* bytes per sector (512 .. 4096) */
+	uint32_t flags;	 /* BLK_F_* */
+	uint32_t io_max; /* BLK_IO_MAX of this server */
 	uint32_t pad;
 };
 #define BLK_F_RDONLY 0x1
@@ -60,17 +60,17 @@ struct blk_rq_io {
 };
 
 struct blk_rp_stats {
-	uint64_t reads;	    /* BLK_READ requests served */
-	uint64_t writes;    /* BLK_WRITE requests served */
+	uint64_t reads;	 /* BLK_READ requests served */
+	uint64_t writes; /* BLK_WRITE requests served */
 	uint64_t flushes;
 	uint64_t bytes_read;
 	uint64_t bytes_written;
-	uint64_t errors; /* requests answered with an error */
+	uint64_t errors;  /* requests answered with an error */
 	uint32_t clients; /* distinct endpoints seen so far (capped) */
 	uint32_t pad;
 };
 
-#define BLK_PAYLOAD_FITS(t) \
+#define BLK_PAYLOAD_FITS(t)                                                              \
 	_Static_assert(sizeof(struct t) <= DVK_PAYLOAD_SIZE, #t " fits a message")
 BLK_PAYLOAD_FITS(blk_rq_info);
 BLK_PAYLOAD_FITS(blk_rp_info);

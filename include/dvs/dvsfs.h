@@ -121,8 +121,7 @@ int dvs_close(struct dvsfs *fs, int fd);
 ssize_t dvs_read(struct dvsfs *fs, int fd, void *buf, size_t count);
 ssize_t dvs_write(struct dvsfs *fs, int fd, const void *buf, size_t count);
 ssize_t dvs_pread(struct dvsfs *fs, int fd, void *buf, size_t count, off_t off);
-ssize_t dvs_pwrite(struct dvsfs *fs, int fd, const void *buf, size_t count,
-		   off_t off);
+ssize_t dvs_pwrite(struct dvsfs *fs, int fd, const void *buf, size_t count, off_t off);
 off_t dvs_lseek(struct dvsfs *fs, int fd, off_t off, int whence);
 
 int dvs_stat(struct dvsfs *fs, const char *path, struct dvs_stat *st);
@@ -133,8 +132,7 @@ int dvs_rmdir(struct dvsfs *fs, const char *path);
 int dvs_unlink(struct dvsfs *fs, const char *path);
 /* flags: 0 or RENAME_NOREPLACE (from <stdio.h>/<linux/fs.h>, value 1). */
 int dvs_rename(struct dvsfs *fs, const char *from, const char *to);
-int dvs_rename2(struct dvsfs *fs, const char *from, const char *to,
-		unsigned flags);
+int dvs_rename2(struct dvsfs *fs, const char *from, const char *to, unsigned flags);
 
 int dvs_truncate(struct dvsfs *fs, const char *path, off_t len);
 int dvs_ftruncate(struct dvsfs *fs, int fd, off_t len);

@@ -41,58 +41,58 @@
 #define FS_EP_DEFAULT 1
 
 /* A path is 1..FS_PATH_MAX-1 bytes (no NUL) after the grant copy. */
-#define FS_PATH_MAX 4096
+#define FS_PATH_MAX    4096
 /* A volume name in FS_HELLO is 0..FS_VOLNAME_MAX bytes (0: the first). */
 #define FS_VOLNAME_MAX 63
 /* One name in a directory, in UTF-8 bytes (255 UTF-16 units of VFAT). */
-#define FS_NAME_MAX 1020
+#define FS_NAME_MAX    1020
 /* The most bytes one FS_READ/FS_WRITE moves; libdvsfs splits larger I/O. */
-#define FS_IO_MAX (1u << 20)
+#define FS_IO_MAX      (1u << 20)
 /* The most bytes of one FS_READDIR or FS_STATS buffer. */
-#define FS_LIST_MAX (256u << 10)
+#define FS_LIST_MAX    (256u << 10)
 /* Descriptors one session may hold open. */
-#define FS_FD_MAX 1024
+#define FS_FD_MAX      1024
 
 /* Call numbers.  m_type of a request is FS_RQ_BASE + one of these. */
 #define FS_RQ_BASE 0x4600
 enum fs_call {
-	FS_HELLO = 1,  /* open a session on a volume                */
-	FS_JOIN,       /* attach another binding to a session      */
-	FS_BYE,	       /* detach this binding                      */
-	FS_OPEN,       /* path, flags, mode -> fd (creat is OPEN)  */
-	FS_CLOSE,      /* fd                                       */
-	FS_READ,       /* fd, grant(W), len [, off] -> count       */
-	FS_WRITE,      /* fd, grant(R), len [, off] -> count       */
-	FS_LSEEK,      /* fd, off, whence -> new offset            */
-	FS_STAT,       /* path -> stat                             */
-	FS_FSTAT,      /* fd -> stat                               */
-	FS_MKDIR,      /* path, mode                               */
-	FS_RMDIR,      /* path                                     */
-	FS_UNLINK,     /* path                                     */
-	FS_RENAME,     /* path, path, flags                        */
-	FS_READDIR,    /* fd, cookie, grant(W) -> records          */
-	FS_TRUNCATE,   /* path, length                             */
-	FS_FTRUNCATE,  /* fd, length                               */
-	FS_UTIMENS,    /* path, atime, mtime                       */
-	FS_CHMOD,      /* path, mode (only the write bits count)   */
-	FS_FSYNC,      /* fd                                       */
-	FS_SYNC,       /* the whole volume                         */
-	FS_STATVFS,    /* -> volume figures                        */
-	FS_STATS,      /* server statistics, sessions in grant(W)  */
+	FS_HELLO = 1, /* open a session on a volume                */
+	FS_JOIN,      /* attach another binding to a session      */
+	FS_BYE,	      /* detach this binding                      */
+	FS_OPEN,      /* path, flags, mode -> fd (creat is OPEN)  */
+	FS_CLOSE,     /* fd                                       */
+	FS_READ,      /* fd, grant(W), len [, off] -> count       */
+	FS_WRITE,     /* fd, grant(R), len [, off] -> count       */
+	FS_LSEEK,     /* fd, off, whence -> new offset            */
+	FS_STAT,      /* path -> stat                             */
+	FS_FSTAT,     /* fd -> stat                               */
+	FS_MKDIR,     /* path, mode                               */
+	FS_RMDIR,     /* path                                     */
+	FS_UNLINK,    /* path                                     */
+	FS_RENAME,    /* path, path, flags                        */
+	FS_READDIR,   /* fd, cookie, grant(W) -> records          */
+	FS_TRUNCATE,  /* path, length                             */
+	FS_FTRUNCATE, /* fd, length                               */
+	FS_UTIMENS,   /* path, atime, mtime                       */
+	FS_CHMOD,     /* path, mode (only the write bits count)   */
+	FS_FSYNC,     /* fd                                       */
+	FS_SYNC,      /* the whole volume                         */
+	FS_STATVFS,   /* -> volume figures                        */
+	FS_STATS,     /* server statistics, sessions in grant(W)  */
 	FS_NCALLS
 };
 
 /* Open flags of the protocol (libdvsfs maps the Linux O_ flags). */
-#define FS_O_ACCMODE 0x3
-#define FS_O_RDONLY 0x0
-#define FS_O_WRONLY 0x1
-#define FS_O_RDWR 0x2
-#define FS_O_CREAT 0x10
-#define FS_O_EXCL 0x20
-#define FS_O_TRUNC 0x40
-#define FS_O_APPEND 0x80
+#define FS_O_ACCMODE   0x3
+#define FS_O_RDONLY    0x0
+#define FS_O_WRONLY    0x1
+#define FS_O_RDWR      0x2
+#define FS_O_CREAT     0x10
+#define FS_O_EXCL      0x20
+#define FS_O_TRUNC     0x40
+#define FS_O_APPEND    0x80
 #define FS_O_DIRECTORY 0x100
-#define FS_O_ALL 0x1f3
+#define FS_O_ALL       0x1f3
 
 /* FS_READ/FS_WRITE flags. */
 #define FS_IO_AT 0x1 /* use off, leave the descriptor's position alone */
@@ -107,13 +107,13 @@ enum fs_call {
 
 /* FS_UTIMENS special times. */
 #define FS_UTIME_OMIT INT64_MIN
-#define FS_UTIME_NOW (INT64_MIN + 1)
+#define FS_UTIME_NOW  (INT64_MIN + 1)
 
 /* FAT attribute bits in fs_wire_stat.attr. */
-#define FS_ATTR_RDONLY 0x01
-#define FS_ATTR_HIDDEN 0x02
-#define FS_ATTR_SYSTEM 0x04
-#define FS_ATTR_DIR 0x10
+#define FS_ATTR_RDONLY	0x01
+#define FS_ATTR_HIDDEN	0x02
+#define FS_ATTR_SYSTEM	0x04
+#define FS_ATTR_DIR	0x10
 #define FS_ATTR_ARCHIVE 0x20
 
 /* A path argument: a grant the server may read, exactly len bytes. */
@@ -138,8 +138,8 @@ struct fs_wire_stat {
 
 /* --- FS_HELLO ----------------------------------------------------------- */
 struct fs_rq_hello {
-	uint32_t version;      /* FS_PROTO_VERSION */
-	uint32_t flags;	       /* 0 */
+	uint32_t version;	/* FS_PROTO_VERSION */
+	uint32_t flags;		/* 0 */
 	struct fs_path_arg vol; /* volume name; len 0 (grant ignored): the first */
 };
 struct fs_rp_hello {
@@ -234,7 +234,7 @@ struct fs_rq_readdir {
 	dvk_grant_t grant; /* the server writes records here */
 	uint32_t len;	   /* <= FS_LIST_MAX */
 	uint32_t max;	   /* most records to send; 0: as many as fit */
-	uint64_t cookie; /* 0: from the start; else a record's next */
+	uint64_t cookie;   /* 0: from the start; else a record's next */
 };
 struct fs_rp_readdir {
 	uint64_t next;	/* cookie after the last record sent */
@@ -251,7 +251,7 @@ struct fs_wire_dirent {
 	uint32_t pad;
 	/* char name[name_len] follows */
 };
-#define FS_DIRENT_RECLEN(name_len) \
+#define FS_DIRENT_RECLEN(name_len)                                                       \
 	((sizeof(struct fs_wire_dirent) + (name_len) + 7u) & ~7u)
 
 /* --- FS_TRUNCATE, FS_FTRUNCATE ------------------------------------------ */
@@ -305,7 +305,7 @@ struct fs_wire_session {
 	uint32_t fds;
 };
 
-#define FS_PAYLOAD_FITS(t) \
+#define FS_PAYLOAD_FITS(t)                                                               \
 	_Static_assert(sizeof(struct t) <= DVK_PAYLOAD_SIZE, #t " fits a message")
 FS_PAYLOAD_FITS(fs_wire_stat);
 FS_PAYLOAD_FITS(fs_rq_hello);

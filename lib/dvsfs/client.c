@@ -229,16 +229,15 @@ dvsfs_call_end(struct dvsfs_call *c)
 }
 
 int
-dvsfs_call_grant(struct dvsfs_call *c, const void *addr, size_t len,
-		 unsigned access, dvk_grant_t *out)
+dvsfs_call_grant(struct dvsfs_call *c, const void *addr, size_t len, unsigned access,
+		 dvk_grant_t *out)
 {
 	int rc;
 
 	if (c->ngrants >= (int)(sizeof(c->grants) / sizeof(c->grants[0])))
 		return -EINVAL;
 	/* The DVK API takes void *: READ-only grants never write through it. */
-	rc = dvk_grant(c->b->h, c->b->worker, (void *)(uintptr_t)addr, len, access,
-		       out);
+	rc = dvk_grant(c->b->h, c->b->worker, (void *)(uintptr_t)addr, len, access, out);
 	if (rc < 0)
 		return dvsfs_map_dvk(rc);
 	c->grants[c->ngrants++] = *out;

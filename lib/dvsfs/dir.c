@@ -11,11 +11,11 @@
 
 /* Average record we size the transfer buffer for (header + 40-byte name). */
 #define DIR_REC_GUESS 128u
-#define DIR_BATCH 64u
+#define DIR_BATCH     64u
 
 ssize_t
-dvs_getdents(struct dvsfs *fs, int dirfd, uint64_t cookie,
-	     struct dvs_dirent *ents, size_t max)
+dvs_getdents(struct dvsfs *fs, int dirfd, uint64_t cookie, struct dvs_dirent *ents,
+	     size_t max)
 {
 	struct fs_rq_readdir *rq;
 	struct fs_rp_readdir rp;

@@ -43,8 +43,7 @@ open_flags(int flags)
 
 /* One path, one call: the shape of stat, rmdir, unlink, mkdir, chmod. */
 static int
-path_call(struct dvsfs *fs, int call, const char *path, uint32_t mode,
-	  dvk_msg_t *m)
+path_call(struct dvsfs *fs, int call, const char *path, uint32_t mode, dvk_msg_t *m)
 {
 	struct fs_rq_path_mode *rq = (struct fs_rq_path_mode *)m->m_u.raw;
 	struct dvsfs_call c;
@@ -115,8 +114,7 @@ dvs_close(struct dvsfs *fs, int fd)
 
 /* One round trip of at most io_max bytes. */
 static ssize_t
-io_once(struct dvsfs *fs, int call, int fd, void *buf, size_t len, off_t off,
-	int at)
+io_once(struct dvsfs *fs, int call, int fd, void *buf, size_t len, off_t off, int at)
 {
 	struct fs_rq_io *rq;
 	struct dvsfs_call c;
@@ -128,9 +126,8 @@ io_once(struct dvsfs *fs, int call, int fd, void *buf, size_t len, off_t off,
 		return rc;
 	memset(&m, 0, sizeof(m));
 	rq = (struct fs_rq_io *)m.m_u.raw;
-	rc = dvsfs_call_grant(&c, buf, len,
-			      call == FS_READ ? DVK_GRANT_WRITE : DVK_GRANT_READ,
-			      &rq->grant);
+	rc = dvsfs_call_grant(
+	    &c, buf, len, call == FS_READ ? DVK_GRANT_WRITE : DVK_GRANT_READ, &rq->grant);
 	if (rc < 0)
 		goto out;
 	rq->fd = fd;
@@ -146,8 +143,7 @@ out:
 }
 
 static ssize_t
-io_loop(struct dvsfs *fs, int call, int fd, void *buf, size_t count, off_t off,
-	int at)
+io_loop(struct dvsfs *fs, int call, int fd, void *buf, size_t count, off_t off, int at)
 {
 	size_t done = 0, chunk;
 	ssize_t n;
@@ -164,8 +160,8 @@ io_loop(struct dvsfs *fs, int call, int fd, void *buf, size_t count, off_t off,
 		chunk = count - done;
 		if (chunk > fs->io_max)
 			chunk = fs->io_max;
-		n = io_once(fs, call, fd, (char *)buf + done, chunk,
-			    off + (off_t)done, at);
+		n = io_once(fs, call, fd, (char *)buf + done, chunk, off + (off_t)done,
+			    at);
 		if (n < 0)
 			return done > 0 ? (ssize_t)done : n;
 		done += (size_t)n;

@@ -20,7 +20,7 @@ struct dvsfs_bind {
 	struct dvk *h;
 	dvk_ep_t worker; /* where this binding sends and grants */
 	struct dvsfs *fs;
-	int shared; /* the primary: use under fs->prim_lock */
+	int shared;		 /* the primary: use under fs->prim_lock */
 	struct dvsfs_bind *next; /* in fs->binds, under fs->lock */
 };
 
@@ -33,7 +33,7 @@ struct dvsfs {
 	uint32_t io_max;
 	uint32_t vol_flags;
 	uint32_t cluster;
-	pthread_key_t key; /* -> struct dvsfs_bind of the calling thread */
+	pthread_key_t key;    /* -> struct dvsfs_bind of the calling thread */
 	pthread_mutex_t lock; /* protects binds */
 	struct dvsfs_bind *binds;
 	struct dvsfs_bind *primary;
@@ -54,12 +54,11 @@ int dvsfs_call_begin(struct dvsfs *fs, struct dvsfs_call *c);
 /* Revokes the call's grants and unlocks. */
 void dvsfs_call_end(struct dvsfs_call *c);
 /* Grants len bytes at addr to the worker for this call. */
-int dvsfs_call_grant(struct dvsfs_call *c, const void *addr, size_t len,
-		     unsigned access, dvk_grant_t *out);
-/* Grants a NUL-terminated path and fills *arg.  -ENOENT for "", 
+int dvsfs_call_grant(struct dvsfs_call *c, const void *addr, size_t len, unsigned access,
+		     dvk_grant_t *out);
+/* Grants a NUL-terminated path and fills *arg.  -ENOENT for "",
  * -ENAMETOOLONG past FS_PATH_MAX - 1. */
-int dvsfs_call_path(struct dvsfs_call *c, const char *path,
-		    struct fs_path_arg *arg);
+int dvsfs_call_path(struct dvsfs_call *c, const char *path, struct fs_path_arg *arg);
 /* Sends FS_RQ_BASE + call with m's payload; on return m holds the reply.
  * Returns the server's result (>= 0 or -errno) or a mapped DVK error. */
 int dvsfs_call_rpc(struct dvsfs_call *c, int call, dvk_msg_t *m);

@@ -54,8 +54,7 @@ fs_dispatch(struct fs_worker *w, const dvk_msg_t *in, dvk_msg_t *out)
 	if (r.s != NULL)
 		fs_session_put(r.s);
 	if (rc < 0)
-		dvs_debug("%s from %d: %s", d->name, (int)in->m_source,
-			  strerror(-rc));
+		dvs_debug("%s from %d: %s", d->name, (int)in->m_source, strerror(-rc));
 out:
 	if (rc < 0)
 		atomic_fetch_add(&fs_srv.errors, 1);

@@ -24,8 +24,8 @@
 #include "dvs/fsproto.h"
 #include "dvs/ipc.h"
 
-#define FS_MAX_VOLUMES 8
-#define FS_MAX_WORKERS 32
+#define FS_MAX_VOLUMES	8
+#define FS_MAX_WORKERS	32
 #define FS_MAX_SESSIONS 4096
 #define FS_BIND_BUCKETS 64
 
@@ -33,10 +33,10 @@
 
 struct fs_volume {
 	char name[FS_VOLNAME_MAX + 1];
-	char source[256];	 /* image path or "vdd:EP", for messages */
-	struct fat_blkdev *dev;	 /* owned */
-	int dev_is_vdd;		 /* freed by fs_vdd_close, not fat_blkdev_free */
-	struct fat_vol *vol;	 /* mounted */
+	char source[256];	/* image path or "vdd:EP", for messages */
+	struct fat_blkdev *dev; /* owned */
+	int dev_is_vdd;		/* freed by fs_vdd_close, not fat_blkdev_free */
+	struct fat_vol *vol;	/* mounted */
 	int read_only;
 	uint32_t cluster;
 };
@@ -44,12 +44,12 @@ struct fs_volume {
 /* ---- descriptors and sessions (session.c) ---------------------------- */
 
 struct fs_fd {
-	atomic_int refs;	/* table slot + calls in flight */
-	pthread_mutex_t lock;	/* pos, dir */
-	struct fat_file *file;	/* files and directories */
-	struct fat_dir *dir;	/* directories, for FS_READDIR */
+	atomic_int refs;       /* table slot + calls in flight */
+	pthread_mutex_t lock;  /* pos, dir */
+	struct fat_file *file; /* files and directories */
+	struct fat_dir *dir;   /* directories, for FS_READDIR */
 	int is_dir;
-	uint32_t flags;		/* FS_O_* */
+	uint32_t flags; /* FS_O_* */
 	int64_t pos;
 };
 
@@ -57,10 +57,10 @@ struct fs_session {
 	uint32_t id;
 	uint64_t token;
 	struct fs_volume *vol;
-	atomic_int refs;	/* bindings + requests in flight */
+	atomic_int refs; /* bindings + requests in flight */
 	atomic_uint_fast64_t requests;
 	dvk_ep_t first_ep;
-	pthread_mutex_t lock;	/* fds, nfds, bindings */
+	pthread_mutex_t lock; /* fds, nfds, bindings */
 	struct fs_fd *fds[FS_FD_MAX];
 	int nfds;
 	int bindings;
@@ -117,7 +117,7 @@ struct fs_req {
 	struct fs_worker *w;
 	dvk_ep_t src;
 	const dvk_msg_t *in;
-	dvk_msg_t *out; /* payload of the reply; m_type is set from the result */
+	dvk_msg_t *out;	      /* payload of the reply; m_type is set from the result */
 	struct fs_session *s; /* NULL for calls that need none */
 };
 
@@ -136,8 +136,7 @@ extern const struct fs_call_desc fs_table[FS_NCALLS];
 int fs_dispatch(struct fs_worker *w, const dvk_msg_t *in, dvk_msg_t *out);
 
 /* Copies in the payload of a request as struct of size sz (zero-padded). */
-#define FS_RQ(r, type) \
-	((const struct type *)(const void *)(r)->in->m_u.raw)
+#define FS_RQ(r, type) ((const struct type *)(const void *)(r)->in->m_u.raw)
 #define FS_RP(r, type) ((struct type *)(void *)(r)->out->m_u.raw)
 
 /* ---- request helpers (req.c) ----------------------------------------- */
@@ -210,16 +209,15 @@ int do_stats(struct fs_req *r);
 
 int fs_volume_add_image(const char *name, const char *path, int read_only,
 			size_t cache_bytes);
-int fs_volume_add_vdd(const char *name, dvk_ep_t ep, int read_only,
-		      size_t cache_bytes, struct dvk *h);
+int fs_volume_add_vdd(const char *name, dvk_ep_t ep, int read_only, size_t cache_bytes,
+		      struct dvk *h);
 struct fs_volume *fs_volume_find(const char *name, size_t len);
 /* Unmounts every volume; 0 or the first error (not clean). */
 int fs_volumes_unmount(void);
 
 /* The binding the calling thread may use for requests to dvs-vdd. */
 extern __thread struct dvk *fs_thread_dvk;
-int fs_vdd_open(dvk_ep_t ep, struct dvk *h, int read_only,
-		struct fat_blkdev **out);
+int fs_vdd_open(dvk_ep_t ep, struct dvk *h, int read_only, struct fat_blkdev **out);
 void fs_vdd_close(struct fat_blkdev *dev);
 
 uint64_t fs_now_ns(void);

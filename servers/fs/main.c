@@ -26,28 +26,29 @@ struct vol_arg {
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: dvs-fs [OPTIONS] [IMAGE]\n"
-		"Serves FAT volumes to the clients of a DC (run it with dvsctl run).\n"
-		"\n"
-		"  IMAGE                   serve this image file as volume 'main'\n"
-		"  -V, --volume NAME=IMAGE serve an image file (repeatable)\n"
-		"  -d, --vdd [NAME=]EP     serve the disk of the dvs-vdd bound to EP\n"
-		"                          (volume 'vdd' when no NAME)\n"
-		"  -e, --ep N              well-known endpoint (default %d, or $DVS_FS_EP)\n"
-		"  -w, --workers N         worker threads, each on an endpoint of the\n"
-		"                          admission (default 4; 0: serve on --ep only)\n"
-		"  -r, --read-only         mount every volume read-only\n"
-		"  -c, --cache-mb N        metadata cache bound per volume (default 8)\n"
-		"      --sweep-ms N        how often dead clients are looked for (200)\n"
-		"      --flush-sec N       write metadata back every N s (default 5; 0 off)\n"
-		"  -h, --help              this text\n"
-		"\n"
-		"The first volume is the default one.  SIGTERM or SIGINT stops the\n"
-		"server cleanly: descriptors closed, volumes flushed, dirty flag\n"
-		"cleared.  Exit: 0 clean stop, 1 a volume did not unmount clean,\n"
-		"2 bad usage, 3 cannot start.  See docs/FS.md.\n",
-		FS_EP_DEFAULT);
+	fprintf(
+	    f,
+	    "usage: dvs-fs [OPTIONS] [IMAGE]\n"
+	    "Serves FAT volumes to the clients of a DC (run it with dvsctl run).\n"
+	    "\n"
+	    "  IMAGE                   serve this image file as volume 'main'\n"
+	    "  -V, --volume NAME=IMAGE serve an image file (repeatable)\n"
+	    "  -d, --vdd [NAME=]EP     serve the disk of the dvs-vdd bound to EP\n"
+	    "                          (volume 'vdd' when no NAME)\n"
+	    "  -e, --ep N              well-known endpoint (default %d, or $DVS_FS_EP)\n"
+	    "  -w, --workers N         worker threads, each on an endpoint of the\n"
+	    "                          admission (default 4; 0: serve on --ep only)\n"
+	    "  -r, --read-only         mount every volume read-only\n"
+	    "  -c, --cache-mb N        metadata cache bound per volume (default 8)\n"
+	    "      --sweep-ms N        how often dead clients are looked for (200)\n"
+	    "      --flush-sec N       write metadata back every N s (default 5; 0 off)\n"
+	    "  -h, --help              this text\n"
+	    "\n"
+	    "The first volume is the default one.  SIGTERM or SIGINT stops the\n"
+	    "server cleanly: descriptors closed, volumes flushed, dirty flag\n"
+	    "cleared.  Exit: 0 clean stop, 1 a volume did not unmount clean,\n"
+	    "2 bad usage, 3 cannot start.  See docs/FS.md.\n",
+	    FS_EP_DEFAULT);
 }
 
 static void
@@ -161,16 +162,16 @@ int
 main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{ "volume", required_argument, NULL, 'V' },
-		{ "vdd", required_argument, NULL, 'd' },
-		{ "ep", required_argument, NULL, 'e' },
-		{ "workers", required_argument, NULL, 'w' },
-		{ "read-only", no_argument, NULL, 'r' },
-		{ "cache-mb", required_argument, NULL, 'c' },
-		{ "sweep-ms", required_argument, NULL, 'S' },
-		{ "flush-sec", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"volume", required_argument, NULL, 'V'},
+	    {"vdd", required_argument, NULL, 'd'},
+	    {"ep", required_argument, NULL, 'e'},
+	    {"workers", required_argument, NULL, 'w'},
+	    {"read-only", no_argument, NULL, 'r'},
+	    {"cache-mb", required_argument, NULL, 'c'},
+	    {"sweep-ms", required_argument, NULL, 'S'},
+	    {"flush-sec", required_argument, NULL, 'F'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct vol_arg vols[MAX_VOL_ARGS];
 	int nvols = 0, c, i, rc, ret = 0;
@@ -197,8 +198,7 @@ main(int argc, char **argv)
 				return 2;
 			}
 			if (parse_vol(optarg, c == 'd', &vols[nvols]) < 0) {
-				fprintf(stderr,
-					"dvs-fs: bad %s '%s' (want %s)\n",
+				fprintf(stderr, "dvs-fs: bad %s '%s' (want %s)\n",
 					c == 'd' ? "--vdd" : "--volume", optarg,
 					c == 'd' ? "[NAME=]ENDPOINT" : "NAME=IMAGE");
 				return 2;
@@ -276,7 +276,8 @@ main(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr,
 			"dvs-fs: cannot bind endpoint %ld: %s\n"
-			"  (run dvs-fs inside a DC: dvsctl run --dc N --ep %ld[-M] -- dvs-fs ...)\n",
+			"  (run dvs-fs inside a DC: dvsctl run --dc N --ep %ld[-M] -- "
+			"dvs-fs ...)\n",
 			ep, dvk_strerror(rc), ep);
 		return 3;
 	}
@@ -287,14 +288,13 @@ main(int argc, char **argv)
 		size_t cache = (size_t)cache_mb << 20;
 
 		if (vols[i].image != NULL)
-			rc = fs_volume_add_image(vols[i].name, vols[i].image,
-						 read_only, cache);
+			rc = fs_volume_add_image(vols[i].name, vols[i].image, read_only,
+						 cache);
 		else
-			rc = fs_volume_add_vdd(vols[i].name, vols[i].vdd_ep,
-					       read_only, cache, fs_srv.workers[0].h);
+			rc = fs_volume_add_vdd(vols[i].name, vols[i].vdd_ep, read_only,
+					       cache, fs_srv.workers[0].h);
 		if (rc < 0) {
-			fprintf(stderr, "dvs-fs: cannot serve volume %s\n",
-				vols[i].name);
+			fprintf(stderr, "dvs-fs: cannot serve volume %s\n", vols[i].name);
 			ret = 3;
 			goto out_vols;
 		}
@@ -307,8 +307,7 @@ main(int argc, char **argv)
 					 "serving on endpoint %ld alone",
 					 dvk_strerror(rc), ep);
 			else
-				dvs_warn("only %d workers: %s", i - 1,
-					 dvk_strerror(rc));
+				dvs_warn("only %d workers: %s", i - 1, dvk_strerror(rc));
 			break;
 		}
 		fs_srv.nworkers++;
@@ -323,8 +322,8 @@ main(int argc, char **argv)
 		}
 		fs_srv.workers[i].started = 1;
 	}
-	dvs_info("serving %d volume(s) on endpoint %ld with %d worker(s)",
-		 fs_srv.nvols, ep, fs_srv.nworkers - 1);
+	dvs_info("serving %d volume(s) on endpoint %ld with %d worker(s)", fs_srv.nvols,
+		 ep, fs_srv.nworkers - 1);
 	/* Worker 0 runs on the main thread. */
 	fs_worker_main(&fs_srv.workers[0]);
 	fs_thread_dvk = fs_srv.workers[0].h;

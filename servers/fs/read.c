@@ -53,8 +53,7 @@ do_read(struct fs_req *r)
 	off = at ? rq->off : f->pos;
 	n = rq->len > 0 ? fat_pread(f->file, r->w->iobuf, rq->len, (uint64_t)off) : 0;
 	if (n > 0) {
-		rc = dvk_vcopy_to(r->w->h, r->src, rq->grant, 0, r->w->iobuf,
-				  (size_t)n);
+		rc = dvk_vcopy_to(r->w->h, r->src, rq->grant, 0, r->w->iobuf, (size_t)n);
 		if (rc < 0)
 			n = fs_client_err(rc);
 	}
@@ -78,8 +77,8 @@ out:
  * ENOSPC (or a short write) flush once and write the rest.
  */
 static ssize_t
-write_all(struct fs_volume *v, struct fs_fd *f, const unsigned char *buf,
-	  size_t len, int64_t off)
+write_all(struct fs_volume *v, struct fs_fd *f, const unsigned char *buf, size_t len,
+	  int64_t off)
 {
 	ssize_t n, m;
 
@@ -121,8 +120,7 @@ do_write(struct fs_req *r)
 	}
 	/* Copy before taking the position: the copy is the slow part. */
 	if (rq->len > 0) {
-		rc = dvk_vcopy_from(r->w->h, r->src, rq->grant, 0, r->w->iobuf,
-				    rq->len);
+		rc = dvk_vcopy_from(r->w->h, r->src, rq->grant, 0, r->w->iobuf, rq->len);
 		if (rc < 0) {
 			rc = fs_client_err(rc);
 			goto out;

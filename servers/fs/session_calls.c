@@ -123,8 +123,7 @@ do_stats(struct fs_req *r)
 	rp->workers = (uint32_t)fs_srv.nworkers;
 	rp->nrec = (uint32_t)n;
 	if (n > 0) {
-		rc = dvk_vcopy_to(r->w->h, r->src, rq->grant, 0, recs,
-				  n * sizeof(*recs));
+		rc = dvk_vcopy_to(r->w->h, r->src, rq->grant, 0, recs, n * sizeof(*recs));
 		if (rc < 0)
 			return fs_client_err(rc);
 	}

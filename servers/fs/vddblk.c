@@ -36,16 +36,14 @@ vdd_call(struct vdd_ctx *c, int call, dvk_msg_t *m)
 	 * worker for ever. */
 	rc = dvk_sendrec_t(h, c->ep, m, VDD_TIMEOUT_MS);
 	if (rc < 0) {
-		dvs_warn("dvs-vdd at endpoint %d: %s", (int)c->ep,
-			 dvk_strerror(rc));
+		dvs_warn("dvs-vdd at endpoint %d: %s", (int)c->ep, dvk_strerror(rc));
 		return -EIO;
 	}
 	return m->m_type;
 }
 
 static int
-vdd_io(struct fat_blkdev *dev, int call, uint64_t sector, uint32_t count,
-       void *buf)
+vdd_io(struct fat_blkdev *dev, int call, uint64_t sector, uint32_t count, void *buf)
 {
 	struct vdd_ctx *c = dev->ctx;
 	struct dvk *h = fs_thread_dvk;
@@ -89,8 +87,7 @@ vdd_read(struct fat_blkdev *dev, uint64_t sector, uint32_t count, void *buf)
 }
 
 static int
-vdd_write(struct fat_blkdev *dev, uint64_t sector, uint32_t count,
-	  const void *buf)
+vdd_write(struct fat_blkdev *dev, uint64_t sector, uint32_t count, const void *buf)
 {
 	/* A READ grant: the vdd only copies out of it. */
 	return vdd_io(dev, BLK_WRITE, sector, count, (void *)(uintptr_t)buf);
@@ -106,10 +103,10 @@ vdd_flush(struct fat_blkdev *dev)
 }
 
 static const struct fat_blkdev_ops vdd_ops = {
-	.read = vdd_read,
-	.write = vdd_write,
-	.flush = vdd_flush,
-	.close = NULL,
+    .read = vdd_read,
+    .write = vdd_write,
+    .flush = vdd_flush,
+    .close = NULL,
 };
 
 int

@@ -58,8 +58,7 @@ volume_slot(const char *name)
 }
 
 int
-fs_volume_add_image(const char *name, const char *path, int read_only,
-		    size_t cache_bytes)
+fs_volume_add_image(const char *name, const char *path, int read_only, size_t cache_bytes)
 {
 	struct fat_image_opts io;
 	struct fs_volume *v;
@@ -88,8 +87,8 @@ fs_volume_add_image(const char *name, const char *path, int read_only,
 }
 
 int
-fs_volume_add_vdd(const char *name, dvk_ep_t ep, int read_only,
-		  size_t cache_bytes, struct dvk *h)
+fs_volume_add_vdd(const char *name, dvk_ep_t ep, int read_only, size_t cache_bytes,
+		  struct dvk *h)
 {
 	struct fs_volume *v;
 	int rc;
@@ -144,8 +143,7 @@ fs_volumes_unmount(void)
 			dvs_err("volume %s: final flush failed: %s (run fsck.fat)",
 				v->name, fat_strerror(rc));
 			ret = rc;
-		}
-		else
+		} else
 			dvs_info("volume %s unmounted clean", v->name);
 		if (v->dev_is_vdd)
 			fs_vdd_close(v->dev);

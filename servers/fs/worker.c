@@ -163,8 +163,7 @@ sweep(struct fs_worker *w)
 	/* The DVK calls happen outside the lock: worker 0 may be adding. */
 	for (i = 0; i < n; i++) {
 		if (client_gone(w, gone[i])) {
-			dvs_info("client %d is gone: freeing its binding",
-				 (int)gone[i]);
+			dvs_info("client %d is gone: freeing its binding", (int)gone[i]);
 			fs_binding_remove(w, gone[i]);
 		}
 	}
@@ -219,8 +218,7 @@ fs_worker_main(void *arg)
 				break;
 			}
 			/* A broken peer is that peer's problem only. */
-			dvs_debug("worker %d: receive: %s", w->idx,
-				  dvk_strerror(rc));
+			dvs_debug("worker %d: receive: %s", w->idx, dvk_strerror(rc));
 			continue;
 		}
 		if (in.m_type == DVK_MSG_NOTIFY)
@@ -229,8 +227,8 @@ fs_worker_main(void *arg)
 		out.m_type = rc;
 		rc = dvk_reply(w->h, in.m_source, &out);
 		if (rc < 0)
-			dvs_debug("worker %d: reply to %d: %s", w->idx,
-				  (int)in.m_source, dvk_strerror(rc));
+			dvs_debug("worker %d: reply to %d: %s", w->idx, (int)in.m_source,
+				  dvk_strerror(rc));
 	}
 	return NULL;
 }

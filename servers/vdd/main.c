@@ -26,24 +26,25 @@ on_signal(int sig)
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: dvs-vdd [OPTIONS] IMAGE\n"
-		"       dvs-vdd --stats [--ep N]\n"
-		"Serves an image file as a block device to the clients of a DC\n"
-		"(dvs-fs --vdd EP); run it with dvsctl run.\n"
-		"\n"
-		"  -e, --ep N         well-known endpoint (default %d, or $DVS_VDD_EP)\n"
-		"  -s, --sector N     sector size: 512, 1024, 2048 or 4096 (default 512)\n"
-		"  -r, --read-only    refuse writes\n"
-		"      --stats        ask the running dvs-vdd at --ep for its counters\n"
-		"                     (run it inside the DC too) and print them\n"
-		"  -h, --help         this text\n"
-		"\n"
-		"Statistics: `dvsctl` shows the endpoint's message counters; the\n"
-		"BLK_STATS request gives reads, writes, bytes and errors.\n"
-		"SIGTERM flushes the image and stops.  Exit: 0 clean stop, 2 bad\n"
-		"usage, 3 cannot start.\n",
-		VDD_EP_DEFAULT);
+	fprintf(
+	    f,
+	    "usage: dvs-vdd [OPTIONS] IMAGE\n"
+	    "       dvs-vdd --stats [--ep N]\n"
+	    "Serves an image file as a block device to the clients of a DC\n"
+	    "(dvs-fs --vdd EP); run it with dvsctl run.\n"
+	    "\n"
+	    "  -e, --ep N         well-known endpoint (default %d, or $DVS_VDD_EP)\n"
+	    "  -s, --sector N     sector size: 512, 1024, 2048 or 4096 (default 512)\n"
+	    "  -r, --read-only    refuse writes\n"
+	    "      --stats        ask the running dvs-vdd at --ep for its counters\n"
+	    "                     (run it inside the DC too) and print them\n"
+	    "  -h, --help         this text\n"
+	    "\n"
+	    "Statistics: `dvsctl` shows the endpoint's message counters; the\n"
+	    "BLK_STATS request gives reads, writes, bytes and errors.\n"
+	    "SIGTERM flushes the image and stops.  Exit: 0 clean stop, 2 bad\n"
+	    "usage, 3 cannot start.\n",
+	    VDD_EP_DEFAULT);
 }
 
 /* The client side of BLK_STATS, for people and scripts. */
@@ -57,9 +58,10 @@ print_stats(dvk_ep_t ep)
 
 	rc = dvk_bind(DVK_ANY, 0, &h);
 	if (rc < 0) {
-		fprintf(stderr, "dvs-vdd: cannot bind an endpoint: %s\n"
-				"  (run it inside the DC: dvsctl run --dc N --ep any -- "
-				"dvs-vdd --stats)\n",
+		fprintf(stderr,
+			"dvs-vdd: cannot bind an endpoint: %s\n"
+			"  (run it inside the DC: dvsctl run --dc N --ep any -- "
+			"dvs-vdd --stats)\n",
 			dvk_strerror(rc));
 		return 3;
 	}
@@ -68,8 +70,8 @@ print_stats(dvk_ep_t ep)
 	rc = dvk_sendrec_t(h, ep, &m, 5000);
 	dvk_unbind(h);
 	if (rc < 0 || m.m_type < 0) {
-		fprintf(stderr, "dvs-vdd: no statistics from endpoint %d: %s\n",
-			(int)ep, dvk_strerror(rc < 0 ? rc : m.m_type));
+		fprintf(stderr, "dvs-vdd: no statistics from endpoint %d: %s\n", (int)ep,
+			dvk_strerror(rc < 0 ? rc : m.m_type));
 		return 1;
 	}
 	memcpy(&st, m.m_u.raw, sizeof(st));
@@ -100,12 +102,12 @@ int
 main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{ "ep", required_argument, NULL, 'e' },
-		{ "sector", required_argument, NULL, 's' },
-		{ "read-only", no_argument, NULL, 'r' },
-		{ "stats", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"ep", required_argument, NULL, 'e'},
+	    {"sector", required_argument, NULL, 's'},
+	    {"read-only", no_argument, NULL, 'r'},
+	    {"stats", no_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	static struct vdd v;
 	long ep = VDD_EP_DEFAULT, sector = 512;
@@ -132,7 +134,8 @@ main(int argc, char **argv)
 		case 's':
 			if (parse_long(optarg, 512, 4096, &sector) < 0 ||
 			    (sector & (sector - 1)) != 0) {
-				fprintf(stderr, "dvs-vdd: --sector: 512, 1024, 2048 or 4096\n");
+				fprintf(stderr,
+					"dvs-vdd: --sector: 512, 1024, 2048 or 4096\n");
 				return 2;
 			}
 			break;
@@ -184,12 +187,13 @@ main(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr,
 			"dvs-vdd: cannot bind endpoint %ld: %s\n"
-			"  (run it inside a DC: dvsctl run --dc N --ep %ld -- dvs-vdd IMAGE)\n",
+			"  (run it inside a DC: dvsctl run --dc N --ep %ld -- dvs-vdd "
+			"IMAGE)\n",
 			ep, dvk_strerror(rc), ep);
 		return 3;
 	}
-	dvs_info("serving %s (%llu bytes, %u-byte sectors) on endpoint %ld",
-		 argv[optind], (unsigned long long)v.size, v.sector, ep);
+	dvs_info("serving %s (%llu bytes, %u-byte sectors) on endpoint %ld", argv[optind],
+		 (unsigned long long)v.size, v.sector, ep);
 	while (!stop) {
 		rc = dvk_receive_t(v.h, DVK_ANY, &in, 250);
 		if (rc == -ETIMEDOUT || rc == -EINTR)

@@ -122,11 +122,8 @@ do_stats(struct vdd *v, const dvk_msg_t *in, dvk_msg_t *out)
 }
 
 static const vdd_fn vdd_table[BLK_NCALLS] = {
-	[BLK_INFO] = do_info,
-	[BLK_READ] = do_read,
-	[BLK_WRITE] = do_write,
-	[BLK_FLUSH] = do_flush,
-	[BLK_STATS] = do_stats,
+    [BLK_INFO] = do_info,   [BLK_READ] = do_read,   [BLK_WRITE] = do_write,
+    [BLK_FLUSH] = do_flush, [BLK_STATS] = do_stats,
 };
 
 static void

@@ -57,8 +57,7 @@ grant(dvk_ep_t to, const void *p, size_t len, unsigned access)
 }
 
 static int
-open_path(dvk_ep_t w, const void *path, uint32_t len, uint32_t glen,
-	  uint32_t flags)
+open_path(dvk_ep_t w, const void *path, uint32_t len, uint32_t glen, uint32_t flags)
 {
 	struct fs_rq_open *rq;
 	dvk_msg_t m;
@@ -77,8 +76,8 @@ open_path(dvk_ep_t w, const void *path, uint32_t len, uint32_t glen,
 }
 
 static int
-io(dvk_ep_t w, int call_no, int32_t fd, dvk_grant_t g, uint32_t len,
-   uint32_t flags, int64_t off)
+io(dvk_ep_t w, int call_no, int32_t fd, dvk_grant_t g, uint32_t len, uint32_t flags,
+   int64_t off)
 {
 	struct fs_rq_io *rq;
 	dvk_msg_t m;
@@ -159,9 +158,8 @@ fs_checks(dvk_ep_t fs_ep)
 	check("open path len 0", open_path(w, path, 0, 1, FS_O_RDONLY), -ENOENT);
 	memset(big, 'a', sizeof(big));
 	big[0] = '/';
-	check("open path len FS_PATH_MAX", open_path(w, big, FS_PATH_MAX, FS_PATH_MAX,
-						     FS_O_RDONLY),
-	      -ENAMETOOLONG);
+	check("open path len FS_PATH_MAX",
+	      open_path(w, big, FS_PATH_MAX, FS_PATH_MAX, FS_O_RDONLY), -ENAMETOOLONG);
 	check("open path len UINT32_MAX", open_path(w, big, UINT32_MAX, 16, FS_O_RDONLY),
 	      -ENAMETOOLONG);
 	check("open path longer than its grant", open_path(w, path, 40, 4, FS_O_RDONLY),
@@ -169,11 +167,12 @@ fs_checks(dvk_ep_t fs_ep)
 	check("open path with a NUL inside", open_path(w, "/a\0b", 4, 4, FS_O_RDONLY),
 	      -EINVAL);
 	check("open relative path", open_path(w, "abc", 3, 3, FS_O_RDONLY), -EINVAL);
-	check("open unknown flags", open_path(w, path, (uint32_t)strlen(path),
-					      (uint32_t)strlen(path), 0x80000000u),
+	check("open unknown flags",
+	      open_path(w, path, (uint32_t)strlen(path), (uint32_t)strlen(path),
+			0x80000000u),
 	      -EINVAL);
-	check("open accmode 3", open_path(w, path, (uint32_t)strlen(path),
-					  (uint32_t)strlen(path), 3),
+	check("open accmode 3",
+	      open_path(w, path, (uint32_t)strlen(path), (uint32_t)strlen(path), 3),
 	      -EINVAL);
 	memset(&m, 0, sizeof(m));
 	((struct fs_rq_open *)m.m_u.raw)->path.grant = 999999;

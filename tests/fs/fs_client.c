@@ -148,7 +148,8 @@ multi_thread(void *arg)
 	check(what, rc, 0);
 	for (k = 0; k < 2; k++) {
 		rc = verify_pattern("/shared.bin", 999, j->shared_size);
-		snprintf(what, sizeof(what), "thread %d reads /shared.bin (%d)", j->idx, k);
+		snprintf(what, sizeof(what), "thread %d reads /shared.bin (%d)", j->idx,
+			 k);
 		check(what, rc, 0);
 	}
 	rc = verify_pattern(path, (unsigned)j->idx + 1, j->size);
@@ -192,7 +193,7 @@ mode_posix(void)
 	struct dvs_dir *d;
 	char buf[64];
 	int fd, rc, n, seen_a = 0, seen_b = 0;
-	struct timespec ts[2] = { { 1000000000, 0 }, { 1200000000, 0 } };
+	struct timespec ts[2] = {{1000000000, 0}, {1200000000, 0}};
 
 	dvs_rmdir(fs, "/px/sub");
 	dvs_unlink(fs, "/px/a.txt");
@@ -204,8 +205,8 @@ mode_posix(void)
 	check("mkdir /nope/x", dvs_mkdir(fs, "/nope/x", 0755), -ENOENT);
 	fd = dvs_open(fs, "/px/a.txt", O_RDWR | O_CREAT | O_EXCL, 0644);
 	check("create /px/a.txt", fd >= 0, 1);
-	check("create it again O_EXCL", dvs_open(fs, "/px/a.txt", O_RDWR | O_CREAT | O_EXCL, 0644),
-	      -EEXIST);
+	check("create it again O_EXCL",
+	      dvs_open(fs, "/px/a.txt", O_RDWR | O_CREAT | O_EXCL, 0644), -EEXIST);
 	check("write 11 bytes", dvs_write(fs, fd, "hello world", 11), 11);
 	check("lseek to 6", dvs_lseek(fs, fd, 6, SEEK_SET), 6);
 	memset(buf, 0, sizeof(buf));
@@ -215,7 +216,8 @@ mode_posix(void)
 	check("lseek SEEK_END", dvs_lseek(fs, fd, 0, SEEK_END), 11);
 	check("pwrite at 20 (gap)", dvs_pwrite(fs, fd, "!", 1, 20), 1);
 	check("fstat size 21", (dvs_fstat(fs, fd, &st), (long)st.st_size), 21);
-	check("pread of the gap is zeros", (dvs_pread(fs, fd, buf, 4, 12), buf[0] | buf[3]), 0);
+	check("pread of the gap is zeros",
+	      (dvs_pread(fs, fd, buf, 4, 12), buf[0] | buf[3]), 0);
 	check("ftruncate to 5", dvs_ftruncate(fs, fd, 5), 0);
 	check("fstat size 5", (dvs_fstat(fs, fd, &st), (long)st.st_size), 5);
 	check("S_ISREG", S_ISREG(st.st_mode), 1);
@@ -228,9 +230,10 @@ mode_posix(void)
 	check("mtime kept", (dvs_stat(fs, "/px/a.txt", &st), (long)st.st_mtim.tv_sec),
 	      1200000000);
 	check("chmod 0444", dvs_chmod(fs, "/px/a.txt", 0444), 0);
-	check("mode is read-only", (dvs_stat(fs, "/px/a.txt", &st), (long)(st.st_mode & 0222)), 0);
-	check("open read-only file for writing",
-	      dvs_open(fs, "/px/a.txt", O_WRONLY, 0), -EACCES);
+	check("mode is read-only",
+	      (dvs_stat(fs, "/px/a.txt", &st), (long)(st.st_mode & 0222)), 0);
+	check("open read-only file for writing", dvs_open(fs, "/px/a.txt", O_WRONLY, 0),
+	      -EACCES);
 	check("chmod 0644", dvs_chmod(fs, "/px/a.txt", 0644), 0);
 	check("rename a -> b", dvs_rename(fs, "/px/a.txt", "/px/b.txt"), 0);
 	check("stat a gone", dvs_stat(fs, "/px/a.txt", &st), -ENOENT);
@@ -239,12 +242,13 @@ mode_posix(void)
 	check("creat a long name", fd >= 0, 1);
 	dvs_close(fs, fd);
 	check("rename NOREPLACE onto existing",
-	      dvs_rename2(fs, "/px/b.txt", "/px/Long file name with spaces.txt", 1), -EEXIST);
+	      dvs_rename2(fs, "/px/b.txt", "/px/Long file name with spaces.txt", 1),
+	      -EEXIST);
 	check("mkdir /px/sub", dvs_mkdir(fs, "/px/sub", 0755), 0);
 	check("rmdir non-empty /px", dvs_rmdir(fs, "/px"), -ENOTEMPTY);
 	check("unlink a directory", dvs_unlink(fs, "/px/sub"), -EISDIR);
-	check("open file as directory", dvs_open(fs, "/px/b.txt", O_RDONLY | O_DIRECTORY, 0),
-	      -ENOTDIR);
+	check("open file as directory",
+	      dvs_open(fs, "/px/b.txt", O_RDONLY | O_DIRECTORY, 0), -ENOTDIR);
 	check("path through a file", dvs_stat(fs, "/px/b.txt/x", &st), -ENOTDIR);
 	check("open a directory for writing", dvs_open(fs, "/px", O_WRONLY, 0), -EISDIR);
 	check("dot-dot path", dvs_stat(fs, "/px/sub/../b.txt", &st), 0);
@@ -323,7 +327,8 @@ mode_loop(const char *tag)
 	printf("looping\n");
 	fflush(stdout);
 	for (i = 0;; i++) {
-		rc = dvs_pwrite(fs, fd, buf, sizeof(buf), (off_t)((i % 16) * sizeof(buf)));
+		rc =
+		    dvs_pwrite(fs, fd, buf, sizeof(buf), (off_t)((i % 16) * sizeof(buf)));
 		if (rc >= 0)
 			rc = dvs_pread(fs, fd, buf, sizeof(buf), 0);
 		if (rc < 0) {
@@ -354,7 +359,8 @@ main(int argc, char **argv)
 	else if (strcmp(argv[1], "multi") == 0 && argc == 5)
 		ret = mode_multi(argv[2], atoi(argv[3]), (size_t)atol(argv[4]));
 	else if (strcmp(argv[1], "mkshared") == 0 && argc == 3)
-		ret = write_pattern("/shared.bin", 999, (size_t)atol(argv[2])) == 0 ? 0 : 1;
+		ret =
+		    write_pattern("/shared.bin", 999, (size_t)atol(argv[2])) == 0 ? 0 : 1;
 	else if (strcmp(argv[1], "hold") == 0 && argc == 4)
 		ret = mode_hold(argv[2], atoi(argv[3]));
 	else if (strcmp(argv[1], "loop") == 0 && argc == 3)

@@ -67,7 +67,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(&in, data + i * sizeof(dvk_msg_t), sizeof(in));
 		/* Mostly valid call numbers, so handlers get exercised. */
 		if ((in.m_type & 0x10000) == 0)
-			in.m_type = FS_RQ_BASE + (int32_t)((uint32_t)in.m_type % (FS_NCALLS + 1));
+			in.m_type =
+			    FS_RQ_BASE + (int32_t)((uint32_t)in.m_type % (FS_NCALLS + 1));
 		stub_call(40, &in, &out);
 	}
 	reset_descriptors();

@@ -53,8 +53,8 @@ grant_check(dvk_grant_t g, size_t off, size_t len, unsigned access,
 }
 
 int
-dvk_vcopy_from(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
-	       void *buf, size_t len)
+dvk_vcopy_from(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off, void *buf,
+	       size_t len)
 {
 	struct stub_grant *sg;
 	int rc = grant_check(g, off, len, DVK_GRANT_READ, &sg);
@@ -66,8 +66,8 @@ dvk_vcopy_from(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
 }
 
 int
-dvk_vcopy_to(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
-	     const void *buf, size_t len)
+dvk_vcopy_to(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off, const void *buf,
+	     size_t len)
 {
 	struct stub_grant *sg;
 	int rc = grant_check(g, off, len, DVK_GRANT_WRITE, &sg);
@@ -116,8 +116,8 @@ dvk_sendrec(struct dvk *h, dvk_ep_t dst, dvk_msg_t *m)
 }
 
 int
-dvk_grant(struct dvk *h, dvk_ep_t grantee, void *addr, size_t len,
-	  unsigned access, dvk_grant_t *out)
+dvk_grant(struct dvk *h, dvk_ep_t grantee, void *addr, size_t len, unsigned access,
+	  dvk_grant_t *out)
 {
 	return -EDVS_LIMIT;
 }
@@ -150,8 +150,7 @@ mem_read(struct fat_blkdev *dev, uint64_t sector, uint32_t count, void *buf)
 }
 
 static int
-mem_write(struct fat_blkdev *dev, uint64_t sector, uint32_t count,
-	  const void *buf)
+mem_write(struct fat_blkdev *dev, uint64_t sector, uint32_t count, const void *buf)
 {
 	struct mem_dev *m = dev->ctx;
 
@@ -159,7 +158,7 @@ mem_write(struct fat_blkdev *dev, uint64_t sector, uint32_t count,
 	return 0;
 }
 
-static const struct fat_blkdev_ops mem_ops = { mem_read, mem_write, NULL, NULL };
+static const struct fat_blkdev_ops mem_ops = {mem_read, mem_write, NULL, NULL};
 static struct mem_dev mdev;
 static struct fat_blkdev blkdev;
 

@@ -24,18 +24,10 @@ test_normalize(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{ "/", "/" },
-		{ "//", "/" },
-		{ "/a", "/a" },
-		{ "/a/", "/a" },
-		{ "//a//b///", "/a/b" },
-		{ "/a/./b", "/a/b" },
-		{ "/a/../b", "/b" },
-		{ "/../..", "/" },
-		{ "/a/b/../../..", "/" },
-		{ "/.", "/" },
-		{ "/a/..b", "/a/..b" },
-		{ "/a/.../c", "/a/.../c" },
+	    {"/", "/"},	       {"//", "/"},	      {"/a", "/a"},
+	    {"/a/", "/a"},     {"//a//b///", "/a/b"}, {"/a/./b", "/a/b"},
+	    {"/a/../b", "/b"}, {"/../..", "/"},	      {"/a/b/../../..", "/"},
+	    {"/.", "/"},       {"/a/..b", "/a/..b"},  {"/a/.../c", "/a/.../c"},
 	};
 	char buf[64];
 	size_t i;
@@ -195,8 +187,8 @@ test_descriptors_freed_with_session(void **state)
 		char name[16];
 
 		snprintf(name, sizeof(name), "/h%d", i);
-		assert_true(open_path(name, (uint32_t)strlen(name),
-				      FS_O_RDWR | FS_O_CREAT) >= 0);
+		assert_true(
+		    open_path(name, (uint32_t)strlen(name), FS_O_RDWR | FS_O_CREAT) >= 0);
 	}
 	memset(&m, 0, sizeof(m));
 	assert_int_equal(call(FS_STATS, &m), 0);
@@ -213,12 +205,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_normalize),
-		cmocka_unit_test_setup_teardown(test_unknown_calls, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rw, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_descriptors_freed_with_session,
-						setup, teardown),
+	    cmocka_unit_test(test_normalize),
+	    cmocka_unit_test_setup_teardown(test_unknown_calls, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rw, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_descriptors_freed_with_session, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,7 +30,7 @@ struct opts {
 	size_t bs;
 };
 
-static struct opts opt = { .bs = 1u << 20 };
+static struct opts opt = {.bs = 1u << 20};
 static struct dvsfs *fs;
 static int nerrors;
 
@@ -83,8 +83,7 @@ progress_end(void)
 	}
 }
 
-static void __attribute__((format(printf, 1, 2)))
-fail(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -218,7 +217,7 @@ side_mkdir(const struct side *s)
 static void
 side_set_mtime(const struct side *s, const struct timespec *mt)
 {
-	struct timespec ts[2] = { { 0, UTIME_OMIT }, *mt };
+	struct timespec ts[2] = {{0, UTIME_OMIT}, *mt};
 
 	if (s->dvs)
 		(void)dvs_utimens(fs, s->path, ts);
@@ -313,7 +312,8 @@ copy_dir_dvs_entries(const struct side *src, const struct side *dst, void *buf)
 		return rc;
 	}
 	while ((rc = dvs_readdir(d, &e)) > 0) {
-		if (side_join(src, e->name, &s2) < 0 || side_join(dst, e->name, &d2) < 0) {
+		if (side_join(src, e->name, &s2) < 0 ||
+		    side_join(dst, e->name, &d2) < 0) {
 			fail("%s/%s: %s", disp(src), e->name, strerror(ENAMETOOLONG));
 			continue;
 		}
@@ -440,12 +440,11 @@ print_stats(void)
 	printf("requests %llu errors %llu sessions %u bindings %u fds %u workers %u\n",
 	       (unsigned long long)st.requests, (unsigned long long)st.errors,
 	       st.sessions, st.bindings, st.fds, st.workers);
-	printf("%-8s %-8s %-8s %-6s %s\n", "session", "endpoint", "bindings",
-	       "fds", "requests");
+	printf("%-8s %-8s %-8s %-6s %s\n", "session", "endpoint", "bindings", "fds",
+	       "requests");
 	for (i = 0; i < n; i++)
-		printf("%-8u %-8d %-8u %-6u %llu%s\n", ss[i].session,
-		       (int)ss[i].first_ep, ss[i].bindings, ss[i].fds,
-		       (unsigned long long)ss[i].requests,
+		printf("%-8u %-8d %-8u %-6u %llu%s\n", ss[i].session, (int)ss[i].first_ep,
+		       ss[i].bindings, ss[i].fds, (unsigned long long)ss[i].requests,
 		       ss[i].session == dvsfs_session(fs) ? "  (this dvs-cp)" : "");
 	return 0;
 }
@@ -453,45 +452,47 @@ print_stats(void)
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: dvs-cp [OPTIONS] SRC DST\n"
-		"       dvs-cp [OPTIONS] SRC... DIR\n"
-		"       dvs-cp --stats\n"
-		"Copies files and trees between Linux and a volume served by dvs-fs.\n"
-		"A path written dvs:/PATH is on the volume, any other is a Linux path:\n"
-		"  dvs cp -r ./tree dvs:/tree      dvs cp dvs:/tree/a.txt /tmp/\n"
-		"\n"
-		"  -r, --recursive      copy directories and their contents\n"
-		"  -p, --preserve       keep modification times\n"
-		"  -q, --quiet          no progress line\n"
-		"  -e, --ep N           endpoint of dvs-fs (default $DVS_FS_EP, else %d)\n"
-		"  -V, --volume NAME    volume of dvs-fs (default $DVS_FS_VOLUME, else the first)\n"
-		"  -b, --block-size N   bytes per transfer (default 1 MiB, at most 64 MiB)\n"
-		"      --stats          print dvs-fs statistics (sessions, open\n"
-		"                       descriptors per client) and exit\n"
-		"  -h, --help           this text\n"
-		"\n"
-		"dvs-cp must run inside the DC of dvs-fs:\n"
-		"  dvsctl run --dc 1 --ep 20 -- dvs-cp -r ./tree dvs:/tree\n"
-		"A progress line appears on a terminal when a copy takes over a second.\n"
-		"Exit: 0 all copied, 1 something failed (each failure is named),\n"
-		"2 bad usage, 3 cannot reach dvs-fs.\n",
-		FS_EP_DEFAULT);
+	fprintf(
+	    f,
+	    "usage: dvs-cp [OPTIONS] SRC DST\n"
+	    "       dvs-cp [OPTIONS] SRC... DIR\n"
+	    "       dvs-cp --stats\n"
+	    "Copies files and trees between Linux and a volume served by dvs-fs.\n"
+	    "A path written dvs:/PATH is on the volume, any other is a Linux path:\n"
+	    "  dvs cp -r ./tree dvs:/tree      dvs cp dvs:/tree/a.txt /tmp/\n"
+	    "\n"
+	    "  -r, --recursive      copy directories and their contents\n"
+	    "  -p, --preserve       keep modification times\n"
+	    "  -q, --quiet          no progress line\n"
+	    "  -e, --ep N           endpoint of dvs-fs (default $DVS_FS_EP, else %d)\n"
+	    "  -V, --volume NAME    volume of dvs-fs (default $DVS_FS_VOLUME, else the "
+	    "first)\n"
+	    "  -b, --block-size N   bytes per transfer (default 1 MiB, at most 64 MiB)\n"
+	    "      --stats          print dvs-fs statistics (sessions, open\n"
+	    "                       descriptors per client) and exit\n"
+	    "  -h, --help           this text\n"
+	    "\n"
+	    "dvs-cp must run inside the DC of dvs-fs:\n"
+	    "  dvsctl run --dc 1 --ep 20 -- dvs-cp -r ./tree dvs:/tree\n"
+	    "A progress line appears on a terminal when a copy takes over a second.\n"
+	    "Exit: 0 all copied, 1 something failed (each failure is named),\n"
+	    "2 bad usage, 3 cannot reach dvs-fs.\n",
+	    FS_EP_DEFAULT);
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{ "recursive", no_argument, NULL, 'r' },
-		{ "preserve", no_argument, NULL, 'p' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "ep", required_argument, NULL, 'e' },
-		{ "volume", required_argument, NULL, 'V' },
-		{ "block-size", required_argument, NULL, 'b' },
-		{ "stats", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"recursive", no_argument, NULL, 'r'},
+	    {"preserve", no_argument, NULL, 'p'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"ep", required_argument, NULL, 'e'},
+	    {"volume", required_argument, NULL, 'V'},
+	    {"block-size", required_argument, NULL, 'b'},
+	    {"stats", no_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct dvsfs_opts fo;
 	struct side dst, src, d2;
@@ -528,8 +529,10 @@ main(int argc, char **argv)
 		case 'b':
 			errno = 0;
 			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 512 || v > (64L << 20)) {
-				fprintf(stderr, "dvs-cp: --block-size: 512 to 67108864\n");
+			if (errno || *end || end == optarg || v < 512 ||
+			    v > (64L << 20)) {
+				fprintf(stderr,
+					"dvs-cp: --block-size: 512 to 67108864\n");
 				return 2;
 			}
 			opt.bs = (size_t)v;
@@ -558,7 +561,8 @@ main(int argc, char **argv)
 			fprintf(stderr, "  run it inside the DC of dvs-fs: "
 					"dvsctl run --dc N --ep E -- dvs-cp ...\n");
 		else if (rc == -EDVS_NOTBOUND)
-			fprintf(stderr, "  is dvs-fs running in this DC (--ep / $DVS_FS_EP)?\n");
+			fprintf(stderr,
+				"  is dvs-fs running in this DC (--ep / $DVS_FS_EP)?\n");
 		return 3;
 	}
 	if (stats) {
@@ -575,7 +579,8 @@ main(int argc, char **argv)
 		return 3;
 	}
 	if (parse_side(argv[argc - 1], &dst) < 0) {
-		fprintf(stderr, "dvs-cp: bad destination '%s' (dvs paths are dvs:/PATH)\n",
+		fprintf(stderr,
+			"dvs-cp: bad destination '%s' (dvs paths are dvs:/PATH)\n",
 			argv[argc - 1]);
 		rc = 2;
 		goto out;
