@@ -26,6 +26,17 @@ cmp "$T/src/big.bin" "$T/big.again" || fail "big.bin differs"
 client "$B/dvs-cp" dvs:/from-mtools.txt "$T/got.txt" || fail "read mtools' file"
 cmp "$T/from-mtools.txt" "$T/got.txt" || fail "mtools' file differs"
 
+note "a progress line on a terminal"
+DVS_CP_PROGRESS_NOW=1 script -qec "'$B/dvsctl' run --dc 1 --ep 100-199 -- '$B/dvs-cp' '$T/src/big.bin' dvs:/progress.bin" /dev/null >"$T/tty.out" 2>&1 ||
+	fail "dvs-cp on a terminal: $(cat "$T/tty.out")"
+grep -q "MiB/s" "$T/tty.out" || fail "no progress line on a terminal: $(cat "$T/tty.out")"
+client "$B/dvs-cp" "$T/src/big.bin" dvs:/quiet.bin 2>"$T/err" || fail "dvs-cp"
+[ ! -s "$T/err" ] || fail "progress or noise without a terminal: $(cat "$T/err")"
+client "$B/dvs-cp" dvs:/progress.bin dvs:/progress.bin 2>"$T/err" && fail "copy onto itself accepted"
+grep -q "same file" "$T/err" || fail "copy onto itself: $(cat "$T/err")"
+client "$B/dvs-cp" -r dvs:/tree dvs:/tree/sub/again 2>"$T/err" && fail "copy into itself accepted"
+grep -q "into itself" "$T/err" || fail "copy into itself: $(cat "$T/err")"
+
 note "errors are clear and exit nonzero"
 rc=0; client "$B/dvs-cp" dvs:/no/such "$T/x" 2>"$T/err" || rc=$?
 [ "$rc" = 1 ] || fail "missing source: exit $rc"
