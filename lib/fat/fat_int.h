@@ -112,6 +112,14 @@ struct fat_node {
 	struct fat_emap map;
 	uint32_t depth;
 	struct fat_dirdata *dd;	/* vol->lock; directories only, when loaded */
+	/* write-behind buffer of a file: bytes [wb_off, wb_off + wb_len) of
+	 * the file, already allocated and counted in size, not yet on the
+	 * device.  wb_lock protects these four; it is taken after rw and
+	 * after vol->lock, never before either. */
+	pthread_mutex_t wb_lock;
+	uint8_t *wb;
+	uint64_t wb_off;
+	uint32_t wb_len;
 	struct fat_node *hnext;	/* vol->lock: node table chain */
 };
 
@@ -157,6 +165,9 @@ struct fat_vol {
 	uint32_t ntab_size;
 	uint32_t nnodes;
 	size_t cache_bytes;	/* loaded directory bytes */
+	size_t wb_bytes;	/* write-behind buffers (atomic) */
+	size_t wb_budget;	/* half the cache bound */
+	uint32_t wb_cap;	/* one buffer's size; 0: no buffering */
 	uint8_t *boot;		/* the boot sector (ss bytes) */
 	int dirty_flag_set;
 };
@@ -291,6 +302,12 @@ int fat_walk(struct fat_vol *vol, const char *path, struct fat_node **parent,
 int fat_walk_dir(struct fat_vol *vol, const char *path, struct fat_node **out);
 void fat_cache_trim(struct fat_vol *vol);
 int fat_flush_all(struct fat_vol *vol);
+/* ---- file.c: write-behind buffers ---- */
+/* Writes n's buffered bytes to the device; n->wb_lock must not be held.
+ * The extent map must be stable (caller holds n->rw or vol->lock). */
+int fat_wb_flush(struct fat_vol *vol, struct fat_node *n);
+/* Frees n's buffer (its bytes are dropped). */
+void fat_wb_free(struct fat_vol *vol, struct fat_node *n);
 /* Writes a file node's size/cluster/mtime into its entry. */
 void fat_node_update_ent(struct fat_vol *vol, struct fat_node *n, int touch);
 

@@ -10,6 +10,9 @@
 
 #define FAT_MAX_FILE 0xFFFFFFFFull
 
+static int wb_before_read(struct fat_vol *vol, struct fat_node *n,
+			  uint64_t off, uint64_t len);
+
 static int
 check_file(struct fat_file *f)
 {
@@ -136,6 +139,9 @@ fat_pread(struct fat_file *f, void *buf, size_t len, uint64_t off)
 		goto out;
 	if (len > n->size - off)
 		len = (size_t)(n->size - off);
+	err = wb_before_read(vol, n, off, len);
+	if (err)
+		goto out;
 	while (done < len) {
 		uint32_t dcl, run;
 		uint64_t pos = off + done;
@@ -186,6 +192,105 @@ put_range(struct fat_vol *vol, struct fat_node *n, const uint8_t *buf,
 		done += k;
 	}
 	return 0;
+}
+
+int
+fat_wb_flush(struct fat_vol *vol, struct fat_node *n)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&n->wb_lock);
+	if (n->wb_len) {
+		err = put_range(vol, n, n->wb, n->wb_off, n->wb_len);
+		if (!err)
+			n->wb_len = 0;
+	}
+	pthread_mutex_unlock(&n->wb_lock);
+	return err;
+}
+
+void
+fat_wb_free(struct fat_vol *vol, struct fat_node *n)
+{
+	if (!n->wb)
+		return;
+	free(n->wb);
+	n->wb = NULL;
+	n->wb_len = 0;
+	__atomic_sub_fetch(&vol->wb_bytes, vol->wb_cap, __ATOMIC_SEQ_CST);
+}
+
+/* Gets n a buffer if the volume's budget allows.  n->wb_lock held. */
+static int
+wb_get(struct fat_vol *vol, struct fat_node *n)
+{
+	if (n->wb)
+		return 1;
+	if (vol->wb_cap == 0)
+		return 0;
+	if (__atomic_add_fetch(&vol->wb_bytes, vol->wb_cap, __ATOMIC_SEQ_CST) >
+	    vol->wb_budget) {
+		__atomic_sub_fetch(&vol->wb_bytes, vol->wb_cap, __ATOMIC_SEQ_CST);
+		return 0;
+	}
+	n->wb = malloc(vol->wb_cap);
+	if (!n->wb) {
+		__atomic_sub_fetch(&vol->wb_bytes, vol->wb_cap, __ATOMIC_SEQ_CST);
+		return 0;
+	}
+	return 1;
+}
+
+/* Writes buf at off through the write-behind buffer: appends to the
+ * buffered run stay in memory (small writes become one device write);
+ * anything else flushes the run first.  Caller holds n->rw for writing;
+ * [off, off+len) is allocated. */
+static int
+wb_write(struct fat_vol *vol, struct fat_node *n, const uint8_t *buf,
+	 uint64_t off, uint64_t len)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&n->wb_lock);
+	if (n->wb_len && off == n->wb_off + n->wb_len &&
+	    n->wb_len + len <= vol->wb_cap) {
+		memcpy(n->wb + n->wb_len, buf, len);
+		n->wb_len += (uint32_t)len;
+		goto out;
+	}
+	if (n->wb_len) {
+		err = put_range(vol, n, n->wb, n->wb_off, n->wb_len);
+		if (err)
+			goto out;
+		n->wb_len = 0;
+	}
+	if (len < vol->wb_cap && wb_get(vol, n)) {
+		memcpy(n->wb, buf, len);
+		n->wb_off = off;
+		n->wb_len = (uint32_t)len;
+	} else {
+		err = put_range(vol, n, buf, off, len);
+	}
+out:
+	pthread_mutex_unlock(&n->wb_lock);
+	return err;
+}
+
+/* Before reading [off, off+len): buffered bytes there go to the device. */
+static int
+wb_before_read(struct fat_vol *vol, struct fat_node *n, uint64_t off,
+	       uint64_t len)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&n->wb_lock);
+	if (n->wb_len && off < n->wb_off + n->wb_len && n->wb_off < off + len) {
+		err = put_range(vol, n, n->wb, n->wb_off, n->wb_len);
+		if (!err)
+			n->wb_len = 0;
+	}
+	pthread_mutex_unlock(&n->wb_lock);
+	return err;
 }
 
 /* Gives back clusters past the size after a failed or short growth, so
@@ -280,7 +385,7 @@ fat_pwrite(struct fat_file *f, const void *buf, size_t len, uint64_t off)
 			goto fail;
 		}
 	}
-	err = put_range(vol, n, buf, off, len);
+	err = wb_write(vol, n, buf, off, len);
 	if (err) {
 		ret = err;
 		goto fail;
@@ -319,6 +424,12 @@ fat_ftruncate(struct fat_file *f, uint64_t size)
 	if (size > FAT_MAX_FILE)
 		return -EFBIG;
 	pthread_rwlock_wrlock(&n->rw);
+	/* buffered bytes first, so nothing lands past a new end later */
+	err = fat_wb_flush(vol, n);
+	if (err) {
+		pthread_rwlock_unlock(&n->rw);
+		return err;
+	}
 	if (size < n->size) {
 		uint32_t keep = (uint32_t)((size + vol->cs - 1) >> vol->cs_shift);
 		pthread_mutex_lock(&vol->lock);
@@ -404,16 +515,22 @@ int
 fat_close(struct fat_file *f)
 {
 	struct fat_vol *vol;
+	int err = 0;
 
 	if (!f)
 		return 0;
 	if (check_file(f))
 		return -EINVAL;
 	vol = f->vol;
+	if (!f->node->is_dir && (f->flags & O_ACCMODE) != O_RDONLY) {
+		pthread_rwlock_wrlock(&f->node->rw);
+		err = fat_wb_flush(vol, f->node);
+		pthread_rwlock_unlock(&f->node->rw);
+	}
 	pthread_mutex_lock(&vol->lock);
 	fat_node_put(vol, f->node);
 	pthread_mutex_unlock(&vol->lock);
 	f->magic = 0;
 	free(f);
-	return 0;
+	return err;
 }

@@ -103,6 +103,7 @@ fat_node_get(struct fat_vol *vol, struct fat_node *parent, int rec, int *err)
 		goto fail;
 	}
 	pthread_rwlock_init(&n->rw, NULL);
+	pthread_mutex_init(&n->wb_lock, NULL);
 	n->refs = 1;
 	n->parent = parent;
 	parent->refs++;
@@ -120,10 +121,16 @@ node_destroy(struct fat_vol *vol, struct fat_node *n)
 
 	fat_node_unhash(vol, n);
 	fat_dir_unload(vol, n);
+	/* fat_close flushed what a live file had buffered; an unlinked
+	 * file's bytes are dropped with it */
+	if (!n->unlinked)
+		fat_wb_flush(vol, n);
+	fat_wb_free(vol, n);
 	if (n->unlinked && n->map.nclusters)
 		fat_chain_cut(vol, &n->map, 0);
 	fat_emap_free(&n->map);
 	pthread_rwlock_destroy(&n->rw);
+	pthread_mutex_destroy(&n->wb_lock);
 	free(n);
 	if (p)
 		fat_node_put(vol, p);
@@ -171,8 +178,16 @@ fat_flush_all(struct fat_vol *vol)
 
 	if (vol->read_only)
 		return 0;
-	/* data went to the device at pwrite time: make it durable before
-	 * the FAT points at it, and the FAT before the entries do */
+	/* buffered file data goes to the device first; then it is made
+	 * durable before the FAT points at it, and the FAT before the
+	 * entries do */
+	for (uint32_t b = 0; b < vol->ntab_size; b++)
+		for (struct fat_node *n = vol->ntab[b]; n; n = n->hnext)
+			if (!n->is_dir && n->wb) {
+				err = fat_wb_flush(vol, n);
+				if (err)
+					return err;
+			}
 	err = fat_io_flush(vol);
 	if (err)
 		return err;

@@ -150,8 +150,10 @@ vol_free(struct fat_vol *vol)
 			while (n) {
 				struct fat_node *nx = n->hnext;
 				fat_dir_unload(vol, n);
+				fat_wb_free(vol, n);
 				fat_emap_free(&n->map);
 				pthread_rwlock_destroy(&n->rw);
+				pthread_mutex_destroy(&n->wb_lock);
 				free(n);
 				n = nx;
 			}
@@ -199,6 +201,10 @@ fat_mount(struct fat_blkdev *dev, const struct fat_mount_opts *opts,
 	vol->read_only = 1;	/* until the checks pass: nothing is written */
 	vol->tz_off_sec = o.tz_offset_min * 60;
 	vol->cache_bound = o.cache_bytes ? o.cache_bytes : (8u << 20);
+	/* half the bound may hold write-behind buffers of open files */
+	vol->wb_budget = vol->cache_bound / 2;
+	vol->wb_cap = vol->wb_budget >= (256u << 10) ? (256u << 10)
+		      : vol->wb_budget >= 4096 ? 4096 : 0;
 	if (dev->sector_count == 0) {
 		err = -EUCLEAN;
 		goto fail;

@@ -358,6 +358,51 @@ test_enospc(void **s)
 	free(chunk);
 }
 
+/* Small appends are coalesced by the write-behind buffer (far fewer
+ * device writes than calls) and every read, through any handle, sees
+ * what was written; fsync and close put it on the device. */
+static void
+test_small_writes(void **s)
+{
+	(void)s;
+	struct memdev *m;
+	struct fat_vol *vol = mkvol(&m, 16, 20 << 20, 512, 2048);
+	struct fat_file *w, *r;
+	size_t total = 0, cap = 1 << 20;
+	uint8_t *model = malloc(cap), buf[300];
+	uint64_t x = 12345;
+
+	assert_int_equal(fat_open(vol, "/log.txt", O_WRONLY | O_CREAT | O_APPEND, &w), 0);
+	assert_int_equal(fat_open(vol, "/log.txt", O_RDONLY, &r), 0);
+	long before = m->writes;
+	for (int i = 0; i < 5000; i++) {
+		size_t n = 1 + i % 211;
+		for (size_t k = 0; k < n; k++)
+			model[total + k] = (uint8_t)(i + k);
+		assert_int_equal(fat_pwrite(w, model + total, n, 0), (ssize_t)n);
+		total += n;
+		if (i % 97 == 0) {	/* read somewhere, maybe in the buffered tail */
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			size_t off = x % total, want = total - off < sizeof buf ? total - off : sizeof buf;
+			assert_int_equal(fat_pread(r, buf, sizeof buf, off), (ssize_t)want);
+			assert_memory_equal(buf, model + off, want);
+		}
+	}
+	long writes = m->writes - before;
+	/* 5000 calls; unbuffered each would write at least one sector */
+	assert_true(writes < 2000);
+	assert_int_equal(fat_fsync(w), 0);
+	fat_close(r);
+	assert_int_equal(fat_close(w), 0);
+	assert_int_equal(fat_unmount(vol), 0);
+	fsck_clean(m);
+	assert_int_equal(fat_mount(&m->dev, NULL, &vol), 0);
+	check_file(vol, "/log.txt", model, total);
+	assert_int_equal(fat_unmount(vol), 0);
+	memdev_free(m);
+	free(model);
+}
+
 /* Every cluster size mkfs.fat can make (1 to 128 sectors, up to 64 KiB),
  * for each FAT type, on sparse image files: format, write, fsck. */
 static void
@@ -409,6 +454,7 @@ main(void)
 		cmocka_unit_test(test_fat32),
 		cmocka_unit_test(test_enospc),
 		cmocka_unit_test(test_cluster_sizes),
+		cmocka_unit_test(test_small_writes),
 	};
 	tmpdir = make_tmpdir();
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
