@@ -56,12 +56,15 @@
  * (as with close(2)); fat_unmount must be called after every other call on
  * the volume has returned and every handle and iterator is closed.
  *
- * Durability: data written with fat_pwrite goes to the block device at
- * once (without a device flush); FAT and directory sectors are cached
- * write-back and reach the device at fat_fsync, fat_sync, fat_unmount, or
- * when the cache is over its bound.  Every flush is ordered: data, device
- * flush, FAT (both copies), device flush, directory entries, device flush,
- * then clusters freed since the last flush are released.  A crash therefore
+ * Durability: large writes go to the block device at once (without a
+ * device flush); small writes that continue one another are gathered in a
+ * per-file write-behind buffer (written out before an overlapping read,
+ * a truncation, at fat_close and at every flush).  FAT and directory
+ * sectors are cached write-back and reach the device at fat_fsync,
+ * fat_sync, fat_unmount, or when the cache is over its bound.  Every flush
+ * is ordered: buffered data, device flush, FAT (both copies), device
+ * flush, directory entries, device flush, then clusters freed since the
+ * last flush are released.  A crash therefore
  * leaves at worst lost clusters and files shorter than their chains, never
  * a cross-link or a directory entry that points at a free cluster.  After
  * fat_fsync(f) returns 0, f's data, size and times survive a crash.
@@ -190,9 +193,10 @@ struct fat_vol;
 
 struct fat_mount_opts {
 	int read_only;		/* refuse every change with -EROFS */
-	size_t cache_bytes;	/* bound of the metadata block cache; 0:
-				   8 MiB.  The in-memory FAT (4 bytes a
-				   cluster) is counted apart. */
+	size_t cache_bytes;	/* bound of the block cache (directories,
+				   and up to half of it for write-behind
+				   buffers); 0: 8 MiB.  The in-memory FAT
+				   (4 bytes a cluster) is counted apart. */
 	int tz_offset_min;	/* minutes east of UTC of the on-disk times
 				   (FAT stores local time); default 0 (UTC) */
 };
@@ -421,9 +425,10 @@ int fat_fsync(struct fat_file *f);
 int fat_fstat(struct fat_file *f, struct fat_stat *st);
 
 /*
- * Closes a handle.  The directory entry (size, mtime) is updated in the
- * cache; it reaches the device at the next flush.  NULL is fine.
- * Returns 0 or an error of freeing an unlinked file's clusters.
+ * Closes a handle.  Its buffered bytes are written to the device; the
+ * directory entry (size, mtime) is updated in the cache and reaches the
+ * device at the next flush.  NULL is fine.  The handle is freed even on
+ * error; the return value is 0 or the error of writing buffered data.
  */
 int fat_close(struct fat_file *f);
 
