@@ -410,7 +410,9 @@ cmd_put(int argc, char **argv)
 		off += (uint64_t)n;
 	}
 	free(buf);
-	fat_close(f);
+	err = fat_close(f);
+	if (err && !rc)
+		rc = fail("write failed on", path, err);
 out:
 	if (fd > 0)
 		close(fd);
