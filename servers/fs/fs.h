@@ -104,7 +104,7 @@ struct fs_server {
 	int nworkers; /* including worker 0 */
 	atomic_uint_fast64_t requests;
 	atomic_uint_fast64_t errors;
-	volatile sig_atomic_t stop;
+	atomic_int stop; /* set by the signal handler (lock-free: async-signal-safe) */
 	int sweep_ms;
 	int flush_ms; /* worker 0 syncs the volumes this often; 0: never */
 };
