@@ -126,10 +126,15 @@ io_once(struct dvsfs *fs, int call, int fd, void *buf, size_t len, off_t off, in
 		return rc;
 	memset(&m, 0, sizeof(m));
 	rq = (struct fs_rq_io *)m.m_u.raw;
-	rc = dvsfs_call_grant(
-	    &c, buf, len, call == FS_READ ? DVK_GRANT_WRITE : DVK_GRANT_READ, &rq->grant);
-	if (rc < 0)
-		goto out;
+	rq->grant = -1;
+	/* A zero-byte transfer only checks the descriptor: no grant. */
+	if (len > 0) {
+		rc = dvsfs_call_grant(&c, buf, len,
+				      call == FS_READ ? DVK_GRANT_WRITE : DVK_GRANT_READ,
+				      &rq->grant);
+		if (rc < 0)
+			goto out;
+	}
 	rq->fd = fd;
 	rq->flags = at ? FS_IO_AT : 0;
 	rq->len = (uint32_t)len;

@@ -213,6 +213,9 @@ mode_posix(void)
 	check("read 5 from 6", dvs_read(fs, fd, buf, 5), 5);
 	check("the bytes are 'world'", memcmp(buf, "world", 5), 0);
 	check("read at end", dvs_read(fs, fd, buf, 5), 0);
+	check("read of 0 bytes", dvs_read(fs, fd, buf, 0), 0);
+	check("write of 0 bytes", dvs_write(fs, fd, buf, 0), 0);
+	check("read of 0 bytes, bad fd", dvs_read(fs, 999, buf, 0), -EBADF);
 	check("lseek SEEK_END", dvs_lseek(fs, fd, 0, SEEK_END), 11);
 	check("pwrite at 20 (gap)", dvs_pwrite(fs, fd, "!", 1, 20), 1);
 	check("fstat size 21", (dvs_fstat(fs, fd, &st), (long)st.st_size), 21);
