@@ -241,6 +241,21 @@ cmd_serve(int argc, char **argv)
 		fprintf(stderr, "dvs img serve: cannot read %s: %s\n", o.image, strerror(errno));
 		return EXIT_FAIL;
 	}
+	if (!o.live) {
+		/* Check (or build) the index now: a corrupt one is reported at
+		 * start, and sessions then only load it. */
+		struct img_index *ix = NULL;
+		int rebuilt = 0;
+
+		r = img_index_open(o.image, o.index_path, o.block_size, o.nthreads, 0,
+				   &rebuilt, &ix);
+		if (r != 0)
+			return img_exit_code(r);
+		if (rebuilt)
+			fprintf(stderr, "dvs img serve: indexed %s (%llu blocks)\n", o.image,
+				(unsigned long long)ix->nblocks);
+		img_index_free(ix);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (stdio) {
 		o.drop_after = ndrops ? drops[0] : 0;
