@@ -971,6 +971,7 @@ img_fetch_session(int rfd, int wfd, const struct img_fetch_opts *o,
 		if (r != 0)
 			goto out;
 	}
+	progress(&f, 1);
 	r = state_save(&f);
 	if (r == 0)
 		r = verify_all(&f);
@@ -992,7 +993,6 @@ img_fetch_session(int rfd, int wfd, const struct img_fetch_opts *o,
 	}
 	if (r == 0)
 		r = finish(&f);
-	progress(&f, 1);
 out:
 	if (r != 0 && f.fd >= 0 && f.state != NULL)
 		state_save(&f); /* keep what is on disk for the next attempt */
