@@ -807,6 +807,10 @@ next_round(struct fet *f)
 	uint64_t i, n, b;
 	int r;
 
+	if (f->round >= 64) {
+		dvs_err("the server keeps sending rounds; giving up");
+		return -EPROTO;
+	}
 	r = img_conn_send(&f->c, IMG_MSG_ROUND, NULL, 0);
 	if (r != 0)
 		return r;
