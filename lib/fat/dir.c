@@ -194,11 +194,36 @@ index_grow(struct fat_dirdata *dd)
 	return 0;
 }
 
+/* Drops removed records, so a long-lived directory with churn does not
+ * grow; record indices change, so this runs only inside fat_dir_add,
+ * whose callers hold no other index across the call. */
+static void
+rec_compact(struct fat_dirdata *dd)
+{
+	uint32_t j = 0;
+
+	for (uint32_t i = 0; i < dd->nrecs; i++) {
+		if (dd->recs[i].live)
+			dd->recs[j++] = dd->recs[i];
+		else
+			free(dd->recs[i].uname);
+	}
+	dd->nrecs = j;
+	dd->ndead = 0;
+	memset(dd->htab, 0xFF, dd->hsize * sizeof *dd->htab);
+	memset(dd->shtab, 0xFF, dd->hsize * sizeof *dd->shtab);
+	for (uint32_t r = 0; r < dd->nrecs; r++)
+		index_insert(dd, (int)r);
+}
+
 static int
 rec_add(struct fat_dirdata *dd, const struct fat_parsed *p)
 {
 	struct fat_rec *r;
 	int err;
+
+	if (dd->ndead > 64 && dd->ndead > dd->nrecs / 2)
+		rec_compact(dd);
 
 	if (dd->nrecs == dd->caprecs) {
 		uint32_t nc = dd->caprecs ? dd->caprecs * 2 : 16;
@@ -543,6 +568,9 @@ fat_dir_remove(struct fat_vol *vol, struct fat_node *dn, int r)
 	if (x->first_slot < dd->free_hint)
 		dd->free_hint = x->first_slot;
 	x->live = 0;
+	free(x->uname);
+	x->uname = NULL;
+	dd->ndead++;
 }
 
 int

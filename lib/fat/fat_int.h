@@ -90,6 +90,7 @@ struct fat_dirdata {
 	int any_dirty;
 	struct fat_rec *recs;
 	uint32_t nrecs, caprecs;
+	uint32_t ndead;		/* removed records not yet compacted */
 	int32_t *htab;		/* long-name buckets, -1 empty */
 	int32_t *shtab;		/* short-name buckets */
 	uint32_t hsize;		/* power of two */
