@@ -83,4 +83,5 @@ kill -TERM "$fs_pid"
 wait "$fs_pid"
 check "dvs-fs stopped cleanly" [ $? = 0 ]
 check "image is fsck.fat clean" fsck_clean "$T/vol.img"
+cat "$T/fuse.log" "$T/fs.log" >>"$DVS_MOUNT_LOG"
 finish
