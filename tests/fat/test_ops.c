@@ -358,6 +358,49 @@ test_enospc(void **s)
 	free(chunk);
 }
 
+/* Churn in one directory: thousands of creates and removals, then the
+ * listing and every lookup match what is left (exercises the name index
+ * and its compaction). */
+static void
+test_churn(void **s)
+{
+	(void)s;
+	struct memdev *m;
+	struct fat_vol *vol = mkvol(&m, 32, 40 << 20, 512, 512);
+	static char alive[4000];
+	char p[80];
+	struct fat_stat st;
+
+	assert_int_equal(fat_mkdir(vol, "/c"), 0);
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 4000; i++) {
+			if (alive[i] || (i + round) % 3 == 0)
+				continue;
+			snprintf(p, sizeof p, "/c/Churning file name %d.txt", i);
+			write_file(vol, p, p, strlen(p));
+			alive[i] = 1;
+		}
+		for (int i = 0; i < 4000; i++) {
+			if (!alive[i] || (i * 7 + round) % 5 < 3)
+				continue;
+			snprintf(p, sizeof p, "/c/churning FILE name %d.TXT", i);
+			assert_int_equal(fat_unlink(vol, p), 0);
+			alive[i] = 0;
+		}
+	}
+	int want = 0, n = 0;
+	for (int i = 0; i < 4000; i++) {
+		snprintf(p, sizeof p, "/c/Churning file name %d.txt", i);
+		assert_int_equal(fat_stat(vol, p, &st), alive[i] ? 0 : -ENOENT);
+		want += alive[i];
+	}
+	assert_int_equal(fat_readdir(vol, "/c", count_cb, &n), 0);
+	assert_int_equal(n, want);
+	assert_int_equal(fat_unmount(vol), 0);
+	fsck_clean(m);
+	memdev_free(m);
+}
+
 /* Small appends are coalesced by the write-behind buffer (far fewer
  * device writes than calls) and every read, through any handle, sees
  * what was written; fsync and close put it on the device. */
@@ -455,6 +498,7 @@ main(void)
 		cmocka_unit_test(test_enospc),
 		cmocka_unit_test(test_cluster_sizes),
 		cmocka_unit_test(test_small_writes),
+		cmocka_unit_test(test_churn),
 	};
 	tmpdir = make_tmpdir();
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
