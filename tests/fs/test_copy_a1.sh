@@ -54,6 +54,8 @@ client "$B/dvs-cp" -q "$T/40m.bin" dvs:/re.bin || fail "first copy of 40m.bin"
 client "$B/dvs-cp" -q "$T/40m.bin" dvs:/re.bin || fail "overwrite of 40m.bin"
 client "$B/dvs-cp" -q dvs:/re.bin "$T/40m.back" || fail "read 40m.bin back"
 cmp "$T/40m.bin" "$T/40m.back" || fail "40m.bin differs"
+rc=0; timeout 60 "$B/dvsctl" run --dc 1 --ep 100-199 -- "$B/dvs-cp" -q dvs:/re.bin /dev/full 2>"$T/err" || rc=$?
+[ "$rc" = 1 ] && grep -q "/dev/full: write: No space left" "$T/err" || fail "write error on the Linux side: $rc $(cat "$T/err")"
 fs_stop
 note "clean after SIGTERM"
 fsck_clean "$T/a1.img"

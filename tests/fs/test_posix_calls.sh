@@ -11,6 +11,12 @@ DVS_FS_VOLUME=small client "$FS_CLIENT" posix >"$T/posix16.log" 2>&1 || { cat "$
 grep -c '^ok' "$T/posix.log" | sed 's/^/  checks passed: /'
 echo x >"$T/x.txt"
 client "$B/dvs-cp" -V small "$T/x.txt" dvs:/only16.txt || fail "copy to volume small"
+note "a file larger than the volume: ENOSPC, exit 1, no hang"
+head -c 20000000 /dev/urandom >"$T/20m.bin"
+rc=0; timeout 60 "$B/dvsctl" run --dc 1 --ep 100-199 -- "$B/dvs-cp" -q -V small "$T/20m.bin" dvs:/full.bin 2>"$T/err" || rc=$?
+cat "$T/err"
+[ "$rc" = 1 ] || fail "copy onto a full volume: exit $rc"
+grep -q "No space left" "$T/err" || fail "no ENOSPC message"
 fs_stop
 fsck_clean "$T/p.img"
 fsck_clean "$T/p16.img"

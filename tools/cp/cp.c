@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "dvs/dvsfs.h"
+#include "pipeline.h"
 
 #define DVS_PREFIX "dvs:"
 
@@ -244,14 +245,74 @@ side_join(const struct side *dir, const char *name, struct side *out)
 
 /* ---- copying ------------------------------------------------------------ */
 
+struct io_ctx {
+	const struct side *s;
+	int fd;
+};
+
+static ssize_t
+pl_read(void *arg, void *buf, size_t len)
+{
+	struct io_ctx *c = arg;
+
+	return side_read(c->s, c->fd, buf, len);
+}
+
+static ssize_t
+pl_write(void *arg, const void *buf, size_t len)
+{
+	struct io_ctx *c = arg;
+
+	return side_write(c->s, c->fd, buf, len);
+}
+
+static const char *cur_name;
+
+static void
+pl_progress(size_t n)
+{
+	prog.bytes += n;
+	progress(cur_name, 0);
+}
+
+/*
+ * Large files between Linux and the volume go through two threads: the
+ * Linux read or write of one block overlaps the round trip of the next.
+ * Returns 1 if it did the copy (rc in *rc), 0 if the caller should.
+ */
+static int
+copy_pipelined(const struct side *src, int in, const struct side *dst, int out,
+	       uint64_t size, int *rc)
+{
+	struct io_ctx rc_in = {src, in}, rc_out = {dst, out};
+	struct pl_result res;
+
+	if (src->dvs == dst->dvs || size < 4 * (uint64_t)opt.bs)
+		return 0;
+	cur_name = src->path;
+	if (pl_copy(pl_read, &rc_in, pl_write, &rc_out, opt.bs, !src->dvs, pl_progress,
+		    &res) < 0)
+		return 0;
+	*rc = 0;
+	if (res.read_err < 0) {
+		fail("%s: read: %s", disp(src), strerror(-res.read_err));
+		*rc = res.read_err;
+	} else if (res.write_err < 0) {
+		fail("%s: write: %s", disp(dst), strerror(-res.write_err));
+		*rc = res.write_err;
+	}
+	return 1;
+}
+
 static int
 copy_file(const struct side *src, const struct side *dst, void *buf)
 {
 	struct timespec mt;
+	uint64_t size = 0;
 	int in, out, rc;
 	ssize_t n, w;
 
-	if (side_kind(src, NULL, &mt) < 0)
+	if (side_kind(src, &size, &mt) < 0)
 		mt.tv_nsec = UTIME_OMIT;
 	in = side_open(src, 0);
 	if (in < 0) {
@@ -265,6 +326,8 @@ copy_file(const struct side *src, const struct side *dst, void *buf)
 		return out;
 	}
 	rc = 0;
+	if (copy_pipelined(src, in, dst, out, size, &rc))
+		goto done;
 	for (;;) {
 		n = side_read(src, in, buf, opt.bs);
 		if (n < 0) {
@@ -283,6 +346,7 @@ copy_file(const struct side *src, const struct side *dst, void *buf)
 		prog.bytes += (uint64_t)n;
 		progress(src->path, 0);
 	}
+done:
 	side_close(src, in);
 	n = side_close(dst, out);
 	if (n < 0 && rc == 0) {
