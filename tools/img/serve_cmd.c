@@ -4,12 +4,14 @@
 #include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -122,6 +124,26 @@ listen_on(const char *addr, char *shown, size_t scap, int *port)
 	snprintf(shown, scap, "%s:%s", host, serv);
 	*port = atoi(serv);
 	return fd;
+}
+
+/*
+ * Ends a connection so the client still reads everything we sent (the
+ * ERROR frame that says why, or all the bytes before a test cut): closing
+ * a socket with unread requests in it would send a reset, and a reset
+ * makes the client's kernel drop data it has not read yet.
+ */
+static void
+close_gracefully(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	time_t end = time(NULL) + 3; /* a slow client cannot hold us longer */
+	char buf[4096];
+
+	shutdown(fd, SHUT_WR);
+	while (time(NULL) < end && poll(&pfd, 1, 1000) > 0)
+		if (read(fd, buf, sizeof(buf)) <= 0)
+			break;
+	close(fd);
 }
 
 static void
@@ -302,7 +324,7 @@ cmd_serve(int argc, char **argv)
 		if (once) {
 			r = img_serve_session(cfd, cfd, &o, &st);
 			report(&o, &st, r);
-			close(cfd);
+			close_gracefully(cfd);
 			close(lfd);
 			return img_exit_code(r);
 		}
@@ -312,7 +334,7 @@ cmd_serve(int argc, char **argv)
 			close(lfd);
 			r = img_serve_session(cfd, cfd, &o, &st);
 			report(&o, &st, r);
-			close(cfd);
+			close_gracefully(cfd);
 			_exit(img_exit_code(r));
 		}
 		if (pid < 0)
