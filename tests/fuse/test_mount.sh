@@ -58,6 +58,13 @@ mkdir -p "$T/m"
 expect_fail "missing image" "does not exist" "$DVS_BIN/dvs" mount "$T/nope.img" "$T/m"
 head -c 1048576 /dev/zero >"$T/zero.img"
 expect_fail "not a FAT image" "not a FAT" "$DVS_BIN/dvs" mount "$T/zero.img" "$T/m"
+mkimage "$T/broken.img" 64
+# Bytes per sector 0: the signature says FAT, dvs-fs refuses the volume.
+printf '\0\0' | dd of="$T/broken.img" bs=1 seek=11 conv=notrunc status=none
+t0=$SECONDS
+expect_fail "a FAT image dvs-fs cannot serve" "failed" "$DVS_BIN/dvs" mount "$T/broken.img" "$T/m"
+check "... fails within 15 s" [ $((SECONDS - t0)) -lt 15 ]
+check "... and leaves no mount" bash -c "! findmnt -rn -M '$T/m'"
 expect_fail "mountpoint busy" "busy" "$DVS_BIN/dvs" mount "$T/a2-umount.img" "$T/again"
 expect_fail "image already mounted" "already mounted" "$DVS_BIN/dvs" mount "$T/a1-umount.img" "$T/m"
 expect_fail "mountpoint missing" "not a directory" "$DVS_BIN/dvs" mount "$T/a2-umount.img" "$T/nodir"

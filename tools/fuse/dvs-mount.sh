@@ -77,7 +77,7 @@ is_fat_image() {
 # ---- the supervisor -------------------------------------------------------
 
 supervise() {
-	local run=$1 fs_pid='' vdd_pid='' fuse_pid='' rc=0 i
+	local run=$1 fs_pid='' vdd_pid='' fuse_pid='' rc=0 i failed_start=0
 	# shellcheck source=/dev/null
 	. "$run/state" || exit 1
 	cd / || exit 1
@@ -151,11 +151,30 @@ supervise() {
 			echo "vdd_pid=$vdd_pid"
 			echo "fuse_pid=$fuse_pid"
 		} >>"$run/state"
+		# A server that dies while starting fails the mount at once
+		# (dvs-fuse would wait for it in vain).
+		for i in $(seq 600); do
+			is_dvs_mount "$MNT" && break
+			kill -0 "$fuse_pid" 2>/dev/null || break
+			if ! kill -0 "$fs_pid" 2>/dev/null ||
+			   { [ -n "$vdd_pid" ] && ! kill -0 "$vdd_pid" 2>/dev/null; }; then
+				log "a server exited before the mount was up"
+				kill -TERM "$fuse_pid" 2>/dev/null
+				failed_start=1
+				break
+			fi
+			sleep 0.1
+		done
 		# Returns when the file system is unmounted (or dvs-fuse failed).
 		wait "$fuse_pid"
 		rc=$?
 		fuse_pid=''
-		log "dvs-fuse exited with status $rc"
+		if [ "$failed_start" = 1 ]; then
+			log "dvs-fuse stopped: the mount failed"
+			rc=1
+		else
+			log "dvs-fuse exited with status $rc"
+		fi
 	fi
 	stop_all
 	trap - TERM INT HUP
