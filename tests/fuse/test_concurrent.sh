@@ -44,6 +44,12 @@ for i in $(seq $NW); do
 	done
 done
 
+# Several FUSE threads talked to dvs-fs at once, each on its own binding.
+fu=$(server_pid "$T/mnt" fuse)
+key=$(printf '%s' "$(realpath "$T/mnt")" | sha256sum | cut -c1-16)
+nb=$(DVS_SOCKET=$DVS_RUN_DIR/mount-$key/dvkd.sock dvsctl ep list --dc 1 |
+	awk -v p="$fu" 'NR > 1 && $3 == p && $4 == "bound"' | wc -l)
+check "dvs-fuse used $nb endpoints (one per busy thread, >= 3)" [ "$nb" -ge 3 ]
 check "dvs umount" "$DVS_BIN/dvs-umount" "$T/mnt"
 check "image is fsck.fat clean" fsck_clean "$T/vol.img"
 for i in $(seq $NW); do
