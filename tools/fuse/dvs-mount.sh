@@ -242,6 +242,7 @@ main() {
 	local root run other
 	root=$(run_root)
 	run=$(run_dir_of "$mnt")
+	[ ${#run} -lt 96 ] || die "run directory $run is too long for a socket path: set DVS_RUN_DIR to a shorter directory"
 	mkdir -p "$root" || die "cannot create $root"
 	for other in "$root"/mount-*/state; do
 		[ -f "$other" ] || continue
