@@ -150,23 +150,26 @@ client_gone(struct fs_worker *w, dvk_ep_t ep)
 static void
 sweep(struct fs_worker *w)
 {
-	dvk_ep_t gone[64];
+	dvk_ep_t *eps = NULL;
 	struct fs_binding *b;
 	int n = 0, i;
 	unsigned k;
 
 	pthread_mutex_lock(&w->lock);
-	for (k = 0; k < FS_BIND_BUCKETS && n < 64; k++)
-		for (b = w->buckets[k]; b != NULL && n < 64; b = b->next)
-			gone[n++] = b->ep;
+	if (w->nbindings > 0)
+		eps = malloc((size_t)w->nbindings * sizeof(*eps));
+	for (k = 0; eps != NULL && k < FS_BIND_BUCKETS; k++)
+		for (b = w->buckets[k]; b != NULL; b = b->next)
+			eps[n++] = b->ep;
 	pthread_mutex_unlock(&w->lock);
 	/* The DVK calls happen outside the lock: worker 0 may be adding. */
 	for (i = 0; i < n; i++) {
-		if (client_gone(w, gone[i])) {
-			dvs_info("client %d is gone: freeing its binding", (int)gone[i]);
-			fs_binding_remove(w, gone[i]);
+		if (client_gone(w, eps[i])) {
+			dvs_info("client %d is gone: freeing its binding", (int)eps[i]);
+			fs_binding_remove(w, eps[i]);
 		}
 	}
+	free(eps);
 	w->last_sweep_ns = fs_now_ns();
 }
 
