@@ -1,14 +1,768 @@
-/* bench_ipc.c - placeholder until the ipc benchmark lands. */
+/*
+ * bench_ipc.c - libdvk against its baselines, all in one run on a private
+ * dvkd (temporary socket, one DC of 1,024 endpoints):
+ *
+ *   rtt_cross_us / rtt_same_us          64-byte sendrec round trip, client
+ *                                       and server on different / the same CPU
+ *   unix_rtt_cross_us / unix_rtt_same_us  64-byte ping-pong over a Unix
+ *                                       socketpair between two processes
+ *   oneway_msgs_per_s                   send loop -> receive loop
+ *   vcopy_1m_gbps / memcpy_1m_gbps      1 MiB grant copies between two
+ *                                       processes / 1 MiB memcpy
+ *   dvkd_rss_kib                        dvkd's resident set with 64 clients
+ *
+ * Every figure is the median of --runs runs.  Each measurement runs in
+ * child processes pinned to their CPUs; results come back through pipes.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bench.h"
+#include "dvs/dvkd_proto.h"
+#include "dvs/ipc.h"
+
+#define MAX_RUNS 21
+#define QUIT_TYPE 99
+
+static char tmpdir[64];
+static char ctl_path[PATH_MAX];
+static pid_t dvkd_pid;
+static int ncpu;
+
+static int
+find_dvsctl(void)
+{
+	const char *bin = getenv("DVS_BIN");
+	char self[PATH_MAX - 32], *slash;
+	ssize_t n;
+
+	if (bin != NULL) {
+		snprintf(ctl_path, sizeof(ctl_path), "%s/dvsctl", bin);
+		if (access(ctl_path, X_OK) == 0)
+			return 0;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash == NULL)
+		return -1;
+	*slash = '\0';
+	/* build/bin/dvs-bench resolves to build/tools/bench/dvs-bench */
+	snprintf(ctl_path, sizeof(ctl_path), "%s/../ctl/dvsctl", self);
+	if (access(ctl_path, X_OK) == 0)
+		return 0;
+	snprintf(ctl_path, sizeof(ctl_path), "%s/dvsctl", self);
+	return access(ctl_path, X_OK) == 0 ? 0 : -1;
+}
+
+static int
+ctl(const char *args)
+{
+	char cmd[PATH_MAX + 256];
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "'%s' %s >/dev/null", ctl_path, args);
+	fflush(NULL);
+	st = system(cmd);
+	return st == 0 ? 0 : -1;
+}
+
+static int
+mgmt_call(struct dvkd_msg *req, struct dvkd_msg *rep, int *fd_out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, fds[2], nfds = 0, rc;
+
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", dvkd_socket_path());
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	rc = dvkd_send(fd, req, NULL, 0, 0);
+	if (rc == 0)
+		rc = dvkd_recv(fd, rep, fds, 2, &nfds, 0);
+	close(fd);
+	if (rc == 0 && fd_out != NULL)
+		*fd_out = nfds > 0 ? fds[0] : -1;
+	return rc < 0 ? rc : rep->h.status;
+}
+
+/* Starts a private dvkd with DC 1 and admits this process to all of it. */
+static int
+setup(void)
+{
+	struct dvkd_msg req, rep;
+	char env[32], cmd[128];
+	int fd = -1, rc;
+
+	if (find_dvsctl() < 0) {
+		fprintf(stderr, "dvs-bench ipc: cannot find dvsctl (set DVS_BIN)\n");
+		return -1;
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/dvs-bench-ipc.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s/dvkd.sock", tmpdir);
+	setenv("DVS_SOCKET", cmd, 1);
+	if (ctl("start") < 0 || ctl("dc create 1 --endpoints 1024") < 0) {
+		fprintf(stderr, "dvs-bench ipc: cannot start dvkd (see %s.log)\n", cmd);
+		return -1;
+	}
+	dvkd_msg_init(&req, DVKD_PING, 1);
+	if (mgmt_call(&req, &rep, NULL) < 0)
+		return -1;
+	dvkd_pid = rep.u.status.pid;
+	dvkd_msg_init(&req, DVKD_ADMIT, 2);
+	req.u.admit.dc = 1;
+	req.u.admit.lo = 0;
+	req.u.admit.hi = 1023;
+	rc = mgmt_call(&req, &rep, &fd);
+	if (rc < 0 || fd < 0) {
+		fprintf(stderr, "dvs-bench ipc: admission refused: %s\n", dvk_strerror(rc));
+		return -1;
+	}
+	snprintf(env, sizeof(env), "%d", fd);
+	setenv("DVK_ADMIT_FD", env, 1);
+	return 0;
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	if (tmpdir[0] == '\0')
+		return;
+	ctl("stop");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "dvs-bench ipc: could not remove %s\n", tmpdir);
+}
+
+/* ---- child processes ---- */
+
+struct child {
+	pid_t pid;
+	int rd; /* results / readiness from the child */
+	int wr; /* go / stop to the child */
+};
+
+typedef void (*child_fn)(void *arg, int out, int in);
+
+/* Parent-side pipe ends of live children: a new child closes them, so
+ * that closing them in the parent is an EOF for their own child. */
+static int open_fds[256];
+static int nopen_fds;
+
+static void
+track_fd(int fd, int add)
+{
+	int i;
+
+	if (add) {
+		if (nopen_fds < 256)
+			open_fds[nopen_fds++] = fd;
+		return;
+	}
+	for (i = 0; i < nopen_fds; i++) {
+		if (open_fds[i] == fd) {
+			open_fds[i] = open_fds[--nopen_fds];
+			return;
+		}
+	}
+}
+
+static int
+spawn(struct child *c, child_fn fn, void *arg)
+{
+	int up[2], down[2];
+
+	if (pipe(up) < 0 || pipe(down) < 0)
+		return -1;
+	fflush(NULL);
+	c->pid = fork();
+	if (c->pid < 0)
+		return -1;
+	if (c->pid == 0) {
+		int i;
+
+		for (i = 0; i < nopen_fds; i++)
+			close(open_fds[i]);
+		close(up[0]);
+		close(down[1]);
+		fn(arg, up[1], down[0]);
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	c->rd = up[0];
+	c->wr = down[1];
+	track_fd(c->rd, 1);
+	track_fd(c->wr, 1);
+	return 0;
+}
+
+static int
+child_read(struct child *c, void *buf, size_t n)
+{
+	return read(c->rd, buf, n) == (ssize_t)n ? 0 : -1;
+}
+
+static void
+child_end(struct child *c)
+{
+	track_fd(c->wr, 0);
+	track_fd(c->rd, 0);
+	close(c->wr);
+	close(c->rd);
+	waitpid(c->pid, NULL, 0);
+}
+
+static void
+put(int fd, const void *p, size_t n)
+{
+	if (write(fd, p, n) != (ssize_t)n)
+		_exit(3);
+}
+
+static void
+get(int fd, void *p, size_t n)
+{
+	if (read(fd, p, n) != (ssize_t)n)
+		_exit(0); /* parent gone or done */
+}
+
+static struct dvk *
+bind_or_die(dvk_ep_t ep)
+{
+	struct dvk *h;
+	int rc = dvk_bind(ep, 0, &h);
+
+	if (rc != 0) {
+		fprintf(stderr, "dvs-bench ipc: bind %d: %s\n", ep, dvk_strerror(rc));
+		_exit(2);
+	}
+	return h;
+}
+
+struct role {
+	int cpu;
+	dvk_ep_t ep, peer;
+	int iters;
+	int runs;
+	int sock;  /* unix baseline: our end */
+	int other; /* and the peer's, closed in the child */
+};
+
+/* Answers every sendrec until QUIT. */
+static void
+server_main(void *arg, int out, int in)
+{
+	struct role *r = arg;
+	struct dvk *h;
+	dvk_msg_t m;
+	char ok = 'R';
+
+	(void)in;
+	if (r->cpu >= 0)
+		bench_pin_cpu(r->cpu);
+	h = bind_or_die(r->ep);
+	put(out, &ok, 1);
+	for (;;) {
+		if (dvk_receive(h, DVK_ANY, &m) != 0)
+			break;
+		if (m.m_type == QUIT_TYPE)
+			break;
+		m.m_u.i64[1] = m.m_u.i64[0] + 1;
+		if (dvk_reply(h, m.m_source, &m) != 0)
+			break;
+	}
+	dvk_unbind(h);
+}
+
+/* Runs r->runs timed rounds of r->iters sendrec calls; writes per-call us. */
+static void
+rtt_client_main(void *arg, int out, int in)
+{
+	struct role *r = arg;
+	struct dvk *h;
+	dvk_msg_t m;
+	int i, k;
+
+	(void)in;
+	bench_pin_cpu(r->cpu);
+	h = bind_or_die(r->ep);
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < 2000; i++) {
+		m.m_type = 1;
+		if (dvk_sendrec(h, r->peer, &m) != 0)
+			_exit(2);
+	}
+	for (k = 0; k < r->runs; k++) {
+		uint64_t t0 = bench_now_ns();
+		double us;
+
+		for (i = 0; i < r->iters; i++) {
+			m.m_type = 1;
+			m.m_u.i64[0] = i;
+			if (dvk_sendrec(h, r->peer, &m) != 0 || m.m_u.i64[1] != i + 1)
+				_exit(2);
+		}
+		us = (double)(bench_now_ns() - t0) / 1e3 / r->iters;
+		put(out, &us, sizeof(us));
+	}
+	m.m_type = QUIT_TYPE;
+	dvk_send(h, r->peer, &m);
+	dvk_unbind(h);
+}
+
+static void
+unix_echo_main(void *arg, int out, int in)
+{
+	struct role *r = arg;
+	char buf[DVK_MSG_SIZE];
+	char ok = 'R';
+
+	(void)in;
+	close(r->other);
+	bench_pin_cpu(r->cpu);
+	put(out, &ok, 1);
+	for (;;) {
+		size_t got = 0;
+
+		while (got < sizeof(buf)) {
+			ssize_t n = read(r->sock, buf + got, sizeof(buf) - got);
+
+			if (n <= 0)
+				return;
+			got += (size_t)n;
+		}
+		if (write(r->sock, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+			return;
+	}
+}
+
+static void
+unix_client_main(void *arg, int out, int in)
+{
+	struct role *r = arg;
+	char buf[DVK_MSG_SIZE] = { 0 };
+	int i, k;
+
+	(void)in;
+	close(r->other);
+	bench_pin_cpu(r->cpu);
+	for (k = -1; k < r->runs; k++) {
+		uint64_t t0 = bench_now_ns();
+		int n = k < 0 ? 2000 : r->iters;
+		double us;
+
+		for (i = 0; i < n; i++) {
+			size_t got = 0;
+
+			if (write(r->sock, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+				_exit(2);
+			while (got < sizeof(buf)) {
+				ssize_t c = read(r->sock, buf + got, sizeof(buf) - got);
+
+				if (c <= 0)
+					_exit(2);
+				got += (size_t)c;
+			}
+		}
+		us = (double)(bench_now_ns() - t0) / 1e3 / n;
+		if (k >= 0)
+			put(out, &us, sizeof(us));
+	}
+}
+
+static double
+collect(struct child *c, int runs)
+{
+	double v[MAX_RUNS];
+	int k;
+
+	for (k = 0; k < runs; k++)
+		if (child_read(c, &v[k], sizeof(v[k])) < 0)
+			return -1;
+	return bench_median(v, (size_t)runs);
+}
+
+static double
+measure_rtt(int srv_cpu, int cli_cpu, int iters, int runs)
+{
+	struct role s = { srv_cpu, 1, 0, 0, 0, -1, -1 };
+	struct role c = { cli_cpu, 2, 1, iters, runs, -1, -1 };
+	struct child cs, cc;
+	double v;
+	char ok;
+
+	if (spawn(&cs, server_main, &s) < 0 || child_read(&cs, &ok, 1) < 0)
+		return -1;
+	if (spawn(&cc, rtt_client_main, &c) < 0)
+		return -1;
+	v = collect(&cc, runs);
+	child_end(&cc);
+	child_end(&cs);
+	return v;
+}
+
+static double
+measure_unix_rtt(int srv_cpu, int cli_cpu, int iters, int runs)
+{
+	struct role s = { srv_cpu, 0, 0, 0, 0, -1, -1 };
+	struct role c = { cli_cpu, 0, 0, iters, runs, -1, -1 };
+	struct child cs, cc;
+	int sv[2];
+	double v;
+	char ok;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return -1;
+	s.sock = sv[1];
+	s.other = sv[0];
+	c.sock = sv[0];
+	c.other = sv[1];
+	if (spawn(&cs, unix_echo_main, &s) < 0 || child_read(&cs, &ok, 1) < 0)
+		return -1;
+	if (spawn(&cc, unix_client_main, &c) < 0)
+		return -1;
+	v = collect(&cc, runs);
+	close(sv[0]);
+	close(sv[1]);
+	child_end(&cc);
+	child_end(&cs);
+	return v;
+}
+
+/* Receives iters messages per round, then answers one sendrec. */
+static void
+sink_main(void *arg, int out, int in)
+{
+	struct role *r = arg;
+	struct dvk *h;
+	dvk_msg_t m;
+	char ok = 'R';
+	int i;
+
+	(void)in;
+	bench_pin_cpu(r->cpu);
+	h = bind_or_die(r->ep);
+	put(out, &ok, 1);
+	for (;;) {
+		for (i = 0; i < r->iters; i++) {
+			if (dvk_receive(h, DVK_ANY, &m) != 0 || m.m_type == QUIT_TYPE)
+				goto done;
+		}
+		if (dvk_receive(h, DVK_ANY, &m) != 0 || dvk_reply(h, m.m_source, &m) != 0)
+			break;
+	}
+done:
+	dvk_unbind(h);
+}
+
+static void
+source_main(void *arg, int out, int in)
+{
+	struct role *r = arg;
+	struct dvk *h;
+	dvk_msg_t m;
+	int i, k;
+
+	(void)in;
+	bench_pin_cpu(r->cpu);
+	h = bind_or_die(r->ep);
+	memset(&m, 0, sizeof(m));
+	for (k = -1; k < r->runs; k++) {
+		uint64_t t0 = bench_now_ns();
+		double rate;
+
+		for (i = 0; i < r->iters; i++) {
+			m.m_type = 1;
+			m.m_u.i64[0] = i;
+			if (dvk_send(h, r->peer, &m) != 0)
+				_exit(2);
+		}
+		m.m_type = 2;
+		if (dvk_sendrec(h, r->peer, &m) != 0) /* all were taken */
+			_exit(2);
+		rate = r->iters / ((double)(bench_now_ns() - t0) / 1e9);
+		if (k >= 0)
+			put(out, &rate, sizeof(rate));
+	}
+	m.m_type = QUIT_TYPE;
+	dvk_send(h, r->peer, &m);
+	dvk_unbind(h);
+}
+
+static double
+measure_oneway(int iters, int runs)
+{
+	struct role s = { ncpu > 1 ? 1 : 0, 3, 0, iters, runs, -1, -1 };
+	struct role c = { 0, 4, 3, iters, runs, -1, -1 };
+	struct child cs, cc;
+	double v;
+	char ok;
+
+	if (spawn(&cs, sink_main, &s) < 0 || child_read(&cs, &ok, 1) < 0)
+		return -1;
+	if (spawn(&cc, source_main, &c) < 0)
+		return -1;
+	v = collect(&cc, runs);
+	child_end(&cc);
+	child_end(&cs);
+	return v;
+}
+
+#define MIB (1024 * 1024)
+
+/* Grants 1 MiB to ep 6 for reading; sends the grant id up. */
+static void
+owner_main(void *arg, int out, int in)
+{
+	struct role *r = arg;
+	char *buf = malloc(MIB), b;
+	struct dvk *h;
+	dvk_grant_t g;
+
+	if (buf == NULL)
+		_exit(2);
+	if (r->cpu >= 0)
+		bench_pin_cpu(r->cpu);
+	memset(buf, 0x42, MIB);
+	h = bind_or_die(r->ep);
+	if (dvk_grant(h, r->peer, buf, MIB, DVK_GRANT_READ, &g) != 0)
+		_exit(2);
+	put(out, &g, sizeof(g));
+	get(in, &b, 1); /* until the parent closes the pipe */
+	dvk_unbind(h);
+}
+
+struct copy_res {
+	double vcopy_gbps[MAX_RUNS];
+	double memcpy_gbps[MAX_RUNS];
+};
+
+static void
+copier_main(void *arg, int out, int in)
+{
+	struct role *r = arg;
+	char *dst = malloc(MIB), *src = malloc(MIB);
+	struct copy_res res;
+	struct dvk *h;
+	dvk_grant_t g;
+	int i, k;
+
+	if (dst == NULL || src == NULL)
+		_exit(2);
+	get(in, &g, sizeof(g));
+	memset(dst, 1, MIB);
+	memset(src, 2, MIB);
+	h = bind_or_die(r->ep);
+	for (i = 0; i < 20; i++)
+		if (dvk_vcopy_from(h, r->peer, g, 0, dst, MIB) != 0)
+			_exit(2);
+	for (k = 0; k < r->runs; k++) {
+		uint64_t t0 = bench_now_ns();
+
+		for (i = 0; i < r->iters; i++)
+			if (dvk_vcopy_from(h, r->peer, g, 0, dst, MIB) != 0)
+				_exit(2);
+		res.vcopy_gbps[k] = (double)MIB * r->iters / (double)(bench_now_ns() - t0);
+		t0 = bench_now_ns();
+		for (i = 0; i < r->iters; i++) {
+			src[i % MIB] = (char)i; /* keep the copy from being elided */
+			memcpy(dst, src, MIB);
+			__asm__ __volatile__("" : : "r"(dst) : "memory");
+		}
+		res.memcpy_gbps[k] = (double)MIB * r->iters / (double)(bench_now_ns() - t0);
+	}
+	put(out, &res, sizeof(res));
+	dvk_unbind(h);
+}
+
+static int
+measure_vcopy(int iters, int runs, double *vc, double *mc)
+{
+	struct role o = { -1, 5, 6, 0, 0, -1, -1 };
+	struct role c = { -1, 6, 5, iters, runs, -1, -1 };
+	struct child co, cc;
+	struct copy_res res;
+	dvk_grant_t g;
+
+	if (spawn(&co, owner_main, &o) < 0 || child_read(&co, &g, sizeof(g)) < 0)
+		return -1;
+	if (spawn(&cc, copier_main, &c) < 0)
+		return -1;
+	if (write(cc.wr, &g, sizeof(g)) != (ssize_t)sizeof(g) ||
+	    child_read(&cc, &res, sizeof(res)) < 0)
+		return -1;
+	*vc = bench_median(res.vcopy_gbps, (size_t)runs);
+	*mc = bench_median(res.memcpy_gbps, (size_t)runs);
+	child_end(&cc);
+	child_end(&co);
+	return 0;
+}
+
+/* A client: one sendrec to ep 1, then stays bound until told. */
+static void
+idle_client_main(void *arg, int out, int in)
+{
+	struct role *r = arg;
+	struct dvk *h = bind_or_die(r->ep);
+	dvk_msg_t m;
+	char b = 'R';
+
+	memset(&m, 0, sizeof(m));
+	m.m_type = 1;
+	if (dvk_sendrec(h, 1, &m) != 0)
+		_exit(2);
+	put(out, &b, 1);
+	get(in, &b, 1);
+	dvk_unbind(h);
+}
+
+static long
+measure_rss(int nclients)
+{
+	struct role s = { -1, 1, 0, 0, 0, -1, -1 };
+	struct role c[64];
+	struct child cs, cc[64];
+	long rss;
+	char ok;
+	int i;
+
+	if (nclients > 64)
+		nclients = 64;
+	if (spawn(&cs, server_main, &s) < 0 || child_read(&cs, &ok, 1) < 0)
+		return -1;
+	for (i = 0; i < nclients; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		c[i].ep = 100 + i;
+		if (spawn(&cc[i], idle_client_main, &c[i]) < 0)
+			return -1;
+	}
+	for (i = 0; i < nclients; i++)
+		if (child_read(&cc[i], &ok, 1) < 0)
+			return -1;
+	rss = bench_rss_kib(dvkd_pid);
+	for (i = 0; i < nclients; i++)
+		child_end(&cc[i]);
+	kill(cs.pid, SIGKILL);
+	child_end(&cs);
+	return rss;
+}
+
+static void
+verdict(struct bench_report *r, const char *name, int ok, double value,
+	const char *unit, const char *target)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "%.3f%s (target %s) %s", value, unit, target,
+		 ok ? "ok" : "MISSED");
+	bench_report_add_str(r, name, buf);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: dvs-bench [--json] ipc [--runs N] [--quick]\n"
+		   "  --runs N  median of N runs per figure (default 5, max 21)\n"
+		   "  --quick   fewer iterations per run (noisier)\n");
+}
 
 int
 bench_ipc_main(struct bench_report *r, int argc, char **argv)
 {
-	(void)r;
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "dvs-bench: the ipc benchmark is not built yet\n");
-	return 2;
+	static const struct option opts[] = {
+		{ "runs", required_argument, NULL, 'r' },
+		{ "quick", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int runs = 5, scale = 1, c, rc = 1;
+	double rtt_x, rtt_s, u_x, u_s, ow, vc = 0, mc = 0;
+	int cross_cpu;
+	long rss;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			runs = atoi(optarg);
+			if (runs < 1 || runs > MAX_RUNS) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'q':
+			scale = 4;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	cross_cpu = ncpu > 1 ? 1 : 0;
+	signal(SIGPIPE, SIG_IGN);
+	if (setup() < 0)
+		goto out;
+
+	bench_progress("ipc: dvk round trip, different CPUs");
+	rtt_x = measure_rtt(cross_cpu, 0, 100000 / scale, runs);
+	bench_progress("ipc: unix round trip, different CPUs");
+	u_x = measure_unix_rtt(cross_cpu, 0, 20000 / scale, runs);
+	bench_progress("ipc: dvk round trip, same CPU");
+	rtt_s = measure_rtt(0, 0, 50000 / scale, runs);
+	bench_progress("ipc: unix round trip, same CPU");
+	u_s = measure_unix_rtt(0, 0, 50000 / scale, runs);
+	bench_progress("ipc: one-way messages");
+	ow = measure_oneway(1000000 / scale, runs);
+	bench_progress("ipc: vcopy and memcpy");
+	if (measure_vcopy(400 / scale, runs, &vc, &mc) < 0)
+		vc = mc = -1;
+	bench_progress("ipc: dvkd memory with 64 clients");
+	rss = measure_rss(64);
+	if (rtt_x < 0 || u_x < 0 || rtt_s < 0 || u_s < 0 || ow < 0 || vc < 0 || rss < 0) {
+		fprintf(stderr, "dvs-bench ipc: a measurement failed\n");
+		goto out;
+	}
+	bench_report_add(r, "rtt_cross_us", rtt_x, "us", "64-byte sendrec, client and server on different CPUs");
+	bench_report_add(r, "unix_rtt_cross_us", u_x, "us", "64-byte ping-pong, Unix socketpair, different CPUs");
+	bench_report_add(r, "rtt_same_us", rtt_s, "us", "64-byte sendrec, same CPU");
+	bench_report_add(r, "unix_rtt_same_us", u_s, "us", "64-byte ping-pong, Unix socketpair, same CPU");
+	bench_report_add(r, "oneway_msgs_per_s", ow, "msg/s", "send loop -> receive loop, different CPUs");
+	bench_report_add(r, "vcopy_1m_gbps", vc, "GB/s", "1 MiB vcopy_from between two processes");
+	bench_report_add(r, "memcpy_1m_gbps", mc, "GB/s", "1 MiB memcpy in one process");
+	bench_report_add(r, "dvkd_rss_kib", (double)rss, "KiB", "one DC of 1,024 endpoints, 64 connected clients");
+	bench_report_add(r, "runs", runs, "", "median of this many runs");
+	verdict(r, "target_rtt_cross", rtt_x <= 0.5 * u_x, rtt_x / u_x, "x unix", "<= 0.5x");
+	verdict(r, "target_rtt_same", rtt_s <= 1.0 * u_s, rtt_s / u_s, "x unix", "<= 1.0x");
+	verdict(r, "target_oneway", ow >= 1e6, ow / 1e6, " M msg/s", ">= 1 M/s");
+	verdict(r, "target_vcopy", vc >= 0.4 * mc, vc / mc, "x memcpy", ">= 0.4x");
+	verdict(r, "target_dvkd_rss", rss <= 16 * 1024, (double)rss / 1024, " MiB", "<= 16 MiB");
+	rc = 0;
+out:
+	teardown();
+	return rc;
 }
