@@ -68,7 +68,9 @@ show_stat(const char *path)
 		return;
 	}
 	printf("%-44s %s size=%lld perm=%04o\n", what,
-	       S_ISDIR(st.st_mode) ? "dir" : S_ISREG(st.st_mode) ? "file" : "other",
+	       S_ISDIR(st.st_mode)   ? "dir"
+	       : S_ISREG(st.st_mode) ? "file"
+				     : "other",
 	       S_ISDIR(st.st_mode) ? 0LL : (long long)st.st_size,
 	       (unsigned)(st.st_mode & 0777));
 }
@@ -169,8 +171,10 @@ main(int argc, char **argv)
 	show_stat("d");
 
 	/* Create, exclusive create, contents. */
-	show("create d/f", write_file("d/f", O_WRONLY | O_CREAT | O_EXCL, "hello world", 11));
-	show("create d/f O_EXCL (again)", write_file("d/f", O_WRONLY | O_CREAT | O_EXCL, "x", 1));
+	show("create d/f",
+	     write_file("d/f", O_WRONLY | O_CREAT | O_EXCL, "hello world", 11));
+	show("create d/f O_EXCL (again)",
+	     write_file("d/f", O_WRONLY | O_CREAT | O_EXCL, "x", 1));
 	show_stat("d/f");
 	show_content("d/f");
 
@@ -228,8 +232,9 @@ main(int argc, char **argv)
 	show("rename dir d onto file b", rename("d", "b"));
 	show("mkdir full; create full/x",
 	     mkdir("full", 0755) == 0 &&
-			     write_file("full/x", O_WRONLY | O_CREAT, "x", 1) == 0 ?
-		     0 : -1);
+		     write_file("full/x", O_WRONLY | O_CREAT, "x", 1) == 0
+		 ? 0
+		 : -1);
 	show("rename dir d onto non-empty full", rename("d", "full"));
 	show("rename dir d onto empty dir z",
 	     mkdir("z", 0755) == 0 ? rename("d", "z") : -1);
@@ -257,13 +262,11 @@ main(int argc, char **argv)
 	/* Names: 300 characters are too many (FAT: 255). */
 	memset(longname, 'n', 300);
 	longname[300] = '\0';
-	show("create 300-char name",
-	     write_file(longname, O_WRONLY | O_CREAT, "x", 1));
+	show("create 300-char name", write_file(longname, O_WRONLY | O_CREAT, "x", 1));
 	show("mkdir 300-char name", mkdir(longname, 0755));
 	show("stat 300-char name", stat(longname, &st));
 	longname[255] = '\0';
-	show("create 255-char name",
-	     write_file(longname, O_WRONLY | O_CREAT, "x", 1));
+	show("create 255-char name", write_file(longname, O_WRONLY | O_CREAT, "x", 1));
 	show("stat 255-char name", stat(longname, &st));
 	show("unlink 255-char name", unlink(longname));
 

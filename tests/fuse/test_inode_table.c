@@ -36,7 +36,8 @@ test_root_path(void **state)
 
 	assert_int_equal(ino_table_path(*state, INO_ROOT, buf, sizeof(buf)), 1);
 	assert_string_equal(buf, "/");
-	assert_int_equal(ino_table_child_path(*state, INO_ROOT, "a", buf, sizeof(buf)), 2);
+	assert_int_equal(ino_table_child_path(*state, INO_ROOT, "a", buf, sizeof(buf)),
+			 2);
 	assert_string_equal(buf, "/a");
 }
 
@@ -79,7 +80,7 @@ test_reserved_and_reused_node(void **state)
 	ino_table_unlinked(t, INO_ROOT, "old");
 	assert_int_equal(ino_table_add(t, INO_ROOT, "new", 300, &c), 0);
 	assert_true(c != b);
-	assert_int_equal(ino_table_node(t, c, &(uint64_t){ 0 }), 0);
+	assert_int_equal(ino_table_node(t, c, &(uint64_t){0}), 0);
 }
 
 static void
@@ -116,7 +117,7 @@ test_rename_moves_subtree(void **state)
 	assert_string_equal(buf, "/e/victim/f");
 	/* The overwritten target has no path any more. */
 	assert_int_equal(ino_table_path(t, v, buf, sizeof(buf)), -ENOENT);
-	assert_int_equal(ino_table_node(t, d, &(uint64_t){ 0 }), 0);
+	assert_int_equal(ino_table_node(t, d, &(uint64_t){0}), 0);
 	/* Path too long for the buffer. */
 	assert_int_equal(ino_table_path(t, f, buf, 5), -ENAMETOOLONG);
 }
@@ -132,7 +133,8 @@ test_unknown_parent_and_many(void **state)
 	assert_int_equal(ino_table_add(t, 12345, "x", 5, &ino), -ENOENT);
 	for (i = 0; i < 5000; i++) {
 		snprintf(name, sizeof(name), "n%d", i);
-		assert_int_equal(ino_table_add(t, INO_ROOT, name, 1000 + (uint64_t)i, &ino), 0);
+		assert_int_equal(
+		    ino_table_add(t, INO_ROOT, name, 1000 + (uint64_t)i, &ino), 0);
 		assert_int_equal(ino, 1000 + (uint64_t)i);
 	}
 	assert_int_equal(ino_table_count(t), 5001);
@@ -145,12 +147,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_root_path, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_node_id_is_ino, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reserved_and_reused_node, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_case_and_alias, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rename_moves_subtree, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_parent_and_many, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_root_path, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_node_id_is_ino, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reserved_and_reused_node, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_case_and_alias, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rename_moves_subtree, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_parent_and_many, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,8 +45,7 @@ struct fsb {
 /* Runs a bash command line (not system(): /bin/sh may not be bash); its
  * output goes to the log.  Returns 0 when it
  * exited 0. */
-static int __attribute__((format(printf, 2, 3)))
-sh(struct fsb *b, const char *fmt, ...)
+static int __attribute__((format(printf, 2, 3))) sh(struct fsb *b, const char *fmt, ...)
 {
 	char cmd[8192], line[8192 + PATH_MAX / 2 + 128];
 	va_list ap;
@@ -173,21 +172,24 @@ stop_pid(struct fsb *b, const char *name, long *rss)
 static int
 mkimage(struct fsb *b, const char *name)
 {
-	return sh(b, "rm -f '%s/%s'; truncate -s %uM '%s/%s'; mkfs.fat -F 32 '%s/%s' >/dev/null",
-		  b->tmp, name, b->img_mib, b->tmp, name, b->tmp, name);
+	return sh(
+	    b,
+	    "rm -f '%s/%s'; truncate -s %uM '%s/%s'; mkfs.fat -F 32 '%s/%s' >/dev/null",
+	    b->tmp, name, b->img_mib, b->tmp, name, b->tmp, name);
 }
 
 /* Starts a server under dvsctl run and waits until ep is bound. */
 static int
-start_server(struct fsb *b, const char *name, const char *range, int ep,
-	     const char *args)
+start_server(struct fsb *b, const char *name, const char *range, int ep, const char *args)
 {
-	return sh(b,
-		  "dvsctl run --dc 1 --ep %s -- %s >'%s/%s.log' 2>&1 & echo $! >'%s/%s.pid'; "
-		  "for i in $(seq 100); do dvsctl ep list --dc 1 | "
-		  "awk 'NR > 1 && $2 == %d && $4 == \"bound\" { f = 1 } END { exit !f }' && exit 0; "
-		  "sleep 0.1; done; exit 1",
-		  range, args, b->tmp, name, b->tmp, name, ep);
+	return sh(
+	    b,
+	    "dvsctl run --dc 1 --ep %s -- %s >'%s/%s.log' 2>&1 & echo $! >'%s/%s.pid'; "
+	    "for i in $(seq 100); do dvsctl ep list --dc 1 | "
+	    "awk 'NR > 1 && $2 == %d && $4 == \"bound\" { f = 1 } END { exit !f }' && "
+	    "exit 0; "
+	    "sleep 0.1; done; exit 1",
+	    range, args, b->tmp, name, b->tmp, name, ep);
 }
 
 static int
@@ -230,7 +232,8 @@ bench_cp(struct fsb *b, int vdd, double *rd, double *wr)
 		goto out;
 	if (start_dvs(b, img, vdd) != 0)
 		goto out;
-	t = timed(b, "dvsctl run --dc 1 --ep 60-69 -- dvs-cp -q '%s/src.bin' dvs:/big.bin",
+	t = timed(b,
+		  "dvsctl run --dc 1 --ep 60-69 -- dvs-cp -q '%s/src.bin' dvs:/big.bin",
 		  b->tmp);
 	stop_dvs(b);
 	if (t < 0)
@@ -240,7 +243,8 @@ bench_cp(struct fsb *b, int vdd, double *rd, double *wr)
 	if (start_dvs(b, img, vdd) != 0)
 		goto out;
 	(void)sh(b, "rm -f '%s/out.bin'", b->tmp);
-	t = timed(b, "dvsctl run --dc 1 --ep 60-69 -- dvs-cp -q dvs:/big.bin '%s/out.bin'",
+	t = timed(b,
+		  "dvsctl run --dc 1 --ep 60-69 -- dvs-cp -q dvs:/big.bin '%s/out.bin'",
 		  b->tmp);
 	stop_dvs(b);
 	if (t < 0 || sh(b, "cmp '%s/src.bin' '%s/out.bin'", b->tmp, b->tmp) != 0)
@@ -354,7 +358,8 @@ bench_fuse(struct fsb *b, double *rd, double *wr, double *small)
 	snprintf(mnt, sizeof(mnt), "%s/mnt", b->tmp);
 	if (mkimage(b, "f.img") != 0 || sh(b, "mkdir -p '%s'", mnt) != 0)
 		goto out;
-	if (sh(b, "dvs-mount --cache-mb %u '%s/f.img' '%s'", b->cache_mb, b->tmp, mnt) != 0)
+	if (sh(b, "dvs-mount --cache-mb %u '%s/f.img' '%s'", b->cache_mb, b->tmp, mnt) !=
+	    0)
 		goto out;
 	t = timed(b, "dd if='%s/src.bin' of='%s/big.bin' bs=1M conv=fsync status=none",
 		  b->tmp, mnt);
@@ -363,7 +368,8 @@ bench_fuse(struct fsb *b, double *rd, double *wr, double *small)
 		goto out;
 	*wr = mbps(b, t);
 	drop_caches(b);
-	if (sh(b, "dvs-mount --cache-mb %u '%s/f.img' '%s'", b->cache_mb, b->tmp, mnt) != 0)
+	if (sh(b, "dvs-mount --cache-mb %u '%s/f.img' '%s'", b->cache_mb, b->tmp, mnt) !=
+	    0)
 		goto out;
 	drop_caches(b);
 	t = timed(b, "dd if='%s/big.bin' of=/dev/null bs=1M status=none", mnt);
@@ -374,7 +380,9 @@ bench_fuse(struct fsb *b, double *rd, double *wr, double *small)
 	note_mount_rss(b);
 	if (sh(b, "dvs-umount '%s'", mnt) != 0)
 		goto out;
-	r = isnan(*rd) || isnan(*small) ? -1 : sh(b, "fsck.fat -n '%s/f.img' >/dev/null", b->tmp);
+	r = isnan(*rd) || isnan(*small)
+		? -1
+		: sh(b, "fsck.fat -n '%s/f.img' >/dev/null", b->tmp);
 out:
 	(void)sh(b, "findmnt -M '%s' >/dev/null && dvs-umount '%s' || true", mnt, mnt);
 	(void)sh(b, "rm -f '%s/f.img' '%s/out.bin'", b->tmp, b->tmp);
@@ -387,7 +395,8 @@ fusefat_mount(struct fsb *b, const char *mnt)
 	return sh(b,
 		  "fusefat -f -o rw+ '%s/ff.img' '%s' >'%s/fusefat.log' 2>&1 & "
 		  "echo $! >'%s/fusefat.pid'; "
-		  "for i in $(seq 100); do findmnt -M '%s' >/dev/null && exit 0; sleep 0.1; done; exit 1",
+		  "for i in $(seq 100); do findmnt -M '%s' >/dev/null && exit 0; sleep "
+		  "0.1; done; exit 1",
 		  b->tmp, mnt, b->tmp, b->tmp, mnt);
 }
 
@@ -455,18 +464,19 @@ target(struct bench_report *r, const char *name, double ratio, double goal)
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-"usage: dvs-bench [--json] fs [OPTIONS]\n"
-"dvs cp (scenarios A1, A2) and the FUSE mount against mcopy and fusefat,\n"
-"on FAT32 images in tmpfs; needs root (mounts, drop_caches), fusefat, mtools.\n"
-"\n"
-"  --dir DIR        where images and files go (default /dev/shm)\n"
-"  --file-mib N     size of the big file (default 256)\n"
-"  --image-mib N    size of each image (default 512)\n"
-"  --small N        small files to create (default 10000)\n"
-"  --cache-mb N     dvs-fs cache bound (default 64)\n"
-"  --fusefat-secs N stop fusefat's small files after N s (default 60)\n"
-"  --keep           keep the work directory (and its bench.log)\n");
+	fprintf(
+	    f, "usage: dvs-bench [--json] fs [OPTIONS]\n"
+	       "dvs cp (scenarios A1, A2) and the FUSE mount against mcopy and fusefat,\n"
+	       "on FAT32 images in tmpfs; needs root (mounts, drop_caches), fusefat, "
+	       "mtools.\n"
+	       "\n"
+	       "  --dir DIR        where images and files go (default /dev/shm)\n"
+	       "  --file-mib N     size of the big file (default 256)\n"
+	       "  --image-mib N    size of each image (default 512)\n"
+	       "  --small N        small files to create (default 10000)\n"
+	       "  --cache-mb N     dvs-fs cache bound (default 64)\n"
+	       "  --fusefat-secs N stop fusefat's small files after N s (default 60)\n"
+	       "  --keep           keep the work directory (and its bench.log)\n");
 }
 
 static void
@@ -493,15 +503,15 @@ static int
 parse(struct fsb *b, int argc, char **argv, const char **dir)
 {
 	static const struct option lo[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "file-mib", required_argument, NULL, 'f' },
-		{ "image-mib", required_argument, NULL, 'i' },
-		{ "small", required_argument, NULL, 's' },
-		{ "cache-mb", required_argument, NULL, 'c' },
-		{ "fusefat-secs", required_argument, NULL, 'F' },
-		{ "keep", no_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"dir", required_argument, NULL, 'd'},
+	    {"file-mib", required_argument, NULL, 'f'},
+	    {"image-mib", required_argument, NULL, 'i'},
+	    {"small", required_argument, NULL, 's'},
+	    {"cache-mb", required_argument, NULL, 'c'},
+	    {"fusefat-secs", required_argument, NULL, 'F'},
+	    {"keep", no_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	unsigned long v;
 	char *end;
@@ -543,7 +553,8 @@ parse(struct fsb *b, int argc, char **argv, const char **dir)
 			b->cache_mb = (unsigned)v;
 	}
 	if (b->file_mib + 16 > b->img_mib) {
-		fprintf(stderr, "dvs-bench: fs: the image must be 16 MiB larger than the file\n");
+		fprintf(stderr,
+			"dvs-bench: fs: the image must be 16 MiB larger than the file\n");
 		return -1;
 	}
 	return 0;
@@ -552,9 +563,13 @@ parse(struct fsb *b, int argc, char **argv, const char **dir)
 int
 bench_fs_main(struct bench_report *r, int argc, char **argv)
 {
-	struct fsb b = { .file_mib = 256, .img_mib = 512, .nsmall = 10000,
-			 .cache_mb = 64, .fs_rss = -1, .fuse_rss = -1,
-			 .fusefat_max_secs = 60 };
+	struct fsb b = {.file_mib = 256,
+			.img_mib = 512,
+			.nsmall = 10000,
+			.cache_mb = 64,
+			.fs_rss = -1,
+			.fuse_rss = -1,
+			.fusefat_max_secs = 60};
 	double a1r, a1w, a2r, a2w, mr, mw, fr, fw, fs, ffr, ffw, ffs;
 	const char *dir = "/dev/shm";
 	char path[PATH_MAX + 64];
@@ -571,21 +586,26 @@ bench_fs_main(struct bench_report *r, int argc, char **argv)
 	find_bin(&b);
 	snprintf(b.tmp, sizeof(b.tmp), "%s/dvs-bench-fs.XXXXXX", dir);
 	if (mkdtemp(b.tmp) == NULL) {
-		fprintf(stderr, "dvs-bench: fs: mkdtemp in %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, "dvs-bench: fs: mkdtemp in %s: %s\n", dir,
+			strerror(errno));
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s:%s", b.bin, getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	snprintf(path, sizeof(path), "%s:%s", b.bin,
+		 getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
 	setenv("PATH", path, 1);
 	snprintf(path, sizeof(path), "%s/dvkd.sock", b.tmp);
 	setenv("DVS_SOCKET", path, 1);
 	snprintf(path, sizeof(path), "%s/run", b.tmp);
 	setenv("DVS_RUN_DIR", path, 1);
 	setenv("MTOOLS_SKIP_CHECK", "1", 1);
-	if (sh(&b, "for p in dvsctl dvkd dvs-fs dvs-vdd dvs-cp dvs-fuse dvs-mount "
-		   "dvs-umount mcopy mkfs.fat fusefat fusermount; do "
-		   "command -v $p >/dev/null || { echo \"missing: $p\"; exit 1; }; done") != 0) {
-		fprintf(stderr, "dvs-bench: fs: a program is missing (build DVS; "
-				"apt-get install mtools fusefat dosfstools); see %s/bench.log\n",
+	if (sh(&b,
+	       "for p in dvsctl dvkd dvs-fs dvs-vdd dvs-cp dvs-fuse dvs-mount "
+	       "dvs-umount mcopy mkfs.fat fusefat fusermount; do "
+	       "command -v $p >/dev/null || { echo \"missing: $p\"; exit 1; }; done") !=
+	    0) {
+		fprintf(stderr,
+			"dvs-bench: fs: a program is missing (build DVS; "
+			"apt-get install mtools fusefat dosfstools); see %s/bench.log\n",
 			b.tmp);
 		return 1;
 	}
@@ -601,22 +621,31 @@ bench_fs_main(struct bench_report *r, int argc, char **argv)
 	rc |= bench_fuse(&b, &fr, &fw, &fs);
 	rc |= bench_fusefat(&b, &ffr, &ffw, &ffs);
 
-	bench_report_add(r, "a1_read_mbps", a1r, "MB/s", "dvs cp out, dvs-fs on the image");
+	bench_report_add(r, "a1_read_mbps", a1r, "MB/s",
+			 "dvs cp out, dvs-fs on the image");
 	bench_report_add(r, "a1_write_mbps", a1w, "MB/s", "dvs cp in");
 	bench_report_add(r, "a2_read_mbps", a2r, "MB/s", "dvs cp out, dvs-fs -> dvs-vdd");
 	bench_report_add(r, "a2_write_mbps", a2w, "MB/s", "dvs cp in");
-	bench_report_add(r, "fuse_read_mbps", fr, "MB/s", "dd bs=1M from dvs mount, cold");
-	bench_report_add(r, "fuse_write_mbps", fw, "MB/s", "dd bs=1M conv=fsync to dvs mount");
-	bench_report_add(r, "fusefat_read_mbps", ffr, "MB/s", "dd bs=1M from fusefat, cold");
-	bench_report_add(r, "fusefat_write_mbps", ffw, "MB/s", "dd bs=1M conv=fsync to fusefat");
+	bench_report_add(r, "fuse_read_mbps", fr, "MB/s",
+			 "dd bs=1M from dvs mount, cold");
+	bench_report_add(r, "fuse_write_mbps", fw, "MB/s",
+			 "dd bs=1M conv=fsync to dvs mount");
+	bench_report_add(r, "fusefat_read_mbps", ffr, "MB/s",
+			 "dd bs=1M from fusefat, cold");
+	bench_report_add(r, "fusefat_write_mbps", ffw, "MB/s",
+			 "dd bs=1M conv=fsync to fusefat");
 	bench_report_add(r, "mcopy_read_mbps", mr, "MB/s", "mcopy out of the image");
 	bench_report_add(r, "mcopy_write_mbps", mw, "MB/s", "mcopy into the image");
-	bench_report_add(r, "fuse_smallfiles_per_s", fs, "files/s", "4 KiB creates, dvs mount");
-	bench_report_add(r, "fusefat_smallfiles_per_s", ffs, "files/s", "4 KiB creates, fusefat");
+	bench_report_add(r, "fuse_smallfiles_per_s", fs, "files/s",
+			 "4 KiB creates, dvs mount");
+	bench_report_add(r, "fusefat_smallfiles_per_s", ffs, "files/s",
+			 "4 KiB creates, fusefat");
 	bench_report_add(r, "fs_rss_kib", (double)b.fs_rss, "KiB", "peak RSS of dvs-fs");
-	bench_report_add(r, "fuse_rss_kib", (double)b.fuse_rss, "KiB", "peak RSS of dvs-fuse");
+	bench_report_add(r, "fuse_rss_kib", (double)b.fuse_rss, "KiB",
+			 "peak RSS of dvs-fuse");
 	bound = (long)b.cache_mb * 1024 + 32 * 1024;
-	bench_report_add(r, "rss_bound_kib", (double)bound, "KiB", "cache bound + 32 MiB");
+	bench_report_add(r, "rss_bound_kib", (double)bound, "KiB",
+			 "cache bound + 32 MiB");
 	bench_report_add(r, "file_mib", b.file_mib, "MiB", "big file");
 	bench_report_add(r, "fuse_smallfiles_done", b.fuse_small_done, "files",
 			 "4 KiB each, in 10 directories");
@@ -631,12 +660,14 @@ bench_fs_main(struct bench_report *r, int argc, char **argv)
 	target(r, "target_smallfiles", fs / ffs, 2.0);
 	bench_report_add_str(r, "target_rss",
 			     b.fs_rss > 0 && b.fuse_rss > 0 && b.fs_rss <= bound &&
-					     b.fuse_rss <= bound ?
-				     "met (both within the bound)" :
-				     "missed or not measured");
+				     b.fuse_rss <= bound
+				 ? "met (both within the bound)"
+				 : "missed or not measured");
 	if (rc != 0)
-		fprintf(stderr, "dvs-bench: fs: some runs failed (their figures are null); "
-				"log kept in %s/bench.log\n", b.tmp);
+		fprintf(stderr,
+			"dvs-bench: fs: some runs failed (their figures are null); "
+			"log kept in %s/bench.log\n",
+			b.tmp);
 	if (!b.keep && rc == 0)
 		(void)sh(&b, "cd / && rm -rf '%s'", b.tmp);
 	else if (rc == 0)

@@ -7,8 +7,8 @@
 #include "dfuse.h"
 
 void
-dfuse_fill_stat(const struct dfuse *d, const struct dvs_stat *ds,
-		fuse_ino_t ino, struct stat *st)
+dfuse_fill_stat(const struct dfuse *d, const struct dvs_stat *ds, fuse_ino_t ino,
+		struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;

@@ -23,15 +23,15 @@
 #define DFUSE_IO_MAX (1u << 20)
 
 struct dfuse {
-	struct dvsfs *fs;	  /* shared by every thread (see above) */
-	struct ino_table *itab;	  /* inode numbers; locks itself */
-	int exclusive;		  /* this mount is the volume's only client */
-	int ro;			  /* mounted read-only */
+	struct dvsfs *fs;	/* shared by every thread (see above) */
+	struct ino_table *itab; /* inode numbers; locks itself */
+	int exclusive;		/* this mount is the volume's only client */
+	int ro;			/* mounted read-only */
 	int debug;
-	double attr_timeout;	  /* seconds the kernel may cache attributes */
-	double entry_timeout;	  /* ... and names */
-	double negative_timeout;  /* ... and "no such name" */
-	uid_t uid;		  /* owner shown for every file (FAT has none) */
+	double attr_timeout;	 /* seconds the kernel may cache attributes */
+	double entry_timeout;	 /* ... and names */
+	double negative_timeout; /* ... and "no such name" */
+	uid_t uid;		 /* owner shown for every file (FAT has none) */
 	gid_t gid;
 };
 
@@ -43,8 +43,8 @@ dfuse_of(fuse_req_t req)
 }
 
 /* Fills a struct stat for the kernel from the server's attributes. */
-void dfuse_fill_stat(const struct dfuse *d, const struct dvs_stat *ds,
-		     fuse_ino_t ino, struct stat *st);
+void dfuse_fill_stat(const struct dfuse *d, const struct dvs_stat *ds, fuse_ino_t ino,
+		     struct stat *st);
 
 /*
  * Checks a name the kernel gave us against FAT's limit of 255 UTF-16 units

@@ -20,10 +20,10 @@ struct ino_ent {
 	uint64_t ino;
 	uint64_t node;
 	uint64_t nlookup;
-	uint64_t parent;	/* inode number of the directory */
+	uint64_t parent; /* inode number of the directory */
 	char *name;
-	int linked;		/* in the name and node indexes */
-	int *fds;		/* open descriptors of this inode */
+	int linked; /* in the name and node indexes */
+	int *fds;   /* open descriptors of this inode */
 	int nfds, cap_fds;
 	struct ino_ent *next_ino;
 	struct ino_ent *next_name;
@@ -31,11 +31,11 @@ struct ino_ent {
 };
 
 struct ino_table {
-	pthread_mutex_t lock;	/* protects everything below */
+	pthread_mutex_t lock; /* protects everything below */
 	struct ino_ent **by_ino;
 	struct ino_ent **by_name;
 	struct ino_ent **by_node;
-	size_t nbuckets;	/* power of two, same for the three */
+	size_t nbuckets; /* power of two, same for the three */
 	size_t count;
 	uint64_t next_private;
 };
@@ -262,8 +262,8 @@ pick_ino(struct ino_table *t, uint64_t node)
 }
 
 int
-ino_table_add(struct ino_table *t, uint64_t parent, const char *name,
-	      uint64_t node, uint64_t *ino)
+ino_table_add(struct ino_table *t, uint64_t parent, const char *name, uint64_t node,
+	      uint64_t *ino)
 {
 	struct ino_ent *e;
 	int r = 0;
@@ -334,8 +334,8 @@ out:
 
 /* Builds the path of e backwards from the end of buf; t->lock held. */
 static int
-build_path(struct ino_table *t, struct ino_ent *e, const char *child,
-	   char *buf, size_t len)
+build_path(struct ino_table *t, struct ino_ent *e, const char *child, char *buf,
+	   size_t len)
 {
 	size_t pos = len, n;
 	int depth = 0;
@@ -385,8 +385,8 @@ ino_table_path(struct ino_table *t, uint64_t ino, char *buf, size_t len)
 }
 
 int
-ino_table_child_path(struct ino_table *t, uint64_t parent, const char *name,
-		     char *buf, size_t len)
+ino_table_child_path(struct ino_table *t, uint64_t parent, const char *name, char *buf,
+		     size_t len)
 {
 	struct ino_ent *e;
 	int r;
@@ -486,8 +486,8 @@ ino_table_opened(struct ino_table *t, uint64_t ino, int fd)
 	if (e == NULL)
 		goto out;
 	if (e->nfds == e->cap_fds) {
-		n = realloc(e->fds, (size_t)(e->cap_fds ? e->cap_fds * 2 : 2) *
-					    sizeof(*n));
+		n = realloc(e->fds,
+			    (size_t)(e->cap_fds ? e->cap_fds * 2 : 2) * sizeof(*n));
 		if (n == NULL) {
 			r = -ENOMEM;
 			goto out;

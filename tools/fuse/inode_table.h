@@ -45,8 +45,8 @@ void ino_table_free(struct ino_table *t);
  * Returns 0 and the inode number in *ino, -ENOENT if parent is unknown,
  * -ENOMEM.
  */
-int ino_table_add(struct ino_table *t, uint64_t parent, const char *name,
-		  uint64_t node, uint64_t *ino);
+int ino_table_add(struct ino_table *t, uint64_t parent, const char *name, uint64_t node,
+		  uint64_t *ino);
 
 /* Gives back n lookups of ino; the entry goes when its count reaches 0
  * (the root never goes).  Unknown numbers are ignored. */

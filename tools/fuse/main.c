@@ -24,33 +24,34 @@
 static void
 usage(FILE *out)
 {
-	fprintf(out,
-"usage: dvs-fuse [OPTIONS] MOUNTPOINT\n"
-"\n"
-"Mounts a volume of a running dvs-fs on MOUNTPOINT.  Run it inside the\n"
-"server's DC with one endpoint per worker thread plus one, e.g.\n"
-"  dvsctl run --dc 1 --ep 10-30 -- dvs-fuse -f MOUNTPOINT\n"
-"Unmount with `fusermount3 -u MOUNTPOINT` (dvs-fuse then exits).\n"
-"`dvs mount` starts a private DVS with the servers and this for you.\n"
-"\n"
-"  --ep N          endpoint of dvs-fs (default $DVS_FS_EP or %d)\n"
-"  --volume NAME   volume to mount (default: the server's first)\n"
-"  --exclusive     this mount is the volume's only client: enables the\n"
-"                  writeback cache, keeps cached pages across opens and\n"
-"                  caches names and attributes for long (dvs mount sets it)\n"
-"  --ro            mount read-only\n"
-"  --wait SEC      wait up to SEC seconds for dvs-fs to bind its endpoint\n"
-"  --threads N     FUSE worker threads (default %d)\n"
-"  --readahead-kb N  readahead window of the mount (default 8192; 0: the\n"
-"                  kernel's 128 KiB; needs root)\n"
-"  --uid N --gid N owner shown for every file (default: the caller's)\n"
-"  -f              stay in the foreground\n"
-"  -d              FUSE debug output (implies -f)\n"
-"  -o OPT[,OPT]    more FUSE mount options (see mount.fuse3(8))\n"
-"  -h, --help      this help\n"
-"\n"
-"Exit status: 0 after a clean unmount, 1 on errors, 2 on bad usage.\n",
-		FS_EP_DEFAULT, DEFAULT_THREADS);
+	fprintf(
+	    out,
+	    "usage: dvs-fuse [OPTIONS] MOUNTPOINT\n"
+	    "\n"
+	    "Mounts a volume of a running dvs-fs on MOUNTPOINT.  Run it inside the\n"
+	    "server's DC with one endpoint per worker thread plus one, e.g.\n"
+	    "  dvsctl run --dc 1 --ep 40-57 -- dvs-fuse -f MOUNTPOINT\n"
+	    "Unmount with `fusermount3 -u MOUNTPOINT` (dvs-fuse then exits).\n"
+	    "`dvs mount` starts a private DVS with the servers and this for you.\n"
+	    "\n"
+	    "  --ep N          endpoint of dvs-fs (default $DVS_FS_EP or %d)\n"
+	    "  --volume NAME   volume to mount (default: the server's first)\n"
+	    "  --exclusive     this mount is the volume's only client: enables the\n"
+	    "                  writeback cache, keeps cached pages across opens and\n"
+	    "                  caches names and attributes for long (dvs mount sets it)\n"
+	    "  --ro            mount read-only\n"
+	    "  --wait SEC      wait up to SEC seconds for dvs-fs to bind its endpoint\n"
+	    "  --threads N     FUSE worker threads (default %d)\n"
+	    "  --readahead-kb N  readahead window of the mount (default 8192; 0: the\n"
+	    "                  kernel's 128 KiB; needs root)\n"
+	    "  --uid N --gid N owner shown for every file (default: the caller's)\n"
+	    "  -f              stay in the foreground\n"
+	    "  -d              FUSE debug output (implies -f)\n"
+	    "  -o OPT[,OPT]    more FUSE mount options (see mount.fuse3(8))\n"
+	    "  -h, --help      this help\n"
+	    "\n"
+	    "Exit status: 0 after a clean unmount, 1 on errors, 2 on bad usage.\n",
+	    FS_EP_DEFAULT, DEFAULT_THREADS);
 }
 
 static void
@@ -76,8 +77,8 @@ do_init(void *userdata, struct fuse_conn_info *conn)
 		want |= FUSE_CAP_AUTO_INVAL_DATA;
 	conn->want |= want & conn->capable;
 	/* Splicing buys nothing here: the data goes through a grant anyway. */
-	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
-			FUSE_CAP_SPLICE_MOVE);
+	conn->want &=
+	    ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
 	if (!d->exclusive)
 		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 }
@@ -219,8 +220,8 @@ add_mount_opt(struct opts *o, const char *opt)
 {
 	size_t n = strlen(o->mount_opts);
 
-	if ((size_t)snprintf(o->mount_opts + n, sizeof(o->mount_opts) - n, ",%s",
-			     opt) >= sizeof(o->mount_opts) - n) {
+	if ((size_t)snprintf(o->mount_opts + n, sizeof(o->mount_opts) - n, ",%s", opt) >=
+	    sizeof(o->mount_opts) - n) {
 		dvs_err("too many -o options");
 		return -1;
 	}
@@ -228,8 +229,7 @@ add_mount_opt(struct opts *o, const char *opt)
 }
 
 static int
-parse_uint(const char *s, const char *what, unsigned long max,
-	   unsigned long *out)
+parse_uint(const char *s, const char *what, unsigned long max, unsigned long *out)
 {
 	char *end;
 
@@ -247,17 +247,17 @@ static int
 parse_args(int argc, char **argv, struct opts *o, struct dfuse *d)
 {
 	static const struct option longopts[] = {
-		{ "ep", required_argument, NULL, 'e' },
-		{ "volume", required_argument, NULL, 'v' },
-		{ "exclusive", no_argument, NULL, 'x' },
-		{ "ro", no_argument, NULL, 'r' },
-		{ "wait", required_argument, NULL, 'w' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "readahead-kb", required_argument, NULL, 'a' },
-		{ "uid", required_argument, NULL, 'u' },
-		{ "gid", required_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"ep", required_argument, NULL, 'e'},
+	    {"volume", required_argument, NULL, 'v'},
+	    {"exclusive", no_argument, NULL, 'x'},
+	    {"ro", no_argument, NULL, 'r'},
+	    {"wait", required_argument, NULL, 'w'},
+	    {"threads", required_argument, NULL, 't'},
+	    {"readahead-kb", required_argument, NULL, 'a'},
+	    {"uid", required_argument, NULL, 'u'},
+	    {"gid", required_argument, NULL, 'g'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	unsigned long v;
 	int c;
@@ -422,8 +422,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	if (fuse_opt_add_arg(&args, argv[0]) != 0 ||
-	    fuse_opt_add_arg(&args, "-o") != 0 ||
+	if (fuse_opt_add_arg(&args, argv[0]) != 0 || fuse_opt_add_arg(&args, "-o") != 0 ||
 	    add_mount_opt(&o, "fsname=dvs,subtype=dvs,default_permissions") < 0 ||
 	    (d.ro && add_mount_opt(&o, "ro") < 0) ||
 	    add_mount_opt(&o, "max_read=1048576") < 0 ||
@@ -449,8 +448,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (fuse_session_mount(se, o.mountpoint) != 0) {
-		dvs_err("cannot mount on %s (busy? try fusermount3 -u %s)",
-			o.mountpoint, o.mountpoint);
+		dvs_err("cannot mount on %s (busy? try fusermount3 -u %s)", o.mountpoint,
+			o.mountpoint);
 		goto out;
 	}
 	mounted = 1;

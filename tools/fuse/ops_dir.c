@@ -48,9 +48,9 @@ struct handed {
 
 /* Adds one entry; returns its size or 0 when it does not fit. */
 static size_t
-add_entry(fuse_req_t req, struct dfuse *d, fuse_ino_t dir, char *buf,
-	  size_t room, const char *name, const struct dvs_stat *ds,
-	  fuse_ino_t ino, off_t next, int plus, struct handed *h)
+add_entry(fuse_req_t req, struct dfuse *d, fuse_ino_t dir, char *buf, size_t room,
+	  const char *name, const struct dvs_stat *ds, fuse_ino_t ino, off_t next,
+	  int plus, struct handed *h)
 {
 	struct fuse_entry_param e;
 	struct stat st;
@@ -97,8 +97,8 @@ readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct dfuse *d = dfuse_of(req);
 	struct dvs_dirent *ents = NULL;
-	struct dvs_stat dirst = { .st_mode = S_IFDIR | 0755 };
-	struct handed h = { NULL, 0, 0 };
+	struct dvs_stat dirst = {.st_mode = S_IFDIR | 0755};
+	struct handed h = {NULL, 0, 0};
 	size_t pos = 0, got, max, i, n;
 	uint64_t cookie;
 	char *buf;
@@ -110,8 +110,7 @@ readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	if (off == 0) {
-		got = add_entry(req, d, ino, buf, size, ".", &dirst, ino, 1, plus,
-				&h);
+		got = add_entry(req, d, ino, buf, size, ".", &dirst, ino, 1, plus, &h);
 		if (got == 0)
 			goto reply;
 		pos += got;
@@ -141,10 +140,9 @@ readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			break;
 		n = (size_t)r;
 		for (i = 0; i < n; i++) {
-			got = add_entry(req, d, ino, buf + pos, size - pos,
-					ents[i].name, &ents[i].st,
-					ents[i].st.st_ino, (off_t)(ents[i].next + 2),
-					plus, &h);
+			got = add_entry(req, d, ino, buf + pos, size - pos, ents[i].name,
+					&ents[i].st, ents[i].st.st_ino,
+					(off_t)(ents[i].next + 2), plus, &h);
 			if (got == 0)
 				goto reply;
 			pos += got;
@@ -188,8 +186,7 @@ do_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 static void
-do_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
-	    struct fuse_file_info *fi)
+do_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
 	int r = dvs_fsync(dfuse_of(req)->fs, (int)fi->fh);
 

@@ -14,8 +14,7 @@
 
 /* Path of name inside parent, after the FAT name check. */
 static int
-child_path(struct dfuse *d, fuse_ino_t parent, const char *name, char *buf,
-	   size_t len)
+child_path(struct dfuse *d, fuse_ino_t parent, const char *name, char *buf, size_t len)
 {
 	int r = dfuse_check_name(name);
 
@@ -72,8 +71,7 @@ do_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 /* Attributes of ino, through the open descriptor when there is one (it
  * also works for an open file that was unlinked). */
 static int
-get_stat(struct dfuse *d, fuse_ino_t ino, struct fuse_file_info *fi,
-	 struct dvs_stat *ds)
+get_stat(struct dfuse *d, fuse_ino_t ino, struct fuse_file_info *fi, struct dvs_stat *ds)
 {
 	char path[FS_PATH_MAX];
 	int r;
@@ -119,7 +117,7 @@ do_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static struct timespec
 set_time(int to_set, int bit, int now_bit, struct timespec t)
 {
-	struct timespec ts = { 0, UTIME_OMIT };
+	struct timespec ts = {0, UTIME_OMIT};
 
 	if (to_set & now_bit)
 		ts.tv_nsec = UTIME_NOW;
@@ -173,10 +171,10 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		}
 	}
 	if (r == 0 && (to_set & times) && have_path) {
-		ts[0] = set_time(to_set, FUSE_SET_ATTR_ATIME,
-				 FUSE_SET_ATTR_ATIME_NOW, attr->st_atim);
-		ts[1] = set_time(to_set, FUSE_SET_ATTR_MTIME,
-				 FUSE_SET_ATTR_MTIME_NOW, attr->st_mtim);
+		ts[0] = set_time(to_set, FUSE_SET_ATTR_ATIME, FUSE_SET_ATTR_ATIME_NOW,
+				 attr->st_atim);
+		ts[1] = set_time(to_set, FUSE_SET_ATTR_MTIME, FUSE_SET_ATTR_MTIME_NOW,
+				 attr->st_mtim);
 		r = dvs_utimens(d->fs, path, ts);
 	}
 	if (r == 0)
@@ -188,8 +186,7 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 }
 
 static void
-do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-	 dev_t rdev)
+do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
 	struct dfuse *d = dfuse_of(req);
 	char path[FS_PATH_MAX];
@@ -268,8 +265,8 @@ do_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 }
 
 static void
-do_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
-	  fuse_ino_t newparent, const char *newname, unsigned int flags)
+do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+	  const char *newname, unsigned int flags)
 {
 	struct dfuse *d = dfuse_of(req);
 	char from[FS_PATH_MAX], to[FS_PATH_MAX];
@@ -293,8 +290,8 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	/* The node id follows the directory entry: learn the new one so the
 	 * old id can be reused without aliasing. */
 	if (dvs_stat(d->fs, to, &ds) == 0 &&
-	    ino_table_renamed(d->itab, parent, name, newparent, newname,
-			      ds.st_ino) == 0) {
+	    ino_table_renamed(d->itab, parent, name, newparent, newname, ds.st_ino) ==
+		0) {
 		fuse_reply_err(req, 0);
 		return;
 	}
@@ -304,15 +301,13 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 }
 
 static void
-do_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
-	   const char *name)
+do_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
 	fuse_reply_err(req, EPERM); /* as vfat: FAT has no symbolic links */
 }
 
 static void
-do_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
-	const char *newname)
+do_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
 	fuse_reply_err(req, EPERM); /* as vfat: FAT has no hard links */
 }
@@ -348,8 +343,8 @@ do_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 }
 
 static void
-do_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-	    const char *value, size_t size, int flags)
+do_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+	    size_t size, int flags)
 {
 	fuse_reply_err(req, ENOSYS);
 }

@@ -76,8 +76,7 @@ do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		goto fail;
 	fd = dvs_open(d->fs, path, server_flags(d, fi->flags) | O_CREAT, mode);
 	if (fd == -ENOSPC && dfuse_flush_for_space(d))
-		fd = dvs_open(d->fs, path, server_flags(d, fi->flags) | O_CREAT,
-			      mode);
+		fd = dvs_open(d->fs, path, server_flags(d, fi->flags) | O_CREAT, mode);
 	if (fd < 0) {
 		r = fd;
 		goto fail;
@@ -128,8 +127,7 @@ do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 static void
-do_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-	struct fuse_file_info *fi)
+do_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct dfuse *d = dfuse_of(req);
 	char *buf = thread_buf();
@@ -149,8 +147,8 @@ do_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 }
 
 static void
-do_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
-	 off_t off, struct fuse_file_info *fi)
+do_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+	 struct fuse_file_info *fi)
 {
 	struct dfuse *d = dfuse_of(req);
 	ssize_t n;
@@ -187,14 +185,12 @@ do_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 static void
-do_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
-	 struct fuse_file_info *fi)
+do_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
 	struct dfuse *d = dfuse_of(req);
 	int r;
 
-	r = datasync ? dvs_fdatasync(d->fs, (int)fi->fh) :
-		       dvs_fsync(d->fs, (int)fi->fh);
+	r = datasync ? dvs_fdatasync(d->fs, (int)fi->fh) : dvs_fsync(d->fs, (int)fi->fh);
 	fuse_reply_err(req, dfuse_err(r));
 }
 
