@@ -69,6 +69,10 @@ expect_fail "mountpoint busy" "busy" "$DVS_BIN/dvs" mount "$T/a2-umount.img" "$T
 expect_fail "image already mounted" "already mounted" "$DVS_BIN/dvs" mount "$T/a1-umount.img" "$T/m"
 expect_fail "mountpoint missing" "not a directory" "$DVS_BIN/dvs" mount "$T/a2-umount.img" "$T/nodir"
 expect_fail "umount of nothing" "nothing is mounted" "$DVS_BIN/dvs" umount "$T/m"
+exec 3<"$T/again/sub/deeper/payload.bin"
+expect_fail "umount while a file is open" "busy" "$DVS_BIN/dvs" umount "$T/again"
+check "... the mount stays" findmnt -rn -M "$T/again"
+exec 3<&-
 check "dvs umount the remount" "$DVS_BIN/dvs-umount" "$T/again"
 check "image clean after remount" fsck_clean "$T/a1-umount.img"
 finish
