@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -21,8 +22,11 @@
 #include "dvs/log.h"
 
 #define COPY_THREADS 2
-#define BOUNCE_SIZE (128 * 1024) /* stays in L2 between the two copies */
-#define JOB_CHUNK (1024 * 1024)	 /* then the next job gets a turn */
+/* The bounce buffer sits in one transparent huge page: the kernel pins
+ * our side of each copy without walking 256 small pages. */
+#define BOUNCE_SIZE (1024 * 1024)
+#define BOUNCE_ALLOC (2 * 1024 * 1024)
+#define JOB_CHUNK (1024 * 1024) /* then the next job gets a turn */
 
 struct job {
 	struct binding *copier, *owner;
@@ -38,7 +42,17 @@ static pthread_cond_t qcond = PTHREAD_COND_INITIALIZER;
 static struct job *queue[DVKD_MAX_COPY_JOBS];
 static unsigned qhead, qlen;
 static int qstop;
-static char main_bounce[BOUNCE_SIZE];
+static char *main_bounce;
+
+static char *
+bounce_new(void)
+{
+	char *p = aligned_alloc(BOUNCE_ALLOC, BOUNCE_ALLOC);
+
+	if (p != NULL)
+		madvise(p, BOUNCE_ALLOC, MADV_HUGEPAGE);
+	return p;
+}
 
 int
 dvkd_grant_check(const struct dvk_grant_ent *table, int32_t grant,
@@ -168,13 +182,11 @@ job_finish(struct job *j, int rc)
 static void *
 worker(void *arg)
 {
-	char *bounce = malloc(BOUNCE_SIZE);
+	char *bounce = NULL;
 	struct job *j;
 	int rc;
 
 	(void)arg;
-	if (bounce == NULL)
-		return NULL;
 	for (;;) {
 		pthread_mutex_lock(&qlock);
 		while (qlen == 0 && !qstop)
@@ -188,7 +200,10 @@ worker(void *arg)
 		qlen--;
 		pthread_mutex_unlock(&qlock);
 
-		rc = qstop ? -EDVS_NODAEMON : job_step(j, JOB_CHUNK, bounce);
+		if (bounce == NULL)
+			bounce = bounce_new(); /* on first use: RSS only if used */
+		rc = qstop ? -EDVS_NODAEMON
+			   : bounce == NULL ? -ENOMEM : job_step(j, JOB_CHUNK, bounce);
 		if (rc == 1) {
 			pthread_mutex_lock(&qlock);
 			queue[(qhead + qlen) % DVKD_MAX_COPY_JOBS] = j;
@@ -224,6 +239,8 @@ dvkd_copy_stop(void)
 {
 	int i;
 
+	free(main_bounce);
+	main_bounce = NULL;
 	pthread_mutex_lock(&qlock);
 	qstop = 1;
 	pthread_cond_broadcast(&qcond);
@@ -265,6 +282,8 @@ dvkd_copy_request(struct binding *b, const struct dvkd_msg *req)
 	tmp.caddr = v->addr;
 	tmp.len = v->len;
 	if (v->len <= DVKD_INLINE_COPY) {
+		if (main_bounce == NULL && (main_bounce = bounce_new()) == NULL)
+			return -ENOMEM;
 		rc = job_step(&tmp, v->len, main_bounce);
 		if (rc == 0) {
 			if (v->dir == DVKD_VCOPY_FROM)

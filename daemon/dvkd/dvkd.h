@@ -24,8 +24,12 @@
 #define DVKD_MAX_DCS 64
 #define DVKD_MAX_COPIES_PER_BINDING 4
 #define DVKD_MAX_COPY_JOBS 256
-/* Copies up to this size run in the main loop (cheaper than a hand-off). */
-#define DVKD_INLINE_COPY 65536
+/* Copies up to this size run in the main loop (a hand-off to a copy
+ * thread costs a cross-CPU wake-up); larger ones go to the copy threads. */
+#define DVKD_INLINE_COPY (1024 * 1024)
+/* After work, the main loop polls this long before it sleeps, so that a
+ * burst of requests does not pay a wake-up each. */
+#define DVKD_SPIN_NS 50000
 
 enum ev_kind { EV_LISTEN, EV_MGMT, EV_ADMIT, EV_BIND, EV_PIDFD, EV_SIGNAL };
 

@@ -204,8 +204,16 @@ loop(int sigfd)
 
 	dvkd_ep_add(sigfd, &sig_ev);
 	dvkd_ep_add(dvkd.listen_fd, &listen_ev);
+	uint64_t busy_until = 0;
+
 	while (!dvkd.stopping) {
-		n = epoll_wait(dvkd.epfd, evs, 64, -1);
+		n = epoll_wait(dvkd.epfd, evs, 64, 0);
+		if (n == 0 && dvkd_now_ns() < busy_until)
+			continue;
+		if (n == 0)
+			n = epoll_wait(dvkd.epfd, evs, 64, -1);
+		if (n > 0)
+			busy_until = dvkd_now_ns() + DVKD_SPIN_NS;
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
