@@ -193,6 +193,14 @@ out:
 	{
 		char cmd[PATH_MAX + 64];
 
+		/* dvkd's own errors (sanitizer reports too) fail the test */
+		snprintf(cmd, sizeof(cmd),
+			 "grep -E 'Sanitizer|runtime error|Segmentation' %s.log >&2", sock);
+		fflush(NULL);
+		if (system(cmd) == 0) {
+			fprintf(stderr, "dvk_itest: dvkd reported the errors above\n");
+			rc = 1;
+		}
 		if (rc != 0) {
 			snprintf(cmd, sizeof(cmd), "cat %s.log >&2", sock);
 			fflush(NULL);
