@@ -5,7 +5,8 @@
  * for both sides:
  *   - a 256 MiB file written and read back through the engine
  *     (fat_write_mbps, fat_read_mbps) beside `mcopy` into and out of an
- *     identical fresh image (mcopy_write_mbps, mcopy_read_mbps);
+ *     identical fresh image (mcopy_write_mbps, mcopy_read_mbps), the two
+ *     taking turns for --rounds rounds, medians reported;
  *   - 10,000 files of 4 KiB created in one directory, sync included
  *     (fat_create_per_s);
  *   - random 4 KiB reads in the 256 MiB file (fat_rand4k_read_us);
@@ -78,33 +79,106 @@ pattern(uint8_t *b, size_t n, uint64_t seed)
 		memcpy(b + i, &seed, 8);
 }
 
+/* One engine round: a fresh image, the file written (fsync included) and
+ * read back; the volume stays mounted for the other measurements when
+ * keep is set.  Returns 0 or -1. */
+struct eng {
+	struct fat_blkdev *dev;
+	struct fat_vol *vol;
+	struct fat_file *f;
+};
+
+static int
+engine_round(const char *img, uint64_t vol_size, uint64_t mib, size_t cache,
+	     uint8_t *buf, uint8_t *rd, double *w_s, double *r_s, long *rss,
+	     struct eng *e)
+{
+	size_t chunk = 1 << 20;
+	struct fat_image_opts io = {0};
+	struct fat_mount_opts mo = {.cache_bytes = cache};
+	int err;
+
+	memset(e, 0, sizeof *e);
+	if ((err = mkimage(img, vol_size))) {
+		fprintf(stderr, "dvs-bench fat: cannot make %s: %s\n", img, fat_strerror(err));
+		return -1;
+	}
+	if (fat_image_open(img, &io, &e->dev) || fat_mount(e->dev, &mo, &e->vol) ||
+	    fat_open(e->vol, "/big.bin", O_RDWR | O_CREAT | O_TRUNC, &e->f)) {
+		fprintf(stderr, "dvs-bench fat: cannot mount %s\n", img);
+		return -1;
+	}
+	uint64_t t0 = bench_now_ns();
+	for (uint64_t i = 0; i < mib; i++) {
+		pattern(buf, chunk, i);
+		if (fat_pwrite(e->f, buf, chunk, i * chunk) != (ssize_t)chunk) {
+			fprintf(stderr, "dvs-bench fat: write failed\n");
+			return -1;
+		}
+	}
+	fat_fsync(e->f);
+	*w_s = (double)(bench_now_ns() - t0) / 1e9;
+	*rss = bench_peak_rss_kib(getpid());
+	t0 = bench_now_ns();
+	for (uint64_t i = 0; i < mib; i++)
+		if (fat_pread(e->f, rd, chunk, i * chunk) != (ssize_t)chunk) {
+			fprintf(stderr, "dvs-bench fat: read failed\n");
+			return -1;
+		}
+	*r_s = (double)(bench_now_ns() - t0) / 1e9;
+	for (uint64_t i = 0; i < mib; i += mib / 4) {
+		pattern(buf, chunk, i);
+		if (fat_pread(e->f, rd, chunk, i * chunk) != (ssize_t)chunk ||
+		    memcmp(buf, rd, chunk)) {
+			fprintf(stderr, "dvs-bench fat: read back differs at %llu MiB\n",
+				(unsigned long long)i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+engine_end(struct eng *e)
+{
+	if (e->f)
+		fat_close(e->f);
+	if (e->vol)
+		fat_unmount(e->vol);
+	fat_blkdev_free(e->dev);
+	memset(e, 0, sizeof *e);
+}
+
 int
 bench_fat_main(struct bench_report *r, int argc, char **argv)
 {
 	const char *dir = "/dev/shm";
 	uint64_t mib = 256;
 	size_t cache = 8u << 20;
-	int files = 10000, reads = 200000, c, rc = 1;
+	int files = 10000, reads = 200000, rounds = 3, c, rc = 1;
 	static const struct option lo[] = {
 		{"dir", required_argument, 0, 'd'}, {"size-mib", required_argument, 0, 's'},
 		{"files", required_argument, 0, 'n'}, {"cache-kib", required_argument, 0, 'c'},
-		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+		{"rounds", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0}};
 
-	while ((c = getopt_long(argc, argv, "d:s:n:c:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:s:n:c:r:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 's': mib = strtoull(optarg, NULL, 0); break;
 		case 'n': files = atoi(optarg); break;
 		case 'c': cache = (size_t)strtoull(optarg, NULL, 0) * 1024; break;
+		case 'r': rounds = atoi(optarg); break;
 		default:
 			printf("usage: dvs-bench fat [--dir TMPFS_DIR] [--size-mib N] "
-			       "[--files N] [--cache-kib N]\n"
-			       "  images go to --dir (default /dev/shm, a tmpfs);\n"
-			       "  needs mtools (mcopy) for the baseline.\n");
+			       "[--files N] [--cache-kib N] [--rounds N]\n"
+			       "  images go to --dir (default /dev/shm, a tmpfs); the\n"
+			       "  write/read figures are medians of --rounds (default 3)\n"
+			       "  rounds, engine and mcopy taking turns; needs mtools.\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	if (mib < 8 || files < 1)
+	if (mib < 8 || files < 1 || rounds < 1 || rounds > 15)
 		return 2;
 
 	char img[512], img2[512], src[512], cmd[2048];
@@ -116,74 +190,77 @@ bench_fat_main(struct bench_report *r, int argc, char **argv)
 		vol_size = 300ull << 20;	/* >= 65525 4 KiB clusters for mtools */
 	size_t chunk = 1 << 20;
 	uint8_t *buf = malloc(chunk), *rd = malloc(chunk);
-	struct fat_blkdev *dev = NULL;
-	struct fat_vol *vol = NULL;
+	struct eng e = {0};
 	struct fat_file *f = NULL;
-	int err;
+	double ew[15], er[15], mw[15], mr[15], pw[15];
+	long rss = -1, rss0;
+	int m_ok = 1;
 
 	if (!buf || !rd)
 		goto out;
 	pattern_init(buf, chunk);
-	bench_progress("fat: formatting %s", img);
-	if ((err = mkimage(img, vol_size)) || (err = mkimage(img2, vol_size))) {
-		fprintf(stderr, "dvs-bench fat: cannot make images in %s: %s\n", dir,
-			fat_strerror(err));
-		goto out;
-	}
-	long rss0 = bench_peak_rss_kib(getpid());
+	rss0 = bench_peak_rss_kib(getpid());
 
-	/* 1. the engine writes 256 MiB */
-	struct fat_image_opts io = {0};
-	struct fat_mount_opts mo = {.cache_bytes = cache};
-	if (fat_image_open(img, &io, &dev) || fat_mount(dev, &mo, &vol) ||
-	    fat_open(vol, "/big.bin", O_RDWR | O_CREAT | O_TRUNC, &f)) {
-		fprintf(stderr, "dvs-bench fat: cannot mount %s\n", img);
-		goto out;
-	}
-	bench_progress("fat: engine write");
-	uint64_t t0 = bench_now_ns();
-	for (uint64_t i = 0; i < mib; i++) {
+	/* the source file mcopy reads, written once */
+	int fd = open(src, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	for (uint64_t i = 0; fd >= 0 && i < mib; i++) {
 		pattern(buf, chunk, i);
-		if (fat_pwrite(f, buf, chunk, i * chunk) != (ssize_t)chunk) {
-			fprintf(stderr, "dvs-bench fat: write failed\n");
-			goto out;
-		}
+		if (write(fd, buf, chunk) != (ssize_t)chunk)
+			break;
 	}
-	fat_fsync(f);
-	double w_s = (double)(bench_now_ns() - t0) / 1e9;
-	long rss = bench_peak_rss_kib(getpid());
+	if (fd >= 0)
+		close(fd);
 
-	/* 2. the engine reads it back (and checks it) */
-	bench_progress("fat: engine read");
-	t0 = bench_now_ns();
-	for (uint64_t i = 0; i < mib; i++)
-		if (fat_pread(f, rd, chunk, i * chunk) != (ssize_t)chunk) {
-			fprintf(stderr, "dvs-bench fat: read failed\n");
+	/* 1. 256 MiB written and read: engine and mcopy take turns */
+	for (int k = 0; k < rounds; k++) {
+		long rr;
+		bench_progress("fat: round %d/%d: engine", k + 1, rounds);
+		if (engine_round(img, vol_size, mib, cache, buf, rd, &ew[k], &er[k], &rr, &e))
 			goto out;
-		}
-	double r_s = (double)(bench_now_ns() - t0) / 1e9;
-	for (uint64_t i = 0; i < mib; i += mib / 4) {
-		pattern(buf, chunk, i);
-		if (fat_pread(f, rd, chunk, i * chunk) != (ssize_t)chunk ||
-		    memcmp(buf, rd, chunk)) {
-			fprintf(stderr, "dvs-bench fat: read back differs at %llu MiB\n",
-				(unsigned long long)i);
+		if (rr > rss)
+			rss = rr;
+		if (k < rounds - 1)
+			engine_end(&e);	/* the last round's volume is used below */
+		bench_progress("fat: round %d/%d: mcopy", k + 1, rounds);
+		if (mkimage(img2, vol_size))
 			goto out;
+		snprintf(cmd, sizeof cmd, "MTOOLS_SKIP_CHECK=1 mcopy -i '%s' '%s' ::/big.bin", img2, src);
+		uint64_t t0 = bench_now_ns();
+		m_ok &= run(cmd) == 0;
+		mw[k] = (double)(bench_now_ns() - t0) / 1e9;
+		snprintf(cmd, sizeof cmd, "MTOOLS_SKIP_CHECK=1 mcopy -n -i '%s' ::/big.bin '%s.out'", img2, src);
+		t0 = bench_now_ns();
+		m_ok &= run(cmd) == 0;
+		mr[k] = (double)(bench_now_ns() - t0) / 1e9;
+		snprintf(cmd, sizeof cmd, "%s.out", src);
+		unlink(cmd);
+		/* the floor: the same bytes with pwrite(2) into a fresh file */
+		int pfd = open(cmd, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		t0 = bench_now_ns();
+		for (uint64_t i = 0; pfd >= 0 && i < mib; i++) {
+			pattern(buf, chunk, i);
+			if (pwrite(pfd, buf, chunk, (off_t)(i * chunk)) != (ssize_t)chunk)
+				break;
 		}
+		if (pfd >= 0) {
+			fdatasync(pfd);
+			close(pfd);
+		}
+		pw[k] = (double)(bench_now_ns() - t0) / 1e9;
+		unlink(cmd);
 	}
 
-	/* 3. random 4 KiB reads */
+	/* 2. random 4 KiB reads in the file, and pread(2) as the floor */
 	bench_progress("fat: random reads");
 	uint64_t x = 88172645463325252ull;
-	t0 = bench_now_ns();
+	uint64_t t0 = bench_now_ns();
 	for (int i = 0; i < reads; i++) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		uint64_t off = (x % (mib * 256)) * 4096;
-		if (fat_pread(f, rd, 4096, off) != 4096)
+		if (fat_pread(e.f, rd, 4096, off) != 4096)
 			goto out;
 	}
 	double rand_us = (double)(bench_now_ns() - t0) / 1e3 / reads;
-	/* the floor: the same reads with pread(2) on the image itself */
 	int ifd = open(img, O_RDONLY);
 	x = 88172645463325252ull;
 	t0 = bench_now_ns();
@@ -195,17 +272,17 @@ bench_fat_main(struct bench_report *r, int argc, char **argv)
 	double pread_us = (double)(bench_now_ns() - t0) / 1e3 / reads;
 	if (ifd >= 0)
 		close(ifd);
-	fat_close(f);
-	f = NULL;
+	fat_close(e.f);
+	e.f = NULL;
 
-	/* 4. many small files in one directory */
+	/* 3. many small files in one directory, sync included */
 	bench_progress("fat: %d files", files);
-	fat_mkdir(vol, "/many");
+	fat_mkdir(e.vol, "/many");
 	t0 = bench_now_ns();
 	for (int i = 0; i < files; i++) {
 		char p[64];
 		snprintf(p, sizeof p, "/many/file%05d.dat", i);
-		if (fat_open(vol, p, O_WRONLY | O_CREAT | O_EXCL, &f) ||
+		if (fat_open(e.vol, p, O_WRONLY | O_CREAT | O_EXCL, &f) ||
 		    fat_pwrite(f, buf, 4096, 0) != 4096) {
 			fprintf(stderr, "dvs-bench fat: create %s failed\n", p);
 			goto out;
@@ -213,46 +290,30 @@ bench_fat_main(struct bench_report *r, int argc, char **argv)
 		fat_close(f);
 		f = NULL;
 	}
-	fat_sync(vol);
+	fat_sync(e.vol);
 	double c_s = (double)(bench_now_ns() - t0) / 1e9;
-	if (fat_unmount(vol)) {
-		vol = NULL;
+	int uerr = fat_unmount(e.vol);
+	e.vol = NULL;
+	if (uerr) {
 		fprintf(stderr, "dvs-bench fat: unmount failed\n");
 		goto out;
 	}
-	vol = NULL;
-	fat_blkdev_free(dev);
-	dev = NULL;
 
-	/* 5. mcopy, the baseline: the same bytes in and out of a fresh image */
-	bench_progress("fat: mcopy");
-	int fd = open(src, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	for (uint64_t i = 0; fd >= 0 && i < mib; i++) {
-		pattern(buf, chunk, i);
-		if (write(fd, buf, chunk) != (ssize_t)chunk)
-			break;
-	}
-	if (fd >= 0)
-		close(fd);
-	snprintf(cmd, sizeof cmd, "MTOOLS_SKIP_CHECK=1 mcopy -i '%s' '%s' ::/big.bin", img2, src);
-	t0 = bench_now_ns();
-	int m1 = run(cmd);
-	double mw_s = (double)(bench_now_ns() - t0) / 1e9;
-	snprintf(cmd, sizeof cmd, "MTOOLS_SKIP_CHECK=1 mcopy -n -i '%s' ::/big.bin '%s'", img2, src);
-	t0 = bench_now_ns();
-	int m2 = run(cmd);
-	double mr_s = (double)(bench_now_ns() - t0) / 1e9;
-
-	double wm = (double)mib / w_s, rm = (double)mib / r_s;
-	double mwm = m1 == 0 ? (double)mib / mw_s : -1, mrm = m2 == 0 ? (double)mib / mr_s : -1;
+	double wm = (double)mib / bench_median(ew, (size_t)rounds);
+	double rm = (double)mib / bench_median(er, (size_t)rounds);
+	double mwm = m_ok ? (double)mib / bench_median(mw, (size_t)rounds) : -1;
+	double mrm = m_ok ? (double)mib / bench_median(mr, (size_t)rounds) : -1;
+	double pwm = (double)mib / bench_median(pw, (size_t)rounds);
 	double cps = files / c_s;
 	long bound_kib = (long)(cache / 1024);
 
 	bench_report_add(r, "fat_write_mbps", wm, "MiB/s",
-			 "256 MiB file, fsync included");
+			 "256 MiB file, fsync included; median of the rounds");
 	bench_report_add(r, "fat_read_mbps", rm, "MiB/s", NULL);
 	bench_report_add(r, "mcopy_write_mbps", mwm, "MiB/s", "baseline: mcopy into a fresh image");
 	bench_report_add(r, "mcopy_read_mbps", mrm, "MiB/s", "baseline: mcopy out to tmpfs");
+	bench_report_add(r, "pwrite_floor_mbps", pwm, "MiB/s",
+			 "the same bytes with pwrite(2) into a fresh file: the device's limit");
 	bench_report_add(r, "fat_write_vs_mcopy", mwm > 0 ? wm / mwm : -1, "x", "target >= 1.5");
 	bench_report_add(r, "fat_read_vs_mcopy", mrm > 0 ? rm / mrm : -1, "x", "target >= 1.5");
 	bench_report_add(r, "fat_create_per_s", cps, "files/s",
@@ -261,8 +322,8 @@ bench_fat_main(struct bench_report *r, int argc, char **argv)
 	bench_report_add(r, "pread4k_us", pread_us, "us",
 			 "baseline: pread(2) of the same offsets of the image file");
 	bench_report_add(r, "fat_rss_kib", (double)rss, "KiB",
-			 "peak RSS during the write; target <= cache bound + 16 MiB");
-	bench_report_add(r, "fat_rss_before_kib", (double)rss0, "KiB", "peak RSS before the write");
+			 "peak RSS during the writes; target <= cache bound + 16 MiB");
+	bench_report_add(r, "fat_rss_before_kib", (double)rss0, "KiB", "peak RSS before the writes");
 	bench_report_add(r, "fat_cache_bound_kib", (double)bound_kib, "KiB", "--cache-kib");
 	verdict(r, "fat_write_target", mwm > 0 && wm >= 1.5 * mwm);
 	verdict(r, "fat_read_target", mrm > 0 && rm >= 1.5 * mrm);
@@ -273,9 +334,7 @@ bench_fat_main(struct bench_report *r, int argc, char **argv)
 out:
 	if (f)
 		fat_close(f);
-	if (vol)
-		fat_unmount(vol);
-	fat_blkdev_free(dev);
+	engine_end(&e);
 	unlink(img);
 	unlink(img2);
 	unlink(src);
