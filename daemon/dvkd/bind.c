@@ -98,6 +98,7 @@ binding_free(struct binding *b)
 	if (b->gt != NULL)
 		munmap(b->gt, DVK_GRANT_TABLE_SIZE);
 	free(b->rings);
+	dvkd_bufs_free(b);
 	pthread_mutex_destroy(&b->wlock);
 	free(b);
 }
@@ -428,6 +429,14 @@ dvkd_bind_input(struct binding *b)
 		rc = dvkd_copy_request(b, &m);
 		if (rc != 1)
 			reply_status(b, &m, rc);
+		return;
+	case DVKD_BUF_ALLOC:
+		rc = dvkd_buf_alloc(b, &m);
+		if (rc < 0)
+			reply_status(b, &m, rc);
+		return;
+	case DVKD_BUF_FREE:
+		reply_status(b, &m, dvkd_buf_free(b, m.u.buf.id));
 		return;
 	case DVKD_QUERY:
 		ep = m.u.query.ep;

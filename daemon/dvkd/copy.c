@@ -30,6 +30,7 @@
 
 struct job {
 	struct binding *copier, *owner;
+	char *cbuf; /* the copier's copy buffer as mapped here, or NULL */
 	uint32_t seq;
 	uint32_t dir;
 	uint64_t oaddr, caddr, len, done;
@@ -67,6 +68,20 @@ copy_span(struct job *j, uint64_t pos, size_t n, char *bounce)
 	struct iovec l, r;
 	ssize_t got;
 
+	if (j->cbuf != NULL) {
+		/* One copy, straight between the owner and the buffer. */
+		l.iov_base = j->cbuf + pos;
+		l.iov_len = n;
+		r.iov_base = (void *)(uintptr_t)(j->oaddr + pos);
+		r.iov_len = n;
+		if (owner_is_src)
+			got = process_vm_readv(j->owner->pid, &l, 1, &r, 1, 0);
+		else
+			got = process_vm_writev(j->owner->pid, &l, 1, &r, 1, 0);
+		if (got < 0 && errno == ESRCH)
+			return -EDVS_DEADPEER;
+		return got == (ssize_t)n ? 0 : -EFAULT;
+	}
 	l.iov_base = bounce;
 	l.iov_len = n;
 	r.iov_base = (void *)(uintptr_t)sa;
@@ -93,7 +108,10 @@ job_step(struct job *j, uint64_t max, char *bounce)
 	int rc;
 
 	while (j->done < end) {
-		size_t n = end - j->done < BOUNCE_SIZE ? end - j->done : BOUNCE_SIZE;
+		size_t n = end - j->done;
+
+		if (j->cbuf == NULL && n > BOUNCE_SIZE)
+			n = BOUNCE_SIZE;
 
 		if (j->owner->dead)
 			return -EDVS_DEADPEER;
@@ -156,10 +174,11 @@ worker(void *arg)
 		qlen--;
 		pthread_mutex_unlock(&qlock);
 
-		if (bounce == NULL)
+		if (bounce == NULL && j->cbuf == NULL)
 			bounce = bounce_new(); /* on first use: RSS only if used */
 		rc = qstop ? -EDVS_NODAEMON
-			   : bounce == NULL ? -ENOMEM : job_step(j, JOB_CHUNK, bounce);
+		     : bounce == NULL && j->cbuf == NULL ? -ENOMEM
+							 : job_step(j, JOB_CHUNK, bounce);
 		if (rc == 1) {
 			pthread_mutex_lock(&qlock);
 			queue[(qhead + qlen) % DVKD_MAX_COPY_JOBS] = j;
@@ -230,6 +249,11 @@ dvkd_copy_request(struct binding *b, const struct dvkd_msg *req)
 	if (v->addr + v->len < v->addr)
 		return -EFAULT;
 	memset(&tmp, 0, sizeof(tmp));
+	if (v->buf != 0) {
+		tmp.cbuf = dvkd_buf_find(b, v->buf, v->addr, v->len);
+		if (tmp.cbuf == NULL)
+			return -EFAULT;
+	}
 	tmp.copier = b;
 	tmp.owner = ob;
 	tmp.seq = req->h.seq;
@@ -238,7 +262,8 @@ dvkd_copy_request(struct binding *b, const struct dvkd_msg *req)
 	tmp.caddr = v->addr;
 	tmp.len = v->len;
 	if (v->len <= DVKD_INLINE_COPY) {
-		if (main_bounce == NULL && (main_bounce = bounce_new()) == NULL)
+		if (tmp.cbuf == NULL && main_bounce == NULL &&
+		    (main_bounce = bounce_new()) == NULL)
 			return -ENOMEM;
 		rc = job_step(&tmp, v->len, main_bounce);
 		if (rc == 0) {

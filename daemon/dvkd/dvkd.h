@@ -24,6 +24,8 @@
 #define DVKD_MAX_DCS 64
 #define DVKD_MAX_COPIES_PER_BINDING 4
 #define DVKD_MAX_COPY_JOBS 256
+#define DVKD_MAX_BUFS 64			 /* copy buffers per binding */
+#define DVKD_MAX_BUF_BYTES (256ull << 20)	 /* their bytes per binding */
 /* Copies up to this size run in the main loop (a hand-off to a copy
  * thread costs a cross-CPU wake-up); larger ones go to the copy threads. */
 #define DVKD_INLINE_COPY (1024 * 1024)
@@ -41,6 +43,14 @@ struct ev {
 
 struct dc;
 struct binding;
+
+/* A copy buffer: a memfd mapped both here and in the binding's process. */
+struct dbuf {
+	uint32_t id;
+	size_t len;
+	char *map;
+	struct dbuf *next;
+};
 
 struct ring {
 	uint64_t id;
@@ -66,6 +76,10 @@ struct binding {
 	struct ring **rings; /* rings where we are src or dst */
 	int nrings, cap_rings;
 	atomic_int copies; /* vcopies in flight */
+	struct dbuf *bufs; /* freed with the binding (copies may use them) */
+	int nbufs;
+	uint64_t buf_bytes;
+	uint32_t next_buf_id;
 	atomic_uint_least64_t copied_in;  /* vcopy_from bytes as copier */
 	atomic_uint_least64_t copied_out; /* vcopy_to bytes as copier */
 	struct binding *next, *prev;
@@ -155,6 +169,13 @@ void dvkd_ep_stats(struct dc *dc, int ep, struct dvkd_ep_rec *rec);
 int dvkd_ring_open(struct binding *b, const struct dvkd_msg *req);
 void dvkd_ring_kill(struct ring *r);
 int dvkd_memfd(const char *name, size_t size);
+
+/* buf.c */
+int dvkd_buf_alloc(struct binding *b, const struct dvkd_msg *req);
+int dvkd_buf_free(struct binding *b, uint32_t id);
+/* The mapping of [off, off+len) of buffer id, or NULL if out of it. */
+char *dvkd_buf_find(struct binding *b, uint32_t id, uint64_t off, uint64_t len);
+void dvkd_bufs_free(struct binding *b);
 
 /* copy.c */
 int dvkd_copy_start(void);

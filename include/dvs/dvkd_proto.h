@@ -16,7 +16,8 @@
  *   admission socket (inherited, DVK_ADMIT_FD): BIND with one fd, the end
  *     of a socketpair that becomes the binding's control socket.  The reply
  *     to BIND comes on that new socket, never on the shared admission one.
- *   control socket (one per binding): OPEN, VCOPY, QUERY, UNBIND; and the
+ *   control socket (one per binding): OPEN, VCOPY, QUERY, UNBIND,
+ *     BUF_ALLOC, BUF_FREE; and the
  *     events dvkd sends unasked (EV_RING, EV_PROMOTED).
  *
  * Shared memory.  All pages are memfds made and sealed (no grow, no shrink)
@@ -62,6 +63,8 @@ enum dvkd_type {
 	DVKD_VCOPY,
 	DVKD_QUERY,
 	DVKD_UNBIND,
+	DVKD_BUF_ALLOC,
+	DVKD_BUF_FREE,
 	/* dvkd -> client */
 	DVKD_EV_RING,
 	DVKD_EV_PROMOTED,
@@ -131,10 +134,18 @@ struct dvkd_vcopy_req {
 	int32_t owner;
 	int32_t grant;
 	uint32_t dir;
-	uint32_t pad;
+	uint32_t buf; /* 0: addr is an address in the caller; else the id of
+		       * a copy buffer and addr an offset in it */
 	uint64_t off;
 	uint64_t len;
-	uint64_t addr; /* in the caller */
+	uint64_t addr;
+};
+
+/* BUF_ALLOC: len; reply: id + fd.  BUF_FREE: id. */
+struct dvkd_buf_req {
+	uint64_t len;
+	uint32_t id;
+	uint32_t pad;
 };
 
 struct dvkd_query_req {
@@ -198,6 +209,7 @@ struct dvkd_msg {
 		struct dvkd_ring_rep ring;
 		struct dvkd_vcopy_req vcopy;
 		struct dvkd_query_req query;
+		struct dvkd_buf_req buf;
 		struct dvkd_query_rep qrep;
 		struct dvkd_status_rep status;
 		struct dvkd_dc_rec dcrec;

@@ -149,6 +149,19 @@ int dvk_vcopy_from(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
 int dvk_vcopy_to(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
 		 const void *buf, size_t len);
 
+/*
+ * Copy buffers (optional).  Memory from dvk_buf_alloc() is shared with
+ * dvkd, so a vcopy from or into it takes one copy (the kernel copies
+ * straight between the grant owner and this buffer) instead of two
+ * through dvkd: use it for the bulk I/O buffers of servers and clients.
+ * Any other memory works with vcopy too, only slower.  The buffer is
+ * zeroed, page aligned, and valid until dvk_buf_free() or dvk_unbind()
+ * (which frees it); it may also be granted like any memory.
+ */
+int dvk_buf_alloc(struct dvk *h, size_t len, void **out);
+/* Frees a buffer of dvk_buf_alloc(); NULL is ok. */
+int dvk_buf_free(struct dvk *h, void *p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -195,6 +195,7 @@ dvk_unbind(struct dvk *h)
 		dvk_chan_drop(h, h->out[i]);
 		dvk_chan_drop(h, h->in[i]);
 	}
+	dvk_bufs_unmap(h);
 	close(h->ctl);
 	munmap(h->db, DVK_DOORBELL_SIZE);
 	munmap(h->gt, DVK_GRANT_TABLE_SIZE);

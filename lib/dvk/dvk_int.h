@@ -59,6 +59,14 @@ struct dvk_chan {
 	struct dvk_chan *next_grave;  /* replaced, freed at the next call */
 };
 
+/* A copy buffer shared with dvkd (dvk_buf_alloc). */
+struct dvk_buf {
+	uint32_t id;
+	char *addr;
+	size_t len;
+	struct dvk_buf *next;
+};
+
 struct dvk {
 	uint32_t magic;
 	int ctl; /* control socket to dvkd, owned */
@@ -82,6 +90,7 @@ struct dvk {
 	/* Channels replaced by an event while a caller may still hold them;
 	 * freed when the next public call starts (dvk_enter). */
 	struct dvk_chan *grave;
+	struct dvk_buf *bufs;
 };
 
 /* ring.c: the local shared-memory channel */
@@ -100,6 +109,9 @@ int dvk_chan_get(struct dvk *h, dvk_ep_t peer, uint32_t dir,
 void dvk_chan_drop(struct dvk *h, struct dvk_chan *c);
 /* Start of every public call on h: checks h, frees replaced channels. */
 int dvk_enter(struct dvk *h);
+
+/* grant.c */
+void dvk_bufs_unmap(struct dvk *h);
 
 /* wait.c */
 dvk_deadline_t dvk_deadline(int timeout_ms);

@@ -9,6 +9,10 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "dvk_int.h"
 
@@ -82,6 +86,7 @@ vcopy(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off, uintptr_t buf,
       size_t len, uint32_t dir)
 {
 	struct dvkd_msg req, rep;
+	struct dvk_buf *b;
 	int rc = dvk_enter(h);
 
 	if (rc < 0)
@@ -99,6 +104,16 @@ vcopy(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off, uintptr_t buf,
 	req.u.vcopy.off = off;
 	req.u.vcopy.len = len;
 	req.u.vcopy.addr = buf;
+	for (b = h->bufs; b != NULL; b = b->next) {
+		uintptr_t base = (uintptr_t)b->addr;
+
+		if (buf >= base && buf - base <= b->len && len <= b->len - (buf - base)) {
+			/* dvkd maps this buffer too: one copy, no bounce */
+			req.u.vcopy.buf = b->id;
+			req.u.vcopy.addr = buf - base;
+			break;
+		}
+	}
 	rc = dvk_ctl_call(h, &req, &rep, NULL, 0, NULL);
 	if (rc < 0 && h->db != NULL)
 		atomic_fetch_add_explicit(&h->db->errors, 1, memory_order_relaxed);
@@ -117,4 +132,90 @@ dvk_vcopy_to(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
 	     const void *buf, size_t len)
 {
 	return vcopy(h, owner, g, off, (uintptr_t)buf, len, DVKD_VCOPY_TO);
+}
+
+int
+dvk_buf_alloc(struct dvk *h, size_t len, void **out)
+{
+	struct dvkd_msg req, rep;
+	struct dvk_buf *b;
+	struct stat st;
+	int fd = -1, nfds = 0, rc = dvk_enter(h);
+	void *p;
+
+	if (rc < 0)
+		return rc;
+	if (out == NULL || len == 0)
+		return -EINVAL;
+	dvkd_msg_init(&req, DVKD_BUF_ALLOC, 0);
+	req.u.buf.len = len;
+	rc = dvk_ctl_call(h, &req, &rep, &fd, 1, &nfds);
+	if (rc < 0)
+		goto out;
+	rc = -EDVS_PROTO;
+	if (nfds != 1 || rep.u.buf.len < len || rep.u.buf.id == 0 ||
+	    fstat(fd, &st) < 0 || (uint64_t)st.st_size < rep.u.buf.len)
+		goto out;
+	b = calloc(1, sizeof(*b));
+	if (b == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	p = mmap(NULL, rep.u.buf.len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		rc = -errno;
+		free(b);
+		goto out;
+	}
+	b->id = rep.u.buf.id;
+	b->addr = p;
+	b->len = rep.u.buf.len;
+	b->next = h->bufs;
+	h->bufs = b;
+	*out = p;
+	rc = 0;
+out:
+	if (nfds > 0)
+		close(fd);
+	return rc;
+}
+
+int
+dvk_buf_free(struct dvk *h, void *p)
+{
+	struct dvkd_msg req, rep;
+	struct dvk_buf **pp, *b;
+	int rc = dvk_enter(h);
+
+	if (p == NULL)
+		return 0;
+	if (rc < 0 && rc != -EDVS_NODAEMON)
+		return rc;
+	for (pp = &h->bufs; (b = *pp) != NULL; pp = &b->next)
+		if (b->addr == p)
+			break;
+	if (b == NULL)
+		return -EINVAL;
+	*pp = b->next;
+	rc = 0;
+	if (!h->daemon_gone) {
+		dvkd_msg_init(&req, DVKD_BUF_FREE, 0);
+		req.u.buf.id = b->id;
+		rc = dvk_ctl_call(h, &req, &rep, NULL, 0, NULL);
+	}
+	munmap(b->addr, b->len);
+	free(b);
+	return rc == -EDVS_NODAEMON ? 0 : rc;
+}
+
+void
+dvk_bufs_unmap(struct dvk *h)
+{
+	struct dvk_buf *b;
+
+	while ((b = h->bufs) != NULL) {
+		h->bufs = b->next;
+		munmap(b->addr, b->len);
+		free(b);
+	}
 }

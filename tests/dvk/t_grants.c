@@ -10,7 +10,7 @@
 #include "itest.h"
 #include "itests.h"
 
-enum { OP_FROM = 1, OP_TO, OP_QUIT = 9 };
+enum { OP_FROM = 1, OP_TO, OP_BUF_FROM, OP_BUF_TO, OP_QUIT = 9 };
 
 static uint8_t
 pat(uint64_t i, int seed)
@@ -25,24 +25,35 @@ copier(void *arg)
 {
 	struct dvk *h = it_bind(1);
 	dvk_msg_t m;
-	uint8_t *buf = NULL;
+	uint8_t *buf = NULL, *dbuf = NULL;
 	size_t cap = 0;
 
 	(void)arg;
+	/* a copy buffer shared with dvkd: vcopy is one copy there */
+	CHECK_RC(dvk_buf_alloc(h, 16u << 20, (void **)&dbuf), 0);
+	CHECK(dbuf[0] == 0 && dbuf[(16u << 20) - 1] == 0);
 	for (;;) {
 		int op, g, seed, rc;
 		uint64_t off, len, i;
 
 		CHECK_RC(dvk_receive(h, DVK_ANY, &m), 0);
 		op = m.m_type;
-		if (op == OP_QUIT)
+		if (op == OP_QUIT) {
+			CHECK_RC(dvk_buf_free(h, dbuf), 0);
+			CHECK_RC(dvk_buf_free(h, dbuf), -EINVAL);
 			return 0;
+		}
 		g = m.m_u.i32[1];
 		off = (uint64_t)m.m_u.i64[1];
 		len = (uint64_t)m.m_u.i64[2];
 		seed = m.m_u.i32[6];
-		if (len > cap) {
-			free(buf);
+		if (op == OP_BUF_FROM || op == OP_BUF_TO) {
+			buf = dbuf; /* len <= 16 MiB in these requests */
+			cap = 16u << 20;
+			op = op == OP_BUF_FROM ? OP_FROM : OP_TO;
+		} else if (len > cap || buf == dbuf) {
+			if (buf != dbuf)
+				free(buf);
 			buf = malloc(len);
 			CHECK(buf != NULL);
 			cap = len;
@@ -134,6 +145,18 @@ t_grants(void)
 	CHECK_RC(ask(h, OP_TO, gs, 0, sizeof(small), 4), 0);
 	CHECK(small[0] == pat(0, 4) && small[99] == pat(99, 4));
 	CHECK_RC(ask(h, OP_FROM, gs, 0, sizeof(small), 4), 0);
+
+	/* the same through the copier's dvk_buf_alloc buffer */
+	CHECK_RC(ask(h, OP_BUF_TO, gw, 0, big, 5), 0);
+	for (i = 0; i < big; i++)
+		CHECK(buf[i] == pat(i, 5));
+	CHECK_RC(dvk_grant(h, 1, buf, big, DVK_GRANT_READ, &g), 0);
+	CHECK_RC(ask(h, OP_BUF_FROM, g, 0, big, 5), 0);
+	CHECK_RC(ask(h, OP_BUF_FROM, g, 77, 5000, 5), 0);
+	CHECK_RC(ask(h, OP_BUF_FROM, g, big - 5, 10, 5), -EDVS_GRANTRANGE);
+	CHECK_RC(ask(h, OP_BUF_TO, gw, 1000, 3000, 6), 0);
+	CHECK(buf[999] == pat(999, 5) && buf[1000] == pat(1000, 6) &&
+	      buf[3999] == pat(3999, 6) && buf[4000] == pat(4000, 5));
 
 	/* grant API misuse */
 	CHECK_RC(dvk_grant(h, 1, buf, 0, DVK_GRANT_READ, &g), -EINVAL);

@@ -25,6 +25,8 @@ server(void *arg)
 	}
 }
 
+static pthread_barrier_t all_bound, all_done;
+
 struct thr {
 	pthread_t t;
 	int id;
@@ -42,6 +44,12 @@ client(void *arg)
 
 	if (dvk_bind(DVK_ANY, 0, &h) != 0) {
 		t->bad = -1;
+		h = NULL;
+	}
+	/* all at once: each holds its own endpoint during the calls */
+	pthread_barrier_wait(&all_bound);
+	if (h == NULL) {
+		pthread_barrier_wait(&all_done);
 		return NULL;
 	}
 	t->ep = dvk_self(h);
@@ -55,6 +63,7 @@ client(void *arg)
 		    m.m_u.i64[2] != (int64_t)i * 3 + t->id * 1000000 + t->ep)
 			t->bad++;
 	}
+	pthread_barrier_wait(&all_done);
 	dvk_unbind(h);
 	return NULL;
 }
@@ -71,6 +80,8 @@ t_threads(void)
 	srv = it_spawn(server, NULL);
 	h = it_bind(2);
 	CHECK_RC(dvk_wait_bound(h, 1, 5000), 0);
+	pthread_barrier_init(&all_bound, NULL, NTHREADS);
+	pthread_barrier_init(&all_done, NULL, NTHREADS);
 	for (i = 0; i < NTHREADS; i++) {
 		memset(&t[i], 0, sizeof(t[i]));
 		t[i].id = i + 1;
