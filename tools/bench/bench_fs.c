@@ -32,10 +32,12 @@
 
 #include "bench.h"
 
+#define MAX_RUNS 9
+
 struct fsb {
 	char tmp[PATH_MAX / 2];
 	char bin[PATH_MAX];
-	unsigned file_mib, img_mib, nsmall, cache_mb;
+	unsigned file_mib, img_mib, nsmall, cache_mb, runs;
 	long fs_rss, fuse_rss; /* peak KiB seen */
 	unsigned fuse_small_done, fusefat_small_done;
 	double fusefat_max_secs;
@@ -218,38 +220,65 @@ stop_dvs(struct fsb *b)
 	stop_pid(b, "vdd", NULL);
 }
 
-/* dvs cp in scenario A1 or A2: write, restart the servers, read back. */
+/* Median of the runs in MB/s; NAN when any run failed. */
+static double
+median_mbps(const struct fsb *b, double *secs, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		if (secs[i] < 0)
+			return NAN;
+		secs[i] = mbps(b, secs[i]);
+	}
+	return bench_median(secs, n);
+}
+
+/*
+ * dvs cp in scenario A1 or A2.  Each write lands on a fresh image; each
+ * read restarts the servers first (cold caches).  Medians of b->runs.
+ */
 static int
 bench_cp(struct fsb *b, int vdd, double *rd, double *wr)
 {
 	const char *img = vdd ? "a2.img" : "a1.img";
-	double t;
+	double w[MAX_RUNS], rr[MAX_RUNS];
+	unsigned i;
 	int r = -1;
 
 	*rd = *wr = NAN;
-	bench_progress("fs: dvs cp, scenario %s", vdd ? "A2" : "A1");
-	if (mkimage(b, img) != 0 || sh(b, "dvsctl start && dvsctl dc create 1") != 0)
+	if (sh(b, "dvsctl start && dvsctl dc create 1") != 0)
 		goto out;
-	if (start_dvs(b, img, vdd) != 0)
+	for (i = 0; i < b->runs; i++) {
+		bench_progress("fs: dvs cp, scenario %s, write %u/%u", vdd ? "A2" : "A1",
+			       i + 1, b->runs);
+		if (mkimage(b, img) != 0 || start_dvs(b, img, vdd) != 0)
+			goto out;
+		w[i] = timed(b,
+			     "dvsctl run --dc 1 --ep 60-69 -- dvs-cp -q '%s/src.bin' "
+			     "dvs:/big.bin",
+			     b->tmp);
+		stop_dvs(b);
+	}
+	*wr = median_mbps(b, w, b->runs);
+	for (i = 0; i < b->runs; i++) {
+		bench_progress("fs: dvs cp, scenario %s, read %u/%u", vdd ? "A2" : "A1",
+			       i + 1, b->runs);
+		drop_caches(b);
+		if (start_dvs(b, img, vdd) != 0)
+			goto out;
+		(void)sh(b, "rm -f '%s/out.bin'", b->tmp);
+		rr[i] = timed(b,
+			      "dvsctl run --dc 1 --ep 60-69 -- dvs-cp -q dvs:/big.bin "
+			      "'%s/out.bin'",
+			      b->tmp);
+		stop_dvs(b);
+		if (sh(b, "cmp '%s/src.bin' '%s/out.bin'", b->tmp, b->tmp) != 0)
+			rr[i] = -1;
+	}
+	*rd = median_mbps(b, rr, b->runs);
+	if (isnan(*rd) || isnan(*wr))
 		goto out;
-	t = timed(b,
-		  "dvsctl run --dc 1 --ep 60-69 -- dvs-cp -q '%s/src.bin' dvs:/big.bin",
-		  b->tmp);
-	stop_dvs(b);
-	if (t < 0)
-		goto out;
-	*wr = mbps(b, t);
-	drop_caches(b);
-	if (start_dvs(b, img, vdd) != 0)
-		goto out;
-	(void)sh(b, "rm -f '%s/out.bin'", b->tmp);
-	t = timed(b,
-		  "dvsctl run --dc 1 --ep 60-69 -- dvs-cp -q dvs:/big.bin '%s/out.bin'",
-		  b->tmp);
-	stop_dvs(b);
-	if (t < 0 || sh(b, "cmp '%s/src.bin' '%s/out.bin'", b->tmp, b->tmp) != 0)
-		goto out;
-	*rd = mbps(b, t);
 	r = sh(b, "fsck.fat -n '%s/%s' >/dev/null", b->tmp, img);
 out:
 	stop_dvs(b);
@@ -261,23 +290,30 @@ out:
 static int
 bench_mcopy(struct fsb *b, double *rd, double *wr)
 {
-	double t;
+	double w[MAX_RUNS], rr[MAX_RUNS];
+	unsigned i;
 	int r = -1;
 
 	*rd = *wr = NAN;
-	bench_progress("fs: mcopy");
-	if (mkimage(b, "m.img") != 0)
-		goto out;
-	t = timed(b, "mcopy -i '%s/m.img' '%s/src.bin' ::/big.bin", b->tmp, b->tmp);
-	if (t < 0)
-		goto out;
-	*wr = mbps(b, t);
-	drop_caches(b);
-	t = timed(b, "mcopy -n -i '%s/m.img' ::/big.bin '%s/out.bin'", b->tmp, b->tmp);
-	if (t < 0 || sh(b, "cmp '%s/src.bin' '%s/out.bin'", b->tmp, b->tmp) != 0)
-		goto out;
-	*rd = mbps(b, t);
-	r = 0;
+	for (i = 0; i < b->runs; i++) {
+		bench_progress("fs: mcopy, write %u/%u", i + 1, b->runs);
+		if (mkimage(b, "m.img") != 0)
+			goto out;
+		w[i] = timed(b, "mcopy -i '%s/m.img' '%s/src.bin' ::/big.bin", b->tmp,
+			     b->tmp);
+	}
+	*wr = median_mbps(b, w, b->runs);
+	for (i = 0; i < b->runs; i++) {
+		bench_progress("fs: mcopy, read %u/%u", i + 1, b->runs);
+		drop_caches(b);
+		(void)sh(b, "rm -f '%s/out.bin'", b->tmp);
+		rr[i] = timed(b, "mcopy -n -i '%s/m.img' ::/big.bin '%s/out.bin'", b->tmp,
+			      b->tmp);
+		if (sh(b, "cmp '%s/src.bin' '%s/out.bin'", b->tmp, b->tmp) != 0)
+			rr[i] = -1;
+	}
+	*rd = median_mbps(b, rr, b->runs);
+	r = isnan(*rd) || isnan(*wr) ? -1 : 0;
 out:
 	(void)sh(b, "rm -f '%s/m.img' '%s/out.bin'", b->tmp, b->tmp);
 	return r;
@@ -347,45 +383,63 @@ note_mount_rss(struct fsb *b)
 }
 
 static int
+dvs_mount(struct fsb *b, const char *mnt)
+{
+	return sh(b, "dvs-mount --cache-mb %u '%s/f.img' '%s'", b->cache_mb, b->tmp, mnt);
+}
+
+/* The same for `dvs mount`: writes on fresh images, reads after a
+ * remount, then the small files on the last mount. */
+static int
 bench_fuse(struct fsb *b, double *rd, double *wr, double *small)
 {
+	double w[MAX_RUNS], rr[MAX_RUNS];
 	char mnt[PATH_MAX];
-	double t;
+	unsigned i;
 	int r = -1;
 
 	*rd = *wr = *small = NAN;
-	bench_progress("fs: FUSE (dvs mount)");
 	snprintf(mnt, sizeof(mnt), "%s/mnt", b->tmp);
-	if (mkimage(b, "f.img") != 0 || sh(b, "mkdir -p '%s'", mnt) != 0)
+	if (sh(b, "mkdir -p '%s'", mnt) != 0)
 		goto out;
-	if (sh(b, "dvs-mount --cache-mb %u '%s/f.img' '%s'", b->cache_mb, b->tmp, mnt) !=
-	    0)
-		goto out;
-	t = timed(b, "dd if='%s/src.bin' of='%s/big.bin' bs=1M conv=fsync status=none",
-		  b->tmp, mnt);
-	note_mount_rss(b);
-	if (sh(b, "dvs-umount '%s'", mnt) != 0 || t < 0)
-		goto out;
-	*wr = mbps(b, t);
-	drop_caches(b);
-	if (sh(b, "dvs-mount --cache-mb %u '%s/f.img' '%s'", b->cache_mb, b->tmp, mnt) !=
-	    0)
-		goto out;
-	drop_caches(b);
-	t = timed(b, "dd if='%s/big.bin' of=/dev/null bs=1M status=none", mnt);
-	if (t >= 0 && sh(b, "cmp '%s/src.bin' '%s/big.bin'", b->tmp, mnt) == 0)
-		*rd = mbps(b, t);
+	for (i = 0; i < b->runs; i++) {
+		bench_progress("fs: FUSE (dvs mount), write %u/%u", i + 1, b->runs);
+		if (mkimage(b, "f.img") != 0 || dvs_mount(b, mnt) != 0)
+			goto out;
+		w[i] = timed(
+		    b, "dd if='%s/src.bin' of='%s/big.bin' bs=1M conv=fsync status=none",
+		    b->tmp, mnt);
+		note_mount_rss(b);
+		if (sh(b, "dvs-umount '%s'", mnt) != 0)
+			goto out;
+	}
+	*wr = median_mbps(b, w, b->runs);
+	for (i = 0; i < b->runs; i++) {
+		bench_progress("fs: FUSE (dvs mount), read %u/%u", i + 1, b->runs);
+		drop_caches(b);
+		if (dvs_mount(b, mnt) != 0)
+			goto out;
+		drop_caches(b);
+		rr[i] =
+		    timed(b, "dd if='%s/big.bin' of=/dev/null bs=1M status=none", mnt);
+		note_mount_rss(b);
+		if (sh(b, "cmp '%s/src.bin' '%s/big.bin'", b->tmp, mnt) != 0)
+			rr[i] = -1;
+		if (i + 1 < b->runs && sh(b, "dvs-umount '%s'", mnt) != 0)
+			goto out;
+	}
+	*rd = median_mbps(b, rr, b->runs);
 	bench_progress("fs: FUSE (dvs mount), %u small files", b->nsmall);
 	*small = small_files(b, mnt, 0, &b->fuse_small_done);
 	note_mount_rss(b);
 	if (sh(b, "dvs-umount '%s'", mnt) != 0)
 		goto out;
-	r = isnan(*rd) || isnan(*small)
+	r = isnan(*rd) || isnan(*wr) || isnan(*small)
 		? -1
 		: sh(b, "fsck.fat -n '%s/f.img' >/dev/null", b->tmp);
 out:
 	(void)sh(b, "findmnt -M '%s' >/dev/null && dvs-umount '%s' || true", mnt, mnt);
-	(void)sh(b, "rm -f '%s/f.img' '%s/out.bin'", b->tmp, b->tmp);
+	(void)sh(b, "rm -f '%s/f.img'", b->tmp);
 	return r;
 }
 
@@ -413,37 +467,46 @@ fusefat_umount(struct fsb *b, const char *mnt)
 static int
 bench_fusefat(struct fsb *b, double *rd, double *wr, double *small)
 {
+	double w[MAX_RUNS], rr[MAX_RUNS];
 	char mnt[PATH_MAX];
-	double t;
+	unsigned i;
 	int r = -1;
 
 	*rd = *wr = *small = NAN;
-	bench_progress("fs: fusefat");
 	snprintf(mnt, sizeof(mnt), "%s/ffmnt", b->tmp);
-	if (mkimage(b, "ff.img") != 0 || sh(b, "mkdir -p '%s'", mnt) != 0)
+	if (sh(b, "mkdir -p '%s'", mnt) != 0)
 		goto out;
-	if (fusefat_mount(b, mnt) != 0)
-		goto out;
-	t = timed(b, "dd if='%s/src.bin' of='%s/big.bin' bs=1M conv=fsync status=none",
-		  b->tmp, mnt);
-	fusefat_umount(b, mnt);
-	if (t < 0)
-		goto out;
-	*wr = mbps(b, t);
-	drop_caches(b);
-	if (fusefat_mount(b, mnt) != 0)
-		goto out;
-	drop_caches(b);
-	t = timed(b, "dd if='%s/big.bin' of=/dev/null bs=1M status=none", mnt);
-	if (t >= 0 && sh(b, "cmp '%s/src.bin' '%s/big.bin'", b->tmp, mnt) == 0)
-		*rd = mbps(b, t);
+	for (i = 0; i < b->runs; i++) {
+		bench_progress("fs: fusefat, write %u/%u", i + 1, b->runs);
+		if (mkimage(b, "ff.img") != 0 || fusefat_mount(b, mnt) != 0)
+			goto out;
+		w[i] = timed(
+		    b, "dd if='%s/src.bin' of='%s/big.bin' bs=1M conv=fsync status=none",
+		    b->tmp, mnt);
+		fusefat_umount(b, mnt);
+	}
+	*wr = median_mbps(b, w, b->runs);
+	for (i = 0; i < b->runs; i++) {
+		bench_progress("fs: fusefat, read %u/%u", i + 1, b->runs);
+		drop_caches(b);
+		if (fusefat_mount(b, mnt) != 0)
+			goto out;
+		drop_caches(b);
+		rr[i] =
+		    timed(b, "dd if='%s/big.bin' of=/dev/null bs=1M status=none", mnt);
+		if (sh(b, "cmp '%s/src.bin' '%s/big.bin'", b->tmp, mnt) != 0)
+			rr[i] = -1;
+		if (i + 1 < b->runs)
+			fusefat_umount(b, mnt);
+	}
+	*rd = median_mbps(b, rr, b->runs);
 	bench_progress("fs: fusefat, %u small files", b->nsmall);
 	*small = small_files(b, mnt, b->fusefat_max_secs, &b->fusefat_small_done);
 	fusefat_umount(b, mnt);
-	r = isnan(*rd) || isnan(*small) ? -1 : 0;
+	r = isnan(*rd) || isnan(*wr) || isnan(*small) ? -1 : 0;
 out:
 	(void)sh(b, "findmnt -M '%s' >/dev/null && fusermount -u '%s' || true", mnt, mnt);
-	(void)sh(b, "rm -f '%s/ff.img' '%s/out.bin'", b->tmp, b->tmp);
+	(void)sh(b, "rm -f '%s/ff.img'", b->tmp);
 	return r;
 }
 
@@ -476,6 +539,7 @@ usage(FILE *f)
 	       "  --small N        small files to create (default 10000)\n"
 	       "  --cache-mb N     dvs-fs cache bound (default 64)\n"
 	       "  --fusefat-secs N stop fusefat's small files after N s (default 60)\n"
+	       "  --runs N         runs of each read and write, median kept (default 3)\n"
 	       "  --keep           keep the work directory (and its bench.log)\n");
 }
 
@@ -509,6 +573,7 @@ parse(struct fsb *b, int argc, char **argv, const char **dir)
 	    {"small", required_argument, NULL, 's'},
 	    {"cache-mb", required_argument, NULL, 'c'},
 	    {"fusefat-secs", required_argument, NULL, 'F'},
+	    {"runs", required_argument, NULL, 'R'},
 	    {"keep", no_argument, NULL, 'k'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -549,7 +614,12 @@ parse(struct fsb *b, int argc, char **argv, const char **dir)
 			b->nsmall = (unsigned)v;
 		else if (c == 'F')
 			b->fusefat_max_secs = (double)v;
-		else
+		else if (c == 'R' && v <= MAX_RUNS)
+			b->runs = (unsigned)v;
+		else if (c == 'R') {
+			fprintf(stderr, "dvs-bench: fs: --runs: 1 to %d\n", MAX_RUNS);
+			return -1;
+		} else
 			b->cache_mb = (unsigned)v;
 	}
 	if (b->file_mib + 16 > b->img_mib) {
@@ -569,7 +639,8 @@ bench_fs_main(struct bench_report *r, int argc, char **argv)
 			.cache_mb = 64,
 			.fs_rss = -1,
 			.fuse_rss = -1,
-			.fusefat_max_secs = 60};
+			.fusefat_max_secs = 60,
+			.runs = 3};
 	double a1r, a1w, a2r, a2w, mr, mw, fr, fw, fs, ffr, ffw, ffs;
 	const char *dir = "/dev/shm";
 	char path[PATH_MAX + 64];
@@ -647,6 +718,7 @@ bench_fs_main(struct bench_report *r, int argc, char **argv)
 	bench_report_add(r, "rss_bound_kib", (double)bound, "KiB",
 			 "cache bound + 32 MiB");
 	bench_report_add(r, "file_mib", b.file_mib, "MiB", "big file");
+	bench_report_add(r, "runs", b.runs, "", "median of this many runs per figure");
 	bench_report_add(r, "fuse_smallfiles_done", b.fuse_small_done, "files",
 			 "4 KiB each, in 10 directories");
 	bench_report_add(r, "fusefat_smallfiles_done", b.fusefat_small_done, "files",
