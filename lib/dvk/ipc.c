@@ -165,7 +165,7 @@ static int
 scan_any(struct dvk *h, dvk_msg_t *m)
 {
 	unsigned n = (unsigned)h->dc_size, k, i;
-	int rc;
+	int rc, polled = 0;
 
 	take_hints(h);
 	for (k = 0; k < n; k++) {
@@ -184,9 +184,11 @@ scan_any(struct dvk *h, dvk_msg_t *m)
 		if ((h->pending[i / 64] & (1ull << (i % 64))) == 0)
 			continue;
 		c = h->in[i];
-		if (c == NULL) {
-			/* The ring may be announced but not read yet. */
+		if (c == NULL && !polled) {
+			/* The ring may be announced but not read yet (once per
+			 * scan: a peer can set any hint bit). */
 			dvk_ctl_poll(h, 1);
+			polled = 1;
 			c = h->in[i];
 		}
 		if (c == NULL) {
