@@ -12,6 +12,10 @@ for c in 0 1 2; do
 	client "$FS_CLIENT" multi "c$c" 4 700000 >"$T/client$c.log" 2>&1 &
 	pids+=($!)
 done
+# One more client admitted to a single endpoint: its threads cannot bind
+# their own and share the connecting thread's binding (slower, correct).
+"$B/dvsctl" run --dc 1 --ep 150 -- "$FS_CLIENT" multi "one" 3 300000 >"$T/client3.log" 2>&1 &
+pids+=($!)
 for i in "${!pids[@]}"; do
 	wait "${pids[$i]}" || { cat "$T/client$i.log"; fail "client $i failed"; }
 done
