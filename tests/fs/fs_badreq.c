@@ -299,6 +299,69 @@ fs_checks(dvk_ep_t fs_ep)
 		check("unlink the test file", call(w, FS_RQ_BASE + FS_UNLINK, &m), 0);
 		dvk_revoke(h, g);
 	}
+	/* The other path calls with bad arguments. */
+	{
+		struct fs_rq_rename *rq;
+		struct fs_rq_truncate *tq;
+		struct fs_rq_utimens *uq;
+		struct fs_rq_path_mode *mq;
+		dvk_grant_t g2;
+
+		g = grant(w, "/", 1, DVK_GRANT_READ);
+		g2 = grant(w, "/x", 2, DVK_GRANT_READ);
+		memset(&m, 0, sizeof(m));
+		rq = (struct fs_rq_rename *)m.m_u.raw;
+		rq->from.grant = g2;
+		rq->from.len = 2;
+		rq->to.grant = 424242;
+		rq->to.len = 2;
+		check("rename with a bad second grant",
+		      call(w, FS_RQ_BASE + FS_RENAME, &m), -EFAULT);
+		memset(&m, 0, sizeof(m));
+		rq->from.grant = g2;
+		rq->from.len = 2;
+		rq->to.grant = g2;
+		rq->to.len = 2;
+		rq->flags = 0x80;
+		check("rename unknown flags", call(w, FS_RQ_BASE + FS_RENAME, &m),
+		      -EINVAL);
+		memset(&m, 0, sizeof(m));
+		tq = (struct fs_rq_truncate *)m.m_u.raw;
+		tq->path.grant = g2;
+		tq->path.len = 2;
+		tq->len = -1;
+		check("truncate to -1", call(w, FS_RQ_BASE + FS_TRUNCATE, &m), -EINVAL);
+		memset(&m, 0, sizeof(m));
+		tq->fd = 12345;
+		tq->len = 10;
+		check("ftruncate bad fd", call(w, FS_RQ_BASE + FS_FTRUNCATE, &m), -EBADF);
+		memset(&m, 0, sizeof(m));
+		uq = (struct fs_rq_utimens *)m.m_u.raw;
+		uq->path.grant = 31337;
+		uq->path.len = 2;
+		check("utimens bad grant", call(w, FS_RQ_BASE + FS_UTIMENS, &m), -EFAULT);
+		memset(&m, 0, sizeof(m));
+		mq = (struct fs_rq_path_mode *)m.m_u.raw;
+		mq->path.grant = g2;
+		mq->path.len = 2;
+		mq->mode = 0xffffffffu;
+		check("chmod with mode bits beyond 07777",
+		      call(w, FS_RQ_BASE + FS_CHMOD, &m), -EINVAL);
+		memset(&m, 0, sizeof(m));
+		mq->path.grant = g;
+		mq->path.len = 1;
+		check("mkdir /", call(w, FS_RQ_BASE + FS_MKDIR, &m), -EEXIST);
+		memset(&m, 0, sizeof(m));
+		mq->path.grant = g;
+		mq->path.len = 1;
+		check("rmdir /", call(w, FS_RQ_BASE + FS_RMDIR, &m), -EBUSY);
+		memset(&m, 0, sizeof(m));
+		((struct fs_rq_fd *)m.m_u.raw)->fd = 0;
+		((struct fs_rq_fd *)m.m_u.raw)->flags = 7;
+		check("fsync unknown flags", call(w, FS_RQ_BASE + FS_FSYNC, &m), -EINVAL);
+		dvk_revoke(h, g);
+		dvk_revoke(h, g2);
+	}
 	memset(&m, 0, sizeof(m));
 	check("bye", call(w, FS_RQ_BASE + FS_BYE, &m), 0);
 	memset(&m, 0, sizeof(m));
