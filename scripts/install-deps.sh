@@ -14,7 +14,7 @@ pkgs=(
 	libclang-rt-14-dev
 	# run time and tests
 	fuse3 corosync dosfstools mtools e2fsprogs iproute2 util-linux
-	procps psmisc
+	procps psmisc diffutils mount bsdutils
 	# baselines the benchmarks compare against
 	fusefat rsync zsync casync debootstrap openssl
 )
