@@ -145,6 +145,17 @@ $FAT --help | grep -q mkfs || bad "--help"
 $FAT df "$T/e.img" | grep -q "type: FAT12" || bad "df"
 $FAT label "$T/e.img" NEWNAME && mlabel -s -i "$T/e.img" :: | grep -q "Volume label is NEWNAME" || bad "label: $(mlabel -s -i "$T/e.img" ::)"
 fsck_ok "$T/e.img"
+echo "stat me" > "$T/s.txt"
+$FAT put "$T/s.txt" "$T/e.img:/A Long Name.txt" || bad "put for stat"
+$FAT stat "$T/e.img:/a long name.TXT" | grep -q "^size: 8$" || bad "stat: $($FAT stat "$T/e.img:/a long name.TXT")"
+$FAT ls -l "$T/e.img" | grep -q "ALONGN~1.TXT A Long Name.txt" || bad "ls -l: $($FAT ls -l "$T/e.img")"
+$FAT mkdir -p "$T/e.img:/x/y/z" && $FAT put "$T/s.txt" "$T/e.img:/x/y/z/" || bad "mkdir -p / put into a directory"
+if $FAT rm "$T/e.img:/x" 2>/dev/null; then bad "rm of a non-empty directory without -r succeeded"; fi
+$FAT rm -r "$T/e.img:/x" || bad "rm -r"
+if $FAT stat "$T/e.img:/x" 2>/dev/null; then bad "rm -r left the directory"; fi
+if $FAT put "$T/s.txt" "$T/e.img:/bad:name" 2>/dev/null; then bad "an invalid name was accepted"; fi
+fsck_ok "$T/e.img"
+mdir -i "$T/e.img" :: | grep -q "A Long Name.txt" || bad "mdir does not show our long name"
 
 if [ "$fails" -ne 0 ]; then
 	echo "$fails failures" >&2
