@@ -263,14 +263,18 @@ const char *dvkd_socket_path(void);
  * slot), so they double as statistics.
  */
 struct dvk_ring {
+	/* written by the sender for every message */
 	_Alignas(64) _Atomic uint64_t tail;
 	_Atomic uint32_t sender_cpu;
-	_Atomic uint32_t space_waiting; /* sender sleeps on space_futex */
-	_Atomic uint32_t notify_pending;
 
+	/* written by the receiver for every message; the sender writes the
+	 * two flags only now and then, so the receiver's loads of them hit
+	 * its own cache line */
 	_Alignas(64) _Atomic uint64_t head;
 	_Atomic uint32_t receiver_cpu;
 	_Atomic uint32_t space_futex;
+	_Atomic uint32_t space_waiting; /* sender sleeps on space_futex */
+	_Atomic uint32_t notify_pending;
 
 	/* The one-slot reply area of sendrec: the receiver writes reply,
 	 * then reply_seq = the request's sequence number. */

@@ -89,6 +89,8 @@ chan_install(struct dvk *h, const struct dvkd_ring_rep *rr, int *fds, int nfds,
 		c->cached = c->pos;
 	}
 	if (*slot != NULL) {
+		if (h->last == *slot)
+			h->last = NULL;
 		(*slot)->next_grave = h->grave;
 		h->grave = *slot;
 	}
@@ -116,6 +118,8 @@ dvk_chan_drop(struct dvk *h, struct dvk_chan *c)
 	slot = c->dir == DVKD_DIR_OUT ? &h->out[c->peer] : &h->in[c->peer];
 	if (*slot == c)
 		*slot = NULL;
+	if (h->last == c)
+		h->last = NULL;
 	c->ops->close(c);
 	free(c);
 }

@@ -56,6 +56,7 @@ struct dvk_chan {
 	uint64_t cached; /* sender: last head seen; receiver: last tail */
 	struct dvk_doorbell *peer_db; /* sender side: receiver's doorbell */
 	uint32_t want_seq;	      /* receiver: pending sendrec, 0 none */
+	uint32_t ops_count;	      /* samples the CPU every few calls */
 	struct dvk_chan *next_grave;  /* replaced, freed at the next call */
 };
 
@@ -85,6 +86,7 @@ struct dvk {
 	uint64_t *pending;     /* hint bits taken from the doorbell */
 	unsigned nwords;
 	unsigned rr; /* round-robin start of receive(ANY) */
+	struct dvk_chan *last; /* gave the last message of receive(ANY) */
 	unsigned grant_next;
 	int64_t spin_ns;
 	/* Channels replaced by an event while a caller may still hold them;

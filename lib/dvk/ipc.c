@@ -198,6 +198,7 @@ scan_any(struct dvk *h, dvk_msg_t *m)
 		rc = c->ops->try_recv(h, c, m);
 		if (rc > 0) {
 			h->rr = i + 1;
+			h->last = c;
 			return 1;
 		}
 		h->pending[i / 64] &= ~(1ull << (i % 64));
@@ -239,8 +240,17 @@ one_ready(void *arg)
 static int
 receive_any(struct dvk *h, dvk_msg_t *m, dvk_deadline_t dl)
 {
+	struct dvk_chan *c = h->last;
 	int spun = 0, rc;
 
+	/* A burst from one sender: take the messages we already know are
+	 * there (no shared load) before looking at the hints again.  Others
+	 * get their turn once this burst is drained. */
+	if (c != NULL && c->pos != c->cached &&
+	    atomic_load_explicit(&h->db->ctl_seq, memory_order_relaxed) == h->ctl_seen &&
+	    c->ops->try_recv(h, c, m) > 0)
+		return 0;
+	h->last = NULL;
 	for (;;) {
 		dvk_ctl_poll(h, 0);
 		if (h->daemon_gone)

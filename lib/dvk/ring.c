@@ -23,12 +23,11 @@ dvk_ring_check_tail(uint64_t head, uint64_t tail, uint32_t nslots)
 
 /* Tells the receiver that our ring has something: hint bit + wake-up. */
 static void
-ring_doorbell(struct dvk *h, struct dvk_chan *c)
+ring_doorbell(struct dvk *h, struct dvk_chan *c, uint32_t cpu)
 {
 	struct dvk_doorbell *db = c->peer_db;
 	unsigned w = (unsigned)h->ep / 64;
 	uint64_t bit = 1ull << ((unsigned)h->ep % 64);
-	uint32_t cpu = (uint32_t)dvk_cpu();
 
 	if ((atomic_load_explicit(&db->hint[w], memory_order_relaxed) & bit) == 0)
 		atomic_fetch_or_explicit(&db->hint[w], bit, memory_order_release);
@@ -57,10 +56,12 @@ ring_send(struct dvk *h, struct dvk_chan *c, const dvk_msg_t *m, uint32_t seq,
 	  dvk_deadline_t dl)
 {
 	struct dvk_ring *r = c->r;
+	uint32_t cpu = (uint32_t)dvk_cpu();
 	dvk_msg_t tmp;
 	int rc, spin;
 
-	atomic_store_explicit(&r->sender_cpu, (uint32_t)dvk_cpu(), memory_order_relaxed);
+	if (atomic_load_explicit(&r->sender_cpu, memory_order_relaxed) != cpu)
+		atomic_store_explicit(&r->sender_cpu, cpu, memory_order_relaxed);
 	while (c->pos - c->cached >= c->nslots) {
 		uint64_t hd = atomic_load_explicit(&r->head, memory_order_acquire);
 
@@ -72,8 +73,7 @@ ring_send(struct dvk *h, struct dvk_chan *c, const dvk_msg_t *m, uint32_t seq,
 			c->cached = hd;
 			continue;
 		}
-		spin = atomic_load_explicit(&r->receiver_cpu, memory_order_relaxed) !=
-		       (uint32_t)dvk_cpu();
+		spin = atomic_load_explicit(&r->receiver_cpu, memory_order_relaxed) != cpu;
 		rc = dvk_wait(h, &r->space_futex, &r->space_waiting, space_ready,
 			      c, dl, spin);
 		if (rc < 0)
@@ -86,7 +86,7 @@ ring_send(struct dvk *h, struct dvk_chan *c, const dvk_msg_t *m, uint32_t seq,
 	memcpy(&r->slot[c->pos & (c->nslots - 1)], &tmp, sizeof(tmp));
 	c->pos++;
 	atomic_store_explicit(&r->tail, c->pos, memory_order_release);
-	ring_doorbell(h, c);
+	ring_doorbell(h, c, cpu);
 	return 0;
 }
 
@@ -99,7 +99,7 @@ ring_notify(struct dvk *h, struct dvk_chan *c)
 		return -EDVS_DEADPEER;
 	if (!atomic_load_explicit(&r->notify_pending, memory_order_relaxed))
 		atomic_store_explicit(&r->notify_pending, 1, memory_order_release);
-	ring_doorbell(h, c);
+	ring_doorbell(h, c, (uint32_t)dvk_cpu());
 	return 0;
 }
 
@@ -184,10 +184,13 @@ ring_try_recv(struct dvk *h, struct dvk_chan *c, dvk_msg_t *m)
 	c->want_seq = seq;
 	c->pos++;
 	atomic_store_explicit(&r->head, c->pos, memory_order_release);
-	if (atomic_load_explicit(&r->receiver_cpu, memory_order_relaxed) !=
-	    (uint32_t)dvk_cpu())
-		atomic_store_explicit(&r->receiver_cpu, (uint32_t)dvk_cpu(),
-				      memory_order_relaxed);
+	if ((c->ops_count++ & 15) == 0) {
+		/* senders decide whether to spin from it: a sample will do */
+		uint32_t cpu = (uint32_t)dvk_cpu();
+
+		if (atomic_load_explicit(&r->receiver_cpu, memory_order_relaxed) != cpu)
+			atomic_store_explicit(&r->receiver_cpu, cpu, memory_order_relaxed);
+	}
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&r->space_waiting, memory_order_relaxed))
 		dvk_futex_wake(&r->space_futex);
