@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -294,6 +295,24 @@ main(int argc, char **argv)
 	show("fstat u after unlink", fstat(fd, &st));
 	close(fd);
 	show_stat("u");
+
+	/* Shared writable mmap: stores reach the file, as write(2) would. */
+	fd = open("mapped", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	show("create mapped, 64 KiB", fd >= 0 && ftruncate(fd, 65536) == 0 ? 0 : -1);
+	{
+		unsigned char *m =
+		    mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+		show("mmap mapped", m == MAP_FAILED ? -1 : 0);
+		if (m != MAP_FAILED) {
+			for (i = 0; i < 65536; i++)
+				m[i] = (unsigned char)(i % 251);
+			show("msync mapped", msync(m, 65536, MS_SYNC));
+			munmap(m, 65536);
+		}
+	}
+	close(fd);
+	show_content("mapped");
 
 	/* Many names in one directory, listed. */
 	show("mkdir many", mkdir("many", 0755));

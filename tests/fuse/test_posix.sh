@@ -40,6 +40,12 @@ sys.exit(1)
 PY
 }
 check "extended attributes give EOPNOTSUPP" xattr_unsupported "$T/mnt/target"
+log "FAT names: case-insensitive, case-preserving"
+echo case >"$T/mnt/Hello.txt"
+check "HELLO.TXT is Hello.txt" bash -c "[ \"\$(cat '$T/mnt/HELLO.TXT')\" = case ]"
+check "the name keeps its case" bash -c "ls '$T/mnt' | grep -qx Hello.txt"
+touch "$T/mnt/hello.TXT" 2>/dev/null
+check "no second file for another case" bash -c "[ \$(ls '$T/mnt' | grep -ic '^hello.txt\$') = 1 ]"
 check "dvs umount" "$DVS_BIN/dvs-umount" "$T/mnt"
 check "image is fsck.fat clean" fsck_clean "$T/vol.img"
 check "mtools reads what was written" bash -c \
