@@ -238,16 +238,17 @@ t_timeouts(void)
 static int
 notifier(void *arg)
 {
+	volatile int *sent = arg;
 	struct dvk *h = it_bind(4);
 	dvk_msg_t m;
 
-	(void)arg;
 	CHECK_RC(dvk_wait_bound(h, 2, 5000), 0);
 	CHECK_RC(dvk_notify(h, 2), 0);
 	CHECK_RC(dvk_notify(h, 2), 0);
 	CHECK_RC(dvk_notify(h, 2), 0);
 	it_msg(&m, 77, 0);
 	CHECK_RC(dvk_send(h, 2, &m), 0);
+	__atomic_store_n(sent, 1, __ATOMIC_SEQ_CST);
 	CHECK_RC(dvk_receive(h, 2, &m), 0); /* stay until told */
 	dvk_unbind(h);
 	return 0;
@@ -262,9 +263,19 @@ t_notify(void)
 	int64_t t0;
 	int i, notes = 0, got77 = 0;
 
+	volatile int *sent = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	CHECK(sent != MAP_FAILED);
 	h = it_bind(2);
-	n = it_spawn(notifier, NULL);
-	/* three notifications coalesce into one; the message still comes */
+	n = it_spawn(notifier, (void *)sent);
+	/* three notifications sent before we look coalesce into one; the
+	 * message still comes */
+	t0 = it_now_ms();
+	while (!__atomic_load_n(sent, __ATOMIC_SEQ_CST)) {
+		CHECK(it_now_ms() - t0 < 10000);
+		usleep(1000);
+	}
 	for (i = 0; i < 2; i++) {
 		CHECK_RC(dvk_receive(h, DVK_ANY, &m), 0);
 		CHECK(m.m_source == 4);
