@@ -99,5 +99,9 @@ if [ -n "$sup" ]; then
 	fi
 fi
 rm -rf "$run"
-echo "$prog: $mnt unmounted, servers stopped"
+if [ -n "$sup" ]; then
+	echo "$prog: $mnt unmounted, servers stopped"
+else
+	echo "$prog: $mnt unmounted (not started by dvs mount: its servers keep running)"
+fi
 exit 0
