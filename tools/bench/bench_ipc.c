@@ -648,18 +648,32 @@ static double
 measure_pvm(int iters, int runs)
 {
 	double v[MAX_RUNS];
-	char *src = buf_new(1), *dst;
+	char *src = NULL, *dst;
+	int i, k, p[2];
 	pid_t pid;
-	int i, k;
 
-	memset(src, 3, MIB);
+	if (pipe(p) < 0)
+		return -1;
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		/* its own pages, as a grant owner's would be */
+		src = buf_new(1);
+		memset(src, 3, MIB);
+		put(p[1], &src, sizeof(src));
 		pause();
 		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], &src, sizeof(src)) != (ssize_t)sizeof(src))
+		src = NULL;
+	close(p[0]);
+	if (src == NULL) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
 	}
 	dst = buf_new(1);
 	memset(dst, 1, MIB);
@@ -679,7 +693,6 @@ measure_pvm(int iters, int runs)
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	free(src);
 	free(dst);
 	return bench_median(v, (size_t)runs);
 }
