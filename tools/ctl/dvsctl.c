@@ -225,6 +225,19 @@ cmd_start(int argc, char **argv)
 		snprintf(logbuf, sizeof(logbuf), "%s.log", sock_path);
 		log = logbuf;
 	}
+	{
+		/* the socket's directory (e.g. /run/dvs), for the log too */
+		char dir[PATH_MAX], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", sock_path);
+		slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+				fprintf(stderr, "dvsctl: cannot create %s: %s\n", dir,
+					strerror(errno));
+		}
+	}
 	dvkd = find_dvkd(exe, sizeof(exe));
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return EX_REFUSED;
