@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -288,6 +289,15 @@ main(int argc, char **argv)
 	if (path == NULL)
 		path = dvkd_socket_path();
 	dvkd.sock_path = path;
+	{
+		/* Every ring and binding keeps descriptors: use what we may. */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	dvkd.start_ns = dvkd_now_ns();
 	dvkd.priv = have_ptrace_cap();
 	signal(SIGPIPE, SIG_IGN);

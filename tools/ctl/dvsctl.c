@@ -264,7 +264,19 @@ cmd_start(int argc, char **argv)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		fd = dup(p[1]); /* without O_CLOEXEC */
+		/* The ready pipe as fd 3, and nothing else of the caller's:
+		 * an inherited pipe would keep a test harness waiting for
+		 * its EOF as long as dvkd runs. */
+		if (p[1] != 3) {
+			dup2(p[1], 3); /* without O_CLOEXEC */
+		} else {
+			int fl = fcntl(3, F_GETFD);
+
+			fcntl(3, F_SETFD, fl & ~FD_CLOEXEC);
+		}
+		for (fd = 4; fd < 1024; fd++)
+			close(fd);
+		fd = 3;
 		snprintf(fdbuf, sizeof(fdbuf), "%d", fd);
 		execlp(dvkd, "dvkd", "--socket", sock_path, "--ready-fd", fdbuf,
 		       (char *)NULL);
