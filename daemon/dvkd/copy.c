@@ -80,6 +80,8 @@ copy_span(struct job *j, uint64_t pos, size_t n, char *bounce)
 			got = process_vm_writev(j->owner->pid, &l, 1, &r, 1, 0);
 		if (got < 0 && errno == ESRCH)
 			return -EDVS_DEADPEER;
+		if (got < 0 && errno == EPERM)
+			return -EPERM; /* dvkd lacks CAP_SYS_PTRACE */
 		return got == (ssize_t)n ? 0 : -EFAULT;
 	}
 	l.iov_base = bounce;
@@ -89,12 +91,16 @@ copy_span(struct job *j, uint64_t pos, size_t n, char *bounce)
 	got = process_vm_readv(src, &l, 1, &r, 1, 0);
 	if (got < 0 && errno == ESRCH)
 		return owner_is_src ? -EDVS_DEADPEER : -ESRCH;
+	if (got < 0 && errno == EPERM)
+		return -EPERM;
 	if (got != (ssize_t)n)
 		return -EFAULT;
 	r.iov_base = (void *)(uintptr_t)da;
 	got = process_vm_writev(dst, &l, 1, &r, 1, 0);
 	if (got < 0 && errno == ESRCH)
 		return owner_is_src ? -ESRCH : -EDVS_DEADPEER;
+	if (got < 0 && errno == EPERM)
+		return -EPERM;
 	if (got != (ssize_t)n)
 		return -EFAULT;
 	return 0;
