@@ -136,13 +136,16 @@ struct dvkd {
 
 extern struct dvkd dvkd;
 
-/* main.c */
+/* core.c */
 int dvkd_ep_add(int fd, struct ev *ev);
 void dvkd_ep_del(int fd);
 uint64_t dvkd_now_ns(void);
-/* Runs fn(p) after the current batch of events (see main.c). */
+/* Runs fn(p) after the current batch of events: an object closed while
+ * handling one event may still be named by a later one of the batch. */
 void dvkd_defer(void (*fn)(void *), void *p);
 void dvkd_run_deferred(void);
+/* Runs what is left and frees the list (at exit). */
+void dvkd_deferred_release(void);
 
 /* mgmt.c */
 void dvkd_mgmt_accept(void);

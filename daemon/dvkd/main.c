@@ -22,33 +22,6 @@
 #include "dvkd.h"
 #include "dvs/log.h"
 
-struct dvkd dvkd;
-
-uint64_t
-dvkd_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-int
-dvkd_ep_add(int fd, struct ev *ev)
-{
-	struct epoll_event e = { .events = EPOLLIN, .data.ptr = ev };
-
-	if (epoll_ctl(dvkd.epfd, EPOLL_CTL_ADD, fd, &e) < 0)
-		return -errno;
-	return 0;
-}
-
-void
-dvkd_ep_del(int fd)
-{
-	if (fd >= 0)
-		epoll_ctl(dvkd.epfd, EPOLL_CTL_DEL, fd, NULL);
-}
 
 static void
 usage(FILE *f)
@@ -142,42 +115,6 @@ have_ptrace_cap(void)
 	return have;
 }
 
-struct deferred {
-	void (*fn)(void *);
-	void *p;
-};
-static struct deferred *deferred;
-static size_t ndeferred, capdeferred;
-
-void
-dvkd_defer(void (*fn)(void *), void *p)
-{
-	if (ndeferred == capdeferred) {
-		size_t cap = capdeferred ? capdeferred * 2 : 64;
-		struct deferred *d = realloc(deferred, cap * sizeof(*d));
-
-		if (d == NULL) {
-			/* Leaking beats a use-after-free. */
-			dvs_err("out of memory");
-			return;
-		}
-		deferred = d;
-		capdeferred = cap;
-	}
-	deferred[ndeferred].fn = fn;
-	deferred[ndeferred].p = p;
-	ndeferred++;
-}
-
-void
-dvkd_run_deferred(void)
-{
-	size_t i;
-
-	for (i = 0; i < ndeferred; i++)
-		deferred[i].fn(deferred[i].p);
-	ndeferred = 0;
-}
 
 static void
 shutdown_all(void)
@@ -332,7 +269,7 @@ main(int argc, char **argv)
 	shutdown_all();
 	dvkd_mgmt_close_all();
 	dvkd_run_deferred();
-	free(deferred);
+	dvkd_deferred_release();
 	dvs_info("stopped");
 	return 0;
 }
