@@ -167,8 +167,10 @@ dvk_ctl_call(struct dvk *h, struct dvkd_msg *req, struct dvkd_msg *rep,
 	     int *fds, int max_fds, int *nfds)
 {
 	int tmp[4], ntmp, rc;
+	int timeout_ms = h->ctl_timeout_ms > 0 ? h->ctl_timeout_ms : DVK_CTL_TIMEOUT_MS;
 	int64_t spin_end;
 
+	h->ctl_timeout_ms = 0;
 	if (h->daemon_gone)
 		return -EDVS_NODAEMON;
 	req->h.seq = ++h->ctl_req;
@@ -187,7 +189,7 @@ dvk_ctl_call(struct dvk *h, struct dvkd_msg *req, struct dvkd_msg *rep,
 				continue;
 			goto got;
 		}
-		rc = poll(&pfd, 1, DVK_CTL_TIMEOUT_MS);
+		rc = poll(&pfd, 1, timeout_ms);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc <= 0) {

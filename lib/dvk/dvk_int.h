@@ -93,6 +93,7 @@ struct dvk {
 	 * freed when the next public call starts (dvk_enter). */
 	struct dvk_chan *grave;
 	struct dvk_buf *bufs;
+	int ctl_timeout_ms; /* for the next control call; 0: the default */
 };
 
 /* ring.c: the local shared-memory channel */

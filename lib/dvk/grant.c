@@ -114,6 +114,9 @@ vcopy(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off, uintptr_t buf,
 			break;
 		}
 	}
+	/* A silent dvkd is a dead one, but a huge copy takes its time:
+	 * allow 10 s plus 10 s per GB (100 MB/s, far below any machine). */
+	h->ctl_timeout_ms = 10000 + (int)(len / 100000 < 2000000000 ? len / 100000 : 2000000000);
 	rc = dvk_ctl_call(h, &req, &rep, NULL, 0, NULL);
 	if (rc < 0 && h->db != NULL)
 		atomic_fetch_add_explicit(&h->db->errors, 1, memory_order_relaxed);
