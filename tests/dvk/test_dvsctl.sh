@@ -71,17 +71,20 @@ expect 0 "$ctl" ep list
 grep -q "SENT" "$tmp/out" || fail "ep list table header"
 expect 1 "$ctl" ep list --dc 99
 
-# ps shows a running program with its endpoint
+# ep wait, then ps shows a running program with its endpoint
+expect 4 "$ctl" ep wait 8 17 --timeout 0
+expect 0 "$ctl" ep wait 8 17 --unbound --timeout 0
+expect 1 "$ctl" ep wait 99 1 --timeout 0
+expect 2 "$ctl" ep wait 8
 "$ctl" run --dc 8 --ep 17 -- "$bin/../tests/dvk/dvk_itest" --in hold17 &
 runner=$!
-for _ in $(seq 100); do
-	"$ctl" --json ps >"$tmp/ps" 2>/dev/null && grep -q '"ep": 17' "$tmp/ps" && break
-	sleep 0.05
-done
+expect 0 "$ctl" ep wait 8 17 --timeout 20
+"$ctl" --json ps >"$tmp/ps" 2>/dev/null
 grep -q '"ep": 17' "$tmp/ps" || fail "ps does not list the bound program: $(cat "$tmp/ps")"
 expect 0 "$ctl" ps
 grep -q "dvk_itest" "$tmp/out" || fail "ps table lacks the command"
 expect 0 "$ctl" dc destroy 8
+expect 1 "$ctl" ep wait 8 17 --unbound --timeout 5
 wait $runner
 rc=$?
 [ "$rc" = 0 ] || fail "program in a destroyed DC exited $rc (want 0: it saw an error, no hang)"

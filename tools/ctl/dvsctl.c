@@ -46,6 +46,9 @@ usage(FILE *f)
 		"  dc destroy DC                 destroy a DC; its processes lose their bindings\n"
 		"  dc list                       list DCs\n"
 		"  ep list [--dc DC]             endpoints: pid, state, messages, bytes, errors\n"
+		"  ep wait DC EP [--timeout S] [--unbound]\n"
+		"                                wait until EP of DC is bound (or unbound);\n"
+		"                                exit 4 after S seconds (default 10)\n"
 		"  ps                            processes bound to endpoints\n"
 		"  run --dc DC --ep E -- PROG [ARGS]\n"
 		"                                run PROG admitted to DC, allowed to bind E\n"
@@ -56,7 +59,8 @@ usage(FILE *f)
 		"  --json          machine-readable output\n"
 		"\n"
 		"Exit status: 0 ok, 1 dvkd refused the request, 2 usage error,\n"
-		"3 dvkd not running or not reachable, 4 dvkd did not start/stop in time.\n"
+		"3 dvkd not running or not reachable, 4 dvkd did not start/stop (or\n"
+		"`ep wait` did not see the change) in time.\n"
 		"`run` execs PROG, so its exit status is PROG's (127: PROG not found).\n",
 		DVKD_DEFAULT_SOCKET);
 }
@@ -523,6 +527,83 @@ cmd_list(unsigned type, int dc)
 	return EX_OK;
 }
 
+/* 1 if endpoint ep of dc is bound, 0 if not, <0 an exit code's negation. */
+static int
+ep_bound(int dc, int ep)
+{
+	struct dvkd_msg req, rep;
+	int fd = connect_dvkd(0), fds[2], nfds, rc, bound = 0;
+
+	if (fd < 0)
+		return -EX_NODAEMON;
+	dvkd_msg_init(&req, DVKD_EP_LIST, 1);
+	req.u.dc.dc = dc;
+	rc = dvkd_send(fd, &req, NULL, 0, 0);
+	while (rc == 0) {
+		rc = dvkd_recv(fd, &rep, fds, 2, &nfds, 0);
+		while (rc == 0 && nfds > 0)
+			close(fds[--nfds]);
+		if (rc < 0 || rep.h.type == DVKD_END)
+			break;
+		if (rep.h.type == DVKD_REC_EP && rep.u.eprec.ep == ep && rep.u.eprec.pid != 0)
+			bound = 1;
+	}
+	close(fd);
+	if (rc < 0)
+		return -EX_NODAEMON;
+	if (rep.h.status < 0) {
+		refused("ep wait", rep.h.status);
+		return -EX_REFUSED;
+	}
+	return bound;
+}
+
+/* ep wait DC EP [--timeout SEC] [--unbound]: for scripts that start a
+ * server in the background and must not talk to it before it bound. */
+static int
+cmd_ep_wait(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "unbound", no_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long dc, ep, secs = 10;
+	int c, want = 1, rc;
+	struct timespec t0, t;
+
+	optind = 0;
+	while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+		if (c == 't') {
+			if (parse_int(optarg, 0, 86400, &secs) < 0)
+				return die_usage("ep wait: --timeout wants seconds");
+		} else if (c == 'u') {
+			want = 0;
+		} else {
+			return die_usage("ep wait: unknown option");
+		}
+	}
+	if (optind != argc - 3 || parse_int(argv[optind + 1], 0, 65535, &dc) < 0 ||
+	    parse_int(argv[optind + 2], 0, DVK_MAX_DC_EPS - 1, &ep) < 0)
+		return die_usage("ep wait: wants DC and EP numbers");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		rc = ep_bound((int)dc, (int)ep);
+		if (rc < 0)
+			return -rc;
+		if (rc == want)
+			return EX_OK;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >=
+		    secs * 1000) {
+			fprintf(stderr, "dvsctl: dc %ld ep %ld still %s after %ld s\n", dc,
+				ep, want ? "unbound" : "bound", secs);
+			return EX_TIMEOUT;
+		}
+		usleep(10000);
+	}
+}
+
 static int
 parse_eps(const char *s, long *lo, long *hi)
 {
@@ -697,8 +778,10 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "ep") == 0) {
 		long dc = -1;
 
+		if (argc >= 2 && strcmp(argv[1], "wait") == 0)
+			return cmd_ep_wait(argc, argv);
 		if (argc < 2 || strcmp(argv[1], "list") != 0)
-			return die_usage("ep: only `ep list [--dc DC]`");
+			return die_usage("ep: `ep list [--dc DC]` or `ep wait DC EP`");
 		if (argc == 4 && strcmp(argv[2], "--dc") == 0) {
 			if (parse_int(argv[3], 0, 65535, &dc) < 0)
 				return die_usage("ep list: --dc wants a DC number");
