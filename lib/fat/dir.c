@@ -436,40 +436,64 @@ dir_grow(struct fat_vol *vol, struct fat_node *dn)
 	return 0;
 }
 
-/* Finds count consecutive free slots. */
+/* Scans for count consecutive free slots.  With align, a run never
+ * crosses a logical-sector boundary: a sector write is atomic, so an
+ * entry (long-name slots and 8.3 entry) that lies in one sector appears
+ * and disappears whole, and a cut write can never leave an orphaned
+ * long-name part (see docs/FAT.md, "Crash consistency"). */
+static int
+scan_slots(struct fat_vol *vol, struct fat_dirdata *dd, uint32_t count,
+	   int align, uint32_t *first)
+{
+	uint32_t sps = vol->ss / FAT_DIRENT_SIZE, run = 0;
+
+	for (uint32_t i = dd->free_hint; i < dd->nslots; i++) {
+		if (align && (i & (sps - 1)) == 0)
+			run = 0;
+		if (i >= dd->end_slot) {
+			uint32_t f = i - run;
+			if (align && (f & (sps - 1)) + count > sps)
+				f = (f | (sps - 1)) + 1;
+			if (f <= dd->nslots && dd->nslots - f >= count) {
+				*first = f;
+				return 0;
+			}
+			return -ENOSPC;
+		}
+		uint8_t b = dd->buf[(size_t)i * FAT_DIRENT_SIZE];
+		if (b == 0xE5 || b == 0) {
+			if (++run == count) {
+				*first = i + 1 - count;
+				return 0;
+			}
+		} else {
+			run = 0;
+			if (i == dd->free_hint)
+				dd->free_hint = i + 1;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* Finds count consecutive free slots, growing the directory if needed;
+ * runs that fit in one sector are kept inside one (scan_slots). */
 static int
 find_slots(struct fat_vol *vol, struct fat_node *dn, uint32_t count,
 	   uint32_t *first)
 {
-	struct fat_dirdata *dd;
-	int err;
+	int align = count <= vol->ss / FAT_DIRENT_SIZE, err;
 
 	for (;;) {
-		dd = dn->dd;
-		uint32_t run = 0;
-		for (uint32_t i = dd->free_hint; i < dd->nslots; i++) {
-			if (i >= dd->end_slot) {
-				if (dd->nslots - i >= count - run) {
-					*first = i - run;
-					return 0;
-				}
-				break;
-			}
-			uint8_t b = dd->buf[(size_t)i * FAT_DIRENT_SIZE];
-			if (b == 0xE5 || b == 0) {
-				if (++run == count) {
-					*first = i + 1 - count;
-					return 0;
-				}
-			} else {
-				run = 0;
-				if (i == dd->free_hint)
-					dd->free_hint = i + 1;
-			}
-		}
+		if (scan_slots(vol, dn->dd, count, align, first) == 0)
+			return 0;
 		err = dir_grow(vol, dn);
-		if (err)
+		if (err) {
+			/* a full fixed root (or a directory at its limit)
+			 * still takes a name that only fits unaligned */
+			if (align && scan_slots(vol, dn->dd, count, 0, first) == 0)
+				return 0;
 			return err;
+		}
 	}
 }
 
@@ -507,6 +531,12 @@ fat_dir_add(struct fat_vol *vol, struct fat_node *dn, const uint16_t *n,
 	if (r)
 		return r;
 	dd = dn->dd;
+	/* slots skipped to keep the entry in one sector must not read as
+	 * the end of the directory before it */
+	for (uint32_t s = dd->end_slot; s < first; s++) {
+		dd->buf[(size_t)s * FAT_DIRENT_SIZE] = 0xE5;
+		fat_dir_mark(vol, dn, s);
+	}
 	uint8_t chk = fat_lfn_checksum(sn);
 	for (int k = 0; k < nlfn; k++) {
 		int seq = nlfn - k;	/* highest sequence first on disk */

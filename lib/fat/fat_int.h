@@ -161,6 +161,9 @@ struct fat_vol {
 	uint32_t next_free;
 	uint32_t *pend;		/* clusters freed since the last flush */
 	uint32_t npend, cappend;
+	uint32_t *links;	/* chain ends given a next cluster since the
+				   last flush (fat_flush_fat_ordered) */
+	uint32_t nlinks, caplinks;
 	struct fat_node *root;
 	struct fat_node **ntab;	/* ino -> node */
 	uint32_t ntab_size;
@@ -228,6 +231,10 @@ int fat_emap_lookup(const struct fat_emap *m, uint32_t fcl, uint32_t *dcl,
 int fat_emap_add(struct fat_emap *m, uint32_t dcl);
 void fat_emap_free(struct fat_emap *m);
 int fat_flush_fat(struct fat_vol *vol);
+/* Writes the FAT so that no chain on disk ever points at a cluster whose
+ * own entry is not yet written: new clusters first (the old chain ends
+ * still end there), then, after a device flush, the links to them. */
+int fat_flush_fat_ordered(struct fat_vol *vol);
 void fat_release_pending(struct fat_vol *vol);
 uint32_t fat_count_free(struct fat_vol *vol);
 

@@ -433,11 +433,21 @@ fat_ftruncate(struct fat_file *f, uint64_t size)
 	if (size < n->size) {
 		uint32_t keep = (uint32_t)((size + vol->cs - 1) >> vol->cs_shift);
 		pthread_mutex_lock(&vol->lock);
-		err = fat_chain_cut(vol, &n->map, keep);
-		if (keep == 0)
-			n->first_cluster = 0;
 		n->size = size;
 		fat_node_update_ent(vol, n, 1);
+		/* The smaller size reaches the disk before the chain's new
+		 * end does: a cut in between leaves clusters past the size
+		 * (lost clusters), never a size the chain cannot hold.  A
+		 * cut to nothing needs no flush: the entry loses its first
+		 * cluster before the chain is freed (fat_flush_all). */
+		if (keep > 0 && keep < n->map.nclusters && !n->unlinked)
+			err = fat_flush_all(vol);
+		if (!err)
+			err = fat_chain_cut(vol, &n->map, keep);
+		if (keep == 0) {
+			n->first_cluster = 0;
+			fat_node_update_ent(vol, n, 0);
+		}
 		pthread_mutex_unlock(&vol->lock);
 	} else if (size > n->size) {
 		uint64_t end = size;

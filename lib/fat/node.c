@@ -192,7 +192,7 @@ fat_flush_all(struct fat_vol *vol)
 	if (err)
 		return err;
 	if (vol->fat_any_dirty) {
-		err = fat_flush_fat(vol);
+		err = fat_flush_fat_ordered(vol);
 		if (!err)
 			err = fat_io_flush(vol);
 		if (err)

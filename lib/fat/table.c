@@ -186,6 +186,25 @@ find_free(struct fat_vol *vol, uint32_t c)
 	return 0;
 }
 
+/* Remembers a chain end that is given a next cluster; the old end may be
+ * on disk already (fat_flush_fat_ordered). */
+static int
+link_add(struct fat_vol *vol, uint32_t c)
+{
+	if (vol->nlinks && vol->links[vol->nlinks - 1] == c)
+		return 0;
+	if (vol->nlinks == vol->caplinks) {
+		uint32_t nc = vol->caplinks ? vol->caplinks * 2 : 64;
+		uint32_t *nv = realloc(vol->links, nc * sizeof *nv);
+		if (!nv)
+			return -ENOMEM;
+		vol->links = nv;
+		vol->caplinks = nc;
+	}
+	vol->links[vol->nlinks++] = c;
+	return 0;
+}
+
 int
 fat_alloc(struct fat_vol *vol, struct fat_emap *m, uint32_t want,
 	  uint32_t *got, int zero)
@@ -216,7 +235,10 @@ fat_alloc(struct fat_vol *vol, struct fat_emap *m, uint32_t want,
 			c = find_free(vol, vol->next_free);
 		if (c == 0)
 			break;
-		err = fat_emap_add(m, c);
+		if (last && n == 0)
+			err = link_add(vol, last);
+		if (!err)
+			err = fat_emap_add(m, c);
 		if (err)
 			break;
 		fat_set(vol, c, fat_eoc(vol));
@@ -326,4 +348,39 @@ fat_flush_fat(struct fat_vol *vol)
 	}
 	vol->fat_any_dirty = 0;
 	return 0;
+}
+
+int
+fat_flush_fat_ordered(struct fat_vol *vol)
+{
+	uint32_t eoc = fat_eoc(vol), *next = NULL, n = vol->nlinks;
+	int err;
+
+	if (n == 0)
+		return fat_flush_fat(vol);
+	next = malloc(n * sizeof *next);
+	if (!next)
+		return -ENOMEM;
+	/* phase one: the new clusters, with each old end still an end */
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t c = vol->links[i];
+		next[i] = 0;
+		if (!fat_valid_clus(vol, c) || !fat_valid_clus(vol, fat_get(vol, c)))
+			continue;	/* cut or freed since: nothing to order */
+		next[i] = fat_get(vol, c);
+		fat_set(vol, c, eoc);
+	}
+	err = fat_flush_fat(vol);
+	for (uint32_t i = 0; i < n; i++)
+		if (next[i])
+			fat_set(vol, vol->links[i], next[i]);
+	free(next);
+	vol->nlinks = 0;
+	if (err)
+		return err;
+	/* phase two: the links, once the clusters they name are on disk */
+	err = fat_io_flush(vol);
+	if (!err)
+		err = fat_flush_fat(vol);
+	return err;
 }

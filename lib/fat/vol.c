@@ -110,14 +110,18 @@ parse_boot(struct fat_vol *vol, const uint8_t *b, uint64_t dev_bytes)
 	return 0;
 }
 
+#define FAT_FREE_UNKNOWN 0xFFFFFFFFu
+
 static int
 write_boot(struct fat_vol *vol)
 {
 	return fat_io_write_secs(vol, 0, 1, vol->boot);
 }
 
+/* Writes FSInfo's free count (free, or FAT_FREE_UNKNOWN) and next-free
+ * hint. */
 static int
-write_fsinfo(struct fat_vol *vol)
+write_fsinfo(struct fat_vol *vol, uint32_t free_count)
 {
 	uint8_t *s;
 	int err;
@@ -129,7 +133,7 @@ write_fsinfo(struct fat_vol *vol)
 		return -ENOMEM;
 	err = fat_io_read_secs(vol, vol->fsinfo_sec, 1, s);
 	if (!err && le32(s) == 0x41615252 && le32(s + 484) == 0x61417272) {
-		put32(s + 488, vol->free_count);
+		put32(s + 488, free_count);
 		put32(s + 492, vol->next_free >= 2 && vol->next_free <= vol->nclusters + 1
 				       ? vol->next_free
 				       : 2);
@@ -169,6 +173,7 @@ vol_free(struct fat_vol *vol)
 	free(vol->fat);
 	free(vol->fat_dirty);
 	free(vol->pend);
+	free(vol->links);
 	free(vol->boot);
 	pthread_mutex_destroy(&vol->lock);
 	vol->magic = 0;
@@ -268,6 +273,12 @@ fat_mount(struct fat_blkdev *dev, const struct fat_mount_opts *opts,
 	if (!vol->read_only) {
 		vol->boot[vol->nt_flags_off] |= 0x01;	/* dirty while mounted */
 		err = write_boot(vol);
+		/* FSInfo's free count says "unknown" while mounted, like the
+		 * dirty bit: after a crash fsck.fat (and any mounter)
+		 * counts instead of trusting a stale figure; a clean
+		 * unmount writes the real count */
+		if (!err)
+			err = write_fsinfo(vol, FAT_FREE_UNKNOWN);
 		if (!err)
 			err = fat_io_flush(vol);
 		if (err)
@@ -293,8 +304,6 @@ fat_sync(struct fat_vol *vol)
 	pthread_mutex_lock(&vol->lock);
 	err = fat_flush_all(vol);
 	if (!err)
-		err = write_fsinfo(vol);
-	if (!err)
 		err = fat_io_flush(vol);
 	pthread_mutex_unlock(&vol->lock);
 	return err;
@@ -312,7 +321,7 @@ fat_unmount(struct fat_vol *vol)
 	if (!vol->read_only) {
 		err = fat_sync(vol);
 		if (!err) {
-			err = write_fsinfo(vol);
+			err = write_fsinfo(vol, vol->free_count);
 			if (!err && vol->dirty_flag_set) {
 				vol->boot[vol->nt_flags_off] &= (uint8_t)~0x01;
 				err = write_boot(vol);

@@ -1,8 +1,7 @@
 /* test_crash.c - writes cut off after N sector writes (the machine
- * "dies"), for many N: the volume must pass fsck.fat -n or show only lost
- * clusters and unfinished files (never cross-links, invalid chains or
- * damaged directories), and files that were fsynced before the cut must
- * read back intact. */
+ * "dies"), for many N: fsck.fat -n must find nothing but the dirty bit,
+ * or only lost clusters (the exact list is at allowed_prefix), and files
+ * that were fsynced before the cut must read back intact. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -82,24 +81,94 @@ workload(struct fat_vol *vol, struct synced *sy)
 	}
 }
 
-static const char *const forbidden[] = {
-	"cross-linked", "share clusters", "shares clusters", "invalid cluster",
-	"Invalid cluster", "free cluster", "loop", "Bad", "bad", "has no",
-	"Directory", "not allowed", "Duplicate", "duplicate", "starts with",
-	"Contains a free",
+/*
+ * What issue 3 promises after a crash: fsck.fat -n finds nothing, or
+ * only lost clusters.  The lines below are every finding that may appear;
+ * anything else (an orphaned long-name part, a wrong free count, a size
+ * the chain cannot hold, cross-links, bad chains, damaged directories)
+ * fails the test.  The allowed findings, and why each is unavoidable:
+ *  - the dirty bit (set while mounted, exactly so that fsck says this;
+ *    on FAT32 the backup boot sector differs from the primary by that
+ *    bit alone, offset 65, as after any Linux crash);
+ *  - FSInfo's free count is "uninitialized" (0xFFFFFFFF): it says
+ *    "unknown" while mounted; fsck.fat -n exits 0 on this alone;
+ *  - lost clusters ("Reclaimed N unused clusters");
+ *  - clusters past a file's size ("cluster chain length is > N"): lost
+ *    clusters at the end of a chain, from a growth or truncation whose
+ *    new size had (not) yet reached the entry; nothing the entry holds
+ *    is lost;
+ *  - "FATs differ but appear to be intact": the cut fell between the
+ *    two copies of a FAT sector; the first copy is whole.
+ */
+static const char *const allowed_prefix[] = {
+	"fsck.fat ", "Dirty bit is set.", " Automatically removing dirty bit.",
+	"Leaving filesystem unchanged.", "Reclaimed ",
+	"Free cluster summary uninitialized",
+	"FATs differ but appear to be intact.", "  Using first FAT.",
+	"There are differences between boot sector and its backup.",
+	"This is mostly harmless. Differences: (offset:original/backup)",
+	"  65:01/00", "  Not automatically fixing this.",
+	"  Truncating file to ", "/",
 };
 
-/* fsck.fat lines that are fine after a crash. */
+static int g_type = 16;
+
+/* Classes of findings counted over the whole series, for the log. */
+enum { F_CLEAN, F_LOST, F_TAIL, F_FATDIFF, F_N };
+static long g_found[F_N];
+
 static int
-line_ok(const char *l)
+line_ok(const char *l, const char *img)
 {
-	for (size_t i = 0; i < sizeof forbidden / sizeof forbidden[0]; i++)
-		if (strstr(l, forbidden[i]))
-			return 0;
-	return 1;
+	size_t n = strlen(l);
+
+	if (n == 0 || strstr(l, " files, ") || strcmp(l, img) == 0)
+		return 1;
+	if (strstr(l, "File size is ") && strstr(l, "cluster chain length is > "))
+		return 1;
+	for (size_t i = 0; i < sizeof allowed_prefix / sizeof allowed_prefix[0]; i++)
+		if (strncmp(l, allowed_prefix[i], strlen(allowed_prefix[i])) == 0)
+			return 1;
+	return 0;
 }
 
-static int g_type = 16;
+/* fsck.fat -n once more with the dirty bit cleared: it must exit 0
+ * unless it found lost clusters (or their kin above). */
+static void
+check_exit_code(struct memdev *m, const char *out, long cut)
+{
+	size_t off = g_type == 32 ? 65 : 37;
+	uint8_t was = m->data[off];
+	char *img, *out2 = NULL;
+	int loss = 0;
+
+	if (strstr(out, "Reclaimed ")) {
+		g_found[F_LOST]++;
+		loss = 1;
+	}
+	if (strstr(out, "cluster chain length is > ")) {
+		g_found[F_TAIL]++;
+		loss = 1;
+	}
+	if (strstr(out, "FATs differ")) {
+		g_found[F_FATDIFF]++;
+		loss = 1;
+	}
+	m->data[off] = (uint8_t)(was & ~1);
+	img = memdev_save(m, tmpdir);
+	m->data[off] = was;
+	int rc = run_fsck(img, &out2);
+	if (!loss) {
+		g_found[F_CLEAN]++;
+		if (rc != 0)
+			fail_msg("FAT%d, cut after %ld writes: no loss reported, but "
+				 "fsck.fat -n exits %d without the dirty bit:\n%s",
+				 g_type, cut, rc, out2);
+	}
+	unlink(img);
+	free(img);
+	free(out2);
+}
 
 static void
 one(long cut, long *total)
@@ -123,11 +192,19 @@ one(long cut, long *total)
 	m->cut = 0;
 
 	char *img = memdev_save(m, tmpdir), *out = NULL;
-	run_fsck(img, &out);
-	for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
-		if (!line_ok(l))
-			fail_msg("FAT%d, cut after %ld writes: fsck.fat -n says: %s\n(image %s)",
-				 g_type, cut, l, img);
+	int rc = run_fsck(img, &out);
+	if (getenv("DVS_FAT_CRASH_VERBOSE"))
+		printf("=== FAT%d cut %ld: fsck.fat -n exits %d\n%s", g_type, cut, rc, out);
+	if (cut < 0 && rc != 0)
+		fail_msg("FAT%d, no cut: fsck.fat -n exits %d:\n%s", g_type, rc, out);
+	char *copy = strdup(out), *save = NULL;
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (!line_ok(l, img))
+			fail_msg("FAT%d, cut after %ld writes: fsck.fat -n says: %s\n"
+				 "(all of it:\n%s)", g_type, cut, l, out);
+	free(copy);
+	if (cut >= 0)
+		check_exit_code(m, out, cut);
 	unlink(img);
 	free(img);
 	free(out);
@@ -156,13 +233,18 @@ crash_series(void)
 	long total = 0;
 	one(-1, &total);	/* no cut: how many writes the workload makes */
 	assert_true(total > 20);
-	long step = total / 60 + 1;
+	long step = total / 100 + 1;
 	for (long cut = 0; cut <= total; cut += step)
 		one(cut, NULL);
 	/* and the last few writes one by one */
 	for (long cut = total - 6; cut < total; cut++)
 		if (cut >= 0)
 			one(cut, NULL);
+	printf("FAT%d: %ld writes; cuts with no finding but the dirty bit %ld, "
+	       "with lost clusters %ld, clusters past a size %ld, FAT copies "
+	       "differing %ld\n", g_type, total, g_found[F_CLEAN], g_found[F_LOST],
+	       g_found[F_TAIL], g_found[F_FATDIFF]);
+	memset(g_found, 0, sizeof g_found);
 }
 
 static void
