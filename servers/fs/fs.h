@@ -23,6 +23,7 @@
 #include "dvs/fat.h"
 #include "dvs/fsproto.h"
 #include "dvs/ipc.h"
+#include "srv_util.h"
 
 #define FS_MAX_VOLUMES	8
 #define FS_MAX_WORKERS	32
@@ -88,7 +89,9 @@ struct fs_worker {
 	int nbindings;
 	uint64_t last_sweep_ns;
 	/* Scratch of this thread only. */
-	unsigned char *iobuf; /* FS_IO_MAX (also readdir/stats lists) */
+	unsigned char *iobuf; /* FS_IO_MAX (also readdir/stats lists): io.p,
+			       * or the unit tests' own memory */
+	struct srv_iobuf io;  /* shared with dvkd: one-copy vcopy */
 	char path1[FS_PATH_MAX];
 	char path2[FS_PATH_MAX];
 };

@@ -12,6 +12,7 @@
 #include "dvs/blkproto.h"
 #include "dvs/log.h"
 #include "fs.h"
+#include "srv_util.h"
 
 struct fs_server fs_srv;
 
@@ -59,20 +60,6 @@ on_signal(int sig)
 }
 
 static int
-parse_long(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int
 parse_vol(const char *arg, int vdd, struct vol_arg *va)
 {
 	const char *eq = strchr(arg, '=');
@@ -91,7 +78,7 @@ parse_vol(const char *arg, int vdd, struct vol_arg *va)
 		return -1;
 	}
 	if (vdd) {
-		if (parse_long(val, 0, INT32_MAX - 1, &ep) < 0)
+		if (srv_parse_long(val, 0, INT32_MAX - 1, &ep) < 0)
 			return -1;
 		va->vdd_ep = (dvk_ep_t)ep;
 	} else {
@@ -131,8 +118,9 @@ free_workers(void)
 				free(b);
 			}
 		}
+		srv_iobuf_free(&w->io); /* before the unbind that unmaps it */
+		w->iobuf = NULL;
 		dvk_unbind(w->h);
-		free(w->iobuf);
 		pthread_mutex_destroy(&w->lock);
 	}
 	fs_srv.nworkers = 0;
@@ -149,11 +137,13 @@ worker_init(struct fs_worker *w, int idx, dvk_ep_t ep)
 	if (rc < 0)
 		return rc;
 	w->ep = dvk_self(w->h);
-	w->iobuf = malloc(FS_IO_MAX);
-	if (w->iobuf == NULL) {
+	/* Shared with dvkd: a vcopy to or from a client is one copy. */
+	rc = srv_iobuf_alloc(w->h, FS_IO_MAX, &w->io);
+	if (rc < 0) {
 		dvk_unbind(w->h);
-		return -ENOMEM;
+		return rc;
 	}
+	w->iobuf = w->io.p;
 	pthread_mutex_init(&w->lock, NULL);
 	return 0;
 }
@@ -178,16 +168,12 @@ main(int argc, char **argv)
 	long ep = FS_EP_DEFAULT, nworkers = 4, cache_mb = 0, v;
 	int read_only = 0;
 	struct sigaction sa;
-	const char *s;
 
 	dvs_log_init(argv[0]);
 	fs_srv.sweep_ms = 200;
 	fs_srv.flush_ms = 5000;
-	s = getenv("DVS_FS_EP");
-	if (s != NULL && *s != '\0' && parse_long(s, 0, INT32_MAX - 1, &ep) < 0) {
-		fprintf(stderr, "dvs-fs: DVS_FS_EP='%s' is not an endpoint number\n", s);
+	if (srv_env_ep("dvs-fs", "DVS_FS_EP", &ep) < 0)
 		return 2;
-	}
 	while ((c = getopt_long(argc, argv, "V:d:e:w:rc:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'V':
@@ -206,13 +192,13 @@ main(int argc, char **argv)
 			nvols++;
 			break;
 		case 'e':
-			if (parse_long(optarg, 0, INT32_MAX - 1, &ep) < 0) {
+			if (srv_parse_long(optarg, 0, INT32_MAX - 1, &ep) < 0) {
 				fprintf(stderr, "dvs-fs: bad endpoint '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 'w':
-			if (parse_long(optarg, 0, FS_MAX_WORKERS - 1, &nworkers) < 0) {
+			if (srv_parse_long(optarg, 0, FS_MAX_WORKERS - 1, &nworkers) < 0) {
 				fprintf(stderr, "dvs-fs: --workers: 0 to %d\n",
 					FS_MAX_WORKERS - 1);
 				return 2;
@@ -222,20 +208,20 @@ main(int argc, char **argv)
 			read_only = 1;
 			break;
 		case 'c':
-			if (parse_long(optarg, 1, 1 << 20, &cache_mb) < 0) {
+			if (srv_parse_long(optarg, 1, 1 << 20, &cache_mb) < 0) {
 				fprintf(stderr, "dvs-fs: bad --cache-mb '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 'S':
-			if (parse_long(optarg, 10, 60000, &v) < 0) {
+			if (srv_parse_long(optarg, 10, 60000, &v) < 0) {
 				fprintf(stderr, "dvs-fs: --sweep-ms: 10 to 60000\n");
 				return 2;
 			}
 			fs_srv.sweep_ms = (int)v;
 			break;
 		case 'F':
-			if (parse_long(optarg, 0, 3600, &v) < 0) {
+			if (srv_parse_long(optarg, 0, 3600, &v) < 0) {
 				fprintf(stderr, "dvs-fs: --flush-sec: 0 to 3600\n");
 				return 2;
 			}

@@ -2,8 +2,10 @@
  * read.c - FS_READ, FS_WRITE, FS_LSEEK, FS_TRUNCATE, FS_FTRUNCATE and
  * FS_FSYNC: the calls that move file data.
  *
- * Data goes through the worker's own buffer: the engine reads into it and
- * the DVK copies it into the client's grant (or the other way round).  A
+ * Data goes through the worker's own buffer, which is shared with dvkd
+ * (srv_util.h): the engine reads the image straight into it by extent and
+ * the DVK copies it into the client's grant in ONE kernel copy (or the
+ * other way round for a write).  A1 read: image -> buffer -> client.  A
  * call that uses the descriptor's position holds fd.lock for the whole
  * call, so concurrent read()s of one descriptor each get their own bytes.
  */
@@ -27,6 +29,29 @@ io_check(const struct fs_rq_io *rq, struct fs_fd *f)
 	return 0;
 }
 
+/* The checked descriptor of a read or write (a reference in *out), or an
+ * error; deny: the access mode the call is refused on (EBADF). */
+static int
+io_fd(struct fs_req *r, const struct fs_rq_io *rq, uint32_t deny, struct fs_fd **out)
+{
+	struct fs_fd *f;
+	int rc;
+
+	*out = NULL;
+	f = fs_fd_get(r->s, rq->fd);
+	if (f == NULL)
+		return -EBADF;
+	rc = io_check(rq, f);
+	if (rc == 0 && (f->flags & FS_O_ACCMODE) == deny)
+		rc = -EBADF;
+	if (rc < 0) {
+		fs_fd_put(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
 int
 do_read(struct fs_req *r)
 {
@@ -38,16 +63,9 @@ do_read(struct fs_req *r)
 	ssize_t n;
 	int rc;
 
-	f = fs_fd_get(r->s, rq->fd);
-	if (f == NULL)
-		return -EBADF;
-	rc = io_check(rq, f);
+	rc = io_fd(r, rq, FS_O_WRONLY, &f);
 	if (rc < 0)
-		goto out;
-	if ((f->flags & FS_O_ACCMODE) == FS_O_WRONLY) {
-		rc = -EBADF;
-		goto out;
-	}
+		return rc;
 	if (!at)
 		pthread_mutex_lock(&f->lock);
 	off = at ? rq->off : f->pos;
@@ -66,7 +84,6 @@ do_read(struct fs_req *r)
 		rp->pos = -1; /* pread: the position is not ours to report */
 	}
 	rc = (int)n;
-out:
 	fs_fd_put(f);
 	return rc;
 }
@@ -108,16 +125,9 @@ do_write(struct fs_req *r)
 	ssize_t n = 0;
 	int rc;
 
-	f = fs_fd_get(r->s, rq->fd);
-	if (f == NULL)
-		return -EBADF;
-	rc = io_check(rq, f);
+	rc = io_fd(r, rq, FS_O_RDONLY, &f);
 	if (rc < 0)
-		goto out;
-	if ((f->flags & FS_O_ACCMODE) == FS_O_RDONLY) {
-		rc = -EBADF;
-		goto out;
-	}
+		return rc;
 	/* Copy before taking the position: the copy is the slow part. */
 	if (rq->len > 0) {
 		rc = dvk_vcopy_from(r->w->h, r->src, rq->grant, 0, r->w->iobuf, rq->len);

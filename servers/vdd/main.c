@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dvs/log.h"
+#include "srv_util.h"
 #include "vdd.h"
 
 static volatile sig_atomic_t stop;
@@ -84,20 +85,6 @@ print_stats(dvk_ep_t ep)
 	return 0;
 }
 
-static int
-parse_long(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -110,29 +97,26 @@ main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	static struct vdd v;
+	struct srv_iobuf io;
 	long ep = VDD_EP_DEFAULT, sector = 512;
 	struct sigaction sa;
 	dvk_msg_t in, out;
 	struct stat st;
-	const char *s;
 	int c, rc, stats = 0;
 
 	dvs_log_init(argv[0]);
-	s = getenv("DVS_VDD_EP");
-	if (s != NULL && *s != '\0' && parse_long(s, 0, INT32_MAX - 1, &ep) < 0) {
-		fprintf(stderr, "dvs-vdd: DVS_VDD_EP='%s' is not an endpoint\n", s);
+	if (srv_env_ep("dvs-vdd", "DVS_VDD_EP", &ep) < 0)
 		return 2;
-	}
 	while ((c = getopt_long(argc, argv, "e:s:rh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
-			if (parse_long(optarg, 0, INT32_MAX - 1, &ep) < 0) {
+			if (srv_parse_long(optarg, 0, INT32_MAX - 1, &ep) < 0) {
 				fprintf(stderr, "dvs-vdd: bad endpoint '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 's':
-			if (parse_long(optarg, 512, 4096, &sector) < 0 ||
+			if (srv_parse_long(optarg, 512, 4096, &sector) < 0 ||
 			    (sector & (sector - 1)) != 0) {
 				fprintf(stderr,
 					"dvs-vdd: --sector: 512, 1024, 2048 or 4096\n");
@@ -174,11 +158,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "dvs-vdd: %s: smaller than one sector\n", argv[optind]);
 		return 3;
 	}
-	v.buf = malloc(BLK_IO_MAX);
-	if (v.buf == NULL) {
-		fprintf(stderr, "dvs-vdd: out of memory\n");
-		return 3;
-	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
@@ -192,6 +171,13 @@ main(int argc, char **argv)
 			ep, dvk_strerror(rc), ep);
 		return 3;
 	}
+	/* Shared with dvkd: the grant copy of each request is one copy. */
+	if (srv_iobuf_alloc(v.h, BLK_IO_MAX, &io) < 0) {
+		fprintf(stderr, "dvs-vdd: out of memory\n");
+		dvk_unbind(v.h);
+		return 3;
+	}
+	v.buf = io.p;
 	dvs_info("serving %s (%llu bytes, %u-byte sectors) on endpoint %ld", argv[optind],
 		 (unsigned long long)v.size, v.sector, ep);
 	while (!stop) {
@@ -213,8 +199,8 @@ main(int argc, char **argv)
 	}
 	if (!v.read_only && fdatasync(v.fd) < 0)
 		dvs_err("final flush: %s", strerror(errno));
+	srv_iobuf_free(&io); /* before the unbind that unmaps it */
 	dvk_unbind(v.h);
 	close(v.fd);
-	free(v.buf);
 	return 0;
 }

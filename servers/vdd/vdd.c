@@ -44,29 +44,50 @@ grant_err(int rc)
 	return rc < -EDVS_BASE ? -EIO : rc;
 }
 
+/* Copies in the request and checks it. */
 static int
-do_read(struct vdd *v, const dvk_msg_t *in, dvk_msg_t *out)
+io_rq(const struct vdd *v, const dvk_msg_t *in, struct blk_rq_io *rq)
 {
-	struct blk_rq_io rq;
-	size_t done = 0;
-	ssize_t n;
-	int rc;
+	memcpy(rq, in->m_u.raw, sizeof(*rq));
+	return io_check(v, rq);
+}
 
-	memcpy(&rq, in->m_u.raw, sizeof(rq));
-	rc = io_check(v, &rq);
-	if (rc < 0)
-		return rc;
-	while (done < rq.len) {
-		n = pread(v->fd, v->buf + done, rq.len - done, (off_t)(rq.off + done));
+/* Reads or writes len bytes of v->buf at off; *done says how many moved
+ * (short only for a read past an image that shrank under us). */
+static int
+file_io(struct vdd *v, int wr, size_t len, uint64_t off, size_t *done)
+{
+	ssize_t n;
+
+	*done = 0;
+	while (*done < len) {
+		n = wr ? pwrite(v->fd, v->buf + *done, len - *done, (off_t)(off + *done))
+		       : pread(v->fd, v->buf + *done, len - *done, (off_t)(off + *done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
-		if (n == 0) /* the image shrank under us: zeros, like a hole */
-			break;
-		done += (size_t)n;
+		if (n == 0)
+			return wr ? -EIO : 0;
+		*done += (size_t)n;
 	}
-	memset(v->buf + done, 0, rq.len - done);
+	return 0;
+}
+
+/* v->buf is shared with dvkd (srv_util.h): the grant copy is one copy. */
+static int
+do_read(struct vdd *v, const dvk_msg_t *in, dvk_msg_t *out)
+{
+	struct blk_rq_io rq;
+	size_t done;
+	int rc;
+
+	rc = io_rq(v, in, &rq);
+	if (rc == 0)
+		rc = file_io(v, 0, rq.len, rq.off, &done);
+	if (rc < 0)
+		return rc;
+	memset(v->buf + done, 0, rq.len - done); /* shrunk image: zeros, like a hole */
 	rc = dvk_vcopy_to(v->h, in->m_source, rq.grant, 0, v->buf, rq.len);
 	if (rc < 0)
 		return grant_err(rc);
@@ -79,27 +100,20 @@ static int
 do_write(struct vdd *v, const dvk_msg_t *in, dvk_msg_t *out)
 {
 	struct blk_rq_io rq;
-	size_t done = 0;
-	ssize_t n;
+	size_t done;
 	int rc;
 
 	if (v->read_only)
 		return -EROFS;
-	memcpy(&rq, in->m_u.raw, sizeof(rq));
-	rc = io_check(v, &rq);
+	rc = io_rq(v, in, &rq);
 	if (rc < 0)
 		return rc;
 	rc = dvk_vcopy_from(v->h, in->m_source, rq.grant, 0, v->buf, rq.len);
 	if (rc < 0)
 		return grant_err(rc);
-	while (done < rq.len) {
-		n = pwrite(v->fd, v->buf + done, rq.len - done, (off_t)(rq.off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		done += (size_t)n;
-	}
+	rc = file_io(v, 1, rq.len, rq.off, &done);
+	if (rc < 0)
+		return rc;
 	v->st.writes++;
 	v->st.bytes_written += rq.len;
 	return (int)rq.len;

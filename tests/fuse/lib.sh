@@ -124,7 +124,9 @@ wait_stopped() {
 }
 
 # After a crash the dirty flag (and the boot sector backup that differs from
-# the boot sector in that flag only) is expected; anything else is damage.
+# the boot sector in that flag only) is expected, and a stale or "unknown"
+# FSInfo free count (the FAT engine keeps it unknown while mounted, so a
+# crash leaves it uninitialized; fsck.fat recounts); anything else is damage.
 fsck_no_damage() { # fsck_no_damage IMAGE
 	local rest
 	rest=$(fsck.fat -n "$1" 2>&1 | grep -v \
@@ -132,7 +134,8 @@ fsck_no_damage() { # fsck_no_damage IMAGE
 		-e 'mostly harmless' -e 'offset:original/backup' -e '^ *65:01/00$' \
 		-e '^ *37:01/00$' -e 'Not automatically fixing this' -e 'Dirty bit is set' \
 		-e 'removing dirty bit' -e 'Leaving filesystem unchanged' \
-		-e 'Free cluster summary wrong' -e 'Auto-correcting' \
+		-e 'Free cluster summary wrong' -e 'Free cluster summary uninitialized' \
+		-e 'Auto-correcting' \
 		-e 'files, [0-9]*/[0-9]* clusters$' -e '^$')
 	[ -z "$rest" ] && return 0
 	echo "$rest" | sed 's/^/    fsck: /'

@@ -670,7 +670,7 @@ main(int argc, char **argv)
 	/* Tests shorten the one-second quiet start to see the line at all. */
 	if (getenv("DVS_CP_PROGRESS_NOW") != NULL)
 		prog.start_ns = prog.last_ns = prog.start_ns - 1000000000u;
-	buf = malloc(opt.bs);
+	buf = pl_buf_alloc(opt.bs);
 	if (buf == NULL) {
 		fprintf(stderr, "dvs-cp: out of memory\n");
 		dvsfs_disconnect(fs);

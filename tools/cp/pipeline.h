@@ -33,4 +33,9 @@ struct pl_result {
 int pl_copy(pl_read_fn rd, void *rarg, pl_write_fn wr, void *warg, size_t bs,
 	    int helper_reads, void (*on_block)(size_t n), struct pl_result *res);
 
+/* Memory for data blocks that dvs-fs copies into or out of (the caller's
+ * grants): len bytes in transparent huge pages where the kernel has them.
+ * Freed with free(). */
+void *pl_buf_alloc(size_t len);
+
 #endif

@@ -38,29 +38,13 @@ Exit status: 0 mounted, 1 failed (the message says why), 2 bad usage.
 EOF
 }
 
-die() {
-	echo "$prog: $*" >&2
-	exit 1
-}
-
-run_root() {
-	local root=${DVS_RUN_DIR:-}
-	if [ -z "$root" ]; then
-		if [ -w /run/dvs ] || { [ ! -e /run/dvs ] && [ -w /run ]; }; then
-			root=/run/dvs
-		else
-			root=${XDG_RUNTIME_DIR:-/tmp}/dvs
-		fi
-	fi
-	printf '%s\n' "$root"
-}
-
-# The run directory of the dvs mount on a (resolved) mountpoint.
-run_dir_of() {
-	local key
-	key=$(printf '%s' "$1" | sha256sum | cut -c1-16)
-	printf '%s/mount-%s\n' "$(run_root)" "$key"
-}
+# The shared functions live beside the real script (bin/ holds links).
+_self=$(readlink -f "$0")
+for _c in "$(dirname "$_self")/dvs-mount-common.sh" "$(dirname "$0")/dvs-mount-common.sh"; do
+	[ -r "$_c" ] && break
+done
+# shellcheck source=dvs-mount-common.sh
+. "$_c" || { echo "$prog: cannot read dvs-mount-common.sh beside $_self" >&2; exit 1; }
 
 is_dvs_mount() {
 	[ "$(findmnt -rn -M "$1" -o FSTYPE 2>/dev/null)" = fuse.dvs ]

@@ -10,11 +10,16 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "dfuse.h"
 
 /* One read buffer per worker thread, made on its first read and freed
- * when the thread ends: no allocation on the read path. */
+ * when the thread ends: no allocation on the read path.  It is the grant
+ * dvs-fs copies into, so it sits in one transparent huge page: dvkd pins
+ * the granted pages for each copy, one huge page instead of 256 small. */
+#define DFUSE_BUF_ALIGN ((size_t)2 << 20) /* a huge page, >= DFUSE_IO_MAX */
+_Static_assert(DFUSE_IO_MAX <= DFUSE_BUF_ALIGN, "the read buffer holds one request");
 static pthread_key_t buf_key;
 static pthread_once_t buf_once = PTHREAD_ONCE_INIT;
 
@@ -32,7 +37,9 @@ thread_buf(void)
 	pthread_once(&buf_once, make_buf_key);
 	buf = pthread_getspecific(buf_key);
 	if (buf == NULL) {
-		buf = malloc(DFUSE_IO_MAX);
+		buf = aligned_alloc(DFUSE_BUF_ALIGN, DFUSE_BUF_ALIGN);
+		if (buf != NULL)
+			(void)madvise(buf, DFUSE_BUF_ALIGN, MADV_HUGEPAGE);
 		if (buf != NULL && pthread_setspecific(buf_key, buf) != 0) {
 			free(buf);
 			buf = NULL;
