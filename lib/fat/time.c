@@ -15,12 +15,39 @@ days_from_civil(int y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
+static void dos_from_time(time_t lt, uint16_t *date, uint16_t *tim,
+			  uint8_t *cs10);
+
 void
 fat_time_to_dos(const struct fat_vol *vol, time_t t, uint16_t *date,
 		uint16_t *tim, uint8_t *cs10)
 {
-	struct tm tm;
+	/* the last second converted, per thread: every write stamps the
+	 * entry with "now", and gmtime_r was a visible cost of a create */
+	static __thread time_t c_lt = (time_t)-1;
+	static __thread uint16_t c_date, c_tim;
+	static __thread uint8_t c_cs10;
 	time_t lt = t + (vol ? vol->tz_off_sec : 0);
+
+	if (lt == c_lt) {
+		*date = c_date;
+		*tim = c_tim;
+		if (cs10)
+			*cs10 = c_cs10;
+		return;
+	}
+	dos_from_time(lt, &c_date, &c_tim, &c_cs10);
+	c_lt = lt;
+	*date = c_date;
+	*tim = c_tim;
+	if (cs10)
+		*cs10 = c_cs10;
+}
+
+static void
+dos_from_time(time_t lt, uint16_t *date, uint16_t *tim, uint8_t *cs10)
+{
+	struct tm tm;
 
 	gmtime_r(&lt, &tm);
 	if (tm.tm_year < 80) {
