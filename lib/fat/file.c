@@ -19,6 +19,25 @@ check_file(struct fat_file *f)
 	return f && f->magic == FAT_FILE_MAGIC ? 0 : -EINVAL;
 }
 
+#define ACC_WRITES 1	/* check_access: needs a writable volume */
+#define ACC_NO_DIR 2	/* check_access: not on a directory */
+
+/* The checks a data call starts with: a live handle, opened for this
+ * access (denied: the O_ACCMODE that may not do it), then what how says. */
+static int
+check_access(struct fat_file *f, int denied, int how)
+{
+	if (check_file(f))
+		return -EINVAL;
+	if ((f->flags & O_ACCMODE) == denied)
+		return -EBADF;
+	if ((how & ACC_WRITES) && f->vol->read_only)
+		return -EROFS;
+	if ((how & ACC_NO_DIR) && f->node->is_dir)
+		return -EISDIR;
+	return 0;
+}
+
 int
 fat_open(struct fat_vol *vol, const char *path, int flags, struct fat_file **out)
 {
@@ -126,14 +145,11 @@ fat_pread(struct fat_file *f, void *buf, size_t len, uint64_t off)
 	size_t done = 0;
 	int err = 0;
 
-	if (check_file(f))
-		return -EINVAL;
-	if ((f->flags & O_ACCMODE) == O_WRONLY)
-		return -EBADF;
+	err = check_access(f, O_WRONLY, ACC_NO_DIR);
+	if (err)
+		return err;
 	vol = f->vol;
 	n = f->node;
-	if (n->is_dir)
-		return -EISDIR;
 	pthread_rwlock_rdlock(&n->rw);
 	if (off >= n->size)
 		goto out;
@@ -347,14 +363,11 @@ fat_pwrite(struct fat_file *f, const void *buf, size_t len, uint64_t off)
 	ssize_t ret;
 	int err;
 
-	if (check_file(f))
-		return -EINVAL;
-	if ((f->flags & O_ACCMODE) == O_RDONLY)
-		return -EBADF;
+	ret = check_access(f, O_RDONLY, ACC_WRITES);
+	if (ret)
+		return ret;
 	vol = f->vol;
 	n = f->node;
-	if (vol->read_only)
-		return -EROFS;
 	if (len == 0)
 		return 0;
 	pthread_rwlock_wrlock(&n->rw);
@@ -411,16 +424,11 @@ fat_ftruncate(struct fat_file *f, uint64_t size)
 	struct fat_node *n;
 	int err = 0;
 
-	if (check_file(f))
-		return -EINVAL;
-	if ((f->flags & O_ACCMODE) == O_RDONLY)
-		return -EBADF;
+	err = check_access(f, O_RDONLY, ACC_WRITES | ACC_NO_DIR);
+	if (err)
+		return err;
 	vol = f->vol;
 	n = f->node;
-	if (vol->read_only)
-		return -EROFS;
-	if (n->is_dir)
-		return -EISDIR;
 	if (size > FAT_MAX_FILE)
 		return -EFBIG;
 	pthread_rwlock_wrlock(&n->rw);

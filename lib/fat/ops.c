@@ -55,6 +55,27 @@ fail:
 	return err;
 }
 
+/* The start of an update of an existing entry: write access, the volume
+ * locked (the caller unlocks it), the cache trimmed, path found.  Gives
+ * root_err for the root (it has no entry) and -ENOENT & co. for a name
+ * that is not there; *parent may be set (referenced) even on error. */
+static int
+lookup_entry(struct fat_vol *vol, const char *path, int root_err,
+	     struct fat_node **parent, int *rec, uint16_t *name, int *nlen)
+{
+	int err;
+
+	*parent = NULL;
+	pthread_mutex_lock(&vol->lock);
+	fat_cache_trim(vol);
+	err = lookup(vol, path, parent, rec, name, nlen);
+	if (err)
+		return err;
+	if (!*parent)
+		return root_err;
+	return *rec < 0 ? *rec : 0;
+}
+
 static void
 root_stat(struct fat_vol *vol, struct fat_stat *st)
 {
@@ -194,19 +215,9 @@ fat_rmdir(struct fat_vol *vol, const char *path)
 	CHECK_VOL(vol);
 	if (vol->read_only)
 		return -EROFS;
-	pthread_mutex_lock(&vol->lock);
-	fat_cache_trim(vol);
-	err = lookup(vol, path, &p, &rec, name, &nlen);
+	err = lookup_entry(vol, path, -EBUSY, &p, &rec, name, &nlen);
 	if (err)
 		goto out;
-	if (!p) {
-		err = -EBUSY;
-		goto out;
-	}
-	if (rec < 0) {
-		err = rec;
-		goto out;
-	}
 	if (!(fat_dir_slot(p, p->dd->recs[rec].short_slot)[11] & FAT_ATTR_DIR)) {
 		err = -ENOTDIR;
 		goto out;
@@ -243,19 +254,9 @@ fat_unlink(struct fat_vol *vol, const char *path)
 	CHECK_VOL(vol);
 	if (vol->read_only)
 		return -EROFS;
-	pthread_mutex_lock(&vol->lock);
-	fat_cache_trim(vol);
-	err = lookup(vol, path, &p, &rec, name, &nlen);
+	err = lookup_entry(vol, path, -EISDIR, &p, &rec, name, &nlen);
 	if (err)
 		goto out;
-	if (!p) {
-		err = -EISDIR;
-		goto out;
-	}
-	if (rec < 0) {
-		err = rec;
-		goto out;
-	}
 	uint8_t attr = fat_dir_slot(p, p->dd->recs[rec].short_slot)[11];
 	if (attr & FAT_ATTR_DIR)
 		err = -EISDIR;
@@ -281,19 +282,9 @@ fat_rename(struct fat_vol *vol, const char *from, const char *to)
 	CHECK_VOL(vol);
 	if (vol->read_only)
 		return -EROFS;
-	pthread_mutex_lock(&vol->lock);
-	fat_cache_trim(vol);
-	err = lookup(vol, from, &fp, &fr, fname, &fl);
+	err = lookup_entry(vol, from, -EBUSY, &fp, &fr, fname, &fl);
 	if (err)
 		goto out;
-	if (!fp) {
-		err = -EBUSY;
-		goto out;
-	}
-	if (fr < 0) {
-		err = fr;
-		goto out;
-	}
 	err = lookup(vol, to, &tp, &tr, tname, &tl);
 	if (err)
 		goto out;
@@ -417,19 +408,10 @@ with_entry(struct fat_vol *vol, const char *path,
 
 	if (vol->read_only)
 		return -EROFS;
-	pthread_mutex_lock(&vol->lock);
-	fat_cache_trim(vol);
-	err = lookup(vol, path, &p, &rec, name, &nlen);
+	/* the root has no entry to hold times */
+	err = lookup_entry(vol, path, -EPERM, &p, &rec, name, &nlen);
 	if (err)
 		goto out;
-	if (!p) {
-		err = -EPERM;	/* the root has no entry to hold times */
-		goto out;
-	}
-	if (rec < 0) {
-		err = rec;
-		goto out;
-	}
 	uint32_t s = p->dd->recs[rec].short_slot;
 	err = fn(vol, fat_dir_slot(p, s), arg);
 	if (!err)
