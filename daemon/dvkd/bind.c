@@ -20,12 +20,6 @@
 #include "dvkd.h"
 #include "dvs/log.h"
 
-static void
-admit_free(void *p)
-{
-	free(p);
-}
-
 int
 dvkd_admit_new(struct dc *dc, int lo, int hi, int *client_fd)
 {
@@ -55,10 +49,7 @@ dvkd_admit_new(struct dc *dc, int lo, int hi, int *client_fd)
 		free(a);
 		return -EDVS_LIMIT;
 	}
-	a->next = dvkd.admits;
-	if (a->next)
-		a->next->prev = a;
-	dvkd.admits = a;
+	DVKD_LIST_ADD(dvkd.admits, a);
 	dvkd.nadmit++;
 	dc->nadmit++;
 	*client_fd = sv[1];
@@ -68,20 +59,12 @@ dvkd_admit_new(struct dc *dc, int lo, int hi, int *client_fd)
 void
 dvkd_admit_close(struct admit *a)
 {
-	if (a->fd < 0)
+	if (!dvkd_ep_close(&a->fd))
 		return;
-	dvkd_ep_del(a->fd);
-	close(a->fd);
-	a->fd = -1;
-	if (a->prev)
-		a->prev->next = a->next;
-	else
-		dvkd.admits = a->next;
-	if (a->next)
-		a->next->prev = a->prev;
+	DVKD_LIST_DEL(dvkd.admits, a);
 	dvkd.nadmit--;
 	a->dc->nadmit--;
-	dvkd_defer(admit_free, a);
+	dvkd_defer(free, a);
 }
 
 static void
@@ -172,12 +155,7 @@ dvkd_bind_gone(struct binding *b)
 	dvkd_ring_ctl(b);
 	dvkd_ep_del(b->fd);
 	dvkd_ep_del(b->pidfd);
-	if (b->prev)
-		b->prev->next = b->next;
-	else
-		dvkd.bindings = b->next;
-	if (b->next)
-		b->next->prev = b->prev;
+	DVKD_LIST_DEL(dvkd.bindings, b);
 	dvkd.nbind--;
 	while (b->nrings > 0)
 		dvkd_ring_kill(b->rings[b->nrings - 1]);
@@ -248,10 +226,7 @@ new_binding(struct admit *a, int fd, pid_t pid, int ep, int backup,
 		goto fail;
 	}
 	*out = b;
-	b->next = dvkd.bindings;
-	if (b->next)
-		b->next->prev = b;
-	dvkd.bindings = b;
+	DVKD_LIST_ADD(dvkd.bindings, b);
 	dvkd.nbind++;
 	return gt_fd;
 fail:

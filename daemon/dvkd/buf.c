@@ -15,14 +15,17 @@ int
 dvkd_buf_alloc(struct binding *b, const struct dvkd_msg *req)
 {
 	uint64_t len = req->u.buf.len;
+	int stage = req->u.buf.flags == DVKD_BUF_STAGE;
 	struct dvkd_msg m;
 	struct dbuf *d;
 	int fd, rc;
 
-	if (len == 0 || len > DVKD_MAX_BUF_BYTES)
+	if (len == 0 || len > DVKD_MAX_BUF_BYTES ||
+	    (req->u.buf.flags != 0 && !stage) || (stage && len > DVKD_STAGE_MAX))
 		return -EINVAL;
 	len = (len + 4095) & ~(uint64_t)4095;
-	if (b->nbufs >= DVKD_MAX_BUFS || b->buf_bytes + len > DVKD_MAX_BUF_BYTES)
+	if (stage ? b->has_stage
+		  : b->nbufs >= DVKD_MAX_BUFS || b->buf_bytes + len > DVKD_MAX_BUF_BYTES)
 		return -EDVS_LIMIT;
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
@@ -40,13 +43,18 @@ dvkd_buf_alloc(struct binding *b, const struct dvkd_msg *req)
 		return rc;
 	}
 	d->len = len;
+	d->stage = stage;
 	d->id = ++b->next_buf_id;
 	if (d->id == 0)
 		d->id = ++b->next_buf_id;
 	d->next = b->bufs;
 	b->bufs = d;
-	b->nbufs++;
-	b->buf_bytes += len;
+	if (stage) {
+		b->has_stage = 1;
+	} else {
+		b->nbufs++;
+		b->buf_bytes += len;
+	}
 	dvkd_msg_init(&m, DVKD_REPLY, req->h.seq);
 	m.u.buf.len = len;
 	m.u.buf.id = d->id;
@@ -69,8 +77,12 @@ dvkd_buf_free(struct binding *b, uint32_t id)
 	for (pp = &b->bufs; (d = *pp) != NULL; pp = &d->next) {
 		if (d->id == id) {
 			*pp = d->next;
-			b->nbufs--;
-			b->buf_bytes -= d->len;
+			if (d->stage) {
+				b->has_stage = 0;
+			} else {
+				b->nbufs--;
+				b->buf_bytes -= d->len;
+			}
 			munmap(d->map, d->len);
 			free(d);
 			return 0;
@@ -101,5 +113,6 @@ dvkd_bufs_free(struct binding *b)
 		free(d);
 	}
 	b->nbufs = 0;
+	b->has_stage = 0;
 	b->buf_bytes = 0;
 }

@@ -55,55 +55,39 @@ bounce_new(void)
 	return p;
 }
 
+/* One process_vm_readv (wr 0) or process_vm_writev of n bytes between
+ * our local and pid's remote; 0, gone if pid exited, -EPERM if we may not
+ * (no CAP_SYS_PTRACE), else -EFAULT (an address not mapped). */
+static int
+pvm(pid_t pid, int wr, void *local, uint64_t remote, size_t n, int gone)
+{
+	struct iovec l = { local, n }, r = { (void *)(uintptr_t)remote, n };
+	ssize_t got = wr ? process_vm_writev(pid, &l, 1, &r, 1, 0)
+			 : process_vm_readv(pid, &l, 1, &r, 1, 0);
+
+	if (got == (ssize_t)n)
+		return 0;
+	if (got < 0 && errno == ESRCH)
+		return gone;
+	return got < 0 && errno == EPERM ? -EPERM : -EFAULT;
+}
+
 /* Copies n bytes; returns 0, -EDVS_DEADPEER (owner gone), -ESRCH (copier
- * gone) or -EFAULT (an address not mapped). */
+ * gone), -EPERM or -EFAULT. */
 static int
 copy_span(struct job *j, uint64_t pos, size_t n, char *bounce)
 {
-	int owner_is_src = j->dir == DVKD_VCOPY_FROM;
-	pid_t src = owner_is_src ? j->owner->pid : j->copier->pid;
-	pid_t dst = owner_is_src ? j->copier->pid : j->owner->pid;
-	uint64_t sa = (owner_is_src ? j->oaddr : j->caddr) + pos;
-	uint64_t da = (owner_is_src ? j->caddr : j->oaddr) + pos;
-	struct iovec l, r;
-	ssize_t got;
+	int from = j->dir == DVKD_VCOPY_FROM, rc;
 
-	if (j->cbuf != NULL) {
-		/* One copy, straight between the owner and the buffer. */
-		l.iov_base = j->cbuf + pos;
-		l.iov_len = n;
-		r.iov_base = (void *)(uintptr_t)(j->oaddr + pos);
-		r.iov_len = n;
-		if (owner_is_src)
-			got = process_vm_readv(j->owner->pid, &l, 1, &r, 1, 0);
-		else
-			got = process_vm_writev(j->owner->pid, &l, 1, &r, 1, 0);
-		if (got < 0 && errno == ESRCH)
-			return -EDVS_DEADPEER;
-		if (got < 0 && errno == EPERM)
-			return -EPERM; /* dvkd lacks CAP_SYS_PTRACE */
-		return got == (ssize_t)n ? 0 : -EFAULT;
-	}
-	l.iov_base = bounce;
-	l.iov_len = n;
-	r.iov_base = (void *)(uintptr_t)sa;
-	r.iov_len = n;
-	got = process_vm_readv(src, &l, 1, &r, 1, 0);
-	if (got < 0 && errno == ESRCH)
-		return owner_is_src ? -EDVS_DEADPEER : -ESRCH;
-	if (got < 0 && errno == EPERM)
-		return -EPERM;
-	if (got != (ssize_t)n)
-		return -EFAULT;
-	r.iov_base = (void *)(uintptr_t)da;
-	got = process_vm_writev(dst, &l, 1, &r, 1, 0);
-	if (got < 0 && errno == ESRCH)
-		return owner_is_src ? -ESRCH : -EDVS_DEADPEER;
-	if (got < 0 && errno == EPERM)
-		return -EPERM;
-	if (got != (ssize_t)n)
-		return -EFAULT;
-	return 0;
+	if (j->cbuf != NULL) /* one copy, straight between the owner and the buffer */
+		return pvm(j->owner->pid, !from, j->cbuf + pos, j->oaddr + pos, n,
+			   -EDVS_DEADPEER);
+	rc = pvm(from ? j->owner->pid : j->copier->pid, 0, bounce,
+		 (from ? j->oaddr : j->caddr) + pos, n, from ? -EDVS_DEADPEER : -ESRCH);
+	if (rc == 0)
+		rc = pvm(from ? j->copier->pid : j->owner->pid, 1, bounce,
+			 (from ? j->caddr : j->oaddr) + pos, n, from ? -ESRCH : -EDVS_DEADPEER);
+	return rc;
 }
 
 /* Copies up to max bytes of j; 1 = more to do, 0 = done, <0 = error. */
@@ -164,14 +148,15 @@ worker(void *arg)
 {
 	char *bounce = NULL;
 	struct job *j;
-	int rc;
+	int rc, stop;
 
 	(void)arg;
 	for (;;) {
 		pthread_mutex_lock(&qlock);
 		while (qlen == 0 && !qstop)
 			pthread_cond_wait(&qcond, &qlock);
-		if (qlen == 0 && qstop) {
+		stop = qstop;
+		if (qlen == 0 && stop) {
 			pthread_mutex_unlock(&qlock);
 			break;
 		}
@@ -182,7 +167,7 @@ worker(void *arg)
 
 		if (bounce == NULL && j->cbuf == NULL)
 			bounce = bounce_new(); /* on first use: RSS only if used */
-		rc = qstop ? -EDVS_NODAEMON
+		rc = stop ? -EDVS_NODAEMON
 		     : bounce == NULL && j->cbuf == NULL ? -ENOMEM
 							 : job_step(j, JOB_CHUNK, bounce);
 		if (rc == 1) {

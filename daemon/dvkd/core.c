@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dvkd.h"
 #include "dvs/log.h"
@@ -36,6 +37,17 @@ dvkd_ep_del(int fd)
 {
 	if (fd >= 0)
 		epoll_ctl(dvkd.epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+int
+dvkd_ep_close(int *fd)
+{
+	if (*fd < 0)
+		return 0;
+	dvkd_ep_del(*fd);
+	close(*fd);
+	*fd = -1;
+	return 1;
 }
 
 struct deferred {

@@ -47,6 +47,7 @@ struct binding;
 /* A copy buffer: a memfd mapped both here and in the binding's process. */
 struct dbuf {
 	uint32_t id;
+	int stage; /* libdvk's staging buffer (DVKD_BUF_STAGE) */
 	size_t len;
 	char *map;
 	struct dbuf *next;
@@ -65,8 +66,10 @@ struct binding {
 	int pidfd; /* tells us when the process exits */
 	pid_t pid;
 	atomic_int refs;
-	pthread_mutex_t wlock; /* serialises writes on fd; guards dead */
-	int dead;
+	pthread_mutex_t wlock; /* serialises writes on fd */
+	/* Set once, by the main thread under wlock; copy threads read it
+	 * without the lock, hence atomic. */
+	atomic_int dead;
 	struct dc *dc;
 	int ep;
 	int backup; /* waiting as backup of ep */
@@ -77,7 +80,8 @@ struct binding {
 	int nrings, cap_rings;
 	atomic_int copies; /* vcopies in flight */
 	struct dbuf *bufs; /* freed with the binding (copies may use them) */
-	int nbufs;
+	int nbufs; /* not counting the staging buffer */
+	int has_stage;
 	uint64_t buf_bytes;
 	uint32_t next_buf_id;
 	atomic_uint_least64_t copied_in;  /* vcopy_from bytes as copier */
@@ -136,9 +140,32 @@ struct dvkd {
 
 extern struct dvkd dvkd;
 
+/* The lists of admissions, management connections and bindings: objects
+ * with next and prev, head the first of them. */
+#define DVKD_LIST_ADD(head, o)                        \
+	do {                                          \
+		(o)->prev = NULL;                     \
+		(o)->next = (head);                   \
+		if ((o)->next != NULL)                \
+			(o)->next->prev = (o);        \
+		(head) = (o);                         \
+	} while (0)
+#define DVKD_LIST_DEL(head, o)                        \
+	do {                                          \
+		if ((o)->prev != NULL)                \
+			(o)->prev->next = (o)->next;  \
+		else                                  \
+			(head) = (o)->next;           \
+		if ((o)->next != NULL)                \
+			(o)->next->prev = (o)->prev;  \
+	} while (0)
+
 /* core.c */
 int dvkd_ep_add(int fd, struct ev *ev);
 void dvkd_ep_del(int fd);
+/* Takes *fd out of the epoll set, closes it and sets it to -1; 0 if it
+ * was already closed (-1), else 1. */
+int dvkd_ep_close(int *fd);
 uint64_t dvkd_now_ns(void);
 /* Runs fn(p) after the current batch of events: an object closed while
  * handling one event may still be named by a later one of the batch. */

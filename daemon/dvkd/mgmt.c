@@ -15,27 +15,13 @@
 #include "dvs/log.h"
 
 static void
-mgmt_free(void *p)
-{
-	free(p);
-}
-
-static void
 mgmt_close(struct mgmt *m)
 {
-	if (m->fd < 0)
+	if (!dvkd_ep_close(&m->fd))
 		return;
-	dvkd_ep_del(m->fd);
-	close(m->fd);
-	m->fd = -1;
-	if (m->prev)
-		m->prev->next = m->next;
-	else
-		dvkd.mgmts = m->next;
-	if (m->next)
-		m->next->prev = m->prev;
+	DVKD_LIST_DEL(dvkd.mgmts, m);
 	dvkd.nmgmt--;
-	dvkd_defer(mgmt_free, m);
+	dvkd_defer(free, m);
 }
 
 void
@@ -78,10 +64,7 @@ dvkd_mgmt_accept(void)
 		free(m);
 		return;
 	}
-	m->next = dvkd.mgmts;
-	if (m->next)
-		m->next->prev = m;
-	dvkd.mgmts = m;
+	DVKD_LIST_ADD(dvkd.mgmts, m);
 	dvkd.nmgmt++;
 }
 

@@ -141,12 +141,19 @@ struct dvkd_vcopy_req {
 	uint64_t addr;
 };
 
-/* BUF_ALLOC: len; reply: id + fd.  BUF_FREE: id. */
+/* BUF_ALLOC: len, flags; reply: id + fd.  BUF_FREE: id. */
 struct dvkd_buf_req {
 	uint64_t len;
 	uint32_t id;
-	uint32_t pad;
+	uint32_t flags; /* 0 or DVKD_BUF_STAGE */
 };
+
+/* libdvk's staging buffer for vcopy of ordinary memory (dvkd copies
+ * between the grant and it, the library between it and the caller's
+ * memory): one per binding, at most DVKD_STAGE_MAX bytes, not counted in
+ * the limits of dvk_buf_alloc buffers. */
+#define DVKD_BUF_STAGE 1u
+#define DVKD_STAGE_MAX (2u << 20)
 
 struct dvkd_query_req {
 	int32_t ep;

@@ -163,8 +163,25 @@ dvk_ctl_poll(struct dvk *h, int force)
 }
 
 int
-dvk_ctl_call(struct dvk *h, struct dvkd_msg *req, struct dvkd_msg *rep,
-	     int *fds, int max_fds, int *nfds)
+dvk_ctl_send(struct dvk *h, struct dvkd_msg *req, uint32_t *seq)
+{
+	int rc;
+
+	if (h->daemon_gone)
+		return -EDVS_NODAEMON;
+	req->h.seq = ++h->ctl_req;
+	rc = dvkd_send(h->ctl, req, NULL, 0, 0);
+	if (rc < 0) {
+		h->daemon_gone = 1;
+		return rc == -EDVS_PROTO ? rc : -EDVS_NODAEMON;
+	}
+	*seq = req->h.seq;
+	return 0;
+}
+
+int
+dvk_ctl_wait(struct dvk *h, uint32_t seq, struct dvkd_msg *rep, int *fds,
+	     int max_fds, int *nfds)
 {
 	int tmp[4], ntmp, rc;
 	int timeout_ms = h->ctl_timeout_ms > 0 ? h->ctl_timeout_ms : DVK_CTL_TIMEOUT_MS;
@@ -173,10 +190,6 @@ dvk_ctl_call(struct dvk *h, struct dvkd_msg *req, struct dvkd_msg *rep,
 	h->ctl_timeout_ms = 0;
 	if (h->daemon_gone)
 		return -EDVS_NODAEMON;
-	req->h.seq = ++h->ctl_req;
-	rc = dvkd_send(h->ctl, req, NULL, 0, 0);
-	if (rc < 0)
-		goto gone;
 	spin_end = h->spin_ns > 0 ? dvk_now_ns() + 4 * h->spin_ns : 0;
 	for (;;) {
 		struct pollfd pfd = { .fd = h->ctl, .events = POLLIN };
@@ -202,7 +215,7 @@ dvk_ctl_call(struct dvk *h, struct dvkd_msg *req, struct dvkd_msg *rep,
 got:
 		if (rc < 0)
 			goto gone;
-		if (rep->h.type == DVKD_REPLY && rep->h.seq == h->ctl_req) {
+		if (rep->h.type == DVKD_REPLY && rep->h.seq == seq) {
 			int i;
 
 			for (i = 0; i < ntmp && i < max_fds; i++)
@@ -221,6 +234,20 @@ got:
 gone:
 	h->daemon_gone = 1;
 	return rc == -EDVS_PROTO ? rc : -EDVS_NODAEMON;
+}
+
+int
+dvk_ctl_call(struct dvk *h, struct dvkd_msg *req, struct dvkd_msg *rep,
+	     int *fds, int max_fds, int *nfds)
+{
+	uint32_t seq;
+	int rc = dvk_ctl_send(h, req, &seq);
+
+	if (rc < 0) {
+		h->ctl_timeout_ms = 0;
+		return rc;
+	}
+	return dvk_ctl_wait(h, seq, rep, fds, max_fds, nfds);
 }
 
 int

@@ -93,6 +93,12 @@ struct dvk {
 	 * freed when the next public call starts (dvk_enter). */
 	struct dvk_chan *grave;
 	struct dvk_buf *bufs;
+	/* Staging buffer for vcopy of ordinary memory (DVKD_BUF_STAGE):
+	 * dvkd copies between the grant and it, we between it and the
+	 * caller's memory.  Made at the first such copy; stage_off once dvkd
+	 * refused one (then copies go through dvkd's bounce buffer). */
+	struct dvk_buf stage;
+	int stage_off;
 	int ctl_timeout_ms; /* for the next control call; 0: the default */
 };
 
@@ -102,8 +108,14 @@ extern const struct dvk_chan_ops dvk_ring_ops;
 int dvk_ring_check_tail(uint64_t head, uint64_t tail, uint32_t nslots);
 
 /* ctl.c */
+/* A request and its reply (status returned; fds received if asked). */
 int dvk_ctl_call(struct dvk *h, struct dvkd_msg *req, struct dvkd_msg *rep,
 		 int *fds, int max_fds, int *nfds);
+/* The two halves, for requests kept in flight: dvkd answers a binding's
+ * requests in order, and waiting for seq drops the replies before it. */
+int dvk_ctl_send(struct dvk *h, struct dvkd_msg *req, uint32_t *seq);
+int dvk_ctl_wait(struct dvk *h, uint32_t seq, struct dvkd_msg *rep, int *fds,
+		 int max_fds, int *nfds);
 /* Reads pending events of dvkd if the doorbell says there are some (or
  * force).  Sets h->daemon_gone on EOF. */
 void dvk_ctl_poll(struct dvk *h, int force);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +19,11 @@
 
 #define IDX_MASK ((1u << DVK_GRANT_IDX_BITS) - 1)
 #define GEN_MAX ((1u << (31 - DVK_GRANT_IDX_BITS)) - 1)
+/* 1 MiB in STAGE_SLOTS slots: a 1 MiB copy is two requests in flight,
+ * and a slot and the caller's memory both fit in the L2 cache for the
+ * memcpy.  More slots cost more round trips than they save (measured). */
+#define DVK_STAGE_SIZE (1u << 20)
+#define STAGE_SLOTS 2
 
 int
 dvk_grant(struct dvk *h, dvk_ep_t grantee, void *addr, size_t len,
@@ -81,11 +87,164 @@ dvk_revoke(struct dvk *h, dvk_grant_t g)
 	return 0;
 }
 
+/* Asks dvkd for one copy between the grant and addr: an address of ours
+ * (buf_id 0) or an offset in copy buffer buf_id.  The answer is left for
+ * vcopy_wait. */
+static int
+vcopy_send(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
+	   uintptr_t addr, size_t len, uint32_t dir, uint32_t buf_id, uint32_t *seq)
+{
+	struct dvkd_msg req;
+
+	dvkd_msg_init(&req, DVKD_VCOPY, 0);
+	req.u.vcopy.owner = owner;
+	req.u.vcopy.grant = g;
+	req.u.vcopy.dir = dir;
+	req.u.vcopy.off = off;
+	req.u.vcopy.len = len;
+	req.u.vcopy.addr = addr;
+	req.u.vcopy.buf = buf_id;
+	return dvk_ctl_send(h, &req, seq);
+}
+
+/* The answer to request seq, whose copies (and those before it) total len
+ * bytes. */
+static int
+vcopy_wait(struct dvk *h, uint32_t seq, size_t len)
+{
+	struct dvkd_msg rep;
+
+	/* A silent dvkd is a dead one, but a huge copy takes its time:
+	 * allow 10 s plus 10 s per GB (100 MB/s, far below any machine). */
+	h->ctl_timeout_ms = 10000 + (int)(len / 100000 < 2000000000 ? len / 100000 : 2000000000);
+	return dvk_ctl_wait(h, seq, &rep, NULL, 0, NULL);
+}
+
+static int
+vcopy_call(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
+	   uintptr_t addr, size_t len, uint32_t dir, uint32_t buf_id)
+{
+	uint32_t seq;
+	int rc = vcopy_send(h, owner, g, off, addr, len, dir, buf_id, &seq);
+
+	return rc < 0 ? rc : vcopy_wait(h, seq, len);
+}
+
+/* Asks dvkd for a buffer it maps too and maps it here. */
+static int
+buf_map(struct dvk *h, size_t len, uint32_t flags, struct dvk_buf *b)
+{
+	struct dvkd_msg req, rep;
+	struct stat st;
+	int fd = -1, nfds = 0, rc;
+	void *p;
+
+	dvkd_msg_init(&req, DVKD_BUF_ALLOC, 0);
+	req.u.buf.len = len;
+	req.u.buf.flags = flags;
+	rc = dvk_ctl_call(h, &req, &rep, &fd, 1, &nfds);
+	if (rc < 0)
+		goto out;
+	rc = -EDVS_PROTO;
+	if (nfds != 1 || rep.u.buf.len < len || rep.u.buf.id == 0 ||
+	    fstat(fd, &st) < 0 || (uint64_t)st.st_size < rep.u.buf.len)
+		goto out;
+	p = mmap(NULL, rep.u.buf.len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		rc = -errno;
+		goto out;
+	}
+	b->id = rep.u.buf.id;
+	b->addr = p;
+	b->len = rep.u.buf.len;
+	rc = 0;
+out:
+	if (nfds > 0)
+		close(fd);
+	return rc;
+}
+
+/*
+ * Ordinary memory through the staging buffer: the kernel pins the pages
+ * of a process_vm_* copy one by one, which costs more than the copy with
+ * 4 KiB pages.  dvkd's bounce buffer pays that twice (grant owner and
+ * copier); here dvkd's single copy pins only the owner's pages, and the
+ * copier's side is a memcpy in this process.
+ *
+ * Pipelined: the stage is STAGE_SLOTS slots, each with a request in
+ * flight, so our memcpy of one slot runs while dvkd fills (or empties)
+ * the next.  A slot fits dvkd's inline copies, which it answers in order.
+ * After an error the requests in flight are waited for, so none of them
+ * touches the stage once we return.
+ */
+static int
+vcopy_staged(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
+	     char *buf, size_t len, uint32_t dir)
+{
+	size_t slot = h->stage.len / STAGE_SLOTS, sent = 0, got = 0;
+	uint32_t seqs[STAGE_SLOTS];
+	unsigned inflight = 0;
+	int rc = 0, r;
+
+	while (got < len) {
+		while (rc == 0 && sent < len && inflight < STAGE_SLOTS) {
+			size_t n = len - sent < slot ? len - sent : slot;
+			size_t at = (sent / slot) % STAGE_SLOTS * slot;
+
+			if (dir == DVKD_VCOPY_TO)
+				memcpy(h->stage.addr + at, buf + sent, n);
+			rc = vcopy_send(h, owner, g, off + sent, at, n, dir, h->stage.id,
+					&seqs[(sent / slot) % STAGE_SLOTS]);
+			if (rc < 0)
+				break;
+			sent += n;
+			inflight++;
+		}
+		if (inflight == 0)
+			break;
+		{
+			size_t n = len - got < slot ? len - got : slot;
+			size_t at = (got / slot) % STAGE_SLOTS * slot;
+
+			r = vcopy_wait(h, seqs[(got / slot) % STAGE_SLOTS], inflight * slot);
+			inflight--;
+			if (r < 0 && rc == 0)
+				rc = r;
+			if (rc == 0 && dir == DVKD_VCOPY_FROM)
+				memcpy(buf + got, h->stage.addr + at, n);
+			got += n;
+		}
+	}
+	return rc;
+}
+
+static int
+stage_ready(struct dvk *h)
+{
+	if (h->stage.addr != NULL)
+		return 1;
+	if (h->stage_off)
+		return 0;
+	{
+		/* 0: the old way, for comparison (dvs-bench ipc) */
+		const char *e = getenv("DVK_VCOPY_STAGE");
+
+		if (e != NULL && strcmp(e, "0") == 0) {
+			h->stage_off = 1;
+			return 0;
+		}
+	}
+	if (buf_map(h, DVK_STAGE_SIZE, DVKD_BUF_STAGE, &h->stage) < 0) {
+		h->stage_off = 1; /* an older dvkd, or no memory */
+		return 0;
+	}
+	return 1;
+}
+
 static int
 vcopy(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off, uintptr_t buf,
       size_t len, uint32_t dir)
 {
-	struct dvkd_msg req, rep;
 	struct dvk_buf *b;
 	int rc = dvk_enter(h);
 
@@ -97,27 +256,20 @@ vcopy(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off, uintptr_t buf,
 		return 0;
 	if (buf == 0)
 		return -EINVAL;
-	dvkd_msg_init(&req, DVKD_VCOPY, 0);
-	req.u.vcopy.owner = owner;
-	req.u.vcopy.grant = g;
-	req.u.vcopy.dir = dir;
-	req.u.vcopy.off = off;
-	req.u.vcopy.len = len;
-	req.u.vcopy.addr = buf;
 	for (b = h->bufs; b != NULL; b = b->next) {
 		uintptr_t base = (uintptr_t)b->addr;
 
-		if (buf >= base && buf - base <= b->len && len <= b->len - (buf - base)) {
-			/* dvkd maps this buffer too: one copy, no bounce */
-			req.u.vcopy.buf = b->id;
-			req.u.vcopy.addr = buf - base;
-			break;
-		}
+		if (buf >= base && buf - base <= b->len && len <= b->len - (buf - base))
+			break; /* dvkd maps this buffer too: one copy */
 	}
-	/* A silent dvkd is a dead one, but a huge copy takes its time:
-	 * allow 10 s plus 10 s per GB (100 MB/s, far below any machine). */
-	h->ctl_timeout_ms = 10000 + (int)(len / 100000 < 2000000000 ? len / 100000 : 2000000000);
-	rc = dvk_ctl_call(h, &req, &rep, NULL, 0, NULL);
+	if (b != NULL)
+		rc = vcopy_call(h, owner, g, off, buf - (uintptr_t)b->addr, len, dir, b->id);
+	else if (off + len < off)
+		rc = -EDVS_GRANTRANGE; /* staged requests would wrap around */
+	else if (stage_ready(h))
+		rc = vcopy_staged(h, owner, g, off, (char *)buf, len, dir);
+	else
+		rc = vcopy_call(h, owner, g, off, buf, len, dir, 0);
 	if (rc < 0 && h->db != NULL)
 		atomic_fetch_add_explicit(&h->db->errors, 1, memory_order_relaxed);
 	return rc;
@@ -140,47 +292,25 @@ dvk_vcopy_to(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
 int
 dvk_buf_alloc(struct dvk *h, size_t len, void **out)
 {
-	struct dvkd_msg req, rep;
 	struct dvk_buf *b;
-	struct stat st;
-	int fd = -1, nfds = 0, rc = dvk_enter(h);
-	void *p;
+	int rc = dvk_enter(h);
 
 	if (rc < 0)
 		return rc;
 	if (out == NULL || len == 0)
 		return -EINVAL;
-	dvkd_msg_init(&req, DVKD_BUF_ALLOC, 0);
-	req.u.buf.len = len;
-	rc = dvk_ctl_call(h, &req, &rep, &fd, 1, &nfds);
-	if (rc < 0)
-		goto out;
-	rc = -EDVS_PROTO;
-	if (nfds != 1 || rep.u.buf.len < len || rep.u.buf.id == 0 ||
-	    fstat(fd, &st) < 0 || (uint64_t)st.st_size < rep.u.buf.len)
-		goto out;
 	b = calloc(1, sizeof(*b));
-	if (b == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	p = mmap(NULL, rep.u.buf.len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED) {
-		rc = -errno;
+	if (b == NULL)
+		return -ENOMEM;
+	rc = buf_map(h, len, 0, b);
+	if (rc < 0) {
 		free(b);
-		goto out;
+		return rc;
 	}
-	b->id = rep.u.buf.id;
-	b->addr = p;
-	b->len = rep.u.buf.len;
 	b->next = h->bufs;
 	h->bufs = b;
-	*out = p;
-	rc = 0;
-out:
-	if (nfds > 0)
-		close(fd);
-	return rc;
+	*out = b->addr;
+	return 0;
 }
 
 int
@@ -221,4 +351,7 @@ dvk_bufs_unmap(struct dvk *h)
 		munmap(b->addr, b->len);
 		free(b);
 	}
+	if (h->stage.addr != NULL)
+		munmap(h->stage.addr, h->stage.len);
+	h->stage.addr = NULL;
 }

@@ -237,6 +237,19 @@ one_ready(void *arg)
 		       a->h->ctl_seen;
 }
 
+/* Waits once on our doorbell; spins before sleeping only the first time
+ * and only if the last sender ran on another CPU. */
+static int
+wait_doorbell(struct dvk *h, int (*ready)(void *), void *arg, dvk_deadline_t dl,
+	      int *spun)
+{
+	int spin = !*spun && atomic_load_explicit(&h->db->sender_cpu, memory_order_relaxed) !=
+				     (uint32_t)dvk_cpu();
+
+	*spun = 1;
+	return dvk_wait(h, &h->db->futex, &h->db->sleeping, ready, arg, dl, spin);
+}
+
 static int
 receive_any(struct dvk *h, dvk_msg_t *m, dvk_deadline_t dl)
 {
@@ -257,11 +270,7 @@ receive_any(struct dvk *h, dvk_msg_t *m, dvk_deadline_t dl)
 			return -EDVS_NODAEMON;
 		if (scan_any(h, m))
 			return 0;
-		rc = dvk_wait(h, &h->db->futex, &h->db->sleeping, any_ready, h,
-			      dl, !spun && atomic_load_explicit(&h->db->sender_cpu,
-								memory_order_relaxed) !=
-						   (uint32_t)dvk_cpu());
-		spun = 1;
+		rc = wait_doorbell(h, any_ready, h, dl, &spun);
 		if (rc < 0)
 			return rc;
 		if (!any_ready(h))
@@ -298,11 +307,7 @@ receive_one(struct dvk *h, dvk_ep_t src, dvk_msg_t *m, dvk_deadline_t dl)
 			dvk_chan_drop(h, a.c);
 			return rc;
 		}
-		rc = dvk_wait(h, &h->db->futex, &h->db->sleeping, one_ready, &a,
-			      dl, !spun && atomic_load_explicit(&h->db->sender_cpu,
-								memory_order_relaxed) !=
-						   (uint32_t)dvk_cpu());
-		spun = 1;
+		rc = wait_doorbell(h, one_ready, &a, dl, &spun);
 		if (rc < 0)
 			return rc;
 		dvk_ctl_poll(h, 0);

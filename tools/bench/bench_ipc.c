@@ -562,15 +562,17 @@ measure_oneway(int iters, int runs)
  *          program grants and copies into unless it does something special
  *   THP    in one transparent huge page (madvise), both sides
  *   BUF    THP grant, the copier's destination from dvk_buf_alloc() (a
- *          buffer dvkd maps too: one kernel copy) */
-enum vc_kind { VC_PLAIN, VC_THP, VC_BUF };
+ *          buffer dvkd maps too: one kernel copy)
+ *   BOUNCE PLAIN, copied the way libdvk did before its staging buffer
+ *          (DVK_VCOPY_STAGE=0: through dvkd's bounce buffer), for comparison */
+enum vc_kind { VC_PLAIN, VC_THP, VC_BUF, VC_BOUNCE };
 
 static char *
 buf_new(enum vc_kind kind)
 {
 	char *p;
 
-	if (kind == VC_PLAIN) {
+	if (kind == VC_PLAIN || kind == VC_BOUNCE) {
 		p = malloc(MIB);
 	} else {
 		p = aligned_alloc(2 * MIB, 2 * MIB);
@@ -632,6 +634,8 @@ copier_main(void *arg, int out, int in)
 	int i, k;
 
 	memset(&res, 0, sizeof(res));
+	if (kind == VC_BOUNCE)
+		setenv("DVK_VCOPY_STAGE", "0", 1);
 	get(in, &g, sizeof(g));
 	h = bind_or_die(r->ep);
 	if (kind == VC_BUF) {
@@ -830,11 +834,12 @@ usage(FILE *f)
 static int
 vcopy_figures(struct bench_report *r, int runs, int scale)
 {
-	struct vc_fig p, t, b;
+	struct vc_fig p, t, b, o;
 	double pvm, pvm_thp;
 
 	bench_progress("ipc: vcopy and memcpy");
 	if (measure_vcopy(400 / scale, runs, VC_PLAIN, &p) < 0 ||
+	    measure_vcopy(400 / scale, runs, VC_BOUNCE, &o) < 0 ||
 	    measure_vcopy(400 / scale, runs, VC_THP, &t) < 0 ||
 	    measure_vcopy(400 / scale, runs, VC_BUF, &b) < 0)
 		return -1;
@@ -846,6 +851,8 @@ vcopy_figures(struct bench_report *r, int runs, int scale)
 	bench_report_add(r, "memcpy_1m_gbps", p.mc, "GB/s", "1 MiB memcpy between the copier's malloc'd buffers");
 	bench_report_add(r, "vcopy_to_1m_gbps", p.to, "GB/s", "1 MiB vcopy_to, same buffers");
 	bench_report_add(r, "vcopy_small_us", p.small, "us", "64-byte vcopy_from: the request round trip to dvkd");
+	bench_report_add(r, "vcopy_1m_bounce_gbps", o.from, "GB/s", "vcopy_from as before libdvk's staging buffer (two kernel copies through dvkd's bounce buffer)");
+	bench_report_add(r, "memcpy_1m_bounce_gbps", o.mc, "GB/s", "memcpy in that run");
 	bench_report_add(r, "pvm_1m_gbps", pvm, "GB/s", "process_vm_readv of 1 MiB malloc'd memory alone: the kernel copy under vcopy");
 	bench_report_add(r, "vcopy_1m_thp_gbps", t.from, "GB/s", "vcopy_from, both buffers in transparent huge pages");
 	bench_report_add(r, "memcpy_1m_thp_gbps", t.mc, "GB/s", "memcpy between the same THP buffers");
