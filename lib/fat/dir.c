@@ -326,7 +326,6 @@ fat_dir_load(struct fat_vol *vol, struct fat_node *dn)
 			dd->end_slot = i;
 			break;
 		}
-	dd->free_hint = 0;
 	dn->dd = dd;
 	vol->cache_bytes += bytes;
 	free(p);
@@ -446,8 +445,12 @@ scan_slots(struct fat_vol *vol, struct fat_dirdata *dd, uint32_t count,
 	   int align, uint32_t *first)
 {
 	uint32_t sps = vol->ss / FAT_DIRENT_SIZE, run = 0;
+	/* the hint is kept for each size's usual mode only (aligned when it
+	 * fits in a sector), not for the unaligned fallback */
+	int hinted = count <= FAT_MAX_ENT_SLOTS && align == (count <= sps);
+	uint32_t start = hinted ? dd->hint[count] : 0;
 
-	for (uint32_t i = dd->free_hint; i < dd->nslots; i++) {
+	for (uint32_t i = start; i < dd->nslots; i++) {
 		if (align && (i & (sps - 1)) == 0)
 			run = 0;
 		if (i >= dd->end_slot) {
@@ -456,23 +459,37 @@ scan_slots(struct fat_vol *vol, struct fat_dirdata *dd, uint32_t count,
 				f = (f | (sps - 1)) + 1;
 			if (f <= dd->nslots && dd->nslots - f >= count) {
 				*first = f;
+				if (hinted)
+					dd->hint[count] = f;
 				return 0;
 			}
+			if (hinted)
+				dd->hint[count] = i - run;
 			return -ENOSPC;
 		}
 		uint8_t b = dd->buf[(size_t)i * FAT_DIRENT_SIZE];
 		if (b == 0xE5 || b == 0) {
 			if (++run == count) {
 				*first = i + 1 - count;
+				if (hinted)
+					dd->hint[count] = *first;
 				return 0;
 			}
 		} else {
 			run = 0;
-			if (i == dd->free_hint)
-				dd->free_hint = i + 1;
 		}
 	}
+	if (hinted)
+		dd->hint[count] = dd->nslots - run;
 	return -ENOSPC;
+}
+
+void
+fat_dir_freed(struct fat_dirdata *dd, uint32_t s)
+{
+	for (int n = 0; n <= FAT_MAX_ENT_SLOTS; n++)
+		if (dd->hint[n] > s)
+			dd->hint[n] = s;
 }
 
 /* Finds count consecutive free slots, growing the directory if needed;
@@ -595,8 +612,7 @@ fat_dir_remove(struct fat_vol *vol, struct fat_node *dn, int r)
 		dd->buf[(size_t)s * FAT_DIRENT_SIZE] = 0xE5;
 		fat_dir_mark(vol, dn, s);
 	}
-	if (x->first_slot < dd->free_hint)
-		dd->free_hint = x->first_slot;
+	fat_dir_freed(dd, x->first_slot);
 	x->live = 0;
 	free(x->uname);
 	x->uname = NULL;

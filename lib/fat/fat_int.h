@@ -20,6 +20,7 @@
 
 #define FAT_DIRENT_SIZE 32
 #define FAT_MAX_DIR_SLOTS 65536		/* a FAT directory holds at most this */
+#define FAT_MAX_ENT_SLOTS 21	/* 20 long-name slots and the 8.3 entry */
 #define FAT_LFN_MAX 255
 
 /* Reads of little-endian on-disk fields. */
@@ -94,7 +95,9 @@ struct fat_dirdata {
 	int32_t *htab;		/* long-name buckets, -1 empty */
 	int32_t *shtab;		/* short-name buckets */
 	uint32_t hsize;		/* power of two */
-	uint32_t free_hint;	/* lowest slot that may be free */
+	/* per entry size n (slots, 1..FAT_MAX_ENT_SLOTS): no free run of n
+	   slots (kept in one sector when it fits) starts below hint[n] */
+	uint32_t hint[FAT_MAX_ENT_SLOTS + 1];
 	uint32_t end_slot;	/* first 0x00 slot (end marker), or nslots */
 };
 
@@ -280,6 +283,8 @@ void fat_dir_remove(struct fat_vol *vol, struct fat_node *dn, int rec);
 int fat_dir_flush(struct fat_vol *vol, struct fat_node *dn);
 uint64_t fat_dir_slot_ino(struct fat_vol *vol, struct fat_node *dn,
 			  uint32_t slot);
+/* Slot s became free: lowers the free-run hints. */
+void fat_dir_freed(struct fat_dirdata *dd, uint32_t s);
 int fat_dir_is_empty(struct fat_node *dn);
 /* One parsed entry of a directory buffer. */
 struct fat_parsed {

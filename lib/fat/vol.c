@@ -433,8 +433,7 @@ fat_set_label(struct fat_vol *vol, const char *label)
 		if (slot >= 0) {
 			dd->buf[(size_t)slot * 32] = 0xE5;
 			fat_dir_mark(vol, root, (uint32_t)slot);
-			if ((uint32_t)slot < dd->free_hint)
-				dd->free_hint = (uint32_t)slot;
+			fat_dir_freed(dd, (uint32_t)slot);
 		}
 		memcpy(l11, "NO NAME    ", 11);
 	} else {
