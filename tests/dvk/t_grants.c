@@ -203,15 +203,22 @@ owner(void *arg)
 		pause();
 }
 
-/* ep 6: copies from ep 1's grant until killed. */
+/* ep 6: copies from ep 1's grant until killed, into ordinary memory
+ * (arg NULL: libdvk's staging buffer, requests of 512 KiB) or into a copy
+ * buffer (dvkd's copy threads, 1 MiB steps). */
 static int
 copy_loop(void *arg)
 {
 	struct dvk *h = it_bind(6);
 	uint8_t *buf = malloc(KBIG);
 
-	(void)arg;
 	CHECK(buf != NULL);
+	if (arg != NULL) {
+		void *p;
+
+		CHECK_RC(dvk_buf_alloc(h, KBIG, &p), 0);
+		buf = p;
+	}
 	__atomic_store_n(&ks->started, 1, __ATOMIC_SEQ_CST);
 	for (;;)
 		if (dvk_vcopy_from(h, 1, ks->grant, 0, buf, KBIG) != 0)
@@ -252,6 +259,7 @@ t_vcopy_kill(void)
 	dvk_msg_t m;
 	int rc, n, k;
 	int64_t t0;
+	void *cbuf;
 
 	CHECK(buf != NULL);
 	memset(buf, 1, KBIG);
@@ -261,13 +269,18 @@ t_vcopy_kill(void)
 	e = it_spawn(echo, NULL);
 	CHECK_RC(dvk_wait_bound(h, 7, 5000), 0);
 
-	for (k = 0; k < 3; k++) {
-		/* the owner dies while we copy from it */
+	CHECK_RC(dvk_buf_alloc(h, KBIG, &cbuf), 0);
+	for (k = 0; k < 4; k++) {
+		/* the owner dies while we copy from it: into ordinary memory,
+		 * then (k == 3) into a copy buffer, which dvkd's copy threads
+		 * fill */
+		uint8_t *dst = k < 3 ? buf : cbuf;
+
 		ks->started = 0;
 		o = it_spawn(owner, NULL);
 		wait_started();
-		CHECK_RC(dvk_vcopy_from(h, 5, ks->grant, 0, buf, KBIG), 0);
-		CHECK(buf[0] == 0x5a && buf[KBIG - 1] == 0x5a);
+		CHECK_RC(dvk_vcopy_from(h, 5, ks->grant, 0, dst, KBIG), 0);
+		CHECK(dst[0] == 0x5a && dst[KBIG - 1] == 0x5a);
 		if (fork() == 0) {
 			usleep(2000 + k * 3000);
 			kill(o, SIGKILL);
@@ -275,7 +288,7 @@ t_vcopy_kill(void)
 		}
 		t0 = it_now_ms();
 		for (n = 0;; n++) {
-			rc = dvk_vcopy_from(h, 5, ks->grant, 0, buf, KBIG);
+			rc = dvk_vcopy_from(h, 5, ks->grant, 0, dst, KBIG);
 			if (rc != 0)
 				break;
 			CHECK(it_now_ms() - t0 < 20000);
@@ -297,16 +310,18 @@ t_vcopy_kill(void)
 		CHECK_RC(dvk_grant(h, 6, buf, KBIG, DVK_GRANT_READ, &g), 0);
 		ks->grant = g;
 	}
-	ks->started = 0;
-	c = it_spawn(copy_loop, NULL);
-	wait_started();
-	usleep(30 * 1000);
-	kill(c, SIGKILL);
-	CHECK(it_wait(c) == 128 + SIGKILL);
-	CHECK_RC(dvk_wait_unbound(h, 6, 5000), 0);
-	it_msg(&m, 1, 43);
-	CHECK_RC(dvk_sendrec(h, 7, &m), 0);
-	CHECK(m.m_u.i32[0] == 43);
+	for (k = 0; k < 2; k++) {
+		ks->started = 0;
+		c = it_spawn(copy_loop, k == 0 ? NULL : (void *)1);
+		wait_started();
+		usleep(30 * 1000);
+		kill(c, SIGKILL);
+		CHECK(it_wait(c) == 128 + SIGKILL);
+		CHECK_RC(dvk_wait_unbound(h, 6, 5000), 0);
+		it_msg(&m, 1, 43 + k);
+		CHECK_RC(dvk_sendrec(h, 7, &m), 0);
+		CHECK(m.m_u.i32[0] == 43 + k);
+	}
 	CHECK(buf[0] == 0x33 && buf[KBIG - 1] == 0x33);
 	CHECK(it_dvsctl("status >/dev/null") == 0);
 	kill(e, SIGKILL);

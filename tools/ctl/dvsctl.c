@@ -111,18 +111,30 @@ refused(const char *what, int status)
 	return EX_REFUSED;
 }
 
+/* A new connection, req sent on it, one reply read: 0 (descriptors that
+ * came with the reply in fds), or <0 (connecting failed, said unless
+ * quiet; or the exchange failed). */
+static int
+request(int quiet, struct dvkd_msg *req, struct dvkd_msg *rep, int fds[2], int *nfds)
+{
+	int fd = connect_dvkd(quiet), rc;
+
+	*nfds = 0;
+	if (fd < 0)
+		return fd;
+	rc = dvkd_send(fd, req, NULL, 0, 0);
+	if (rc == 0)
+		rc = dvkd_recv(fd, rep, fds, 2, nfds, 0);
+	close(fd);
+	return rc;
+}
+
 /* One request, one reply.  Returns an exit code. */
 static int
 call(struct dvkd_msg *req, struct dvkd_msg *rep, int *fd_out)
 {
-	int fd = connect_dvkd(0), fds[2], nfds, rc;
+	int fds[2], nfds, rc = request(0, req, rep, fds, &nfds);
 
-	if (fd < 0)
-		return EX_NODAEMON;
-	rc = dvkd_send(fd, req, NULL, 0, 0);
-	if (rc == 0)
-		rc = dvkd_recv(fd, rep, fds, 2, &nfds, 0);
-	close(fd);
 	if (rc < 0) {
 		fprintf(stderr, "dvsctl: dvkd on %s: %s\n", sock_path, dvk_strerror(rc));
 		return EX_NODAEMON;
@@ -133,6 +145,41 @@ call(struct dvkd_msg *req, struct dvkd_msg *rep, int *fd_out)
 		while (nfds > 0)
 			close(fds[--nfds]);
 	return EX_OK;
+}
+
+/* A listing (DC_LIST, EP_LIST, PS): a connection with the request sent,
+ * or <0 (said).  Records come from listing_next. */
+static int
+listing_open(unsigned type, int dc)
+{
+	struct dvkd_msg req;
+	int fd = connect_dvkd(0), rc;
+
+	if (fd < 0)
+		return fd;
+	dvkd_msg_init(&req, type, 1);
+	req.u.dc.dc = dc;
+	rc = dvkd_send(fd, &req, NULL, 0, 0);
+	if (rc < 0) {
+		fprintf(stderr, "dvsctl: dvkd on %s: %s\n", sock_path, dvk_strerror(rc));
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* 1: a record in rep; 0: the end (its status in rep->h.status); <0: the
+ * connection failed. */
+static int
+listing_next(int fd, struct dvkd_msg *rep)
+{
+	int fds[2], nfds, rc = dvkd_recv(fd, rep, fds, 2, &nfds, 0);
+
+	while (rc == 0 && nfds > 0)
+		close(fds[--nfds]);
+	if (rc < 0)
+		return rc;
+	return rep->h.type != DVKD_END;
 }
 
 static int
@@ -153,16 +200,13 @@ static int
 ping(struct dvkd_msg *rep, int quiet)
 {
 	struct dvkd_msg req;
-	int fd = connect_dvkd(quiet), nfds, fds[2], rc;
+	int fds[2], nfds, rc;
 
-	if (fd < 0)
-		return -1;
 	dvkd_msg_init(&req, DVKD_PING, 1);
-	rc = dvkd_send(fd, &req, NULL, 0, 0);
-	if (rc == 0)
-		rc = dvkd_recv(fd, rep, fds, 2, &nfds, 0);
-	close(fd);
-	return rc;
+	rc = request(quiet, &req, rep, fds, &nfds);
+	while (nfds > 0)
+		close(fds[--nfds]);
+	return rc < 0 ? rc : 0;
 }
 
 /* Where dvkd is: $DVKD, beside argv[0], beside our own binary, or PATH. */
@@ -489,14 +533,11 @@ print_rec(const struct dvkd_msg *m, int *first)
 static int
 cmd_list(unsigned type, int dc)
 {
-	struct dvkd_msg req, rep;
-	int fd = connect_dvkd(0), fds[2], nfds, rc, first = 1;
+	struct dvkd_msg rep;
+	int fd = listing_open(type, dc), rc, first = 1;
 
 	if (fd < 0)
 		return EX_NODAEMON;
-	dvkd_msg_init(&req, type, 1);
-	req.u.dc.dc = dc;
-	rc = dvkd_send(fd, &req, NULL, 0, 0);
 	if (json)
 		printf("[");
 	else if (type == DVKD_DC_LIST)
@@ -507,14 +548,8 @@ cmd_list(unsigned type, int dc)
 		       "RECV_B", "ERRORS");
 	else
 		printf("%8s %-4s %5s %-8s %s\n", "PID", "DC", "EP", "ROLE", "COMMAND");
-	while (rc == 0) {
-		rc = dvkd_recv(fd, &rep, fds, 2, &nfds, 0);
-		while (rc == 0 && nfds > 0)
-			close(fds[--nfds]);
-		if (rc < 0 || rep.h.type == DVKD_END)
-			break;
+	while ((rc = listing_next(fd, &rep)) > 0)
 		print_rec(&rep, &first);
-	}
 	close(fd);
 	if (json)
 		printf("]\n");
@@ -531,23 +566,14 @@ cmd_list(unsigned type, int dc)
 static int
 ep_bound(int dc, int ep)
 {
-	struct dvkd_msg req, rep;
-	int fd = connect_dvkd(0), fds[2], nfds, rc, bound = 0;
+	struct dvkd_msg rep;
+	int fd = listing_open(DVKD_EP_LIST, dc), rc, bound = 0;
 
 	if (fd < 0)
 		return -EX_NODAEMON;
-	dvkd_msg_init(&req, DVKD_EP_LIST, 1);
-	req.u.dc.dc = dc;
-	rc = dvkd_send(fd, &req, NULL, 0, 0);
-	while (rc == 0) {
-		rc = dvkd_recv(fd, &rep, fds, 2, &nfds, 0);
-		while (rc == 0 && nfds > 0)
-			close(fds[--nfds]);
-		if (rc < 0 || rep.h.type == DVKD_END)
-			break;
+	while ((rc = listing_next(fd, &rep)) > 0)
 		if (rep.h.type == DVKD_REC_EP && rep.u.eprec.ep == ep && rep.u.eprec.pid != 0)
 			bound = 1;
-	}
 	close(fd);
 	if (rc < 0)
 		return -EX_NODAEMON;
@@ -664,22 +690,13 @@ cmd_run(int argc, char **argv)
 	if (hi < 0) {
 		/* `any`: ask for the whole DC; dvkd clips nothing, so find
 		 * its size first. */
-		struct dvkd_msg lreq;
-		int lfd = connect_dvkd(0), fds[2], nfds;
+		int lfd = listing_open(DVKD_DC_LIST, 0);
 
 		if (lfd < 0)
 			return EX_NODAEMON;
-		dvkd_msg_init(&lreq, DVKD_DC_LIST, 1);
-		rc = dvkd_send(lfd, &lreq, NULL, 0, 0);
-		while (rc == 0) {
-			rc = dvkd_recv(lfd, &rep, fds, 2, &nfds, 0);
-			while (rc == 0 && nfds > 0)
-				close(fds[--nfds]);
-			if (rc < 0 || rep.h.type == DVKD_END)
-				break;
+		while (listing_next(lfd, &rep) > 0)
 			if (rep.h.type == DVKD_REC_DC && rep.u.dcrec.dc == dc)
 				hi = rep.u.dcrec.nep - 1;
-		}
 		close(lfd);
 		if (hi < 0) {
 			fprintf(stderr, "dvsctl: run: %s\n", dvk_strerror(-EDVS_NODC));
