@@ -375,18 +375,13 @@ void
 dvkd_bind_input(struct binding *b)
 {
 	struct dvkd_msg m, rep;
-	int fds[2], nfds, rc, ep;
+	int rc, ep;
 
 	if (b->dead)
 		return;
-	rc = dvkd_recv(b->fd, &m, fds, 2, &nfds, MSG_DONTWAIT);
+	rc = dvkd_recv_req(b->fd, &m);
 	if (rc == -EAGAIN)
 		return;
-	if (rc == 0 && nfds > 0) {
-		while (nfds > 0)
-			close(fds[--nfds]);
-		rc = -EDVS_PROTO;
-	}
 	if (rc < 0) {
 		if (rc != -EDVS_NODAEMON)
 			dvs_warn("dc %d ep %d: bad packet; dropping the binding",

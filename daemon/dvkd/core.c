@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,4 +95,17 @@ dvkd_deferred_release(void)
 	free(deferred);
 	deferred = NULL;
 	capdeferred = 0;
+}
+
+int
+dvkd_recv_req(int fd, struct dvkd_msg *m)
+{
+	int fds[2], nfds, rc = dvkd_recv(fd, m, fds, 2, &nfds, MSG_DONTWAIT);
+
+	if (rc == 0 && nfds > 0) {
+		while (nfds > 0)
+			close(fds[--nfds]);
+		rc = -EDVS_PROTO;
+	}
+	return rc;
 }

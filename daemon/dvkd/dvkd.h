@@ -166,6 +166,10 @@ void dvkd_ep_del(int fd);
 /* Takes *fd out of the epoll set, closes it and sets it to -1; 0 if it
  * was already closed (-1), else 1. */
 int dvkd_ep_close(int *fd);
+/* Reads one request that carries no descriptors, without blocking: 0,
+ * -EAGAIN (none yet), -EDVS_PROTO (bad packet, or descriptors: closed),
+ * -EDVS_NODAEMON (EOF) or another error. */
+int dvkd_recv_req(int fd, struct dvkd_msg *m);
 uint64_t dvkd_now_ns(void);
 /* Runs fn(p) after the current batch of events: an object closed while
  * handling one event may still be named by a later one of the batch. */

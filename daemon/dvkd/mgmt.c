@@ -259,18 +259,13 @@ void
 dvkd_mgmt_input(struct mgmt *m)
 {
 	struct dvkd_msg req, r;
-	int fds[2], nfds, rc, listing = 0;
+	int rc, listing = 0;
 
 	if (m->fd < 0)
 		return;
-	rc = dvkd_recv(m->fd, &req, fds, 2, &nfds, MSG_DONTWAIT);
+	rc = dvkd_recv_req(m->fd, &req);
 	if (rc == -EAGAIN)
 		return;
-	if (rc == 0 && nfds > 0) {
-		while (nfds > 0)
-			close(fds[--nfds]);
-		rc = -EDVS_PROTO;
-	}
 	if (rc < 0) {
 		if (rc != -EDVS_NODAEMON)
 			dvs_warn("garbage on the management socket; dropping that connection");
