@@ -157,6 +157,25 @@ if $FAT put "$T/s.txt" "$T/e.img:/bad:name" 2>/dev/null; then bad "an invalid na
 fsck_ok "$T/e.img"
 mdir -i "$T/e.img" :: | grep -q "A Long Name.txt" || bad "mdir does not show our long name"
 
+# put -r / get -r: the whole source tree in one command each way.
+echo "== put -r / get -r"
+$FAT mkfs -F 32 -s 64M "$T/r.img"
+if $FAT put "$src" "$T/r.img:/" 2>"$T/err"; then bad "put of a directory without -r succeeded"; fi
+grep -q "put -r" "$T/err" || bad "put of a directory: no hint at -r: $(cat "$T/err")"
+$FAT put -r "$src" "$T/r.img:/" || bad "put -r failed"
+fsck_ok "$T/r.img"
+# into an existing directory under its own name, like cp -r
+mkdir -p "$T/mc" && mcopy -s -n -i "$T/r.img" ::/src "$T/mc/" || bad "mcopy -s of the put -r tree failed"
+diff -r "$src" "$T/mc/src" > /dev/null || bad "mtools reads a different tree after put -r"
+$FAT get -r "$T/r.img:/src" "$T/got" || bad "get -r failed"
+diff -r "$src" "$T/got" > /dev/null || bad "get -r gave a different tree: $(diff -rq "$src" "$T/got" | head -3)"
+mkdir -p "$T/into" && $FAT get -r "$T/r.img:/src/deep" "$T/into" || bad "get -r into a directory failed"
+[ -f "$T/into/deep/level1/level2/level3/level4/level5/level6/level7/level8/level9/level10/bottom.txt" ] ||
+	bad "get -r into an existing directory did not make deep/"
+$FAT put -r "$src/many files" "$T/r.img:/copy two" || bad "put -r to a new name failed"
+[ "$($FAT ls "$T/r.img:/copy two" | wc -l)" -eq 121 ] || bad "put -r to a new name: $($FAT ls "$T/r.img:/copy two" | wc -l) names"
+fsck_ok "$T/r.img"
+
 if [ "$fails" -ne 0 ]; then
 	echo "$fails failures" >&2
 	exit 1

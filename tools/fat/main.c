@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,8 +29,11 @@ usage(FILE *f)
 		"                     make a new volume (SIZE like 64M creates or\n"
 		"                     resizes the file; default: the file's size)\n"
 		"  ls [-l] [-R] IMAGE[:/dir]   list a directory\n"
-		"  get IMAGE:/file [LOCAL|-]   copy a file out (default: its name)\n"
-		"  put LOCAL IMAGE:/path       copy a file in (into path if a dir)\n"
+		"  get [-r] IMAGE:/file [LOCAL|-]  copy a file out (default: its\n"
+		"                     name); -r: a directory tree (into LOCAL if\n"
+		"                     it is a directory, like cp -r)\n"
+		"  put [-r] LOCAL IMAGE:/path  copy a file in (into path if a dir);\n"
+		"                     -r: a local directory tree\n"
 		"  mkdir [-p] IMAGE:/dir       make a directory\n"
 		"  rm [-r] IMAGE:/path         remove a file (or a tree with -r)\n"
 		"  mv IMAGE:/from [IMAGE:]/to  rename or move\n"
@@ -102,6 +106,25 @@ do_umount(struct mounted *m, const char *img)
 	if (err)
 		return fail("unmount failed on", img, err);
 	return 0;
+}
+
+/* dir + "/" + name (no doubled slash); NULL if out of memory. */
+static char *
+path_join(const char *dir, const char *name)
+{
+	size_t dl = strlen(dir);
+	char *p = malloc(dl + strlen(name) + 2);
+
+	if (p)
+		sprintf(p, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", name);
+	return p;
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	return b ? b + 1 : path;
 }
 
 static uint64_t
@@ -225,12 +248,8 @@ ls_dir(struct fat_vol *vol, const char *path, int l, int rec, int header)
 		rc = fail("cannot list", path, err);
 	for (size_t i = 0; i < c.nsub; i++) {
 		if (rec && !rc && c.subdirs[i]) {
-			size_t n = strlen(path) + strlen(c.subdirs[i]) + 2;
-			char *sub = malloc(n);
+			char *sub = path_join(path, c.subdirs[i]);
 			if (sub) {
-				snprintf(sub, n, "%s%s%s", path,
-					 path[strlen(path) - 1] == '/' ? "" : "/",
-					 c.subdirs[i]);
 				printf("\n");
 				rc |= ls_dir(vol, sub, l, rec, 1);
 				free(sub);
@@ -295,42 +314,87 @@ need_path(const char *arg, char **img, const char **path)
 	return 0;
 }
 
+/* Mounts the image of IMAGE:/path (read-only if ro); returns 0, or the
+ * exit status after saying what is wrong. */
 static int
-cmd_get(int argc, char **argv)
+open_arg(const char *arg, int ro, struct mounted *m, char **img,
+	 const char **path)
 {
-	struct mounted m;
-	struct fat_file *f;
-	char *img, *buf;
-	const char *path, *out;
-	int fd, rc = 0, err;
-	uint64_t off = 0;
+	int rc = need_path(arg, img, path);
 
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "dvs-fat: get IMAGE:/file [LOCAL|-]\n");
-		return 2;
-	}
-	if ((rc = need_path(argv[1], &img, &path)))
+	if (rc)
 		return rc;
-	out = argc == 3 ? argv[2] : strrchr(path, '/') + 1;
-	if (do_mount(img, 1, &m)) {
-		free(img);
+	if (do_mount(*img, ro, m)) {
+		free(*img);
 		return 1;
 	}
-	err = fat_open(m.vol, path, O_RDONLY, &f);
-	if (err) {
-		rc = fail("cannot open", path, err);
-		goto out;
-	}
+	return 0;
+}
+
+/* Unmounts and frees what open_arg gave: rc, or 1 if the unmount failed. */
+static int
+close_arg(struct mounted *m, char *img, int rc)
+{
+	if (do_umount(m, img))
+		rc = 1;
+	free(img);
+	return rc;
+}
+
+/* "-x" as the first argument: sets *set and gives the index after it. */
+static int
+flag_arg(int argc, char **argv, const char *flag, int *set)
+{
+	*set = argc > 1 && strcmp(argv[1], flag) == 0;
+	return *set ? 2 : 1;
+}
+
+struct names {
+	char **v;
+	size_t n;
+};
+
+static int
+collect(void *arg, const struct fat_dirent *e)
+{
+	struct names *n = arg;
+	char **v = realloc(n->v, (n->n + 1) * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	n->v = v;
+	n->v[n->n++] = strdup(e->name);
+	return 0;
+}
+
+static void
+names_free(struct names *n)
+{
+	for (size_t i = 0; i < n->n; i++)
+		free(n->v[i]);
+	free(n->v);
+}
+
+#define COPY_BUF (1 << 20)
+
+/* Copies the image file path to the local out ("-": stdout). */
+static int
+get_file(struct fat_vol *vol, const char *path, const char *out, char *buf)
+{
+	struct fat_file *f;
+	uint64_t off = 0;
+	int fd, rc = 0, err;
+
+	err = fat_open(vol, path, O_RDONLY, &f);
+	if (err)
+		return fail("cannot open", path, err);
 	fd = strcmp(out, "-") == 0 ? 1 : open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	buf = malloc(1 << 20);
-	if (fd < 0 || !buf) {
+	if (fd < 0) {
 		rc = fail("cannot create", out, -errno);
-		free(buf);
 		fat_close(f);
-		goto out;
+		return rc;
 	}
 	for (;;) {
-		ssize_t n = fat_pread(f, buf, 1 << 20, off);
+		ssize_t n = fat_pread(f, buf, COPY_BUF, off);
 		if (n < 0) {
 			rc = fail("read failed on", path, (int)n);
 			break;
@@ -343,61 +407,95 @@ cmd_get(int argc, char **argv)
 		}
 		off += (uint64_t)n;
 	}
-	if (fd != 1)
-		close(fd);
-	free(buf);
+	if (fd != 1 && close(fd) < 0 && !rc)
+		rc = fail("write failed on", out, -errno);
 	fat_close(f);
-out:
-	do_umount(&m, img);
-	free(img);
+	return rc;
+}
+
+/* Copies the image directory path into the local directory out (made
+ * if missing), recursively. */
+static int
+get_tree(struct fat_vol *vol, const char *path, const char *out, char *buf)
+{
+	struct names n = {0};
+	int rc = 0, err;
+
+	if (mkdir(out, 0755) < 0 && errno != EEXIST)
+		return fail("cannot create", out, -errno);
+	err = fat_readdir(vol, path, collect, &n);
+	if (err)
+		rc = fail("cannot list", path, err);
+	for (size_t i = 0; i < n.n && !rc; i++) {
+		char *sub = path_join(path, n.v[i]), *lsub = path_join(out, n.v[i]);
+		struct fat_stat st;
+		if (!sub || !lsub)
+			rc = fail("out of memory at", path, -ENOMEM);
+		else if ((err = fat_stat(vol, sub, &st)))
+			rc = fail("cannot stat", sub, err);
+		else if (st.attr & FAT_ATTR_DIR)
+			rc = get_tree(vol, sub, lsub, buf);
+		else
+			rc = get_file(vol, sub, lsub, buf);
+		free(sub);
+		free(lsub);
+	}
+	names_free(&n);
 	return rc;
 }
 
 static int
-cmd_put(int argc, char **argv)
+cmd_get(int argc, char **argv)
 {
 	struct mounted m;
-	struct fat_file *f;
 	struct fat_stat st;
+	struct stat lst;
 	char *img, *buf, *target = NULL;
-	const char *path;
-	int fd, rc = 0, err;
-	uint64_t off = 0;
+	const char *path, *out;
+	int rc, err, rec, i = flag_arg(argc, argv, "-r", &rec);
 
-	if (argc != 3) {
-		fprintf(stderr, "dvs-fat: put LOCAL IMAGE:/path\n");
+	if (argc - i < 1 || argc - i > 2) {
+		fprintf(stderr, "dvs-fat: get [-r] IMAGE:/path [LOCAL|-]\n");
 		return 2;
 	}
-	if ((rc = need_path(argv[2], &img, &path)))
+	if ((rc = open_arg(argv[i], 1, &m, &img, &path)))
 		return rc;
-	fd = strcmp(argv[1], "-") == 0 ? 0 : open(argv[1], O_RDONLY);
-	if (fd < 0) {
-		free(img);
-		return fail("cannot open", argv[1], -errno);
+	out = argc - i == 2 ? argv[i + 1] : base_name(path);
+	buf = malloc(COPY_BUF);
+	if (!buf) {
+		rc = fail("out of memory for", path, -ENOMEM);
+	} else if (rec && (err = fat_stat(m.vol, path, &st))) {
+		rc = fail("cannot stat", path, err);
+	} else if (rec && (st.attr & FAT_ATTR_DIR)) {
+		/* like cp -r: into an existing directory, under the name */
+		if (stat(out, &lst) == 0 && S_ISDIR(lst.st_mode) && *base_name(path))
+			out = target = path_join(out, base_name(path));
+		rc = out ? get_tree(m.vol, path, out, buf)
+			 : fail("out of memory for", path, -ENOMEM);
+	} else {
+		rc = get_file(m.vol, path, out, buf);
 	}
-	if (do_mount(img, 0, &m)) {
-		free(img);
-		return 1;
-	}
-	if (fat_stat(m.vol, path, &st) == 0 && (st.attr & FAT_ATTR_DIR)) {
-		const char *base = strrchr(argv[1], '/');
-		base = base ? base + 1 : argv[1];
-		size_t n = strlen(path) + strlen(base) + 2;
-		target = malloc(n);
-		snprintf(target, n, "%s%s%s", path,
-			 path[strlen(path) - 1] == '/' ? "" : "/", base);
-		path = target;
-	}
-	err = fat_open(m.vol, path, O_WRONLY | O_CREAT | O_TRUNC, &f);
-	if (err) {
-		rc = fail("cannot create", path, err);
-		goto out;
-	}
-	buf = malloc(1 << 20);
+	free(buf);
+	free(target);
+	return close_arg(&m, img, rc);
+}
+
+/* Copies the local file (fd, named local) to the image path. */
+static int
+put_file(struct fat_vol *vol, int fd, const char *local, const char *path,
+	 char *buf)
+{
+	struct fat_file *f;
+	uint64_t off = 0;
+	int rc = 0, err;
+
+	err = fat_open(vol, path, O_WRONLY | O_CREAT | O_TRUNC, &f);
+	if (err)
+		return fail("cannot create", path, err);
 	for (;;) {
-		ssize_t n = read(fd, buf, 1 << 20);
+		ssize_t n = read(fd, buf, COPY_BUF);
 		if (n < 0) {
-			rc = fail("read failed on", argv[1], -errno);
+			rc = fail("read failed on", local, -errno);
 			break;
 		}
 		if (n == 0)
@@ -409,18 +507,106 @@ cmd_put(int argc, char **argv)
 		}
 		off += (uint64_t)n;
 	}
-	free(buf);
 	err = fat_close(f);
 	if (err && !rc)
 		rc = fail("write failed on", path, err);
-out:
+	return rc;
+}
+
+/* Copies the local directory local to the image directory path (made if
+ * missing), recursively; other kinds of files are skipped with a word. */
+static int
+put_tree(struct fat_vol *vol, const char *local, const char *path, char *buf)
+{
+	DIR *d;
+	struct dirent *de;
+	int rc = 0, err;
+
+	err = fat_mkdir(vol, path);
+	if (err && err != -EEXIST)
+		return fail("cannot make directory", path, err);
+	d = opendir(local);
+	if (!d)
+		return fail("cannot open", local, -errno);
+	while (!rc && (de = readdir(d))) {
+		struct stat st;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *lsub = path_join(local, de->d_name), *sub = path_join(path, de->d_name);
+		if (!lsub || !sub) {
+			rc = fail("out of memory at", local, -ENOMEM);
+		} else if (lstat(lsub, &st) < 0) {
+			rc = fail("cannot stat", lsub, -errno);
+		} else if (S_ISDIR(st.st_mode)) {
+			rc = put_tree(vol, lsub, sub, buf);
+		} else if (S_ISREG(st.st_mode)) {
+			int fd = open(lsub, O_RDONLY);
+			if (fd < 0)
+				rc = fail("cannot open", lsub, -errno);
+			else {
+				rc = put_file(vol, fd, lsub, sub, buf);
+				close(fd);
+			}
+		} else {
+			fprintf(stderr, "dvs-fat: skipping %s: not a file or directory\n", lsub);
+		}
+		free(lsub);
+		free(sub);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int
+cmd_put(int argc, char **argv)
+{
+	struct mounted m;
+	struct fat_stat st;
+	struct stat lst;
+	char *img, *buf = NULL, *target = NULL;
+	const char *path, *local;
+	int fd = -1, rc, rec, i = flag_arg(argc, argv, "-r", &rec);
+
+	if (argc - i != 2) {
+		fprintf(stderr, "dvs-fat: put [-r] LOCAL IMAGE:/path\n");
+		return 2;
+	}
+	local = argv[i];
+	if (strcmp(local, "-") && stat(local, &lst) < 0)
+		return fail("cannot open", local, -errno);
+	int tree = strcmp(local, "-") && S_ISDIR(lst.st_mode);
+	if (tree && !rec) {
+		fprintf(stderr, "dvs-fat: %s is a directory (use put -r)\n", local);
+		return 1;
+	}
+	if (!tree) {
+		fd = strcmp(local, "-") == 0 ? 0 : open(local, O_RDONLY);
+		if (fd < 0)
+			return fail("cannot open", local, -errno);
+	}
+	if ((rc = open_arg(argv[i + 1], 0, &m, &img, &path))) {
+		if (fd > 0)
+			close(fd);
+		return rc;
+	}
+	/* into path if it is a directory, under the local name (cp does) */
+	if (fat_stat(m.vol, path, &st) == 0 && (st.attr & FAT_ATTR_DIR) &&
+	    strcmp(local, "-") && *base_name(local)) {
+		path = target = path_join(path, base_name(local));
+		if (!target)
+			rc = fail("out of memory for", local, -ENOMEM);
+	}
+	buf = malloc(COPY_BUF);
+	if (!rc && !buf)
+		rc = fail("out of memory for", local, -ENOMEM);
+	if (!rc)
+		rc = tree ? put_tree(m.vol, local, path, buf)
+			  : put_file(m.vol, fd, local, path, buf);
 	if (fd > 0)
 		close(fd);
-	if (do_umount(&m, img))
-		rc = 1;
+	free(buf);
 	free(target);
-	free(img);
-	return rc;
+	return close_arg(&m, img, rc);
 }
 
 static int
@@ -451,46 +637,18 @@ cmd_mkdir(int argc, char **argv)
 	struct mounted m;
 	char *img;
 	const char *path;
-	int rc = 0, err, parents = 0, i = 1;
+	int rc, err, parents, i = flag_arg(argc, argv, "-p", &parents);
 
-	if (argc > 1 && strcmp(argv[1], "-p") == 0) {
-		parents = 1;
-		i = 2;
-	}
 	if (i != argc - 1) {
 		fprintf(stderr, "dvs-fat: mkdir [-p] IMAGE:/dir\n");
 		return 2;
 	}
-	if ((rc = need_path(argv[i], &img, &path)))
+	if ((rc = open_arg(argv[i], 0, &m, &img, &path)))
 		return rc;
-	if (do_mount(img, 0, &m)) {
-		free(img);
-		return 1;
-	}
 	err = parents ? mkdir_p(m.vol, path) : fat_mkdir(m.vol, path);
 	if (err)
 		rc = fail("cannot make directory", path, err);
-	if (do_umount(&m, img))
-		rc = 1;
-	free(img);
-	return rc;
-}
-
-struct names {
-	char **v;
-	size_t n;
-};
-
-static int
-collect(void *arg, const struct fat_dirent *e)
-{
-	struct names *n = arg;
-	char **v = realloc(n->v, (n->n + 1) * sizeof *v);
-	if (!v)
-		return -ENOMEM;
-	n->v = v;
-	n->v[n->n++] = strdup(e->name);
-	return 0;
+	return close_arg(&m, img, rc);
 }
 
 static int
@@ -505,17 +663,12 @@ rm_tree(struct fat_vol *vol, const char *path)
 	if (!(st.attr & FAT_ATTR_DIR))
 		return fat_unlink(vol, path);
 	err = fat_readdir(vol, path, collect, &n);
-	for (size_t i = 0; i < n.n; i++) {
-		if (!err) {
-			size_t l = strlen(path) + strlen(n.v[i]) + 2;
-			char *sub = malloc(l);
-			snprintf(sub, l, "%s/%s", strcmp(path, "/") ? path : "", n.v[i]);
-			err = rm_tree(vol, sub);
-			free(sub);
-		}
-		free(n.v[i]);
+	for (size_t i = 0; i < n.n && !err; i++) {
+		char *sub = path_join(path, n.v[i]);
+		err = sub ? rm_tree(vol, sub) : -ENOMEM;
+		free(sub);
 	}
-	free(n.v);
+	names_free(&n);
 	if (!err && strcmp(path, "/") != 0)
 		err = fat_rmdir(vol, path);
 	return err;
@@ -527,31 +680,20 @@ cmd_rm(int argc, char **argv)
 	struct mounted m;
 	char *img;
 	const char *path;
-	int rc = 0, err, rec = 0, i = 1;
+	int rc, err, rec, i = flag_arg(argc, argv, "-r", &rec);
 
-	if (argc > 1 && strcmp(argv[1], "-r") == 0) {
-		rec = 1;
-		i = 2;
-	}
 	if (i != argc - 1) {
 		fprintf(stderr, "dvs-fat: rm [-r] IMAGE:/path\n");
 		return 2;
 	}
-	if ((rc = need_path(argv[i], &img, &path)))
+	if ((rc = open_arg(argv[i], 0, &m, &img, &path)))
 		return rc;
-	if (do_mount(img, 0, &m)) {
-		free(img);
-		return 1;
-	}
 	err = rec ? rm_tree(m.vol, path) : fat_unlink(m.vol, path);
 	if (err == -EISDIR && !rec)
 		err = fat_rmdir(m.vol, path);
 	if (err)
 		rc = fail("cannot remove", path, err);
-	if (do_umount(&m, img))
-		rc = 1;
-	free(img);
-	return rc;
+	return close_arg(&m, img, rc);
 }
 
 static int
@@ -590,14 +732,9 @@ cmd_mv(int argc, char **argv)
 	}
 	if (fat_stat(m.vol, to, &st) == 0 && (st.attr & FAT_ATTR_DIR)) {
 		struct fat_stat fs;
-		if (fat_stat(m.vol, from, &fs) == 0 && fs.ino != st.ino) {
-			const char *base = strrchr(from, '/') + 1;
-			size_t n = strlen(to) + strlen(base) + 2;
-			target = malloc(n);
-			snprintf(target, n, "%s%s%s", to,
-				 to[strlen(to) - 1] == '/' ? "" : "/", base);
+		if (fat_stat(m.vol, from, &fs) == 0 && fs.ino != st.ino &&
+		    (target = path_join(to, base_name(from))))
 			to = target;
-		}
 	}
 	err = fat_rename(m.vol, from, to);
 	if (err)
@@ -623,12 +760,8 @@ cmd_stat(int argc, char **argv)
 		fprintf(stderr, "dvs-fat: stat IMAGE:/path\n");
 		return 2;
 	}
-	if ((rc = need_path(argv[1], &img, &path)))
+	if ((rc = open_arg(argv[1], 1, &m, &img, &path)))
 		return rc;
-	if (do_mount(img, 1, &m)) {
-		free(img);
-		return 1;
-	}
 	err = fat_stat(m.vol, path, &st);
 	if (err)
 		rc = fail("cannot stat", path, err);
@@ -648,9 +781,7 @@ cmd_stat(int argc, char **argv)
 		       (st.attr & FAT_ATTR_ARCHIVE) ? " archive" : "",
 		       st.first_cluster, st.blocks, t[0], t[1], t[2]);
 	}
-	do_umount(&m, img);
-	free(img);
-	return rc;
+	return close_arg(&m, img, rc);
 }
 
 static int
