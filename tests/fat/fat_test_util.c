@@ -66,6 +66,20 @@ memdev_new(size_t size, uint32_t sector_size)
 	return m;
 }
 
+struct memdev *
+memdev_mounted(size_t size, int fat_type, const struct fat_mount_opts *mo,
+	       struct fat_vol **vol)
+{
+	struct fat_format_opts fo = {.fat_type = fat_type};
+	struct memdev *m = memdev_new(size, 512);
+
+	if (fat_format(&m->dev, &fo) || fat_mount(&m->dev, mo, vol)) {
+		memdev_free(m);
+		return NULL;
+	}
+	return m;
+}
+
 void
 memdev_free(struct memdev *m)
 {
@@ -179,4 +193,18 @@ rm_rf(const char *dir)
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
 	free(cmd);
+}
+
+int
+memdev_fsck(struct memdev *m, char **out)
+{
+	char *dir = make_tmpdir(), *img = dir ? memdev_save(m, dir) : NULL;
+	int rc = img ? run_fsck(img, out) : -1;
+
+	if (rc < 0 && out)
+		*out = strdup("cannot save the image for fsck.fat");
+	rm_rf(dir);
+	free(img);
+	free(dir);
+	return rc;
 }

@@ -157,6 +157,28 @@ is_ancestor(int a, int d)
 	return 0;
 }
 
+/* A fresh name for model slot i in a random directory; its path in p. */
+static void
+new_path(int i, int *next_name, char *p, size_t n)
+{
+	int d = rand_dir();
+
+	make_name(mod[i].name, sizeof mod[i].name, (*next_name)++);
+	mod[i].parent = d;
+	path_of(i, p, n);
+}
+
+/* len random bytes (and one spare, so len 0 still allocates). */
+static uint8_t *
+rand_bytes(size_t len)
+{
+	uint8_t *b = malloc(len + 1);
+
+	for (size_t k = 0; k < len; k++)
+		b[k] = (uint8_t)rnd(256);
+	return b;
+}
+
 static void
 run(uint64_t seed, int type, size_t size, int steps)
 {
@@ -180,15 +202,10 @@ run(uint64_t seed, int type, size_t size, int steps)
 			i = free_slot();
 			if (i < 0)
 				continue;
-			d = rand_dir();
-			make_name(mod[i].name, sizeof mod[i].name, next_name++);
-			mod[i].parent = d;
-			path_of(i, p, sizeof p);
+			new_path(i, &next_name, p, sizeof p);
 			assert_int_equal(fat_open(vol, p, O_RDWR | O_CREAT | O_EXCL, &f), 0);
 			size_t len = rnd(4) == 0 ? rnd(200000) : rnd(3000);
-			mod[i].data = malloc(len + 1);
-			for (size_t k = 0; k < len; k++)
-				mod[i].data[k] = (uint8_t)rnd(256);
+			mod[i].data = rand_bytes(len);
 			mod[i].len = len;
 			mod[i].used = 1;
 			mod[i].is_dir = 0;
@@ -202,9 +219,7 @@ run(uint64_t seed, int type, size_t size, int steps)
 				continue;
 			path_of(i, p, sizeof p);
 			size_t off = rnd((uint32_t)mod[i].len + 5000), len = rnd(20000) + 1;
-			uint8_t *buf = malloc(len);
-			for (size_t k = 0; k < len; k++)
-				buf[k] = (uint8_t)rnd(256);
+			uint8_t *buf = rand_bytes(len);
 			assert_int_equal(fat_open(vol, p, O_RDWR, &f), 0);
 			assert_int_equal(fat_pwrite(f, buf, len, off), (ssize_t)len);
 			fat_close(f);
@@ -244,10 +259,7 @@ run(uint64_t seed, int type, size_t size, int steps)
 			i = free_slot();
 			if (i < 0)
 				continue;
-			d = rand_dir();
-			make_name(mod[i].name, sizeof mod[i].name, next_name++);
-			mod[i].parent = d;
-			path_of(i, p, sizeof p);
+			new_path(i, &next_name, p, sizeof p);
 			if (strlen(p) > 900)
 				continue;
 			assert_int_equal(fat_mkdir(vol, p), 0);

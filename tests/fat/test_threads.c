@@ -74,14 +74,11 @@ static void
 test_threads(void **s)
 {
 	(void)s;
-	struct memdev *m = memdev_new(32 << 20, 512);
-	struct fat_format_opts fo = {.fat_type = 16};
+	struct memdev *m = memdev_mounted(32 << 20, 16, NULL, &vol);
 	pthread_t th[NT];
 	uint8_t sh[65536 + 4096];
-	char *tmp = make_tmpdir();
 
-	assert_int_equal(fat_format(&m->dev, &fo), 0);
-	assert_int_equal(fat_mount(&m->dev, NULL, &vol), 0);
+	assert_non_null(m);
 	for (size_t i = 0; i < sizeof sh; i++)
 		sh[i] = (uint8_t)(i / 7);
 	assert_int_equal(fat_open(vol, "/shared", O_RDWR | O_CREAT, &shared), 0);
@@ -98,14 +95,10 @@ test_threads(void **s)
 	assert_int_equal(errors, 0);
 	fat_close(shared);
 	assert_int_equal(fat_unmount(vol), 0);
-	char *img = memdev_save(m, tmp), *out = NULL;
-	int rc = run_fsck(img, &out);
-	if (rc)
+	char *out = NULL;
+	if (memdev_fsck(m, &out))
 		fail_msg("fsck.fat -n: %s", out);
 	free(out);
-	free(img);
-	rm_rf(tmp);
-	free(tmp);
 	memdev_free(m);
 }
 
@@ -174,15 +167,13 @@ static void
 test_races(void **s)
 {
 	(void)s;
-	struct memdev *m = memdev_new(32 << 20, 512);
-	struct fat_format_opts fo = {.fat_type = 32};
 	struct fat_mount_opts mo = {.cache_bytes = 8192};	/* trims too */
+	struct memdev *m;
 	pthread_t th[5];
-	char *tmp = make_tmpdir();
 
 	errors = 0;
-	assert_int_equal(fat_format(&m->dev, &fo), 0);
-	assert_int_equal(fat_mount(&m->dev, &mo, &vol), 0);
+	m = memdev_mounted(32 << 20, 32, &mo, &vol);
+	assert_non_null(m);
 	assert_int_equal(fat_mkdir(vol, "/d"), 0);
 	assert_int_equal(fat_mkdir(vol, "/e"), 0);
 	assert_int_equal(fat_open(vol, "/d/moving A", O_RDWR | O_CREAT, &moving), 0);
@@ -201,14 +192,10 @@ test_races(void **s)
 	assert_int_equal(fat_stat(vol, "/d/moving A", &st), 0);
 	assert_int_equal(st.size, 300 * 3000);
 	assert_int_equal(fat_unmount(vol), 0);
-	char *img = memdev_save(m, tmp), *out = NULL;
-	int rc = run_fsck(img, &out);
-	if (rc)
+	char *out = NULL;
+	if (memdev_fsck(m, &out))
 		fail_msg("fsck.fat -n: %s", out);
 	free(out);
-	free(img);
-	rm_rf(tmp);
-	free(tmp);
 	memdev_free(m);
 }
 
