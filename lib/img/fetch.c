@@ -68,15 +68,6 @@ img_state_path(const char *output)
 	return asprintf(&p, "%s.partial.state", output) < 0 ? NULL : p;
 }
 
-static uint64_t
-block_len(const struct img_index *ix, uint64_t b)
-{
-	uint64_t off = b * ix->block_size;
-
-	return ix->image_size - off < ix->block_size ? ix->image_size - off :
-						       ix->block_size;
-}
-
 static int
 bit(const uint8_t *bm, uint64_t b)
 {
@@ -444,7 +435,7 @@ take_data(struct fet *f, const struct run *q, const uint8_t *p, size_t len)
 		return -EPROTO;
 	}
 	for (i = 0; i < count; i++)
-		raw += block_len(&f->ix, first + i);
+		raw += img_block_len(&f->ix, first + i);
 	if (img_get32(p + 16) != raw)
 		return -EPROTO;
 	if (hashed) {
@@ -464,8 +455,8 @@ take_data(struct fet *f, const struct run *q, const uint8_t *p, size_t len)
 		dvs_err("a %s block run from the server does not decompress", img_codec_name(codec));
 		return -EBADMSG;
 	}
-	for (i = 0, off = 0; i < count; off += block_len(&f->ix, first + i), i++) {
-		img_hash_block(f->raw + off, block_len(&f->ix, first + i), h);
+	for (i = 0, off = 0; i < count; off += img_block_len(&f->ix, first + i), i++) {
+		img_hash_block(f->raw + off, img_block_len(&f->ix, first + i), h);
 		if (hashes) {
 			if (memcmp(h, hashes + i * IMG_HASH_LEN, IMG_HASH_LEN) != 0) {
 				dvs_err("block %llu does not match the hash sent with it",
@@ -546,7 +537,7 @@ fetch_needed(struct fet *f)
 static int
 copy_verified(struct fet *f, int sfd, uint64_t sblk, uint64_t b, int *ok)
 {
-	size_t len = (size_t)block_len(&f->ix, b);
+	size_t len = (size_t)img_block_len(&f->ix, b);
 	uint8_t h[IMG_HASH_LEN];
 	int r;
 
@@ -659,7 +650,7 @@ copy_from_seeds(struct fet *f)
 		f->st->seed_mismatch += (uint64_t)bad;
 		for (i = 0; i < n; i++)
 			if (f->state[b + i] == ST_NEED)
-				f->need_bytes += block_len(&f->ix, b + i);
+				f->need_bytes += img_block_len(&f->ix, b + i);
 	}
 	for (s = 0; s < f->o->nseeds; s++)
 		if (fds[s] >= 0)
@@ -685,7 +676,7 @@ copy_dups(struct fet *f, uint64_t *left)
 			f->st->dup_blocks++;
 		} else if (r == 0) {
 			f->state[b] = ST_NEED;
-			f->need_bytes += block_len(&f->ix, b);
+			f->need_bytes += img_block_len(&f->ix, b);
 			(*left)++;
 		}
 	}
@@ -722,12 +713,12 @@ plan(struct fet *f, int resumed)
 			if (!bit(f->done, b) || f->state[b] == ST_ZERO)
 				continue;
 			bit_set(f->done, b, 0);
-			r = pread_full(f->fd, f->blk, (size_t)block_len(&f->ix, b),
+			r = pread_full(f->fd, f->blk, (size_t)img_block_len(&f->ix, b),
 				       b * f->ix.block_size);
 			if (r == 0) {
 				uint8_t h[IMG_HASH_LEN];
 
-				img_hash_block(f->blk, (size_t)block_len(&f->ix, b), h);
+				img_hash_block(f->blk, (size_t)img_block_len(&f->ix, b), h);
 				ok = memcmp(h, f->ix.hash[b], IMG_HASH_LEN) == 0;
 			}
 			if (ok) {
@@ -753,11 +744,11 @@ plan(struct fet *f, int resumed)
 		for (i = 0; i < sx->nblocks; i++) {
 			uint32_t l;
 
-			if (img_hash_is_zero(sx->hash[i]) || block_len(sx, i) != f->ix.block_size)
+			if (img_hash_is_zero(sx->hash[i]) || img_block_len(sx, i) != f->ix.block_size)
 				continue;
 			l = img_hset_find(&set, sx->hash[i]);
 			if (l == IMG_HSET_NONE || f->src_seed[l] != 0 ||
-			    block_len(&f->ix, l) != f->ix.block_size)
+			    img_block_len(&f->ix, l) != f->ix.block_size)
 				continue;
 			f->src_seed[l] = (uint8_t)(s + 1);
 			f->src_blk[l] = (uint32_t)i;
@@ -777,7 +768,7 @@ plan(struct fet *f, int resumed)
 			f->src_seed[b] = f->src_seed[l];
 			f->src_blk[b] = f->src_blk[l];
 		} else if (f->state[b] == ST_NEED) {
-			f->need_bytes += block_len(&f->ix, b);
+			f->need_bytes += img_block_len(&f->ix, b);
 		}
 	}
 	r = 0;
@@ -789,7 +780,7 @@ out:
 static int
 punch_zero(struct fet *f, uint64_t b)
 {
-	uint64_t len = block_len(&f->ix, b);
+	uint64_t len = img_block_len(&f->ix, b);
 
 	if (fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		      (off_t)(b * f->ix.block_size), (off_t)len) == 0)
@@ -841,7 +832,7 @@ next_round(struct fet *f)
 				f->state[b] = ST_ZERO;
 			} else {
 				f->state[b] = ST_NEED;
-				f->need_bytes += block_len(&f->ix, b);
+				f->need_bytes += img_block_len(&f->ix, b);
 			}
 		}
 	}

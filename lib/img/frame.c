@@ -107,6 +107,19 @@ img_frame_check_crc(const uint8_t hdr[IMG_FRAME_HDR], const uint8_t *payload,
 	return frame_crc(hdr, payload, len) == img_get32(hdr + 12) ? 0 : -EBADMSG;
 }
 
+/* Accounts for a read or write that moved n bytes: nothing (or an error)
+ * breaks the connection for good, else counter grows.  0 or -EPIPE. */
+static int
+conn_moved(struct img_conn *c, ssize_t n, uint64_t *counter)
+{
+	if (n <= 0) {
+		c->broken = 1;
+		return -EPIPE;
+	}
+	*counter += (uint64_t)n;
+	return 0;
+}
+
 /* Writes with the test hooks applied: a cut or a flipped byte. */
 static int
 conn_write(struct img_conn *c, const uint8_t *p, size_t len)
@@ -147,11 +160,8 @@ conn_write(struct img_conn *c, const uint8_t *p, size_t len)
 		w = write(c->wfd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0) {
-			c->broken = 1;
+		if (conn_moved(c, w, &c->bytes_out))
 			return -EPIPE;
-		}
-		c->bytes_out += (uint64_t)w;
 		p += w;
 		len -= (size_t)w;
 	}
@@ -174,11 +184,8 @@ conn_writev(struct img_conn *c, uint8_t *hdr, const struct iovec *iov, int n)
 		w = writev(c->wfd, v, cnt);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0) {
-			c->broken = 1;
+		if (conn_moved(c, w, &c->bytes_out))
 			return -EPIPE;
-		}
-		c->bytes_out += (uint64_t)w;
 		for (i = 0; i < cnt && (size_t)w >= v[i].iov_len; i++)
 			w -= (ssize_t)v[i].iov_len;
 		memmove(v, v + i, (size_t)(cnt - i) * sizeof(v[0]));
@@ -263,11 +270,8 @@ read_full(struct img_conn *c, uint8_t *p, size_t len)
 		r = read(c->rfd, p, len);
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (r <= 0) {
-			c->broken = 1;
+		if (conn_moved(c, r, &c->bytes_in))
 			return -EPIPE;
-		}
-		c->bytes_in += (uint64_t)r;
 		p += r;
 		len -= (size_t)r;
 	}

@@ -51,6 +51,9 @@ img_get64(const uint8_t *p)
 	return (uint64_t)img_get32(p) | ((uint64_t)img_get32(p + 4) << 32);
 }
 
+/* Length of block b of ix (the last one may be short). */
+uint64_t img_block_len(const struct img_index *ix, uint64_t b);
+
 /* 1 when len bytes at data are all zero. */
 int img_is_zero(const void *data, size_t len);
 

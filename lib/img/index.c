@@ -39,6 +39,15 @@ img_index_digest(const struct img_index *ix, uint8_t out[IMG_HASH_LEN])
 	sha256(ix->hash, (size_t)ix->nblocks * IMG_HASH_LEN, out);
 }
 
+uint64_t
+img_block_len(const struct img_index *ix, uint64_t b)
+{
+	uint64_t off = b * ix->block_size;
+
+	return ix->image_size - off < ix->block_size ? ix->image_size - off :
+						       ix->block_size;
+}
+
 void
 img_index_free(struct img_index *ix)
 {

@@ -71,15 +71,6 @@ run_cmd(const char *what, const char *cmd)
 	return 0;
 }
 
-static uint64_t
-block_len(const struct img_index *ix, uint64_t b)
-{
-	uint64_t off = b * ix->block_size;
-
-	return ix->image_size - off < ix->block_size ? ix->image_size - off :
-						       ix->block_size;
-}
-
 static int
 send_index_range(struct srv *s, uint64_t first, uint64_t count)
 {
@@ -213,7 +204,7 @@ do_get(struct srv *s, const uint8_t *p, size_t len)
 		return -EPROTO;
 	}
 	for (i = 0; i < count; i++)
-		raw += block_len(s->ix, first + i);
+		raw += img_block_len(s->ix, first + i);
 	while (got < raw) {
 		n = pread(s->fd, s->raw + got, raw - got,
 			  (off_t)(first * s->ix->block_size + got));
@@ -232,7 +223,7 @@ do_get(struct srv *s, const uint8_t *p, size_t len)
 		/* What the client will hold: the view follows every block sent. */
 		for (i = 0; i < count; i++)
 			img_hash_block(s->raw + i * s->ix->block_size,
-				       block_len(s->ix, first + i), s->ix->hash[first + i]);
+				       img_block_len(s->ix, first + i), s->ix->hash[first + i]);
 	}
 	if (codec == IMG_CODEC_ZSTD) {
 		/* The stream's history is shared: always send what it produced. */

@@ -2,6 +2,7 @@
 #ifndef DVS_IMG_CLI_H
 #define DVS_IMG_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Exit codes scripts can rely on (also in --help and docs/IMG.md). */
@@ -18,6 +19,11 @@ enum {
 int img_exit_code(int err);
 /* Parses a size/count with an optional K/M/G suffix; -1 on error. */
 int img_parse_u64(const char *s, uint64_t *out);
+
+/* --key-file F: loads F (when given) into key (cap bytes) and points
+ * *out / *len at it.  0, or -1 after img_key_load said what is wrong. */
+int img_cli_key(const char *key_file, uint8_t *key, size_t cap,
+		const uint8_t **out, size_t *len);
 
 int cmd_index(int argc, char **argv);
 int cmd_similarity(int argc, char **argv);

@@ -191,13 +191,8 @@ cmd_fetch(int argc, char **argv)
 		addr = argv[optind];
 		o.output = argv[optind + 1];
 	}
-	if (key_file) {
-		r = img_key_load(key_file, key, sizeof(key));
-		if (r < 0)
-			return EXIT_USAGE;
-		o.key = key;
-		o.key_len = (size_t)r;
-	}
+	if (img_cli_key(key_file, key, sizeof(key), &o.key, &o.key_len) != 0)
+		return EXIT_USAGE;
 	o.seeds = seeds;
 	o.progress = !noprog && isatty(2);
 	signal(SIGPIPE, SIG_IGN);

@@ -34,6 +34,20 @@ parse_bs(const char *s, uint32_t *bs)
 	return 0;
 }
 
+/* The options index and similarity share: -b SIZE and -t N.  1 if c was
+ * one of them, 0 if not, -1 on a bad value (said). */
+static int
+shared_opt(int c, uint32_t *bs, int *threads)
+{
+	if (c == 'b')
+		return parse_bs(optarg, bs) == 0 ? 1 : -1;
+	if (c == 't') {
+		*threads = atoi(optarg);
+		return 1;
+	}
+	return 0;
+}
+
 int
 cmd_index(int argc, char **argv)
 {
@@ -49,19 +63,17 @@ cmd_index(int argc, char **argv)
 	const char *idx = NULL;
 	char *def = NULL;
 	struct img_index *ix = NULL;
-	int c, threads = 0, check = 0, r;
+	int c, k, threads = 0, check = 0, r;
 	uint64_t b, zero = 0;
 	double t;
 
 	while ((c = getopt_long(argc, argv, "b:t:i:ch", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			if (parse_bs(optarg, &bs) != 0)
+		if ((k = shared_opt(c, &bs, &threads)) != 0) {
+			if (k < 0)
 				return EXIT_USAGE;
-			break;
-		case 't':
-			threads = atoi(optarg);
-			break;
+			continue;
+		}
+		switch (c) {
 		case 'i':
 			idx = optarg;
 			break;
@@ -138,17 +150,15 @@ cmd_similarity(int argc, char **argv)
 	uint32_t bs = IMG_DEFAULT_BLOCK;
 	struct img_index *t = NULL, **seeds = NULL;
 	struct img_similarity all = { 0 }, one;
-	int c, threads = 0, json = 0, r, i, n;
+	int c, k, threads = 0, json = 0, r, i, n;
 
 	while ((c = getopt_long(argc, argv, "b:t:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			if (parse_bs(optarg, &bs) != 0)
+		if ((k = shared_opt(c, &bs, &threads)) != 0) {
+			if (k < 0)
 				return EXIT_USAGE;
-			break;
-		case 't':
-			threads = atoi(optarg);
-			break;
+			continue;
+		}
+		switch (c) {
 		case 'j':
 			json = 1;
 			break;

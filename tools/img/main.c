@@ -41,6 +41,22 @@ img_exit_code(int err)
 }
 
 int
+img_cli_key(const char *key_file, uint8_t *key, size_t cap,
+	    const uint8_t **out, size_t *len)
+{
+	int r;
+
+	if (key_file == NULL)
+		return 0;
+	r = img_key_load(key_file, key, cap);
+	if (r < 0)
+		return -1;
+	*out = key;
+	*len = (size_t)r;
+	return 0;
+}
+
+int
 img_parse_u64(const char *s, uint64_t *out)
 {
 	char *end;

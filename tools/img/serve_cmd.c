@@ -252,13 +252,8 @@ cmd_serve(int argc, char **argv)
 				"--insecure-no-key to serve anyone who connects\n");
 		return EXIT_USAGE;
 	}
-	if (key_file) {
-		r = img_key_load(key_file, key, sizeof(key));
-		if (r < 0)
-			return EXIT_USAGE;
-		o.key = key;
-		o.key_len = (size_t)r;
-	}
+	if (img_cli_key(key_file, key, sizeof(key), &o.key, &o.key_len) != 0)
+		return EXIT_USAGE;
 	if (access(o.image, R_OK) != 0) {
 		fprintf(stderr, "dvs img serve: cannot read %s: %s\n", o.image, strerror(errno));
 		return EXIT_FAIL;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "img_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -42,30 +43,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	o.output = output;
 	o.codec = data[0] % IMG_CODEC_COUNT;
-	if (pipe(in) != 0)
+	if (harness_pipes(in, out) != 0)
 		return 0;
-	if (pipe(out) != 0) {
-		close(in[0]);
-		close(in[1]);
-		return 0;
-	}
-	fcntl(in[1], F_SETPIPE_SZ, 1 << 20);
-	fcntl(out[1], F_SETPIPE_SZ, 1 << 20);
-	fcntl(out[1], F_SETFL, O_NONBLOCK);
 	img_conn_init(&w, -1, in[1]);
 	img_put32(ch, IMG_PROTO_VERSION);
 	img_conn_send(&w, IMG_MSG_CHALLENGE, ch, sizeof(ch));
 	img_conn_send(&w, IMG_MSG_AUTH_OK, NULL, 0);
-	while (i + 3 <= size) {
-		int type = data[i];
-		size_t len = (size_t)(data[i + 1] | data[i + 2] << 8);
-
-		i += 3;
-		if (len > size - i)
-			len = size - i;
-		img_conn_send(&w, type % IMG_MSG_MAX ? type % IMG_MSG_MAX : 1, data + i, len);
-		i += len;
-	}
+	harness_frames(&w, data, size, i);
 	close(in[1]);
 	img_conn_fini(&w);
 	memset(&st, 0, sizeof(st));

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "img_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -53,17 +54,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	o.image = image;
 	o.live = data[0] & 1;
-	if (pipe(in) != 0)
+	if (harness_pipes(in, out) != 0)
 		return 0;
-	if (pipe(out) != 0) {
-		close(in[0]);
-		close(in[1]);
-		return 0;
-	}
-	/* Big pipes: the harness writes everything before the server runs. */
-	fcntl(in[1], F_SETPIPE_SZ, 1 << 20);
-	fcntl(out[1], F_SETPIPE_SZ, 1 << 20);
-	fcntl(out[1], F_SETFL, O_NONBLOCK);
 	img_conn_init(&w, -1, in[1]);
 	img_put32(hello, IMG_PROTO_VERSION);
 	img_conn_send(&w, IMG_MSG_HELLO, hello, sizeof(hello));
@@ -71,16 +63,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	img_put32(opt, (uint32_t)((data[0] >> 1) % IMG_CODEC_COUNT));
 	img_put32(opt + 4, 1);
 	img_conn_send(&w, IMG_MSG_OPTIONS, opt, sizeof(opt));
-	while (i + 3 <= size) {
-		int type = data[i];
-		size_t len = (size_t)(data[i + 1] | data[i + 2] << 8);
-
-		i += 3;
-		if (len > size - i)
-			len = size - i;
-		img_conn_send(&w, type % IMG_MSG_MAX ? type % IMG_MSG_MAX : 1, data + i, len);
-		i += len;
-	}
+	harness_frames(&w, data, size, i);
 	close(in[1]);
 	img_conn_fini(&w);
 	(void)img_serve_session(in[0], out[1], &o, &st);
