@@ -41,50 +41,47 @@ open_flags(int flags)
 	return f;
 }
 
-/* One path, one call: the shape of stat, rmdir, unlink, mkdir, chmod. */
+/* The round trip of a request whose path argument is *arg inside m (the
+ * caller filled every other field): the path's grant lives for the call. */
 static int
-path_call(struct dvsfs *fs, int call, const char *path, uint32_t mode, dvk_msg_t *m)
+path_rpc(struct dvsfs *fs, int call, const char *path, struct fs_path_arg *arg,
+	 dvk_msg_t *m)
 {
-	struct fs_rq_path_mode *rq = (struct fs_rq_path_mode *)m->m_u.raw;
 	struct dvsfs_call c;
 	int rc;
 
 	rc = dvsfs_call_begin(fs, &c);
 	if (rc < 0)
 		return rc;
-	memset(m, 0, sizeof(*m));
-	rc = dvsfs_call_path(&c, path, &rq->path);
-	if (rc < 0)
-		goto out;
-	rq->mode = mode;
-	rc = dvsfs_call_rpc(&c, call, m);
-out:
+	rc = dvsfs_call_path(&c, path, arg);
+	if (rc == 0)
+		rc = dvsfs_call_rpc(&c, call, m);
 	dvsfs_call_end(&c);
 	return rc;
+}
+
+/* One path, one call: the shape of stat, rmdir, unlink, mkdir, chmod. */
+static int
+path_call(struct dvsfs *fs, int call, const char *path, uint32_t mode, dvk_msg_t *m)
+{
+	struct fs_rq_path_mode *rq = (struct fs_rq_path_mode *)m->m_u.raw;
+
+	memset(m, 0, sizeof(*m));
+	rq->mode = mode;
+	return path_rpc(fs, call, path, &rq->path, m);
 }
 
 int
 dvs_open(struct dvsfs *fs, const char *path, int flags, mode_t mode)
 {
 	struct fs_rq_open *rq;
-	struct dvsfs_call c;
 	dvk_msg_t m;
-	int rc;
 
-	rc = dvsfs_call_begin(fs, &c);
-	if (rc < 0)
-		return rc;
 	memset(&m, 0, sizeof(m));
 	rq = (struct fs_rq_open *)m.m_u.raw;
-	rc = dvsfs_call_path(&c, path, &rq->path);
-	if (rc < 0)
-		goto out;
 	rq->flags = open_flags(flags);
 	rq->mode = (uint32_t)mode;
-	rc = dvsfs_call_rpc(&c, FS_OPEN, &m);
-out:
-	dvsfs_call_end(&c);
-	return rc;
+	return path_rpc(fs, FS_OPEN, path, &rq->path, &m);
 }
 
 int
@@ -232,34 +229,33 @@ dvs_lseek(struct dvsfs *fs, int fd, off_t off, int whence)
 	return rp.pos;
 }
 
-int
-dvs_stat(struct dvsfs *fs, const char *path, struct dvs_stat *st)
+/* The stat in the reply m of a call that returned rc. */
+static int
+stat_reply(struct dvsfs *fs, int rc, const dvk_msg_t *m, struct dvs_stat *st)
 {
 	struct fs_wire_stat w;
-	dvk_msg_t m;
-	int rc;
 
-	rc = path_call(fs, FS_STAT, path, 0, &m);
 	if (rc < 0)
 		return rc;
-	memcpy(&w, m.m_u.raw, sizeof(w));
+	memcpy(&w, m->m_u.raw, sizeof(w));
 	dvsfs_stat_from_wire(fs, &w, st);
 	return 0;
 }
 
 int
+dvs_stat(struct dvsfs *fs, const char *path, struct dvs_stat *st)
+{
+	dvk_msg_t m;
+
+	return stat_reply(fs, path_call(fs, FS_STAT, path, 0, &m), &m, st);
+}
+
+int
 dvs_fstat(struct dvsfs *fs, int fd, struct dvs_stat *st)
 {
-	struct fs_wire_stat w;
 	dvk_msg_t m;
-	int rc;
 
-	rc = fd_call(fs, FS_FSTAT, fd, 0, &m);
-	if (rc < 0)
-		return rc;
-	memcpy(&w, m.m_u.raw, sizeof(w));
-	dvsfs_stat_from_wire(fs, &w, st);
-	return 0;
+	return stat_reply(fs, fd_call(fs, FS_FSTAT, fd, 0, &m), &m, st);
 }
 
 int
@@ -332,26 +328,15 @@ int
 dvs_truncate(struct dvsfs *fs, const char *path, off_t len)
 {
 	struct fs_rq_truncate *rq;
-	struct dvsfs_call c;
 	dvk_msg_t m;
-	int rc;
 
 	if (len < 0)
 		return -EINVAL;
-	rc = dvsfs_call_begin(fs, &c);
-	if (rc < 0)
-		return rc;
 	memset(&m, 0, sizeof(m));
 	rq = (struct fs_rq_truncate *)m.m_u.raw;
-	rc = dvsfs_call_path(&c, path, &rq->path);
-	if (rc < 0)
-		goto out;
 	rq->fd = -1;
 	rq->len = len;
-	rc = dvsfs_call_rpc(&c, FS_TRUNCATE, &m);
-out:
-	dvsfs_call_end(&c);
-	return rc;
+	return path_rpc(fs, FS_TRUNCATE, path, &rq->path, &m);
 }
 
 int
@@ -384,9 +369,7 @@ int
 dvs_utimens(struct dvsfs *fs, const char *path, const struct timespec ts[2])
 {
 	struct fs_rq_utimens *rq;
-	struct dvsfs_call c;
 	dvk_msg_t m;
-	int rc;
 
 	if (ts != NULL) {
 		for (int i = 0; i < 2; i++) {
@@ -396,20 +379,11 @@ dvs_utimens(struct dvsfs *fs, const char *path, const struct timespec ts[2])
 				return -EINVAL;
 		}
 	}
-	rc = dvsfs_call_begin(fs, &c);
-	if (rc < 0)
-		return rc;
 	memset(&m, 0, sizeof(m));
 	rq = (struct fs_rq_utimens *)m.m_u.raw;
-	rc = dvsfs_call_path(&c, path, &rq->path);
-	if (rc < 0)
-		goto out;
 	rq->atime_ns = time_arg(ts != NULL ? &ts[0] : NULL);
 	rq->mtime_ns = time_arg(ts != NULL ? &ts[1] : NULL);
-	rc = dvsfs_call_rpc(&c, FS_UTIMENS, &m);
-out:
-	dvsfs_call_end(&c);
-	return rc;
+	return path_rpc(fs, FS_UTIMENS, path, &rq->path, &m);
 }
 
 int
