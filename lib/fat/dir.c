@@ -623,25 +623,31 @@ int
 fat_dir_flush(struct fat_vol *vol, struct fat_node *dn)
 {
 	struct fat_dirdata *dd = dn->dd;
+	uint32_t sps = vol->ss / FAT_DIRENT_SIZE;
 	int err;
 
 	if (!dd || !dd->any_dirty)
 		return 0;
+	/* runs of dirty sectors that are contiguous on the device go as one
+	 * request, in slot order (the order docs/FAT.md relies on) */
 	for (uint32_t s = 0; s < dd->nsect; s++) {
 		if (!dd->dirty[s])
 			continue;
-		uint64_t off;
-		err = slot_off(vol, dn,
-			       (uint32_t)(((uint64_t)s << vol->ss_shift) /
-					  FAT_DIRENT_SIZE),
-			       &off);
+		uint64_t off, next;
+		uint32_t run = 1;
+		err = slot_off(vol, dn, s * sps, &off);
 		if (err)
 			return err;
-		err = fat_io_write_secs(vol, off >> vol->ss_shift, 1,
+		while (s + run < dd->nsect && dd->dirty[s + run] &&
+		       slot_off(vol, dn, (s + run) * sps, &next) == 0 &&
+		       next == off + ((uint64_t)run << vol->ss_shift))
+			run++;
+		err = fat_io_write_secs(vol, off >> vol->ss_shift, run,
 					dd->buf + ((size_t)s << vol->ss_shift));
 		if (err)
 			return err;
-		dd->dirty[s] = 0;
+		memset(dd->dirty + s, 0, run);
+		s += run - 1;
 	}
 	dd->any_dirty = 0;
 	return 0;

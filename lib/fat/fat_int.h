@@ -174,6 +174,14 @@ struct fat_vol {
 	size_t cache_bytes;	/* loaded directory bytes */
 	size_t wb_bytes;	/* write-behind buffers (atomic) */
 	size_t wb_budget;	/* half the cache bound */
+	/* The staging buffer (io.c): data of closed files, contiguous on the
+	   device, written as one request.  stage_lock is the innermost lock;
+	   stage_len is read without it (atomic) to skip the common case. */
+	pthread_mutex_t stage_lock;
+	uint8_t *stage;
+	uint64_t stage_sec;	/* device sector of stage[0] */
+	size_t stage_len, stage_cap;
+	int stage_err;		/* a failed staged write, for the next flush */
 	uint32_t wb_cap;	/* one buffer's size; 0: no buffering */
 	uint8_t *boot;		/* the boot sector (ss bytes) */
 	int dirty_flag_set;
@@ -208,6 +216,16 @@ int fat_io_write_bytes(struct fat_vol *vol, uint64_t off, uint64_t len,
 		       const void *buf);
 int fat_io_zero_bytes(struct fat_vol *vol, uint64_t off, uint64_t len);
 int fat_io_flush(struct fat_vol *vol);
+/* Takes bytes a closed file had buffered, to be written with the ones
+ * staged before them when they are contiguous on the device: 0 if staged,
+ * 1 if the caller must write them itself, or a negative error of an
+ * earlier staged write.  Any read or write of a staged range writes the
+ * stage out first, so it is never seen stale. */
+int fat_io_stage(struct fat_vol *vol, uint64_t off, const void *buf,
+		 uint64_t len);
+/* Writes the staged bytes out (flush step 1); also reports a staged
+ * write that failed since the last call. */
+int fat_io_stage_flush(struct fat_vol *vol);
 static inline uint64_t
 fat_clus_off(const struct fat_vol *vol, uint32_t c)
 {

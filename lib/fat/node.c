@@ -188,7 +188,9 @@ fat_flush_all(struct fat_vol *vol)
 				if (err)
 					return err;
 			}
-	err = fat_io_flush(vol);
+	err = fat_io_stage_flush(vol);
+	if (!err)
+		err = fat_io_flush(vol);
 	if (err)
 		return err;
 	if (vol->fat_any_dirty) {

@@ -175,6 +175,8 @@ vol_free(struct fat_vol *vol)
 	free(vol->pend);
 	free(vol->links);
 	free(vol->boot);
+	free(vol->stage);
+	pthread_mutex_destroy(&vol->stage_lock);
 	pthread_mutex_destroy(&vol->lock);
 	vol->magic = 0;
 	free(vol);
@@ -201,6 +203,7 @@ fat_mount(struct fat_blkdev *dev, const struct fat_mount_opts *opts,
 	if (!vol)
 		return -ENOMEM;
 	pthread_mutex_init(&vol->lock, NULL);
+	pthread_mutex_init(&vol->stage_lock, NULL);
 	vol->magic = FAT_VOL_MAGIC;
 	vol->dev = dev;
 	vol->read_only = 1;	/* until the checks pass: nothing is written */
@@ -210,6 +213,9 @@ fat_mount(struct fat_blkdev *dev, const struct fat_mount_opts *opts,
 	vol->wb_budget = vol->cache_bound / 2;
 	vol->wb_cap = vol->wb_budget >= (256u << 10) ? (256u << 10)
 		      : vol->wb_budget >= 4096 ? 4096 : 0;
+	/* closed files' buffered bytes are staged to go out together (1 MiB
+	   with the default bound; io.c) */
+	vol->stage_cap = (size_t)vol->wb_cap * 4;
 	if (dev->sector_count == 0) {
 		err = -EUCLEAN;
 		goto fail;

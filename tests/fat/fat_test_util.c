@@ -23,6 +23,7 @@ mem_write(struct fat_blkdev *dev, uint64_t sector, uint32_t count,
 	  const void *buf)
 {
 	struct memdev *m = dev->ctx;
+	__atomic_add_fetch(&m->requests, 1, __ATOMIC_SEQ_CST);
 	for (uint32_t i = 0; i < count; i++) {
 		/* one sector at a time, so a cut can fall inside a request;
 		 * the counters are atomic for the thread tests */

@@ -15,6 +15,7 @@ struct memdev {
 	size_t size;
 	long writes_left;	/* -1: unlimited; else writes until the cut */
 	long writes;		/* sector writes done */
+	long requests;		/* write calls (one or more sectors each) */
 	int cut;		/* set once a write was dropped */
 };
 

@@ -446,6 +446,76 @@ test_small_writes(void **s)
 	free(model);
 }
 
+/* Small files written and closed one after another leave in a few large
+ * device writes (the stage), and nothing reads stale bytes meanwhile:
+ * reads through new handles, a rewrite, a partial overwrite (a
+ * read-modify-write of a staged sector), then a remount. */
+static void
+fill_file(uint8_t *b, size_t n, int k)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)(k * 7 + i / 3);
+}
+
+static void
+test_staged_files(void **s)
+{
+	(void)s;
+	struct memdev *m;
+	struct fat_vol *vol = mkvol(&m, 32, 40 << 20, 512, 4096);
+	struct fat_file *f;
+	uint8_t data[4096];
+	char p[64];
+	enum { N = 300 };
+
+	assert_int_equal(fat_mkdir(vol, "/many"), 0);
+	assert_int_equal(fat_sync(vol), 0);
+	long before = m->requests;
+	for (int k = 0; k < N; k++) {
+		snprintf(p, sizeof p, "/many/file %03d.dat", k);
+		fill_file(data, sizeof data, k);
+		write_file(vol, p, data, sizeof data);
+	}
+	/* 300 files unstaged would be 300 data writes (plus the directory's
+	 * new clusters, zeroed as they are added) */
+	long reqs = m->requests - before;
+	assert_true(reqs < 40);
+	for (int k = N - 1; k >= 0; k -= 37) {
+		snprintf(p, sizeof p, "/many/file %03d.dat", k);
+		fill_file(data, sizeof data, k);
+		check_file(vol, p, data, sizeof data);
+	}
+	/* rewrite one, then change 100 bytes in the middle of another */
+	fill_file(data, sizeof data, 1000);
+	write_file(vol, "/many/file 005.dat", data, sizeof data);
+	check_file(vol, "/many/file 005.dat", data, sizeof data);
+	fill_file(data, sizeof data, N - 2);
+	write_file(vol, "/many/file 299.dat", data, sizeof data);
+	assert_int_equal(fat_open(vol, "/many/file 298.dat", O_RDWR, &f), 0);
+	assert_int_equal(fat_pwrite(f, "x", 1, 0), 1);	/* buffered, then a new run */
+	assert_int_equal(fat_pwrite(f, data + 10, 100, 1010), 100);
+	assert_int_equal(fat_close(f), 0);
+	fill_file(data, sizeof data, N - 2);
+	memcpy(data + 1010, data + 10, 100);
+	data[0] = 'x';
+	check_file(vol, "/many/file 298.dat", data, sizeof data);
+	assert_int_equal(fat_unmount(vol), 0);
+	fsck_clean(m);
+	assert_int_equal(fat_mount(&m->dev, NULL, &vol), 0);
+	check_file(vol, "/many/file 298.dat", data, sizeof data);
+	for (int k = 0; k < N; k++) {
+		if (k == 5 || k == 298)
+			continue;
+		snprintf(p, sizeof p, "/many/file %03d.dat", k);
+		fill_file(data, sizeof data, k == 299 ? N - 2 : k);
+		check_file(vol, p, data, sizeof data);
+	}
+	fill_file(data, sizeof data, 1000);
+	check_file(vol, "/many/file 005.dat", data, sizeof data);
+	assert_int_equal(fat_unmount(vol), 0);
+	memdev_free(m);
+}
+
 /* Every cluster size mkfs.fat can make (1 to 128 sectors, up to 64 KiB),
  * for each FAT type, on sparse image files: format, write, fsck. */
 static void
@@ -498,6 +568,7 @@ main(void)
 		cmocka_unit_test(test_enospc),
 		cmocka_unit_test(test_cluster_sizes),
 		cmocka_unit_test(test_small_writes),
+		cmocka_unit_test(test_staged_files),
 		cmocka_unit_test(test_churn),
 	};
 	tmpdir = make_tmpdir();
