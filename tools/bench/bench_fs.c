@@ -42,7 +42,34 @@ struct fsb {
 	unsigned fuse_small_done, fusefat_small_done;
 	double fusefat_max_secs;
 	int keep;
+	unsigned parts; /* PART_* to run (--only) */
 };
+
+/* The contenders, for --only. */
+enum { PART_MCOPY = 1, PART_A1 = 2, PART_A2 = 4, PART_FUSE = 8, PART_FUSEFAT = 16 };
+static const char *const part_names[] = {"mcopy", "a1", "a2", "fuse", "fusefat"};
+
+/* Parses "a1,mcopy,...": 0, or -1 for an unknown name. */
+static int
+parse_parts(const char *arg, unsigned *out)
+{
+	char buf[128], *tok, *save = NULL;
+	unsigned i, parts = 0;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < sizeof(part_names) / sizeof(part_names[0]); i++)
+			if (strcmp(tok, part_names[i]) == 0)
+				break;
+		if (i == sizeof(part_names) / sizeof(part_names[0]))
+			return -1;
+		parts |= 1u << i;
+	}
+	if (parts == 0)
+		return -1;
+	*out = parts;
+	return 0;
+}
 
 /* Runs a bash command line (not system(): /bin/sh may not be bash); its
  * output goes to the log.  Returns 0 when it
@@ -540,6 +567,9 @@ usage(FILE *f)
 	       "  --cache-mb N     dvs-fs cache bound (default 64)\n"
 	       "  --fusefat-secs N stop fusefat's small files after N s (default 60)\n"
 	       "  --runs N         runs of each read and write, median kept (default 3)\n"
+	       "  --only LIST      run only these contenders, comma-separated:\n"
+	       "                   mcopy,a1,a2,fuse,fusefat (default all; the others\n"
+	       "                   report null and their targets \"not measured\")\n"
 	       "  --keep           keep the work directory (and its bench.log)\n");
 }
 
@@ -575,6 +605,7 @@ parse(struct fsb *b, int argc, char **argv, const char **dir)
 	    {"fusefat-secs", required_argument, NULL, 'F'},
 	    {"runs", required_argument, NULL, 'R'},
 	    {"keep", no_argument, NULL, 'k'},
+	    {"only", required_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -594,6 +625,15 @@ parse(struct fsb *b, int argc, char **argv, const char **dir)
 		}
 		if (c == 'd') {
 			*dir = optarg;
+			continue;
+		}
+		if (c == 'o') {
+			if (parse_parts(optarg, &b->parts) < 0) {
+				fprintf(stderr,
+					"dvs-bench: fs: --only: a list of mcopy, a1, a2, "
+					"fuse, fusefat\n");
+				return -1;
+			}
 			continue;
 		}
 		if (c == '?') {
@@ -640,7 +680,8 @@ bench_fs_main(struct bench_report *r, int argc, char **argv)
 			.fs_rss = -1,
 			.fuse_rss = -1,
 			.fusefat_max_secs = 60,
-			.runs = 3};
+			.runs = 3,
+			.parts = ~0u};
 	double a1r, a1w, a2r, a2w, mr, mw, fr, fw, fs, ffr, ffw, ffs;
 	const char *dir = "/dev/shm";
 	char path[PATH_MAX + 64];
@@ -686,11 +727,17 @@ bench_fs_main(struct bench_report *r, int argc, char **argv)
 		return 1;
 	}
 
-	rc |= bench_mcopy(&b, &mr, &mw);
-	rc |= bench_cp(&b, 0, &a1r, &a1w);
-	rc |= bench_cp(&b, 1, &a2r, &a2w);
-	rc |= bench_fuse(&b, &fr, &fw, &fs);
-	rc |= bench_fusefat(&b, &ffr, &ffw, &ffs);
+	mr = mw = a1r = a1w = a2r = a2w = fr = fw = fs = ffr = ffw = ffs = NAN;
+	if (b.parts & PART_MCOPY)
+		rc |= bench_mcopy(&b, &mr, &mw);
+	if (b.parts & PART_A1)
+		rc |= bench_cp(&b, 0, &a1r, &a1w);
+	if (b.parts & PART_A2)
+		rc |= bench_cp(&b, 1, &a2r, &a2w);
+	if (b.parts & PART_FUSE)
+		rc |= bench_fuse(&b, &fr, &fw, &fs);
+	if (b.parts & PART_FUSEFAT)
+		rc |= bench_fusefat(&b, &ffr, &ffw, &ffs);
 
 	bench_report_add(r, "a1_read_mbps", a1r, "MB/s",
 			 "dvs cp out, dvs-fs on the image");
