@@ -261,7 +261,7 @@ fat_wb_free(struct fat_vol *vol, struct fat_node *n)
 	if (!n->wb)
 		return;
 	free(n->wb);
-	n->wb = NULL;
+	__atomic_store_n(&n->wb, NULL, __ATOMIC_RELEASE);
 	n->wb_len = 0;
 	__atomic_sub_fetch(&vol->wb_bytes, vol->wb_cap, __ATOMIC_SEQ_CST);
 }
@@ -279,7 +279,8 @@ wb_get(struct fat_vol *vol, struct fat_node *n)
 		__atomic_sub_fetch(&vol->wb_bytes, vol->wb_cap, __ATOMIC_SEQ_CST);
 		return 0;
 	}
-	n->wb = malloc(vol->wb_cap);
+	/* stored atomically: fat_flush_all peeks at it without wb_lock */
+	__atomic_store_n(&n->wb, malloc(vol->wb_cap), __ATOMIC_RELEASE);
 	if (!n->wb) {
 		__atomic_sub_fetch(&vol->wb_bytes, vol->wb_cap, __ATOMIC_SEQ_CST);
 		return 0;

@@ -183,7 +183,9 @@ fat_flush_all(struct fat_vol *vol)
 	 * entries do */
 	for (uint32_t b = 0; b < vol->ntab_size; b++)
 		for (struct fat_node *n = vol->ntab[b]; n; n = n->hnext)
-			if (!n->is_dir && n->wb) {
+			/* a buffer appearing meanwhile belongs to a write
+			 * still running: the next flush takes it */
+			if (!n->is_dir && __atomic_load_n(&n->wb, __ATOMIC_ACQUIRE)) {
 				err = fat_wb_flush(vol, n);
 				if (err)
 					return err;
