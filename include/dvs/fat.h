@@ -59,7 +59,10 @@
  * Durability: large writes go to the block device at once (without a
  * device flush); small writes that continue one another are gathered in a
  * per-file write-behind buffer (written out before an overlapping read,
- * a truncation, at fat_close and at every flush).  FAT and directory
+ * a truncation, at fat_close and at every flush; at fat_close, whole
+ * sectors may instead join the volume's 1 MiB stage, written with their
+ * device neighbours before any access to them and at every flush).  FAT
+ * and directory
  * sectors are cached write-back and reach the device at fat_fsync,
  * fat_sync, fat_unmount, or when the cache is over its bound.  Every flush
  * is ordered: buffered data, device flush, FAT (both copies), device
@@ -425,7 +428,9 @@ int fat_fsync(struct fat_file *f);
 int fat_fstat(struct fat_file *f, struct fat_stat *st);
 
 /*
- * Closes a handle.  Its buffered bytes are written to the device; the
+ * Closes a handle.  Its buffered bytes are written to the device (or
+ * staged to be written with the next closed files' bytes; an error of
+ * that later write is reported by the next fat_fsync / fat_sync); the
  * directory entry (size, mtime) is updated in the cache and reaches the
  * device at the next flush.  NULL is fine.  The handle is freed even on
  * error; the return value is 0 or the error of writing buffered data.
