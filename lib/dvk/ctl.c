@@ -16,6 +16,10 @@
 #include "dvk_int.h"
 
 #define DVK_CTL_TIMEOUT_MS 10000
+/* Calls that sleep at once after a spin went unanswered (doubling up to
+ * the max while spins keep failing). */
+#define DVK_CTL_NOSPIN 16
+#define DVK_CTL_NOSPIN_MAX 1024
 
 static void
 close_fds(int *fds, int n)
@@ -190,17 +194,33 @@ dvk_ctl_wait(struct dvk *h, uint32_t seq, struct dvkd_msg *rep, int *fds,
 	h->ctl_timeout_ms = 0;
 	if (h->daemon_gone)
 		return -EDVS_NODAEMON;
-	spin_end = h->spin_ns > 0 ? dvk_now_ns() + 4 * h->spin_ns : 0;
+	/* dvkd answers a copy in tens of microseconds: ask before paying
+	 * for a sleep and a wake-up.  But a spin that went unanswered means
+	 * dvkd is not running (asleep, or the machine is loaded and the
+	 * spinning takes the CPU it needs): the next calls sleep at once,
+	 * more of them after each spin that failed again (measured: on a
+	 * loaded machine unanswered spins made a round trip ~100 us). */
+	spin_end = 0;
+	if (h->ctl_nospin > 0)
+		h->ctl_nospin--;
+	else if (h->spin_ns > 0)
+		spin_end = dvk_now_ns() + 4 * h->spin_ns;
 	for (;;) {
 		struct pollfd pfd = { .fd = h->ctl, .events = POLLIN };
 
-		/* dvkd answers a copy in tens of microseconds: ask before
-		 * paying for a sleep and a wake-up */
-		if (spin_end != 0 && dvk_now_ns() < spin_end) {
-			rc = dvkd_recv(h->ctl, rep, tmp, 4, &ntmp, MSG_DONTWAIT);
-			if (rc == -EAGAIN)
-				continue;
-			goto got;
+		if (spin_end != 0) {
+			if (dvk_now_ns() < spin_end) {
+				rc = dvkd_recv(h->ctl, rep, tmp, 4, &ntmp, MSG_DONTWAIT);
+				if (rc == -EAGAIN)
+					continue;
+				h->ctl_backoff = 0;
+				goto got;
+			}
+			spin_end = 0;
+			h->ctl_backoff = h->ctl_backoff == 0 ? DVK_CTL_NOSPIN
+				       : h->ctl_backoff < DVK_CTL_NOSPIN_MAX ? 2 * h->ctl_backoff
+									      : h->ctl_backoff;
+			h->ctl_nospin = h->ctl_backoff;
 		}
 		rc = poll(&pfd, 1, timeout_ms);
 		if (rc < 0 && errno == EINTR)

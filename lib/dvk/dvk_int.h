@@ -100,6 +100,8 @@ struct dvk {
 	struct dvk_buf stage;
 	int stage_off;
 	int ctl_timeout_ms; /* for the next control call; 0: the default */
+	int ctl_nospin;	    /* control calls left that do not spin (ctl.c) */
+	int ctl_backoff;    /* what ctl_nospin was last set to; 0 after a good spin */
 };
 
 /* ring.c: the local shared-memory channel */
