@@ -324,6 +324,19 @@ dvs_rename(struct dvsfs *fs, const char *from, const char *to)
 	return dvs_rename2(fs, from, to, 0);
 }
 
+/* The request of truncate (fd -1, the path granted later) and ftruncate. */
+static struct fs_rq_truncate *
+truncate_rq(dvk_msg_t *m, int fd, off_t len)
+{
+	struct fs_rq_truncate *rq = (struct fs_rq_truncate *)m->m_u.raw;
+
+	memset(m, 0, sizeof(*m));
+	rq->path.grant = -1;
+	rq->fd = fd;
+	rq->len = len;
+	return rq;
+}
+
 int
 dvs_truncate(struct dvsfs *fs, const char *path, off_t len)
 {
@@ -332,26 +345,18 @@ dvs_truncate(struct dvsfs *fs, const char *path, off_t len)
 
 	if (len < 0)
 		return -EINVAL;
-	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_truncate *)m.m_u.raw;
-	rq->fd = -1;
-	rq->len = len;
+	rq = truncate_rq(&m, -1, len);
 	return path_rpc(fs, FS_TRUNCATE, path, &rq->path, &m);
 }
 
 int
 dvs_ftruncate(struct dvsfs *fs, int fd, off_t len)
 {
-	struct fs_rq_truncate *rq;
 	dvk_msg_t m;
 
 	if (len < 0)
 		return -EINVAL;
-	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_truncate *)m.m_u.raw;
-	rq->path.grant = -1;
-	rq->fd = fd;
-	rq->len = len;
+	(void)truncate_rq(&m, fd, len);
 	return dvsfs_simple(fs, FS_FTRUNCATE, &m);
 }
 

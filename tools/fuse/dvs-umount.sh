@@ -22,13 +22,9 @@ Exit status: 0 unmounted and stopped, 1 failed (the message says why),
 EOF
 }
 
-# The shared functions live beside the real script (bin/ holds links).
-_self=$(readlink -f "$0")
-for _c in "$(dirname "$_self")/dvs-mount-common.sh" "$(dirname "$0")/dvs-mount-common.sh"; do
-	[ -r "$_c" ] && break
-done
+# die, run_root, run_dir_of: beside the real script (bin/ holds links).
 # shellcheck source=dvs-mount-common.sh
-. "$_c" || { echo "$prog: cannot read dvs-mount-common.sh beside $_self" >&2; exit 1; }
+. "$(dirname "$(readlink -f "$0")")/dvs-mount-common.sh" || exit 1
 
 mnt='' timeout=60
 while [ $# -gt 0 ]; do
