@@ -142,6 +142,12 @@ int dvk_grant(struct dvk *h, dvk_ep_t grantee, void *addr, size_t len,
 	      unsigned access, dvk_grant_t *out);
 int dvk_revoke(struct dvk *h, dvk_grant_t g);
 
+/*
+ * vcopy: dvkd checks the owner's grant on every copy.  buf is the
+ * caller's own memory and must be valid for len bytes: libdvk copies
+ * between it and its staging buffer in this process (an invalid pointer
+ * faults like memcpy, it is not reported as -EFAULT).
+ */
 /* Copies len bytes from owner's grant g at offset off into buf. */
 int dvk_vcopy_from(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
 		   void *buf, size_t len);
@@ -152,8 +158,9 @@ int dvk_vcopy_to(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
 /*
  * Copy buffers (optional).  Memory from dvk_buf_alloc() is shared with
  * dvkd, so a vcopy from or into it takes one copy (the kernel copies
- * straight between the grant owner and this buffer) instead of two
- * through dvkd: use it for the bulk I/O buffers of servers and clients.
+ * straight between the grant owner and this buffer) instead of that copy
+ * into libdvk's staging buffer plus a memcpy: use it for the bulk I/O
+ * buffers of servers and clients.
  * Any other memory works with vcopy too, only slower.  The buffer is
  * zeroed, page aligned, and valid until dvk_buf_free() or dvk_unbind()
  * (which frees it); it may also be granted like any memory.
