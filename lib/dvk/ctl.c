@@ -166,8 +166,8 @@ dvk_ctl_poll(struct dvk *h, int force)
 	}
 }
 
-int
-dvk_ctl_send(struct dvk *h, struct dvkd_msg *req, uint32_t *seq)
+static int
+ctl_send(struct dvk *h, struct dvkd_msg *req, uint32_t *seq)
 {
 	int rc;
 
@@ -183,8 +183,8 @@ dvk_ctl_send(struct dvk *h, struct dvkd_msg *req, uint32_t *seq)
 	return 0;
 }
 
-int
-dvk_ctl_wait(struct dvk *h, uint32_t seq, struct dvkd_msg *rep, int *fds,
+static int
+ctl_wait(struct dvk *h, uint32_t seq, struct dvkd_msg *rep, int *fds,
 	     int max_fds, int *nfds)
 {
 	int tmp[4], ntmp, rc;
@@ -261,13 +261,13 @@ dvk_ctl_call(struct dvk *h, struct dvkd_msg *req, struct dvkd_msg *rep,
 	     int *fds, int max_fds, int *nfds)
 {
 	uint32_t seq;
-	int rc = dvk_ctl_send(h, req, &seq);
+	int rc = ctl_send(h, req, &seq);
 
 	if (rc < 0) {
 		h->ctl_timeout_ms = 0;
 		return rc;
 	}
-	return dvk_ctl_wait(h, seq, rep, fds, max_fds, nfds);
+	return ctl_wait(h, seq, rep, fds, max_fds, nfds);
 }
 
 int

@@ -113,11 +113,6 @@ int dvk_ring_check_tail(uint64_t head, uint64_t tail, uint32_t nslots);
 /* A request and its reply (status returned; fds received if asked). */
 int dvk_ctl_call(struct dvk *h, struct dvkd_msg *req, struct dvkd_msg *rep,
 		 int *fds, int max_fds, int *nfds);
-/* The two halves, for requests kept in flight: dvkd answers a binding's
- * requests in order, and waiting for seq drops the replies before it. */
-int dvk_ctl_send(struct dvk *h, struct dvkd_msg *req, uint32_t *seq);
-int dvk_ctl_wait(struct dvk *h, uint32_t seq, struct dvkd_msg *rep, int *fds,
-		 int max_fds, int *nfds);
 /* Reads pending events of dvkd if the doorbell says there are some (or
  * force).  Sets h->daemon_gone on EOF. */
 void dvk_ctl_poll(struct dvk *h, int force);

@@ -19,11 +19,10 @@
 
 #define IDX_MASK ((1u << DVK_GRANT_IDX_BITS) - 1)
 #define GEN_MAX ((1u << (31 - DVK_GRANT_IDX_BITS)) - 1)
-/* 1 MiB in STAGE_SLOTS slots: a 1 MiB copy is two requests in flight,
- * and a slot and the caller's memory both fit in the L2 cache for the
- * memcpy.  More slots cost more round trips than they save (measured). */
+/* 1 MiB: a copy of that size is one request, dvkd runs it in its main
+ * loop (up to DVKD_INLINE_COPY), and the stage and the caller's memory
+ * both fit in the L2 cache for the memcpy. */
 #define DVK_STAGE_SIZE (1u << 20)
-#define STAGE_SLOTS 2
 
 int
 dvk_grant(struct dvk *h, dvk_ep_t grantee, void *addr, size_t len,
@@ -88,13 +87,12 @@ dvk_revoke(struct dvk *h, dvk_grant_t g)
 }
 
 /* Asks dvkd for one copy between the grant and addr: an address of ours
- * (buf_id 0) or an offset in copy buffer buf_id.  The answer is left for
- * vcopy_wait. */
+ * (buf_id 0) or an offset in copy buffer buf_id. */
 static int
-vcopy_send(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
-	   uintptr_t addr, size_t len, uint32_t dir, uint32_t buf_id, uint32_t *seq)
+vcopy_call(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
+	   uintptr_t addr, size_t len, uint32_t dir, uint32_t buf_id)
 {
-	struct dvkd_msg req;
+	struct dvkd_msg req, rep;
 
 	dvkd_msg_init(&req, DVKD_VCOPY, 0);
 	req.u.vcopy.owner = owner;
@@ -104,30 +102,10 @@ vcopy_send(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
 	req.u.vcopy.len = len;
 	req.u.vcopy.addr = addr;
 	req.u.vcopy.buf = buf_id;
-	return dvk_ctl_send(h, &req, seq);
-}
-
-/* The answer to request seq, whose copies (and those before it) total len
- * bytes. */
-static int
-vcopy_wait(struct dvk *h, uint32_t seq, size_t len)
-{
-	struct dvkd_msg rep;
-
 	/* A silent dvkd is a dead one, but a huge copy takes its time:
 	 * allow 10 s plus 10 s per GB (100 MB/s, far below any machine). */
 	h->ctl_timeout_ms = 10000 + (int)(len / 100000 < 2000000000 ? len / 100000 : 2000000000);
-	return dvk_ctl_wait(h, seq, &rep, NULL, 0, NULL);
-}
-
-static int
-vcopy_call(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
-	   uintptr_t addr, size_t len, uint32_t dir, uint32_t buf_id)
-{
-	uint32_t seq;
-	int rc = vcopy_send(h, owner, g, off, addr, len, dir, buf_id, &seq);
-
-	return rc < 0 ? rc : vcopy_wait(h, seq, len);
+	return dvk_ctl_call(h, &req, &rep, NULL, 0, NULL);
 }
 
 /* Asks dvkd for a buffer it maps too and maps it here. */
@@ -169,53 +147,28 @@ out:
  * of a process_vm_* copy one by one, which costs more than the copy with
  * 4 KiB pages.  dvkd's bounce buffer pays that twice (grant owner and
  * copier); here dvkd's single copy pins only the owner's pages, and the
- * copier's side is a memcpy in this process.
- *
- * Pipelined: the stage is STAGE_SLOTS slots, each with a request in
- * flight, so our memcpy of one slot runs while dvkd fills (or empties)
- * the next.  A slot fits dvkd's inline copies, which it answers in order.
- * After an error the requests in flight are waited for, so none of them
- * touches the stage once we return.
+ * copier's side is a memcpy in this process.  One request per stage-full:
+ * keeping two or four smaller requests in flight, to overlap our memcpy
+ * with dvkd's copy, was slower (each request costs a round trip).
  */
 static int
 vcopy_staged(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
 	     char *buf, size_t len, uint32_t dir)
 {
-	size_t slot = h->stage.len / STAGE_SLOTS, sent = 0, got = 0;
-	uint32_t seqs[STAGE_SLOTS];
-	unsigned inflight = 0;
-	int rc = 0, r;
+	size_t done, n;
+	int rc;
 
-	while (got < len) {
-		while (rc == 0 && sent < len && inflight < STAGE_SLOTS) {
-			size_t n = len - sent < slot ? len - sent : slot;
-			size_t at = (sent / slot) % STAGE_SLOTS * slot;
-
-			if (dir == DVKD_VCOPY_TO)
-				memcpy(h->stage.addr + at, buf + sent, n);
-			rc = vcopy_send(h, owner, g, off + sent, at, n, dir, h->stage.id,
-					&seqs[(sent / slot) % STAGE_SLOTS]);
-			if (rc < 0)
-				break;
-			sent += n;
-			inflight++;
-		}
-		if (inflight == 0)
-			break;
-		{
-			size_t n = len - got < slot ? len - got : slot;
-			size_t at = (got / slot) % STAGE_SLOTS * slot;
-
-			r = vcopy_wait(h, seqs[(got / slot) % STAGE_SLOTS], inflight * slot);
-			inflight--;
-			if (r < 0 && rc == 0)
-				rc = r;
-			if (rc == 0 && dir == DVKD_VCOPY_FROM)
-				memcpy(buf + got, h->stage.addr + at, n);
-			got += n;
-		}
+	for (done = 0; done < len; done += n) {
+		n = len - done < h->stage.len ? len - done : h->stage.len;
+		if (dir == DVKD_VCOPY_TO)
+			memcpy(h->stage.addr, buf + done, n);
+		rc = vcopy_call(h, owner, g, off + done, 0, n, dir, h->stage.id);
+		if (rc < 0)
+			return rc;
+		if (dir == DVKD_VCOPY_FROM)
+			memcpy(buf + done, h->stage.addr, n);
 	}
-	return rc;
+	return 0;
 }
 
 static int
@@ -265,7 +218,7 @@ vcopy(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off, uintptr_t buf,
 	if (b != NULL)
 		rc = vcopy_call(h, owner, g, off, buf - (uintptr_t)b->addr, len, dir, b->id);
 	else if (off + len < off)
-		rc = -EDVS_GRANTRANGE; /* staged requests would wrap around */
+		rc = -EDVS_GRANTRANGE; /* the staged requests' offsets would wrap */
 	else if (stage_ready(h))
 		rc = vcopy_staged(h, owner, g, off, (char *)buf, len, dir);
 	else
