@@ -115,8 +115,8 @@ t_grants(void)
 	CHECK_RC(ask(h, OP_FROM, g, big + 1, 1, 1), -EDVS_GRANTRANGE);
 	CHECK_RC(ask(h, OP_FROM, g, UINT64_MAX - 5, 10, 1), -EDVS_GRANTRANGE);
 	/* a long copy (many staged requests) that leaves the grant part way
-	 * is refused; the requests it had in flight do not disturb the next
-	 * copy, whose bytes are checked */
+	 * is refused, and does not disturb the next copy, whose bytes are
+	 * checked */
 	CHECK_RC(ask(h, OP_FROM, g, 1u << 20, big, 1), -EDVS_GRANTRANGE);
 	CHECK_RC(ask(h, OP_FROM, g, 3, big - 3, 1), 0);
 	CHECK_RC(ask(h, OP_TO, g, 0, 10, 1), -EDVS_GRANTACCESS);
@@ -213,7 +213,7 @@ owner(void *arg)
 }
 
 /* ep 6: copies from ep 1's grant until killed, into ordinary memory
- * (arg NULL: libdvk's staging buffer, requests of 512 KiB) or into a copy
+ * (arg NULL: libdvk's staging buffer, requests of 1 MiB) or into a copy
  * buffer (dvkd's copy threads, 1 MiB steps). */
 static int
 copy_loop(void *arg)
