@@ -238,6 +238,21 @@ recv_expect(struct fet *f, int want, const uint8_t **p, size_t *len)
 	return type;
 }
 
+/* The next frame of a list the server ends with INDEX_END: 1 for a want
+ * frame, 0 at the end (*p, *len then hold the end frame), or a negative
+ * error (-EPROTO for any other type). */
+static int
+recv_list(struct fet *f, int want, const uint8_t **p, size_t *len)
+{
+	int r = recv_expect(f, 0, p, len);
+
+	if (r < 0)
+		return r;
+	if (r == IMG_MSG_INDEX_END)
+		return 0;
+	return r == want ? 1 : -EPROTO;
+}
+
 static int
 handshake(struct fet *f)
 {
@@ -356,14 +371,7 @@ recv_index(struct fet *f)
 	f->ix.hash = malloc(n * IMG_HASH_LEN + 1);
 	if (f->ix.hash == NULL)
 		return -ENOMEM;
-	for (;;) {
-		r = recv_expect(f, 0, &p, &len);
-		if (r < 0)
-			return r;
-		if (r == IMG_MSG_INDEX_END)
-			break;
-		if (r != IMG_MSG_INDEX)
-			return -EPROTO;
+	while ((r = recv_list(f, IMG_MSG_INDEX, &p, &len)) > 0) {
 		r = img_index_frame_decode(p, len, n, f->ix.hash, &first, &count);
 		if (r != 0 || first != next) {
 			dvs_err("malformed index from the server");
@@ -371,6 +379,8 @@ recv_index(struct fet *f)
 		}
 		next += count;
 	}
+	if (r < 0)
+		return r;
 	if (next != n) {
 		dvs_err("the server sent an incomplete index");
 		return -EPROTO;
@@ -805,13 +815,8 @@ next_round(struct fet *f)
 	r = img_conn_send(&f->c, IMG_MSG_ROUND, NULL, 0);
 	if (r != 0)
 		return r;
-	for (;;) {
-		r = recv_expect(f, 0, &p, &len);
-		if (r < 0)
-			return r;
-		if (r == IMG_MSG_INDEX_END)
-			break;
-		if (r != IMG_MSG_CHANGES || len < 4)
+	while ((r = recv_list(f, IMG_MSG_CHANGES, &p, &len)) > 0) {
+		if (len < 4)
 			return -EPROTO;
 		n = img_get32(p);
 		if (len != 4 + n * (8 + IMG_HASH_LEN))
@@ -836,6 +841,8 @@ next_round(struct fet *f)
 			}
 		}
 	}
+	if (r < 0)
+		return r;
 	return check_index_end(f, p, len);
 }
 

@@ -70,6 +70,19 @@ out:
 	return NULL;
 }
 
+/* The end of each test: a clean unmount, fsck.fat -n clean. */
+static void
+unmount_fsck_free(struct memdev *m)
+{
+	char *out = NULL;
+
+	assert_int_equal(fat_unmount(vol), 0);
+	if (memdev_fsck(m, &out))
+		fail_msg("fsck.fat -n: %s", out);
+	free(out);
+	memdev_free(m);
+}
+
 static void
 test_threads(void **s)
 {
@@ -94,12 +107,7 @@ test_threads(void **s)
 		pthread_join(th[i], NULL);
 	assert_int_equal(errors, 0);
 	fat_close(shared);
-	assert_int_equal(fat_unmount(vol), 0);
-	char *out = NULL;
-	if (memdev_fsck(m, &out))
-		fail_msg("fsck.fat -n: %s", out);
-	free(out);
-	memdev_free(m);
+	unmount_fsck_free(m);
 }
 
 /* Metadata races: renames and unlinks of files other threads are
@@ -191,12 +199,7 @@ test_races(void **s)
 	fat_close(moving);
 	assert_int_equal(fat_stat(vol, "/d/moving A", &st), 0);
 	assert_int_equal(st.size, 300 * 3000);
-	assert_int_equal(fat_unmount(vol), 0);
-	char *out = NULL;
-	if (memdev_fsck(m, &out))
-		fail_msg("fsck.fat -n: %s", out);
-	free(out);
-	memdev_free(m);
+	unmount_fsck_free(m);
 }
 
 int
