@@ -167,6 +167,9 @@ fsck_ok "$T/r.img"
 # into an existing directory under its own name, like cp -r
 mkdir -p "$T/mc" && mcopy -s -n -i "$T/r.img" ::/src "$T/mc/" || bad "mcopy -s of the put -r tree failed"
 diff -r "$src" "$T/mc/src" > /dev/null || bad "mtools reads a different tree after put -r"
+if $FAT get "$T/r.img:/src" "$T/got" 2>"$T/err"; then bad "get of a directory without -r succeeded"; fi
+grep -q "get -r" "$T/err" || bad "get of a directory: no hint at -r: $(cat "$T/err")"
+[ ! -e "$T/got" ] || bad "get of a directory without -r left $T/got behind"
 $FAT get -r "$T/r.img:/src" "$T/got" || bad "get -r failed"
 diff -r "$src" "$T/got" > /dev/null || bad "get -r gave a different tree: $(diff -rq "$src" "$T/got" | head -3)"
 mkdir -p "$T/into" && $FAT get -r "$T/r.img:/src/deep" "$T/into" || bad "get -r into a directory failed"

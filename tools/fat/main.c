@@ -464,9 +464,12 @@ cmd_get(int argc, char **argv)
 	buf = malloc(COPY_BUF);
 	if (!buf) {
 		rc = fail("out of memory for", path, -ENOMEM);
-	} else if (rec && (err = fat_stat(m.vol, path, &st))) {
+	} else if ((err = fat_stat(m.vol, path, &st))) {
 		rc = fail("cannot stat", path, err);
-	} else if (rec && (st.attr & FAT_ATTR_DIR)) {
+	} else if ((st.attr & FAT_ATTR_DIR) && !rec) {
+		fprintf(stderr, "dvs-fat: %s is a directory (use get -r)\n", path);
+		rc = 1;
+	} else if (st.attr & FAT_ATTR_DIR) {
 		/* like cp -r: into an existing directory, under the name */
 		if (stat(out, &lst) == 0 && S_ISDIR(lst.st_mode) && *base_name(path))
 			out = target = path_join(out, base_name(path));
