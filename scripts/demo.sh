@@ -15,8 +15,11 @@ bin=$(cd "$build/bin" 2>/dev/null && pwd) || {
 export PATH="$bin:$PATH"
 export MTOOLS_SKIP_CHECK=1
 
-bold=$(tput bold 2>/dev/null || true)
-norm=$(tput sgr0 2>/dev/null || true)
+bold='' norm=''
+if [ -t 1 ]; then
+	bold=$(tput bold 2>/dev/null || true)
+	norm=$(tput sgr0 2>/dev/null || true)
+fi
 step_no=0
 step() {
 	step_no=$((step_no + 1))
@@ -86,6 +89,14 @@ say "work directory: $tmp"
 step "Start a one-node DVS and create DC 1"
 run dvsctl start || fail "dvsctl start"
 run dvsctl dc create 1 --endpoints 256 || fail "dvsctl dc create"
+
+step "The IPC itself: two processes of DC 2 exchange every kind of call and a vcopy"
+ipc_demo=$build/tests/dvk/dvk_demo
+[ -x "$ipc_demo" ] || fail "$ipc_demo is missing: build first (make)"
+run dvsctl dc create 2 --endpoints 16 || fail "dvsctl dc create 2"
+run dvsctl run --dc 2 --ep 1-2 -- "$ipc_demo" || fail "the IPC demo (dvk_demo)"
+run dvsctl ep list --dc 2 || fail "dvsctl ep list"
+run dvsctl dc destroy 2 || fail "dvsctl dc destroy 2"
 
 step "Format a 512 MiB FAT32 image"
 truncate -s 512M "$img"
