@@ -408,6 +408,9 @@ dvkd_bind_input(struct binding *b)
 	case DVKD_BUF_FREE:
 		reply_status(b, &m, dvkd_buf_free(b, m.u.buf.id));
 		return;
+	case DVKD_BUF_WHERE:
+		reply_status(b, &m, dvkd_buf_where(b, m.u.where.id, m.u.where.addr));
+		return;
 	case DVKD_QUERY:
 		ep = m.u.query.ep;
 		dvkd_msg_init(&rep, DVKD_REPLY, m.h.seq);

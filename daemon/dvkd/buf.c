@@ -2,7 +2,9 @@
  * buf.c - copy buffers: memfds mapped both in dvkd and in a binding's
  * process, so that a vcopy into or out of one is a single kernel copy
  * between the grant owner and this mapping (no bounce buffer).  Bounded
- * per binding; freed with the binding.
+ * per binding; freed with the binding.  A process may say where it mapped
+ * one (BUF_WHERE): then a grant inside it, or its own address inside it,
+ * is reached through our mapping too (see copy.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -76,6 +78,10 @@ dvkd_buf_free(struct binding *b, uint32_t id)
 		return -EBUSY;
 	for (pp = &b->bufs; (d = *pp) != NULL; pp = &d->next) {
 		if (d->id == id) {
+			/* Another binding's queued copy uses it as the other
+			 * side (only this thread adds users, so no race). */
+			if (atomic_load(&d->users) > 0)
+				return -EBUSY;
 			*pp = d->next;
 			if (d->stage) {
 				b->has_stage = 0;
@@ -89,6 +95,39 @@ dvkd_buf_free(struct binding *b, uint32_t id)
 		}
 	}
 	return -EINVAL;
+}
+
+int
+dvkd_buf_where(struct binding *b, uint32_t id, uint64_t addr)
+{
+	struct dbuf *d;
+
+	for (d = b->bufs; d != NULL; d = d->next) {
+		if (d->id != id)
+			continue;
+		/* The whole claimed range must be a valid address range. */
+		if (d->stage || addr == 0 || addr + d->len < addr)
+			return -EINVAL;
+		d->uaddr = addr;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+struct dbuf *
+dvkd_buf_at(struct binding *b, uint64_t addr, uint64_t len, char **map)
+{
+	struct dbuf *d;
+
+	for (d = b->bufs; d != NULL; d = d->next) {
+		if (d->uaddr == 0 || addr < d->uaddr)
+			continue;
+		if (addr - d->uaddr <= d->len && len <= d->len - (addr - d->uaddr)) {
+			*map = d->map + (addr - d->uaddr);
+			return d;
+		}
+	}
+	return NULL;
 }
 
 char *

@@ -1,7 +1,11 @@
 /*
  * copy.c - vcopy: checking a request against the owner's grant table and
- * copying between the two processes through a bounce buffer with
- * process_vm_readv/process_vm_writev.
+ * copying between the two sides.  A side is reached through our own
+ * mapping when it lies inside one of that process's copy buffers (buf.c),
+ * else with process_vm_readv/process_vm_writev:
+ *   both sides in copy buffers   memcpy here (no pages to pin)
+ *   one side in a copy buffer    one kernel copy
+ *   neither                      two kernel copies through a bounce buffer
  *
  * Small copies run in the main loop.  Larger ones go to a few copy
  * threads, one chunk at a time, round-robin, so one client's huge copy
@@ -31,6 +35,8 @@
 struct job {
 	struct binding *copier, *owner;
 	char *cbuf; /* the copier's copy buffer as mapped here, or NULL */
+	char *obuf; /* the owner's grant as mapped here, or NULL */
+	struct dbuf *odb; /* the owner's buffer holding obuf (a user of it) */
 	uint32_t seq;
 	uint32_t dir;
 	uint64_t oaddr, caddr, len, done;
@@ -79,9 +85,21 @@ copy_span(struct job *j, uint64_t pos, size_t n, char *bounce)
 {
 	int from = j->dir == DVKD_VCOPY_FROM, rc;
 
+	/* Both mappings are ours, of sealed memfds that stay mapped while
+	 * the job holds its bindings: no fault whatever the processes do.
+	 * memmove: a self-grant may overlap. */
+	if (j->cbuf != NULL && j->obuf != NULL) {
+		if (from)
+			memmove(j->cbuf + pos, j->obuf + pos, n);
+		else
+			memmove(j->obuf + pos, j->cbuf + pos, n);
+		return 0;
+	}
 	if (j->cbuf != NULL) /* one copy, straight between the owner and the buffer */
 		return pvm(j->owner->pid, !from, j->cbuf + pos, j->oaddr + pos, n,
 			   -EDVS_DEADPEER);
+	if (j->obuf != NULL) /* one copy, between the owner's buffer and the copier */
+		return pvm(j->copier->pid, from, j->obuf + pos, j->caddr + pos, n, -ESRCH);
 	rc = pvm(from ? j->owner->pid : j->copier->pid, 0, bounce,
 		 (from ? j->oaddr : j->caddr) + pos, n, from ? -EDVS_DEADPEER : -ESRCH);
 	if (rc == 0)
@@ -100,7 +118,7 @@ job_step(struct job *j, uint64_t max, char *bounce)
 	while (j->done < end) {
 		size_t n = end - j->done;
 
-		if (j->cbuf == NULL && n > BOUNCE_SIZE)
+		if (j->cbuf == NULL && j->obuf == NULL && n > BOUNCE_SIZE)
 			n = BOUNCE_SIZE;
 
 		if (j->owner->dead)
@@ -148,7 +166,7 @@ worker(void *arg)
 {
 	char *bounce = NULL;
 	struct job *j;
-	int rc, stop;
+	int rc, stop, need;
 
 	(void)arg;
 	for (;;) {
@@ -165,11 +183,12 @@ worker(void *arg)
 		qlen--;
 		pthread_mutex_unlock(&qlock);
 
-		if (bounce == NULL && j->cbuf == NULL)
+		need = j->cbuf == NULL && j->obuf == NULL;
+		if (bounce == NULL && need)
 			bounce = bounce_new(); /* on first use: RSS only if used */
 		rc = stop ? -EDVS_NODAEMON
-		     : bounce == NULL && j->cbuf == NULL ? -ENOMEM
-							 : job_step(j, JOB_CHUNK, bounce);
+		     : bounce == NULL && need ? -ENOMEM
+					      : job_step(j, JOB_CHUNK, bounce);
 		if (rc == 1) {
 			pthread_mutex_lock(&qlock);
 			queue[(qhead + qlen) % DVKD_MAX_COPY_JOBS] = j;
@@ -178,6 +197,8 @@ worker(void *arg)
 			continue;
 		}
 		job_finish(j, rc);
+		if (j->odb != NULL) /* before the owner's last reference goes */
+			atomic_fetch_sub(&j->odb->users, 1);
 		atomic_fetch_sub(&dvkd.copies_now, 1);
 		dvkd_binding_unref(j->copier);
 		dvkd_binding_unref(j->owner);
@@ -244,7 +265,14 @@ dvkd_copy_request(struct binding *b, const struct dvkd_msg *req)
 		tmp.cbuf = dvkd_buf_find(b, v->buf, v->addr, v->len);
 		if (tmp.cbuf == NULL)
 			return -EFAULT;
+	} else {
+		/* The copier's own memory, inside a buffer it said it mapped
+		 * there: its claim can only make us use its own buffer. */
+		dvkd_buf_at(b, v->addr, v->len, &tmp.cbuf);
 	}
+	/* The same for the owner's grant (already checked against the
+	 * grant): we reach only the owner's own buffer. */
+	tmp.odb = dvkd_buf_at(ob, oaddr, v->len, &tmp.obuf);
 	tmp.copier = b;
 	tmp.owner = ob;
 	tmp.seq = req->h.seq;
@@ -253,7 +281,7 @@ dvkd_copy_request(struct binding *b, const struct dvkd_msg *req)
 	tmp.caddr = v->addr;
 	tmp.len = v->len;
 	if (v->len <= DVKD_INLINE_COPY) {
-		if (tmp.cbuf == NULL && main_bounce == NULL &&
+		if (tmp.cbuf == NULL && tmp.obuf == NULL && main_bounce == NULL &&
 		    (main_bounce = bounce_new()) == NULL)
 			return -ENOMEM;
 		rc = job_step(&tmp, v->len, main_bounce);
@@ -280,6 +308,8 @@ dvkd_copy_request(struct binding *b, const struct dvkd_msg *req)
 	}
 	atomic_fetch_add(&b->refs, 1);
 	atomic_fetch_add(&ob->refs, 1);
+	if (j->odb != NULL)
+		atomic_fetch_add(&j->odb->users, 1);
 	atomic_fetch_add(&b->copies, 1);
 	atomic_fetch_add(&dvkd.copies_now, 1);
 	queue[(qhead + qlen) % DVKD_MAX_COPY_JOBS] = j;

@@ -50,6 +50,13 @@ struct dbuf {
 	int stage; /* libdvk's staging buffer (DVKD_BUF_STAGE) */
 	size_t len;
 	char *map;
+	/* Where the binding's process says it mapped the buffer
+	 * (BUF_WHERE), 0 if it did not say: only ever used to reach this
+	 * buffer, so a lie harms only that process. */
+	uint64_t uaddr;
+	/* Queued copies using map (taken by the main thread, dropped by copy
+	 * threads): BUF_FREE refuses while > 0, so map stays valid. */
+	atomic_int users;
 	struct dbuf *next;
 };
 
@@ -209,6 +216,11 @@ int dvkd_buf_alloc(struct binding *b, const struct dvkd_msg *req);
 int dvkd_buf_free(struct binding *b, uint32_t id);
 /* The mapping of [off, off+len) of buffer id, or NULL if out of it. */
 char *dvkd_buf_find(struct binding *b, uint32_t id, uint64_t off, uint64_t len);
+/* Records where b's process mapped buffer id (BUF_WHERE). */
+int dvkd_buf_where(struct binding *b, uint32_t id, uint64_t addr);
+/* The buffer of b (not the stage) whose claimed address range holds all of
+ * [addr, addr+len), or NULL; *map is then our mapping of addr. */
+struct dbuf *dvkd_buf_at(struct binding *b, uint64_t addr, uint64_t len, char **map);
 void dvkd_bufs_free(struct binding *b);
 
 /* copy.c */

@@ -17,7 +17,7 @@
  *     of a socketpair that becomes the binding's control socket.  The reply
  *     to BIND comes on that new socket, never on the shared admission one.
  *   control socket (one per binding): OPEN, VCOPY, QUERY, UNBIND,
- *     BUF_ALLOC, BUF_FREE; and the
+ *     BUF_ALLOC, BUF_FREE, BUF_WHERE; and the
  *     events dvkd sends unasked (EV_RING, EV_PROMOTED).
  *
  * Shared memory.  All pages are memfds made and sealed (no grow, no shrink)
@@ -73,6 +73,8 @@ enum dvkd_type {
 	DVKD_REC_EP,
 	DVKD_REC_PS,
 	DVKD_END, /* end of a listing */
+	/* control, added later (at the end: the older numbers stay) */
+	DVKD_BUF_WHERE,
 	DVKD_TYPE_MAX
 };
 
@@ -155,6 +157,22 @@ struct dvkd_buf_req {
 #define DVKD_BUF_STAGE 1u
 #define DVKD_STAGE_MAX (2u << 20)
 
+/*
+ * BUF_WHERE: where the caller mapped its copy buffer id.  From then on
+ * dvkd also recognises that buffer on the OTHER side of a vcopy: a grant
+ * of the caller's that lies entirely inside it, or the caller's own
+ * address (buf 0) inside it, is copied through dvkd's mapping of the
+ * buffer (a copy between two such buffers is a memcpy in dvkd, with no
+ * process_vm_* call and no page pinning).  A false address only makes
+ * dvkd read or write the caller's own buffer instead of the caller's
+ * memory, so it harms nobody else.  Not for the staging buffer.
+ */
+struct dvkd_buf_where {
+	uint64_t addr;
+	uint32_t id;
+	uint32_t pad;
+};
+
 struct dvkd_query_req {
 	int32_t ep;
 };
@@ -217,6 +235,7 @@ struct dvkd_msg {
 		struct dvkd_vcopy_req vcopy;
 		struct dvkd_query_req query;
 		struct dvkd_buf_req buf;
+		struct dvkd_buf_where where;
 		struct dvkd_query_rep qrep;
 		struct dvkd_status_rep status;
 		struct dvkd_dc_rec dcrec;

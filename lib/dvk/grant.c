@@ -108,6 +108,16 @@ vcopy_call(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
 	return dvk_ctl_call(h, &req, &rep, NULL, 0, NULL);
 }
 
+/* DVK_BUF_WHERE=0: do not tell dvkd where copy buffers are (the way
+ * before, for comparison: dvs-bench ipc uses it). */
+static int
+where_off(void)
+{
+	const char *e = getenv("DVK_BUF_WHERE");
+
+	return e != NULL && strcmp(e, "0") == 0;
+}
+
 /* Asks dvkd for a buffer it maps too and maps it here. */
 static int
 buf_map(struct dvk *h, size_t len, uint32_t flags, struct dvk_buf *b)
@@ -136,6 +146,20 @@ buf_map(struct dvk *h, size_t len, uint32_t flags, struct dvk_buf *b)
 	b->addr = p;
 	b->len = rep.u.buf.len;
 	rc = 0;
+	if (flags == 0 && !where_off()) {
+		/* Tell dvkd where it is, so that a grant inside it (or our
+		 * own address inside it) is copied through dvkd's mapping:
+		 * between two such buffers a memcpy with no page pinning.
+		 * Refused: copies still work, only slower. */
+		dvkd_msg_init(&req, DVKD_BUF_WHERE, 0);
+		req.u.where.id = b->id;
+		req.u.where.addr = (uintptr_t)p;
+		if (dvk_ctl_call(h, &req, &rep, NULL, 0, NULL) == -EDVS_NODAEMON) {
+			munmap(p, b->len);
+			b->addr = NULL;
+			rc = -EDVS_NODAEMON;
+		}
+	}
 out:
 	if (nfds > 0)
 		close(fd);

@@ -35,6 +35,7 @@ static const int body_size[DVKD_TYPE_MAX] = {
 	[DVKD_REC_EP] = BODY(eprec),
 	[DVKD_REC_PS] = BODY(psrec),
 	[DVKD_END] = 0,
+	[DVKD_BUF_WHERE] = BODY(where),
 };
 
 int

@@ -33,6 +33,7 @@ static const struct {
 	{ "deadpeer", t_deadpeer, 0 },
 	{ "grants", t_grants, 0 },
 	{ "vcopy-kill", t_vcopy_kill, 0 },
+	{ "vcopy-shared", t_vcopy_shared, 0 },
 	{ "backup", t_backup, 0 },
 	{ "rogue", t_rogue, 0 },
 	{ "rogue-ring", t_rogue_ring, 0 },

@@ -9,6 +9,7 @@ int t_threads(void);
 int t_deadpeer(void);
 int t_grants(void);
 int t_vcopy_kill(void);
+int t_vcopy_shared(void);
 int t_backup(void);
 int t_rogue(void);
 int t_rogue_ring(void);

@@ -564,8 +564,12 @@ measure_oneway(int iters, int runs)
  *   BUF    THP grant, the copier's destination from dvk_buf_alloc() (a
  *          buffer dvkd maps too: one kernel copy)
  *   BOUNCE PLAIN, copied the way libdvk did before its staging buffer
- *          (DVK_VCOPY_STAGE=0: through dvkd's bounce buffer), for comparison */
-enum vc_kind { VC_PLAIN, VC_THP, VC_BUF, VC_BOUNCE };
+ *          (DVK_VCOPY_STAGE=0: through dvkd's bounce buffer), for comparison
+ *   SHARED both the grant and the copier's buffer from dvk_buf_alloc():
+ *          dvkd copies between its own two mappings (memcpy)
+ *   SHNOWHERE SHARED with DVK_BUF_WHERE=0 (dvkd does not know where the
+ *          grant owner's buffer is: one kernel copy, as before) */
+enum vc_kind { VC_PLAIN, VC_THP, VC_BUF, VC_BOUNCE, VC_SHARED, VC_SHNOWHERE };
 
 static char *
 buf_new(enum vc_kind kind)
@@ -593,8 +597,17 @@ owner_main(void *arg, int out, int in)
 	struct dvk *h;
 	dvk_grant_t g;
 
-	memset(buf, 0x42, MIB);
+	if ((enum vc_kind)r->other == VC_SHNOWHERE)
+		setenv("DVK_BUF_WHERE", "0", 1);
 	h = bind_or_die(r->ep);
+	if ((enum vc_kind)r->other >= VC_SHARED) {
+		void *p;
+
+		if (dvk_buf_alloc(h, MIB, &p) != 0)
+			_exit(2);
+		buf = p;
+	}
+	memset(buf, 0x42, MIB);
 	if (dvk_grant(h, r->peer, buf, MIB, DVK_GRANT_READ | DVK_GRANT_WRITE, &g) != 0)
 		_exit(2);
 	put(out, &g, sizeof(g));
@@ -636,9 +649,11 @@ copier_main(void *arg, int out, int in)
 	memset(&res, 0, sizeof(res));
 	if (kind == VC_BOUNCE)
 		setenv("DVK_VCOPY_STAGE", "0", 1);
+	if (kind == VC_SHNOWHERE)
+		setenv("DVK_BUF_WHERE", "0", 1);
 	get(in, &g, sizeof(g));
 	h = bind_or_die(r->ep);
-	if (kind == VC_BUF) {
+	if (kind == VC_BUF || kind >= VC_SHARED) {
 		void *p;
 
 		if (dvk_buf_alloc(h, MIB, &p) != 0)
@@ -834,14 +849,16 @@ usage(FILE *f)
 static int
 vcopy_figures(struct bench_report *r, int runs, int scale)
 {
-	struct vc_fig p, t, b, o;
+	struct vc_fig p, t, b, o, s, sn;
 	double pvm, pvm_thp;
 
 	bench_progress("ipc: vcopy and memcpy");
 	if (measure_vcopy(400 / scale, runs, VC_PLAIN, &p) < 0 ||
 	    measure_vcopy(400 / scale, runs, VC_BOUNCE, &o) < 0 ||
 	    measure_vcopy(400 / scale, runs, VC_THP, &t) < 0 ||
-	    measure_vcopy(400 / scale, runs, VC_BUF, &b) < 0)
+	    measure_vcopy(400 / scale, runs, VC_BUF, &b) < 0 ||
+	    measure_vcopy(400 / scale, runs, VC_SHARED, &s) < 0 ||
+	    measure_vcopy(400 / scale, runs, VC_SHNOWHERE, &sn) < 0)
 		return -1;
 	pvm = measure_pvm(400 / scale, runs, VC_PLAIN);
 	pvm_thp = measure_pvm(400 / scale, runs, VC_THP);
@@ -859,6 +876,10 @@ vcopy_figures(struct bench_report *r, int runs, int scale)
 	bench_report_add(r, "pvm_1m_thp_gbps", pvm_thp, "GB/s", "process_vm_readv of 1 MiB THP memory alone");
 	bench_report_add(r, "vcopy_1m_buf_gbps", b.from, "GB/s", "vcopy_from of a THP grant into a dvk_buf_alloc buffer (one kernel copy)");
 	bench_report_add(r, "memcpy_1m_buf_gbps", b.mc, "GB/s", "memcpy into the same dvk_buf_alloc buffer");
+	bench_report_add(r, "vcopy_1m_shared_gbps", s.from, "GB/s", "vcopy_from, grant and copier's buffer both from dvk_buf_alloc (a memcpy inside dvkd)");
+	bench_report_add(r, "vcopy_to_1m_shared_gbps", s.to, "GB/s", "vcopy_to, same buffers");
+	bench_report_add(r, "vcopy_1m_shared_nowhere_gbps", sn.from, "GB/s", "the same with DVK_BUF_WHERE=0: dvkd does not know where the owner's buffer is (one kernel copy, as before)");
+	bench_report_add(r, "memcpy_1m_shared_gbps", s.mc, "GB/s", "memcpy into the copier's dvk_buf_alloc buffer in that run");
 	verdict(r, "target_vcopy", p.from >= 0.4 * p.mc, p.from / p.mc, "x memcpy", ">= 0.4x");
 	return 0;
 }
