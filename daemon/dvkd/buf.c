@@ -72,16 +72,19 @@ dvkd_buf_free(struct binding *b, uint32_t id)
 {
 	struct dbuf **pp, *d;
 
-	/* A copy thread may be using it: a client frees only between its
-	 * own calls, so this is a misbehaving one. */
-	if (atomic_load(&b->copies) > 0)
-		return -EBUSY;
 	for (pp = &b->bufs; (d = *pp) != NULL; pp = &d->next) {
 		if (d->id == id) {
-			/* Another binding's queued copy uses it as the other
-			 * side (only this thread adds users, so no race). */
-			if (atomic_load(&d->users) > 0)
+			/* A copy thread may be using it: as this binding's
+			 * buffer (a client frees only between its own calls,
+			 * so this is a misbehaving one), or as the owner's side
+			 * of another binding's queued copy (only this thread
+			 * adds users, so no race).  The library unmaps its side
+			 * anyway, so forget where it was: new memory at that
+			 * address must not be taken for this buffer. */
+			if (atomic_load(&b->copies) > 0 || atomic_load(&d->users) > 0) {
+				d->uaddr = 0;
 				return -EBUSY;
+			}
 			*pp = d->next;
 			if (d->stage) {
 				b->has_stage = 0;

@@ -151,6 +151,11 @@ job_finish(struct job *j, int rc)
 			atomic_fetch_add(&j->copier->copied_out, j->len);
 		atomic_fetch_add(&dvkd.copied, j->len);
 	}
+	/* Done with both buffers before the copier hears of it: it may free
+	 * its buffer, or the owner its own, as soon as the reply is out. */
+	atomic_fetch_sub(&j->copier->copies, 1);
+	if (j->odb != NULL)
+		atomic_fetch_sub(&j->odb->users, 1);
 	if (rc != -ESRCH) {
 		dvkd_msg_init(&m, DVKD_REPLY, j->seq);
 		m.h.status = rc;
@@ -158,7 +163,6 @@ job_finish(struct job *j, int rc)
 		 * the main loop notices on its socket. */
 		dvkd_bind_send(j->copier, &m, NULL, 0);
 	}
-	atomic_fetch_sub(&j->copier->copies, 1);
 }
 
 static void *
@@ -197,8 +201,6 @@ worker(void *arg)
 			continue;
 		}
 		job_finish(j, rc);
-		if (j->odb != NULL) /* before the owner's last reference goes */
-			atomic_fetch_sub(&j->odb->users, 1);
 		atomic_fetch_sub(&dvkd.copies_now, 1);
 		dvkd_binding_unref(j->copier);
 		dvkd_binding_unref(j->owner);
