@@ -44,5 +44,8 @@ int it_dvsctl(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Binds ep or exits the process. */
 struct dvk *it_bind(dvk_ep_t ep);
 void it_msg(dvk_msg_t *m, int32_t type, int32_t v);
+/* For it_spawn: binds endpoint 7 and answers every sendrec with the
+ * request itself, until it is killed or its receive fails. */
+int it_echo7(void *arg);
 
 #endif

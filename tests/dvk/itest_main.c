@@ -130,6 +130,20 @@ it_bind(dvk_ep_t ep)
 	return h;
 }
 
+int
+it_echo7(void *arg)
+{
+	struct dvk *h = it_bind(7);
+	dvk_msg_t m;
+
+	(void)arg;
+	for (;;) {
+		if (dvk_receive(h, DVK_ANY, &m) != 0)
+			return 1;
+		CHECK_RC(dvk_reply(h, m.m_source, &m), 0);
+	}
+}
+
 void
 it_msg(dvk_msg_t *m, int32_t type, int32_t v)
 {

@@ -234,20 +234,6 @@ copy_loop(void *arg)
 			return 1;
 }
 
-static int
-echo(void *arg)
-{
-	struct dvk *h = it_bind(7);
-	dvk_msg_t m;
-
-	(void)arg;
-	for (;;) {
-		if (dvk_receive(h, DVK_ANY, &m) != 0)
-			return 1;
-		CHECK_RC(dvk_reply(h, m.m_source, &m), 0);
-	}
-}
-
 static void
 wait_started(void)
 {
@@ -275,7 +261,7 @@ t_vcopy_kill(void)
 	ks = mmap(NULL, sizeof(*ks), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	CHECK(ks != MAP_FAILED);
 	h = it_bind(1);
-	e = it_spawn(echo, NULL);
+	e = it_spawn(it_echo7, NULL);
 	CHECK_RC(dvk_wait_bound(h, 7, 5000), 0);
 
 	CHECK_RC(dvk_buf_alloc(h, KBIG, &cbuf), 0);

@@ -141,20 +141,6 @@ sb_owner(void *arg)
 		pause();
 }
 
-static int
-sb_echo(void *arg)
-{
-	struct dvk *h = it_bind(7);
-	dvk_msg_t m;
-
-	(void)arg;
-	for (;;) {
-		if (dvk_receive(h, DVK_ANY, &m) != 0)
-			return 1;
-		CHECK_RC(dvk_reply(h, m.m_source, &m), 0);
-	}
-}
-
 static void
 sb_kill_owner(struct dvk *h, uint8_t *cb)
 {
@@ -282,7 +268,7 @@ t_vcopy_shared(void)
 
 	/* the owner dies while we copy between the buffers, both ways */
 	h = it_bind(1);
-	e = it_spawn(sb_echo, NULL);
+	e = it_spawn(it_echo7, NULL);
 	CHECK_RC(dvk_wait_bound(h, 7, 5000), 0);
 	CHECK_RC(dvk_buf_alloc(h, SB_KILL, (void **)&cb), 0);
 	sb_kill_owner(h, cb);
