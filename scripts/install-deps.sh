@@ -9,7 +9,7 @@ pkgs=(
 	# build
 	gcc clang lld meson ninja-build pkg-config make clang-format
 	# libraries
-	libfuse3-dev libcpg-dev libquorum-dev libext2fs-dev libssl-dev
+	libfuse3-dev libcpg-dev libquorum-dev libvotequorum-dev libext2fs-dev libssl-dev
 	libzstd-dev liblz4-dev zlib1g-dev liblzo2-dev libcmocka-dev
 	libclang-rt-14-dev
 	# run time and tests

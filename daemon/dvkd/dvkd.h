@@ -33,7 +33,7 @@
  * burst of requests does not pay a wake-up each. */
 #define DVKD_SPIN_NS 50000
 
-enum ev_kind { EV_LISTEN, EV_MGMT, EV_ADMIT, EV_BIND, EV_PIDFD, EV_SIGNAL };
+enum ev_kind { EV_LISTEN, EV_MGMT, EV_ADMIT, EV_BIND, EV_PIDFD, EV_SIGNAL, EV_CLUSTER };
 
 /* What an epoll event points to. */
 struct ev {

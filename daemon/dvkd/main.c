@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster.h"
 #include "dvkd.h"
 #include "dvs/log.h"
 
@@ -27,12 +28,15 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: dvkd [--socket PATH] [--ready-fd N]\n"
+		"usage: dvkd [--socket PATH] [--ready-fd N] [--cluster FILE --node ID]\n"
 		"\n"
 		"The DVK node daemon.  Normally started by `dvsctl start`.\n"
 		"\n"
 		"  --socket PATH   management socket (default $DVS_SOCKET or %s)\n"
 		"  --ready-fd N    write one byte to fd N once the socket listens\n"
+		"  --cluster FILE  run as a node of the cluster FILE describes (needs\n"
+		"                  Corosync on this node; see docs/CLUSTER.md)\n"
+		"  --node ID       this node's id in that file\n"
 		"  -h, --help      this text\n"
 		"\n"
 		"Log level from DVS_LOG (error, warn, info, debug).  Exit status:\n"
@@ -181,6 +185,9 @@ loop(int sigfd)
 			case EV_PIDFD:
 				dvkd_bind_gone(ev->obj);
 				break;
+			case EV_CLUSTER:
+				dvkd_cluster_event(ev->obj, evs[i].events);
+				break;
 			}
 		}
 		/* An object closed above may still appear later in evs, so
@@ -195,11 +202,14 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "ready-fd", required_argument, NULL, 'r' },
+		{ "cluster", required_argument, NULL, 'c' },
+		{ "node", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL;
-	int ready_fd = -1, c, sigfd;
+	const char *path = NULL, *cluster_file = NULL;
+	int ready_fd = -1, node = -1, c, sigfd;
+	char *end;
 	sigset_t set;
 
 	dvs_log_init(argv[0]);
@@ -211,6 +221,18 @@ main(int argc, char **argv)
 		case 'r':
 			ready_fd = atoi(optarg);
 			break;
+		case 'c':
+			cluster_file = optarg;
+			break;
+		case 'n':
+			errno = 0;
+			node = (int)strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg || node < 0 ||
+			    node >= CL_MAX_NODES) {
+				fprintf(stderr, "dvkd: --node: 0 to %d\n", CL_MAX_NODES - 1);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -219,7 +241,9 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (cluster_file == NULL) != (node < 0)) {
+		if (optind == argc)
+			fprintf(stderr, "dvkd: --cluster and --node go together\n");
 		usage(stderr);
 		return 2;
 	}
@@ -257,6 +281,11 @@ main(int argc, char **argv)
 		unlink(path);
 		return 1;
 	}
+	if (cluster_file != NULL && dvkd_cluster_start(cluster_file, node) < 0) {
+		dvkd_copy_stop();
+		unlink(path);
+		return 1;
+	}
 	dvs_info("listening on %s (pid %d)", path, (int)getpid());
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "R", 1) < 0)
@@ -264,6 +293,7 @@ main(int argc, char **argv)
 		close(ready_fd);
 	}
 	loop(sigfd);
+	dvkd_cluster_stop();
 	unlink(path);
 	close(dvkd.listen_fd);
 	shutdown_all();

@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "cluster.h"
 #include "dvkd.h"
 #include "dvs/log.h"
 
@@ -235,6 +236,24 @@ list_ps(struct mgmt *m, uint32_t seq)
 }
 
 static int
+list_nodes(struct mgmt *m, uint32_t seq)
+{
+	struct dvkd_node_rec recs[CL_MAX_NODES];
+	struct dvkd_msg r;
+	int i, n, rc;
+
+	n = dvkd_cluster_nodes(recs, CL_MAX_NODES);
+	for (i = 0; i < n; i++) {
+		dvkd_msg_init(&r, DVKD_REC_NODE, seq);
+		r.u.noderec = recs[i];
+		rc = send_rec(m, &r);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
 admit(struct mgmt *m, const struct dvkd_msg *req)
 {
 	const struct dvkd_admit_req *a = &req->u.admit;
@@ -307,6 +326,10 @@ dvkd_mgmt_input(struct mgmt *m)
 	case DVKD_PS:
 		listing = 1;
 		rc = list_ps(m, req.h.seq);
+		break;
+	case DVKD_NODE_LIST:
+		listing = 1;
+		rc = list_nodes(m, req.h.seq);
 		break;
 	case DVKD_ADMIT:
 		rc = admit(m, &req);

@@ -75,6 +75,9 @@ enum dvkd_type {
 	DVKD_END, /* end of a listing */
 	/* control, added later (at the end: the older numbers stay) */
 	DVKD_BUF_WHERE,
+	/* management, several nodes (docs/CLUSTER.md) */
+	DVKD_NODE_LIST,
+	DVKD_REC_NODE,
 	DVKD_TYPE_MAX
 };
 
@@ -223,6 +226,30 @@ struct dvkd_ps_rec {
 	char comm[16];
 };
 
+/* NODE_LIST: one record per node of the cluster file (none on a node
+ * that runs alone). */
+#define DVKD_NODE_DOWN 0	/* its dvkd is not in the membership */
+#define DVKD_NODE_MEMBER 1	/* in the membership, proxy link up (or self) */
+#define DVKD_NODE_UNREACHABLE 2 /* in the membership, no proxy link */
+#define DVKD_LINK_NONE 0
+#define DVKD_LINK_CONNECTING 1 /* connecting or proving the key */
+#define DVKD_LINK_UP 2
+#define DVKD_LINK_REFUSED 3 /* the last attempt failed the key check */
+#define DVKD_NODEF_SELF 0x1
+#define DVKD_NODEF_QUORATE 0x2 /* this node's partition has quorum */
+struct dvkd_node_rec {
+	int32_t node;
+	uint32_t state; /* DVKD_NODE_* */
+	uint32_t link;	/* DVKD_LINK_* */
+	uint32_t flags; /* DVKD_NODEF_* */
+	uint32_t addr;	/* IPv4 address of its dvkd, network order */
+	uint32_t port;
+	uint64_t ring_id; /* Corosync ring (membership epoch) seen here */
+	uint64_t msgs_tx, msgs_rx; /* proxy frames to and from that node */
+	uint64_t bytes_tx, bytes_rx;
+	uint64_t link_ups; /* times the link was established */
+};
+
 struct dvkd_msg {
 	struct dvkd_hdr h;
 	union {
@@ -241,6 +268,7 @@ struct dvkd_msg {
 		struct dvkd_dc_rec dcrec;
 		struct dvkd_ep_rec eprec;
 		struct dvkd_ps_rec psrec;
+		struct dvkd_node_rec noderec;
 		uint8_t raw[96];
 	} u;
 };

@@ -21,6 +21,7 @@
 
 #include "dvs/dvkd_proto.h"
 #include "dvs/ipc.h"
+#include "node_list.h"
 
 #define EX_OK 0
 #define EX_REFUSED 1  /* dvkd refused the request */
@@ -50,6 +51,9 @@ usage(FILE *f)
 		"                                wait until EP of DC is bound (or unbound);\n"
 		"                                exit 4 after S seconds (default 10)\n"
 		"  ps                            processes bound to endpoints\n"
+		"  node list                     nodes of the cluster: state (member, down,\n"
+		"                                unreachable), proxy link, quorum, frames and\n"
+		"                                bytes over the link (empty when dvkd runs alone)\n"
 		"  run --dc DC --ep E -- PROG [ARGS]\n"
 		"                                run PROG admitted to DC, allowed to bind E\n"
 		"                                (a number, a range LO-HI, or `any`)\n"
@@ -509,6 +513,9 @@ print_rec(const struct dvkd_msg *m, int *first)
 			       (unsigned long long)e->errors);
 		break;
 	}
+	case DVKD_REC_NODE:
+		node_list_print(&m->u.noderec, json);
+		break;
 	case DVKD_REC_PS: {
 		const struct dvkd_ps_rec *p = &m->u.psrec;
 		char comm[17];
@@ -546,6 +553,8 @@ cmd_list(unsigned type, int dc)
 		printf("%-4s %5s %8s %-6s %8s %10s %10s %12s %12s %7s\n", "DC", "EP",
 		       "PID", "STATE", "BACKUP", "SENT", "RECEIVED", "SENT_B",
 		       "RECV_B", "ERRORS");
+	else if (type == DVKD_NODE_LIST)
+		node_list_header();
 	else
 		printf("%8s %-4s %5s %-8s %s\n", "PID", "DC", "EP", "ROLE", "COMMAND");
 	while ((rc = listing_next(fd, &rep)) > 0)
@@ -811,6 +820,11 @@ main(int argc, char **argv)
 		return argc == 1 ? cmd_list(DVKD_PS, -1) : die_usage("ps takes no arguments");
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc, argv);
+	if (strcmp(cmd, "node") == 0) {
+		if (argc == 2 && strcmp(argv[1], "list") == 0)
+			return cmd_list(DVKD_NODE_LIST, -1);
+		return die_usage("node: `node list`");
+	}
 	fprintf(stderr, "dvsctl: unknown command `%s` (see dvsctl --help)\n", cmd);
 	return EX_USAGE;
 }

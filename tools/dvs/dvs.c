@@ -18,6 +18,7 @@ struct dvs_command {
 /* Known commands, in the order `dvs --help` shows them. */
 static const struct dvs_command known[] = {
 	{ "ctl", "start/stop a node, create DCs, list endpoints, statistics, run programs in a DC" },
+	{ "cluster", "a cluster of network namespaces on this machine: up, exec, status, down" },
 	{ "cp", "copy files and trees between Linux and a served volume" },
 	{ "mount", "serve a FAT image and mount it with FUSE" },
 	{ "umount", "unmount a `dvs mount` and stop its servers" },

@@ -1,0 +1,122 @@
+/*
+ * cluster.h - dvkd on several nodes: the cluster file, membership through
+ * Corosync, and the proxy links to the other nodes' dvkd.  See
+ * docs/CLUSTER.md.
+ *
+ * Threads: everything here runs on dvkd's main thread, inside its epoll
+ * loop; nothing is locked.
+ */
+#ifndef DVKD_CLUSTER_H
+#define DVKD_CLUSTER_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "dvkd.h"
+#include "dvs/dvkd_proto.h"
+
+#define CL_MAX_NODES 64
+#define CL_NAME_MAX 32
+#define CL_KEY_MIN 16
+#define CL_KEY_MAX 1024
+#define CL_DEFAULT_PORT 7420
+
+/* What the cluster file says (docs/CLUSTER.md, "The cluster file"). */
+struct cl_file {
+	char name[CL_NAME_MAX + 1];
+	char key_path[256];
+	uint16_t port;
+	int nnodes;
+	struct {
+		int id;			 /* 0 .. CL_MAX_NODES-1 */
+		struct in_addr addr;	 /* where its dvkd listens */
+	} nodes[CL_MAX_NODES];
+};
+
+/*
+ * Parses the cluster file text (len bytes, need not end in NUL) into *f.
+ * Returns 0, or -EINVAL with a message naming the line in err (errlen
+ * bytes).  Never reads beyond len.
+ */
+int cl_file_parse(const char *text, size_t len, struct cl_file *f,
+		  char *err, size_t errlen);
+
+/* Reads and parses the file at path (at most 64 KiB). */
+int cl_file_load(const char *path, struct cl_file *f, char *err, size_t errlen);
+
+/* Loads the key file: CL_KEY_MIN .. CL_KEY_MAX bytes, not readable by
+ * others.  Returns the key's length or -errno / -EINVAL. */
+int cl_key_load(const char *path, uint8_t *key, size_t cap, char *err,
+		size_t errlen);
+
+/* ---- the running cluster (member.c, proxy.c) ---- */
+
+struct px_link;
+
+/* An epoll registration of the cluster code: fn(self, events). */
+struct cl_ev {
+	struct ev ev; /* kind EV_CLUSTER, obj = this */
+	void (*fn)(void *self, uint32_t events);
+	void *self;
+};
+
+struct cl_node {
+	int id;
+	struct in_addr addr;
+	int in_cpg;		/* its dvkd is in the CPG group */
+	struct px_link *link;	/* the proxy link, NULL when none */
+	int link_state;		/* DVKD_LINK_* */
+	uint64_t next_dial_ns;	/* when the lower id dials again */
+	unsigned backoff_ms;
+	uint64_t msgs_tx, msgs_rx, bytes_tx, bytes_rx, link_ups;
+};
+
+struct cl_state {
+	int on;
+	struct cl_file file;
+	int self; /* our node id */
+	uint8_t key[CL_KEY_MAX];
+	size_t keylen;
+	struct cl_node nodes[CL_MAX_NODES]; /* in the file's order */
+	int nnodes;
+	/* Corosync (member.c) */
+	uint64_t cpg, vq; /* handles; 0 while not connected */
+	struct cl_ev cpg_ev, vq_ev;
+	int cpg_fd, vq_fd;
+	int quorate;
+	uint64_t ring_id;
+	uint64_t next_corosync_ns; /* when to try to reach Corosync again */
+	/* proxies (proxy.c) */
+	struct cl_ev listen_ev, timer_ev;
+	int listen_fd, timer_fd;
+};
+
+extern struct cl_state cl;
+
+struct cl_node *cl_node_find(int id);
+/* member.c: (re)connects to Corosync when due; called every tick. */
+void cl_member_tick(uint64_t now);
+int cl_member_start(void);
+void cl_member_stop(void);
+/* proxy.c: membership changed for node n (joined or left the group). */
+void cl_proxy_member_changed(struct cl_node *n);
+int cl_proxy_start(void);
+void cl_proxy_stop(void);
+/* Registers e (fd, events) with dvkd's epoll set. */
+int cl_ev_add(int fd, struct cl_ev *e, uint32_t events, void (*fn)(void *, uint32_t),
+	      void *self);
+
+/*
+ * Starts membership (joins the CPG group dvs-NAME, tracks votequorum) and
+ * the proxy listener of node self.  Returns 0 or a negative error (logged).
+ */
+int dvkd_cluster_start(const char *file, int self);
+void dvkd_cluster_stop(void);
+/* 1 when dvkd runs as a node of a cluster. */
+int dvkd_cluster_on(void);
+/* Handles an event of one of the cluster's descriptors (struct ev.obj). */
+void dvkd_cluster_event(void *obj, uint32_t events);
+/* Fills the node records of NODE_LIST: up to max, returns how many. */
+int dvkd_cluster_nodes(struct dvkd_node_rec *recs, int max);
+
+#endif

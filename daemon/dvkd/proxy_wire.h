@@ -1,0 +1,91 @@
+/*
+ * proxy_wire.h - the frames of a proxy link between two dvkd (TCP).
+ *
+ * A frame is a 16-byte header and a body whose size is fixed by its type;
+ * all integers are little-endian.  A frame with a bad magic, an unknown
+ * type or a wrong length ends the link (it is never skipped).
+ *
+ * Handshake (the lower node id dials; the key never crosses the wire):
+ *   dialer   -> HELLO     {version, its node id, nonce D}
+ *   acceptor -> HELLO_ACK {its node id, nonce A, MAC("acceptor")}
+ *   dialer   -> PROOF     {MAC("dialer")}
+ * MAC(role) = HMAC-SHA256(cluster key, "DVS proxy 1" | cluster name | role
+ *             | dialer id | acceptor id | nonce D | nonce A).
+ * The acceptor also checks that the connection comes from the address the
+ * cluster file gives the claimed node: a node never trusts another's
+ * claim that it can check.
+ */
+#ifndef DVKD_PROXY_WIRE_H
+#define DVKD_PROXY_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PX_MAGIC 0x31505644u /* "DVP1" read as little-endian */
+#define PX_VERSION 1
+#define PX_NONCE 32
+#define PX_MAC 32
+
+enum px_type {
+	PX_HELLO = 1,
+	PX_HELLO_ACK,
+	PX_PROOF,
+	PX_PING,
+	PX_PONG,
+	PX_TYPE_MAX
+};
+
+struct px_hdr {
+	uint32_t magic;
+	uint16_t type;
+	uint16_t flags; /* 0 */
+	uint32_t len;	/* body bytes */
+	uint32_t seq;	/* per link and direction, from 1 */
+};
+_Static_assert(sizeof(struct px_hdr) == 16, "proxy frame header");
+
+struct px_hello {
+	uint32_t version;
+	int32_t node;
+	uint8_t nonce[PX_NONCE];
+};
+_Static_assert(sizeof(struct px_hello) == 40, "HELLO body");
+
+struct px_hello_ack {
+	int32_t node;
+	uint32_t pad;
+	uint8_t nonce[PX_NONCE];
+	uint8_t mac[PX_MAC];
+};
+_Static_assert(sizeof(struct px_hello_ack) == 72, "HELLO_ACK body");
+
+struct px_proof {
+	uint8_t mac[PX_MAC];
+};
+_Static_assert(sizeof(struct px_proof) == 32, "PROOF body");
+
+struct px_ping {
+	uint64_t sent_ns; /* the sender's clock, echoed in PONG */
+};
+_Static_assert(sizeof(struct px_ping) == 8, "PING body");
+
+/* The largest body of any type. */
+#define PX_BODY_MAX 72
+
+/*
+ * Checks the header at buf (n >= 16 bytes available): magic, known type,
+ * len equal to that type's body size.  Fills *h in host order.  Returns 0,
+ * or -EPROTO.
+ */
+int px_hdr_check(const void *buf, size_t n, struct px_hdr *h);
+
+/* Writes a header for a body of type (len from the type) into out. */
+void px_hdr_make(void *out, unsigned type, uint32_t seq);
+
+/* The MAC of the handshake for role "dialer" or "acceptor". */
+void px_mac(const uint8_t *key, size_t klen, const char *cluster,
+	    const char *role, int32_t dialer, int32_t acceptor,
+	    const uint8_t nd[PX_NONCE], const uint8_t na[PX_NONCE],
+	    uint8_t out[PX_MAC]);
+
+#endif
