@@ -307,17 +307,20 @@ on_frame(struct px_link *l, const struct px_hdr *h, const uint8_t *body)
 			return -1;
 		}
 		memcpy(l->nonce_a, ack.nonce, PX_NONCE);
+		/* Our proof goes first, whatever we think of theirs, so that a
+		 * node with the wrong key learns it on both ends of the link
+		 * (proxy_wire.h says what that costs). */
+		px_mac(cl.key, cl.keylen, cl.file.name, "dialer", cl.self, l->node->id,
+		       l->nonce_d, l->nonce_a, pr.mac);
+		if (px_send(l, PX_PROOF, &pr, sizeof(pr)) < 0) {
+			link_close(l, "cannot send");
+			return -1;
+		}
 		px_mac(cl.key, cl.keylen, cl.file.name, "acceptor", cl.self, l->node->id,
 		       l->nonce_d, l->nonce_a, mac);
 		if (CRYPTO_memcmp(mac, ack.mac, PX_MAC) != 0) {
 			refuse(l, "does not hold the cluster key (or has another "
 				  "cluster's); link refused");
-			return -1;
-		}
-		px_mac(cl.key, cl.keylen, cl.file.name, "dialer", cl.self, l->node->id,
-		       l->nonce_d, l->nonce_a, pr.mac);
-		if (px_send(l, PX_PROOF, &pr, sizeof(pr)) < 0) {
-			link_close(l, "cannot send");
 			return -1;
 		}
 		link_up(l);

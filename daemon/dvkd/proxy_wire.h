@@ -13,7 +13,13 @@
  *             | dialer id | acceptor id | nonce D | nonce A).
  * The acceptor also checks that the connection comes from the address the
  * cluster file gives the claimed node: a node never trusts another's
- * claim that it can check.
+ * claim that it can check.  The dialer sends its PROOF before it checks
+ * the acceptor's MAC, so both ends of a link with a wrong key log it; the
+ * proof binds both nonces, both ids and the roles, so it opens no other
+ * link.  The handshake authenticates a link when it is made; the frames
+ * after it are neither encrypted nor authenticated one by one, so the
+ * links belong on a network that only the cluster's nodes reach
+ * (docs/CLUSTER.md, "Trust").
  */
 #ifndef DVKD_PROXY_WIRE_H
 #define DVKD_PROXY_WIRE_H

@@ -36,8 +36,9 @@ Needs root.
 
   up [--nodes N] [--name NAME] [--token MS] [--timeout S]
         build the cluster and return when every node is a member
-        (N: 1..$max_nodes, default 3; NAME: default "dvs"; Corosync token
-        timeout MS, default 300; give up after S seconds, default 60)
+        (N: 1..$max_nodes, default 3; NAME: default "dvs"; Corosync's token
+        timeout MS, default 1000, is the failure-detection time; give up
+        after S seconds, default 60)
   exec NAME NODE -- CMD [ARGS]
         run CMD on node NODE (in its network namespace, with DVS_SOCKET set
         to that node's dvkd); its exit status is CMD's
@@ -52,6 +53,8 @@ Needs root.
   kill NAME NODE [dvkd|corosync|all] [--signal SIG]
         send SIG (default KILL) to the node's dvkd, Corosync or every
         process in its namespace
+  start NAME NODE [dvkd|corosync|all]
+        start again what is not running on node NODE (after a kill)
   corosync-conf CLUSTER-FILE --node N [--token MS]
         print the corosync.conf of node N of a cluster file (for real
         machines too; see docs/CLUSTER.md)
@@ -197,7 +200,7 @@ start_dvkd() {
 }
 
 cmd_up() {
-	local n=3 name=dvs token=300 timeout=60 i dir t0 ready
+	local n=3 name=dvs token=1000 timeout=60 i dir t0 ready
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--nodes) n=${2:-}; shift 2 || usage_error "--nodes needs a number" ;;
@@ -272,9 +275,9 @@ cmd_up() {
 	while :; do
 		ready=0
 		for ((i = 0; i < n; i++)); do
-			kill -0 "$(cat "$dir/n$i/corosync.pid")" 2>/dev/null ||
+			alive "$dir/n$i/corosync.pid" ||
 				fail "Corosync of node $i exited: $(tail -n 3 "$dir/n$i/corosync.log")"
-			kill -0 "$(cat "$dir/n$i/dvkd.pid")" 2>/dev/null ||
+			alive "$dir/n$i/dvkd.pid" ||
 				fail "dvkd of node $i exited: $(tail -n 3 "$dir/n$i/dvkd.log")"
 			[ "$(dvkd_members "$name" "$i")" = "$n" ] && ready=$((ready + 1))
 		done
@@ -305,7 +308,14 @@ cmd_exec() {
 		DVS_CLUSTER_NAME="$name" PATH="$bin:$PATH" "$@"
 }
 
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# The process of pid file F runs (a zombie that init has not reaped yet
+# does not count).
+alive() {
+	local st
+	[ -s "$1" ] || return 1
+	st=$(ps -o stat= -p "$(cat "$1")" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "${st#Z}" = "$st" ]
+}
 
 cmd_status() {
 	local json=0 names=() name i n dir first=1 nfirst
@@ -387,6 +397,23 @@ cmd_kill() {
 	esac
 }
 
+cmd_start() {
+	local name=${1:-} node=${2:-} what=${3:-all} dir
+	[ -n "$name" ] && [ -n "$node" ] || usage_error "start NAME NODE [dvkd|corosync|all]"
+	case $what in dvkd | corosync | all) ;; *) usage_error "start: dvkd, corosync or all" ;; esac
+	check_node "$name" "$node"
+	need_root
+	export PATH=$PATH:/usr/sbin:/sbin
+	dir=$(cdir "$name")/n$node
+	if [ "$what" != dvkd ] && ! alive "$dir/corosync.pid"; then
+		start_corosync "$name" "$node"
+	fi
+	if [ "$what" != corosync ] && ! alive "$dir/dvkd.pid"; then
+		start_dvkd "$name" "$node"
+	fi
+	return 0
+}
+
 # ---- down -------------------------------------------------------------------
 
 cmd_down() {
@@ -434,8 +461,9 @@ status) cmd_status "$@" ;;
 down) cmd_down "$@" ;;
 link) cmd_link "$@" ;;
 kill) cmd_kill "$@" ;;
+start) cmd_start "$@" ;;
 corosync-conf)
-	file=${1:-} node='' token=300
+	file=${1:-} node='' token=1000
 	[ -n "$file" ] || usage_error "corosync-conf CLUSTER-FILE --node N"
 	shift
 	while [ $# -gt 0 ]; do

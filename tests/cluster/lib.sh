@@ -1,0 +1,70 @@
+# lib.sh - sourced by the cluster tests: a local cluster made with
+# `dvs cluster up` under a name of this test's own, removed on exit even
+# when the test fails (namespaces, links, processes, files).
+set -euo pipefail
+B=${DVS_BIN:?run through meson test (DVS_BIN)}
+export PATH=$B:$PATH:/usr/sbin:/sbin
+T=$(mktemp -d /tmp/dvs-cluster-test.XXXXXX)
+export DVS_RUN_DIR=$T/run
+# Cluster names are 1-8 characters: a letter of the test and our pid.
+CL=${CL_PREFIX:-c}$(($$ % 10000000))
+
+cleanup() {
+	local rc=$?
+	if [ $rc -ne 0 ] && [ -d "$DVS_RUN_DIR/cluster/$CL" ]; then
+		for f in "$DVS_RUN_DIR/cluster/$CL"/n*/*.log; do
+			echo "--- $f"
+			tail -n 15 "$f"
+		done >&2
+	fi
+	dvs cluster down "$CL" >/dev/null 2>&1 || true
+	rm -rf "$T"
+	exit $rc
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+note() { echo "== $*"; }
+
+on() { local n=$1; shift; dvs cluster exec "$CL" "$n" -- "$@"; }
+
+# The state node A's dvkd gives node B: member, down or unreachable.
+state_seen() {
+	on "$1" dvsctl node list --json |
+		python3 -c 'import json,sys
+for n in json.load(sys.stdin):
+    if n["node"] == int(sys.argv[1]): print(n["state"])' "$2"
+}
+
+# 1 when node A's partition has quorum, as its dvkd says.
+quorate_seen() {
+	on "$1" dvsctl node list --json |
+		python3 -c 'import json,sys; print(int(json.load(sys.stdin)[0]["quorate"]))'
+}
+
+# Waits up to S seconds for node A to see node B in STATE; prints the
+# milliseconds it took.
+wait_state() {
+	local a=$1 b=$2 want=$3 s=${4:-20} t0 now
+	t0=$(date +%s%N)
+	while :; do
+		[ "$(state_seen "$a" "$b")" = "$want" ] && break
+		now=$(date +%s%N)
+		[ $(((now - t0) / 1000000000)) -lt "$s" ] ||
+			fail "node $a did not see node $b $want within $s s (it says $(state_seen "$a" "$b"))"
+		sleep 0.05
+	done
+	echo $((($(date +%s%N) - t0) / 1000000))
+}
+
+wait_quorate() {
+	local a=$1 want=$2 s=${3:-20} i
+	for ((i = 0; i < s * 20; i++)); do
+		[ "$(quorate_seen "$a")" = "$want" ] && return 0
+		sleep 0.05
+	done
+	fail "node $a: quorate is not $want after $s s"
+}
