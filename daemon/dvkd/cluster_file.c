@@ -25,6 +25,9 @@
 #define CL_FILE_MAX (64 * 1024)
 #define CL_MAX_WORDS 4
 
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
 {
