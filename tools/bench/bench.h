@@ -22,6 +22,8 @@ void bench_report_add(struct bench_report *r, const char *name, double value,
 void bench_report_add_str(struct bench_report *r, const char *name,
 			  const char *value);
 
+/* Where the DVS programs are: $DVS_BIN, else build/bin beside us. */
+void bench_bin_dir(char *buf, size_t len);
 /* Monotonic clock in nanoseconds. */
 uint64_t bench_now_ns(void);
 /* Pins the calling thread to one CPU; returns 0 or -errno. */
@@ -42,5 +44,6 @@ int bench_ipc_main(struct bench_report *r, int argc, char **argv);
 int bench_fat_main(struct bench_report *r, int argc, char **argv);
 int bench_img_main(struct bench_report *r, int argc, char **argv);
 int bench_fs_main(struct bench_report *r, int argc, char **argv);
+int bench_cluster_main(struct bench_report *r, int argc, char **argv);
 
 #endif

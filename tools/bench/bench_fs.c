@@ -573,26 +573,6 @@ usage(FILE *f)
 	       "  --keep           keep the work directory (and its bench.log)\n");
 }
 
-static void
-find_bin(struct fsb *b)
-{
-	const char *env = getenv("DVS_BIN");
-	char exe[PATH_MAX / 2], *s;
-	ssize_t n;
-
-	if (env != NULL && *env != '\0') {
-		snprintf(b->bin, sizeof(b->bin), "%s", env);
-		return;
-	}
-	/* build/tools/bench/dvs-bench: the programs are in build/bin. */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	s = strrchr(exe, '/');
-	if (s != NULL)
-		*s = '\0';
-	snprintf(b->bin, sizeof(b->bin), "%s/../../bin", exe);
-}
-
 static int
 parse(struct fsb *b, int argc, char **argv, const char **dir)
 {
@@ -695,7 +675,7 @@ bench_fs_main(struct bench_report *r, int argc, char **argv)
 		fprintf(stderr, "dvs-bench: fs: needs root (FUSE mounts, drop_caches)\n");
 		return 2;
 	}
-	find_bin(&b);
+	bench_bin_dir(b.bin, sizeof(b.bin));
 	snprintf(b.tmp, sizeof(b.tmp), "%s/dvs-bench-fs.XXXXXX", dir);
 	if (mkdtemp(b.tmp) == NULL) {
 		fprintf(stderr, "dvs-bench: fs: mkdtemp in %s: %s\n", dir,

@@ -3,6 +3,7 @@
  * baseline measured in the same run.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -37,6 +38,7 @@ static const struct {
 	{ "fat", bench_fat_main, "the FAT engine in-process against mtools" },
 	{ "img", bench_img_main, "image migration against rsync" },
 	{ "fs", bench_fs_main, "dvs cp and the FUSE mount against fusefat and mtools" },
+	{ "cluster", bench_cluster_main, "a local cluster: TCP baselines between two nodes, failure detection, dvkd RSS" },
 };
 
 static struct bench_field *
@@ -74,6 +76,26 @@ bench_report_add_str(struct bench_report *r, const char *name, const char *value
 		return;
 	f->is_str = 1;
 	snprintf(f->str, sizeof(f->str), "%s", value);
+}
+
+void
+bench_bin_dir(char *buf, size_t len)
+{
+	const char *env = getenv("DVS_BIN");
+	char exe[PATH_MAX / 2], *s;
+	ssize_t n;
+
+	if (env != NULL && *env != '\0') {
+		snprintf(buf, len, "%s", env);
+		return;
+	}
+	/* build/tools/bench/dvs-bench: the programs are in build/bin. */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	s = strrchr(exe, '/');
+	if (s != NULL)
+		*s = '\0';
+	snprintf(buf, len, "%s/../../bin", exe);
 }
 
 uint64_t

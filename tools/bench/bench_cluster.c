@@ -1,0 +1,391 @@
+/*
+ * bench_cluster.c - `dvs-bench cluster`: two nodes of a local cluster
+ * (`dvs cluster up`), with the baselines measured between the same two
+ * network namespaces in the same run: a plain TCP ping-pong and a plain
+ * TCP stream.  Then the failure-detection time, and the RSS of one dvkd of
+ * an 8-node cluster.  The remote IPC figures stay null until IPC across
+ * nodes exists (docs/CLUSTER.md).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define CB_PORT 7599
+#define CB_MSG 64
+#define CB_CHUNK (1024 * 1024)
+
+struct cb {
+	char bin[PATH_MAX / 2];
+	char name[16];
+	char run_dir[PATH_MAX / 2];
+	int runs;
+	int rss_nodes;
+	int token_ms;
+};
+
+static void
+usage(void)
+{
+	printf("usage: dvs-bench [--json] cluster [--runs N] [--rss-nodes N] [--token MS]\n"
+	       "\n"
+	       "Builds a 2-node local cluster (dvs cluster up; needs root) and measures,\n"
+	       "between the same two network namespaces: a 64-byte TCP ping-pong\n"
+	       "(tcp_rtt_us) and a TCP stream of 1 MiB writes (tcp_stream_gbps), the\n"
+	       "baselines of the remote IPC figures; then the time from killing every\n"
+	       "process of node 1 to node 0's dvkd reporting it down\n"
+	       "(failover_detect_ms, with Corosync's token of MS, default 1000); then\n"
+	       "the RSS of one dvkd in an N-node cluster (default 8).\n"
+	       "\n"
+	       "  --runs N        rounds of each measurement; medians (default 5)\n");
+}
+
+/* Runs dvs-cluster with args; its stdout and stderr go to stderr. */
+static int
+cluster(const struct cb *b, const char *const *args)
+{
+	char prog[PATH_MAX];
+	const char *argv[16];
+	pid_t pid;
+	int st, i, n = 0;
+
+	snprintf(prog, sizeof(prog), "%s/dvs-cluster", b->bin);
+	argv[n++] = prog;
+	for (i = 0; args[i] != NULL && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		dup2(2, 1);
+		setenv("DVS_RUN_DIR", b->run_dir, 1);
+		execv(prog, (char *const *)argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+static int
+cluster_up(const struct cb *b, int nodes)
+{
+	char n[16], t[16];
+	const char *args[] = { "up", "--nodes", n, "--name", b->name, "--token", t, NULL };
+
+	snprintf(n, sizeof(n), "%d", nodes);
+	snprintf(t, sizeof(t), "%d", b->token_ms);
+	return cluster(b, args);
+}
+
+static void
+cluster_down(const struct cb *b)
+{
+	const char *args[] = { "down", b->name, NULL };
+
+	cluster(b, args);
+}
+
+/* Moves the calling (single-threaded) process into node's namespace. */
+static int
+enter_node(const struct cb *b, int node)
+{
+	char path[128];
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "/run/netns/dvs-%s-%d", b->name, node);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+static int
+full_io(int fd, void *buf, size_t len, int wr)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = wr ? write(fd, (char *)buf + done, len - done) :
+				 read(fd, (char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Node 1: accepts one connection; echoes 64-byte messages (mode 'p') or
+ * reads and drops everything (mode 's'). */
+static void
+server(const struct cb *b, int ready_fd, char mode)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(CB_PORT) };
+	static char buf[CB_CHUNK];
+	int ls, fd, one = 1;
+
+	if (enter_node(b, 1) < 0)
+		_exit(1);
+	inet_pton(AF_INET, "198.18.0.2", &sa.sin_addr);
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(ls, 1) < 0)
+		_exit(1);
+	if (write(ready_fd, "R", 1) != 1)
+		_exit(1);
+	fd = accept(ls, NULL, NULL);
+	if (fd < 0)
+		_exit(1);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (mode == 'p') {
+		while (full_io(fd, buf, CB_MSG, 0) == 0)
+			if (full_io(fd, buf, CB_MSG, 1) < 0)
+				break;
+	} else {
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+	}
+	_exit(0);
+}
+
+/*
+ * One TCP measurement between node 0 (client, this child) and node 1:
+ * mode 'p' returns the median round trip in us of rounds of 2,000
+ * ping-pongs; mode 's' the GB/s of 1 GiB written in 1 MiB writes.
+ */
+static double
+tcp_measure(const struct cb *b, char mode, int runs)
+{
+	int rp[2], vp[2];
+	pid_t srv, cli;
+	double v = NAN;
+	char c;
+
+	if (pipe(rp) < 0 || pipe(vp) < 0)
+		return NAN;
+	srv = fork();
+	if (srv == 0) {
+		close(rp[0]);
+		server(b, rp[1], mode);
+	}
+	close(rp[1]);
+	if (srv < 0 || read(rp[0], &c, 1) != 1) {
+		close(rp[0]);
+		return NAN;
+	}
+	close(rp[0]);
+	cli = fork();
+	if (cli == 0) {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(CB_PORT) };
+		static char buf[CB_CHUNK];
+		double res[64], out;
+		int fd, one = 1, r, i;
+
+		if (enter_node(b, 0) < 0)
+			_exit(1);
+		inet_pton(AF_INET, "198.18.0.2", &sa.sin_addr);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			_exit(1);
+		memset(buf, 'x', sizeof(buf));
+		for (r = 0; r < runs && r < 64; r++) {
+			uint64_t t0 = bench_now_ns();
+
+			if (mode == 'p') {
+				for (i = 0; i < 2000; i++)
+					if (full_io(fd, buf, CB_MSG, 1) < 0 ||
+					    full_io(fd, buf, CB_MSG, 0) < 0)
+						_exit(1);
+				res[r] = (double)(bench_now_ns() - t0) / 1e3 / 2000;
+			} else {
+				for (i = 0; i < 1024; i++)
+					if (full_io(fd, buf, CB_CHUNK, 1) < 0)
+						_exit(1);
+				res[r] = 1024.0 * CB_CHUNK / (double)(bench_now_ns() - t0);
+			}
+		}
+		out = bench_median(res, (size_t)r);
+		if (write(vp[1], &out, sizeof(out)) != sizeof(out))
+			_exit(1);
+		_exit(0);
+	}
+	close(vp[1]);
+	if (cli > 0 && read(vp[0], &v, sizeof(v)) != sizeof(v))
+		v = NAN;
+	close(vp[0]);
+	if (cli > 0)
+		waitpid(cli, NULL, 0);
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+	return v;
+}
+
+/* The state node 0's dvkd gives node: 1 down, 0 otherwise, -1 error. */
+static int
+node_down_seen(const struct cb *b, int node)
+{
+	char cmd[PATH_MAX * 2], line[256];
+	int down = -1, n;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "DVS_SOCKET=%s/cluster/%s/n0/dvkd.sock %s/dvsctl node list",
+		 b->run_dir, b->name, b->bin);
+	f = popen(cmd, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char state[32];
+
+		if (sscanf(line, "%d %*s %31s", &n, state) == 2 && n == node)
+			down = strcmp(state, "down") == 0;
+	}
+	pclose(f);
+	return down;
+}
+
+static double
+failover_ms(const struct cb *b)
+{
+	const char *args[] = { "kill", b->name, "1", "all", NULL };
+	uint64_t t0, limit;
+	int d;
+
+	if (node_down_seen(b, 1) != 0)
+		return NAN;
+	t0 = bench_now_ns();
+	if (cluster(b, args) < 0)
+		return NAN;
+	limit = t0 + 30000000000ull;
+	while ((d = node_down_seen(b, 1)) == 0 && bench_now_ns() < limit)
+		usleep(5000);
+	return d == 1 ? (double)(bench_now_ns() - t0) / 1e6 : NAN;
+}
+
+static long
+dvkd_rss(const struct cb *b)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int pid = 0;
+
+	snprintf(path, sizeof(path), "%s/cluster/%s/n0/dvkd.pid", b->run_dir, b->name);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid > 0 ? bench_rss_kib(pid) : -1;
+}
+
+int
+bench_cluster_main(struct bench_report *r, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "runs", required_argument, NULL, 'r' },
+		{ "rss-nodes", required_argument, NULL, 'n' },
+		{ "token", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cb b = { .runs = 5, .rss_nodes = 8, .token_ms = 1000 };
+	char tmpl[] = "/tmp/dvs-bench-cluster.XXXXXX";
+	double rtt, stream, fo;
+	long rss = -1;
+	char note[128];
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			b.runs = atoi(optarg);
+			break;
+		case 'n':
+			b.rss_nodes = atoi(optarg);
+			break;
+		case 't':
+			b.token_ms = atoi(optarg);
+			break;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			usage();
+			return 2;
+		}
+	}
+	if (b.runs < 1 || b.runs > 64 || b.rss_nodes < 2 || b.rss_nodes > 16 ||
+	    b.token_ms < 100) {
+		fprintf(stderr, "dvs-bench cluster: --runs 1..64, --rss-nodes 2..16, --token >= 100\n");
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "dvs-bench cluster: needs root (network namespaces)\n");
+		return 1;
+	}
+	bench_bin_dir(b.bin, sizeof(b.bin));
+	if (mkdtemp(tmpl) == NULL)
+		return 1;
+	snprintf(b.run_dir, sizeof(b.run_dir), "%s", tmpl);
+	snprintf(b.name, sizeof(b.name), "b%d", (int)(getpid() % 10000000));
+
+	bench_progress("cluster: 2 nodes up\n");
+	if (cluster_up(&b, 2) < 0) {
+		fprintf(stderr, "dvs-bench cluster: dvs cluster up failed\n");
+		return 1;
+	}
+	bench_progress("cluster: TCP baselines\n");
+	rtt = tcp_measure(&b, 'p', b.runs);
+	stream = tcp_measure(&b, 's', b.runs);
+	bench_progress("cluster: failure detection\n");
+	fo = failover_ms(&b);
+	cluster_down(&b);
+
+	bench_progress("cluster: %d nodes up for the RSS\n", b.rss_nodes);
+	if (cluster_up(&b, b.rss_nodes) == 0)
+		rss = dvkd_rss(&b);
+	cluster_down(&b);
+	rmdir(tmpl);
+
+	bench_report_add(r, "tcp_rtt_us", rtt, "us", "64-byte TCP ping-pong, node 0 <-> 1");
+	bench_report_add(r, "remote_rtt_us", NAN, "us", "IPC across nodes not built yet");
+	bench_report_add(r, "remote_oneway_msgs_per_s", NAN, "msg/s", "not built yet");
+	bench_report_add(r, "remote_sendrec_per_s", NAN, "req/s", "not built yet");
+	bench_report_add(r, "tcp_stream_gbps", stream, "GB/s", "one TCP stream, 1 MiB writes");
+	bench_report_add(r, "remote_vcopy_1m_gbps", NAN, "GB/s", "not built yet");
+	snprintf(note, sizeof(note), "kill -9 of node 1 -> node 0's dvkd says down; token %d ms",
+		 b.token_ms);
+	bench_report_add(r, "failover_detect_ms", fo, "ms", note);
+	snprintf(note, sizeof(note), "node 0's dvkd in a %d-node cluster, no DC yet", b.rss_nodes);
+	bench_report_add(r, "dvkd_rss_kib", rss < 0 ? NAN : (double)rss, "KiB", note);
+	bench_report_add(r, "token_ms", b.token_ms, "ms", "Corosync token timeout");
+	bench_report_add_str(r, "failover_target",
+			     isfinite(fo) ? (fo <= 1000 ? "met (<= 1000 ms)" : "not met (> 1000 ms)") :
+					    "not measured");
+	bench_report_add_str(r, "rss_target",
+			     rss < 0 ? "not measured" :
+				       (rss <= 32 * 1024 ? "met (<= 32 MiB)" : "not met (> 32 MiB)"));
+	return isfinite(rtt) && isfinite(stream) ? 0 : 1;
+}
