@@ -7,10 +7,10 @@ set -euo pipefail
 
 pkgs=(
 	# build
-	gcc clang lld meson ninja-build pkg-config make clang-format
+	gcc clang lld meson ninja-build pkg-config make clang-format scdoc
 	# libraries
 	libfuse3-dev libcpg-dev libquorum-dev libvotequorum-dev libext2fs-dev libssl-dev
-	libzstd-dev liblz4-dev zlib1g-dev liblzo2-dev libcmocka-dev
+	libzstd-dev liblz4-dev zlib1g-dev liblzo2-dev libcmocka-dev libsystemd-dev
 	libclang-rt-14-dev
 	# run time and tests
 	fuse3 corosync dosfstools mtools e2fsprogs iproute2 util-linux

@@ -185,6 +185,13 @@ void dvkd_run_deferred(void);
 /* Runs what is left and frees the list (at exit). */
 void dvkd_deferred_release(void);
 
+/* sd.c */
+/* The listening socket systemd passed (socket activation; *path is set to
+ * its path), -1 when none was passed, or a negative error (logged). */
+int dvkd_sd_listen_fd(const char **path);
+/* Tells systemd our state ("READY=1", "STOPPING=1"); nothing without it. */
+void dvkd_sd_notify(const char *state);
+
 /* mgmt.c */
 void dvkd_mgmt_accept(void);
 void dvkd_mgmt_input(struct mgmt *m);

@@ -208,7 +208,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *cluster_file = NULL;
-	int ready_fd = -1, node = -1, c, sigfd;
+	int ready_fd = -1, node = -1, c, sigfd, activated;
 	char *end;
 	sigset_t set;
 
@@ -249,7 +249,6 @@ main(int argc, char **argv)
 	}
 	if (path == NULL)
 		path = dvkd_socket_path();
-	dvkd.sock_path = path;
 	{
 		/* Every ring and binding keeps descriptors: use what we may. */
 		struct rlimit rl;
@@ -273,28 +272,39 @@ main(int argc, char **argv)
 		dvs_err("cannot set up the event loop: %s", strerror(errno));
 		return 1;
 	}
-	dvkd.listen_fd = listen_on(path);
+	/* A socket systemd made is systemd's to remove. */
+	dvkd.listen_fd = dvkd_sd_listen_fd(&path);
+	activated = dvkd.listen_fd >= 0;
+	if (dvkd.listen_fd == -1)
+		dvkd.listen_fd = listen_on(path);
 	if (dvkd.listen_fd < 0)
 		return 1;
+	dvkd.sock_path = path;
 	if (dvkd_copy_start() < 0) {
 		dvs_err("cannot start the copy threads");
-		unlink(path);
+		if (!activated)
+			unlink(path);
 		return 1;
 	}
 	if (cluster_file != NULL && dvkd_cluster_start(cluster_file, node) < 0) {
 		dvkd_copy_stop();
-		unlink(path);
+		if (!activated)
+			unlink(path);
 		return 1;
 	}
-	dvs_info("listening on %s (pid %d)", path, (int)getpid());
+	dvs_info("listening on %s (pid %d%s)", path, (int)getpid(),
+		 activated ? ", socket from systemd" : "");
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "R", 1) < 0)
 			dvs_warn("ready fd: %s", strerror(errno));
 		close(ready_fd);
 	}
+	dvkd_sd_notify("READY=1");
 	loop(sigfd);
+	dvkd_sd_notify("STOPPING=1");
 	dvkd_cluster_stop();
-	unlink(path);
+	if (!activated)
+		unlink(path);
 	close(dvkd.listen_fd);
 	shutdown_all();
 	dvkd_mgmt_close_all();

@@ -237,6 +237,10 @@ find_dvkd(char *buf, size_t n)
 			snprintf(buf, n, "%.*s/dvkd", (int)(slash - self), self);
 			if (access(buf, X_OK) == 0)
 				return buf;
+			/* installed: PREFIX/bin/dvsctl -> PREFIX/sbin/dvkd */
+			snprintf(buf, n, "%.*s/../sbin/dvkd", (int)(slash - self), self);
+			if (access(buf, X_OK) == 0)
+				return buf;
 			/* the build tree: tools/ctl/dvsctl -> daemon/dvkd/dvkd */
 			snprintf(buf, n, "%.*s/../../daemon/dvkd/dvkd", (int)(slash - self), self);
 			if (access(buf, X_OK) == 0)

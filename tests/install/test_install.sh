@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# `meson install` into a DESTDIR as a packager runs it: the programs (not
+# the benchmark), shared libdvk and libdvsfs exporting exactly the API of
+# their headers, headers, pkg-config files, man pages (every option of a
+# program's --help is in its page), systemd units that systemd-analyze
+# verifies and rates, bash completion that completes; then a program
+# built outside the tree with `pkg-config dvk` runs against a dvkd.
+set -euo pipefail
+B=${DVS_BIN:?run through meson test (DVS_BIN)}
+BUILD=$(cd "$B/.." && pwd)
+T=$(mktemp -d /tmp/dvs-install-test.XXXXXX)
+R=$T/root
+export DVS_SOCKET=$T/dvkd.sock
+cleanup() {
+	"$B/dvsctl" stop >/dev/null 2>&1 || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+note() { echo "== $*"; }
+
+note "meson install --destdir"
+meson install -C "$BUILD" --destdir "$R" --no-rebuild --quiet >"$T/install.log" 2>&1 ||
+	fail "meson install: $(tail -5 "$T/install.log")"
+P=$R/usr/local
+LIB=$(dirname "$(find "$P/lib" -name libdvk.so.0 | head -1)")
+[ -n "$LIB" ] || fail "libdvk.so.0 not installed"
+for f in sbin/dvkd bin/dvsctl bin/dvs bin/dvs-ctl bin/dvs-cluster include/dvs/ipc.h \
+	include/dvs/dvsfs.h include/dvs/fsproto.h share/man/man8/dvkd.8 \
+	share/man/man8/dvsctl.8 share/man/man1/dvs.1 share/man/man8/dvs-cluster.8 \
+	share/man/man5/dvs-cluster.conf.5 lib/systemd/system/dvkd.service \
+	lib/systemd/system/dvkd.socket lib/systemd/system/dvs-fs@.service \
+	share/bash-completion/completions/dvs; do
+	[ -e "$P/$f" ] || fail "$f not installed"
+done
+for f in libdvk.so libdvsfs.so pkgconfig/dvk.pc pkgconfig/dvsfs.pc; do
+	[ -e "$LIB/$f" ] || fail "$LIB/$f not installed"
+done
+if find "$R" -name 'dvs-bench*' -o -name '*test*' | grep -q .; then
+	fail "test or benchmark pieces installed: $(find "$R" -name 'dvs-bench*' -o -name '*test*')"
+fi
+
+note "the libraries export exactly their headers' functions"
+api() { grep -o '\b\(dvk\|dvs\|dvsfs\)_[a-z0-9_]*(' "$1" | tr -d '(' | sort -u; }
+exported() { nm -D --defined-only "$1" | awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }' | sort -u; }
+api "$P/include/dvs/ipc.h" | grep '^dvk_' >"$T/dvk.api"
+exported "$LIB/libdvk.so" >"$T/dvk.exp"
+diff "$T/dvk.api" "$T/dvk.exp" || fail "libdvk exports differ from <dvs/ipc.h> (< header, > library)"
+api "$P/include/dvs/dvsfs.h" | grep -v '^dvk_' >"$T/dvsfs.api"
+exported "$LIB/libdvsfs.so" >"$T/dvsfs.exp"
+diff "$T/dvsfs.api" "$T/dvsfs.exp" || fail "libdvsfs exports differ from <dvs/dvsfs.h>"
+
+note "a program built outside the tree with pkg-config"
+export PKG_CONFIG_SYSROOT_DIR=$R PKG_CONFIG_PATH=$LIB/pkgconfig
+flags=$(pkg-config --cflags --libs dvk) || fail "pkg-config dvk"
+cc -Wall -Werror -o "$T/hello" "$DVS_SRC/tests/install/hello_dvk.c" $flags -pthread ||
+	fail "cannot build against the installed libdvk ($flags)"
+pkg-config --cflags --libs dvsfs >/dev/null || fail "pkg-config dvsfs"
+readelf -d "$T/hello" | grep -q 'NEEDED.*libdvk\.so\.0' || fail "hello is not linked to libdvk.so.0"
+"$P/bin/dvsctl" start >/dev/null || fail "the installed dvsctl cannot start a dvkd"
+"$P/bin/dvsctl" dc create 1 >/dev/null || fail "dc create"
+out=$(LD_LIBRARY_PATH=$LIB "$P/bin/dvsctl" run --dc 1 --ep 10-11 -- "$T/hello") ||
+	fail "hello failed: $out"
+[ "$out" = "hello from endpoint 10: type 42" ] || fail "hello said: $out"
+"$P/bin/dvs" ctl status >/dev/null || fail "dvs ctl through the installed front door"
+"$P/bin/dvsctl" stop >/dev/null
+
+note "man pages list every option of --help"
+for prog in sbin/dvkd:8 bin/dvsctl:8 bin/dvs:1 bin/dvs-cluster:8; do
+	exe=${prog%:*} sec=${prog#*:} name=$(basename "${prog%:*}")
+	page=$(MANWIDTH=200 man -l "$P/share/man/man$sec/$name.$sec" 2>/dev/null) ||
+		fail "man page of $name does not render"
+	for opt in $("$P/$exe" --help 2>&1 | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
+		grep -q -- "$opt" <<<"$page" || fail "$name --help lists $opt; its man page does not"
+	done
+done
+
+note "systemd units: verify and exposure"
+mkdir -p "$T/units"
+for u in dvkd.service dvkd.socket dvs-fs@.service; do
+	sed "s|/usr/local/|$P/|g" "$P/lib/systemd/system/$u" >"$T/units/$u"
+done
+(cd "$T/units" && systemd-analyze verify --man=no dvkd.socket dvkd.service dvs-fs@data.service) \
+	>"$T/verify.log" 2>&1 || fail "systemd-analyze verify: $(cat "$T/verify.log")"
+[ -s "$T/verify.log" ] && fail "systemd-analyze verify warns: $(cat "$T/verify.log")"
+for u in dvkd.service dvs-fs@data.service; do
+	score=$(cd "$T/units" && systemd-analyze security --offline=yes "$u" 2>&1 |
+		awk '/Overall exposure level/ { print $(NF-2) }')
+	awk -v s="$score" 'BEGIN { exit !(s != "" && s + 0 <= 3.0) }' ||
+		fail "$u: exposure $score, want at most 3.0 (systemd-analyze security)"
+	echo "$u exposure $score"
+done
+
+note "bash completion"
+out=$(bash -c '
+	. "$1"
+	PATH=$2/bin:$PATH
+	COMP_WORDS=(dvs c); COMP_CWORD=1; _dvs; echo "${COMPREPLY[*]}"
+	COMP_WORDS=(dvs ctl d); COMP_CWORD=2; _dvs; echo "${COMPREPLY[*]}"
+	COMP_WORDS=(dvs cluster up --n); COMP_CWORD=3; _dvs; echo "${COMPREPLY[*]}"
+' _ "$P/share/bash-completion/completions/dvs" "$P")
+sed -n 1p <<<"$out" | grep -q 'ctl' && sed -n 1p <<<"$out" | grep -q 'cluster' &&
+	sed -n 1p <<<"$out" | grep -q 'cp' || fail "dvs c<TAB> gave: $(sed -n 1p <<<"$out")"
+[ "$(sed -n 2p <<<"$out")" = "dc" ] || fail "dvs ctl d<TAB> gave: $(sed -n 2p <<<"$out")"
+grep -qw -- --nodes <<<"$(sed -n 3p <<<"$out")" || fail "dvs cluster up --n<TAB> gave: $(sed -n 3p <<<"$out")"
+echo "ok"
