@@ -6,7 +6,10 @@ ASAN_BUILD ?= build-asan
 MESON      ?= meson
 WERROR     ?= true
 
-.PHONY: all deps build check check-asan demo bench fmt fuzz clean help
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+
+.PHONY: all deps build check check-asan demo bench fmt fuzz clean help install
 
 all: deps build
 
@@ -16,6 +19,7 @@ help:
 	@echo "make check-asan  the same tests built with ASan and UBSan"
 	@echo "make demo        run the main job on a one-node DVS"
 	@echo "make bench       run the benchmarks (JSON in $(BUILD)/bench/)"
+	@echo "make install     install into PREFIX (default /usr/local), under DESTDIR if set"
 	@echo "make fmt         format the sources with clang-format"
 	@echo "make clean       remove build directories"
 
@@ -43,6 +47,10 @@ check-asan: deps $(ASAN_BUILD)/build.ninja
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	 bash scripts/run-tests.sh $(ASAN_BUILD)
+
+install: all
+	$(MESON) configure $(BUILD) -Dprefix=$(PREFIX)
+	$(MESON) install -C $(BUILD) $(if $(DESTDIR),--destdir $(DESTDIR),)
 
 demo: all
 	@bash scripts/demo.sh $(BUILD)

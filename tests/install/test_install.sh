@@ -25,7 +25,9 @@ note() { echo "== $*"; }
 note "meson install --destdir"
 meson install -C "$BUILD" --destdir "$R" --no-rebuild --quiet >"$T/install.log" 2>&1 ||
 	fail "meson install: $(tail -5 "$T/install.log")"
-P=$R/usr/local
+prefix=$(meson introspect "$BUILD" --buildoptions |
+	python3 -c 'import json, sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"][0])')
+P=$R$prefix
 LIB=$(dirname "$(find "$P/lib" -name libdvk.so.0 | head -1)")
 [ -n "$LIB" ] || fail "libdvk.so.0 not installed"
 for f in sbin/dvkd bin/dvsctl bin/dvs bin/dvs-ctl bin/dvs-cluster include/dvs/ipc.h \
@@ -56,7 +58,12 @@ diff "$T/dvsfs.api" "$T/dvsfs.exp" || fail "libdvsfs exports differ from <dvs/dv
 note "a program built outside the tree with pkg-config"
 export PKG_CONFIG_SYSROOT_DIR=$R PKG_CONFIG_PATH=$LIB/pkgconfig
 flags=$(pkg-config --cflags --libs dvk) || fail "pkg-config dvk"
-cc -Wall -Werror -o "$T/hello" "$DVS_SRC/tests/install/hello_dvk.c" $flags -pthread ||
+# A sanitizer build's library needs the sanitizer's run time in the program.
+san=
+if nm -D "$LIB/libdvk.so" | grep -q ' U __asan_'; then
+	san="-fsanitize=address,undefined"
+fi
+${CC:-cc} $san -Wall -Werror -o "$T/hello" "$DVS_SRC/tests/install/hello_dvk.c" $flags -pthread ||
 	fail "cannot build against the installed libdvk ($flags)"
 pkg-config --cflags --libs dvsfs >/dev/null || fail "pkg-config dvsfs"
 readelf -d "$T/hello" | grep -q 'NEEDED.*libdvk\.so\.0' || fail "hello is not linked to libdvk.so.0"
@@ -81,7 +88,7 @@ done
 note "systemd units: verify and exposure"
 mkdir -p "$T/units"
 for u in dvkd.service dvkd.socket dvs-fs@.service; do
-	sed "s|/usr/local/|$P/|g" "$P/lib/systemd/system/$u" >"$T/units/$u"
+	sed "s|$prefix/|$P/|g" "$P/lib/systemd/system/$u" >"$T/units/$u"
 done
 (cd "$T/units" && systemd-analyze verify --man=no dvkd.socket dvkd.service dvs-fs@data.service) \
 	>"$T/verify.log" 2>&1 || fail "systemd-analyze verify: $(cat "$T/verify.log")"
