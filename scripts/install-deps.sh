@@ -8,6 +8,8 @@ set -euo pipefail
 pkgs=(
 	# build
 	gcc clang lld meson ninja-build pkg-config make clang-format scdoc
+	# packaging (tests/install builds the Debian packages)
+	debhelper dpkg-dev fakeroot lintian
 	# libraries
 	libfuse3-dev libcpg-dev libquorum-dev libvotequorum-dev libext2fs-dev libssl-dev
 	libzstd-dev liblz4-dev zlib1g-dev liblzo2-dev libcmocka-dev libsystemd-dev
