@@ -81,6 +81,8 @@ binding_free(struct binding *b)
 	if (b->gt != NULL)
 		munmap(b->gt, DVK_GRANT_TABLE_SIZE);
 	free(b->rings);
+	free(b->gone_pend);
+	free(b->gone_why);
 	dvkd_bufs_free(b);
 	pthread_mutex_destroy(&b->wlock);
 	free(b);
@@ -120,6 +122,98 @@ dvkd_ring_ctl(struct binding *b)
 		NULL, NULL, 0);
 }
 
+/* Sends one EV_GONE; 0, -EAGAIN (socket full) or another error. */
+static int
+gone_send(struct binding *o, int ep, uint32_t gen, int reason)
+{
+	struct dvkd_msg ev;
+
+	dvkd_msg_init(&ev, DVKD_EV_GONE, 0);
+	ev.u.gone.ep = ep;
+	ev.u.gone.gen = gen;
+	ev.u.gone.reason = reason;
+	return dvkd_bind_send(o, &ev, NULL, 0);
+}
+
+/* Keeps an event that did not fit until o's socket drains.  One slot per
+ * endpoint: the newest generation stands for the older ones, so this is
+ * bounded by the DC's size whatever peers do. */
+static void
+gone_queue(struct binding *o, int ep, uint32_t gen, int reason)
+{
+	if (o->gone_pend == NULL) {
+		o->gone_pend = calloc((size_t)o->dc->nep, sizeof(*o->gone_pend));
+		o->gone_why = calloc((size_t)o->dc->nep, sizeof(*o->gone_why));
+		if (o->gone_pend == NULL || o->gone_why == NULL) {
+			dvs_err("out of memory: peer-gone events to dc %d ep %d lost",
+				o->dc->id, o->ep);
+			return;
+		}
+	}
+	if (o->gone_pend[ep] == 0)
+		o->ngone_pend++;
+	if (gen > o->gone_pend[ep]) {
+		o->gone_pend[ep] = gen;
+		o->gone_why[ep] = (uint8_t)reason;
+	}
+	if (o->ngone_pend == 1)
+		dvkd_ep_out(o->fd, &o->ev, 1);
+}
+
+void
+dvkd_bind_flush(struct binding *b)
+{
+	int ep, rc, sent = 0;
+
+	if (b->dead || b->ngone_pend == 0)
+		return;
+	for (ep = 0; ep < b->dc->nep && b->ngone_pend > 0; ep++) {
+		if (b->gone_pend[ep] == 0)
+			continue;
+		rc = gone_send(b, ep, b->gone_pend[ep], b->gone_why[ep]);
+		if (rc == -EAGAIN)
+			break;
+		/* Other errors: the loop sees the socket's end. */
+		b->gone_pend[ep] = 0;
+		b->ngone_pend--;
+		sent = 1;
+	}
+	if (b->ngone_pend == 0)
+		dvkd_ep_out(b->fd, &b->ev, 0);
+	if (sent)
+		dvkd_ring_ctl(b);
+}
+
+/* Tells every binding that has a ring with b and asked for events that b
+ * is gone.  Never blocks: a full socket queues the event (coalesced). */
+static void
+gone_events(struct binding *b, int reason)
+{
+	int i, rc;
+
+	if (b->gone_told || dvkd.stopping)
+		return;
+	b->gone_told = 1;
+	/* Nothing more from b after the event (the rings die just after;
+	 * a process we drop for garbage may still be running). */
+	for (i = 0; i < b->nrings; i++)
+		atomic_store(&b->rings[i]->hdr->dead, 1);
+	for (i = 0; i < b->nrings; i++) {
+		struct ring *r = b->rings[i];
+		struct binding *o = r->src == b ? r->dst : r->src;
+
+		if (o == b || o->dead || !o->events || o->gone_mark == b->gen)
+			continue;
+		o->gone_mark = b->gen; /* once, even with rings both ways */
+		rc = o->ngone_pend > 0 ? -EAGAIN : gone_send(o, b->ep, b->gen, reason);
+		if (rc == -EAGAIN)
+			gone_queue(o, b->ep, b->gen, reason);
+		else if (rc == 0)
+			dvkd_ring_ctl(o);
+		/* else: o is going; the loop sees its socket's end. */
+	}
+}
+
 static void
 promote(struct epslot *s)
 {
@@ -129,6 +223,7 @@ promote(struct epslot *s)
 	s->backup = NULL;
 	nb->backup = 0;
 	s->b = nb;
+	atomic_store_explicit(&nb->dc->gens[nb->ep], nb->gen, memory_order_release);
 	dvkd_msg_init(&ev, DVKD_EV_PROMOTED, 0);
 	if (dvkd_bind_send(nb, &ev, NULL, 0) < 0) {
 		dvkd_bind_gone(nb);
@@ -157,9 +252,14 @@ dvkd_bind_gone(struct binding *b)
 	dvkd_ep_del(b->pidfd);
 	DVKD_LIST_DEL(dvkd.bindings, b);
 	dvkd.nbind--;
+	s = &b->dc->eps[b->ep];
+	/* First the table, then the events: whoever hears of the death and
+	 * looks finds the binding gone. */
+	if (s->b == b)
+		atomic_store_explicit(&b->dc->gens[b->ep], 0, memory_order_release);
+	gone_events(b, DVK_GONE_DEATH);
 	while (b->nrings > 0)
 		dvkd_ring_kill(b->rings[b->nrings - 1]);
-	s = &b->dc->eps[b->ep];
 	s->errors += atomic_load(&b->db->errors);
 	s->rbytes += atomic_load(&b->copied_in);
 	s->sbytes += atomic_load(&b->copied_out);
@@ -192,6 +292,9 @@ new_binding(struct admit *a, int fd, pid_t pid, int ep, int backup,
 	b->dc = a->dc;
 	b->ep = ep;
 	b->backup = backup;
+	b->gen = ++dvkd.next_gen;
+	if (b->gen == 0) /* after 2^32 binds: 0 means "nobody" */
+		b->gen = ++dvkd.next_gen;
 	b->db_fd = -1;
 	b->ev.kind = EV_BIND;
 	b->ev.obj = b;
@@ -279,7 +382,7 @@ do_bind(struct admit *a, const struct dvkd_msg *m, int fd, pid_t sender)
 	struct binding *b = NULL;
 	struct ucred peer;
 	socklen_t len = sizeof(peer);
-	int type = 0, backup, ep, rc, gt_fd, fds[2];
+	int type = 0, backup, ep, rc, gt_fd, fds[3];
 	socklen_t tlen = sizeof(type);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 ||
@@ -294,7 +397,7 @@ do_bind(struct admit *a, const struct dvkd_msg *m, int fd, pid_t sender)
 		rc = -EPERM;
 		goto refuse;
 	}
-	if ((m->u.bind.flags & ~(uint32_t)DVK_BIND_BACKUP) != 0) {
+	if ((m->u.bind.flags & ~(uint32_t)(DVK_BIND_BACKUP | DVK_BIND_PEER_EVENTS)) != 0) {
 		rc = -EINVAL;
 		goto refuse;
 	}
@@ -314,17 +417,22 @@ do_bind(struct admit *a, const struct dvkd_msg *m, int fd, pid_t sender)
 		rc = gt_fd;
 		goto refuse;
 	}
-	if (backup)
+	b->events = (m->u.bind.flags & DVK_BIND_PEER_EVENTS) != 0;
+	if (backup) {
 		a->dc->eps[ep].backup = b;
-	else
+	} else {
 		a->dc->eps[ep].b = b;
+		atomic_store_explicit(&a->dc->gens[ep], b->gen, memory_order_release);
+	}
 	rep.dc = a->dc->id;
 	rep.ep = ep;
 	rep.dc_size = a->dc->nep;
+	rep.gen = b->gen;
 	rep.flags = (backup ? DVKD_BOUND_BACKUP : 0) | (dvkd.priv ? DVKD_BOUND_PRIV : 0);
 	fds[0] = b->db_fd;
 	fds[1] = gt_fd;
-	bind_reply(fd, 0, &rep, fds, 2);
+	fds[2] = a->dc->gen_fd;
+	bind_reply(fd, 0, &rep, fds, 3);
 	close(gt_fd);
 	dvs_debug("dc %d ep %d: pid %d bound%s", rep.dc, ep, (int)peer.pid,
 		  backup ? " as backup" : "");
@@ -425,6 +533,9 @@ dvkd_bind_input(struct binding *b)
 		return;
 	case DVKD_UNBIND:
 		/* Peers learn before the caller goes on. */
+		if (b->dc->eps[b->ep].b == b)
+			atomic_store_explicit(&b->dc->gens[b->ep], 0, memory_order_release);
+		gone_events(b, DVK_GONE_UNBIND);
 		while (b->nrings > 0)
 			dvkd_ring_kill(b->rings[b->nrings - 1]);
 		reply_status(b, &m, 0);

@@ -257,7 +257,7 @@ dvkd_copy_request(struct binding *b, const struct dvkd_msg *req)
 	ob = b->dc->eps[v->owner].b;
 	if (ob == NULL || ob->dead)
 		return -EDVS_NOTBOUND;
-	rc = dvkd_grant_check(ob->gt, v->grant, b->ep, v->dir, v->off, v->len, &oaddr);
+	rc = dvkd_grant_check(ob->gt, v->grant, b->ep, b->gen, v->dir, v->off, v->len, &oaddr);
 	if (rc < 0)
 		return rc;
 	if (v->addr + v->len < v->addr)

@@ -33,6 +33,17 @@ dvkd_ep_add(int fd, struct ev *ev)
 	return 0;
 }
 
+int
+dvkd_ep_out(int fd, struct ev *ev, int out)
+{
+	struct epoll_event e = { .events = EPOLLIN | (out ? EPOLLOUT : 0),
+				 .data.ptr = ev };
+
+	if (epoll_ctl(dvkd.epfd, EPOLL_CTL_MOD, fd, &e) < 0)
+		return -errno;
+	return 0;
+}
+
 void
 dvkd_ep_del(int fd)
 {

@@ -79,7 +79,17 @@ struct binding {
 	atomic_int dead;
 	struct dc *dc;
 	int ep;
+	uint32_t gen; /* this binding's generation: unique, never 0 */
 	int backup; /* waiting as backup of ep */
+	int events; /* wants EV_GONE (DVK_BIND_PEER_EVENTS) */
+	int gone_told; /* its peers were told it is gone */
+	uint32_t gone_mark; /* gen of the last binding we told b about */
+	/* EV_GONE events that did not fit in the socket, coalesced per
+	 * endpoint (highest generation wins), sent when it drains
+	 * (EPOLLOUT).  gone_pend[ep] 0: none.  nep entries, made on need. */
+	uint32_t *gone_pend;
+	uint8_t *gone_why;
+	int ngone_pend;
 	int db_fd;
 	struct dvk_doorbell *db;
 	struct dvk_grant_ent *gt;
@@ -108,6 +118,10 @@ struct dc {
 	int nep;
 	int nadmit;
 	struct epslot *eps;
+	/* The generation table (DVK_GEN_TABLE_SIZE): gens[ep] is the gen of
+	 * ep's owner, 0 if none.  Mapped read-only by every binding. */
+	int gen_fd;
+	_Atomic uint32_t *gens;
 };
 
 struct admit {
@@ -132,6 +146,7 @@ struct dvkd {
 	int priv; /* may read non-dumpable processes (CAP_SYS_PTRACE) */
 	uint64_t start_ns;
 	uint64_t next_ring_id;
+	uint32_t next_gen;
 	struct dc *dcs[DVKD_MAX_DCS];
 	int ndc;
 	struct binding *bindings;
@@ -169,6 +184,8 @@ extern struct dvkd dvkd;
 
 /* core.c */
 int dvkd_ep_add(int fd, struct ev *ev);
+/* Also waits for fd to be writable (out 1) or not any more (out 0). */
+int dvkd_ep_out(int fd, struct ev *ev, int out);
 void dvkd_ep_del(int fd);
 /* Takes *fd out of the epoll set, closes it and sets it to -1; 0 if it
  * was already closed (-1), else 1. */
@@ -197,6 +214,8 @@ int dvkd_admit_new(struct dc *dc, int lo, int hi, int *client_fd);
 void dvkd_admit_input(struct admit *a);
 void dvkd_admit_close(struct admit *a);
 void dvkd_bind_input(struct binding *b);
+/* The binding's socket can take more (EPOLLOUT): sends queued events. */
+void dvkd_bind_flush(struct binding *b);
 void dvkd_bind_gone(struct binding *b);
 void dvkd_binding_unref(struct binding *b);
 /* Bumps b's ctl_seq and wakes it: an event waits on its socket. */
@@ -230,7 +249,7 @@ void dvkd_copy_stop(void);
  * sent later, or a status to reply now. */
 int dvkd_copy_request(struct binding *b, const struct dvkd_msg *req);
 int dvkd_grant_check(const struct dvk_grant_ent *table, int32_t grant,
-		     int copier_ep, uint32_t dir, uint64_t off, uint64_t len,
-		     uint64_t *addr);
+		     int copier_ep, uint32_t copier_gen, uint32_t dir, uint64_t off,
+		     uint64_t len, uint64_t *addr);
 
 #endif

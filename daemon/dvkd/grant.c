@@ -10,11 +10,11 @@
 
 int
 dvkd_grant_check(const struct dvk_grant_ent *table, int32_t grant,
-		 int copier_ep, uint32_t dir, uint64_t off, uint64_t len,
-		 uint64_t *addr)
+		 int copier_ep, uint32_t copier_gen, uint32_t dir, uint64_t off,
+		 uint64_t len, uint64_t *addr)
 {
 	const volatile struct dvk_grant_ent *e;
-	uint32_t idx, gen, s1, s2, g1, g2, access;
+	uint32_t idx, gen, s1, s2, g1, g2, access, ggen;
 	uint64_t a, l;
 	int32_t grantee;
 
@@ -31,6 +31,7 @@ dvkd_grant_check(const struct dvk_grant_ent *table, int32_t grant,
 	g1 = atomic_load_explicit(&table[idx].gen, memory_order_relaxed);
 	grantee = e->grantee;
 	access = e->access;
+	ggen = e->grantee_gen;
 	a = e->addr;
 	l = e->len;
 	atomic_thread_fence(memory_order_acquire);
@@ -42,7 +43,9 @@ dvkd_grant_check(const struct dvk_grant_ent *table, int32_t grant,
 		return -EDVS_REVOKED;
 	if (s1 != DVK_GSTATE_ACTIVE || s2 != DVK_GSTATE_ACTIVE)
 		return -EDVS_BADGRANT;
-	if (grantee != copier_ep)
+	/* The endpoint and the binding: a grant made to a process that is
+	 * gone is void for whoever binds its endpoint next. */
+	if (grantee != copier_ep || ggen != copier_gen)
 		return -EDVS_GRANTPEER;
 	if (!(access & (dir == DVKD_VCOPY_FROM ? DVK_GRANT_READ : DVK_GRANT_WRITE)))
 		return -EDVS_GRANTACCESS;

@@ -176,6 +176,8 @@ loop(int sigfd)
 				dvkd_admit_input(ev->obj);
 				break;
 			case EV_BIND:
+				if (evs[i].events & EPOLLOUT)
+					dvkd_bind_flush(ev->obj);
 				dvkd_bind_input(ev->obj);
 				break;
 			case EV_PIDFD:

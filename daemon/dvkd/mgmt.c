@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -82,6 +83,10 @@ dvkd_dc_find(int id)
 static void
 dc_free(struct dc *dc)
 {
+	if (dc->gens != NULL)
+		munmap((void *)dc->gens, DVK_GEN_TABLE_SIZE);
+	if (dc->gen_fd >= 0)
+		close(dc->gen_fd);
 	free(dc->eps);
 	free(dc);
 }
@@ -97,6 +102,7 @@ static int
 dc_create(int id, int nep)
 {
 	struct dc *dc;
+	void *p;
 
 	if (id < 0 || id > 65535 || nep < 1 || nep > DVK_MAX_DC_EPS)
 		return -EINVAL;
@@ -107,6 +113,7 @@ dc_create(int id, int nep)
 	dc = calloc(1, sizeof(*dc));
 	if (dc == NULL)
 		return -ENOMEM;
+	dc->gen_fd = -1;
 	dc->eps = calloc((size_t)nep, sizeof(*dc->eps));
 	if (dc->eps == NULL) {
 		free(dc);
@@ -114,6 +121,18 @@ dc_create(int id, int nep)
 	}
 	dc->id = id;
 	dc->nep = nep;
+	dc->gen_fd = dvkd_memfd("dvk-gens", DVK_GEN_TABLE_SIZE);
+	if (dc->gen_fd < 0) {
+		dc_free(dc);
+		return -ENOMEM;
+	}
+	p = mmap(NULL, DVK_GEN_TABLE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 dc->gen_fd, 0);
+	if (p == MAP_FAILED) {
+		dc_free(dc);
+		return -ENOMEM;
+	}
+	dc->gens = p;
 	dvkd.dcs[dvkd.ndc++] = dc;
 	dvs_info("dc %d created with %d endpoints", id, nep);
 	return 0;

@@ -144,10 +144,12 @@ dvkd_ring_kill(struct ring *r)
 }
 
 static void
-fill_rep(struct dvkd_ring_rep *rep, struct ring *r, int peer, uint32_t dir)
+fill_rep(struct dvkd_ring_rep *rep, struct ring *r, const struct binding *pb,
+	 uint32_t dir)
 {
 	memset(rep, 0, sizeof(*rep));
-	rep->peer = peer;
+	rep->peer = pb->ep;
+	rep->peer_gen = pb->gen;
 	rep->dir = dir;
 	rep->nslots = DVK_RING_SLOTS;
 	rep->ring_id = r->id;
@@ -185,7 +187,7 @@ dvkd_ring_open(struct binding *b, const struct dvkd_msg *req)
 	if (fresh && pb != b) {
 		/* The peer hears of the ring before we can use it. */
 		dvkd_msg_init(&m, DVKD_EV_RING, 0);
-		fill_rep(&m.u.ring, r, b->ep, dir == DVKD_DIR_OUT ? DVKD_DIR_IN : DVKD_DIR_OUT);
+		fill_rep(&m.u.ring, r, b, dir == DVKD_DIR_OUT ? DVKD_DIR_IN : DVKD_DIR_OUT);
 		fds[0] = r->fd;
 		fds[1] = b->db_fd;
 		if (dvkd_bind_send(pb, &m, fds, dir == DVKD_DIR_OUT ? 1 : 2) < 0) {
@@ -199,14 +201,14 @@ dvkd_ring_open(struct binding *b, const struct dvkd_msg *req)
 	if (fresh && pb == b) {
 		/* A ring to ourselves: both directions in one process. */
 		dvkd_msg_init(&m, DVKD_EV_RING, 0);
-		fill_rep(&m.u.ring, r, b->ep, dir == DVKD_DIR_OUT ? DVKD_DIR_IN : DVKD_DIR_OUT);
+		fill_rep(&m.u.ring, r, b, dir == DVKD_DIR_OUT ? DVKD_DIR_IN : DVKD_DIR_OUT);
 		fds[0] = r->fd;
 		fds[1] = b->db_fd;
 		if (dvkd_bind_send(b, &m, fds, dir == DVKD_DIR_OUT ? 1 : 2) == 0)
 			dvkd_ring_ctl(b);
 	}
 	dvkd_msg_init(&m, DVKD_REPLY, req->h.seq);
-	fill_rep(&m.u.ring, r, peer, dir);
+	fill_rep(&m.u.ring, r, pb, dir);
 	fds[0] = r->fd;
 	fds[1] = pb->db_fd;
 	if (dvkd_bind_send(b, &m, fds, dir == DVKD_DIR_OUT ? 2 : 1) < 0)

@@ -18,7 +18,7 @@
  *     to BIND comes on that new socket, never on the shared admission one.
  *   control socket (one per binding): OPEN, VCOPY, QUERY, UNBIND,
  *     BUF_ALLOC, BUF_FREE, BUF_WHERE; and the
- *     events dvkd sends unasked (EV_RING, EV_PROMOTED).
+ *     events dvkd sends unasked (EV_RING, EV_PROMOTED, EV_GONE).
  *
  * Shared memory.  All pages are memfds made and sealed (no grow, no shrink)
  * by dvkd, so no peer can make another fault by truncating them.  Every
@@ -75,6 +75,8 @@ enum dvkd_type {
 	DVKD_END, /* end of a listing */
 	/* control, added later (at the end: the older numbers stay) */
 	DVKD_BUF_WHERE,
+	/* dvkd -> client: a peer binding is gone (DVK_BIND_PEER_EVENTS) */
+	DVKD_EV_GONE,
 	DVKD_TYPE_MAX
 };
 
@@ -101,12 +103,14 @@ struct dvkd_bind_req {
 	uint32_t flags; /* DVK_BIND_* */
 };
 
-/* Reply to BIND; fds: [doorbell, grant table]. */
+/* Reply to BIND; fds: [doorbell, grant table, generation table]. */
 struct dvkd_bind_rep {
 	int32_t dc;
 	int32_t ep;
 	int32_t dc_size;
 	uint32_t flags; /* DVKD_BOUND_* */
+	uint32_t gen;	/* this binding's generation (never 0) */
+	uint32_t pad;
 };
 #define DVKD_BOUND_BACKUP 0x1 /* bound as backup, not yet owner */
 #define DVKD_BOUND_PRIV 0x2   /* dvkd may copy from non-dumpable processes */
@@ -125,8 +129,17 @@ struct dvkd_ring_rep {
 	int32_t peer;
 	uint32_t dir;
 	uint32_t nslots;
-	uint32_t pad;
+	uint32_t peer_gen; /* generation of the peer's binding */
 	uint64_t ring_id;
+};
+
+/* Body of EV_GONE: every binding of ep with a generation <= gen is gone
+ * (coalesced: one event may stand for several). */
+struct dvkd_gone_ev {
+	int32_t ep;
+	uint32_t gen;
+	int32_t reason; /* DVK_GONE_* */
+	uint32_t pad;
 };
 
 #define DVKD_VCOPY_FROM 0 /* owner's grant -> caller's buffer */
@@ -232,6 +245,7 @@ struct dvkd_msg {
 		struct dvkd_bind_rep bound;
 		struct dvkd_open_req open;
 		struct dvkd_ring_rep ring;
+		struct dvkd_gone_ev gone;
 		struct dvkd_vcopy_req vcopy;
 		struct dvkd_query_req query;
 		struct dvkd_buf_req buf;
@@ -338,9 +352,22 @@ struct dvk_grant_ent {
 	uint32_t access;
 	uint64_t addr;
 	uint64_t len;
+	/* The grantee's binding (its generation when the grant was made):
+	 * a later binding of the same endpoint is refused (GRANTPEER). */
+	uint32_t grantee_gen;
+	uint32_t pad;
 };
-_Static_assert(sizeof(struct dvk_grant_ent) == 32, "grant entry size");
+_Static_assert(sizeof(struct dvk_grant_ent) == 40, "grant entry size");
 #define DVK_GRANT_TABLE_SIZE (DVK_GRANTS * sizeof(struct dvk_grant_ent))
+
+/*
+ * Generation table of a DC: one word per endpoint, the generation of the
+ * binding that owns it now, 0 when nobody does.  Written by dvkd only,
+ * mapped read-only by every binding of the DC, so a library can name the
+ * current binding of an endpoint (dvk_grant) or tell whether a binding
+ * it heard from is still alive without a system call.
+ */
+#define DVK_GEN_TABLE_SIZE (DVK_MAX_DC_EPS * sizeof(uint32_t))
 
 static inline size_t
 dvk_ring_size(unsigned nslots)

@@ -71,6 +71,7 @@ chan_install(struct dvk *h, const struct dvkd_ring_rep *rr, int *fds, int nfds,
 	}
 	c->ops = &dvk_ring_ops;
 	c->peer = rr->peer;
+	c->peer_gen = rr->peer_gen;
 	c->dir = rr->dir;
 	c->id = rr->ring_id;
 	c->nslots = rr->nslots;
@@ -128,6 +129,32 @@ dvk_chan_drop(struct dvk *h, struct dvk_chan *c)
 	free(c);
 }
 
+/* Keeps a peer-gone event for receive(DVK_ANY), coalesced per endpoint
+ * (the newest generation stands for the older ones). */
+static void
+gone_note(struct dvk *h, const struct dvkd_gone_ev *g)
+{
+	if (!h->events || g->ep < 0 || g->ep >= h->dc_size || g->gen == 0)
+		return;
+	if (h->gone == NULL) {
+		h->gone = calloc((size_t)h->dc_size, sizeof(*h->gone));
+		h->gone_why = calloc((size_t)h->dc_size, sizeof(*h->gone_why));
+		if (h->gone == NULL || h->gone_why == NULL) {
+			free(h->gone);
+			free(h->gone_why);
+			h->gone = NULL;
+			h->gone_why = NULL;
+			return;
+		}
+	}
+	if (h->gone[g->ep] == 0)
+		h->ngone++;
+	if (g->gen > h->gone[g->ep]) {
+		h->gone[g->ep] = g->gen;
+		h->gone_why[g->ep] = (uint8_t)g->reason;
+	}
+}
+
 static void
 ctl_event(struct dvk *h, struct dvkd_msg *m, int *fds, int nfds)
 {
@@ -137,6 +164,9 @@ ctl_event(struct dvk *h, struct dvkd_msg *m, int *fds, int nfds)
 		return;
 	case DVKD_EV_PROMOTED:
 		h->backup = 0;
+		break;
+	case DVKD_EV_GONE:
+		gone_note(h, &m->u.gone);
 		break;
 	default:
 		break;

@@ -47,6 +47,7 @@ struct dvk_chan_ops {
 struct dvk_chan {
 	const struct dvk_chan_ops *ops;
 	dvk_ep_t peer;
+	uint32_t peer_gen; /* the peer's binding, as dvkd told us */
 	uint32_t dir; /* DVKD_DIR_OUT / DVKD_DIR_IN */
 	uint64_t id;
 	struct dvk_ring *r;
@@ -74,6 +75,17 @@ struct dvk {
 	int dc;
 	int dc_size;
 	dvk_ep_t ep;
+	uint32_t gen;	 /* our binding's generation */
+	uint32_t last_gen; /* sender of the last message received */
+	/* dvkd's generation table of our DC (read-only, DVK_GEN_TABLE_SIZE) */
+	const _Atomic uint32_t *gens;
+	int events;	 /* DVK_BIND_PEER_EVENTS */
+	/* Peer-gone events not delivered yet: gone[ep] is the highest
+	 * generation of ep that is gone (0: none), why the reason; dc_size
+	 * entries, made at the first event.  Bounded by the DC's size. */
+	uint32_t *gone;
+	uint8_t *gone_why;
+	unsigned ngone;
 	int backup;	 /* still waiting as backup */
 	int daemon_gone; /* control socket hit EOF */
 	struct dvk_doorbell *db;

@@ -54,6 +54,9 @@ dvk_grant(struct dvk *h, dvk_ep_t grantee, void *addr, size_t len,
 			gen = 1;
 		atomic_store_explicit(&e->gen, gen, memory_order_relaxed);
 		e->grantee = grantee;
+		/* The binding that owns grantee now; 0 (void) if none. */
+		e->grantee_gen = atomic_load_explicit(&h->gens[grantee],
+						      memory_order_acquire);
 		e->access = access;
 		e->addr = (uint64_t)(uintptr_t)addr;
 		e->len = len;

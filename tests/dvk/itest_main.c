@@ -42,6 +42,8 @@ static const struct {
 	{ "dvkd-kill", t_dvkd_kill, 0 },
 	{ "noadmit", t_noadmit, 1 },
 	{ "limits", t_limits, 0 },
+	{ "gen-grant", t_gen_grant, 0 },
+	{ "peer-gone", t_peer_gone, 0 },
 	/* parts of other tests, started by them with their own admission */
 	{ "rogue-range", t_rogue_range, 0 },
 	{ "rogue-dc2", t_rogue_dc2, 0 },

@@ -18,6 +18,8 @@ int t_dvkd_stop(void);
 int t_dvkd_kill(void);
 int t_noadmit(void);
 int t_limits(void);
+int t_gen_grant(void);
+int t_peer_gone(void);
 int t_rogue_range(void);
 int t_rogue_dc2(void);
 int t_garbage_admit(void);
