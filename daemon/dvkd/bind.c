@@ -223,7 +223,7 @@ promote(struct epslot *s)
 	s->backup = NULL;
 	nb->backup = 0;
 	s->b = nb;
-	atomic_store_explicit(&nb->dc->gens[nb->ep], nb->gen, memory_order_release);
+	atomic_store_explicit(&nb->dc->gens->gen[nb->ep], nb->gen, memory_order_release);
 	dvkd_msg_init(&ev, DVKD_EV_PROMOTED, 0);
 	if (dvkd_bind_send(nb, &ev, NULL, 0) < 0) {
 		dvkd_bind_gone(nb);
@@ -256,7 +256,7 @@ dvkd_bind_gone(struct binding *b)
 	/* First the table, then the events: whoever hears of the death and
 	 * looks finds the binding gone. */
 	if (s->b == b)
-		atomic_store_explicit(&b->dc->gens[b->ep], 0, memory_order_release);
+		atomic_store_explicit(&b->dc->gens->gen[b->ep], 0, memory_order_release);
 	gone_events(b, DVK_GONE_DEATH);
 	while (b->nrings > 0)
 		dvkd_ring_kill(b->rings[b->nrings - 1]);
@@ -422,8 +422,9 @@ do_bind(struct admit *a, const struct dvkd_msg *m, int fd, pid_t sender)
 		a->dc->eps[ep].backup = b;
 	} else {
 		a->dc->eps[ep].b = b;
-		atomic_store_explicit(&a->dc->gens[ep], b->gen, memory_order_release);
+		atomic_store_explicit(&a->dc->gens->gen[ep], b->gen, memory_order_release);
 	}
+	atomic_store_explicit(&a->dc->gens->last, b->gen, memory_order_release);
 	rep.dc = a->dc->id;
 	rep.ep = ep;
 	rep.dc_size = a->dc->nep;
@@ -534,7 +535,7 @@ dvkd_bind_input(struct binding *b)
 	case DVKD_UNBIND:
 		/* Peers learn before the caller goes on. */
 		if (b->dc->eps[b->ep].b == b)
-			atomic_store_explicit(&b->dc->gens[b->ep], 0, memory_order_release);
+			atomic_store_explicit(&b->dc->gens->gen[b->ep], 0, memory_order_release);
 		gone_events(b, DVK_GONE_UNBIND);
 		while (b->nrings > 0)
 			dvkd_ring_kill(b->rings[b->nrings - 1]);

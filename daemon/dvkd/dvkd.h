@@ -121,7 +121,7 @@ struct dc {
 	/* The generation table (DVK_GEN_TABLE_SIZE): gens[ep] is the gen of
 	 * ep's owner, 0 if none.  Mapped read-only by every binding. */
 	int gen_fd;
-	_Atomic uint32_t *gens;
+	struct dvk_gen_table *gens;
 };
 
 struct admit {
@@ -181,6 +181,11 @@ extern struct dvkd dvkd;
 		if ((o)->next != NULL)                \
 			(o)->next->prev = (o)->prev;  \
 	} while (0)
+
+/* main.c */
+/* Starts a new thread that runs the event loop from now on (the caller,
+ * the old loop thread, is stuck in a copy and ends when it is over). */
+int dvkd_loop_handover(void);
 
 /* core.c */
 int dvkd_ep_add(int fd, struct ev *ev);

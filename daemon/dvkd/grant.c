@@ -14,7 +14,7 @@ dvkd_grant_check(const struct dvk_grant_ent *table, int32_t grant,
 		 uint64_t len, uint64_t *addr)
 {
 	const volatile struct dvk_grant_ent *e;
-	uint32_t idx, gen, s1, s2, g1, g2, access, ggen;
+	uint32_t idx, gen, s1, s2, g1, g2, access, ggen, after;
 	uint64_t a, l;
 	int32_t grantee;
 
@@ -32,6 +32,7 @@ dvkd_grant_check(const struct dvk_grant_ent *table, int32_t grant,
 	grantee = e->grantee;
 	access = e->access;
 	ggen = e->grantee_gen;
+	after = e->grantee_after;
 	a = e->addr;
 	l = e->len;
 	atomic_thread_fence(memory_order_acquire);
@@ -44,8 +45,11 @@ dvkd_grant_check(const struct dvk_grant_ent *table, int32_t grant,
 	if (s1 != DVK_GSTATE_ACTIVE || s2 != DVK_GSTATE_ACTIVE)
 		return -EDVS_BADGRANT;
 	/* The endpoint and the binding: a grant made to a process that is
-	 * gone is void for whoever binds its endpoint next. */
-	if (grantee != copier_ep || ggen != copier_gen)
+	 * gone is void for whoever binds its endpoint next.  A grant made
+	 * while the endpoint was free is for bindings made after it. */
+	if (grantee != copier_ep)
+		return -EDVS_GRANTPEER;
+	if (ggen != 0 ? ggen != copier_gen : copier_gen <= after)
 		return -EDVS_GRANTPEER;
 	if (!(access & (dir == DVKD_VCOPY_FROM ? DVK_GRANT_READ : DVK_GRANT_WRITE)))
 		return -EDVS_GRANTACCESS;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,23 @@ have_ptrace_cap(void)
 	return have;
 }
 
+
+static int loop_sigfd = -1;
+static void *loop_main(void *arg);
+
+int
+dvkd_loop_handover(void)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	int rc;
+
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &a, loop_main, NULL);
+	pthread_attr_destroy(&a);
+	return rc == 0 ? 0 : -rc;
+}
 
 static void
 shutdown_all(void)
@@ -265,13 +283,26 @@ main(int argc, char **argv)
 			dvs_warn("ready fd: %s", strerror(errno));
 		close(ready_fd);
 	}
-	loop(sigfd);
-	unlink(path);
+	loop_sigfd = sigfd;
+	loop_main(NULL);
+	return 0;
+}
+
+/* The event loop and, when it ends, the clean stop.  Runs in the main
+ * thread, or in a new one after a copy held the old one too long
+ * (dvkd_loop_handover). */
+static void *
+loop_main(void *arg)
+{
+	(void)arg;
+	loop(loop_sigfd);
+	unlink(dvkd.sock_path);
 	close(dvkd.listen_fd);
 	shutdown_all();
 	dvkd_mgmt_close_all();
 	dvkd_run_deferred();
 	dvkd_deferred_release();
 	dvs_info("stopped");
+	exit(0);
 	return 0;
 }

@@ -353,21 +353,28 @@ struct dvk_grant_ent {
 	uint64_t addr;
 	uint64_t len;
 	/* The grantee's binding (its generation when the grant was made):
-	 * a later binding of the same endpoint is refused (GRANTPEER). */
+	 * a later binding of the same endpoint is refused (GRANTPEER).  0:
+	 * the endpoint was free then; only a binding made after the grant
+	 * (generation > grantee_after) may use it. */
 	uint32_t grantee_gen;
-	uint32_t pad;
+	uint32_t grantee_after;
 };
 _Static_assert(sizeof(struct dvk_grant_ent) == 40, "grant entry size");
 #define DVK_GRANT_TABLE_SIZE (DVK_GRANTS * sizeof(struct dvk_grant_ent))
 
 /*
  * Generation table of a DC: one word per endpoint, the generation of the
- * binding that owns it now, 0 when nobody does.  Written by dvkd only,
- * mapped read-only by every binding of the DC, so a library can name the
- * current binding of an endpoint (dvk_grant) or tell whether a binding
- * it heard from is still alive without a system call.
+ * binding that owns it now, 0 when nobody does, and the last generation
+ * given in the DC.  Written by dvkd only, mapped read-only by every
+ * binding of the DC, so a library can name the current binding of an
+ * endpoint (dvk_grant) or tell whether a binding it heard from is still
+ * alive without a system call.
  */
-#define DVK_GEN_TABLE_SIZE (DVK_MAX_DC_EPS * sizeof(uint32_t))
+struct dvk_gen_table {
+	_Atomic uint32_t gen[DVK_MAX_DC_EPS];
+	_Atomic uint32_t last;
+};
+#define DVK_GEN_TABLE_SIZE ((sizeof(struct dvk_gen_table) + 4095) & ~(size_t)4095)
 
 static inline size_t
 dvk_ring_size(unsigned nslots)

@@ -54,6 +54,18 @@ spin_from_env(void)
 }
 
 static int
+ctl_timeout_from_env(void)
+{
+	const char *s = getenv("DVK_CTL_TIMEOUT_MS");
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return DVK_CTL_TIMEOUT_MS;
+	v = strtol(s, NULL, 10);
+	return v > 0 && v < 3600000 ? (int)v : DVK_CTL_TIMEOUT_MS;
+}
+
+static int
 wait_reply_on(int sock, struct dvkd_msg *rep, int *fds, int *nfds)
 {
 	struct pollfd pfd = { .fd = sock, .events = POLLIN };
@@ -128,6 +140,7 @@ dvk_bind(dvk_ep_t ep, unsigned flags, struct dvk **out)
 	h->backup = (rep.u.bound.flags & DVKD_BOUND_BACKUP) != 0;
 	h->nwords = ((unsigned)h->dc_size + 63) / 64;
 	h->spin_ns = spin_from_env();
+	h->ctl_timeout_def = ctl_timeout_from_env();
 	h->out = calloc((size_t)h->dc_size, sizeof(*h->out));
 	h->in = calloc((size_t)h->dc_size, sizeof(*h->in));
 	h->pending = calloc(h->nwords, sizeof(*h->pending));
@@ -253,7 +266,7 @@ dvk_peer_alive(const struct dvk *h, dvk_ep_t ep, uint32_t gen)
 {
 	if (dvk_check(h) == -EINVAL || ep < 0 || ep >= h->dc_size || gen == 0)
 		return 0;
-	return atomic_load_explicit(&h->gens[ep], memory_order_acquire) == gen;
+	return atomic_load_explicit(&h->gens->gen[ep], memory_order_acquire) == gen;
 }
 
 static int

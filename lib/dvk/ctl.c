@@ -15,7 +15,6 @@
 
 #include "dvk_int.h"
 
-#define DVK_CTL_TIMEOUT_MS 10000
 /* Calls that sleep at once after a spin went unanswered (doubling up to
  * the max while spins keep failing). */
 #define DVK_CTL_NOSPIN 16
@@ -218,7 +217,7 @@ ctl_wait(struct dvk *h, uint32_t seq, struct dvkd_msg *rep, int *fds,
 	     int max_fds, int *nfds)
 {
 	int tmp[4], ntmp, rc;
-	int timeout_ms = h->ctl_timeout_ms > 0 ? h->ctl_timeout_ms : DVK_CTL_TIMEOUT_MS;
+	int timeout_ms = h->ctl_timeout_ms > 0 ? h->ctl_timeout_ms : h->ctl_timeout_def;
 	int64_t spin_end;
 
 	h->ctl_timeout_ms = 0;
@@ -255,7 +254,15 @@ ctl_wait(struct dvk *h, uint32_t seq, struct dvkd_msg *rep, int *fds,
 		rc = poll(&pfd, 1, timeout_ms);
 		if (rc < 0 && errno == EINTR)
 			continue;
-		if (rc <= 0) {
+		if (rc == 0) {
+			/* dvkd is alive (its end of the socket is open) but
+			 * late: maybe busy, maybe stopped for a while.  Not
+			 * gone: the next call waits for this reply first and
+			 * goes on once dvkd answers again. */
+			h->ctl_stale = seq;
+			return -ETIMEDOUT;
+		}
+		if (rc < 0) {
 			rc = -EDVS_NODAEMON;
 			goto gone;
 		}
@@ -287,11 +294,35 @@ gone:
 }
 
 int
+dvk_ctl_drain(struct dvk *h)
+{
+	struct dvkd_msg rep;
+	uint32_t seq = h->ctl_stale;
+	int t = h->ctl_timeout_ms;
+
+	if (seq == 0)
+		return 0;
+	h->ctl_stale = 0;
+	h->ctl_timeout_ms = 0;
+	ctl_wait(h, seq, &rep, NULL, 0, NULL);
+	h->ctl_timeout_ms = t;
+	if (h->ctl_stale != 0)
+		return -ETIMEDOUT;
+	return h->daemon_gone ? -EDVS_NODAEMON : 0;
+}
+
+int
 dvk_ctl_call(struct dvk *h, struct dvkd_msg *req, struct dvkd_msg *rep,
 	     int *fds, int max_fds, int *nfds)
 {
 	uint32_t seq;
-	int rc = ctl_send(h, req, &seq);
+	int rc = dvk_ctl_drain(h);
+
+	if (rc < 0) {
+		h->ctl_timeout_ms = 0;
+		return rc;
+	}
+	rc = ctl_send(h, req, &seq);
 
 	if (rc < 0) {
 		h->ctl_timeout_ms = 0;

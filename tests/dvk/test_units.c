@@ -115,6 +115,13 @@ test_grant_check(void **state)
 	assert_int_equal(dvkd_grant_check(table, g, 6, GGEN, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_GRANTPEER);
 	/* the right endpoint, a later binding of it */
 	assert_int_equal(dvkd_grant_check(table, g, 5, GGEN + 1, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_GRANTPEER);
+	/* made while the endpoint was free: only bindings made after it */
+	table[7].grantee_gen = 0;
+	table[7].grantee_after = GGEN;
+	assert_int_equal(dvkd_grant_check(table, g, 5, GGEN, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_GRANTPEER);
+	assert_int_equal(dvkd_grant_check(table, g, 5, GGEN - 1, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_GRANTPEER);
+	assert_int_equal(dvkd_grant_check(table, g, 5, GGEN + 1, DVKD_VCOPY_FROM, 0, 1, &a), 0);
+	table[7].grantee_gen = GGEN;
 	assert_int_equal(dvkd_grant_check(table, g, 5, GGEN, DVKD_VCOPY_TO, 0, 1, &a), -EDVS_GRANTACCESS);
 	assert_int_equal(dvkd_grant_check(table, w, 5, GGEN, DVKD_VCOPY_TO, 0, 100, &a), 0);
 	assert_int_equal(dvkd_grant_check(table, w, 5, GGEN, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_GRANTACCESS);

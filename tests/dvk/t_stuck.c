@@ -1,0 +1,256 @@
+/*
+ * t_stuck.c - dvkd never waits on a client's memory.  A member grants a
+ * page registered with userfaultfd and never serves its fault: a vcopy
+ * from it waits, but only that copier; dvkd answers management requests,
+ * and other copies in this DC and in another DC go on.  The owner's death
+ * ends the stuck copy.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/userfaultfd.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "itest.h"
+#include "itests.h"
+
+#define SKIP 77
+
+struct sshared {
+	volatile int32_t grant;
+	volatile int ready; /* 1: granted; -1: no userfaultfd here */
+	volatile int copy_rc;
+	volatile int copy_done;
+};
+static struct sshared *ss;
+
+/* ep 5: grants a page whose fault nobody serves to ep 3. */
+static int
+uffd_owner(void *arg)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	struct dvk *h = it_bind(5);
+	long psz = sysconf(_SC_PAGESIZE);
+	dvk_grant_t g;
+	char *p;
+	int fd;
+
+	(void)arg;
+	p = mmap(NULL, (size_t)psz, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(p != MAP_FAILED);
+	/* Not UFFD_USER_MODE_ONLY: dvkd's process_vm_readv must wait. */
+	fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || ioctl(fd, UFFDIO_API, &api) < 0) {
+		fprintf(stderr, "no userfaultfd here (%s): skipped\n", strerror(errno));
+		ss->ready = -1;
+		return 0;
+	}
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (uintptr_t)p;
+	reg.range.len = (uint64_t)psz;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	CHECK(ioctl(fd, UFFDIO_REGISTER, &reg) == 0);
+	CHECK_RC(dvk_wait_bound(h, 3, 5000), 0);
+	CHECK_RC(dvk_grant(h, 3, p, (size_t)psz, DVK_GRANT_READ, &g), 0);
+	ss->grant = g;
+	__atomic_store_n(&ss->ready, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* ep 3: copies from the page; reports what it got. */
+static int
+stuck_copier(void *arg)
+{
+	struct dvk *h = it_bind(3);
+	char buf[64];
+
+	(void)arg;
+	while (__atomic_load_n(&ss->ready, __ATOMIC_SEQ_CST) == 0)
+		usleep(1000);
+	if (ss->ready < 0)
+		return 0;
+	ss->copy_rc = dvk_vcopy_from(h, 5, ss->grant, 0, buf, sizeof(buf));
+	__atomic_store_n(&ss->copy_done, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* A vcopy of ordinary memory (the copy threads' path) and a sendrec,
+ * between two bindings of this process and an echo server. */
+static int
+copy_and_call(dvk_ep_t a, dvk_ep_t b, dvk_ep_t echo)
+{
+	static char src[65536], dst[65536];
+	struct dvk *ha = it_bind(a), *hb = it_bind(b);
+	dvk_grant_t g;
+	dvk_msg_t m;
+	int rc;
+
+	memset(src, 0x42, sizeof(src));
+	CHECK_RC(dvk_grant(ha, b, src, sizeof(src), DVK_GRANT_READ, &g), 0);
+	rc = dvk_vcopy_from(hb, a, g, 0, dst, sizeof(dst));
+	if (rc == 0 && (dst[0] != 0x42 || dst[sizeof(dst) - 1] != 0x42))
+		rc = -EIO;
+	if (rc == 0) {
+		it_msg(&m, 1, 99);
+		rc = dvk_sendrec_t(hb, echo, &m, 5000);
+		if (rc == 0 && m.m_u.i32[0] != 99)
+			rc = -EIO;
+	}
+	dvk_unbind(ha);
+	dvk_unbind(hb);
+	return rc;
+}
+
+/* In DC 2 (run through dvsctl run): its own echo server and copies. */
+int
+t_stuck_dc2(void)
+{
+	pid_t e;
+	int rc;
+
+	(void)0;
+	{
+		/* it_echo7 binds 7 of whatever DC we are admitted to */
+		e = it_spawn(it_echo7, NULL);
+	}
+	{
+		struct dvk *h = it_bind(9);
+
+		CHECK_RC(dvk_wait_bound(h, 7, 5000), 0);
+		dvk_unbind(h);
+	}
+	rc = copy_and_call(10, 11, 7);
+	kill(e, SIGKILL);
+	it_wait(e);
+	CHECK_RC(rc, 0);
+	return 0;
+}
+
+static char self_exe[PATH_MAX];
+
+int
+t_stuck(void)
+{
+	struct dvk *h;
+	pid_t o, c, e;
+	int64_t t0, dt;
+	ssize_t n;
+
+	ss = mmap(NULL, sizeof(*ss), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		  -1, 0);
+	CHECK(ss != MAP_FAILED);
+	n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+	CHECK(n > 0);
+	self_exe[n] = '\0';
+	h = it_bind(1);
+	e = it_spawn(it_echo7, NULL);
+	CHECK_RC(dvk_wait_bound(h, 7, 5000), 0);
+
+	c = it_spawn(stuck_copier, NULL);
+	CHECK_RC(dvk_wait_bound(h, 3, 5000), 0);
+	o = it_spawn(uffd_owner, NULL);
+	t0 = it_now_ms();
+	while (__atomic_load_n(&ss->ready, __ATOMIC_SEQ_CST) == 0) {
+		CHECK(it_now_ms() - t0 < 10000);
+		usleep(1000);
+	}
+	if (ss->ready < 0) {
+		kill(o, SIGKILL);
+		kill(c, SIGKILL);
+		kill(e, SIGKILL);
+		return SKIP;
+	}
+	/* Let the copy reach the page. */
+	usleep(300 * 1000);
+	CHECK(!ss->copy_done);
+
+	/* The node still answers, at once. */
+	t0 = it_now_ms();
+	CHECK(it_dvsctl("status >/dev/null") == 0);
+	dt = it_now_ms() - t0;
+	fprintf(stderr, "dvsctl status while a copy waits: %lld ms\n", (long long)dt);
+	CHECK(dt < 1000);
+	/* Copies and calls in this DC and in another DC go on. */
+	t0 = it_now_ms();
+	CHECK_RC(copy_and_call(20, 21, 7), 0);
+	dt = it_now_ms() - t0;
+	fprintf(stderr, "vcopy + sendrec in DC 1: %lld ms\n", (long long)dt);
+	CHECK(dt < 1000);
+	t0 = it_now_ms();
+	CHECK(it_dvsctl("run --dc 2 --ep 0-15 -- %s --in stuck-dc2", self_exe) == 0);
+	dt = it_now_ms() - t0;
+	fprintf(stderr, "vcopy + sendrec in DC 2: %lld ms\n", (long long)dt);
+	CHECK(dt < 1000);
+	CHECK(!ss->copy_done);
+
+	/* The owner's death ends the wait: the copier hears at once. */
+	kill(o, SIGKILL);
+	CHECK(it_wait(o) == 128 + SIGKILL);
+	t0 = it_now_ms();
+	while (!__atomic_load_n(&ss->copy_done, __ATOMIC_SEQ_CST)) {
+		CHECK(it_now_ms() - t0 < 5000);
+		usleep(1000);
+	}
+	fprintf(stderr, "stuck copy after the owner's death: %s\n",
+		dvk_strerror(ss->copy_rc));
+	/* An error, or (the kernel drops the userfaultfd while the owner
+	 * exits, and the fault then finds an empty page) zeros: either way
+	 * the copy is over, long before the copier's 10 s timeout. */
+	CHECK(ss->copy_rc != -ETIMEDOUT);
+	CHECK(it_wait(c) == 0);
+	CHECK(it_dvsctl("status >/dev/null") == 0);
+	kill(e, SIGKILL);
+	it_wait(e);
+	dvk_unbind(h);
+	return 0;
+}
+
+static pid_t
+dvkd_pid(void)
+{
+	const char *bin = getenv("DVS_BIN");
+	char cmd[PATH_MAX + 64], line[4096], *p;
+	FILE *f;
+	long pid = 0;
+
+	snprintf(cmd, sizeof(cmd), "%s/dvsctl --json status", bin ? bin : ".");
+	f = popen(cmd, "r");
+	CHECK(f != NULL);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if ((p = strstr(line, "\"pid\"")) != NULL)
+			pid = strtol(p + 6, NULL, 10);
+	pclose(f);
+	CHECK(pid > 0);
+	return (pid_t)pid;
+}
+
+/* A control call that timed out (dvkd stopped for a while) leaves the
+ * binding usable: once dvkd answers again, so does the library. */
+int
+t_ctl_recover(void)
+{
+	struct dvk *h;
+	pid_t d = dvkd_pid();
+	int rc;
+
+	setenv("DVK_CTL_TIMEOUT_MS", "300", 1);
+	h = it_bind(1);
+	CHECK(kill(d, SIGSTOP) == 0);
+	rc = dvk_wait_bound(h, 1, 0);
+	CHECK(kill(d, SIGCONT) == 0);
+	fprintf(stderr, "control call while dvkd was stopped: %s\n", dvk_strerror(rc));
+	CHECK_RC(rc, -ETIMEDOUT);
+	CHECK_RC(dvk_wait_bound(h, 1, 0), 0);
+	CHECK_RC(dvk_wait_unbound(h, 2, 0), 0);
+	dvk_unbind(h);
+	return 0;
+}
