@@ -252,6 +252,7 @@ dvkd_bind_gone(struct binding *b)
 	dvkd_ep_del(b->pidfd);
 	DVKD_LIST_DEL(dvkd.bindings, b);
 	dvkd.nbind--;
+	b->dc->nbind--;
 	s = &b->dc->eps[b->ep];
 	/* First the table, then the events: whoever hears of the death and
 	 * looks finds the binding gone. */
@@ -331,6 +332,7 @@ new_binding(struct admit *a, int fd, pid_t pid, int ep, int backup,
 	*out = b;
 	DVKD_LIST_ADD(dvkd.bindings, b);
 	dvkd.nbind++;
+	a->dc->nbind++;
 	return gt_fd;
 fail:
 	if (gt_fd >= 0)
@@ -401,13 +403,13 @@ do_bind(struct admit *a, const struct dvkd_msg *m, int fd, pid_t sender)
 		rc = -EINVAL;
 		goto refuse;
 	}
-	if (dvkd.nbind >= DVKD_MAX_BINDINGS) {
-		rc = -EDVS_LIMIT;
-		goto refuse;
-	}
 	ep = pick_ep(a, m->u.bind.ep, m->u.bind.flags);
 	if (ep < 0) {
 		rc = ep;
+		goto refuse;
+	}
+	if (a->dc->nbind >= a->dc->max_bind || dvkd.nbind >= DVKD_MAX_BINDINGS) {
+		rc = -EDVS_LIMIT;
 		goto refuse;
 	}
 	/* A backup of a free endpoint simply owns it. */

@@ -21,6 +21,7 @@
 #define DVKD_MAX_ADMITS 1024
 #define DVKD_MAX_BINDINGS 4096
 #define DVKD_MAX_RINGS 16384
+#define DVKD_DC_RINGS_DEFAULT_MAX 4096 /* a DC's default ring quota, at most */
 #define DVKD_MAX_DCS 64
 #define DVKD_MAX_COPIES_PER_BINDING 4
 #define DVKD_MAX_COPY_JOBS 256
@@ -117,6 +118,10 @@ struct dc {
 	int id;
 	int nep;
 	int nadmit;
+	/* Quotas, promised at creation: the sums over all DCs never exceed
+	 * the node's limits, so no DC can use up what another was given. */
+	int max_bind, max_rings;
+	int nbind, nrings;
 	struct epslot *eps;
 	/* The generation table (DVK_GEN_TABLE_SIZE): gens[ep] is the gen of
 	 * ep's owner, 0 if none.  Mapped read-only by every binding. */

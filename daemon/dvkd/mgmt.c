@@ -99,17 +99,36 @@ dvkd_dc_free_all(void)
 }
 
 static int
-dc_create(int id, int nep)
+dc_create(int id, int nep, int max_bind, int max_rings)
 {
 	struct dc *dc;
+	int i, sum_bind = 0, sum_rings = 0;
 	void *p;
 
-	if (id < 0 || id > 65535 || nep < 1 || nep > DVK_MAX_DC_EPS)
+	if (id < 0 || id > 65535 || nep < 1 || nep > DVK_MAX_DC_EPS ||
+	    max_bind < 0 || max_rings < 0)
 		return -EINVAL;
 	if (dvkd_dc_find(id) != NULL)
 		return -EEXIST;
 	if (dvkd.ndc >= DVKD_MAX_DCS)
 		return -EDVS_LIMIT;
+	/* Defaults: every endpoint bound, and four rings each. */
+	if (max_bind == 0)
+		max_bind = nep;
+	if (max_rings == 0)
+		max_rings = 4 * nep < DVKD_DC_RINGS_DEFAULT_MAX ? 4 * nep
+								 : DVKD_DC_RINGS_DEFAULT_MAX;
+	for (i = 0; i < dvkd.ndc; i++) {
+		sum_bind += dvkd.dcs[i]->max_bind;
+		sum_rings += dvkd.dcs[i]->max_rings;
+	}
+	if (max_bind > DVKD_MAX_BINDINGS - sum_bind ||
+	    max_rings > DVKD_MAX_RINGS - sum_rings) {
+		dvs_info("dc %d: quotas of %d bindings and %d rings do not fit "
+			 "(%d and %d left on this node)", id, max_bind, max_rings,
+			 DVKD_MAX_BINDINGS - sum_bind, DVKD_MAX_RINGS - sum_rings);
+		return -EDVS_LIMIT;
+	}
 	dc = calloc(1, sizeof(*dc));
 	if (dc == NULL)
 		return -ENOMEM;
@@ -121,6 +140,8 @@ dc_create(int id, int nep)
 	}
 	dc->id = id;
 	dc->nep = nep;
+	dc->max_bind = max_bind;
+	dc->max_rings = max_rings;
 	dc->gen_fd = dvkd_memfd("dvk-gens", DVK_GEN_TABLE_SIZE);
 	if (dc->gen_fd < 0) {
 		dc_free(dc);
@@ -134,7 +155,8 @@ dc_create(int id, int nep)
 	}
 	dc->gens = p;
 	dvkd.dcs[dvkd.ndc++] = dc;
-	dvs_info("dc %d created with %d endpoints", id, nep);
+	dvs_info("dc %d created with %d endpoints (quotas: %d bindings, %d rings)",
+		 id, nep, max_bind, max_rings);
 	return 0;
 }
 
@@ -178,6 +200,10 @@ list_dcs(struct mgmt *m, uint32_t seq)
 		r.u.dcrec.dc = dc->id;
 		r.u.dcrec.nep = dc->nep;
 		r.u.dcrec.nadmit = dc->nadmit;
+		r.u.dcrec.nbind = dc->nbind;
+		r.u.dcrec.max_bind = dc->max_bind;
+		r.u.dcrec.nrings = dc->nrings;
+		r.u.dcrec.max_rings = dc->max_rings;
 		for (k = 0; k < dc->nep; k++)
 			r.u.dcrec.nbound += dc->eps[k].b != NULL;
 		rc = send_rec(m, &r);
@@ -310,7 +336,8 @@ dvkd_mgmt_input(struct mgmt *m)
 		rc = 0;
 		break;
 	case DVKD_DC_CREATE:
-		rc = dc_create(req.u.dc.dc, req.u.dc.nep);
+		rc = dc_create(req.u.dc.dc, req.u.dc.nep, req.u.dc.max_bind,
+			       req.u.dc.max_rings);
 		break;
 	case DVKD_DC_DESTROY:
 		rc = dc_destroy(req.u.dc.dc);

@@ -87,8 +87,9 @@ ring_new(struct binding *src, struct binding *dst)
 	struct ring *r;
 	void *p;
 
-	if (dvkd.nrings >= DVKD_MAX_RINGS || src->nrings >= 2 * src->dc->nep ||
-	    dst->nrings >= 2 * dst->dc->nep)
+	/* The DC's quota first: others' rings were promised to them. */
+	if (src->dc->nrings >= src->dc->max_rings || dvkd.nrings >= DVKD_MAX_RINGS ||
+	    src->nrings >= 2 * src->dc->nep || dst->nrings >= 2 * dst->dc->nep)
 		return NULL;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
@@ -110,6 +111,7 @@ ring_new(struct binding *src, struct binding *dst)
 	r->src = src;
 	r->dst = dst;
 	dvkd.nrings++;
+	src->dc->nrings++;
 	return r;
 fail:
 	if (r->hdr != NULL)
@@ -140,6 +142,7 @@ dvkd_ring_kill(struct ring *r)
 	munmap(r->hdr, 4096);
 	close(r->fd);
 	dvkd.nrings--;
+	dc->nrings--;
 	free(r);
 }
 

@@ -91,6 +91,8 @@ struct dvkd_hdr {
 struct dvkd_dc_req {
 	int32_t dc;
 	int32_t nep; /* DC_CREATE: number of endpoints */
+	int32_t max_bind;  /* DC_CREATE: the DC's quotas, 0: the default */
+	int32_t max_rings;
 };
 
 struct dvkd_admit_req {
@@ -214,6 +216,8 @@ struct dvkd_dc_rec {
 	int32_t nep;
 	int32_t nbound;
 	int32_t nadmit;
+	int32_t nbind, max_bind;   /* bindings (owners and backups), quota */
+	int32_t nrings, max_rings; /* rings, quota */
 };
 
 struct dvkd_ep_rec {

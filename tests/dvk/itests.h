@@ -23,6 +23,8 @@ int t_peer_gone(void);
 int t_stuck(void);
 int t_stuck_dc2(void);
 int t_ctl_recover(void);
+int t_quota(void);
+int t_quota_hog(void);
 int t_rogue_range(void);
 int t_rogue_dc2(void);
 int t_garbage_admit(void);

@@ -254,3 +254,94 @@ t_ctl_recover(void)
 	dvk_unbind(h);
 	return 0;
 }
+
+#define HOG_DC 3
+#define HOG_BIND 200
+#define HOG_RINGS 300
+
+/* In DC HOG_DC: binds and opens rings until its quotas stop it, writes
+ * what it got to $DVK_HOG_FILE, then holds them until killed. */
+int
+t_quota_hog(void)
+{
+	static struct dvk *h[HOG_BIND + 8];
+	const char *out = getenv("DVK_HOG_FILE");
+	int nb = 0, nr = 0, rc = 0, i;
+	dvk_msg_t m;
+	FILE *f;
+
+	CHECK(out != NULL);
+	while (nb < HOG_BIND + 8 && (rc = dvk_bind(DVK_ANY, 0, &h[nb])) == 0)
+		nb++;
+	CHECK_RC(rc, -EDVS_LIMIT);
+	it_msg(&m, 1, 0);
+	/* every binding sends to every other until the ring quota says no */
+	for (i = 0, rc = 0; rc == 0 && i < nb * nb; i++) {
+		int s = i / nb, d = i % nb;
+
+		if (s == d)
+			continue;
+		rc = dvk_send_t(h[s], dvk_self(h[d]), &m, 0);
+		if (rc == 0)
+			nr++;
+	}
+	CHECK_RC(rc, -EDVS_LIMIT);
+	f = fopen(out, "w");
+	CHECK(f != NULL);
+	fprintf(f, "%d %d %d\n", (int)getpid(), nb, nr);
+	fclose(f);
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* One DC that uses up its quotas of bindings and rings does not make
+ * another DC's binds and sends fail. */
+int
+t_quota(void)
+{
+	char file[] = "/tmp/dvk-hog.XXXXXX";
+	struct dvk *h[8];
+	int fd, pid = 0, nb = 0, nr = 0, i;
+	int64_t t0;
+	pid_t e;
+	dvk_msg_t m;
+	FILE *f;
+
+	fd = mkstemp(file);
+	CHECK(fd >= 0);
+	close(fd);
+	unlink(file);
+	CHECK(readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1) > 0);
+	CHECK(it_dvsctl("dc create %d --endpoints 4096 --max-bindings %d --max-rings %d "
+			">/dev/null", HOG_DC, HOG_BIND, HOG_RINGS) == 0);
+	CHECK(it_dvsctl("run --dc %d --ep any -- env DVK_HOG_FILE=%s %s --in quota-hog &",
+			HOG_DC, file, self_exe) == 0);
+	t0 = it_now_ms();
+	while ((f = fopen(file, "r")) == NULL) {
+		CHECK(it_now_ms() - t0 < 30000);
+		usleep(10000);
+	}
+	usleep(10000); /* written in one go, but let it finish */
+	CHECK(fscanf(f, "%d %d %d", &pid, &nb, &nr) == 3);
+	fclose(f);
+	unlink(file);
+	fprintf(stderr, "DC %d got %d bindings and %d rings\n", HOG_DC, nb, nr);
+	CHECK(nb == HOG_BIND && nr == HOG_RINGS);
+	/* Meanwhile this DC binds and sends as usual. */
+	e = it_spawn(it_echo7, NULL);
+	for (i = 0; i < 8; i++)
+		h[i] = it_bind(20 + i);
+	CHECK_RC(dvk_wait_bound(h[0], 7, 5000), 0);
+	for (i = 0; i < 8; i++) {
+		it_msg(&m, 1, i);
+		CHECK_RC(dvk_sendrec_t(h[i], 7, &m, 5000), 0);
+		CHECK(m.m_u.i32[0] == i);
+	}
+	for (i = 0; i < 8; i++)
+		dvk_unbind(h[i]);
+	kill(e, SIGKILL);
+	it_wait(e);
+	kill(pid, SIGKILL);
+	return 0;
+}

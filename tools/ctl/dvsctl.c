@@ -42,9 +42,15 @@ usage(FILE *f)
 		"  start [--log FILE]            start dvkd in the background; returns when ready\n"
 		"  stop                          stop dvkd (every binding gets an error at once)\n"
 		"  status                        is dvkd running; counts of DCs, bindings, rings\n"
-		"  dc create DC [--endpoints N]  create DC number DC with N endpoints (default 256)\n"
+		"  dc create DC [--endpoints N] [--max-bindings B] [--max-rings R]\n"
+		"                                create DC number DC with N endpoints (default\n"
+		"                                256) and its quotas: at most B bindings (default\n"
+		"                                N) and R rings (default 4N, at most 4096); the\n"
+		"                                quotas of all DCs fit the node's 4096 bindings\n"
+		"                                and 16384 rings, so no DC takes another's\n"
 		"  dc destroy DC                 destroy a DC; its processes lose their bindings\n"
-		"  dc list                       list DCs\n"
+		"  dc list                       DCs: endpoints, bound endpoints, admissions,\n"
+		"                                bindings and rings in use / quota\n"
 		"  ep list [--dc DC]             endpoints: pid, state, messages, bytes, errors\n"
 		"  ep wait DC EP [--timeout S] [--unbound]\n"
 		"                                wait until EP of DC is bound (or unbound);\n"
@@ -430,10 +436,12 @@ cmd_dc(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "endpoints", required_argument, NULL, 'n' },
+		{ "max-bindings", required_argument, NULL, 'b' },
+		{ "max-rings", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dvkd_msg req, rep;
-	long dc, nep = 256;
+	long dc, nep = 256, max_bind = 0, max_rings = 0;
 	int c, rc;
 
 	if (argc < 2)
@@ -442,14 +450,26 @@ cmd_dc(int argc, char **argv)
 		return -1; /* handled by the listing code */
 	optind = 0; /* GNU getopt: 0 resets its state */
 	while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
-		if (c != 'n' || parse_int(optarg, 1, DVK_MAX_DC_EPS, &nep) < 0)
-			return die_usage("dc: --endpoints wants 1..4096");
+		if (c == 'n') {
+			if (parse_int(optarg, 1, DVK_MAX_DC_EPS, &nep) < 0)
+				return die_usage("dc: --endpoints wants 1..4096");
+		} else if (c == 'b') {
+			if (parse_int(optarg, 1, 4096, &max_bind) < 0)
+				return die_usage("dc: --max-bindings wants 1..4096");
+		} else if (c == 'R') {
+			if (parse_int(optarg, 1, 16384, &max_rings) < 0)
+				return die_usage("dc: --max-rings wants 1..16384");
+		} else {
+			return die_usage("dc: unknown option");
+		}
 	}
 	if (optind != argc - 2 || parse_int(argv[optind + 1], 0, 65535, &dc) < 0)
 		return die_usage("dc: wants one DC number 0..65535");
 	if (strcmp(argv[1], "create") == 0) {
 		dvkd_msg_init(&req, DVKD_DC_CREATE, 1);
 		req.u.dc.nep = (int32_t)nep;
+		req.u.dc.max_bind = (int32_t)max_bind;
+		req.u.dc.max_rings = (int32_t)max_rings;
 	} else if (strcmp(argv[1], "destroy") == 0) {
 		dvkd_msg_init(&req, DVKD_DC_DESTROY, 1);
 	} else {
@@ -459,6 +479,20 @@ cmd_dc(int argc, char **argv)
 	rc = call(&req, &rep, NULL);
 	if (rc != EX_OK)
 		return rc;
+	if (rep.h.status == -EEXIST) {
+		fprintf(stderr, "dvsctl: dc create: DC %ld exists\n", dc);
+		return EX_REFUSED;
+	}
+	if (rep.h.status == -EDVS_NODC) {
+		fprintf(stderr, "dvsctl: dc %s: DC %ld does not exist\n", argv[1], dc);
+		return EX_REFUSED;
+	}
+	if (rep.h.status == -EDVS_LIMIT && argv[1][0] == 'c') {
+		fprintf(stderr, "dvsctl: dc create: DC %ld does not fit: too many DCs, "
+			"or its quotas exceed what other DCs left (see dc list; "
+			"--max-bindings, --max-rings)\n", dc);
+		return EX_REFUSED;
+	}
 	if (rep.h.status < 0)
 		return refused(argv[1], rep.h.status);
 	if (json)
@@ -477,12 +511,17 @@ print_rec(const struct dvkd_msg *m, int *first)
 	switch (m->h.type) {
 	case DVKD_REC_DC:
 		if (json)
-			printf("{\"dc\": %d, \"endpoints\": %d, \"bound\": %d, \"admissions\": %d}",
+			printf("{\"dc\": %d, \"endpoints\": %d, \"bound\": %d, \"admissions\": %d, "
+			       "\"bindings\": %d, \"max_bindings\": %d, \"rings\": %d, "
+			       "\"max_rings\": %d}",
 			       m->u.dcrec.dc, m->u.dcrec.nep, m->u.dcrec.nbound,
-			       m->u.dcrec.nadmit);
+			       m->u.dcrec.nadmit, m->u.dcrec.nbind, m->u.dcrec.max_bind,
+			       m->u.dcrec.nrings, m->u.dcrec.max_rings);
 		else
-			printf("%-6d %9d %6d %10d\n", m->u.dcrec.dc, m->u.dcrec.nep,
-			       m->u.dcrec.nbound, m->u.dcrec.nadmit);
+			printf("%-6d %9d %6d %10d %6d/%-6d %6d/%-6d\n", m->u.dcrec.dc,
+			       m->u.dcrec.nep, m->u.dcrec.nbound, m->u.dcrec.nadmit,
+			       m->u.dcrec.nbind, m->u.dcrec.max_bind, m->u.dcrec.nrings,
+			       m->u.dcrec.max_rings);
 		break;
 	case DVKD_REC_EP: {
 		const struct dvkd_ep_rec *e = &m->u.eprec;
@@ -541,7 +580,8 @@ cmd_list(unsigned type, int dc)
 	if (json)
 		printf("[");
 	else if (type == DVKD_DC_LIST)
-		printf("%-6s %9s %6s %10s\n", "DC", "ENDPOINTS", "BOUND", "ADMISSIONS");
+		printf("%-6s %9s %6s %10s %13s %13s\n", "DC", "ENDPOINTS", "BOUND",
+		       "ADMISSIONS", "BINDINGS/MAX", "RINGS/MAX");
 	else if (type == DVKD_EP_LIST)
 		printf("%-4s %5s %8s %-6s %8s %10s %10s %12s %12s %7s\n", "DC", "EP",
 		       "PID", "STATE", "BACKUP", "SENT", "RECEIVED", "SENT_B",
@@ -699,7 +739,7 @@ cmd_run(int argc, char **argv)
 				hi = rep.u.dcrec.nep - 1;
 		close(lfd);
 		if (hi < 0) {
-			fprintf(stderr, "dvsctl: run: %s\n", dvk_strerror(-EDVS_NODC));
+			fprintf(stderr, "dvsctl: run: DC %ld does not exist\n", dc);
 			return EX_REFUSED;
 		}
 	}
@@ -710,6 +750,10 @@ cmd_run(int argc, char **argv)
 	rc = call(&req, &rep, &fd);
 	if (rc != EX_OK)
 		return rc;
+	if (rep.h.status == -EDVS_NODC) {
+		fprintf(stderr, "dvsctl: run: DC %ld does not exist\n", dc);
+		return EX_REFUSED;
+	}
 	if (rep.h.status < 0 || fd < 0)
 		return refused("run", rep.h.status < 0 ? rep.h.status : -EDVS_PROTO);
 	/* The admission is inherited: it must survive exec. */
