@@ -10,6 +10,8 @@
  * exits even if a forked child still holds the socket.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -20,8 +22,56 @@
 #include "dvkd.h"
 #include "dvs/log.h"
 
+/* Parent and start time of pid from /proc (0 or -1). */
+static int
+proc_stat(pid_t pid, pid_t *ppid, uint64_t *start)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long st = 0;
+	int pp = 0, n, fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* comm may hold anything, even ')': the fields follow the last one */
+	p = strrchr(buf, ')');
+	if (p == NULL ||
+	    sscanf(p + 1, " %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			  "%*d %*d %*d %*d %llu", &pp, &st) != 2)
+		return -1;
+	*ppid = pp;
+	*start = st;
+	return 0;
+}
+
+/* Is pid the admission's owner or one of its descendants (now)? */
+static int
+admitted_tree(const struct admit *a, pid_t pid)
+{
+	uint64_t start;
+	pid_t ppid;
+	int depth;
+
+	if (a->owner == 0)
+		return 1;
+	for (depth = 0; depth < 256 && pid > 1; depth++) {
+		if (proc_stat(pid, &ppid, &start) < 0)
+			return 0;
+		if (pid == a->owner)
+			return start == a->owner_start;
+		pid = ppid;
+	}
+	return 0;
+}
+
 int
-dvkd_admit_new(struct dc *dc, int lo, int hi, int *client_fd)
+dvkd_admit_new(struct dc *dc, int lo, int hi, pid_t owner, int *client_fd)
 {
 	struct admit *a;
 	int sv[2], one = 1;
@@ -43,6 +93,12 @@ dvkd_admit_new(struct dc *dc, int lo, int hi, int *client_fd)
 	a->dc = dc;
 	a->lo = lo;
 	a->hi = hi;
+	if (owner > 0) {
+		pid_t pp;
+
+		if (proc_stat(owner, &pp, &a->owner_start) == 0)
+			a->owner = owner;
+	}
 	if (dvkd_ep_add(a->fd, &a->ev) < 0) {
 		close(sv[0]);
 		close(sv[1]);
@@ -396,6 +452,15 @@ do_bind(struct admit *a, const struct dvkd_msg *m, int fd, pid_t sender)
 	if (sender == 0 || peer.pid != sender) {
 		/* The socket must be the sender's own: no binding on behalf
 		 * of another process. */
+		rc = -EPERM;
+		goto refuse;
+	}
+	if (!admitted_tree(a, peer.pid)) {
+		/* The admission was taken from the process it was given
+		 * to (pidfd_getfd): it is not ours to use. */
+		dvs_warn("dc %d: pid %d holds an admission of pid %d's but is not "
+			 "its descendant: bind refused", a->dc->id, (int)peer.pid,
+			 (int)a->owner);
 		rc = -EPERM;
 		goto refuse;
 	}

@@ -134,6 +134,12 @@ struct admit {
 	int fd;
 	struct dc *dc;
 	int lo, hi;
+	/* The process it was handed to (dvsctl run, which execs the
+	 * program): only it and its descendants may bind through it, so a
+	 * descriptor taken from it (pidfd_getfd) is useless elsewhere.  0:
+	 * unknown (no check). */
+	pid_t owner;
+	uint64_t owner_start; /* its start time, against pid reuse */
 	struct admit *next, *prev;
 };
 
@@ -220,7 +226,9 @@ struct dc *dvkd_dc_find(int id);
 void dvkd_dc_free_all(void);
 
 /* bind.c */
-int dvkd_admit_new(struct dc *dc, int lo, int hi, int *client_fd);
+/* A new admission to dc for endpoints lo..hi, for process owner and its
+ * descendants (0: anyone holding it). */
+int dvkd_admit_new(struct dc *dc, int lo, int hi, pid_t owner, int *client_fd);
 void dvkd_admit_input(struct admit *a);
 void dvkd_admit_close(struct admit *a);
 void dvkd_bind_input(struct binding *b);

@@ -291,7 +291,15 @@ admit(struct mgmt *m, const struct dvkd_msg *req)
 		return -EDVS_NODC;
 	if (a->lo < 0 || a->hi < a->lo || a->hi >= dc->nep)
 		return -EDVS_BADEP;
-	rc = dvkd_admit_new(dc, a->lo, a->hi, &fd);
+	{
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+
+		/* The requester (dvsctl run) execs the admitted program. */
+		if (getsockopt(m->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+			cred.pid = 0;
+		rc = dvkd_admit_new(dc, a->lo, a->hi, cred.pid, &fd);
+	}
 	if (rc < 0)
 		return rc;
 	dvkd_msg_init(&r, DVKD_REPLY, req->h.seq);

@@ -47,6 +47,7 @@ static const struct {
 	{ "stuck", t_stuck, 0 },
 	{ "ctl-recover", t_ctl_recover, 0 },
 	{ "quota", t_quota, 0 },
+	{ "admit-steal", t_admit_steal, 1 },
 	/* parts of other tests, started by them with their own admission */
 	{ "rogue-range", t_rogue_range, 0 },
 	{ "rogue-dc2", t_rogue_dc2, 0 },

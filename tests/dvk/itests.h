@@ -25,6 +25,7 @@ int t_stuck_dc2(void);
 int t_ctl_recover(void);
 int t_quota(void);
 int t_quota_hog(void);
+int t_admit_steal(void);
 int t_rogue_range(void);
 int t_rogue_dc2(void);
 int t_garbage_admit(void);

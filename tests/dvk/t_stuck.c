@@ -345,3 +345,62 @@ t_quota(void)
 	kill(pid, SIGKILL);
 	return 0;
 }
+
+/* Runs without an admission (beside dvkd): takes the admission of a
+ * program started by `dvsctl run` that has not bound (a sleep) with
+ * pidfd_getfd, as a process of the same uid may, and tries to bind with
+ * it.  dvkd refuses: the admission is for that program's process tree. */
+int
+t_admit_steal(void)
+{
+	char path[64], env[4096], num[16];
+	struct dvk *h;
+	pid_t w;
+	int pfd, fd, afd = -1, rc, n, i;
+	int64_t t0;
+
+	w = fork();
+	CHECK(w >= 0);
+	if (w == 0) {
+		const char *bin = getenv("DVS_BIN");
+		char ctl[PATH_MAX];
+
+		snprintf(ctl, sizeof(ctl), "%s/dvsctl", bin ? bin : ".");
+		execl(ctl, "dvsctl", "run", "--dc", "1", "--ep", "0-63", "--", "sleep",
+		      "30", (char *)NULL);
+		_exit(127);
+	}
+	/* Wait for the exec of sleep, which carries DVK_ADMIT_FD. */
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)w);
+	t0 = it_now_ms();
+	for (;;) {
+		CHECK(it_now_ms() - t0 < 10000);
+		fd = open(path, O_RDONLY);
+		n = fd < 0 ? -1 : (int)read(fd, env, sizeof(env) - 1);
+		if (fd >= 0)
+			close(fd);
+		for (i = 0; n > 0 && i < n; i += (int)strlen(env + i) + 1) {
+			env[n] = '\0';
+			if (strncmp(env + i, "DVK_ADMIT_FD=", 13) == 0)
+				afd = atoi(env + i + 13);
+		}
+		if (afd >= 0)
+			break;
+		usleep(2000);
+	}
+	pfd = (int)syscall(SYS_pidfd_open, w, 0);
+	CHECK(pfd >= 0);
+	fd = (int)syscall(SYS_pidfd_getfd, pfd, afd, 0);
+	CHECK(fd >= 0);
+	snprintf(num, sizeof(num), "%d", fd);
+	setenv("DVK_ADMIT_FD", num, 1);
+	rc = dvk_bind(10, 0, &h);
+	fprintf(stderr, "bind with an admission taken from pid %d: %s\n", (int)w,
+		dvk_strerror(rc));
+	if (rc == 0)
+		dvk_unbind(h);
+	kill(w, SIGKILL);
+	it_wait(w);
+	CHECK_RC(rc, -EPERM);
+	return 0;
+}
