@@ -488,7 +488,11 @@ do_bind(struct admit *a, const struct dvkd_msg *m, int fd, pid_t sender)
 	if (backup) {
 		a->dc->eps[ep].backup = b;
 	} else {
-		a->dc->eps[ep].b = b;
+		struct epslot *s = &a->dc->eps[ep];
+
+		/* A new owner starts its own statistics. */
+		s->sent = s->recv = s->sbytes = s->rbytes = s->errors = 0;
+		s->b = b;
 		atomic_store_explicit(&a->dc->gens->gen[ep], b->gen, memory_order_release);
 	}
 	atomic_store_explicit(&a->dc->gens->last, b->gen, memory_order_release);
@@ -496,6 +500,7 @@ do_bind(struct admit *a, const struct dvkd_msg *m, int fd, pid_t sender)
 	rep.ep = ep;
 	rep.dc_size = a->dc->nep;
 	rep.gen = b->gen;
+	rep.call_timeout_ms = a->dc->call_timeout_ms;
 	rep.flags = (backup ? DVKD_BOUND_BACKUP : 0) | (dvkd.priv ? DVKD_BOUND_PRIV : 0);
 	fds[0] = b->db_fd;
 	fds[1] = gt_fd;
@@ -636,12 +641,14 @@ dvkd_dc_drop_all(struct dc *dc)
 }
 
 void
-dvkd_ep_stats(struct dc *dc, int ep, struct dvkd_ep_rec *rec)
+dvkd_ep_stats(struct dc *dc, int ep, int wait_ms, struct dvkd_ep_rec *rec)
 {
 	struct epslot *s = &dc->eps[ep];
 	struct binding *b = s->b;
+	uint64_t now = dvkd_now_ns(), thr;
 	int i;
 
+	thr = (uint64_t)(wait_ms > 0 ? wait_ms : 1000) * 1000000u;
 	memset(rec, 0, sizeof(*rec));
 	rec->dc = dc->id;
 	rec->ep = ep;
@@ -663,10 +670,24 @@ dvkd_ep_stats(struct dc *dc, int ep, struct dvkd_ep_rec *rec)
 	for (i = 0; i < b->nrings; i++) {
 		struct ring *r = b->rings[i];
 
-		if (r->src == b)
+		/* Replies count as messages: a server's answers are sent. */
+		if (r->src == b) {
 			rec->sent_msgs += atomic_load(&r->hdr->tail);
-		if (r->dst == b)
+			rec->recv_msgs += atomic_load(&r->hdr->replies);
+		}
+		if (r->dst == b) {
+			uint64_t ws = atomic_load(&r->hdr->wait_since);
+
 			rec->recv_msgs += atomic_load(&r->hdr->head);
+			rec->sent_msgs += atomic_load(&r->hdr->replies);
+			/* A caller waits for b's answer (its clock, its word:
+			 * statistics only). */
+			if (ws != 0 && ws < now && now - ws > thr) {
+				rec->waiting++;
+				if ((now - ws) / 1000000 > rec->oldest_wait_ms)
+					rec->oldest_wait_ms = (uint32_t)((now - ws) / 1000000);
+			}
+		}
 	}
 out:
 	rec->sent_bytes += rec->sent_msgs * DVK_MSG_SIZE;

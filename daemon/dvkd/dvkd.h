@@ -122,6 +122,7 @@ struct dc {
 	 * the node's limits, so no DC can use up what another was given. */
 	int max_bind, max_rings;
 	int nbind, nrings;
+	int call_timeout_ms; /* handed to every binding: send/sendrec default */
 	struct epslot *eps;
 	/* The generation table (DVK_GEN_TABLE_SIZE): gens[ep] is the gen of
 	 * ep's owner, 0 if none.  Mapped read-only by every binding. */
@@ -240,7 +241,9 @@ void dvkd_binding_unref(struct binding *b);
 void dvkd_ring_ctl(struct binding *b);
 int dvkd_bind_send(struct binding *b, struct dvkd_msg *m, const int *fds, int nfds);
 void dvkd_dc_drop_all(struct dc *dc);
-void dvkd_ep_stats(struct dc *dc, int ep, struct dvkd_ep_rec *rec);
+/* Statistics of ep; callers waiting in sendrec for more than wait_ms
+ * (<= 0: 1000) are counted as waiting. */
+void dvkd_ep_stats(struct dc *dc, int ep, int wait_ms, struct dvkd_ep_rec *rec);
 
 /* ring.c */
 /* Answers an OPEN (sends the reply itself) or returns a status < 0. */

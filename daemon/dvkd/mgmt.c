@@ -99,14 +99,14 @@ dvkd_dc_free_all(void)
 }
 
 static int
-dc_create(int id, int nep, int max_bind, int max_rings)
+dc_create(int id, int nep, int max_bind, int max_rings, int call_timeout_ms)
 {
 	struct dc *dc;
 	int i, sum_bind = 0, sum_rings = 0;
 	void *p;
 
 	if (id < 0 || id > 65535 || nep < 1 || nep > DVK_MAX_DC_EPS ||
-	    max_bind < 0 || max_rings < 0)
+	    max_bind < 0 || max_rings < 0 || call_timeout_ms < 0)
 		return -EINVAL;
 	if (dvkd_dc_find(id) != NULL)
 		return -EEXIST;
@@ -142,6 +142,7 @@ dc_create(int id, int nep, int max_bind, int max_rings)
 	dc->nep = nep;
 	dc->max_bind = max_bind;
 	dc->max_rings = max_rings;
+	dc->call_timeout_ms = call_timeout_ms;
 	dc->gen_fd = dvkd_memfd("dvk-gens", DVK_GEN_TABLE_SIZE);
 	if (dc->gen_fd < 0) {
 		dc_free(dc);
@@ -204,6 +205,7 @@ list_dcs(struct mgmt *m, uint32_t seq)
 		r.u.dcrec.max_bind = dc->max_bind;
 		r.u.dcrec.nrings = dc->nrings;
 		r.u.dcrec.max_rings = dc->max_rings;
+		r.u.dcrec.call_timeout_ms = dc->call_timeout_ms;
 		for (k = 0; k < dc->nep; k++)
 			r.u.dcrec.nbound += dc->eps[k].b != NULL;
 		rc = send_rec(m, &r);
@@ -214,7 +216,7 @@ list_dcs(struct mgmt *m, uint32_t seq)
 }
 
 static int
-list_eps(struct mgmt *m, uint32_t seq, int id)
+list_eps(struct mgmt *m, uint32_t seq, int id, int wait_ms)
 {
 	struct dvkd_msg r;
 	int i, k, rc;
@@ -233,7 +235,7 @@ list_eps(struct mgmt *m, uint32_t seq, int id)
 			    s->recv == 0 && s->errors == 0)
 				continue;
 			dvkd_msg_init(&r, DVKD_REC_EP, seq);
-			dvkd_ep_stats(dc, k, &r.u.eprec);
+			dvkd_ep_stats(dc, k, wait_ms, &r.u.eprec);
 			rc = send_rec(m, &r);
 			if (rc < 0)
 				return rc;
@@ -345,7 +347,7 @@ dvkd_mgmt_input(struct mgmt *m)
 		break;
 	case DVKD_DC_CREATE:
 		rc = dc_create(req.u.dc.dc, req.u.dc.nep, req.u.dc.max_bind,
-			       req.u.dc.max_rings);
+			       req.u.dc.max_rings, req.u.dc.call_timeout_ms);
 		break;
 	case DVKD_DC_DESTROY:
 		rc = dc_destroy(req.u.dc.dc);
@@ -356,7 +358,7 @@ dvkd_mgmt_input(struct mgmt *m)
 		break;
 	case DVKD_EP_LIST:
 		listing = 1;
-		rc = list_eps(m, req.h.seq, req.u.dc.dc);
+		rc = list_eps(m, req.h.seq, req.u.dc.dc, req.u.dc.wait_ms);
 		break;
 	case DVKD_PS:
 		listing = 1;

@@ -136,7 +136,9 @@ dvkd_ring_kill(struct ring *r)
 	atomic_fetch_or(&db->hint[ep / 64], 1ull << (ep % 64));
 	wake(&db->futex);
 	dc->eps[r->src->ep].sent += atomic_load(&r->hdr->tail);
+	dc->eps[r->src->ep].recv += atomic_load(&r->hdr->replies);
 	dc->eps[r->dst->ep].recv += atomic_load(&r->hdr->head);
+	dc->eps[r->dst->ep].sent += atomic_load(&r->hdr->replies);
 	ring_del(r->src, r);
 	ring_del(r->dst, r);
 	munmap(r->hdr, 4096);

@@ -93,6 +93,8 @@ struct dvkd_dc_req {
 	int32_t nep; /* DC_CREATE: number of endpoints */
 	int32_t max_bind;  /* DC_CREATE: the DC's quotas, 0: the default */
 	int32_t max_rings;
+	int32_t call_timeout_ms; /* DC_CREATE: default send/sendrec timeout, 0 none */
+	int32_t wait_ms; /* EP_LIST: count callers waiting longer than this */
 };
 
 struct dvkd_admit_req {
@@ -112,7 +114,7 @@ struct dvkd_bind_rep {
 	int32_t dc_size;
 	uint32_t flags; /* DVKD_BOUND_* */
 	uint32_t gen;	/* this binding's generation (never 0) */
-	uint32_t pad;
+	int32_t call_timeout_ms; /* the DC's default for send/sendrec, 0: none */
 };
 #define DVKD_BOUND_BACKUP 0x1 /* bound as backup, not yet owner */
 #define DVKD_BOUND_PRIV 0x2   /* dvkd may copy from non-dumpable processes */
@@ -218,6 +220,8 @@ struct dvkd_dc_rec {
 	int32_t nadmit;
 	int32_t nbind, max_bind;   /* bindings (owners and backups), quota */
 	int32_t nrings, max_rings; /* rings, quota */
+	int32_t call_timeout_ms;
+	int32_t pad;
 };
 
 struct dvkd_ep_rec {
@@ -229,6 +233,8 @@ struct dvkd_ep_rec {
 	uint64_t sent_bytes, recv_bytes; /* messages x 64 + vcopy bytes */
 	uint64_t errors;
 	uint32_t nrings;
+	uint32_t waiting; /* callers in sendrec with it for longer than asked */
+	uint32_t oldest_wait_ms; /* the longest of those waits */
 	uint32_t pad;
 };
 
@@ -310,11 +316,15 @@ struct dvk_ring {
 	/* written by the sender for every message */
 	_Alignas(64) _Atomic uint64_t tail;
 	_Atomic uint32_t sender_cpu;
+	/* CLOCK_MONOTONIC ns since the sender waits in sendrec for a reply
+	 * of this ring, 0 when it does not (statistics: ep list) */
+	_Atomic uint64_t wait_since;
 
 	/* written by the receiver for every message; the sender writes the
 	 * two flags only now and then, so the receiver's loads of them hit
 	 * its own cache line */
 	_Alignas(64) _Atomic uint64_t head;
+	_Atomic uint64_t replies; /* replies written (statistics) */
 	_Atomic uint32_t receiver_cpu;
 	_Atomic uint32_t space_futex;
 	_Atomic uint32_t space_waiting; /* sender sleeps on space_futex */

@@ -136,6 +136,7 @@ dvk_bind(dvk_ep_t ep, unsigned flags, struct dvk **out)
 	h->ep = rep.u.bound.ep;
 	h->dc_size = rep.u.bound.dc_size;
 	h->gen = rep.u.bound.gen;
+	h->call_timeout_ms = rep.u.bound.call_timeout_ms > 0 ? rep.u.bound.call_timeout_ms : -1;
 	h->events = (flags & DVK_BIND_PEER_EVENTS) != 0;
 	h->backup = (rep.u.bound.flags & DVKD_BOUND_BACKUP) != 0;
 	h->nwords = ((unsigned)h->dc_size + 63) / 64;

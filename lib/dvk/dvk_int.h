@@ -115,6 +115,7 @@ struct dvk {
 	int stage_off;
 	int ctl_timeout_ms; /* for the next control call; 0: the default */
 	int ctl_timeout_def; /* the default (DVK_CTL_TIMEOUT_MS, 10 s) */
+	int call_timeout_ms; /* the DC's default for send/sendrec, -1 none */
 	/* A request whose reply did not come in time (0: none).  dvkd may
 	 * still be working on it (a copy into our staging buffer): the next
 	 * control call, or stage use, waits for that reply first. */

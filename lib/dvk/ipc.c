@@ -58,10 +58,18 @@ dvk_send_t(struct dvk *h, dvk_ep_t dst, const dvk_msg_t *m, int timeout_ms)
 	return rc;
 }
 
+/* The DC's default timeout of send and sendrec (dc create --call-timeout),
+ * so that a stopped peer does not hold a caller for ever. */
+static int
+call_timeout(const struct dvk *h)
+{
+	return dvk_check(h) == -EINVAL ? -1 : h->call_timeout_ms;
+}
+
 int
 dvk_send(struct dvk *h, dvk_ep_t dst, const dvk_msg_t *m)
 {
-	return dvk_send_t(h, dst, m, -1);
+	return dvk_send_t(h, dst, m, call_timeout(h));
 }
 
 int
@@ -92,7 +100,7 @@ dvk_sendrec_t(struct dvk *h, dvk_ep_t dst, dvk_msg_t *m, int timeout_ms)
 int
 dvk_sendrec(struct dvk *h, dvk_ep_t dst, dvk_msg_t *m)
 {
-	return dvk_sendrec_t(h, dst, m, -1);
+	return dvk_sendrec_t(h, dst, m, call_timeout(h));
 }
 
 int

@@ -48,6 +48,7 @@ static const struct {
 	{ "ctl-recover", t_ctl_recover, 0 },
 	{ "quota", t_quota, 0 },
 	{ "admit-steal", t_admit_steal, 1 },
+	{ "stopped", t_stopped, 0 },
 	/* parts of other tests, started by them with their own admission */
 	{ "rogue-range", t_rogue_range, 0 },
 	{ "rogue-dc2", t_rogue_dc2, 0 },
@@ -55,6 +56,7 @@ static const struct {
 	{ "hold17", t_hold17, 0 },
 	{ "stuck-dc2", t_stuck_dc2, 0 },
 	{ "quota-hog", t_quota_hog, 0 },
+	{ "stopped-dc", t_stopped_dc, 0 },
 };
 
 pid_t

@@ -26,6 +26,8 @@ int t_ctl_recover(void);
 int t_quota(void);
 int t_quota_hog(void);
 int t_admit_steal(void);
+int t_stopped(void);
+int t_stopped_dc(void);
 int t_rogue_range(void);
 int t_rogue_dc2(void);
 int t_garbage_admit(void);

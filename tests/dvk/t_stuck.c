@@ -404,3 +404,75 @@ t_admit_steal(void)
 	CHECK_RC(rc, -EPERM);
 	return 0;
 }
+
+/* In DC 4 (--call-timeout 300): ep 2 calls the echo server on 7 with a
+ * long explicit timeout. */
+static int
+slow_caller(void *arg)
+{
+	struct dvk *h = it_bind(2);
+	dvk_msg_t m;
+	int rc;
+
+	(void)arg;
+	it_msg(&m, 1, 5);
+	rc = dvk_sendrec_t(h, 7, &m, 3000);
+	return rc == -ETIMEDOUT ? 0 : 1;
+}
+
+int
+t_stopped_dc(void)
+{
+	struct dvk *h = it_bind(1);
+	dvk_msg_t m;
+	int64_t t0, dt;
+	pid_t e, c;
+	int i, rc;
+
+	e = it_spawn(it_echo7, NULL);
+	CHECK_RC(dvk_wait_bound(h, 7, 5000), 0);
+	for (i = 0; i < 5; i++) {
+		it_msg(&m, 1, i);
+		CHECK_RC(dvk_sendrec(h, 7, &m), 0);
+	}
+	/* Replies count as messages the server sent. */
+	CHECK(it_dvsctl("--json ep list --dc 4 | python3 -c 'import json,sys; "
+			"d={x[\"ep\"]: x for x in json.load(sys.stdin)}; "
+			"assert d[7][\"sent_msgs\"] >= 5 and d[1][\"recv_msgs\"] >= 5, d'") == 0);
+	/* A stopped server: ep list names it, a plain sendrec gives up. */
+	kill(e, SIGSTOP);
+	c = it_spawn(slow_caller, NULL);
+	usleep(500 * 1000);
+	CHECK(it_dvsctl("--json ep list --dc 4 --waiting-ms 200 | python3 -c 'import json,sys; "
+			"d={x[\"ep\"]: x for x in json.load(sys.stdin)}; "
+			"assert d[7][\"waiting\"] >= 1 and d[7][\"oldest_wait_ms\"] >= 200, d; "
+			"assert d[1][\"waiting\"] == 0, d'") == 0);
+	CHECK(it_dvsctl("ep list --dc 4 --waiting-ms 200 >&2") == 0);
+	t0 = it_now_ms();
+	it_msg(&m, 1, 9);
+	rc = dvk_sendrec(h, 7, &m);
+	dt = it_now_ms() - t0;
+	fprintf(stderr, "plain sendrec to a stopped server: %s after %lld ms\n",
+		dvk_strerror(rc), (long long)dt);
+	CHECK_RC(rc, -ETIMEDOUT);
+	CHECK(dt >= 250);
+	CHECK(it_wait(c) == 0);
+	kill(e, SIGCONT);
+	kill(e, SIGKILL);
+	it_wait(e);
+	dvk_unbind(h);
+	return 0;
+}
+
+/* A DC made with --call-timeout: what a caller of a stopped peer sees. */
+int
+t_stopped(void)
+{
+	CHECK(it_dvsctl("dc create 4 --endpoints 16 --call-timeout 300 >/dev/null") == 0);
+	CHECK(it_dvsctl("--json dc list | python3 -c 'import json,sys; "
+			"d={x[\"dc\"]: x for x in json.load(sys.stdin)}; "
+			"assert d[4][\"call_timeout_ms\"] == 300, d'") == 0);
+	readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+	CHECK(it_dvsctl("run --dc 4 --ep 0-15 -- %s --in stopped-dc", self_exe) == 0);
+	return 0;
+}
