@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -178,12 +180,27 @@ dvkd_ring_ctl(struct binding *b)
 		NULL, NULL, 0);
 }
 
-/* Sends one EV_GONE; 0, -EAGAIN (socket full) or another error. */
+/* Peer-gone events use at most a quarter of a binding's socket buffer
+ * (where the kernel says it is writable again), so a flood of them never
+ * leaves no room for a new ring's event. */
+static int
+sock_crowded(const struct binding *o)
+{
+	int q = 0;
+
+	if (o->sndbuf <= 0 || ioctl(o->fd, SIOCOUTQ, &q) < 0)
+		return 0;
+	return (int64_t)q * 4 > o->sndbuf;
+}
+
+/* Sends one EV_GONE; 0, -EAGAIN (socket crowded) or another error. */
 static int
 gone_send(struct binding *o, int ep, uint32_t gen, int reason)
 {
 	struct dvkd_msg ev;
 
+	if (sock_crowded(o))
+		return -EAGAIN;
 	dvkd_msg_init(&ev, DVKD_EV_GONE, 0);
 	ev.u.gone.ep = ep;
 	ev.u.gone.gen = gen;
@@ -380,6 +397,12 @@ new_binding(struct admit *a, int fd, pid_t pid, int ep, int backup,
 	/* Events for a busy binding queue here, not in our memory. */
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	{
+		socklen_t len = sizeof(b->sndbuf);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &b->sndbuf, &len) < 0)
+			b->sndbuf = 0;
+	}
 	if (dvkd_ep_add(fd, &b->ev) < 0 || dvkd_ep_add(b->pidfd, &b->pev) < 0) {
 		dvkd_ep_del(fd);
 		rc = -EDVS_LIMIT;

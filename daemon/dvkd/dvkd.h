@@ -91,6 +91,7 @@ struct binding {
 	uint32_t *gone_pend;
 	uint8_t *gone_why;
 	int ngone_pend;
+	int sndbuf; /* of fd, as the kernel counts it */
 	int db_fd;
 	struct dvk_doorbell *db;
 	struct dvk_grant_ent *gt;
