@@ -195,12 +195,12 @@ extern struct dvkd dvkd;
 			(o)->next->prev = (o)->prev;  \
 	} while (0)
 
-/* main.c */
+/* core.c */
+/* The function that runs the event loop (main.c's), for hand-overs. */
+void dvkd_set_loop(void *(*fn)(void *));
 /* Starts a new thread that runs the event loop from now on (the caller,
  * the old loop thread, is stuck in a copy and ends when it is over). */
 int dvkd_loop_handover(void);
-
-/* core.c */
 int dvkd_ep_add(int fd, struct ev *ev);
 /* Also waits for fd to be writable (out 1) or not any more (out 0). */
 int dvkd_ep_out(int fd, struct ev *ev, int out);

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,20 +118,6 @@ have_ptrace_cap(void)
 
 static int loop_sigfd = -1;
 static void *loop_main(void *arg);
-
-int
-dvkd_loop_handover(void)
-{
-	pthread_attr_t a;
-	pthread_t t;
-	int rc;
-
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&t, &a, loop_main, NULL);
-	pthread_attr_destroy(&a);
-	return rc == 0 ? 0 : -rc;
-}
 
 static void
 shutdown_all(void)
@@ -284,6 +269,7 @@ main(int argc, char **argv)
 		close(ready_fd);
 	}
 	loop_sigfd = sigfd;
+	dvkd_set_loop(loop_main);
 	loop_main(NULL);
 	return 0;
 }
