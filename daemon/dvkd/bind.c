@@ -10,8 +10,12 @@
  * exits even if a forked child still holds the socket.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -20,8 +24,56 @@
 #include "dvkd.h"
 #include "dvs/log.h"
 
+/* Parent and start time of pid from /proc (0 or -1). */
+static int
+proc_stat(pid_t pid, pid_t *ppid, uint64_t *start)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long st = 0;
+	int pp = 0, n, fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* comm may hold anything, even ')': the fields follow the last one */
+	p = strrchr(buf, ')');
+	if (p == NULL ||
+	    sscanf(p + 1, " %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			  "%*d %*d %*d %*d %llu", &pp, &st) != 2)
+		return -1;
+	*ppid = pp;
+	*start = st;
+	return 0;
+}
+
+/* Is pid the admission's owner or one of its descendants (now)? */
+static int
+admitted_tree(const struct admit *a, pid_t pid)
+{
+	uint64_t start;
+	pid_t ppid;
+	int depth;
+
+	if (a->owner == 0)
+		return 1;
+	for (depth = 0; depth < 256 && pid > 1; depth++) {
+		if (proc_stat(pid, &ppid, &start) < 0)
+			return 0;
+		if (pid == a->owner)
+			return start == a->owner_start;
+		pid = ppid;
+	}
+	return 0;
+}
+
 int
-dvkd_admit_new(struct dc *dc, int lo, int hi, int *client_fd)
+dvkd_admit_new(struct dc *dc, int lo, int hi, pid_t owner, int *client_fd)
 {
 	struct admit *a;
 	int sv[2], one = 1;
@@ -43,6 +95,12 @@ dvkd_admit_new(struct dc *dc, int lo, int hi, int *client_fd)
 	a->dc = dc;
 	a->lo = lo;
 	a->hi = hi;
+	if (owner > 0) {
+		pid_t pp;
+
+		if (proc_stat(owner, &pp, &a->owner_start) == 0)
+			a->owner = owner;
+	}
 	if (dvkd_ep_add(a->fd, &a->ev) < 0) {
 		close(sv[0]);
 		close(sv[1]);
@@ -81,6 +139,8 @@ binding_free(struct binding *b)
 	if (b->gt != NULL)
 		munmap(b->gt, DVK_GRANT_TABLE_SIZE);
 	free(b->rings);
+	free(b->gone_pend);
+	free(b->gone_why);
 	dvkd_bufs_free(b);
 	pthread_mutex_destroy(&b->wlock);
 	free(b);
@@ -120,6 +180,113 @@ dvkd_ring_ctl(struct binding *b)
 		NULL, NULL, 0);
 }
 
+/* Peer-gone events use at most a quarter of a binding's socket buffer
+ * (where the kernel says it is writable again), so a flood of them never
+ * leaves no room for a new ring's event. */
+static int
+sock_crowded(const struct binding *o)
+{
+	int q = 0;
+
+	if (o->sndbuf <= 0 || ioctl(o->fd, SIOCOUTQ, &q) < 0)
+		return 0;
+	return (int64_t)q * 4 > o->sndbuf;
+}
+
+/* Sends one EV_GONE; 0, -EAGAIN (socket crowded) or another error. */
+static int
+gone_send(struct binding *o, int ep, uint32_t gen, int reason)
+{
+	struct dvkd_msg ev;
+
+	if (sock_crowded(o))
+		return -EAGAIN;
+	dvkd_msg_init(&ev, DVKD_EV_GONE, 0);
+	ev.u.gone.ep = ep;
+	ev.u.gone.gen = gen;
+	ev.u.gone.reason = reason;
+	return dvkd_bind_send(o, &ev, NULL, 0);
+}
+
+/* Keeps an event that did not fit until o's socket drains.  One slot per
+ * endpoint: the newest generation stands for the older ones, so this is
+ * bounded by the DC's size whatever peers do. */
+static void
+gone_queue(struct binding *o, int ep, uint32_t gen, int reason)
+{
+	if (o->gone_pend == NULL) {
+		o->gone_pend = calloc((size_t)o->dc->nep, sizeof(*o->gone_pend));
+		o->gone_why = calloc((size_t)o->dc->nep, sizeof(*o->gone_why));
+		if (o->gone_pend == NULL || o->gone_why == NULL) {
+			dvs_err("out of memory: peer-gone events to dc %d ep %d lost",
+				o->dc->id, o->ep);
+			return;
+		}
+	}
+	if (o->gone_pend[ep] == 0)
+		o->ngone_pend++;
+	if (gen > o->gone_pend[ep]) {
+		o->gone_pend[ep] = gen;
+		o->gone_why[ep] = (uint8_t)reason;
+	}
+	if (o->ngone_pend == 1)
+		dvkd_ep_out(o->fd, &o->ev, 1);
+}
+
+void
+dvkd_bind_flush(struct binding *b)
+{
+	int ep, rc, sent = 0;
+
+	if (b->dead || b->ngone_pend == 0)
+		return;
+	for (ep = 0; ep < b->dc->nep && b->ngone_pend > 0; ep++) {
+		if (b->gone_pend[ep] == 0)
+			continue;
+		rc = gone_send(b, ep, b->gone_pend[ep], b->gone_why[ep]);
+		if (rc == -EAGAIN)
+			break;
+		/* Other errors: the loop sees the socket's end. */
+		b->gone_pend[ep] = 0;
+		b->ngone_pend--;
+		sent = 1;
+	}
+	if (b->ngone_pend == 0)
+		dvkd_ep_out(b->fd, &b->ev, 0);
+	if (sent)
+		dvkd_ring_ctl(b);
+}
+
+/* Tells every binding that has a ring with b and asked for events that b
+ * is gone.  Never blocks: a full socket queues the event (coalesced). */
+static void
+gone_events(struct binding *b, int reason)
+{
+	int i, rc;
+
+	if (b->gone_told || dvkd.stopping)
+		return;
+	b->gone_told = 1;
+	/* Nothing more from b after the event (the rings die just after;
+	 * a process we drop for garbage may still be running). */
+	for (i = 0; i < b->nrings; i++)
+		atomic_store(&b->rings[i]->hdr->dead, 1);
+	for (i = 0; i < b->nrings; i++) {
+		struct ring *r = b->rings[i];
+		struct binding *o = r->src == b ? r->dst : r->src;
+
+		if (o == b || o->dead || !o->events || o->gone_mark == b->gen)
+			continue;
+		o->gone_mark = b->gen; /* once, even with rings both ways */
+		rc = o->ngone_pend > 0 ? -EAGAIN : gone_send(o, b->ep, b->gen, reason);
+		if (rc == -EAGAIN)
+			gone_queue(o, b->ep, b->gen, reason);
+		else if (rc == 0)
+			dvkd_ring_ctl(o);
+		/* else: o is going; the loop sees its socket's end. */
+	}
+}
+
 static void
 promote(struct epslot *s)
 {
@@ -129,6 +296,7 @@ promote(struct epslot *s)
 	s->backup = NULL;
 	nb->backup = 0;
 	s->b = nb;
+	atomic_store_explicit(&nb->dc->gens->gen[nb->ep], nb->gen, memory_order_release);
 	dvkd_msg_init(&ev, DVKD_EV_PROMOTED, 0);
 	if (dvkd_bind_send(nb, &ev, NULL, 0) < 0) {
 		dvkd_bind_gone(nb);
@@ -157,9 +325,15 @@ dvkd_bind_gone(struct binding *b)
 	dvkd_ep_del(b->pidfd);
 	DVKD_LIST_DEL(dvkd.bindings, b);
 	dvkd.nbind--;
+	b->dc->nbind--;
+	s = &b->dc->eps[b->ep];
+	/* First the table, then the events: whoever hears of the death and
+	 * looks finds the binding gone. */
+	if (s->b == b)
+		atomic_store_explicit(&b->dc->gens->gen[b->ep], 0, memory_order_release);
+	gone_events(b, DVK_GONE_DEATH);
 	while (b->nrings > 0)
 		dvkd_ring_kill(b->rings[b->nrings - 1]);
-	s = &b->dc->eps[b->ep];
 	s->errors += atomic_load(&b->db->errors);
 	s->rbytes += atomic_load(&b->copied_in);
 	s->sbytes += atomic_load(&b->copied_out);
@@ -192,6 +366,9 @@ new_binding(struct admit *a, int fd, pid_t pid, int ep, int backup,
 	b->dc = a->dc;
 	b->ep = ep;
 	b->backup = backup;
+	b->gen = ++dvkd.next_gen;
+	if (b->gen == 0) /* after 2^32 binds: 0 means "nobody" */
+		b->gen = ++dvkd.next_gen;
 	b->db_fd = -1;
 	b->ev.kind = EV_BIND;
 	b->ev.obj = b;
@@ -220,6 +397,12 @@ new_binding(struct admit *a, int fd, pid_t pid, int ep, int backup,
 	/* Events for a busy binding queue here, not in our memory. */
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	{
+		socklen_t len = sizeof(b->sndbuf);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &b->sndbuf, &len) < 0)
+			b->sndbuf = 0;
+	}
 	if (dvkd_ep_add(fd, &b->ev) < 0 || dvkd_ep_add(b->pidfd, &b->pev) < 0) {
 		dvkd_ep_del(fd);
 		rc = -EDVS_LIMIT;
@@ -228,6 +411,7 @@ new_binding(struct admit *a, int fd, pid_t pid, int ep, int backup,
 	*out = b;
 	DVKD_LIST_ADD(dvkd.bindings, b);
 	dvkd.nbind++;
+	a->dc->nbind++;
 	return gt_fd;
 fail:
 	if (gt_fd >= 0)
@@ -279,7 +463,7 @@ do_bind(struct admit *a, const struct dvkd_msg *m, int fd, pid_t sender)
 	struct binding *b = NULL;
 	struct ucred peer;
 	socklen_t len = sizeof(peer);
-	int type = 0, backup, ep, rc, gt_fd, fds[2];
+	int type = 0, backup, ep, rc, gt_fd, fds[3];
 	socklen_t tlen = sizeof(type);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 ||
@@ -294,17 +478,26 @@ do_bind(struct admit *a, const struct dvkd_msg *m, int fd, pid_t sender)
 		rc = -EPERM;
 		goto refuse;
 	}
-	if ((m->u.bind.flags & ~(uint32_t)DVK_BIND_BACKUP) != 0) {
-		rc = -EINVAL;
+	if (!admitted_tree(a, peer.pid)) {
+		/* The admission was taken from the process it was given
+		 * to (pidfd_getfd): it is not ours to use. */
+		dvs_warn("dc %d: pid %d holds an admission of pid %d's but is not "
+			 "its descendant: bind refused", a->dc->id, (int)peer.pid,
+			 (int)a->owner);
+		rc = -EPERM;
 		goto refuse;
 	}
-	if (dvkd.nbind >= DVKD_MAX_BINDINGS) {
-		rc = -EDVS_LIMIT;
+	if ((m->u.bind.flags & ~(uint32_t)(DVK_BIND_BACKUP | DVK_BIND_PEER_EVENTS)) != 0) {
+		rc = -EINVAL;
 		goto refuse;
 	}
 	ep = pick_ep(a, m->u.bind.ep, m->u.bind.flags);
 	if (ep < 0) {
 		rc = ep;
+		goto refuse;
+	}
+	if (a->dc->nbind >= a->dc->max_bind || dvkd.nbind >= DVKD_MAX_BINDINGS) {
+		rc = -EDVS_LIMIT;
 		goto refuse;
 	}
 	/* A backup of a free endpoint simply owns it. */
@@ -314,17 +507,28 @@ do_bind(struct admit *a, const struct dvkd_msg *m, int fd, pid_t sender)
 		rc = gt_fd;
 		goto refuse;
 	}
-	if (backup)
+	b->events = (m->u.bind.flags & DVK_BIND_PEER_EVENTS) != 0;
+	if (backup) {
 		a->dc->eps[ep].backup = b;
-	else
-		a->dc->eps[ep].b = b;
+	} else {
+		struct epslot *s = &a->dc->eps[ep];
+
+		/* A new owner starts its own statistics. */
+		s->sent = s->recv = s->sbytes = s->rbytes = s->errors = 0;
+		s->b = b;
+		atomic_store_explicit(&a->dc->gens->gen[ep], b->gen, memory_order_release);
+	}
+	atomic_store_explicit(&a->dc->gens->last, b->gen, memory_order_release);
 	rep.dc = a->dc->id;
 	rep.ep = ep;
 	rep.dc_size = a->dc->nep;
+	rep.gen = b->gen;
+	rep.call_timeout_ms = a->dc->call_timeout_ms;
 	rep.flags = (backup ? DVKD_BOUND_BACKUP : 0) | (dvkd.priv ? DVKD_BOUND_PRIV : 0);
 	fds[0] = b->db_fd;
 	fds[1] = gt_fd;
-	bind_reply(fd, 0, &rep, fds, 2);
+	fds[2] = a->dc->gen_fd;
+	bind_reply(fd, 0, &rep, fds, 3);
 	close(gt_fd);
 	dvs_debug("dc %d ep %d: pid %d bound%s", rep.dc, ep, (int)peer.pid,
 		  backup ? " as backup" : "");
@@ -425,6 +629,9 @@ dvkd_bind_input(struct binding *b)
 		return;
 	case DVKD_UNBIND:
 		/* Peers learn before the caller goes on. */
+		if (b->dc->eps[b->ep].b == b)
+			atomic_store_explicit(&b->dc->gens->gen[b->ep], 0, memory_order_release);
+		gone_events(b, DVK_GONE_UNBIND);
 		while (b->nrings > 0)
 			dvkd_ring_kill(b->rings[b->nrings - 1]);
 		reply_status(b, &m, 0);
@@ -457,12 +664,14 @@ dvkd_dc_drop_all(struct dc *dc)
 }
 
 void
-dvkd_ep_stats(struct dc *dc, int ep, struct dvkd_ep_rec *rec)
+dvkd_ep_stats(struct dc *dc, int ep, int wait_ms, struct dvkd_ep_rec *rec)
 {
 	struct epslot *s = &dc->eps[ep];
 	struct binding *b = s->b;
+	uint64_t now = dvkd_now_ns(), thr;
 	int i;
 
+	thr = (uint64_t)(wait_ms > 0 ? wait_ms : 1000) * 1000000u;
 	memset(rec, 0, sizeof(*rec));
 	rec->dc = dc->id;
 	rec->ep = ep;
@@ -484,10 +693,24 @@ dvkd_ep_stats(struct dc *dc, int ep, struct dvkd_ep_rec *rec)
 	for (i = 0; i < b->nrings; i++) {
 		struct ring *r = b->rings[i];
 
-		if (r->src == b)
+		/* Replies count as messages: a server's answers are sent. */
+		if (r->src == b) {
 			rec->sent_msgs += atomic_load(&r->hdr->tail);
-		if (r->dst == b)
+			rec->recv_msgs += atomic_load(&r->hdr->replies);
+		}
+		if (r->dst == b) {
+			uint64_t ws = atomic_load(&r->hdr->wait_since);
+
 			rec->recv_msgs += atomic_load(&r->hdr->head);
+			rec->sent_msgs += atomic_load(&r->hdr->replies);
+			/* A caller waits for b's answer (its clock, its word:
+			 * statistics only). */
+			if (ws != 0 && ws < now && now - ws > thr) {
+				rec->waiting++;
+				if ((now - ws) / 1000000 > rec->oldest_wait_ms)
+					rec->oldest_wait_ms = (uint32_t)((now - ws) / 1000000);
+			}
+		}
 	}
 out:
 	rec->sent_bytes += rec->sent_msgs * DVK_MSG_SIZE;

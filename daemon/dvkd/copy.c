@@ -7,10 +7,20 @@
  *   one side in a copy buffer    one kernel copy
  *   neither                      two kernel copies through a bounce buffer
  *
- * Small copies run in the main loop.  Larger ones go to a few copy
- * threads, one chunk at a time, round-robin, so one client's huge copy
- * does not stall other clients.  A process that dies mid-copy makes the
- * system calls fail (ESRCH/EFAULT): the copier gets an error, dvkd goes on.
+ * A process's memory may never come (a userfaultfd page nobody serves, a
+ * FUSE-backed mapping), and the event loop serves every DC.  Small copies
+ * run in the loop under a watchdog that hands the loop to a new thread
+ * when one takes too long (inline_copy); larger ones, and every copy of a
+ * DC that held the loop so once, go to the copy threads, one chunk at a
+ * time, round-robin over the DCs and within a DC over its jobs, so one
+ * client's huge copy does not stall other clients, and each DC holds at
+ * most DC_RUNNING threads (more threads are started while all are busy),
+ * so one DC's stuck copies do not stall other DCs.  A
+ * process that dies mid-copy makes the system calls fail (ESRCH/EFAULT,
+ * and the owner's death ends a wait on its userfaultfd): the copier gets
+ * an error, dvkd goes on.  A copy stuck on a live owner's memory holds
+ * its thread until the owner serves the fault or dies; the copier's
+ * death does not end it (the kernel waits killably only).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,12 +30,20 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dvkd.h"
 #include "dvs/log.h"
 
-#define COPY_THREADS 2
+/* Copy threads: a few at start, more on demand, each DC holding at most
+ * DC_RUNNING of them at a time.  A copy can wait on the owner's memory
+ * for as long as the owner likes (a userfaultfd page never served, a
+ * FUSE-backed mapping), so a thread may be stuck: one DC can only ever
+ * stall DC_RUNNING threads, and others get new ones. */
+#define COPY_THREADS_MIN 2
+#define COPY_THREADS_MAX 64
+#define DC_RUNNING 2
 /* The bounce buffer sits in one transparent huge page: the kernel pins
  * our side of each copy without walking 256 small pages. */
 #define BOUNCE_SIZE (1024 * 1024)
@@ -37,19 +55,145 @@ struct job {
 	char *cbuf; /* the copier's copy buffer as mapped here, or NULL */
 	char *obuf; /* the owner's grant as mapped here, or NULL */
 	struct dbuf *odb; /* the owner's buffer holding obuf (a user of it) */
+	int dc; /* the DC's number (the DC itself may go first) */
 	uint32_t seq;
 	uint32_t dir;
 	uint64_t oaddr, caddr, len, done;
+	struct job *next;
 };
 
-static pthread_t threads[COPY_THREADS];
-static int nthreads;
+/* The jobs of one DC, served round-robin with the other DCs'.  Under
+ * qlock, like everything below. */
+struct dcq {
+	int used;
+	int dc;
+	struct job *head, *tail;
+	int running; /* its jobs on a thread now */
+};
+
+static pthread_t threads[COPY_THREADS_MAX];
+static int nthreads, nidle;
 static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t qcond = PTHREAD_COND_INITIALIZER;
-static struct job *queue[DVKD_MAX_COPY_JOBS];
-static unsigned qhead, qlen;
+static struct dcq dcqs[DVKD_MAX_DCS];
+static int ndcq; /* used entries */
+static unsigned rr;
+static unsigned qlen; /* jobs queued, not running */
 static int qstop;
+static atomic_int nexited;
+
+/*
+ * The loop's own copies.  Small copies run in the event loop (a hand-off
+ * to a thread costs a cross-CPU wake-up per copy), but a process's memory
+ * may never come (a userfaultfd page nobody serves, a FUSE-backed
+ * mapping) and the loop serves every DC.  So a watchdog thread looks at
+ * each inline copy: one that takes longer than INLINE_MAX_NS loses the
+ * loop, which goes on in a new thread; the old one finishes the copy as a
+ * copy thread would and ends.  That DC's copies then all go to the copy
+ * threads, where it holds at most DC_RUNNING of them: stuck threads are
+ * bounded by the number of DC numbers.
+ */
+#define INLINE_MAX_NS (50 * 1000000ull)
+#define WATCH_NS (10 * 1000000)
+static _Atomic uint64_t inline_since; /* 0: no inline copy now */
+static atomic_int inline_dc;
+static _Atomic uint64_t offloop[65536 / 64]; /* DC numbers, a bit each */
+static pthread_t watch_thread;
+static int watch_started;
 static char *main_bounce;
+
+static void *worker(void *arg);
+
+static struct dcq *
+dcq_get(int dc)
+{
+	struct dcq *free_q = NULL;
+	int i;
+
+	for (i = 0; i < DVKD_MAX_DCS; i++) {
+		if (dcqs[i].used && dcqs[i].dc == dc)
+			return &dcqs[i];
+		if (!dcqs[i].used && free_q == NULL)
+			free_q = &dcqs[i];
+	}
+	if (free_q != NULL) {
+		memset(free_q, 0, sizeof(*free_q));
+		free_q->used = 1;
+		free_q->dc = dc;
+		ndcq++;
+	}
+	return free_q;
+}
+
+static void
+dcq_put(struct dcq *q)
+{
+	if (q->head == NULL && q->running == 0) {
+		q->used = 0;
+		ndcq--;
+	}
+}
+
+static void
+enqueue(struct job *j)
+{
+	struct dcq *q = dcq_get(j->dc);
+
+	/* There is a queue per DC at most, and at most DVKD_MAX_DCS DCs. */
+	j->next = NULL;
+	if (q->tail != NULL)
+		q->tail->next = j;
+	else
+		q->head = j;
+	q->tail = j;
+	qlen++;
+}
+
+/* The next job, round-robin over the DCs that may run one more. */
+static struct job *
+pick(void)
+{
+	unsigned k, i;
+
+	for (k = 0; k < DVKD_MAX_DCS && qlen > 0; k++) {
+		struct dcq *q;
+		struct job *j;
+
+		i = (rr + k) % DVKD_MAX_DCS;
+		q = &dcqs[i];
+		if (!q->used || q->head == NULL || q->running >= DC_RUNNING)
+			continue;
+		j = q->head;
+		q->head = j->next;
+		if (q->head == NULL)
+			q->tail = NULL;
+		q->running++;
+		qlen--;
+		rr = i + 1;
+		return j;
+	}
+	return NULL;
+}
+
+/* Caller holds qlock: wake a thread for a new job, or start one when
+ * every thread is busy (maybe stuck on some DC's memory). */
+static void
+kick(void)
+{
+	pthread_attr_t a;
+
+	if (nidle > 0) {
+		pthread_cond_signal(&qcond);
+		return;
+	}
+	if (nthreads >= COPY_THREADS_MAX || nthreads >= DC_RUNNING * ndcq + 1)
+		return;
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, 256 * 1024);
+	if (pthread_create(&threads[nthreads], &a, worker, NULL) == 0)
+		nthreads++;
+	pthread_attr_destroy(&a);
+}
 
 static char *
 bounce_new(void)
@@ -170,44 +314,131 @@ worker(void *arg)
 {
 	char *bounce = NULL;
 	struct job *j;
-	int rc, stop, need;
+	struct dcq *q;
+	int rc, need;
 
 	(void)arg;
+	pthread_mutex_lock(&qlock);
 	for (;;) {
-		pthread_mutex_lock(&qlock);
-		while (qlen == 0 && !qstop)
-			pthread_cond_wait(&qcond, &qlock);
-		stop = qstop;
-		if (qlen == 0 && stop) {
-			pthread_mutex_unlock(&qlock);
+		j = pick();
+		if (j == NULL && qstop)
 			break;
+		if (j == NULL) {
+			nidle++;
+			pthread_cond_wait(&qcond, &qlock);
+			nidle--;
+			continue;
 		}
-		j = queue[qhead];
-		qhead = (qhead + 1) % DVKD_MAX_COPY_JOBS;
-		qlen--;
 		pthread_mutex_unlock(&qlock);
 
 		need = j->cbuf == NULL && j->obuf == NULL;
 		if (bounce == NULL && need)
 			bounce = bounce_new(); /* on first use: RSS only if used */
-		rc = stop ? -EDVS_NODAEMON
+		rc = qstop ? -EDVS_NODAEMON
 		     : bounce == NULL && need ? -ENOMEM
 					      : job_step(j, JOB_CHUNK, bounce);
+		pthread_mutex_lock(&qlock);
+		q = dcq_get(j->dc);
+		q->running--;
 		if (rc == 1) {
-			pthread_mutex_lock(&qlock);
-			queue[(qhead + qlen) % DVKD_MAX_COPY_JOBS] = j;
-			qlen++;
-			pthread_mutex_unlock(&qlock);
+			enqueue(j);
 			continue;
 		}
+		dcq_put(q);
+		pthread_mutex_unlock(&qlock);
 		job_finish(j, rc);
 		atomic_fetch_sub(&dvkd.copies_now, 1);
 		dvkd_binding_unref(j->copier);
 		dvkd_binding_unref(j->owner);
 		free(j);
+		pthread_mutex_lock(&qlock);
 	}
+	pthread_mutex_unlock(&qlock);
 	free(bounce);
+	atomic_fetch_add(&nexited, 1);
 	return NULL;
+}
+
+static int
+dc_offloop(int dc)
+{
+	return (atomic_load_explicit(&offloop[(unsigned)dc / 64], memory_order_relaxed) >>
+		((unsigned)dc % 64)) & 1;
+}
+
+static void *
+watchdog(void *arg)
+{
+	struct timespec ts = { 0, WATCH_NS };
+	uint64_t t;
+	int stop, dc;
+
+	(void)arg;
+	for (;;) {
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&qlock);
+		stop = qstop;
+		pthread_mutex_unlock(&qlock);
+		if (stop)
+			break;
+		t = atomic_load(&inline_since);
+		if (t == 0 || dvkd_now_ns() - t < INLINE_MAX_NS)
+			continue;
+		dc = atomic_load(&inline_dc);
+		if (!atomic_compare_exchange_strong(&inline_since, &t, 0))
+			continue; /* it just finished */
+		/* The loop is stuck in the copy and touches nothing else
+		 * until it returns: its bounce buffer goes with it. */
+		main_bounce = NULL;
+		atomic_fetch_or(&offloop[(unsigned)dc / 64], 1ull << ((unsigned)dc % 64));
+		dvs_warn("dc %d: a copy waits on a process's memory; the event loop "
+			 "goes on in a new thread, and the DC's copies on copy threads", dc);
+		if (dvkd_loop_handover() < 0)
+			dvs_err("cannot start a new event loop thread: dvkd waits");
+	}
+	return NULL;
+}
+
+/* Runs j in the event loop, watched (see inline_since).  Returns its
+ * status; does not return if the loop was handed over meanwhile. */
+static int
+inline_copy(struct job *j, char *bounce)
+{
+	uint64_t t0 = dvkd_now_ns();
+	int rc;
+
+	/* Held as a queued job would be: if this thread loses the loop, the
+	 * new loop may see the bindings go and their buffers freed. */
+	atomic_fetch_add(&j->copier->refs, 1);
+	atomic_fetch_add(&j->owner->refs, 1);
+	atomic_fetch_add(&j->copier->copies, 1);
+	if (j->odb != NULL)
+		atomic_fetch_add(&j->odb->users, 1);
+	atomic_store(&inline_dc, j->dc);
+	atomic_store(&inline_since, t0);
+	rc = job_step(j, j->len, bounce);
+	if (!atomic_compare_exchange_strong(&inline_since, &t0, 0)) {
+		/* Not the loop thread any more: finish like a copy thread. */
+		job_finish(j, rc);
+		dvkd_binding_unref(j->copier);
+		dvkd_binding_unref(j->owner);
+		free(bounce);
+		pthread_exit(NULL);
+	}
+	if (rc == 0) {
+		if (j->dir == DVKD_VCOPY_FROM)
+			atomic_fetch_add(&j->copier->copied_in, j->len);
+		else
+			atomic_fetch_add(&j->copier->copied_out, j->len);
+		atomic_fetch_add(&dvkd.copied, j->len);
+	}
+	atomic_fetch_sub(&j->copier->copies, 1);
+	if (j->odb != NULL)
+		atomic_fetch_sub(&j->odb->users, 1);
+	/* The table still holds both bindings: these are not the last. */
+	atomic_fetch_sub(&j->copier->refs, 1);
+	atomic_fetch_sub(&j->owner->refs, 1);
+	return rc == -ESRCH ? -EDVS_DEADPEER : rc;
 }
 
 int
@@ -215,27 +446,47 @@ dvkd_copy_start(void)
 {
 	int i;
 
-	for (i = 0; i < COPY_THREADS; i++) {
-		if (pthread_create(&threads[i], NULL, worker, NULL) != 0)
-			return -1;
+	pthread_mutex_lock(&qlock);
+	for (i = 0; i < COPY_THREADS_MIN; i++) {
+		if (pthread_create(&threads[nthreads], NULL, worker, NULL) != 0)
+			break;
 		nthreads++;
 	}
-	return 0;
+	pthread_mutex_unlock(&qlock);
+	if (pthread_create(&watch_thread, NULL, watchdog, NULL) == 0)
+		watch_started = 1;
+	return nthreads > 0 && watch_started ? 0 : -1;
 }
 
 void
 dvkd_copy_stop(void)
 {
-	int i;
+	uint64_t end = dvkd_now_ns() + 2000000000ull;
+	int i, n;
 
 	free(main_bounce);
 	main_bounce = NULL;
 	pthread_mutex_lock(&qlock);
 	qstop = 1;
 	pthread_cond_broadcast(&qcond);
+	n = nthreads;
 	pthread_mutex_unlock(&qlock);
-	for (i = 0; i < nthreads; i++)
-		pthread_join(threads[i], NULL);
+	if (watch_started)
+		pthread_join(watch_thread, NULL);
+	watch_started = 0;
+	/* A thread stuck on a process's memory that never comes is left to
+	 * the exit (which ends the wait): wait 2 s for the others. */
+	while (atomic_load(&nexited) < n && dvkd_now_ns() < end)
+		usleep(1000);
+	for (i = 0; i < n; i++) {
+		if (atomic_load(&nexited) == n)
+			pthread_join(threads[i], NULL);
+		else
+			pthread_detach(threads[i]);
+	}
+	if (atomic_load(&nexited) < n)
+		dvs_warn("%d copy threads still wait on a process's memory",
+			 n - atomic_load(&nexited));
 	nthreads = 0;
 }
 
@@ -257,7 +508,8 @@ dvkd_copy_request(struct binding *b, const struct dvkd_msg *req)
 	ob = b->dc->eps[v->owner].b;
 	if (ob == NULL || ob->dead)
 		return -EDVS_NOTBOUND;
-	rc = dvkd_grant_check(ob->gt, v->grant, b->ep, v->dir, v->off, v->len, &oaddr);
+	rc = dvkd_grant_check(ob->gt, v->grant, b->ep, b->gen, v->dir, v->off,
+			      v->len, &oaddr);
 	if (rc < 0)
 		return rc;
 	if (v->addr + v->len < v->addr)
@@ -277,16 +529,16 @@ dvkd_copy_request(struct binding *b, const struct dvkd_msg *req)
 	tmp.odb = dvkd_buf_at(ob, oaddr, v->len, &tmp.obuf);
 	tmp.copier = b;
 	tmp.owner = ob;
+	tmp.dc = b->dc->id;
 	tmp.seq = req->h.seq;
 	tmp.dir = v->dir;
 	tmp.oaddr = oaddr;
 	tmp.caddr = v->addr;
 	tmp.len = v->len;
-	if (v->len <= DVKD_INLINE_COPY) {
-		if (tmp.cbuf == NULL && tmp.obuf == NULL && main_bounce == NULL &&
-		    (main_bounce = bounce_new()) == NULL)
-			return -ENOMEM;
-		rc = job_step(&tmp, v->len, main_bounce);
+	if (v->len <= DVKD_INLINE_COPY && tmp.cbuf != NULL && tmp.obuf != NULL) {
+		/* Between two of our own mappings of sealed memfds: cannot
+		 * fault, cannot wait on any process. */
+		rc = job_step(&tmp, v->len, NULL);
 		if (rc == 0) {
 			if (v->dir == DVKD_VCOPY_FROM)
 				atomic_fetch_add(&b->copied_in, v->len);
@@ -296,27 +548,28 @@ dvkd_copy_request(struct binding *b, const struct dvkd_msg *req)
 		}
 		return rc == -ESRCH ? -EDVS_DEADPEER : rc;
 	}
-	if (atomic_load(&b->copies) >= DVKD_MAX_COPIES_PER_BINDING)
+	if (v->len <= DVKD_INLINE_COPY && !dc_offloop(tmp.dc)) {
+		if (tmp.cbuf == NULL && tmp.obuf == NULL && main_bounce == NULL &&
+		    (main_bounce = bounce_new()) == NULL)
+			return -ENOMEM;
+		return inline_copy(&tmp, main_bounce);
+	}
+	if (atomic_load(&b->copies) >= DVKD_MAX_COPIES_PER_BINDING ||
+	    atomic_load(&dvkd.copies_now) >= DVKD_MAX_COPY_JOBS)
 		return -EDVS_LIMIT;
 	j = malloc(sizeof(*j));
 	if (j == NULL)
 		return -ENOMEM;
 	*j = tmp;
-	pthread_mutex_lock(&qlock);
-	if (qlen >= DVKD_MAX_COPY_JOBS) {
-		pthread_mutex_unlock(&qlock);
-		free(j);
-		return -EDVS_LIMIT;
-	}
 	atomic_fetch_add(&b->refs, 1);
 	atomic_fetch_add(&ob->refs, 1);
 	if (j->odb != NULL)
 		atomic_fetch_add(&j->odb->users, 1);
 	atomic_fetch_add(&b->copies, 1);
 	atomic_fetch_add(&dvkd.copies_now, 1);
-	queue[(qhead + qlen) % DVKD_MAX_COPY_JOBS] = j;
-	qlen++;
-	pthread_cond_signal(&qcond);
+	pthread_mutex_lock(&qlock);
+	enqueue(j);
+	kick();
 	pthread_mutex_unlock(&qlock);
 	return 1;
 }

@@ -3,6 +3,7 @@
  * epoll set, and frees deferred to the end of a batch of events.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -13,6 +14,30 @@
 #include "dvs/log.h"
 
 struct dvkd dvkd;
+
+static void *(*loop_fn)(void *);
+
+void
+dvkd_set_loop(void *(*fn)(void *))
+{
+	loop_fn = fn;
+}
+
+int
+dvkd_loop_handover(void)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	int rc;
+
+	if (loop_fn == NULL)
+		return -ENOSYS;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &a, loop_fn, NULL);
+	pthread_attr_destroy(&a);
+	return rc == 0 ? 0 : -rc;
+}
 
 uint64_t
 dvkd_now_ns(void)
@@ -29,6 +54,17 @@ dvkd_ep_add(int fd, struct ev *ev)
 	struct epoll_event e = { .events = EPOLLIN, .data.ptr = ev };
 
 	if (epoll_ctl(dvkd.epfd, EPOLL_CTL_ADD, fd, &e) < 0)
+		return -errno;
+	return 0;
+}
+
+int
+dvkd_ep_out(int fd, struct ev *ev, int out)
+{
+	struct epoll_event e = { .events = EPOLLIN | (out ? EPOLLOUT : 0),
+				 .data.ptr = ev };
+
+	if (epoll_ctl(dvkd.epfd, EPOLL_CTL_MOD, fd, &e) < 0)
 		return -errno;
 	return 0;
 }

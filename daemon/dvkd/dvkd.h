@@ -21,6 +21,7 @@
 #define DVKD_MAX_ADMITS 1024
 #define DVKD_MAX_BINDINGS 4096
 #define DVKD_MAX_RINGS 16384
+#define DVKD_DC_RINGS_DEFAULT_MAX 4096 /* a DC's default ring quota, at most */
 #define DVKD_MAX_DCS 64
 #define DVKD_MAX_COPIES_PER_BINDING 4
 #define DVKD_MAX_COPY_JOBS 256
@@ -79,7 +80,18 @@ struct binding {
 	atomic_int dead;
 	struct dc *dc;
 	int ep;
+	uint32_t gen; /* this binding's generation: unique, never 0 */
 	int backup; /* waiting as backup of ep */
+	int events; /* wants EV_GONE (DVK_BIND_PEER_EVENTS) */
+	int gone_told; /* its peers were told it is gone */
+	uint32_t gone_mark; /* gen of the last binding we told b about */
+	/* EV_GONE events that did not fit in the socket, coalesced per
+	 * endpoint (highest generation wins), sent when it drains
+	 * (EPOLLOUT).  gone_pend[ep] 0: none.  nep entries, made on need. */
+	uint32_t *gone_pend;
+	uint8_t *gone_why;
+	int ngone_pend;
+	int sndbuf; /* of fd, as the kernel counts it */
 	int db_fd;
 	struct dvk_doorbell *db;
 	struct dvk_grant_ent *gt;
@@ -107,7 +119,16 @@ struct dc {
 	int id;
 	int nep;
 	int nadmit;
+	/* Quotas, promised at creation: the sums over all DCs never exceed
+	 * the node's limits, so no DC can use up what another was given. */
+	int max_bind, max_rings;
+	int nbind, nrings;
+	int call_timeout_ms; /* handed to every binding: send/sendrec default */
 	struct epslot *eps;
+	/* The generation table (DVK_GEN_TABLE_SIZE): gens[ep] is the gen of
+	 * ep's owner, 0 if none.  Mapped read-only by every binding. */
+	int gen_fd;
+	struct dvk_gen_table *gens;
 };
 
 struct admit {
@@ -115,6 +136,12 @@ struct admit {
 	int fd;
 	struct dc *dc;
 	int lo, hi;
+	/* The process it was handed to (dvsctl run, which execs the
+	 * program): only it and its descendants may bind through it, so a
+	 * descriptor taken from it (pidfd_getfd) is useless elsewhere.  0:
+	 * unknown (no check). */
+	pid_t owner;
+	uint64_t owner_start; /* its start time, against pid reuse */
 	struct admit *next, *prev;
 };
 
@@ -132,6 +159,7 @@ struct dvkd {
 	int priv; /* may read non-dumpable processes (CAP_SYS_PTRACE) */
 	uint64_t start_ns;
 	uint64_t next_ring_id;
+	uint32_t next_gen;
 	struct dc *dcs[DVKD_MAX_DCS];
 	int ndc;
 	struct binding *bindings;
@@ -168,7 +196,14 @@ extern struct dvkd dvkd;
 	} while (0)
 
 /* core.c */
+/* The function that runs the event loop (main.c's), for hand-overs. */
+void dvkd_set_loop(void *(*fn)(void *));
+/* Starts a new thread that runs the event loop from now on (the caller,
+ * the old loop thread, is stuck in a copy and ends when it is over). */
+int dvkd_loop_handover(void);
 int dvkd_ep_add(int fd, struct ev *ev);
+/* Also waits for fd to be writable (out 1) or not any more (out 0). */
+int dvkd_ep_out(int fd, struct ev *ev, int out);
 void dvkd_ep_del(int fd);
 /* Takes *fd out of the epoll set, closes it and sets it to -1; 0 if it
  * was already closed (-1), else 1. */
@@ -200,17 +235,23 @@ struct dc *dvkd_dc_find(int id);
 void dvkd_dc_free_all(void);
 
 /* bind.c */
-int dvkd_admit_new(struct dc *dc, int lo, int hi, int *client_fd);
+/* A new admission to dc for endpoints lo..hi, for process owner and its
+ * descendants (0: anyone holding it). */
+int dvkd_admit_new(struct dc *dc, int lo, int hi, pid_t owner, int *client_fd);
 void dvkd_admit_input(struct admit *a);
 void dvkd_admit_close(struct admit *a);
 void dvkd_bind_input(struct binding *b);
+/* The binding's socket can take more (EPOLLOUT): sends queued events. */
+void dvkd_bind_flush(struct binding *b);
 void dvkd_bind_gone(struct binding *b);
 void dvkd_binding_unref(struct binding *b);
 /* Bumps b's ctl_seq and wakes it: an event waits on its socket. */
 void dvkd_ring_ctl(struct binding *b);
 int dvkd_bind_send(struct binding *b, struct dvkd_msg *m, const int *fds, int nfds);
 void dvkd_dc_drop_all(struct dc *dc);
-void dvkd_ep_stats(struct dc *dc, int ep, struct dvkd_ep_rec *rec);
+/* Statistics of ep; callers waiting in sendrec for more than wait_ms
+ * (<= 0: 1000) are counted as waiting. */
+void dvkd_ep_stats(struct dc *dc, int ep, int wait_ms, struct dvkd_ep_rec *rec);
 
 /* ring.c */
 /* Answers an OPEN (sends the reply itself) or returns a status < 0. */
@@ -237,7 +278,7 @@ void dvkd_copy_stop(void);
  * sent later, or a status to reply now. */
 int dvkd_copy_request(struct binding *b, const struct dvkd_msg *req);
 int dvkd_grant_check(const struct dvk_grant_ent *table, int32_t grant,
-		     int copier_ep, uint32_t dir, uint64_t off, uint64_t len,
-		     uint64_t *addr);
+		     int copier_ep, uint32_t copier_gen, uint32_t dir, uint64_t off,
+		     uint64_t len, uint64_t *addr);
 
 #endif

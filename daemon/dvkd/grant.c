@@ -10,11 +10,11 @@
 
 int
 dvkd_grant_check(const struct dvk_grant_ent *table, int32_t grant,
-		 int copier_ep, uint32_t dir, uint64_t off, uint64_t len,
-		 uint64_t *addr)
+		 int copier_ep, uint32_t copier_gen, uint32_t dir, uint64_t off,
+		 uint64_t len, uint64_t *addr)
 {
 	const volatile struct dvk_grant_ent *e;
-	uint32_t idx, gen, s1, s2, g1, g2, access;
+	uint32_t idx, gen, s1, s2, g1, g2, access, ggen, after;
 	uint64_t a, l;
 	int32_t grantee;
 
@@ -31,6 +31,8 @@ dvkd_grant_check(const struct dvk_grant_ent *table, int32_t grant,
 	g1 = atomic_load_explicit(&table[idx].gen, memory_order_relaxed);
 	grantee = e->grantee;
 	access = e->access;
+	ggen = e->grantee_gen;
+	after = e->grantee_after;
 	a = e->addr;
 	l = e->len;
 	atomic_thread_fence(memory_order_acquire);
@@ -42,7 +44,12 @@ dvkd_grant_check(const struct dvk_grant_ent *table, int32_t grant,
 		return -EDVS_REVOKED;
 	if (s1 != DVK_GSTATE_ACTIVE || s2 != DVK_GSTATE_ACTIVE)
 		return -EDVS_BADGRANT;
+	/* The endpoint and the binding: a grant made to a process that is
+	 * gone is void for whoever binds its endpoint next.  A grant made
+	 * while the endpoint was free is for bindings made after it. */
 	if (grantee != copier_ep)
+		return -EDVS_GRANTPEER;
+	if (ggen != 0 ? ggen != copier_gen : copier_gen <= after)
 		return -EDVS_GRANTPEER;
 	if (!(access & (dir == DVKD_VCOPY_FROM ? DVK_GRANT_READ : DVK_GRANT_WRITE)))
 		return -EDVS_GRANTACCESS;

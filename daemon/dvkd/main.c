@@ -120,6 +120,10 @@ have_ptrace_cap(void)
 }
 
 
+static int loop_sigfd = -1;
+static int sock_activated; /* the socket came from systemd */
+static void *loop_main(void *arg);
+
 static void
 shutdown_all(void)
 {
@@ -180,6 +184,8 @@ loop(int sigfd)
 				dvkd_admit_input(ev->obj);
 				break;
 			case EV_BIND:
+				if (evs[i].events & EPOLLOUT)
+					dvkd_bind_flush(ev->obj);
 				dvkd_bind_input(ev->obj);
 				break;
 			case EV_PIDFD:
@@ -208,7 +214,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *cluster_file = NULL;
-	int ready_fd = -1, node = -1, c, sigfd, activated;
+	int ready_fd = -1, node = -1, c, sigfd;
 	char *end;
 	sigset_t set;
 
@@ -272,9 +278,8 @@ main(int argc, char **argv)
 		dvs_err("cannot set up the event loop: %s", strerror(errno));
 		return 1;
 	}
-	/* A socket systemd made is systemd's to remove. */
 	dvkd.listen_fd = dvkd_sd_listen_fd(&path);
-	activated = dvkd.listen_fd >= 0;
+	sock_activated = dvkd.listen_fd >= 0;
 	if (dvkd.listen_fd == -1)
 		dvkd.listen_fd = listen_on(path);
 	if (dvkd.listen_fd < 0)
@@ -282,34 +287,48 @@ main(int argc, char **argv)
 	dvkd.sock_path = path;
 	if (dvkd_copy_start() < 0) {
 		dvs_err("cannot start the copy threads");
-		if (!activated)
+		if (!sock_activated)
 			unlink(path);
 		return 1;
 	}
 	if (cluster_file != NULL && dvkd_cluster_start(cluster_file, node) < 0) {
 		dvkd_copy_stop();
-		if (!activated)
+		if (!sock_activated)
 			unlink(path);
 		return 1;
 	}
 	dvs_info("listening on %s (pid %d%s)", path, (int)getpid(),
-		 activated ? ", socket from systemd" : "");
+		 sock_activated ? ", socket from systemd" : "");
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "R", 1) < 0)
 			dvs_warn("ready fd: %s", strerror(errno));
 		close(ready_fd);
 	}
 	dvkd_sd_notify("READY=1");
-	loop(sigfd);
+	loop_sigfd = sigfd;
+	loop_main(NULL);
+	return 0;
+}
+
+/* The event loop and, when it ends, the clean stop.  Runs in the main
+ * thread, or in a new one after a copy held the old one too long
+ * (dvkd_loop_handover). */
+static void *
+loop_main(void *arg)
+{
+	(void)arg;
+	loop(loop_sigfd);
 	dvkd_sd_notify("STOPPING=1");
 	dvkd_cluster_stop();
-	if (!activated)
-		unlink(path);
+	/* A socket systemd made is systemd's to remove. */
+	if (!sock_activated)
+		unlink(dvkd.sock_path);
 	close(dvkd.listen_fd);
 	shutdown_all();
 	dvkd_mgmt_close_all();
 	dvkd_run_deferred();
 	dvkd_deferred_release();
 	dvs_info("stopped");
+	exit(0);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -83,6 +84,10 @@ dvkd_dc_find(int id)
 static void
 dc_free(struct dc *dc)
 {
+	if (dc->gens != NULL)
+		munmap((void *)dc->gens, DVK_GEN_TABLE_SIZE);
+	if (dc->gen_fd >= 0)
+		close(dc->gen_fd);
 	free(dc->eps);
 	free(dc);
 }
@@ -95,19 +100,40 @@ dvkd_dc_free_all(void)
 }
 
 static int
-dc_create(int id, int nep)
+dc_create(int id, int nep, int max_bind, int max_rings, int call_timeout_ms)
 {
 	struct dc *dc;
+	int i, sum_bind = 0, sum_rings = 0;
+	void *p;
 
-	if (id < 0 || id > 65535 || nep < 1 || nep > DVK_MAX_DC_EPS)
+	if (id < 0 || id > 65535 || nep < 1 || nep > DVK_MAX_DC_EPS ||
+	    max_bind < 0 || max_rings < 0 || call_timeout_ms < 0)
 		return -EINVAL;
 	if (dvkd_dc_find(id) != NULL)
 		return -EEXIST;
 	if (dvkd.ndc >= DVKD_MAX_DCS)
 		return -EDVS_LIMIT;
+	/* Defaults: every endpoint bound, and four rings each. */
+	if (max_bind == 0)
+		max_bind = nep;
+	if (max_rings == 0)
+		max_rings = 4 * nep < DVKD_DC_RINGS_DEFAULT_MAX ? 4 * nep
+								 : DVKD_DC_RINGS_DEFAULT_MAX;
+	for (i = 0; i < dvkd.ndc; i++) {
+		sum_bind += dvkd.dcs[i]->max_bind;
+		sum_rings += dvkd.dcs[i]->max_rings;
+	}
+	if (max_bind > DVKD_MAX_BINDINGS - sum_bind ||
+	    max_rings > DVKD_MAX_RINGS - sum_rings) {
+		dvs_info("dc %d: quotas of %d bindings and %d rings do not fit "
+			 "(%d and %d left on this node)", id, max_bind, max_rings,
+			 DVKD_MAX_BINDINGS - sum_bind, DVKD_MAX_RINGS - sum_rings);
+		return -EDVS_LIMIT;
+	}
 	dc = calloc(1, sizeof(*dc));
 	if (dc == NULL)
 		return -ENOMEM;
+	dc->gen_fd = -1;
 	dc->eps = calloc((size_t)nep, sizeof(*dc->eps));
 	if (dc->eps == NULL) {
 		free(dc);
@@ -115,8 +141,24 @@ dc_create(int id, int nep)
 	}
 	dc->id = id;
 	dc->nep = nep;
+	dc->max_bind = max_bind;
+	dc->max_rings = max_rings;
+	dc->call_timeout_ms = call_timeout_ms;
+	dc->gen_fd = dvkd_memfd("dvk-gens", DVK_GEN_TABLE_SIZE);
+	if (dc->gen_fd < 0) {
+		dc_free(dc);
+		return -ENOMEM;
+	}
+	p = mmap(NULL, DVK_GEN_TABLE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 dc->gen_fd, 0);
+	if (p == MAP_FAILED) {
+		dc_free(dc);
+		return -ENOMEM;
+	}
+	dc->gens = p;
 	dvkd.dcs[dvkd.ndc++] = dc;
-	dvs_info("dc %d created with %d endpoints", id, nep);
+	dvs_info("dc %d created with %d endpoints (quotas: %d bindings, %d rings)",
+		 id, nep, max_bind, max_rings);
 	return 0;
 }
 
@@ -160,6 +202,11 @@ list_dcs(struct mgmt *m, uint32_t seq)
 		r.u.dcrec.dc = dc->id;
 		r.u.dcrec.nep = dc->nep;
 		r.u.dcrec.nadmit = dc->nadmit;
+		r.u.dcrec.nbind = dc->nbind;
+		r.u.dcrec.max_bind = dc->max_bind;
+		r.u.dcrec.nrings = dc->nrings;
+		r.u.dcrec.max_rings = dc->max_rings;
+		r.u.dcrec.call_timeout_ms = dc->call_timeout_ms;
 		for (k = 0; k < dc->nep; k++)
 			r.u.dcrec.nbound += dc->eps[k].b != NULL;
 		rc = send_rec(m, &r);
@@ -170,7 +217,7 @@ list_dcs(struct mgmt *m, uint32_t seq)
 }
 
 static int
-list_eps(struct mgmt *m, uint32_t seq, int id)
+list_eps(struct mgmt *m, uint32_t seq, int id, int wait_ms)
 {
 	struct dvkd_msg r;
 	int i, k, rc;
@@ -189,7 +236,7 @@ list_eps(struct mgmt *m, uint32_t seq, int id)
 			    s->recv == 0 && s->errors == 0)
 				continue;
 			dvkd_msg_init(&r, DVKD_REC_EP, seq);
-			dvkd_ep_stats(dc, k, &r.u.eprec);
+			dvkd_ep_stats(dc, k, wait_ms, &r.u.eprec);
 			rc = send_rec(m, &r);
 			if (rc < 0)
 				return rc;
@@ -265,7 +312,15 @@ admit(struct mgmt *m, const struct dvkd_msg *req)
 		return -EDVS_NODC;
 	if (a->lo < 0 || a->hi < a->lo || a->hi >= dc->nep)
 		return -EDVS_BADEP;
-	rc = dvkd_admit_new(dc, a->lo, a->hi, &fd);
+	{
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+
+		/* The requester (dvsctl run) execs the admitted program. */
+		if (getsockopt(m->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+			cred.pid = 0;
+		rc = dvkd_admit_new(dc, a->lo, a->hi, cred.pid, &fd);
+	}
 	if (rc < 0)
 		return rc;
 	dvkd_msg_init(&r, DVKD_REPLY, req->h.seq);
@@ -310,7 +365,8 @@ dvkd_mgmt_input(struct mgmt *m)
 		rc = 0;
 		break;
 	case DVKD_DC_CREATE:
-		rc = dc_create(req.u.dc.dc, req.u.dc.nep);
+		rc = dc_create(req.u.dc.dc, req.u.dc.nep, req.u.dc.max_bind,
+			       req.u.dc.max_rings, req.u.dc.call_timeout_ms);
 		break;
 	case DVKD_DC_DESTROY:
 		rc = dc_destroy(req.u.dc.dc);
@@ -321,7 +377,7 @@ dvkd_mgmt_input(struct mgmt *m)
 		break;
 	case DVKD_EP_LIST:
 		listing = 1;
-		rc = list_eps(m, req.h.seq, req.u.dc.dc);
+		rc = list_eps(m, req.h.seq, req.u.dc.dc, req.u.dc.wait_ms);
 		break;
 	case DVKD_PS:
 		listing = 1;

@@ -87,8 +87,9 @@ ring_new(struct binding *src, struct binding *dst)
 	struct ring *r;
 	void *p;
 
-	if (dvkd.nrings >= DVKD_MAX_RINGS || src->nrings >= 2 * src->dc->nep ||
-	    dst->nrings >= 2 * dst->dc->nep)
+	/* The DC's quota first: others' rings were promised to them. */
+	if (src->dc->nrings >= src->dc->max_rings || dvkd.nrings >= DVKD_MAX_RINGS ||
+	    src->nrings >= 2 * src->dc->nep || dst->nrings >= 2 * dst->dc->nep)
 		return NULL;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
@@ -110,6 +111,7 @@ ring_new(struct binding *src, struct binding *dst)
 	r->src = src;
 	r->dst = dst;
 	dvkd.nrings++;
+	src->dc->nrings++;
 	return r;
 fail:
 	if (r->hdr != NULL)
@@ -134,20 +136,25 @@ dvkd_ring_kill(struct ring *r)
 	atomic_fetch_or(&db->hint[ep / 64], 1ull << (ep % 64));
 	wake(&db->futex);
 	dc->eps[r->src->ep].sent += atomic_load(&r->hdr->tail);
+	dc->eps[r->src->ep].recv += atomic_load(&r->hdr->replies);
 	dc->eps[r->dst->ep].recv += atomic_load(&r->hdr->head);
+	dc->eps[r->dst->ep].sent += atomic_load(&r->hdr->replies);
 	ring_del(r->src, r);
 	ring_del(r->dst, r);
 	munmap(r->hdr, 4096);
 	close(r->fd);
 	dvkd.nrings--;
+	dc->nrings--;
 	free(r);
 }
 
 static void
-fill_rep(struct dvkd_ring_rep *rep, struct ring *r, int peer, uint32_t dir)
+fill_rep(struct dvkd_ring_rep *rep, struct ring *r, const struct binding *pb,
+	 uint32_t dir)
 {
 	memset(rep, 0, sizeof(*rep));
-	rep->peer = peer;
+	rep->peer = pb->ep;
+	rep->peer_gen = pb->gen;
 	rep->dir = dir;
 	rep->nslots = DVK_RING_SLOTS;
 	rep->ring_id = r->id;
@@ -185,7 +192,7 @@ dvkd_ring_open(struct binding *b, const struct dvkd_msg *req)
 	if (fresh && pb != b) {
 		/* The peer hears of the ring before we can use it. */
 		dvkd_msg_init(&m, DVKD_EV_RING, 0);
-		fill_rep(&m.u.ring, r, b->ep, dir == DVKD_DIR_OUT ? DVKD_DIR_IN : DVKD_DIR_OUT);
+		fill_rep(&m.u.ring, r, b, dir == DVKD_DIR_OUT ? DVKD_DIR_IN : DVKD_DIR_OUT);
 		fds[0] = r->fd;
 		fds[1] = b->db_fd;
 		if (dvkd_bind_send(pb, &m, fds, dir == DVKD_DIR_OUT ? 1 : 2) < 0) {
@@ -199,14 +206,14 @@ dvkd_ring_open(struct binding *b, const struct dvkd_msg *req)
 	if (fresh && pb == b) {
 		/* A ring to ourselves: both directions in one process. */
 		dvkd_msg_init(&m, DVKD_EV_RING, 0);
-		fill_rep(&m.u.ring, r, b->ep, dir == DVKD_DIR_OUT ? DVKD_DIR_IN : DVKD_DIR_OUT);
+		fill_rep(&m.u.ring, r, b, dir == DVKD_DIR_OUT ? DVKD_DIR_IN : DVKD_DIR_OUT);
 		fds[0] = r->fd;
 		fds[1] = b->db_fd;
 		if (dvkd_bind_send(b, &m, fds, dir == DVKD_DIR_OUT ? 1 : 2) == 0)
 			dvkd_ring_ctl(b);
 	}
 	dvkd_msg_init(&m, DVKD_REPLY, req->h.seq);
-	fill_rep(&m.u.ring, r, peer, dir);
+	fill_rep(&m.u.ring, r, pb, dir);
 	fds[0] = r->fd;
 	fds[1] = pb->db_fd;
 	if (dvkd_bind_send(b, &m, fds, dir == DVKD_DIR_OUT ? 2 : 1) < 0)

@@ -18,7 +18,7 @@
  *     to BIND comes on that new socket, never on the shared admission one.
  *   control socket (one per binding): OPEN, VCOPY, QUERY, UNBIND,
  *     BUF_ALLOC, BUF_FREE, BUF_WHERE; and the
- *     events dvkd sends unasked (EV_RING, EV_PROMOTED).
+ *     events dvkd sends unasked (EV_RING, EV_PROMOTED, EV_GONE).
  *
  * Shared memory.  All pages are memfds made and sealed (no grow, no shrink)
  * by dvkd, so no peer can make another fault by truncating them.  Every
@@ -75,6 +75,8 @@ enum dvkd_type {
 	DVKD_END, /* end of a listing */
 	/* control, added later (at the end: the older numbers stay) */
 	DVKD_BUF_WHERE,
+	/* dvkd -> client: a peer binding is gone (DVK_BIND_PEER_EVENTS) */
+	DVKD_EV_GONE,
 	/* management, several nodes (docs/CLUSTER.md) */
 	DVKD_NODE_LIST,
 	DVKD_REC_NODE,
@@ -92,6 +94,10 @@ struct dvkd_hdr {
 struct dvkd_dc_req {
 	int32_t dc;
 	int32_t nep; /* DC_CREATE: number of endpoints */
+	int32_t max_bind;  /* DC_CREATE: the DC's quotas, 0: the default */
+	int32_t max_rings;
+	int32_t call_timeout_ms; /* DC_CREATE: default send/sendrec timeout, 0 none */
+	int32_t wait_ms; /* EP_LIST: count callers waiting longer than this */
 };
 
 struct dvkd_admit_req {
@@ -104,12 +110,14 @@ struct dvkd_bind_req {
 	uint32_t flags; /* DVK_BIND_* */
 };
 
-/* Reply to BIND; fds: [doorbell, grant table]. */
+/* Reply to BIND; fds: [doorbell, grant table, generation table]. */
 struct dvkd_bind_rep {
 	int32_t dc;
 	int32_t ep;
 	int32_t dc_size;
 	uint32_t flags; /* DVKD_BOUND_* */
+	uint32_t gen;	/* this binding's generation (never 0) */
+	int32_t call_timeout_ms; /* the DC's default for send/sendrec, 0: none */
 };
 #define DVKD_BOUND_BACKUP 0x1 /* bound as backup, not yet owner */
 #define DVKD_BOUND_PRIV 0x2   /* dvkd may copy from non-dumpable processes */
@@ -128,8 +136,17 @@ struct dvkd_ring_rep {
 	int32_t peer;
 	uint32_t dir;
 	uint32_t nslots;
-	uint32_t pad;
+	uint32_t peer_gen; /* generation of the peer's binding */
 	uint64_t ring_id;
+};
+
+/* Body of EV_GONE: every binding of ep with a generation <= gen is gone
+ * (coalesced: one event may stand for several). */
+struct dvkd_gone_ev {
+	int32_t ep;
+	uint32_t gen;
+	int32_t reason; /* DVK_GONE_* */
+	uint32_t pad;
 };
 
 #define DVKD_VCOPY_FROM 0 /* owner's grant -> caller's buffer */
@@ -204,6 +221,10 @@ struct dvkd_dc_rec {
 	int32_t nep;
 	int32_t nbound;
 	int32_t nadmit;
+	int32_t nbind, max_bind;   /* bindings (owners and backups), quota */
+	int32_t nrings, max_rings; /* rings, quota */
+	int32_t call_timeout_ms;
+	int32_t pad;
 };
 
 struct dvkd_ep_rec {
@@ -215,6 +236,8 @@ struct dvkd_ep_rec {
 	uint64_t sent_bytes, recv_bytes; /* messages x 64 + vcopy bytes */
 	uint64_t errors;
 	uint32_t nrings;
+	uint32_t waiting; /* callers in sendrec with it for longer than asked */
+	uint32_t oldest_wait_ms; /* the longest of those waits */
 	uint32_t pad;
 };
 
@@ -259,6 +282,7 @@ struct dvkd_msg {
 		struct dvkd_bind_rep bound;
 		struct dvkd_open_req open;
 		struct dvkd_ring_rep ring;
+		struct dvkd_gone_ev gone;
 		struct dvkd_vcopy_req vcopy;
 		struct dvkd_query_req query;
 		struct dvkd_buf_req buf;
@@ -320,11 +344,15 @@ struct dvk_ring {
 	/* written by the sender for every message */
 	_Alignas(64) _Atomic uint64_t tail;
 	_Atomic uint32_t sender_cpu;
+	/* CLOCK_MONOTONIC ns since the sender waits in sendrec for a reply
+	 * of this ring, 0 when it does not (statistics: ep list) */
+	_Atomic uint64_t wait_since;
 
 	/* written by the receiver for every message; the sender writes the
 	 * two flags only now and then, so the receiver's loads of them hit
 	 * its own cache line */
 	_Alignas(64) _Atomic uint64_t head;
+	_Atomic uint64_t replies; /* replies written (statistics) */
 	_Atomic uint32_t receiver_cpu;
 	_Atomic uint32_t space_futex;
 	_Atomic uint32_t space_waiting; /* sender sleeps on space_futex */
@@ -366,9 +394,29 @@ struct dvk_grant_ent {
 	uint32_t access;
 	uint64_t addr;
 	uint64_t len;
+	/* The grantee's binding (its generation when the grant was made):
+	 * a later binding of the same endpoint is refused (GRANTPEER).  0:
+	 * the endpoint was free then; only a binding made after the grant
+	 * (generation > grantee_after) may use it. */
+	uint32_t grantee_gen;
+	uint32_t grantee_after;
 };
-_Static_assert(sizeof(struct dvk_grant_ent) == 32, "grant entry size");
+_Static_assert(sizeof(struct dvk_grant_ent) == 40, "grant entry size");
 #define DVK_GRANT_TABLE_SIZE (DVK_GRANTS * sizeof(struct dvk_grant_ent))
+
+/*
+ * Generation table of a DC: one word per endpoint, the generation of the
+ * binding that owns it now, 0 when nobody does, and the last generation
+ * given in the DC.  Written by dvkd only, mapped read-only by every
+ * binding of the DC, so a library can name the current binding of an
+ * endpoint (dvk_grant) or tell whether a binding it heard from is still
+ * alive without a system call.
+ */
+struct dvk_gen_table {
+	_Atomic uint32_t gen[DVK_MAX_DC_EPS];
+	_Atomic uint32_t last;
+};
+#define DVK_GEN_TABLE_SIZE ((sizeof(struct dvk_gen_table) + 4095) & ~(size_t)4095)
 
 static inline size_t
 dvk_ring_size(unsigned nslots)

@@ -41,6 +41,7 @@ typedef int32_t dvk_ep_t;
 
 #define DVK_ANY ((dvk_ep_t)-1)	/* receive from anyone; bind any free ep */
 #define DVK_NONE ((dvk_ep_t)-2)
+#define DVK_SYSTEM ((dvk_ep_t)-3) /* m_source of events from the DVK itself */
 
 #define DVK_MSG_SIZE 64
 #define DVK_PAYLOAD_SIZE 56
@@ -67,6 +68,24 @@ _Static_assert(sizeof(dvk_msg_t) == DVK_MSG_SIZE, "a message is one cache line")
 
 /* m_type of a notification delivered by receive; m_source is the notifier. */
 #define DVK_MSG_NOTIFY ((int32_t)0x7fff0001)
+
+/*
+ * m_type of a peer-gone event (m_source DVK_SYSTEM), delivered by
+ * receive(DVK_ANY) to bindings made with DVK_BIND_PEER_EVENTS: a binding
+ * that had a channel with us unbound or died.  Every binding of endpoint
+ * ep whose generation is <= gen is gone (events for one endpoint
+ * coalesce).  It comes after the messages that binding had queued to us.
+ * Payload: struct dvk_peer_gone.
+ */
+#define DVK_MSG_PEER_GONE ((int32_t)0x7fff0002)
+#define DVK_GONE_UNBIND 1 /* dvk_unbind */
+#define DVK_GONE_DEATH 2  /* the process exited, or dvkd dropped it */
+
+struct dvk_peer_gone {
+	dvk_ep_t ep;
+	uint32_t gen;
+	int32_t reason; /* DVK_GONE_* */
+};
 
 /* Errors of our own, returned negated.  Clear of every errno value. */
 enum {
@@ -98,6 +117,8 @@ struct dvk;
 /* Flags for dvk_bind(). */
 #define DVK_BIND_BACKUP 0x1 /* wait as backup; take the endpoint over when
 			     * its primary dies */
+#define DVK_BIND_PEER_EVENTS 0x2 /* receive(DVK_ANY) also returns
+				  * DVK_MSG_PEER_GONE events */
 
 /*
  * Binds the calling thread to endpoint ep (or DVK_ANY: a free endpoint of
@@ -112,6 +133,21 @@ int dvk_unbind(struct dvk *h);
 
 dvk_ep_t dvk_self(const struct dvk *h);
 int dvk_dc(const struct dvk *h);
+
+/*
+ * Generations.  dvkd gives every binding a generation, unique on the node
+ * (it grows with every bind; 0 is never one), so a process that binds an
+ * endpoint number after another one left it is told apart from it:
+ * a server keys what it keeps for a client by (endpoint, generation).
+ */
+/* This binding's generation. */
+uint32_t dvk_gen(const struct dvk *h);
+/* The generation of the binding that sent the message the last receive on
+ * h returned (0 after an event of DVK_SYSTEM, or before any message). */
+uint32_t dvk_peer_gen(const struct dvk *h);
+/* 1 if binding gen of endpoint ep (our DC) is alive and owns ep, else 0.
+ * No system call: reads dvkd's generation table. */
+int dvk_peer_alive(const struct dvk *h, dvk_ep_t ep, uint32_t gen);
 
 /* Backup handles: wait until this handle owns its endpoint. */
 int dvk_wait_primary(struct dvk *h, int timeout_ms);
@@ -132,6 +168,10 @@ int dvk_notify(struct dvk *h, dvk_ep_t dst);
 /*
  * Grants.  The caller (owner) lets endpoint grantee read (DVK_GRANT_READ)
  * and/or write (DVK_GRANT_WRITE) len bytes at addr, until dvk_revoke().
+ * The grant is for the binding that owns grantee when it is made (its
+ * generation is recorded): once that binding is gone the grant is void,
+ * whoever binds the endpoint next (a grant to an unbound endpoint is void
+ * from the start).
  * The memory is borrowed: it must stay valid until the grant is revoked.
  */
 typedef int32_t dvk_grant_t;

@@ -54,6 +54,18 @@ spin_from_env(void)
 }
 
 static int
+ctl_timeout_from_env(void)
+{
+	const char *s = getenv("DVK_CTL_TIMEOUT_MS");
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return DVK_CTL_TIMEOUT_MS;
+	v = strtol(s, NULL, 10);
+	return v > 0 && v < 3600000 ? (int)v : DVK_CTL_TIMEOUT_MS;
+}
+
+static int
 wait_reply_on(int sock, struct dvkd_msg *rep, int *fds, int *nfds)
 {
 	struct pollfd pfd = { .fd = sock, .events = POLLIN };
@@ -64,7 +76,7 @@ wait_reply_on(int sock, struct dvkd_msg *rep, int *fds, int *nfds)
 	while (rc < 0 && errno == EINTR);
 	if (rc <= 0)
 		return -EDVS_NODAEMON;
-	rc = dvkd_recv(sock, rep, fds, 2, nfds, 0);
+	rc = dvkd_recv(sock, rep, fds, 3, nfds, 0);
 	if (rc < 0)
 		return rc;
 	if (rep->h.type != DVKD_REPLY) {
@@ -80,10 +92,11 @@ dvk_bind(dvk_ep_t ep, unsigned flags, struct dvk **out)
 {
 	struct dvkd_msg req, rep;
 	struct dvk *h = NULL;
-	int sv[2] = { -1, -1 }, fds[2], nfds = 0, rc;
+	int sv[2] = { -1, -1 }, fds[3], nfds = 0, rc;
 	void *p;
 
-	if (out == NULL || (flags & ~(unsigned)DVK_BIND_BACKUP) != 0)
+	if (out == NULL ||
+	    (flags & ~(unsigned)(DVK_BIND_BACKUP | DVK_BIND_PEER_EVENTS)) != 0)
 		return -EINVAL;
 	*out = NULL;
 	pthread_once(&admit_once, admit_init);
@@ -107,7 +120,7 @@ dvk_bind(dvk_ep_t ep, unsigned flags, struct dvk **out)
 	if (rc < 0)
 		goto fail;
 	rc = -EDVS_PROTO;
-	if (nfds != 2 || rep.u.bound.dc_size <= 0 ||
+	if (nfds != 3 || rep.u.bound.gen == 0 || rep.u.bound.dc_size <= 0 ||
 	    rep.u.bound.dc_size > DVK_MAX_DC_EPS || rep.u.bound.ep < 0 ||
 	    rep.u.bound.ep >= rep.u.bound.dc_size)
 		goto fail;
@@ -122,9 +135,13 @@ dvk_bind(dvk_ep_t ep, unsigned flags, struct dvk **out)
 	h->dc = rep.u.bound.dc;
 	h->ep = rep.u.bound.ep;
 	h->dc_size = rep.u.bound.dc_size;
+	h->gen = rep.u.bound.gen;
+	h->call_timeout_ms = rep.u.bound.call_timeout_ms > 0 ? rep.u.bound.call_timeout_ms : -1;
+	h->events = (flags & DVK_BIND_PEER_EVENTS) != 0;
 	h->backup = (rep.u.bound.flags & DVKD_BOUND_BACKUP) != 0;
 	h->nwords = ((unsigned)h->dc_size + 63) / 64;
 	h->spin_ns = spin_from_env();
+	h->ctl_timeout_def = ctl_timeout_from_env();
 	h->out = calloc((size_t)h->dc_size, sizeof(*h->out));
 	h->in = calloc((size_t)h->dc_size, sizeof(*h->in));
 	h->pending = calloc(h->nwords, sizeof(*h->pending));
@@ -145,9 +162,16 @@ dvk_bind(dvk_ep_t ep, unsigned flags, struct dvk **out)
 		goto fail;
 	}
 	h->gt = p;
+	p = mmap(NULL, DVK_GEN_TABLE_SIZE, PROT_READ, MAP_SHARED, fds[2], 0);
+	if (p == MAP_FAILED) {
+		rc = -errno;
+		goto fail;
+	}
+	h->gens = p;
 	h->ctl_seen = atomic_load(&h->db->ctl_seq);
 	close(fds[0]);
 	close(fds[1]);
+	close(fds[2]);
 	nfds = 0;
 	/* Only dvkd (privileged) may read or write our memory, and only
 	 * through grants: keep other processes of our uid out of it. */
@@ -164,6 +188,10 @@ fail:
 		h->magic = 0;
 		if (h->db != NULL)
 			munmap(h->db, DVK_DOORBELL_SIZE);
+		if (h->gt != NULL)
+			munmap(h->gt, DVK_GRANT_TABLE_SIZE);
+		if (h->gens != NULL)
+			munmap((void *)h->gens, DVK_GEN_TABLE_SIZE);
 		if (h->ctl >= 0 && h->ctl != sv[0])
 			close(h->ctl);
 		free(h->out);
@@ -199,9 +227,12 @@ dvk_unbind(struct dvk *h)
 	close(h->ctl);
 	munmap(h->db, DVK_DOORBELL_SIZE);
 	munmap(h->gt, DVK_GRANT_TABLE_SIZE);
+	munmap((void *)h->gens, DVK_GEN_TABLE_SIZE);
 	free(h->out);
 	free(h->in);
 	free(h->pending);
+	free(h->gone);
+	free(h->gone_why);
 	h->magic = 0;
 	free(h);
 	return rc == -EDVS_NODAEMON ? 0 : rc;
@@ -217,6 +248,26 @@ int
 dvk_dc(const struct dvk *h)
 {
 	return dvk_check(h) == -EINVAL ? -EINVAL : h->dc;
+}
+
+uint32_t
+dvk_gen(const struct dvk *h)
+{
+	return dvk_check(h) == -EINVAL ? 0 : h->gen;
+}
+
+uint32_t
+dvk_peer_gen(const struct dvk *h)
+{
+	return dvk_check(h) == -EINVAL ? 0 : h->last_gen;
+}
+
+int
+dvk_peer_alive(const struct dvk *h, dvk_ep_t ep, uint32_t gen)
+{
+	if (dvk_check(h) == -EINVAL || ep < 0 || ep >= h->dc_size || gen == 0)
+		return 0;
+	return atomic_load_explicit(&h->gens->gen[ep], memory_order_acquire) == gen;
 }
 
 static int

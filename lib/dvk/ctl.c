@@ -15,7 +15,6 @@
 
 #include "dvk_int.h"
 
-#define DVK_CTL_TIMEOUT_MS 10000
 /* Calls that sleep at once after a spin went unanswered (doubling up to
  * the max while spins keep failing). */
 #define DVK_CTL_NOSPIN 16
@@ -71,6 +70,7 @@ chan_install(struct dvk *h, const struct dvkd_ring_rep *rr, int *fds, int nfds,
 	}
 	c->ops = &dvk_ring_ops;
 	c->peer = rr->peer;
+	c->peer_gen = rr->peer_gen;
 	c->dir = rr->dir;
 	c->id = rr->ring_id;
 	c->nslots = rr->nslots;
@@ -128,6 +128,32 @@ dvk_chan_drop(struct dvk *h, struct dvk_chan *c)
 	free(c);
 }
 
+/* Keeps a peer-gone event for receive(DVK_ANY), coalesced per endpoint
+ * (the newest generation stands for the older ones). */
+static void
+gone_note(struct dvk *h, const struct dvkd_gone_ev *g)
+{
+	if (!h->events || g->ep < 0 || g->ep >= h->dc_size || g->gen == 0)
+		return;
+	if (h->gone == NULL) {
+		h->gone = calloc((size_t)h->dc_size, sizeof(*h->gone));
+		h->gone_why = calloc((size_t)h->dc_size, sizeof(*h->gone_why));
+		if (h->gone == NULL || h->gone_why == NULL) {
+			free(h->gone);
+			free(h->gone_why);
+			h->gone = NULL;
+			h->gone_why = NULL;
+			return;
+		}
+	}
+	if (h->gone[g->ep] == 0)
+		h->ngone++;
+	if (g->gen > h->gone[g->ep]) {
+		h->gone[g->ep] = g->gen;
+		h->gone_why[g->ep] = (uint8_t)g->reason;
+	}
+}
+
 static void
 ctl_event(struct dvk *h, struct dvkd_msg *m, int *fds, int nfds)
 {
@@ -137,6 +163,9 @@ ctl_event(struct dvk *h, struct dvkd_msg *m, int *fds, int nfds)
 		return;
 	case DVKD_EV_PROMOTED:
 		h->backup = 0;
+		break;
+	case DVKD_EV_GONE:
+		gone_note(h, &m->u.gone);
 		break;
 	default:
 		break;
@@ -188,7 +217,7 @@ ctl_wait(struct dvk *h, uint32_t seq, struct dvkd_msg *rep, int *fds,
 	     int max_fds, int *nfds)
 {
 	int tmp[4], ntmp, rc;
-	int timeout_ms = h->ctl_timeout_ms > 0 ? h->ctl_timeout_ms : DVK_CTL_TIMEOUT_MS;
+	int timeout_ms = h->ctl_timeout_ms > 0 ? h->ctl_timeout_ms : h->ctl_timeout_def;
 	int64_t spin_end;
 
 	h->ctl_timeout_ms = 0;
@@ -225,7 +254,15 @@ ctl_wait(struct dvk *h, uint32_t seq, struct dvkd_msg *rep, int *fds,
 		rc = poll(&pfd, 1, timeout_ms);
 		if (rc < 0 && errno == EINTR)
 			continue;
-		if (rc <= 0) {
+		if (rc == 0) {
+			/* dvkd is alive (its end of the socket is open) but
+			 * late: maybe busy, maybe stopped for a while.  Not
+			 * gone: the next call waits for this reply first and
+			 * goes on once dvkd answers again. */
+			h->ctl_stale = seq;
+			return -ETIMEDOUT;
+		}
+		if (rc < 0) {
 			rc = -EDVS_NODAEMON;
 			goto gone;
 		}
@@ -257,11 +294,35 @@ gone:
 }
 
 int
+dvk_ctl_drain(struct dvk *h)
+{
+	struct dvkd_msg rep;
+	uint32_t seq = h->ctl_stale;
+	int t = h->ctl_timeout_ms;
+
+	if (seq == 0)
+		return 0;
+	h->ctl_stale = 0;
+	h->ctl_timeout_ms = 0;
+	ctl_wait(h, seq, &rep, NULL, 0, NULL);
+	h->ctl_timeout_ms = t;
+	if (h->ctl_stale != 0)
+		return -ETIMEDOUT;
+	return h->daemon_gone ? -EDVS_NODAEMON : 0;
+}
+
+int
 dvk_ctl_call(struct dvk *h, struct dvkd_msg *req, struct dvkd_msg *rep,
 	     int *fds, int max_fds, int *nfds)
 {
 	uint32_t seq;
-	int rc = ctl_send(h, req, &seq);
+	int rc = dvk_ctl_drain(h);
+
+	if (rc < 0) {
+		h->ctl_timeout_ms = 0;
+		return rc;
+	}
+	rc = ctl_send(h, req, &seq);
 
 	if (rc < 0) {
 		h->ctl_timeout_ms = 0;

@@ -20,6 +20,8 @@
 #define DVK_TICK_MS 50
 /* How long a blocking call spins before sleeping (peer on another CPU). */
 #define DVK_SPIN_NS_DEFAULT 50000
+/* How long a control call waits for dvkd's answer before -ETIMEDOUT. */
+#define DVK_CTL_TIMEOUT_MS 10000
 
 struct dvk;
 struct dvk_chan;
@@ -47,6 +49,7 @@ struct dvk_chan_ops {
 struct dvk_chan {
 	const struct dvk_chan_ops *ops;
 	dvk_ep_t peer;
+	uint32_t peer_gen; /* the peer's binding, as dvkd told us */
 	uint32_t dir; /* DVKD_DIR_OUT / DVKD_DIR_IN */
 	uint64_t id;
 	struct dvk_ring *r;
@@ -74,6 +77,17 @@ struct dvk {
 	int dc;
 	int dc_size;
 	dvk_ep_t ep;
+	uint32_t gen;	 /* our binding's generation */
+	uint32_t last_gen; /* sender of the last message received */
+	/* dvkd's generation table of our DC (read-only, DVK_GEN_TABLE_SIZE) */
+	const struct dvk_gen_table *gens;
+	int events;	 /* DVK_BIND_PEER_EVENTS */
+	/* Peer-gone events not delivered yet: gone[ep] is the highest
+	 * generation of ep that is gone (0: none), why the reason; dc_size
+	 * entries, made at the first event.  Bounded by the DC's size. */
+	uint32_t *gone;
+	uint8_t *gone_why;
+	unsigned ngone;
 	int backup;	 /* still waiting as backup */
 	int daemon_gone; /* control socket hit EOF */
 	struct dvk_doorbell *db;
@@ -100,6 +114,12 @@ struct dvk {
 	struct dvk_buf stage;
 	int stage_off;
 	int ctl_timeout_ms; /* for the next control call; 0: the default */
+	int ctl_timeout_def; /* the default (DVK_CTL_TIMEOUT_MS, 10 s) */
+	int call_timeout_ms; /* the DC's default for send/sendrec, -1 none */
+	/* A request whose reply did not come in time (0: none).  dvkd may
+	 * still be working on it (a copy into our staging buffer): the next
+	 * control call, or stage use, waits for that reply first. */
+	uint32_t ctl_stale;
 	int ctl_nospin;	    /* control calls left that do not spin (ctl.c) */
 	int ctl_backoff;    /* what ctl_nospin was last set to; 0 after a good spin */
 };
@@ -113,6 +133,9 @@ int dvk_ring_check_tail(uint64_t head, uint64_t tail, uint32_t nslots);
 /* A request and its reply (status returned; fds received if asked). */
 int dvk_ctl_call(struct dvk *h, struct dvkd_msg *req, struct dvkd_msg *rep,
 		 int *fds, int max_fds, int *nfds);
+/* Waits for the reply of a request that timed out, if any: 0, -ETIMEDOUT
+ * (still none) or -EDVS_NODAEMON. */
+int dvk_ctl_drain(struct dvk *h);
 /* Reads pending events of dvkd if the doorbell says there are some (or
  * force).  Sets h->daemon_gone on EOF. */
 void dvk_ctl_poll(struct dvk *h, int force);

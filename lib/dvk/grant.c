@@ -54,6 +54,12 @@ dvk_grant(struct dvk *h, dvk_ep_t grantee, void *addr, size_t len,
 			gen = 1;
 		atomic_store_explicit(&e->gen, gen, memory_order_relaxed);
 		e->grantee = grantee;
+		/* The binding that owns grantee now; if none, whichever
+		 * binds it after this grant. */
+		e->grantee_after = atomic_load_explicit(&h->gens->last,
+							memory_order_acquire);
+		e->grantee_gen = atomic_load_explicit(&h->gens->gen[grantee],
+						      memory_order_acquire);
 		e->access = access;
 		e->addr = (uint64_t)(uintptr_t)addr;
 		e->len = len;
@@ -102,9 +108,9 @@ vcopy_call(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
 	req.u.vcopy.len = len;
 	req.u.vcopy.addr = addr;
 	req.u.vcopy.buf = buf_id;
-	/* A silent dvkd is a dead one, but a huge copy takes its time:
-	 * allow 10 s plus 10 s per GB (100 MB/s, far below any machine). */
-	h->ctl_timeout_ms = 10000 + (int)(len / 100000 < 2000000000 ? len / 100000 : 2000000000);
+	/* A huge copy takes its time: allow the usual timeout plus 10 s
+	 * per GB (100 MB/s, far below any machine). */
+	h->ctl_timeout_ms = h->ctl_timeout_def + (int)(len / 100000 < 1000000000 ? len / 100000 : 1000000000);
 	return dvk_ctl_call(h, &req, &rep, NULL, 0, NULL);
 }
 
@@ -184,6 +190,11 @@ vcopy_staged(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
 
 	for (done = 0; done < len; done += n) {
 		n = len - done < h->stage.len ? len - done : h->stage.len;
+		/* Never touch the stage while dvkd may still copy a request
+		 * that timed out. */
+		rc = dvk_ctl_drain(h);
+		if (rc < 0)
+			return rc;
 		if (dir == DVKD_VCOPY_TO)
 			memcpy(h->stage.addr, buf + done, n);
 		rc = vcopy_call(h, owner, g, off + done, 0, n, dir, h->stage.id);

@@ -58,10 +58,18 @@ dvk_send_t(struct dvk *h, dvk_ep_t dst, const dvk_msg_t *m, int timeout_ms)
 	return rc;
 }
 
+/* The DC's default timeout of send and sendrec (dc create --call-timeout),
+ * so that a stopped peer does not hold a caller for ever. */
+static int
+call_timeout(const struct dvk *h)
+{
+	return dvk_check(h) == -EINVAL ? -1 : h->call_timeout_ms;
+}
+
 int
 dvk_send(struct dvk *h, dvk_ep_t dst, const dvk_msg_t *m)
 {
-	return dvk_send_t(h, dst, m, -1);
+	return dvk_send_t(h, dst, m, call_timeout(h));
 }
 
 int
@@ -92,7 +100,7 @@ dvk_sendrec_t(struct dvk *h, dvk_ep_t dst, dvk_msg_t *m, int timeout_ms)
 int
 dvk_sendrec(struct dvk *h, dvk_ep_t dst, dvk_msg_t *m)
 {
-	return dvk_sendrec_t(h, dst, m, -1);
+	return dvk_sendrec_t(h, dst, m, call_timeout(h));
 }
 
 int
@@ -199,11 +207,53 @@ scan_any(struct dvk *h, dvk_msg_t *m)
 		if (rc > 0) {
 			h->rr = i + 1;
 			h->last = c;
+			h->last_gen = c->peer_gen;
 			return 1;
 		}
 		h->pending[i / 64] &= ~(1ull << (i % 64));
 		if (rc < 0)
 			dvk_chan_drop(h, c);
+	}
+	return 0;
+}
+
+/*
+ * Delivers a pending peer-gone event, but first what the gone binding had
+ * queued to us (so a server sees a client's last requests before it
+ * forgets the client).  1 if m holds something.
+ */
+static int
+take_gone(struct dvk *h, dvk_msg_t *m)
+{
+	struct dvk_peer_gone g;
+	int i, rc;
+
+	for (i = 0; i < h->dc_size && h->ngone > 0; i++) {
+		struct dvk_chan *c = h->in[i];
+
+		if (h->gone[i] == 0)
+			continue;
+		if (c != NULL && c->peer_gen <= h->gone[i]) {
+			rc = c->ops->try_recv(h, c, m);
+			if (rc > 0) {
+				h->last = NULL;
+				h->last_gen = c->peer_gen;
+				return 1;
+			}
+			if (rc < 0)
+				dvk_chan_drop(h, c);
+		}
+		memset(m, 0, sizeof(*m));
+		m->m_source = DVK_SYSTEM;
+		m->m_type = DVK_MSG_PEER_GONE;
+		g.ep = i;
+		g.gen = h->gone[i];
+		g.reason = h->gone_why[i];
+		memcpy(m->m_u.raw, &g, sizeof(g));
+		h->gone[i] = 0;
+		h->ngone--;
+		h->last_gen = 0;
+		return 1;
 	}
 	return 0;
 }
@@ -268,6 +318,8 @@ receive_any(struct dvk *h, dvk_msg_t *m, dvk_deadline_t dl)
 		dvk_ctl_poll(h, 0);
 		if (h->daemon_gone)
 			return -EDVS_NODAEMON;
+		if (h->ngone > 0 && take_gone(h, m))
+			return 0;
 		if (scan_any(h, m))
 			return 0;
 		rc = wait_doorbell(h, any_ready, h, dl, &spun);
@@ -292,8 +344,10 @@ receive_one(struct dvk *h, dvk_ep_t src, dvk_msg_t *m, dvk_deadline_t dl)
 		/* Died before this call: take what is left in it, then look
 		 * for the endpoint's current owner. */
 		rc = a.c->ops->try_recv(h, a.c, m);
-		if (rc > 0)
+		if (rc > 0) {
+			h->last_gen = a.c->peer_gen;
 			return 0;
+		}
 		dvk_chan_drop(h, a.c);
 	}
 	for (;;) {
@@ -301,8 +355,10 @@ receive_one(struct dvk *h, dvk_ep_t src, dvk_msg_t *m, dvk_deadline_t dl)
 		if (rc < 0)
 			return rc;
 		rc = a.c->ops->try_recv(h, a.c, m);
-		if (rc > 0)
+		if (rc > 0) {
+			h->last_gen = a.c->peer_gen;
 			return 0;
+		}
 		if (rc < 0) {
 			dvk_chan_drop(h, a.c);
 			return rc;

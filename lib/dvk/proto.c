@@ -36,6 +36,7 @@ static const int body_size[DVKD_TYPE_MAX] = {
 	[DVKD_REC_PS] = BODY(psrec),
 	[DVKD_END] = 0,
 	[DVKD_BUF_WHERE] = BODY(where),
+	[DVKD_EV_GONE] = BODY(gone),
 	[DVKD_NODE_LIST] = 0,
 	[DVKD_REC_NODE] = BODY(noderec),
 };

@@ -124,23 +124,36 @@ ring_wait_reply(struct dvk *h, struct dvk_chan *c, uint32_t seq, dvk_msg_t *m,
 {
 	struct dvk_ring *r = c->r;
 	struct reply_arg a = { c, seq };
-	int rc, spin;
+	int rc, spin, marked = 0;
 
 	for (;;) {
 		if (atomic_load_explicit(&r->reply_seq, memory_order_acquire) == seq) {
 			memcpy(m, &r->reply, sizeof(*m));
 			m->m_source = c->peer;
-			return 0;
+			rc = 0;
+			break;
 		}
-		if (atomic_load_explicit(&r->dead, memory_order_acquire))
-			return -EDVS_DEADPEER;
+		if (atomic_load_explicit(&r->dead, memory_order_acquire)) {
+			rc = -EDVS_DEADPEER;
+			break;
+		}
+		if (!marked) {
+			/* Not answered at once: `dvsctl ep list` shows who
+			 * keeps callers waiting. */
+			atomic_store_explicit(&r->wait_since, (uint64_t)dvk_now_ns(),
+					      memory_order_relaxed);
+			marked = 1;
+		}
 		spin = atomic_load_explicit(&r->receiver_cpu, memory_order_relaxed) !=
 		       (uint32_t)dvk_cpu();
 		rc = dvk_wait(h, &r->reply_futex, &r->reply_waiting, reply_ready,
 			      &a, dl, spin);
 		if (rc < 0)
-			return rc;
+			break;
 	}
+	if (marked)
+		atomic_store_explicit(&r->wait_since, 0, memory_order_relaxed);
+	return rc;
 }
 
 static int
@@ -210,6 +223,9 @@ ring_reply(struct dvk *h, struct dvk_chan *c, const dvk_msg_t *m)
 	if (seq == 0)
 		return -EDVS_NOTWAITING;
 	c->want_seq = 0;
+	atomic_store_explicit(&r->replies,
+			      atomic_load_explicit(&r->replies, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	memcpy(&r->reply, m, sizeof(*m));
 	atomic_store_explicit(&r->reply_seq, seq, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);

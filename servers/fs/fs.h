@@ -29,6 +29,8 @@
 #define FS_MAX_WORKERS	32
 #define FS_MAX_SESSIONS 4096
 #define FS_BIND_BUCKETS 64
+/* Longest receive of a worker: how long a stop or a periodic flush waits. */
+#define FS_TICK_MS 200
 
 /* ---- volumes (volume.c) ---------------------------------------------- */
 
@@ -70,9 +72,12 @@ struct fs_session {
 
 struct fs_worker;
 
-/* A client binding: one client endpoint, served by one worker. */
+/* A client binding: one client endpoint, served by one worker.  The
+ * generation tells the binding apart from a later process on the same
+ * endpoint number, which must never inherit the session. */
 struct fs_binding {
 	dvk_ep_t ep;
+	uint32_t gen;
 	struct fs_session *s; /* holds a session reference */
 	struct fs_worker *w;
 	struct fs_binding *next; /* in w->buckets, under w->lock */
@@ -87,7 +92,6 @@ struct fs_worker {
 	pthread_mutex_t lock; /* buckets, nbindings */
 	struct fs_binding *buckets[FS_BIND_BUCKETS];
 	int nbindings;
-	uint64_t last_sweep_ns;
 	/* Scratch of this thread only. */
 	unsigned char *iobuf; /* FS_IO_MAX (also readdir/stats lists): io.p,
 			       * or the unit tests' own memory */
@@ -108,7 +112,6 @@ struct fs_server {
 	atomic_uint_fast64_t requests;
 	atomic_uint_fast64_t errors;
 	atomic_int stop; /* set by the signal handler (lock-free: async-signal-safe) */
-	int sweep_ms;
 	int flush_ms; /* worker 0 syncs the volumes this often; 0: never */
 };
 
@@ -174,10 +177,16 @@ void fs_sessions_shutdown(void);
 
 /* ---- bindings (worker.c) ---------------------------------------------- */
 
+/* The binding of ep on w if it is the one that sent w's last received
+ * message (same generation), else NULL.  Caller holds w->lock. */
 struct fs_binding *fs_binding_find(struct fs_worker *w, dvk_ep_t ep);
-/* Attaches client ep to s on the least loaded worker; drops any older
- * binding of ep.  Returns the worker or NULL (-ENOMEM). */
-struct fs_worker *fs_binding_add(dvk_ep_t ep, struct fs_session *s);
+/* Attaches client ep (binding generation gen) to s on the least loaded
+ * worker; drops any older binding of ep.  Returns the worker or NULL
+ * (-ENOMEM). */
+struct fs_worker *fs_binding_add(dvk_ep_t ep, uint32_t gen, struct fs_session *s);
+/* The DVK said every binding of ep up to generation gen is gone: drops
+ * them on every worker (their sessions end with their last binding). */
+void fs_bindings_gone(dvk_ep_t ep, uint32_t gen);
 /* Removes ep's binding from w (drops its session reference). */
 void fs_binding_remove(struct fs_worker *w, dvk_ep_t ep);
 void *fs_worker_main(void *arg);

@@ -41,7 +41,6 @@ usage(FILE *f)
 	    "                          admission (default 4; 0: serve on --ep only)\n"
 	    "  -r, --read-only         mount every volume read-only\n"
 	    "  -c, --cache-mb N        metadata cache bound per volume (default 8)\n"
-	    "      --sweep-ms N        how often dead clients are looked for (200)\n"
 	    "      --flush-sec N       write metadata back every N s (default 5; 0 off)\n"
 	    "  -h, --help              this text\n"
 	    "\n"
@@ -133,7 +132,8 @@ worker_init(struct fs_worker *w, int idx, dvk_ep_t ep)
 
 	memset(w, 0, sizeof(*w));
 	w->idx = idx;
-	rc = dvk_bind(ep, 0, &w->h);
+	/* Peer-gone events end a dead client's session at once. */
+	rc = dvk_bind(ep, DVK_BIND_PEER_EVENTS, &w->h);
 	if (rc < 0)
 		return rc;
 	w->ep = dvk_self(w->h);
@@ -158,7 +158,6 @@ main(int argc, char **argv)
 	    {"workers", required_argument, NULL, 'w'},
 	    {"read-only", no_argument, NULL, 'r'},
 	    {"cache-mb", required_argument, NULL, 'c'},
-	    {"sweep-ms", required_argument, NULL, 'S'},
 	    {"flush-sec", required_argument, NULL, 'F'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -170,7 +169,6 @@ main(int argc, char **argv)
 	struct sigaction sa;
 
 	dvs_log_init(argv[0]);
-	fs_srv.sweep_ms = 200;
 	fs_srv.flush_ms = 5000;
 	if (srv_env_ep("dvs-fs", "DVS_FS_EP", &ep) < 0)
 		return 2;
@@ -212,13 +210,6 @@ main(int argc, char **argv)
 				fprintf(stderr, "dvs-fs: bad --cache-mb '%s'\n", optarg);
 				return 2;
 			}
-			break;
-		case 'S':
-			if (srv_parse_long(optarg, 10, 60000, &v) < 0) {
-				fprintf(stderr, "dvs-fs: --sweep-ms: 10 to 60000\n");
-				return 2;
-			}
-			fs_srv.sweep_ms = (int)v;
 			break;
 		case 'F':
 			if (srv_parse_long(optarg, 0, 3600, &v) < 0) {

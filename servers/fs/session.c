@@ -2,8 +2,8 @@
  * session.c - client sessions and their descriptor tables.
  *
  * A session holds one reference per binding and one per request in
- * flight; when the last goes (FS_BYE of the last binding, or the sweep
- * finding every binding dead) its descriptors are closed and it is freed.
+ * flight; when the last goes (FS_BYE of the last binding, or the DVK's
+ * peer-gone event for it) its descriptors are closed and it is freed.
  * Descriptors are counted the same way, so a close racing with a read on
  * the same descriptor from another thread of the client is safe: the file
  * is closed when the read is done.

@@ -20,6 +20,18 @@ hello_reply(struct fs_req *r, struct fs_session *s, struct fs_worker *w)
 	rp->cluster = s->vol->cluster;
 }
 
+/* A hello that was still queued when its client went: the DVK's event may
+ * have come and gone before the binding existed, so look now (after the
+ * binding was added: a death from now on brings an event). */
+static void
+gone_check(struct fs_req *r)
+{
+	uint32_t gen = dvk_peer_gen(r->w->h);
+
+	if (gen != 0 && !dvk_peer_alive(r->w->h, r->src, gen))
+		fs_bindings_gone(r->src, gen);
+}
+
 int
 do_hello(struct fs_req *r)
 {
@@ -46,11 +58,12 @@ do_hello(struct fs_req *r)
 	rc = fs_session_new(v, r->src, &s);
 	if (rc < 0)
 		return rc;
-	w = fs_binding_add(r->src, s);
+	w = fs_binding_add(r->src, dvk_peer_gen(r->w->h), s);
 	if (w == NULL) {
 		fs_session_put(s);
 		return -ENOMEM;
 	}
+	gone_check(r);
 	hello_reply(r, s, w);
 	dvs_info("session %u on %s for endpoint %d (worker %d)", s->id, v->name,
 		 (int)r->src, w->idx);
@@ -69,10 +82,11 @@ do_join(struct fs_req *r)
 	s = fs_session_find(rq->session, rq->token);
 	if (s == NULL)
 		return -EACCES; /* no such session, or the wrong token */
-	w = fs_binding_add(r->src, s);
+	w = fs_binding_add(r->src, dvk_peer_gen(r->w->h), s);
 	fs_session_put(s);
 	if (w == NULL)
 		return -ENOMEM;
+	gone_check(r);
 	rp->worker = w->ep;
 	rp->io_max = FS_IO_MAX;
 	return 0;

@@ -1,6 +1,9 @@
 /*
- * worker.c - the receive loop of a worker thread, its client bindings, and
- * the sweep that frees the sessions of clients that died.
+ * worker.c - the receive loop of a worker thread and its client bindings.
+ * A client binding is (endpoint, generation): a later process on the same
+ * endpoint number is a stranger to it.  The DVK tells the workers when a
+ * client binding is gone (DVK_MSG_PEER_GONE) and they drop it at once, so
+ * its session and descriptors end with it.
  *
  * A worker never blocks on a client: replies never block, vcopy is done
  * by the DVK against the client's grant table without the client's help,
@@ -38,22 +41,24 @@ bucket(dvk_ep_t ep)
 struct fs_binding *
 fs_binding_find(struct fs_worker *w, dvk_ep_t ep)
 {
+	uint32_t gen = dvk_peer_gen(w->h);
 	struct fs_binding *b;
 
 	for (b = w->buckets[bucket(ep)]; b != NULL; b = b->next)
 		if (b->ep == ep)
-			return b;
+			return b->gen == gen ? b : NULL;
 	return NULL;
 }
 
-/* Unlinks ep's binding from w; caller holds w->lock.  Returns it. */
+/* Unlinks ep's binding from w if its generation is <= max_gen; caller
+ * holds w->lock.  Returns it. */
 static struct fs_binding *
-binding_unlink(struct fs_worker *w, dvk_ep_t ep)
+binding_unlink(struct fs_worker *w, dvk_ep_t ep, uint32_t max_gen)
 {
 	struct fs_binding **pp, *b;
 
 	for (pp = &w->buckets[bucket(ep)]; (b = *pp) != NULL; pp = &b->next) {
-		if (b->ep == ep) {
+		if (b->ep == ep && b->gen <= max_gen) {
 			*pp = b->next;
 			w->nbindings--;
 			return b;
@@ -80,14 +85,34 @@ fs_binding_remove(struct fs_worker *w, dvk_ep_t ep)
 	struct fs_binding *b;
 
 	pthread_mutex_lock(&w->lock);
-	b = binding_unlink(w, ep);
+	b = binding_unlink(w, ep, UINT32_MAX);
 	pthread_mutex_unlock(&w->lock);
 	if (b != NULL)
 		binding_free(b);
 }
 
+void
+fs_bindings_gone(dvk_ep_t ep, uint32_t gen)
+{
+	struct fs_binding *b;
+	int i;
+
+	for (i = 0; i < fs_srv.nworkers; i++) {
+		struct fs_worker *w = &fs_srv.workers[i];
+
+		pthread_mutex_lock(&w->lock);
+		b = binding_unlink(w, ep, gen);
+		pthread_mutex_unlock(&w->lock);
+		if (b != NULL) {
+			dvs_info("client %d (generation %u) is gone: freeing its binding",
+				 (int)ep, b->gen);
+			binding_free(b);
+		}
+	}
+}
+
 struct fs_worker *
-fs_binding_add(dvk_ep_t ep, struct fs_session *s)
+fs_binding_add(dvk_ep_t ep, uint32_t gen, struct fs_session *s)
 {
 	struct fs_worker *w, *best = NULL;
 	struct fs_binding *b, *old;
@@ -101,7 +126,7 @@ fs_binding_add(dvk_ep_t ep, struct fs_session *s)
 	for (i = 0; i < fs_srv.nworkers; i++) {
 		w = &fs_srv.workers[i];
 		pthread_mutex_lock(&w->lock);
-		old = binding_unlink(w, ep);
+		old = binding_unlink(w, ep, UINT32_MAX);
 		pthread_mutex_unlock(&w->lock);
 		if (old != NULL)
 			binding_free(old);
@@ -124,6 +149,7 @@ fs_binding_add(dvk_ep_t ep, struct fs_session *s)
 	s->bindings++;
 	pthread_mutex_unlock(&s->lock);
 	b->ep = ep;
+	b->gen = gen;
 	b->s = s;
 	b->w = best;
 	pthread_mutex_lock(&best->lock);
@@ -132,45 +158,6 @@ fs_binding_add(dvk_ep_t ep, struct fs_session *s)
 	best->nbindings++;
 	pthread_mutex_unlock(&best->lock);
 	return best;
-}
-
-/* Is the client at ep still bound?  dvk_wait_unbound with no wait. */
-static int
-client_gone(struct fs_worker *w, dvk_ep_t ep)
-{
-	int rc = dvk_wait_unbound(w->h, ep, 0);
-
-	if (rc < 0 && rc != -ETIMEDOUT)
-		dvs_debug("worker %d: state of endpoint %d: %s", w->idx, (int)ep,
-			  dvk_strerror(rc));
-	return rc == 0;
-}
-
-/* Frees the bindings of clients that died or unbound without FS_BYE. */
-static void
-sweep(struct fs_worker *w)
-{
-	dvk_ep_t *eps = NULL;
-	struct fs_binding *b;
-	int n = 0, i;
-	unsigned k;
-
-	pthread_mutex_lock(&w->lock);
-	if (w->nbindings > 0)
-		eps = malloc((size_t)w->nbindings * sizeof(*eps));
-	for (k = 0; eps != NULL && k < FS_BIND_BUCKETS; k++)
-		for (b = w->buckets[k]; b != NULL; b = b->next)
-			eps[n++] = b->ep;
-	pthread_mutex_unlock(&w->lock);
-	/* The DVK calls happen outside the lock: worker 0 may be adding. */
-	for (i = 0; i < n; i++) {
-		if (client_gone(w, eps[i])) {
-			dvs_info("client %d is gone: freeing its binding", (int)eps[i]);
-			fs_binding_remove(w, eps[i]);
-		}
-	}
-	free(eps);
-	w->last_sweep_ns = fs_now_ns();
 }
 
 /* Worker 0 writes the metadata back now and then, so a crash loses at most
@@ -200,18 +187,15 @@ void *
 fs_worker_main(void *arg)
 {
 	struct fs_worker *w = arg;
-	uint64_t sweep_ns = (uint64_t)fs_srv.sweep_ms * 1000000u;
 	uint64_t last_flush = fs_now_ns();
 	dvk_msg_t in, out;
 	int rc;
 
 	fs_thread_dvk = w->h;
-	w->last_sweep_ns = fs_now_ns();
 	while (!fs_srv.stop) {
 		periodic_flush(w, &last_flush);
-		if (fs_now_ns() - w->last_sweep_ns > sweep_ns)
-			sweep(w);
-		rc = dvk_receive_t(w->h, DVK_ANY, &in, fs_srv.sweep_ms);
+		/* The tick only bounds how long a stop or a flush waits. */
+		rc = dvk_receive_t(w->h, DVK_ANY, &in, FS_TICK_MS);
 		if (rc == -ETIMEDOUT || rc == -EINTR)
 			continue;
 		if (rc < 0) {
@@ -222,6 +206,15 @@ fs_worker_main(void *arg)
 			}
 			/* A broken peer is that peer's problem only. */
 			dvs_debug("worker %d: receive: %s", w->idx, dvk_strerror(rc));
+			continue;
+		}
+		if (in.m_source == DVK_SYSTEM) {
+			struct dvk_peer_gone g;
+
+			if (in.m_type == DVK_MSG_PEER_GONE) {
+				memcpy(&g, in.m_u.raw, sizeof(g));
+				fs_bindings_gone(g.ep, g.gen);
+			}
 			continue;
 		}
 		if (in.m_type == DVK_MSG_NOTIFY)

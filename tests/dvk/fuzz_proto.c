@@ -29,8 +29,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* the entry comes from the fuzzer too (the owner writes it) */
 		memcpy(&table[idx], (const uint8_t *)&m + sizeof(m.h) + 8,
 		       sizeof(table[idx]));
-		(void)dvkd_grant_check(table, v->grant, v->owner, v->dir, v->off,
-				       v->len, &addr);
+		(void)dvkd_grant_check(table, v->grant, v->owner, v->buf, v->dir,
+				       v->off, v->len, &addr);
 		memset(&table[idx], 0, sizeof(table[idx]));
 	}
 	if (size > 8) {
@@ -41,7 +41,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(&e, data, size < sizeof(e) ? size : sizeof(e));
 		memcpy(f, data + 8, size - 8 < sizeof(f) ? size - 8 : sizeof(f));
 		table[0] = e;
-		(void)dvkd_grant_check(table, (int32_t)f[0], (int)f[1], (uint32_t)f[2] & 1,
+		(void)dvkd_grant_check(table, (int32_t)f[0], (int)f[1],
+				       (uint32_t)(f[0] >> 32), (uint32_t)f[2] & 1,
 				       f[1], f[2], &addr);
 		memset(&table[0], 0, sizeof(table[0]));
 	}

@@ -42,11 +42,21 @@ static const struct {
 	{ "dvkd-kill", t_dvkd_kill, 0 },
 	{ "noadmit", t_noadmit, 1 },
 	{ "limits", t_limits, 0 },
+	{ "gen-grant", t_gen_grant, 0 },
+	{ "peer-gone", t_peer_gone, 0 },
+	{ "stuck", t_stuck, 0 },
+	{ "ctl-recover", t_ctl_recover, 0 },
+	{ "quota", t_quota, 0 },
+	{ "admit-steal", t_admit_steal, 1 },
+	{ "stopped", t_stopped, 0 },
 	/* parts of other tests, started by them with their own admission */
 	{ "rogue-range", t_rogue_range, 0 },
 	{ "rogue-dc2", t_rogue_dc2, 0 },
 	{ "garbage-admit", t_garbage_admit, 0 },
 	{ "hold17", t_hold17, 0 },
+	{ "stuck-dc2", t_stuck_dc2, 0 },
+	{ "quota-hog", t_quota_hog, 0 },
+	{ "stopped-dc", t_stopped_dc, 0 },
 };
 
 pid_t

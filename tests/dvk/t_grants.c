@@ -229,6 +229,9 @@ copy_loop(void *arg)
 		buf = p;
 	}
 	__atomic_store_n(&ks->started, 1, __ATOMIC_SEQ_CST);
+	/* A grant is for a binding: ep 1 grants once we are bound. */
+	while (ks->grant == 0)
+		usleep(100);
 	for (;;)
 		if (dvk_vcopy_from(h, 1, ks->grant, 0, buf, KBIG) != 0)
 			return 1;
@@ -299,16 +302,15 @@ t_vcopy_kill(void)
 
 	/* the copier dies while it copies from us */
 	memset(buf, 0x33, KBIG);
-	{
+	for (k = 0; k < 2; k++) {
 		dvk_grant_t g;
 
-		CHECK_RC(dvk_grant(h, 6, buf, KBIG, DVK_GRANT_READ, &g), 0);
-		ks->grant = g;
-	}
-	for (k = 0; k < 2; k++) {
 		ks->started = 0;
+		ks->grant = 0;
 		c = it_spawn(copy_loop, k == 0 ? NULL : (void *)1);
 		wait_started();
+		CHECK_RC(dvk_grant(h, 6, buf, KBIG, DVK_GRANT_READ, &g), 0);
+		ks->grant = g;
 		usleep(30 * 1000);
 		kill(c, SIGKILL);
 		CHECK(it_wait(c) == 128 + SIGKILL);

@@ -37,20 +37,39 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["running"]
 
 expect 0 "$ctl" dc create 7 --endpoints 32
 expect 1 "$ctl" dc create 7
-grep -qi "exists" "$tmp/err" || fail "duplicate dc create: $(cat "$tmp/err")"
+grep -q "DC 7 exists" "$tmp/err" || fail "duplicate dc create: $(cat "$tmp/err")"
 expect 0 "$ctl" dc create 8
 expect 0 "$ctl" --json dc list
 python3 - "$tmp/out" <<'PY' || fail "dc list --json"
 import json, sys
 d = {x["dc"]: x for x in json.load(open(sys.argv[1]))}
 assert d[7]["endpoints"] == 32 and d[8]["endpoints"] == 256, d
+# default quotas: every endpoint bound, four rings each (at most 4096)
+assert d[7]["max_bindings"] == 32 and d[7]["max_rings"] == 128, d
+assert d[8]["max_bindings"] == 256 and d[8]["max_rings"] == 1024, d
+assert d[7]["bindings"] == 0 and d[7]["rings"] == 0, d
 PY
+# Quotas are promised: a DC whose quotas do not fit beside the others'
+# is refused, with smaller ones it fits.
+expect 1 "$ctl" dc create 10 --endpoints 4096
+grep -q "does not fit" "$tmp/err" || fail "dc create beyond the node: $(cat "$tmp/err")"
+expect 0 "$ctl" dc create 10 --endpoints 4096 --max-bindings 100 --max-rings 200
+expect 0 "$ctl" --json dc list
+python3 - "$tmp/out" <<'PY' || fail "dc list --json quotas"
+import json, sys
+d = {x["dc"]: x for x in json.load(open(sys.argv[1]))}
+assert d[10]["max_bindings"] == 100 and d[10]["max_rings"] == 200, d
+PY
+expect 2 "$ctl" dc create 11 --max-bindings 0
+expect 0 "$ctl" dc destroy 10
+expect 1 "$ctl" dc destroy 10
+grep -q "DC 10 does not exist" "$tmp/err" || fail "destroy of a missing DC: $(cat "$tmp/err")"
 expect 0 "$ctl" dc list
 grep -qE '^7 +32 ' "$tmp/out" || fail "dc list table"
 
 # a program in the DC: the itest 'calls' scenario exchanges messages
 expect 1 "$ctl" run --dc 9 --ep 1 -- true
-grep -q "no such DC" "$tmp/err" || fail "run in a missing DC: $(cat "$tmp/err")"
+grep -q "DC 9 does not exist" "$tmp/err" || fail "run in a missing DC: $(cat "$tmp/err")"
 expect 2 "$ctl" run --dc 7 --ep 5-2 -- true
 expect 2 "$ctl" run --dc 7 --ep 1
 expect 127 "$ctl" run --dc 7 --ep 1 -- /nonexistent/prog

@@ -76,6 +76,9 @@ test_ring_indices(void **state)
 
 static struct dvk_grant_ent table[DVK_GRANTS];
 
+/* The grantee binding's generation the owner recorded. */
+#define GGEN 77u
+
 static int32_t
 grant(unsigned idx, unsigned gen, int grantee, unsigned access, uint64_t addr,
       uint64_t len, unsigned st)
@@ -83,6 +86,7 @@ grant(unsigned idx, unsigned gen, int grantee, unsigned access, uint64_t addr,
 	table[idx].state = st;
 	table[idx].gen = gen;
 	table[idx].grantee = grantee;
+	table[idx].grantee_gen = GGEN;
 	table[idx].access = access;
 	table[idx].addr = addr;
 	table[idx].len = len;
@@ -100,27 +104,36 @@ test_grant_check(void **state)
 	uint64_t a = 0;
 
 	(void)state;
-	assert_int_equal(dvkd_grant_check(table, g, 5, DVKD_VCOPY_FROM, 0, 4096, &a), 0);
+	assert_int_equal(dvkd_grant_check(table, g, 5, GGEN, DVKD_VCOPY_FROM, 0, 4096, &a), 0);
 	assert_true(a == 0x10000);
-	assert_int_equal(dvkd_grant_check(table, g, 5, DVKD_VCOPY_FROM, 96, 4000, &a), 0);
+	assert_int_equal(dvkd_grant_check(table, g, 5, GGEN, DVKD_VCOPY_FROM, 96, 4000, &a), 0);
 	assert_true(a == 0x10000 + 96);
-	assert_int_equal(dvkd_grant_check(table, g, 5, DVKD_VCOPY_FROM, 97, 4000, &a), -EDVS_GRANTRANGE);
-	assert_int_equal(dvkd_grant_check(table, g, 5, DVKD_VCOPY_FROM, 4097, 0, &a), -EDVS_GRANTRANGE);
-	assert_int_equal(dvkd_grant_check(table, g, 5, DVKD_VCOPY_FROM, UINT64_MAX, 2, &a), -EDVS_GRANTRANGE);
-	assert_int_equal(dvkd_grant_check(table, g, 5, DVKD_VCOPY_FROM, 1, UINT64_MAX, &a), -EDVS_GRANTRANGE);
-	assert_int_equal(dvkd_grant_check(table, g, 6, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_GRANTPEER);
-	assert_int_equal(dvkd_grant_check(table, g, 5, DVKD_VCOPY_TO, 0, 1, &a), -EDVS_GRANTACCESS);
-	assert_int_equal(dvkd_grant_check(table, w, 5, DVKD_VCOPY_TO, 0, 100, &a), 0);
-	assert_int_equal(dvkd_grant_check(table, w, 5, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_GRANTACCESS);
-	assert_int_equal(dvkd_grant_check(table, r, 5, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_REVOKED);
-	assert_int_equal(dvkd_grant_check(table, f, 5, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_BADGRANT);
-	assert_int_equal(dvkd_grant_check(table, o, 5, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_GRANTRANGE);
+	assert_int_equal(dvkd_grant_check(table, g, 5, GGEN, DVKD_VCOPY_FROM, 97, 4000, &a), -EDVS_GRANTRANGE);
+	assert_int_equal(dvkd_grant_check(table, g, 5, GGEN, DVKD_VCOPY_FROM, 4097, 0, &a), -EDVS_GRANTRANGE);
+	assert_int_equal(dvkd_grant_check(table, g, 5, GGEN, DVKD_VCOPY_FROM, UINT64_MAX, 2, &a), -EDVS_GRANTRANGE);
+	assert_int_equal(dvkd_grant_check(table, g, 5, GGEN, DVKD_VCOPY_FROM, 1, UINT64_MAX, &a), -EDVS_GRANTRANGE);
+	assert_int_equal(dvkd_grant_check(table, g, 6, GGEN, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_GRANTPEER);
+	/* the right endpoint, a later binding of it */
+	assert_int_equal(dvkd_grant_check(table, g, 5, GGEN + 1, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_GRANTPEER);
+	/* made while the endpoint was free: only bindings made after it */
+	table[7].grantee_gen = 0;
+	table[7].grantee_after = GGEN;
+	assert_int_equal(dvkd_grant_check(table, g, 5, GGEN, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_GRANTPEER);
+	assert_int_equal(dvkd_grant_check(table, g, 5, GGEN - 1, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_GRANTPEER);
+	assert_int_equal(dvkd_grant_check(table, g, 5, GGEN + 1, DVKD_VCOPY_FROM, 0, 1, &a), 0);
+	table[7].grantee_gen = GGEN;
+	assert_int_equal(dvkd_grant_check(table, g, 5, GGEN, DVKD_VCOPY_TO, 0, 1, &a), -EDVS_GRANTACCESS);
+	assert_int_equal(dvkd_grant_check(table, w, 5, GGEN, DVKD_VCOPY_TO, 0, 100, &a), 0);
+	assert_int_equal(dvkd_grant_check(table, w, 5, GGEN, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_GRANTACCESS);
+	assert_int_equal(dvkd_grant_check(table, r, 5, GGEN, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_REVOKED);
+	assert_int_equal(dvkd_grant_check(table, f, 5, GGEN, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_BADGRANT);
+	assert_int_equal(dvkd_grant_check(table, o, 5, GGEN, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_GRANTRANGE);
 	/* stale generation, bad ids */
-	assert_int_equal(dvkd_grant_check(table, g + (1 << DVK_GRANT_IDX_BITS), 5,
+	assert_int_equal(dvkd_grant_check(table, g + (1 << DVK_GRANT_IDX_BITS), 5, GGEN,
 					  DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_BADGRANT);
-	assert_int_equal(dvkd_grant_check(table, -1, 5, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_BADGRANT);
-	assert_int_equal(dvkd_grant_check(table, 7, 5, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_BADGRANT);
-	assert_int_equal(dvkd_grant_check(table, INT32_MAX, 5, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_BADGRANT);
+	assert_int_equal(dvkd_grant_check(table, -1, 5, GGEN, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_BADGRANT);
+	assert_int_equal(dvkd_grant_check(table, 7, 5, GGEN, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_BADGRANT);
+	assert_int_equal(dvkd_grant_check(table, INT32_MAX, 5, GGEN, DVKD_VCOPY_FROM, 0, 1, &a), -EDVS_BADGRANT);
 }
 
 static void

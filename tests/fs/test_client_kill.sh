@@ -33,6 +33,18 @@ echo "  after:  $out"
 [ -n "$ok" ] || fail "descriptors of the killed client were not freed"
 client "$B/dvs-cp" --stats
 client "$FS_CLIENT" posix >/dev/null || fail "server stopped serving"
+
+note "a process that binds a dead client's endpoint at once gets none of its descriptors"
+REUSE=${DVK_FS_REUSE:-$B/../tests/dvk/dvk_fs_reuse}
+for i in 1 2 3; do
+	rc=0
+	"$B/dvsctl" run --dc 1 --ep 150 -- "$REUSE" 1 150 >"$T/reuse.log" 2>&1 || rc=$?
+	echo "  $(cat "$T/reuse.log")"
+	[ "$rc" = 1 ] && fail "a stranger on endpoint 150 used the dead client's descriptor"
+	[ "$rc" = 0 ] || fail "the reuse test failed: $(cat "$T/reuse.log")"
+done
+out=$(client "$FS_CLIENT" fds) || fail "stats after the reuse"
+[ "$out" = "fds 0 sessions 1" ] || fail "descriptors of the dead clients are still open: '$out'"
 fs_stop
 fsck_clean "$T/k.img"
 echo PASS

@@ -43,10 +43,28 @@ usage(FILE *f)
 		"  start [--log FILE]            start dvkd in the background; returns when ready\n"
 		"  stop                          stop dvkd (every binding gets an error at once)\n"
 		"  status                        is dvkd running; counts of DCs, bindings, rings\n"
-		"  dc create DC [--endpoints N]  create DC number DC with N endpoints (default 256)\n"
+		"  dc create DC [--endpoints N] [--max-bindings B] [--max-rings R]\n"
+		"               [--call-timeout MS]\n"
+		"                                create DC number DC with N endpoints (default\n"
+		"                                256) and its quotas: at most B bindings (default\n"
+		"                                N) and R rings (default 4N, at most 4096); the\n"
+		"                                quotas of all DCs fit the node's 4096 bindings\n"
+		"                                and 16384 rings, so no DC takes another's;\n"
+		"                                MS: its programs' send and sendrec without a\n"
+		"                                timeout give up after MS (-ETIMEDOUT)\n"
 		"  dc destroy DC                 destroy a DC; its processes lose their bindings\n"
-		"  dc list                       list DCs\n"
-		"  ep list [--dc DC]             endpoints: pid, state, messages, bytes, errors\n"
+		"  dc list                       DCs: endpoints, bound endpoints, admissions,\n"
+		"                                bindings and rings in use / quota\n"
+		"  ep list [--dc DC] [--waiting-ms MS]\n"
+		"                                endpoints of the current bindings (a free\n"
+		"                                endpoint shows its last binding's history):\n"
+		"                                SENT/RECEIVED messages (a reply is a message\n"
+		"                                sent by the server, received by the caller),\n"
+		"                                SENT_B/RECV_B bytes (messages x 64 + vcopy\n"
+		"                                bytes as copier), ERRORS (failed calls but\n"
+		"                                timeouts, as the binding counts them), WAITING\n"
+		"                                (callers in sendrec with it for more than MS,\n"
+		"                                default 1000: a stopped or stuck server)\n"
 		"  ep wait DC EP [--timeout S] [--unbound]\n"
 		"                                wait until EP of DC is bound (or unbound);\n"
 		"                                exit 4 after S seconds (default 10)\n"
@@ -153,6 +171,8 @@ call(struct dvkd_msg *req, struct dvkd_msg *rep, int *fd_out)
 
 /* A listing (DC_LIST, EP_LIST, PS): a connection with the request sent,
  * or <0 (said).  Records come from listing_next. */
+static int list_wait_ms = 1000; /* ep list --waiting-ms */
+
 static int
 listing_open(unsigned type, int dc)
 {
@@ -163,6 +183,7 @@ listing_open(unsigned type, int dc)
 		return fd;
 	dvkd_msg_init(&req, type, 1);
 	req.u.dc.dc = dc;
+	req.u.dc.wait_ms = list_wait_ms;
 	rc = dvkd_send(fd, &req, NULL, 0, 0);
 	if (rc < 0) {
 		fprintf(stderr, "dvsctl: dvkd on %s: %s\n", sock_path, dvk_strerror(rc));
@@ -438,10 +459,13 @@ cmd_dc(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "endpoints", required_argument, NULL, 'n' },
+		{ "max-bindings", required_argument, NULL, 'b' },
+		{ "max-rings", required_argument, NULL, 'R' },
+		{ "call-timeout", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dvkd_msg req, rep;
-	long dc, nep = 256;
+	long dc, nep = 256, max_bind = 0, max_rings = 0, call_ms = 0;
 	int c, rc;
 
 	if (argc < 2)
@@ -450,14 +474,30 @@ cmd_dc(int argc, char **argv)
 		return -1; /* handled by the listing code */
 	optind = 0; /* GNU getopt: 0 resets its state */
 	while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
-		if (c != 'n' || parse_int(optarg, 1, DVK_MAX_DC_EPS, &nep) < 0)
-			return die_usage("dc: --endpoints wants 1..4096");
+		if (c == 'n') {
+			if (parse_int(optarg, 1, DVK_MAX_DC_EPS, &nep) < 0)
+				return die_usage("dc: --endpoints wants 1..4096");
+		} else if (c == 'b') {
+			if (parse_int(optarg, 1, 4096, &max_bind) < 0)
+				return die_usage("dc: --max-bindings wants 1..4096");
+		} else if (c == 'R') {
+			if (parse_int(optarg, 1, 16384, &max_rings) < 0)
+				return die_usage("dc: --max-rings wants 1..16384");
+		} else if (c == 't') {
+			if (parse_int(optarg, 1, 86400000, &call_ms) < 0)
+				return die_usage("dc: --call-timeout wants 1..86400000 ms");
+		} else {
+			return die_usage("dc: unknown option");
+		}
 	}
 	if (optind != argc - 2 || parse_int(argv[optind + 1], 0, 65535, &dc) < 0)
 		return die_usage("dc: wants one DC number 0..65535");
 	if (strcmp(argv[1], "create") == 0) {
 		dvkd_msg_init(&req, DVKD_DC_CREATE, 1);
 		req.u.dc.nep = (int32_t)nep;
+		req.u.dc.max_bind = (int32_t)max_bind;
+		req.u.dc.max_rings = (int32_t)max_rings;
+		req.u.dc.call_timeout_ms = (int32_t)call_ms;
 	} else if (strcmp(argv[1], "destroy") == 0) {
 		dvkd_msg_init(&req, DVKD_DC_DESTROY, 1);
 	} else {
@@ -467,6 +507,20 @@ cmd_dc(int argc, char **argv)
 	rc = call(&req, &rep, NULL);
 	if (rc != EX_OK)
 		return rc;
+	if (rep.h.status == -EEXIST) {
+		fprintf(stderr, "dvsctl: dc create: DC %ld exists\n", dc);
+		return EX_REFUSED;
+	}
+	if (rep.h.status == -EDVS_NODC) {
+		fprintf(stderr, "dvsctl: dc %s: DC %ld does not exist\n", argv[1], dc);
+		return EX_REFUSED;
+	}
+	if (rep.h.status == -EDVS_LIMIT && argv[1][0] == 'c') {
+		fprintf(stderr, "dvsctl: dc create: DC %ld does not fit: too many DCs, "
+			"or its quotas exceed what other DCs left (see dc list; "
+			"--max-bindings, --max-rings)\n", dc);
+		return EX_REFUSED;
+	}
 	if (rep.h.status < 0)
 		return refused(argv[1], rep.h.status);
 	if (json)
@@ -485,12 +539,18 @@ print_rec(const struct dvkd_msg *m, int *first)
 	switch (m->h.type) {
 	case DVKD_REC_DC:
 		if (json)
-			printf("{\"dc\": %d, \"endpoints\": %d, \"bound\": %d, \"admissions\": %d}",
+			printf("{\"dc\": %d, \"endpoints\": %d, \"bound\": %d, \"admissions\": %d, "
+			       "\"bindings\": %d, \"max_bindings\": %d, \"rings\": %d, "
+			       "\"max_rings\": %d, \"call_timeout_ms\": %d}",
 			       m->u.dcrec.dc, m->u.dcrec.nep, m->u.dcrec.nbound,
-			       m->u.dcrec.nadmit);
+			       m->u.dcrec.nadmit, m->u.dcrec.nbind, m->u.dcrec.max_bind,
+			       m->u.dcrec.nrings, m->u.dcrec.max_rings,
+			       m->u.dcrec.call_timeout_ms);
 		else
-			printf("%-6d %9d %6d %10d\n", m->u.dcrec.dc, m->u.dcrec.nep,
-			       m->u.dcrec.nbound, m->u.dcrec.nadmit);
+			printf("%-6d %9d %6d %10d %6d/%-6d %6d/%-6d\n", m->u.dcrec.dc,
+			       m->u.dcrec.nep, m->u.dcrec.nbound, m->u.dcrec.nadmit,
+			       m->u.dcrec.nbind, m->u.dcrec.max_bind, m->u.dcrec.nrings,
+			       m->u.dcrec.max_rings);
 		break;
 	case DVKD_REC_EP: {
 		const struct dvkd_ep_rec *e = &m->u.eprec;
@@ -500,21 +560,22 @@ print_rec(const struct dvkd_msg *m, int *first)
 			printf("{\"dc\": %d, \"ep\": %d, \"pid\": %d, \"state\": \"%s\", "
 			       "\"backup_pid\": %d, \"sent_msgs\": %llu, \"recv_msgs\": %llu, "
 			       "\"sent_bytes\": %llu, \"recv_bytes\": %llu, \"errors\": %llu, "
-			       "\"rings\": %u}",
+			       "\"rings\": %u, \"waiting\": %u, \"oldest_wait_ms\": %u}",
 			       e->dc, e->ep, e->pid, state, e->backup_pid,
 			       (unsigned long long)e->sent_msgs,
 			       (unsigned long long)e->recv_msgs,
 			       (unsigned long long)e->sent_bytes,
 			       (unsigned long long)e->recv_bytes,
-			       (unsigned long long)e->errors, e->nrings);
+			       (unsigned long long)e->errors, e->nrings, e->waiting,
+			       e->oldest_wait_ms);
 		else
-			printf("%-4d %5d %8d %-6s %8d %10llu %10llu %12llu %12llu %7llu\n",
+			printf("%-4d %5d %8d %-6s %8d %10llu %10llu %12llu %12llu %7llu %7u\n",
 			       e->dc, e->ep, e->pid, state, e->backup_pid,
 			       (unsigned long long)e->sent_msgs,
 			       (unsigned long long)e->recv_msgs,
 			       (unsigned long long)e->sent_bytes,
 			       (unsigned long long)e->recv_bytes,
-			       (unsigned long long)e->errors);
+			       (unsigned long long)e->errors, e->waiting);
 		break;
 	}
 	case DVKD_REC_NODE:
@@ -552,11 +613,12 @@ cmd_list(unsigned type, int dc)
 	if (json)
 		printf("[");
 	else if (type == DVKD_DC_LIST)
-		printf("%-6s %9s %6s %10s\n", "DC", "ENDPOINTS", "BOUND", "ADMISSIONS");
+		printf("%-6s %9s %6s %10s %13s %13s\n", "DC", "ENDPOINTS", "BOUND",
+		       "ADMISSIONS", "BINDINGS/MAX", "RINGS/MAX");
 	else if (type == DVKD_EP_LIST)
-		printf("%-4s %5s %8s %-6s %8s %10s %10s %12s %12s %7s\n", "DC", "EP",
+		printf("%-4s %5s %8s %-6s %8s %10s %10s %12s %12s %7s %7s\n", "DC", "EP",
 		       "PID", "STATE", "BACKUP", "SENT", "RECEIVED", "SENT_B",
-		       "RECV_B", "ERRORS");
+		       "RECV_B", "ERRORS", "WAITING");
 	else if (type == DVKD_NODE_LIST)
 		node_list_header();
 	else
@@ -712,7 +774,7 @@ cmd_run(int argc, char **argv)
 				hi = rep.u.dcrec.nep - 1;
 		close(lfd);
 		if (hi < 0) {
-			fprintf(stderr, "dvsctl: run: %s\n", dvk_strerror(-EDVS_NODC));
+			fprintf(stderr, "dvsctl: run: DC %ld does not exist\n", dc);
 			return EX_REFUSED;
 		}
 	}
@@ -723,6 +785,10 @@ cmd_run(int argc, char **argv)
 	rc = call(&req, &rep, &fd);
 	if (rc != EX_OK)
 		return rc;
+	if (rep.h.status == -EDVS_NODC) {
+		fprintf(stderr, "dvsctl: run: DC %ld does not exist\n", dc);
+		return EX_REFUSED;
+	}
 	if (rep.h.status < 0 || fd < 0)
 		return refused("run", rep.h.status < 0 ? rep.h.status : -EDVS_PROTO);
 	/* The admission is inherited: it must survive exec. */
@@ -812,11 +878,21 @@ main(int argc, char **argv)
 			return cmd_ep_wait(argc, argv);
 		if (argc < 2 || strcmp(argv[1], "list") != 0)
 			return die_usage("ep: `ep list [--dc DC]` or `ep wait DC EP`");
-		if (argc == 4 && strcmp(argv[2], "--dc") == 0) {
-			if (parse_int(argv[3], 0, 65535, &dc) < 0)
-				return die_usage("ep list: --dc wants a DC number");
-		} else if (argc != 2) {
-			return die_usage("ep list: unexpected arguments");
+		for (int k = 2; k < argc; k += 2) {
+			long v;
+
+			if (k + 1 >= argc)
+				return die_usage("ep list: unexpected arguments");
+			if (strcmp(argv[k], "--dc") == 0) {
+				if (parse_int(argv[k + 1], 0, 65535, &dc) < 0)
+					return die_usage("ep list: --dc wants a DC number");
+			} else if (strcmp(argv[k], "--waiting-ms") == 0) {
+				if (parse_int(argv[k + 1], 1, 86400000, &v) < 0)
+					return die_usage("ep list: --waiting-ms wants 1..86400000");
+				list_wait_ms = (int)v;
+			} else {
+				return die_usage("ep list: unexpected arguments");
+			}
 		}
 		return cmd_list(DVKD_EP_LIST, (int)dc);
 	}
