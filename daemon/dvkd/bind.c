@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cluster.h"
 #include "dvkd.h"
 #include "dvs/log.h"
 
@@ -303,6 +304,7 @@ promote(struct epslot *s)
 		return;
 	}
 	dvkd_ring_ctl(nb);
+	dvkd_dir_bound(nb);
 	dvs_info("dc %d ep %d: backup pid %d took over", nb->dc->id, nb->ep,
 		 (int)nb->pid);
 }
@@ -329,8 +331,10 @@ dvkd_bind_gone(struct binding *b)
 	s = &b->dc->eps[b->ep];
 	/* First the table, then the events: whoever hears of the death and
 	 * looks finds the binding gone. */
-	if (s->b == b)
+	if (s->b == b) {
 		atomic_store_explicit(&b->dc->gens->gen[b->ep], 0, memory_order_release);
+		dvkd_dir_unbound(b);
+	}
 	gone_events(b, DVK_GONE_DEATH);
 	while (b->nrings > 0)
 		dvkd_ring_kill(b->rings[b->nrings - 1]);
@@ -443,7 +447,7 @@ pick_ep(struct admit *a, int ep, unsigned flags)
 		if (flags & DVK_BIND_BACKUP)
 			return -EINVAL;
 		for (i = a->lo; i <= a->hi && i < dc->nep; i++)
-			if (dc->eps[i].b == NULL)
+			if (dc->eps[i].b == NULL && dc->eps[i].rnode == 0)
 				return i;
 		return -EDVS_EPBUSY;
 	}
@@ -496,6 +500,10 @@ do_bind(struct admit *a, const struct dvkd_msg *m, int fd, pid_t sender)
 		rc = ep;
 		goto refuse;
 	}
+	/* A DC over several nodes: not owned elsewhere, and quorum. */
+	rc = dvkd_dir_bind_check(a->dc, ep);
+	if (rc < 0)
+		goto refuse;
 	if (a->dc->nbind >= a->dc->max_bind || dvkd.nbind >= DVKD_MAX_BINDINGS) {
 		rc = -EDVS_LIMIT;
 		goto refuse;
@@ -530,6 +538,8 @@ do_bind(struct admit *a, const struct dvkd_msg *m, int fd, pid_t sender)
 	fds[2] = a->dc->gen_fd;
 	bind_reply(fd, 0, &rep, fds, 3);
 	close(gt_fd);
+	if (!backup)
+		dvkd_dir_bound(b);
 	dvs_debug("dc %d ep %d: pid %d bound%s", rep.dc, ep, (int)peer.pid,
 		  backup ? " as backup" : "");
 	return;

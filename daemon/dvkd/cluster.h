@@ -102,6 +102,30 @@ void cl_member_stop(void);
 void cl_proxy_member_changed(struct cl_node *n);
 int cl_proxy_start(void);
 void cl_proxy_stop(void);
+/* member.c: sends one message to the CPG group (total order); 0 or -EIO. */
+int cl_mcast(const void *msg, size_t len);
+
+/* ---- directory.c: DCs over several nodes ---- */
+
+/* May a local process bind ep of dc?  0, -EDVS_EPBUSY (owned on another
+ * node), -EDVS_NOQUORUM (our partition has no quorum). */
+int dvkd_dir_bind_check(const struct dc *dc, int ep);
+/* b now owns its endpoint / no longer does: announce it. */
+void dvkd_dir_bound(struct binding *b);
+void dvkd_dir_unbound(struct binding *b);
+/* DC_CREATE with --nodes, DC_DESTROY of such a DC: 1 when the answer to m
+ * goes out once the message comes back in the total order, or < 0. */
+int dvkd_dir_dc_create(struct mgmt *m, uint32_t seq, int dc, int nep, uint64_t nodes);
+int dvkd_dir_dc_destroy(struct mgmt *m, uint32_t seq, struct dc *dc);
+void dvkd_dir_mgmt_closed(struct mgmt *m);
+/* From member.c: a message delivered by CPG; a node left; someone joined. */
+void dvkd_dir_deliver(uint32_t nodeid, const void *msg, size_t len);
+void dvkd_dir_node_left(int node);
+void dvkd_dir_snapshot(void);
+/* 1 and the entry if ep of dc is owned on another node, else 0. */
+int dvkd_dir_entry(const struct dc *dc, int ep, int *node, uint32_t *gen,
+		   int *unreachable);
+
 /* Registers e (fd, events) with dvkd's epoll set. */
 int cl_ev_add(int fd, struct cl_ev *e, uint32_t events, void (*fn)(void *, uint32_t),
 	      void *self);

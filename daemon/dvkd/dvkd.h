@@ -111,6 +111,14 @@ struct binding {
 struct epslot {
 	struct binding *b;	/* owner */
 	struct binding *backup; /* waiting backup */
+	/* A DC over several nodes (directory.c): the owner on another node,
+	 * node + 1 (0: none), its generation, and whether that node is out
+	 * of the membership now; announced: our own owner's DIR_BIND came
+	 * back in the total order (so it holds against later claims). */
+	int rnode;
+	uint32_t rgen;
+	int runreach;
+	int announced;
 	/* statistics of rings gone, added to the live ones when listed */
 	uint64_t sent, recv, sbytes, rbytes, errors;
 };
@@ -129,6 +137,9 @@ struct dc {
 	 * ep's owner, 0 if none.  Mapped read-only by every binding. */
 	int gen_fd;
 	struct dvk_gen_table *gens;
+	/* The nodes the DC spans (bit = node id), 0 for a DC of this node
+	 * only (directory.c). */
+	uint64_t nodes;
 };
 
 struct admit {
@@ -228,6 +239,10 @@ int dvkd_sd_listen_fd(const char **path);
 void dvkd_sd_notify(const char *state);
 
 /* mgmt.c */
+/* Creates or destroys a DC on this node (what DC_CREATE and DC_DESTROY
+ * do; the directory calls them for DCs over several nodes). */
+int dvkd_dc_create(int id, int nep, int max_bind, int max_rings, int call_timeout_ms);
+int dvkd_dc_destroy(int id);
 void dvkd_mgmt_accept(void);
 void dvkd_mgmt_input(struct mgmt *m);
 void dvkd_mgmt_close_all(void);

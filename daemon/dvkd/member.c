@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <corosync/cpg.h>
 #include <corosync/votequorum.h>
@@ -33,14 +35,38 @@ node_of_cpg(uint32_t nodeid)
 	return nodeid == 0 ? NULL : cl_node_find((int)nodeid - 1);
 }
 
-static void
+/* Returns 1 if n joined. */
+static int
 set_in_cpg(struct cl_node *n, int in)
 {
 	if (n == NULL || n->in_cpg == in)
-		return;
+		return 0;
 	n->in_cpg = in;
 	dvs_info("node %d %s the membership", n->id, in ? "joined" : "left");
+	if (!in)
+		dvkd_dir_node_left(n->id);
 	cl_proxy_member_changed(n);
+	return in;
+}
+
+int
+cl_mcast(const void *msg, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	cs_error_t e;
+	int tries;
+
+	if (cl.cpg == 0)
+		return -EIO;
+	/* Flow control says "again", never "lost": retry, for at most a
+	 * second (the loop waits; directory messages are rare). */
+	for (tries = 0; tries < 1000; tries++) {
+		e = cpg_mcast_joined(cl.cpg, CPG_TYPE_AGREED, &iov, 1);
+		if (e != CS_ERR_TRY_AGAIN)
+			break;
+		usleep(1000);
+	}
+	return e == CS_OK ? 0 : -EIO;
 }
 
 static void
@@ -51,7 +77,7 @@ on_confchg(cpg_handle_t h, const struct cpg_name *group,
 {
 	int seen[CL_MAX_NODES] = { 0 };
 	size_t i;
-	int k;
+	int k, joined_any = 0;
 
 	(void)h;
 	(void)group;
@@ -72,7 +98,10 @@ on_confchg(cpg_handle_t h, const struct cpg_name *group,
 	}
 	for (k = 0; k < cl.nnodes; k++)
 		if (cl.nodes[k].id != cl.self)
-			set_in_cpg(&cl.nodes[k], seen[k]);
+			joined_any |= set_in_cpg(&cl.nodes[k], seen[k]);
+	/* Whoever joined learns the DCs and their owners from everyone. */
+	if (joined_any)
+		dvkd_dir_snapshot();
 }
 
 static void
@@ -88,11 +117,10 @@ static void
 on_deliver(cpg_handle_t h, const struct cpg_name *group, uint32_t nodeid,
 	   uint32_t pid, void *msg, size_t len)
 {
-	/* Nothing is multicast yet: the directory will be (docs/CLUSTER.md). */
 	(void)h;
 	(void)group;
-	(void)msg;
-	dvs_debug("CPG message of %zu bytes from node %u pid %u ignored", len, nodeid, pid);
+	(void)pid;
+	dvkd_dir_deliver(nodeid, msg, len);
 }
 
 static void

@@ -21,6 +21,7 @@ mgmt_close(struct mgmt *m)
 {
 	if (!dvkd_ep_close(&m->fd))
 		return;
+	dvkd_dir_mgmt_closed(m);
 	DVKD_LIST_DEL(dvkd.mgmts, m);
 	dvkd.nmgmt--;
 	dvkd_defer(free, m);
@@ -183,6 +184,18 @@ dc_destroy(int id)
 	return 0;
 }
 
+int
+dvkd_dc_create(int id, int nep, int max_bind, int max_rings, int call_timeout_ms)
+{
+	return dc_create(id, nep, max_bind, max_rings, call_timeout_ms);
+}
+
+int
+dvkd_dc_destroy(int id)
+{
+	return dc_destroy(id);
+}
+
 static int
 send_rec(struct mgmt *m, struct dvkd_msg *r)
 {
@@ -207,6 +220,7 @@ list_dcs(struct mgmt *m, uint32_t seq)
 		r.u.dcrec.nrings = dc->nrings;
 		r.u.dcrec.max_rings = dc->max_rings;
 		r.u.dcrec.call_timeout_ms = dc->call_timeout_ms;
+		r.u.dcrec.nodes = dc->nodes;
 		for (k = 0; k < dc->nep; k++)
 			r.u.dcrec.nbound += dc->eps[k].b != NULL;
 		rc = send_rec(m, &r);
@@ -232,11 +246,28 @@ list_eps(struct mgmt *m, uint32_t seq, int id, int wait_ms)
 		for (k = 0; k < dc->nep; k++) {
 			struct epslot *s = &dc->eps[k];
 
+			int node, unreach;
+			uint32_t gen;
+
+			dvkd_msg_init(&r, DVKD_REC_EP, seq);
+			if (dvkd_dir_entry(dc, k, &node, &gen, &unreach)) {
+				/* Owned on another node: where, not how busy. */
+				memset(&r.u.eprec, 0, sizeof(r.u.eprec));
+				r.u.eprec.dc = dc->id;
+				r.u.eprec.ep = k;
+				r.u.eprec.node = node;
+				r.u.eprec.gen = gen;
+				r.u.eprec.flags = unreach ? DVKD_EPF_UNREACHABLE : 0;
+				rc = send_rec(m, &r);
+				if (rc < 0)
+					return rc;
+				continue;
+			}
 			if (s->b == NULL && s->backup == NULL && s->sent == 0 &&
 			    s->recv == 0 && s->errors == 0)
 				continue;
-			dvkd_msg_init(&r, DVKD_REC_EP, seq);
 			dvkd_ep_stats(dc, k, wait_ms, &r.u.eprec);
+			r.u.eprec.node = dvkd_cluster_on() ? cl.self : -1;
 			rc = send_rec(m, &r);
 			if (rc < 0)
 				return rc;
@@ -365,10 +396,22 @@ dvkd_mgmt_input(struct mgmt *m)
 		rc = 0;
 		break;
 	case DVKD_DC_CREATE:
+		if (req.u.dc.nodes != 0) {
+			/* A DC over several nodes: created where the
+			 * total order says, answered then. */
+			rc = dvkd_dir_dc_create(m, req.h.seq, req.u.dc.dc, req.u.dc.nep,
+						req.u.dc.nodes);
+			if (rc == 1)
+				return;
+			break;
+		}
 		rc = dc_create(req.u.dc.dc, req.u.dc.nep, req.u.dc.max_bind,
 			       req.u.dc.max_rings, req.u.dc.call_timeout_ms);
 		break;
 	case DVKD_DC_DESTROY:
+		rc = dvkd_dir_dc_destroy(m, req.h.seq, dvkd_dc_find(req.u.dc.dc));
+		if (rc == 1)
+			return;
 		rc = dc_destroy(req.u.dc.dc);
 		break;
 	case DVKD_DC_LIST:

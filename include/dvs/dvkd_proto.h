@@ -98,6 +98,8 @@ struct dvkd_dc_req {
 	int32_t max_rings;
 	int32_t call_timeout_ms; /* DC_CREATE: default send/sendrec timeout, 0 none */
 	int32_t wait_ms; /* EP_LIST: count callers waiting longer than this */
+	uint64_t nodes; /* DC_CREATE: the nodes of a DC over several (bit =
+			 * node id), 0: this node only */
 };
 
 struct dvkd_admit_req {
@@ -225,6 +227,7 @@ struct dvkd_dc_rec {
 	int32_t nrings, max_rings; /* rings, quota */
 	int32_t call_timeout_ms;
 	int32_t pad;
+	uint64_t nodes; /* the nodes it spans, 0: this node only */
 };
 
 struct dvkd_ep_rec {
@@ -239,7 +242,12 @@ struct dvkd_ep_rec {
 	uint32_t waiting; /* callers in sendrec with it for longer than asked */
 	uint32_t oldest_wait_ms; /* the longest of those waits */
 	uint32_t pad;
+	int32_t node;	/* where it is bound; -1: this node, which runs alone */
+	uint32_t gen;	/* of its owner on another node (node != this one) */
+	uint32_t flags; /* DVKD_EPF_* */
+	uint32_t pad2;
 };
+#define DVKD_EPF_UNREACHABLE 0x1 /* its node is out of the membership */
 
 struct dvkd_ps_rec {
 	int32_t pid;

@@ -106,6 +106,7 @@ enum {
 	EDVS_PROTO,	   /* malformed message from a peer or from dvkd */
 	EDVS_NODC,	   /* no such DC */
 	EDVS_LIMIT,	   /* a bounded resource is exhausted */
+	EDVS_NOQUORUM,	   /* this node's partition of the cluster has no quorum */
 	EDVS_MAX
 };
 

@@ -20,6 +20,7 @@ static const char *const dvk_errs[EDVS_MAX - EDVS_BASE] = {
 	[EDVS_PROTO - EDVS_BASE] = "malformed message from a peer or dvkd",
 	[EDVS_NODC - EDVS_BASE] = "no such DC",
 	[EDVS_LIMIT - EDVS_BASE] = "a bounded resource is exhausted",
+	[EDVS_NOQUORUM - EDVS_BASE] = "this node's part of the cluster has no quorum (a minority partition)",
 };
 
 const char *

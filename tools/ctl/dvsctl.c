@@ -44,17 +44,19 @@ usage(FILE *f)
 		"  stop                          stop dvkd (every binding gets an error at once)\n"
 		"  status                        is dvkd running; counts of DCs, bindings, rings\n"
 		"  dc create DC [--endpoints N] [--max-bindings B] [--max-rings R]\n"
-		"               [--call-timeout MS]\n"
+		"               [--call-timeout MS] [--nodes LIST]\n"
 		"                                create DC number DC with N endpoints (default\n"
 		"                                256) and its quotas: at most B bindings (default\n"
 		"                                N) and R rings (default 4N, at most 4096); the\n"
 		"                                quotas of all DCs fit the node's 4096 bindings\n"
 		"                                and 16384 rings, so no DC takes another's;\n"
 		"                                MS: its programs' send and sendrec without a\n"
-		"                                timeout give up after MS (-ETIMEDOUT)\n"
+		"                                timeout give up after MS (-ETIMEDOUT);\n"
+		"                                LIST (e.g. 0,1,2): a DC over these nodes of the\n"
+		"                                cluster, its endpoints unique across them\n"
 		"  dc destroy DC                 destroy a DC; its processes lose their bindings\n"
 		"  dc list                       DCs: endpoints, bound endpoints, admissions,\n"
-		"                                bindings and rings in use / quota\n"
+		"                                bindings and rings in use / quota, nodes\n"
 		"  ep list [--dc DC] [--waiting-ms MS]\n"
 		"                                endpoints of the current bindings (a free\n"
 		"                                endpoint shows its last binding's history):\n"
@@ -454,6 +456,49 @@ cmd_status(void)
 	return EX_OK;
 }
 
+/* "0,1,2" (or "0-2,5") -> a mask of node ids. */
+static int
+parse_nodes(const char *s, uint64_t *mask)
+{
+	char *end;
+	long lo, hi;
+
+	*mask = 0;
+	for (;;) {
+		lo = strtol(s, &end, 10);
+		if (end == s || lo < 0 || lo > 63)
+			return -1;
+		hi = lo;
+		if (*end == '-') {
+			s = end + 1;
+			hi = strtol(s, &end, 10);
+			if (end == s || hi < lo || hi > 63)
+				return -1;
+		}
+		for (; lo <= hi; lo++)
+			*mask |= 1ull << lo;
+		if (*end == '\0')
+			return 0;
+		if (*end != ',')
+			return -1;
+		s = end + 1;
+	}
+}
+
+/* The node ids of a mask as "0,1,2" ("-" for none). */
+static const char *
+nodes_str(uint64_t mask, char *buf, size_t n)
+{
+	size_t len = 0;
+	int k;
+
+	buf[0] = '\0';
+	for (k = 0; k < 64 && len + 4 < n; k++)
+		if (mask >> k & 1)
+			len += (size_t)snprintf(buf + len, n - len, "%s%d", len ? "," : "", k);
+	return len ? buf : "-";
+}
+
 static int
 cmd_dc(int argc, char **argv)
 {
@@ -462,10 +507,12 @@ cmd_dc(int argc, char **argv)
 		{ "max-bindings", required_argument, NULL, 'b' },
 		{ "max-rings", required_argument, NULL, 'R' },
 		{ "call-timeout", required_argument, NULL, 't' },
+		{ "nodes", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dvkd_msg req, rep;
 	long dc, nep = 256, max_bind = 0, max_rings = 0, call_ms = 0;
+	uint64_t nodes = 0;
 	int c, rc;
 
 	if (argc < 2)
@@ -486,6 +533,9 @@ cmd_dc(int argc, char **argv)
 		} else if (c == 't') {
 			if (parse_int(optarg, 1, 86400000, &call_ms) < 0)
 				return die_usage("dc: --call-timeout wants 1..86400000 ms");
+		} else if (c == 'N') {
+			if (parse_nodes(optarg, &nodes) < 0)
+				return die_usage("dc: --nodes wants node ids 0..63, e.g. 0,1,2");
 		} else {
 			return die_usage("dc: unknown option");
 		}
@@ -498,6 +548,7 @@ cmd_dc(int argc, char **argv)
 		req.u.dc.max_bind = (int32_t)max_bind;
 		req.u.dc.max_rings = (int32_t)max_rings;
 		req.u.dc.call_timeout_ms = (int32_t)call_ms;
+		req.u.dc.nodes = nodes;
 	} else if (strcmp(argv[1], "destroy") == 0) {
 		dvkd_msg_init(&req, DVKD_DC_DESTROY, 1);
 	} else {
@@ -537,45 +588,59 @@ print_rec(const struct dvkd_msg *m, int *first)
 	if (json)
 		printf("%s", *first ? "" : ",\n  ");
 	switch (m->h.type) {
-	case DVKD_REC_DC:
+	case DVKD_REC_DC: {
+		char nb[200];
+
+		nodes_str(m->u.dcrec.nodes, nb, sizeof(nb));
 		if (json)
 			printf("{\"dc\": %d, \"endpoints\": %d, \"bound\": %d, \"admissions\": %d, "
 			       "\"bindings\": %d, \"max_bindings\": %d, \"rings\": %d, "
-			       "\"max_rings\": %d, \"call_timeout_ms\": %d}",
+			       "\"max_rings\": %d, \"call_timeout_ms\": %d, \"nodes\": [%s]}",
 			       m->u.dcrec.dc, m->u.dcrec.nep, m->u.dcrec.nbound,
 			       m->u.dcrec.nadmit, m->u.dcrec.nbind, m->u.dcrec.max_bind,
 			       m->u.dcrec.nrings, m->u.dcrec.max_rings,
-			       m->u.dcrec.call_timeout_ms);
+			       m->u.dcrec.call_timeout_ms, m->u.dcrec.nodes ? nb : "");
 		else
-			printf("%-6d %9d %6d %10d %6d/%-6d %6d/%-6d\n", m->u.dcrec.dc,
+			printf("%-6d %9d %6d %10d %6d/%-6d %6d/%-6d %s\n", m->u.dcrec.dc,
 			       m->u.dcrec.nep, m->u.dcrec.nbound, m->u.dcrec.nadmit,
 			       m->u.dcrec.nbind, m->u.dcrec.max_bind, m->u.dcrec.nrings,
-			       m->u.dcrec.max_rings);
+			       m->u.dcrec.max_rings, nb);
 		break;
+	}
 	case DVKD_REC_EP: {
 		const struct dvkd_ep_rec *e = &m->u.eprec;
 		const char *state = e->pid ? "bound" : "free";
+		char node[16];
 
-		if (json)
-			printf("{\"dc\": %d, \"ep\": %d, \"pid\": %d, \"state\": \"%s\", "
-			       "\"backup_pid\": %d, \"sent_msgs\": %llu, \"recv_msgs\": %llu, "
-			       "\"sent_bytes\": %llu, \"recv_bytes\": %llu, \"errors\": %llu, "
-			       "\"rings\": %u, \"waiting\": %u, \"oldest_wait_ms\": %u}",
-			       e->dc, e->ep, e->pid, state, e->backup_pid,
+		/* Owned on another node: the directory says where. */
+		if (e->pid == 0 && e->gen != 0)
+			state = (e->flags & DVKD_EPF_UNREACHABLE) ? "unreachable" : "bound";
+		if (e->node >= 0)
+			snprintf(node, sizeof(node), "%d", e->node);
+		else
+			snprintf(node, sizeof(node), "-");
+		if (json) {
+			printf("{\"dc\": %d, \"ep\": %d, \"node\": %d, \"pid\": %d, "
+			       "\"state\": \"%s\", \"backup_pid\": %d, \"sent_msgs\": %llu, "
+			       "\"recv_msgs\": %llu, \"sent_bytes\": %llu, \"recv_bytes\": %llu, "
+			       "\"errors\": %llu, \"rings\": %u, \"waiting\": %u, "
+			       "\"oldest_wait_ms\": %u}",
+			       e->dc, e->ep, e->node, e->pid, state, e->backup_pid,
 			       (unsigned long long)e->sent_msgs,
 			       (unsigned long long)e->recv_msgs,
 			       (unsigned long long)e->sent_bytes,
 			       (unsigned long long)e->recv_bytes,
 			       (unsigned long long)e->errors, e->nrings, e->waiting,
 			       e->oldest_wait_ms);
-		else
-			printf("%-4d %5d %8d %-6s %8d %10llu %10llu %12llu %12llu %7llu %7u\n",
-			       e->dc, e->ep, e->pid, state, e->backup_pid,
-			       (unsigned long long)e->sent_msgs,
-			       (unsigned long long)e->recv_msgs,
-			       (unsigned long long)e->sent_bytes,
-			       (unsigned long long)e->recv_bytes,
-			       (unsigned long long)e->errors, e->waiting);
+			break;
+		}
+		printf("%-4d %5d %8d %-6s %8d %10llu %10llu %12llu %12llu %7llu %7u %s\n",
+		       e->dc, e->ep, e->pid, state, e->backup_pid,
+		       (unsigned long long)e->sent_msgs,
+		       (unsigned long long)e->recv_msgs,
+		       (unsigned long long)e->sent_bytes,
+		       (unsigned long long)e->recv_bytes,
+		       (unsigned long long)e->errors, e->waiting, node);
 		break;
 	}
 	case DVKD_REC_NODE:
@@ -613,12 +678,12 @@ cmd_list(unsigned type, int dc)
 	if (json)
 		printf("[");
 	else if (type == DVKD_DC_LIST)
-		printf("%-6s %9s %6s %10s %13s %13s\n", "DC", "ENDPOINTS", "BOUND",
-		       "ADMISSIONS", "BINDINGS/MAX", "RINGS/MAX");
+		printf("%-6s %9s %6s %10s %13s %13s %s\n", "DC", "ENDPOINTS", "BOUND",
+		       "ADMISSIONS", "BINDINGS/MAX", "RINGS/MAX", "NODES");
 	else if (type == DVKD_EP_LIST)
-		printf("%-4s %5s %8s %-6s %8s %10s %10s %12s %12s %7s %7s\n", "DC", "EP",
+		printf("%-4s %5s %8s %-6s %8s %10s %10s %12s %12s %7s %7s %s\n", "DC", "EP",
 		       "PID", "STATE", "BACKUP", "SENT", "RECEIVED", "SENT_B",
-		       "RECV_B", "ERRORS", "WAITING");
+		       "RECV_B", "ERRORS", "WAITING", "NODE");
 	else if (type == DVKD_NODE_LIST)
 		node_list_header();
 	else
