@@ -306,6 +306,7 @@ main(int argc, char **argv)
 	}
 	dvkd_sd_notify("READY=1");
 	loop_sigfd = sigfd;
+	dvkd_set_loop(loop_main);
 	loop_main(NULL);
 	return 0;
 }
