@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dvs/fat.h"
+#include "dvs/imagelock.h"
 #include "dvs/log.h"
 
 static int g_partition;
@@ -79,6 +80,17 @@ struct mounted {
 	struct fat_vol *vol;
 };
 
+/* The image is in use by another DVS program: say by whom (the engine's
+ * image backend locks it, shared for reading, exclusive for writing). */
+static int
+fail_busy(const char *img)
+{
+	char msg[512];
+
+	fprintf(stderr, "dvs-fat: %s\n", dvs_image_busy_msg(img, msg, sizeof msg));
+	return 1;
+}
+
 static int
 do_mount(const char *img, int ro, struct mounted *m)
 {
@@ -88,6 +100,8 @@ do_mount(const char *img, int ro, struct mounted *m)
 
 	memset(m, 0, sizeof *m);
 	err = fat_image_open(img, &io, &m->dev);
+	if (err == -EBUSY)
+		return fail_busy(img);
 	if (err)
 		return fail("cannot open image", img, err);
 	err = fat_mount(m->dev, &mo, &m->vol);
@@ -174,19 +188,25 @@ cmd_mkfs(int argc, char **argv)
 		fprintf(stderr, "dvs-fat: mkfs needs one IMAGE\n");
 		return 2;
 	}
+	/* The file is created and sized through the engine's image backend,
+	 * which locks it first: a served image is refused, never truncated. */
 	if (size && !g_partition) {
-		int fd = open(argv[optind], O_RDWR | O_CREAT, 0644);
-		if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
-			err = -errno;
-			if (fd >= 0)
-				close(fd);
-			return fail("cannot create", argv[optind], err);
-		}
-		close(fd);
+		io.create_size = size;
+		io.size = size;
 	}
 	err = fat_image_open(argv[optind], &io, &dev);
+	if (err == -EBUSY)
+		return fail_busy(argv[optind]);
 	if (err)
 		return fail("cannot open image", argv[optind], err);
+	if (size && !g_partition) {
+		/* A larger file shrinks to SIZE, as promised by --help. */
+		err = truncate(argv[optind], (off_t)size) < 0 ? -errno : 0;
+		if (err) {
+			fat_blkdev_free(dev);
+			return fail("cannot resize", argv[optind], err);
+		}
+	}
 	err = fat_format(dev, &fo);
 	fat_blkdev_free(dev);
 	if (err)

@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "dvs/imagelock.h"
 #include "dvs/img.h"
 #include "dvs/log.h"
 
@@ -86,6 +88,66 @@ connect_to(const char *hp)
 	return fd;
 }
 
+/*
+ * Locks what this fetch will write, for the whole run (every attempt):
+ * OUTPUT.partial exclusively (two fetches into one output would write
+ * each other's blocks) and an existing OUTPUT shared (it is replaced at
+ * the end: a dvs-fs or dvs-vdd serving it would go on writing a file that
+ * no longer has a name, and lose every write).  The descriptors stay open
+ * until exit; *created says that OUTPUT.partial did not exist before.
+ * 0, or an exit code after saying what is wrong.
+ */
+static int
+lock_output(const char *output, int *created)
+{
+	char *partial = img_partial_path(output), msg[600];
+	int fd, r;
+
+	if (partial == NULL)
+		return EXIT_FAIL;
+	fd = open(output, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && (r = dvs_image_lock(fd, 0)) != 0) {
+		if (r == -EBUSY)
+			fprintf(stderr, "dvs img fetch: %s\n", dvs_image_busy_msg(output, msg, sizeof(msg)));
+		else
+			fprintf(stderr, "dvs img fetch: cannot lock %s: %s\n", output, strerror(-r));
+		free(partial);
+		return EXIT_FAIL;
+	}
+	*created = access(partial, F_OK) != 0;
+	fd = open(partial, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "dvs img fetch: cannot create %s: %s\n", partial, strerror(errno));
+		free(partial);
+		return EXIT_LOCAL;
+	}
+	r = dvs_image_lock(fd, 1);
+	if (r != 0) {
+		if (r == -EBUSY)
+			fprintf(stderr, "dvs img fetch: %s\n", dvs_image_busy_msg(partial, msg, sizeof(msg)));
+		else
+			fprintf(stderr, "dvs img fetch: cannot lock %s: %s\n", partial, strerror(-r));
+		free(partial);
+		return EXIT_FAIL;
+	}
+	free(partial);
+	return 0;
+}
+
+/* A failed run that never wrote a byte leaves no empty OUTPUT.partial. */
+static void
+drop_empty_partial(const char *output)
+{
+	char *partial = img_partial_path(output), *state = img_state_path(output);
+	struct stat sb;
+
+	if (partial && state && stat(partial, &sb) == 0 && sb.st_size == 0 &&
+	    access(state, F_OK) != 0)
+		unlink(partial);
+	free(partial);
+	free(state);
+}
+
 static pid_t
 spawn(char **cmd, int *rfd, int *wfd)
 {
@@ -140,7 +202,7 @@ cmd_fetch(int argc, char **argv)
 	const char *seeds[MAX_SEEDS], *addr = NULL, *key_file = NULL;
 	struct img_fetch_opts o = { .codec = IMG_CODEC_NONE, .inflight = 16 };
 	struct img_fetch_stats st, acc;
-	int c, r = 0, stdio = 0, json = 0, retries = 3, attempt, noprog = 0;
+	int c, r = 0, stdio = 0, json = 0, retries = 3, attempt, noprog = 0, created = 0;
 	char **cmd = NULL;
 
 	/* GNU getopt moves operands after the options and stops at "--", so
@@ -193,6 +255,9 @@ cmd_fetch(int argc, char **argv)
 	}
 	if (img_cli_key(key_file, key, sizeof(key), &o.key, &o.key_len) != 0)
 		return EXIT_USAGE;
+	c = lock_output(o.output, &created);
+	if (c != 0)
+		return c;
 	o.seeds = seeds;
 	o.progress = !noprog && isatty(2);
 	signal(SIGPIPE, SIG_IGN);
@@ -233,6 +298,8 @@ cmd_fetch(int argc, char **argv)
 			strerror(-r), attempt + 2, retries + 1);
 		sleep(1);
 	}
+	if (r != 0 && created)
+		drop_empty_partial(o.output);
 	st.bytes_in = acc.bytes_in;
 	st.bytes_out = acc.bytes_out;
 	st.seconds = acc.seconds;

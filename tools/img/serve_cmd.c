@@ -1,6 +1,7 @@
 /* serve_cmd.c - `dvs img serve`: TCP listener or one session on stdio. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dvs/imagelock.h"
 #include "dvs/img.h"
 #include "dvs/log.h"
 
@@ -257,6 +259,23 @@ cmd_serve(int argc, char **argv)
 	if (access(o.image, R_OK) != 0) {
 		fprintf(stderr, "dvs img serve: cannot read %s: %s\n", o.image, strerror(errno));
 		return EXIT_FAIL;
+	}
+	if (!o.live) {
+		/* A shared lock for as long as we serve (children inherit it):
+		 * an image a DVS program is writing would not match its index,
+		 * and none may start writing it while fetchers read it.  Live
+		 * mode exists for images that change, so it takes none. */
+		int ifd = open(o.image, O_RDONLY | O_CLOEXEC);
+
+		r = ifd < 0 ? -errno : dvs_image_lock(ifd, 0);
+		if (r != 0) {
+			char msg[600];
+
+			fprintf(stderr, "dvs img serve: %s\n",
+				r == -EBUSY ? dvs_image_busy_msg(o.image, msg, sizeof(msg))
+					    : strerror(-r));
+			return EXIT_FAIL;
+		}
 	}
 	if (!o.live) {
 		/* Check (or build) the index now: a corrupt one is reported at
