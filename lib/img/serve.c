@@ -121,6 +121,28 @@ send_index_end(struct srv *s, int round, int final)
 }
 
 static int
+recv_options(struct srv *s)
+{
+	const uint8_t *p;
+	size_t len;
+	int type, r;
+
+	r = img_conn_recv(&s->c, &type, &p, &len);
+	if (r != 0)
+		return r;
+	if (type != IMG_MSG_OPTIONS || len != 8 || img_get32(p) >= IMG_CODEC_COUNT ||
+	    (int32_t)img_get32(p + 4) < -100 || (int32_t)img_get32(p + 4) > 22) {
+		img_conn_send_error(&s->c, EPROTO, "bad OPTIONS");
+		return -EPROTO;
+	}
+	s->codec = (int)img_get32(p);
+	s->level = (int32_t)img_get32(p + 4);
+	return 0;
+}
+
+/* The key exchange on a session's own connection (--stdio, --once); the
+ * TCP listener does the same in gate.c. */
+static int
 handshake(struct srv *s)
 {
 	const uint8_t *p;
@@ -169,17 +191,7 @@ handshake(struct srv *s)
 	}
 	if (r != 0)
 		return r;
-	r = img_conn_recv(&s->c, &type, &p, &len);
-	if (r != 0)
-		return r;
-	if (type != IMG_MSG_OPTIONS || len != 8 || img_get32(p) >= IMG_CODEC_COUNT ||
-	    (int32_t)img_get32(p + 4) < -100 || (int32_t)img_get32(p + 4) > 22) {
-		img_conn_send_error(&s->c, EPROTO, "bad OPTIONS");
-		return -EPROTO;
-	}
-	s->codec = (int)img_get32(p);
-	s->level = (int32_t)img_get32(p + 4);
-	return 0;
+	return recv_options(s);
 }
 
 static int
@@ -361,9 +373,9 @@ open_index(struct srv *s)
 	return r;
 }
 
-int
-img_serve_session(int rfd, int wfd, const struct img_serve_opts *o,
-		  struct img_serve_stats *st)
+static int
+serve_session(int rfd, int wfd, const struct img_serve_opts *o, const struct img_authed *a,
+	      struct img_serve_stats *st)
 {
 	struct srv s = { .o = o, .st = st, .fd = -1 };
 	uint8_t info[24];
@@ -384,7 +396,17 @@ img_serve_session(int rfd, int wfd, const struct img_serve_opts *o,
 		dvs_err("cannot open %s: %s", o->image, strerror(-r));
 		goto out;
 	}
-	r = handshake(&s);
+	if (a != NULL) {
+		/* The gate proved the key: go on from OPTIONS, counting bytes
+		 * (and the test hooks) from the start of the connection. */
+		memcpy(s.cn, a->cn, 32);
+		memcpy(s.sn, a->sn, 32);
+		s.c.bytes_in = a->bytes_in;
+		s.c.bytes_out = a->bytes_out;
+		r = recv_options(&s);
+	} else {
+		r = handshake(&s);
+	}
 	if (r != 0)
 		goto out;
 	r = open_index(&s);
@@ -468,4 +490,18 @@ out:
 	if (s.fd >= 0)
 		close(s.fd);
 	return r;
+}
+
+int
+img_serve_session(int rfd, int wfd, const struct img_serve_opts *o,
+		  struct img_serve_stats *st)
+{
+	return serve_session(rfd, wfd, o, NULL, st);
+}
+
+int
+img_serve_session_authed(int fd, const struct img_serve_opts *o, const struct img_authed *a,
+			 struct img_serve_stats *st)
+{
+	return serve_session(fd, fd, o, a, st);
 }
