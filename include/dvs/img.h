@@ -137,6 +137,10 @@ void img_zd_free(void *zd);
 /* -EBADMSG unless the input decodes to exactly rawlen bytes. */
 int img_zd_decompress(void *zd, const void *src, size_t len, void *dst, size_t rawlen);
 
+/* The words before every message of lib/img on stderr ("dvs img fetch");
+ * borrowed, must outlive the program.  Default "dvs img". */
+void img_log_prefix(const char *prefix);
+
 /* ---- transfer (serve.c, fetch.c) ---- */
 
 #define IMG_KEY_MAX 4096

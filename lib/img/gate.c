@@ -157,8 +157,7 @@ gate_frame(struct img_gate *g, struct pend *p)
 	img_auth_proof(o->key, o->key_len, "dvs-img client", p->a.sn, p->a.cn, proof);
 	if (len != 32 || !img_auth_equal(proof, pl)) {
 		gate_error(p, EACCES, "authentication failed: wrong or missing key");
-		dvs_log_at(DVS_LOG_WARN, "serve", "a client failed to authenticate (wrong or "
-			   "missing key)");
+		img_warn("a client failed to authenticate (wrong or missing key)");
 		return -EACCES;
 	}
 	img_auth_proof(o->key, o->key_len, "dvs-img server", p->a.cn, p->a.sn, proof);

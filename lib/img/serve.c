@@ -56,7 +56,7 @@ run_cmd(const char *what, const char *cmd)
 	r = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (r != 0) {
-		dvs_err("cannot run the %s command: %s", what, strerror(r));
+		img_err("cannot run the %s command: %s", what, strerror(r));
 		return -r;
 	}
 	while (waitpid(pid, &status, 0) < 0) {
@@ -64,7 +64,7 @@ run_cmd(const char *what, const char *cmd)
 			return -errno;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		dvs_err("the %s command '%s' failed (status %d)", what, cmd,
+		img_err("the %s command '%s' failed (status %d)", what, cmd,
 			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		return -ECHILD;
 	}
@@ -180,7 +180,7 @@ handshake(struct srv *s)
 		if (len != 32 || !img_auth_equal(proof, p)) {
 			img_conn_send_error(&s->c, EACCES,
 					    "authentication failed: wrong or missing key");
-			dvs_err("a client failed to authenticate (wrong or missing key)");
+			img_err("a client failed to authenticate (wrong or missing key)");
 			return -EACCES;
 		}
 		img_auth_proof(s->o->key, s->o->key_len, "dvs-img server", s->cn, s->sn,
@@ -224,7 +224,7 @@ do_get(struct srv *s, const uint8_t *p, size_t len)
 			continue;
 		if (n <= 0) {
 			r = n < 0 ? -errno : -ESTALE;
-			dvs_err("reading %s failed: %s", s->o->image,
+			img_err("reading %s failed: %s", s->o->image,
 				n < 0 ? strerror(errno) : "the image became shorter");
 			img_conn_send_error(&s->c, EIO, "the server cannot read its image");
 			return r;
@@ -334,7 +334,7 @@ do_round(struct srv *s, int *final)
 			s->paused = 1;
 		} else {
 			s->pause_start = img_now_ns();
-			dvs_warn("live: no --pause-cmd: the last round races with the writer");
+			img_warn("live: no --pause-cmd: the last round races with the writer");
 		}
 		changed = scan_changes(s, &r);
 		if (r != 0)
@@ -393,7 +393,7 @@ serve_session(int rfd, int wfd, const struct img_serve_opts *o, const struct img
 	s.fd = open(o->image, O_RDONLY | O_CLOEXEC);
 	if (s.fd < 0) {
 		r = -errno;
-		dvs_err("cannot open %s: %s", o->image, strerror(-r));
+		img_err("cannot open %s: %s", o->image, strerror(-r));
 		goto out;
 	}
 	if (a != NULL) {
@@ -463,12 +463,12 @@ serve_session(int rfd, int wfd, const struct img_serve_opts *o, const struct img
 			img_conn_send(&s.c, IMG_MSG_BYE, bye, sizeof(bye));
 			break;
 		} else if (type == IMG_MSG_ERROR) {
-			dvs_err("the client gave up: %.*s", (int)(len > 4 ? len - 4 : 0),
+			img_err("the client gave up: %.*s", (int)(len > 4 ? len - 4 : 0),
 				(const char *)p + 4);
 			r = -ECONNABORTED;
 		} else {
 			img_conn_send_error(&s.c, EPROTO, "unexpected message type %d", type);
-			dvs_err("client sent an unexpected message (type %d)", type);
+			img_err("client sent an unexpected message (type %d)", type);
 			r = -EPROTO;
 		}
 	}
