@@ -414,6 +414,12 @@ dst_create(const struct side *src, const struct side *dst)
 			return -EEXIST;
 		fd = side_open(dst, O_TRUNC);
 	}
+	if (fd == -EINVAL && dst->dvs) {
+		fail("%s: FAT does not allow this name (no control characters, none of "
+		     "\" * : < > ? \\ |, no trailing dot or space): %s not copied",
+		     disp(dst), disp(src));
+		return fd;
+	}
 	if (fd < 0) {
 		fail("%s: %s", disp(dst), strerror(-fd));
 		return fd;
