@@ -303,9 +303,11 @@ side_id(const struct side *s, int fd, uint64_t *dev, uint64_t *ino)
 		struct dvs_stat ds;
 		int rc = fd >= 0 ? dvs_fstat(fs, fd, &ds) : dvs_stat(fs, s->path, &ds);
 
+		if (rc < 0)
+			return rc;
 		*dev = 0;
 		*ino = ds.st_ino;
-		return rc;
+		return 0;
 	}
 	if ((fd >= 0 ? fstat(fd, &st) : stat(s->path, &st)) < 0)
 		return -errno;
