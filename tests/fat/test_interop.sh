@@ -182,17 +182,19 @@ fsck_ok "$T/r.img"
 echo "== mkfs below the FAT32 minimum, and what mkfs says it made"
 # fsck_clusters IMG: the cluster count fsck.fat -n reports.
 fsck_clusters() { fsck.fat -n "$1" 2>/dev/null | sed -n 's|.* [0-9]*/\([0-9]*\) clusters$|\1|p'; }
-if $FAT mkfs -F 32 -s 10M "$T/small32.img" 2>"$T/err"; then bad "FAT32 of 10 MiB (20128 clusters) made without -f"; fi
-grep -q "fewer than the 65525 the FAT specification requires" "$T/err" || bad "no word of the FAT32 minimum: $(cat "$T/err")"
-[ ! -e "$T/small32.img" ] || bad "a refused mkfs left small32.img behind"
-head -c 20M /dev/urandom >"$T/keep.img"; cp "$T/keep.img" "$T/keep.orig"
-if $FAT mkfs -F 32 -s 10M "$T/keep.img" 2>/dev/null; then bad "refused mkfs on an existing file succeeded"; fi
-cmp -s "$T/keep.img" "$T/keep.orig" || bad "a refused mkfs changed the existing file"
-out=$($FAT mkfs -F 32 -s 10M -f "$T/small32.img" 2>"$T/err") || bad "mkfs -f failed"
-grep -q "made anyway" "$T/err" || bad "mkfs -f without a warning: $(cat "$T/err")"
+# Like mkfs.fat: made, with a warning that says what to do instead.
+out=$($FAT mkfs -F 32 -s 10M "$T/small32.img" 2>"$T/err") || bad "mkfs -F 32 -s 10M failed"
+grep -q "warning: .*small32.img: a FAT32 of 10.0 MiB with 512-byte clusters has [0-9]* clusters, fewer than the 65525 the FAT specification requires" "$T/err" ||
+	bad "no warning of the FAT32 minimum: $(cat "$T/err")"
+grep -q "leave out -F 32" "$T/err" || bad "the warning does not say what to do: $(cat "$T/err")"
 n=$(fsck_clusters "$T/small32.img")
 [ "$out" = "$T/small32.img: FAT32, 10.0 MiB, $n clusters of 512 bytes, label none" ] ||
-	bad "mkfs -f summary '$out' (fsck.fat counts $n clusters)"
+	bad "mkfs summary '$out' (fsck.fat counts $n clusters)"
+[ "$n" -lt 65525 ] || bad "10 MiB FAT32 has $n clusters?"
+out=$($FAT mkfs -q -F 32 -s 10M "$T/small32.img" 2>&1) || bad "mkfs -q"
+[ -z "$out" ] || bad "mkfs -q said: $out"
+$FAT mkfs -F 32 -s 64M "$T/ok32.img" 2>"$T/err" >/dev/null || bad "mkfs -F 32 -s 64M"
+[ ! -s "$T/err" ] || bad "a FAT32 above the minimum got a warning: $(cat "$T/err")"
 out=$($FAT mkfs -s 64M -n DATA "$T/sum16.img") || bad "mkfs -s 64M"
 n=$(fsck_clusters "$T/sum16.img")
 c=$(minfo -i "$T/sum16.img" 2>/dev/null | sed -n 's/^cluster size: \([0-9]*\) sectors$/\1/p')

@@ -26,11 +26,11 @@ usage(FILE *f)
 		"Reads and writes FAT12/16/32 images with the DVS FAT engine.\n"
 		"Paths inside an image are written IMAGE:/path.\n"
 		"\n"
-		"  mkfs [-F 12|16|32] [-s SIZE] [-c CLUSTER] [-S SECTOR] [-n LABEL] [-f] IMAGE\n"
+		"  mkfs [-F 12|16|32] [-s SIZE] [-c CLUSTER] [-S SECTOR] [-n LABEL] [-q] IMAGE\n"
 		"                     make a new volume (SIZE like 64M creates or\n"
 		"                     resizes the file; default: the file's size);\n"
-		"                     a FAT32 below 65525 clusters is refused (-f: make\n"
-		"                     it anyway); prints what it made\n"
+		"                     prints what it made; warns, before writing, of a\n"
+		"                     FAT32 below 65525 clusters (-q: quiet)\n"
 		"  ls [-l] [-R] IMAGE[:/dir]   list a directory\n"
 		"  get [-r] IMAGE:/file [LOCAL|-]  copy a file out (default: its\n"
 		"                     name); -r: a directory tree (into LOCAL if\n"
@@ -253,14 +253,13 @@ cmd_mkfs(int argc, char **argv)
 	struct fat_image_opts io = {.partition = g_partition};
 	struct fat_blkdev *dev;
 	struct layout lay;
-	struct stat before;
 	uint64_t size = 0;
-	int c, err, force = 0, existed;
+	int c, err, quiet = 0;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "F:s:c:S:n:f")) != -1) {
+	while ((c = getopt(argc, argv, "F:s:c:S:n:q")) != -1) {
 		switch (c) {
-		case 'f': force = 1; break;
+		case 'q': quiet = 1; break;
 		case 'F': fo.fat_type = atoi(optarg); break;
 		case 's':
 			size = parse_size(optarg);
@@ -279,7 +278,6 @@ cmd_mkfs(int argc, char **argv)
 		fprintf(stderr, "dvs-fat: mkfs needs one IMAGE\n");
 		return 2;
 	}
-	existed = stat(argv[optind], &before) == 0;
 	/* The file is created and sized through the engine's image backend,
 	 * which locks it first: a served image is refused, never truncated. */
 	if (size && !g_partition) {
@@ -292,32 +290,22 @@ cmd_mkfs(int argc, char **argv)
 	if (err)
 		return fail("cannot open image", argv[optind], err);
 	/* Below 65525 clusters a FAT32 breaks the specification: mtools and
-	 * some systems cannot read it (mkfs.fat only warns).  Refuse before
-	 * anything is written, unless -f. */
+	 * some systems cannot read it.  mkfs.fat makes it with a warning, and
+	 * so do we (tests and fuzz corpora make tiny FAT32s on purpose), but
+	 * the warning comes before anything is written and says what to do
+	 * instead; -q silences it. */
 	err = mkfs_dry_run(dev, &fo, &lay);
-	if (err == 0 && lay.type == 32 && lay.clusters < 65525) {
-		fprintf(stderr, "dvs-fat: mkfs %s: a FAT32 of %.1f MiB with %u-byte clusters "
-			"has %u clusters, fewer than the 65525 the FAT specification requires "
-			"(mtools and some systems cannot read it)", argv[optind],
+	if (err == 0 && lay.type == 32 && lay.clusters < 65525 && !quiet)
+		fprintf(stderr, "dvs-fat: warning: %s: a FAT32 of %.1f MiB with %u-byte "
+			"clusters has %u clusters, fewer than the 65525 the FAT specification "
+			"requires: mtools and some systems cannot read it. For a volume they "
+			"can read, leave out -F 32 (a FAT12 or FAT16 fits) or make it larger "
+			"(-s %lluM or more at %u-byte clusters)%s.\n", argv[optind],
 			(double)dev->sector_count * dev->sector_size / 1048576.0,
-			lay.cluster_bytes, lay.clusters);
-		if (!force) {
-			fprintf(stderr, ": leave out -F 32 (a FAT12 or FAT16 fits), make it larger "
-				"(-s %lluM or more at %u-byte clusters)%s, or add -f to make it "
-				"anyway\n",
-				(unsigned long long)(((uint64_t)65525 * lay.cluster_bytes >> 20) + 2),
-				lay.cluster_bytes,
-				lay.cluster_bytes > dev->sector_size ? ", use smaller clusters (-c)" : "");
-			fat_blkdev_free(dev);
-			/* Leave the file as it was found. */
-			if (!existed)
-				unlink(argv[optind]);
-			else if (size && !g_partition && truncate(argv[optind], before.st_size) < 0)
-				perror("dvs-fat: restoring the file's size");
-			return 1;
-		}
-		fprintf(stderr, " - made anyway (-f)\n");
-	}
+			lay.cluster_bytes, lay.clusters,
+			(unsigned long long)(((uint64_t)65525 * lay.cluster_bytes >> 20) + 2),
+			lay.cluster_bytes,
+			lay.cluster_bytes > dev->sector_size ? ", or use smaller clusters (-c)" : "");
 	if (size && !g_partition) {
 		/* A larger file shrinks to SIZE, as promised by --help. */
 		err = truncate(argv[optind], (off_t)size) < 0 ? -errno : 0;
@@ -332,7 +320,7 @@ cmd_mkfs(int argc, char **argv)
 		return fail("mkfs failed on", argv[optind], err);
 	}
 	/* One line that says what was made, from the volume itself. */
-	{
+	if (!quiet) {
 		struct fat_mount_opts mo = {.read_only = 1};
 		struct fat_statfs st;
 		struct fat_vol *vol;
