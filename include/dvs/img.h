@@ -137,6 +137,10 @@ void img_zd_free(void *zd);
 /* -EBADMSG unless the input decodes to exactly rawlen bytes. */
 int img_zd_decompress(void *zd, const void *src, size_t len, void *dst, size_t rawlen);
 
+/* The words before every message of lib/img on stderr ("dvs img fetch");
+ * borrowed, must outlive the program.  Default "dvs img". */
+void img_log_prefix(const char *prefix);
+
 /* ---- transfer (serve.c, fetch.c) ---- */
 
 #define IMG_KEY_MAX 4096
@@ -174,6 +178,41 @@ struct img_serve_stats {
 /* Serves one session on rfd/wfd (a socket twice, or stdin/stdout). */
 int img_serve_session(int rfd, int wfd, const struct img_serve_opts *o,
 		      struct img_serve_stats *st);
+
+/* What the gate proved about a connection, for the rest of its session. */
+struct img_authed {
+	uint8_t cn[32], sn[32];	/* the nonces of the key exchange */
+	uint64_t bytes_in, bytes_out; /* moved so far on the connection */
+};
+
+/* The rest of a session whose key exchange the gate did (gate.c). */
+int img_serve_session_authed(int fd, const struct img_serve_opts *o,
+			     const struct img_authed *a, struct img_serve_stats *st);
+
+/* ---- the TCP listener's gate (gate.c) ---- */
+
+/*
+ * Runs the key exchange of every pending TCP connection in the listening
+ * process, without blocking and without a process or thread each: at most
+ * max_pending wait (a new one closes the oldest), each at most timeout_ms.
+ * Only a connection that proved the key (or any, without a key) leaves
+ * the gate, to get its own process.  o is borrowed for the gate's life.
+ */
+#define IMG_GATE_PENDING 64
+#define IMG_GATE_TIMEOUT_MS 5000
+struct img_gate;
+int img_gate_new(const struct img_serve_opts *o, int max_pending, int timeout_ms,
+		 struct img_gate **out);
+void img_gate_free(struct img_gate *g);
+/* Accepts from lfd and drives the pending connections until one has
+ * proven the key: 0 with *fd (blocking again, the caller's) and *a, or
+ * -errno if poll fails. */
+int img_gate_next(struct img_gate *g, int lfd, int *fd, struct img_authed *a);
+int img_gate_pending(const struct img_gate *g);
+/* Connections closed so far: idle past the timeout, evicted by newer
+ * ones, and broken or refused (bad frames, wrong key). */
+void img_gate_counts(const struct img_gate *g, uint64_t *idle, uint64_t *evicted,
+		     uint64_t *bad);
 
 struct img_fetch_opts {
 	const char *output;

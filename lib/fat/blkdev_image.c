@@ -1,12 +1,117 @@
 /* blkdev_image.c - the image-file block device (whole image or one MBR
- * primary partition).  pread/pwrite make it safe for parallel callers. */
+ * primary partition).  pread/pwrite make it safe for parallel callers.
+ * Also the image lock every DVS program that writes an image takes
+ * (include/dvs/imagelock.h): it lives here because the image backend is
+ * the one place every image writer already links. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "dvs/imagelock.h"
 #include "fat_int.h"
+
+int
+dvs_image_lock(int fd, int exclusive)
+{
+	int r;
+
+	do
+		r = flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return 0;
+	return errno == EWOULDBLOCK ? -EBUSY : -errno;
+}
+
+/* The program name of pid (its comm), or "" if it is gone. */
+static void
+proc_comm(long pid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return;
+	if (fgets(buf, (int)len, f) != NULL)
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+char *
+dvs_image_holder(const char *path, char *buf, size_t len)
+{
+	char line[256], comm[64];
+	long pid = 0, best = 0;
+	int best_write = 0, best_exact = 0;
+	struct stat st;
+	FILE *f;
+
+	snprintf(buf, len, "another process");
+	if (stat(path, &st) < 0)
+		return buf;
+	f = fopen("/proc/locks", "re");
+	if (f == NULL)
+		return buf;
+	/* "1: FLOCK  ADVISORY  WRITE 1234 fe:00:56789 0 EOF"; a line with
+	 * "->" is a waiter, not a holder. */
+	while (fgets(line, sizeof line, f) != NULL) {
+		char *tok[8], *save = NULL, *t;
+		unsigned int maj, min;
+		unsigned long long ino;
+		int n = 0, exact;
+
+		for (t = strtok_r(line, " \n", &save); t != NULL && n < 8;
+		     t = strtok_r(NULL, " \n", &save))
+			tok[n++] = t;
+		if (n < 6 || strcmp(tok[1], "FLOCK") != 0)
+			continue;
+		if (sscanf(tok[5], "%x:%x:%llu", &maj, &min, &ino) != 3 ||
+		    ino != (unsigned long long)st.st_ino)
+			continue;
+		/* Some file systems (btrfs) show another device number in
+		 * /proc/locks than stat does: an inode match will do. */
+		exact = maj == major(st.st_dev) && min == minor(st.st_dev);
+		pid = strtol(tok[4], NULL, 10);
+		if (best == 0 || (exact && !best_exact)) {
+			best = pid;
+			best_exact = exact;
+			best_write = strcmp(tok[3], "WRITE") == 0;
+		}
+	}
+	fclose(f);
+	if (best <= 0)
+		return buf;	/* not found, or in another pid namespace */
+	if (best == (long)getpid()) {
+		snprintf(buf, len, "this same program (pid %ld)", best);
+		return buf;
+	}
+	proc_comm(best, comm, sizeof comm);
+	if (comm[0] == '\0')
+		snprintf(buf, len, "pid %ld (gone; a child of it keeps the image open)", best);
+	else
+		snprintf(buf, len, "%s (pid %ld), which %s it", comm, best,
+			 best_write ? "writes" : "reads");
+	return buf;
+}
+
+char *
+dvs_image_busy_msg(const char *path, char *buf, size_t len)
+{
+	char who[160];
+
+	snprintf(buf, len, "%s is in use by %s; stop that program first (for a "
+		 "mount: dvs umount MOUNTPOINT)", path,
+		 dvs_image_holder(path, who, sizeof who));
+	return buf;
+}
 
 struct image_ctx {
 	int fd;
@@ -147,6 +252,11 @@ fat_image_open(const char *path, const struct fat_image_opts *opts,
 		fd = open(path, (o.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	/* Before anything can change the file (the ftruncate below): one
+	 * writer, or any number of readers, per image. */
+	err = dvs_image_lock(fd, !o.read_only);
+	if (err)
+		goto fail;
 	if (fstat(fd, &st) < 0) {
 		err = -errno;
 		goto fail;

@@ -57,23 +57,23 @@ img_key_load(const char *path, uint8_t *key, size_t cap)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		dvs_err("cannot open key file %s: %s", path, strerror(-r));
+		img_err("cannot open key file %s: %s", path, strerror(-r));
 		return r;
 	}
 	if (fstat(fd, &st) == 0 && (st.st_mode & 077))
-		dvs_warn("key file %s can be read by other users; chmod 600 it", path);
+		img_warn("key file %s can be read by other users; chmod 600 it", path);
 	n = read(fd, key, cap);
 	r = n < 0 ? -errno : 0;
 	close(fd);
 	if (r != 0) {
-		dvs_err("cannot read key file %s: %s", path, strerror(-r));
+		img_err("cannot read key file %s: %s", path, strerror(-r));
 		return r;
 	}
 	/* A trailing newline from `echo` is not part of the secret. */
 	while (n > 0 && (key[n - 1] == '\n' || key[n - 1] == '\r'))
 		n--;
 	if (n < IMG_KEY_MIN || (size_t)n >= cap) {
-		dvs_err("key file %s must hold %d to %d bytes (e.g. "
+		img_err("key file %s must hold %d to %d bytes (e.g. "
 			"`head -c 32 /dev/urandom | base64 > %s`)",
 			path, IMG_KEY_MIN, IMG_KEY_MAX - 1, path);
 		return -EINVAL;

@@ -115,7 +115,7 @@ pwrite_full(struct fet *f, const void *buf, size_t len, uint64_t off)
 		if (n < 0) {
 			int e = errno;
 
-			dvs_err("writing %s failed: %s%s", f->partial, strerror(e),
+			img_err("writing %s failed: %s%s", f->partial, strerror(e),
 				e == ENOSPC ? " (free some space and run the same command "
 					      "again: it resumes)" : "");
 			return -e;
@@ -139,7 +139,7 @@ state_save(struct fet *f)
 
 	if (fdatasync(f->fd) != 0) {
 		r = -errno;
-		dvs_err("syncing %s failed: %s", f->partial, strerror(-r));
+		img_err("syncing %s failed: %s", f->partial, strerror(-r));
 		return r;
 	}
 	/* Only synced blocks count as done for a later run. */
@@ -173,7 +173,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	if (r != 0) {
-		dvs_err("cannot write the resume state %s: %s", f->statep, strerror(-r));
+		img_err("cannot write the resume state %s: %s", f->statep, strerror(-r));
 		if (tmp)
 			unlink(tmp);
 		if (r != -ENOSPC && r != -ENOMEM)
@@ -220,19 +220,20 @@ recv_expect(struct fet *f, int want, const uint8_t **p, size_t *len)
 
 	r = img_conn_recv(&f->c, &type, p, len);
 	if (r == -EBADMSG)
-		dvs_err("corrupt frame from the server (checksum or header)");
+		img_err("corrupt frame from the server (checksum or header)");
 	else if (r == -ETIMEDOUT)
-		dvs_err("the server said nothing for %d ms", f->c.timeout_ms);
+		img_err("the server said nothing for %d ms", f->c.timeout_ms);
 	if (r != 0)
 		return r == -ETIMEDOUT ? -EPIPE : r;
 	if (type == IMG_MSG_ERROR) {
 		uint32_t code = *len >= 4 ? img_get32(*p) : EPROTO;
 
-		dvs_err("server: %.*s", (int)(*len > 4 ? *len - 4 : 0), (const char *)*p + 4);
+		img_err("the server says: %.*s", (int)(*len > 4 ? *len - 4 : 0), (const char *)*p + 4);
 		return code == EACCES ? -EACCES : -EPROTO;
 	}
 	if (want && type != want) {
-		dvs_err("server sent message type %d where %d was expected", type, want);
+		img_err("the server answered out of turn (message %d where %d belongs): is it "
+			"a dvs img server of this version?", type, want);
 		return -EPROTO;
 	}
 	return type;
@@ -274,18 +275,18 @@ handshake(struct fet *f)
 	if (r < 0)
 		return r;
 	if (len != 40 || img_get32(p) != IMG_PROTO_VERSION) {
-		dvs_err("server speaks another protocol version");
+		img_err("server speaks another protocol version");
 		return -EPROTO;
 	}
 	need = img_get32(p + 4) != 0;
 	memcpy(f->sn, p + 8, 32);
 	if (need && f->o->key == NULL) {
-		dvs_err("the server requires a shared key: pass --key-file FILE");
+		img_err("the server requires a shared key: pass --key-file FILE");
 		img_conn_send_error(&f->c, EACCES, "client has no key");
 		return -EACCES;
 	}
 	if (!need && f->o->key != NULL) {
-		dvs_err("the server does not prove it holds the key (it runs without one); "
+		img_err("the server does not prove it holds the key (it runs without one); "
 			"refusing: drop --key-file to accept an unauthenticated server");
 		img_conn_send_error(&f->c, EACCES, "client requires authentication");
 		return -EACCES;
@@ -301,13 +302,13 @@ handshake(struct fet *f)
 	r = recv_expect(f, IMG_MSG_AUTH_OK, &p, &len);
 	if (r < 0) {
 		if (r == -EACCES)
-			dvs_err("authentication failed: check that both sides use the same key");
+			img_err("authentication failed: check that both sides use the same key");
 		return r;
 	}
 	if (need) {
 		img_auth_proof(f->o->key, f->o->key_len, "dvs-img server", f->cn, f->sn, proof);
 		if (len != 32 || !img_auth_equal(proof, p)) {
-			dvs_err("the server failed to prove it holds the key");
+			img_err("the server failed to prove it holds the key");
 			return -EACCES;
 		}
 	}
@@ -328,13 +329,13 @@ check_index_end(struct fet *f, const uint8_t *p, size_t len)
 	f->final = img_get32(p + 4) != 0;
 	img_index_digest(&f->ix, d);
 	if (memcmp(d, p + 8, 32) != 0) {
-		dvs_err("the index does not match its digest: corrupt transfer");
+		img_err("the index does not match its digest: corrupt transfer");
 		return -EBADMSG;
 	}
 	if (f->o->key) {
 		img_auth_proof(f->o->key, f->o->key_len, "dvs-img index", p + 8, f->cn, mac);
 		if (!img_auth_equal(mac, p + 40)) {
-			dvs_err("the index is not signed with the shared key");
+			img_err("the index is not signed with the shared key");
 			return -EACCES;
 		}
 	}
@@ -362,7 +363,7 @@ recv_index(struct fet *f)
 	n = img_get64(p + 16);
 	if (bs < IMG_MIN_BLOCK || bs > IMG_MAX_BLOCK || (bs & (bs - 1)) ||
 	    n != size / bs + (size % bs != 0) || n >= UINT32_MAX) {
-		dvs_err("the server describes an impossible image");
+		img_err("the server describes an impossible image");
 		return -EPROTO;
 	}
 	f->ix.block_size = (uint32_t)bs;
@@ -374,7 +375,7 @@ recv_index(struct fet *f)
 	while ((r = recv_list(f, IMG_MSG_INDEX, &p, &len)) > 0) {
 		r = img_index_frame_decode(p, len, n, f->ix.hash, &first, &count);
 		if (r != 0 || first != next) {
-			dvs_err("malformed index from the server");
+			img_err("malformed index from the server");
 			return -EPROTO;
 		}
 		next += count;
@@ -382,7 +383,7 @@ recv_index(struct fet *f)
 	if (r < 0)
 		return r;
 	if (next != n) {
-		dvs_err("the server sent an incomplete index");
+		img_err("the server sent an incomplete index");
 		return -EPROTO;
 	}
 	r = check_index_end(f, p, len);
@@ -441,7 +442,7 @@ take_data(struct fet *f, const struct run *q, const uint8_t *p, size_t len)
 	hashed = p[13];
 	if (first != q->first || count != q->count || codec >= IMG_CODEC_COUNT ||
 	    hashed != f->live || img_get16(p + 14) != 0) {
-		dvs_err("the server answered a request it was not asked");
+		img_err("the server answered a request it was not asked");
 		return -EPROTO;
 	}
 	for (i = 0; i < count; i++)
@@ -462,20 +463,20 @@ take_data(struct fet *f, const struct run *q, const uint8_t *p, size_t len)
 	else
 		r = img_decompress(codec, data, len - 20 - hl, f->raw, raw);
 	if (r != 0) {
-		dvs_err("a %s block run from the server does not decompress", img_codec_name(codec));
+		img_err("a %s block run from the server does not decompress", img_codec_name(codec));
 		return -EBADMSG;
 	}
 	for (i = 0, off = 0; i < count; off += img_block_len(&f->ix, first + i), i++) {
 		img_hash_block(f->raw + off, img_block_len(&f->ix, first + i), h);
 		if (hashes) {
 			if (memcmp(h, hashes + i * IMG_HASH_LEN, IMG_HASH_LEN) != 0) {
-				dvs_err("block %llu does not match the hash sent with it",
+				img_err("block %llu does not match the hash sent with it",
 					(unsigned long long)(first + i));
 				return -EILSEQ;
 			}
 			memcpy(f->ix.hash[first + i], h, IMG_HASH_LEN);
 		} else if (memcmp(h, f->ix.hash[first + i], IMG_HASH_LEN) != 0) {
-			dvs_err("block %llu from the server does not match its index (did the "
+			img_err("block %llu from the server does not match its index (did the "
 				"image change while served? serve it with --live)",
 				(unsigned long long)(first + i));
 			return -EILSEQ;
@@ -655,7 +656,7 @@ copy_from_seeds(struct fet *f)
 		if (r != 0 || bad == 0)
 			continue;
 		if (f->st->seed_mismatch == 0)
-			dvs_warn("seed %s changed since it was indexed: its stale "
+			img_warn("seed %s changed since it was indexed: its stale "
 				 "blocks are fetched from the server instead", f->o->seeds[s]);
 		f->st->seed_mismatch += (uint64_t)bad;
 		for (i = 0; i < n; i++)
@@ -748,7 +749,7 @@ plan(struct fet *f, int resumed)
 		r = img_index_open(f->o->seeds[s], NULL, f->ix.block_size, f->o->nthreads, 1,
 				   &rebuilt, &sx);
 		if (r != 0) {
-			dvs_err("cannot index seed %s", f->o->seeds[s]);
+			img_err("cannot index seed %s", f->o->seeds[s]);
 			goto out;
 		}
 		for (i = 0; i < sx->nblocks; i++) {
@@ -809,7 +810,7 @@ next_round(struct fet *f)
 	int r;
 
 	if (f->round >= 64) {
-		dvs_err("the server keeps sending rounds; giving up");
+		img_err("the server keeps sending rounds; giving up");
 		return -EPROTO;
 	}
 	r = img_conn_send(&f->c, IMG_MSG_ROUND, NULL, 0);
@@ -866,7 +867,7 @@ verify_all(struct fet *f)
 	}
 	free(h);
 	if (r == 0 && bad) {
-		dvs_err("verification failed: %llu blocks of %s do not match the index",
+		img_err("verification failed: %llu blocks of %s do not match the index",
 			(unsigned long long)bad, f->partial);
 		r = -EILSEQ;
 	}
@@ -880,7 +881,7 @@ finish(struct fet *f)
 	int dfd, r = 0;
 
 	if (rename(f->partial, f->o->output) != 0) {
-		dvs_err("cannot rename %s to %s: %s", f->partial, f->o->output, strerror(errno));
+		img_err("cannot rename %s to %s: %s", f->partial, f->o->output, strerror(errno));
 		return -EIO;
 	}
 	unlink(f->statep);
@@ -941,7 +942,7 @@ img_fetch_session(int rfd, int wfd, const struct img_fetch_opts *o,
 	st->blocks = n;
 	f.fd = open(f.partial, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (f.fd < 0) {
-		dvs_err("cannot create %s: %s", f.partial, strerror(errno));
+		img_err("cannot create %s: %s", f.partial, strerror(errno));
 		r = -EIO; /* a local failure, whatever errno said (EACCES is not auth) */
 		goto out;
 	}
@@ -949,7 +950,7 @@ img_fetch_session(int rfd, int wfd, const struct img_fetch_opts *o,
 	/* A partial file we cannot vouch for starts over as holes. */
 	if ((!resumed && ftruncate(f.fd, 0) != 0) || ftruncate(f.fd, (off_t)f.ix.image_size) != 0) {
 		r = -errno;
-		dvs_err("cannot size %s: %s", f.partial, strerror(-r));
+		img_err("cannot size %s: %s", f.partial, strerror(-r));
 		if (r != -ENOSPC && r != -EFBIG)
 			r = -EIO;
 		goto out;
@@ -990,7 +991,7 @@ img_fetch_session(int rfd, int wfd, const struct img_fetch_opts *o,
 		}
 	} else if (!f.live) {
 		/* The image is complete and verified: the goodbye is a courtesy. */
-		dvs_warn("the server did not say goodbye; the image is verified anyway");
+		img_warn("the server did not say goodbye; the image is verified anyway");
 		r = 0;
 	}
 	if (r == 0)

@@ -32,6 +32,30 @@ img_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static const char *log_prefix = "dvs img";
+
+void
+img_log_prefix(const char *prefix)
+{
+	log_prefix = prefix;
+}
+
+void
+img_log(int warn, const char *fmt, ...)
+{
+	char buf[1024];
+	int saved = errno;
+	va_list ap;
+
+	if (!dvs_log_enabled(warn ? DVS_LOG_WARN : DVS_LOG_ERROR))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s%s\n", log_prefix, warn ? "warning: " : "", buf);
+	errno = saved;
+}
+
 int
 img_ncpu(void)
 {

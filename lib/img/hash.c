@@ -182,7 +182,7 @@ img_hash_blocks(int fd, uint64_t image_size, uint32_t block_size,
 	if (atomic_load(&j.err) != 0) {
 		int e = atomic_load(&j.err);
 
-		dvs_err("reading the image failed: %s",
+		img_err("reading the image failed: %s",
 			e == -ESTALE ? "it became shorter while hashing" : strerror(-e));
 		return e;
 	}

@@ -139,6 +139,18 @@ void img_auth_proof(const uint8_t *key, size_t klen, const char *label,
 		    const uint8_t a[32], const uint8_t b[32], uint8_t out[32]);
 int img_auth_equal(const uint8_t a[32], const uint8_t b[32]);
 
+/* ---- messages (frame.c) ---- */
+
+/*
+ * What the user reads: "dvs img fetch: TEXT", or "dvs img fetch: warning:
+ * TEXT" (the prefix set by img_log_prefix).  dvs/log.h's lines name the C
+ * function ("recv_expect:"), which users took for part of the message;
+ * lib/img keeps those for DVS_LOG=info and debug only.
+ */
+void img_log(int warn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define img_err(...) img_log(0, __VA_ARGS__)
+#define img_warn(...) img_log(1, __VA_ARGS__)
+
 /* ---- misc ---- */
 uint64_t img_now_ns(void);
 int img_ncpu(void);

@@ -109,14 +109,14 @@ img_index_build(const char *image, uint32_t block_size, int nthreads,
 
 	*out = NULL;
 	if (!valid_block_size(block_size)) {
-		dvs_err("block size %u: must be a power of two from %u to %u",
+		img_err("block size %u: must be a power of two from %u to %u",
 			block_size, IMG_MIN_BLOCK, IMG_MAX_BLOCK);
 		return -EINVAL;
 	}
 	fd = open(image, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		dvs_err("cannot open %s: %s", image, strerror(-r));
+		img_err("cannot open %s: %s", image, strerror(-r));
 		return r;
 	}
 	if (fstat(fd, &st) != 0) {
@@ -124,7 +124,7 @@ img_index_build(const char *image, uint32_t block_size, int nthreads,
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		dvs_err("%s is not a regular file", image);
+		img_err("%s is not a regular file", image);
 		r = -EINVAL;
 		goto out;
 	}
@@ -144,7 +144,7 @@ img_index_build(const char *image, uint32_t block_size, int nthreads,
 	/* A writer during hashing would leave a mix of old and new blocks. */
 	if (fstat(fd, &st2) != 0 || st2.st_size != st.st_size ||
 	    stat_mtime_ns(&st2) != ix->mtime_ns) {
-		dvs_err("%s changed while it was hashed; stop its writer or use serve --live",
+		img_err("%s changed while it was hashed; stop its writer or use serve --live",
 			image);
 		r = -ESTALE;
 		goto out;
@@ -350,15 +350,15 @@ img_index_open(const char *image, const char *idx_path, uint32_t block_size,
 		goto out;
 	if (r == -EBADMSG || r == -EPROTONOSUPPORT) {
 		if (!rebuild_corrupt) {
-			dvs_err("index %s is corrupt (checksum or format); delete it or "
+			img_err("index %s is corrupt (checksum or format); delete it or "
 				"rebuild it with 'dvs img index %s'", p, image);
 			goto out;
 		}
-		dvs_warn("index %s is corrupt: rebuilding it", p);
+		img_warn("index %s is corrupt: rebuilding it", p);
 	} else if (r == -ESTALE) {
-		dvs_warn("index %s is stale (the image changed since): rebuilding it", p);
+		img_warn("index %s is stale (the image changed since): rebuilding it", p);
 	} else if (r != -ENOENT) {
-		dvs_err("cannot read index %s: %s", p, strerror(-r));
+		img_err("cannot read index %s: %s", p, strerror(-r));
 		goto out;
 	}
 	r = img_index_build(image, block_size, nthreads, out);

@@ -56,7 +56,7 @@ run_cmd(const char *what, const char *cmd)
 	r = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (r != 0) {
-		dvs_err("cannot run the %s command: %s", what, strerror(r));
+		img_err("cannot run the %s command: %s", what, strerror(r));
 		return -r;
 	}
 	while (waitpid(pid, &status, 0) < 0) {
@@ -64,7 +64,7 @@ run_cmd(const char *what, const char *cmd)
 			return -errno;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		dvs_err("the %s command '%s' failed (status %d)", what, cmd,
+		img_err("the %s command '%s' failed (status %d)", what, cmd,
 			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		return -ECHILD;
 	}
@@ -121,6 +121,28 @@ send_index_end(struct srv *s, int round, int final)
 }
 
 static int
+recv_options(struct srv *s)
+{
+	const uint8_t *p;
+	size_t len;
+	int type, r;
+
+	r = img_conn_recv(&s->c, &type, &p, &len);
+	if (r != 0)
+		return r;
+	if (type != IMG_MSG_OPTIONS || len != 8 || img_get32(p) >= IMG_CODEC_COUNT ||
+	    (int32_t)img_get32(p + 4) < -100 || (int32_t)img_get32(p + 4) > 22) {
+		img_conn_send_error(&s->c, EPROTO, "bad OPTIONS");
+		return -EPROTO;
+	}
+	s->codec = (int)img_get32(p);
+	s->level = (int32_t)img_get32(p + 4);
+	return 0;
+}
+
+/* The key exchange on a session's own connection (--stdio, --once); the
+ * TCP listener does the same in gate.c. */
+static int
 handshake(struct srv *s)
 {
 	const uint8_t *p;
@@ -158,7 +180,7 @@ handshake(struct srv *s)
 		if (len != 32 || !img_auth_equal(proof, p)) {
 			img_conn_send_error(&s->c, EACCES,
 					    "authentication failed: wrong or missing key");
-			dvs_err("a client failed to authenticate (wrong or missing key)");
+			img_err("a client failed to authenticate (wrong or missing key)");
 			return -EACCES;
 		}
 		img_auth_proof(s->o->key, s->o->key_len, "dvs-img server", s->cn, s->sn,
@@ -169,17 +191,7 @@ handshake(struct srv *s)
 	}
 	if (r != 0)
 		return r;
-	r = img_conn_recv(&s->c, &type, &p, &len);
-	if (r != 0)
-		return r;
-	if (type != IMG_MSG_OPTIONS || len != 8 || img_get32(p) >= IMG_CODEC_COUNT ||
-	    (int32_t)img_get32(p + 4) < -100 || (int32_t)img_get32(p + 4) > 22) {
-		img_conn_send_error(&s->c, EPROTO, "bad OPTIONS");
-		return -EPROTO;
-	}
-	s->codec = (int)img_get32(p);
-	s->level = (int32_t)img_get32(p + 4);
-	return 0;
+	return recv_options(s);
 }
 
 static int
@@ -212,7 +224,7 @@ do_get(struct srv *s, const uint8_t *p, size_t len)
 			continue;
 		if (n <= 0) {
 			r = n < 0 ? -errno : -ESTALE;
-			dvs_err("reading %s failed: %s", s->o->image,
+			img_err("reading %s failed: %s", s->o->image,
 				n < 0 ? strerror(errno) : "the image became shorter");
 			img_conn_send_error(&s->c, EIO, "the server cannot read its image");
 			return r;
@@ -322,7 +334,7 @@ do_round(struct srv *s, int *final)
 			s->paused = 1;
 		} else {
 			s->pause_start = img_now_ns();
-			dvs_warn("live: no --pause-cmd: the last round races with the writer");
+			img_warn("live: no --pause-cmd: the last round races with the writer");
 		}
 		changed = scan_changes(s, &r);
 		if (r != 0)
@@ -361,9 +373,9 @@ open_index(struct srv *s)
 	return r;
 }
 
-int
-img_serve_session(int rfd, int wfd, const struct img_serve_opts *o,
-		  struct img_serve_stats *st)
+static int
+serve_session(int rfd, int wfd, const struct img_serve_opts *o, const struct img_authed *a,
+	      struct img_serve_stats *st)
 {
 	struct srv s = { .o = o, .st = st, .fd = -1 };
 	uint8_t info[24];
@@ -381,10 +393,20 @@ img_serve_session(int rfd, int wfd, const struct img_serve_opts *o,
 	s.fd = open(o->image, O_RDONLY | O_CLOEXEC);
 	if (s.fd < 0) {
 		r = -errno;
-		dvs_err("cannot open %s: %s", o->image, strerror(-r));
+		img_err("cannot open %s: %s", o->image, strerror(-r));
 		goto out;
 	}
-	r = handshake(&s);
+	if (a != NULL) {
+		/* The gate proved the key: go on from OPTIONS, counting bytes
+		 * (and the test hooks) from the start of the connection. */
+		memcpy(s.cn, a->cn, 32);
+		memcpy(s.sn, a->sn, 32);
+		s.c.bytes_in = a->bytes_in;
+		s.c.bytes_out = a->bytes_out;
+		r = recv_options(&s);
+	} else {
+		r = handshake(&s);
+	}
 	if (r != 0)
 		goto out;
 	r = open_index(&s);
@@ -441,12 +463,12 @@ img_serve_session(int rfd, int wfd, const struct img_serve_opts *o,
 			img_conn_send(&s.c, IMG_MSG_BYE, bye, sizeof(bye));
 			break;
 		} else if (type == IMG_MSG_ERROR) {
-			dvs_err("the client gave up: %.*s", (int)(len > 4 ? len - 4 : 0),
+			img_err("the client gave up: %.*s", (int)(len > 4 ? len - 4 : 0),
 				(const char *)p + 4);
 			r = -ECONNABORTED;
 		} else {
 			img_conn_send_error(&s.c, EPROTO, "unexpected message type %d", type);
-			dvs_err("client sent an unexpected message (type %d)", type);
+			img_err("client sent an unexpected message (type %d)", type);
 			r = -EPROTO;
 		}
 	}
@@ -468,4 +490,18 @@ out:
 	if (s.fd >= 0)
 		close(s.fd);
 	return r;
+}
+
+int
+img_serve_session(int rfd, int wfd, const struct img_serve_opts *o,
+		  struct img_serve_stats *st)
+{
+	return serve_session(rfd, wfd, o, NULL, st);
+}
+
+int
+img_serve_session_authed(int fd, const struct img_serve_opts *o, const struct img_authed *a,
+			 struct img_serve_stats *st)
+{
+	return serve_session(fd, fd, o, a, st);
 }

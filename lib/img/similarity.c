@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dvs/log.h"
+#include "img_int.h"
 #include "hset.h"
 
 int
@@ -21,7 +22,7 @@ img_similarity(const struct img_index *t, const struct img_index *const *seeds,
 
 	memset(out, 0, sizeof(*out));
 	if (t->nblocks >= IMG_HSET_NONE) {
-		dvs_err("image too large (%llu blocks)", (unsigned long long)t->nblocks);
+		img_err("image too large (%llu blocks)", (unsigned long long)t->nblocks);
 		return -EFBIG;
 	}
 	r = img_hset_init(&set, (const uint8_t (*)[IMG_HASH_LEN])t->hash, t->nblocks);
@@ -39,7 +40,7 @@ img_similarity(const struct img_index *t, const struct img_index *const *seeds,
 		const struct img_index *sd = seeds[s];
 
 		if (sd->block_size != t->block_size) {
-			dvs_err("seed %zu uses %u-byte blocks, the target %u", s + 1,
+			img_err("seed %zu uses %u-byte blocks, the target %u", s + 1,
 				sd->block_size, t->block_size);
 			r = -EINVAL;
 			goto out;

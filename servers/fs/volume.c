@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dvs/imagelock.h"
 #include "dvs/log.h"
 #include "fs.h"
 
@@ -72,6 +73,15 @@ fs_volume_add_image(const char *name, const char *path, int read_only, size_t ca
 	memset(&io, 0, sizeof(io));
 	io.read_only = read_only;
 	rc = fat_image_open(path, &io, &v->dev);
+	if (rc == -EBUSY) {
+		/* Two servers writing one volume lose files: refuse, and say
+		 * who has it (a hard link or a second dvs-fs started by hand
+		 * reaches the same lock). */
+		char msg[512];
+
+		fprintf(stderr, "dvs-fs: %s\n", dvs_image_busy_msg(path, msg, sizeof(msg)));
+		return rc;
+	}
 	if (rc < 0) {
 		dvs_err("image %s: %s", path, fat_strerror(rc));
 		return rc;

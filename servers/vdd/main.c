@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dvs/imagelock.h"
 #include "dvs/log.h"
 #include "srv_util.h"
 #include "vdd.h"
@@ -144,13 +145,27 @@ main(int argc, char **argv)
 		return 2;
 	}
 	v.sector = (uint32_t)sector;
-	v.fd = open(argv[optind], v.read_only ? O_RDONLY : O_RDWR);
+	v.fd = open(argv[optind], (v.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (v.fd < 0) {
 		fprintf(stderr, "dvs-vdd: %s: %s\n", argv[optind], strerror(errno));
 		return 3;
 	}
 	if (fstat(v.fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		fprintf(stderr, "dvs-vdd: %s: not a regular file\n", argv[optind]);
+		return 3;
+	}
+	/* One writer per image across DVS: a second vdd or a dvs-fs on the
+	 * same file (by any name) would write one volume twice. */
+	rc = dvs_image_lock(v.fd, !v.read_only);
+	if (rc < 0) {
+		char msg[512];
+
+		if (rc == -EBUSY)
+			dvs_image_busy_msg(argv[optind], msg, sizeof(msg));
+		else
+			snprintf(msg, sizeof(msg), "%s: cannot lock: %s", argv[optind],
+				 strerror(-rc));
+		fprintf(stderr, "dvs-vdd: %s\n", msg);
 		return 3;
 	}
 	v.size = (uint64_t)st.st_size - (uint64_t)st.st_size % v.sector;

@@ -179,6 +179,29 @@ $FAT put -r "$src/many files" "$T/r.img:/copy two" || bad "put -r to a new name 
 [ "$($FAT ls "$T/r.img:/copy two" | wc -l)" -eq 121 ] || bad "put -r to a new name: $($FAT ls "$T/r.img:/copy two" | wc -l) names"
 fsck_ok "$T/r.img"
 
+echo "== mkfs below the FAT32 minimum, and what mkfs says it made"
+# fsck_clusters IMG: the cluster count fsck.fat -n reports.
+fsck_clusters() { fsck.fat -n "$1" 2>/dev/null | sed -n 's|.* [0-9]*/\([0-9]*\) clusters$|\1|p'; }
+# Like mkfs.fat: made, with a warning that says what to do instead.
+out=$($FAT mkfs -F 32 -s 10M "$T/small32.img" 2>"$T/err") || bad "mkfs -F 32 -s 10M failed"
+grep -q "warning: .*small32.img: a FAT32 of 10.0 MiB with 512-byte clusters has [0-9]* clusters, fewer than the 65525 the FAT specification requires" "$T/err" ||
+	bad "no warning of the FAT32 minimum: $(cat "$T/err")"
+grep -q "leave out -F 32" "$T/err" || bad "the warning does not say what to do: $(cat "$T/err")"
+n=$(fsck_clusters "$T/small32.img")
+[ "$out" = "$T/small32.img: FAT32, 10.0 MiB, $n clusters of 512 bytes, label none" ] ||
+	bad "mkfs summary '$out' (fsck.fat counts $n clusters)"
+[ "$n" -lt 65525 ] || bad "10 MiB FAT32 has $n clusters?"
+out=$($FAT mkfs -q -F 32 -s 10M "$T/small32.img" 2>&1) || bad "mkfs -q"
+[ -z "$out" ] || bad "mkfs -q said: $out"
+$FAT mkfs -F 32 -s 64M "$T/ok32.img" 2>"$T/err" >/dev/null || bad "mkfs -F 32 -s 64M"
+[ ! -s "$T/err" ] || bad "a FAT32 above the minimum got a warning: $(cat "$T/err")"
+out=$($FAT mkfs -s 64M -n DATA "$T/sum16.img") || bad "mkfs -s 64M"
+n=$(fsck_clusters "$T/sum16.img")
+c=$(minfo -i "$T/sum16.img" 2>/dev/null | sed -n 's/^cluster size: \([0-9]*\) sectors$/\1/p')
+[ "$out" = "$T/sum16.img: FAT16, 64.0 MiB, $n clusters of $((c * 512)) bytes, label DATA" ] ||
+	bad "mkfs summary '$out' (fsck.fat: $n clusters, minfo: $c sectors per cluster)"
+fsck_ok "$T/sum16.img"
+
 if [ "$fails" -ne 0 ]; then
 	echo "$fails failures" >&2
 	exit 1

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +37,10 @@ static char cache[2048];
 static const char build_script[] =
 	"set -e\n"
 	"D=\"$1\"\n"
+	/* Say what is missing instead of letting a later step fail vaguely. */
+	"[ \"$(id -u)\" = 0 ] || { echo \"building the images needs root (debootstrap)\" >&2; exit 1; }\n"
+	"for p in debootstrap mke2fs; do command -v $p >/dev/null || "
+	"{ echo \"$p is not installed\" >&2; exit 1; }; done\n"
 	"mkdir -p \"$D/debs\"\n"
 	"for v in a b; do\n"
 	"  [ -f \"$D/$v.img\" ] && continue\n"
@@ -44,7 +49,8 @@ static const char build_script[] =
 	"  [ $v = b ] && inc=--include=less,procps,iproute2,curl,ca-certificates,python3-minimal\n"
 	"  debootstrap --variant=minbase $inc --cache-dir=\"$D/debs\" bookworm \"$D/root-$v\" "
 	"http://deb.debian.org/debian >\"$D/debootstrap-$v.log\" 2>&1 || "
-	"{ echo \"debootstrap failed, see $D/debootstrap-$v.log\" >&2; exit 1; }\n"
+	"{ echo \"debootstrap failed; the end of $D/debootstrap-$v.log:\" >&2; "
+	"tail -n 5 \"$D/debootstrap-$v.log\" | sed 's/^/  /' >&2; exit 1; }\n"
 	"  rm -f \"$D/$v.img.tmp\"\n"
 	"  mke2fs -q -F -t ext4 -b 4096 -d \"$D/root-$v\" \"$D/$v.img.tmp\" 640M\n"
 	"  mv \"$D/$v.img.tmp\" \"$D/$v.img\"\n"
@@ -302,7 +308,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: dvs-bench img [--cache DIR] [--no-rss]\n"
-		   "  --cache DIR  where the Debian images are built and kept (default build/img-bench)\n"
+		   "  --cache DIR  where the Debian images are built and kept (default: img-bench in\n               the build folder, whatever the working directory)\n"
 		   "  --no-rss     skip the 2 GiB memory measurement\n");
 }
 
@@ -315,7 +321,7 @@ bench_img_main(struct bench_report *r, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	char a[2300], b[2300], out[2300], rnd[2300], big[2300], exe[4096], cmd[16384];
+	char a[2300], b[2300], out[2300], rnd[2300], big[2300], exe[4096], bindir[1900], cmd[16384];
 	struct img_index *ta = NULL, *tb = NULL;
 	const struct img_index *seeds[1];
 	struct img_similarity sim;
@@ -325,7 +331,7 @@ bench_img_main(struct bench_report *r, int argc, char **argv)
 	ssize_t n;
 
 	optind = 1;
-	snprintf(cache, sizeof(cache), "build/img-bench");
+	cache[0] = '\0';
 	while ((c = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -346,14 +352,38 @@ bench_img_main(struct bench_report *r, int argc, char **argv)
 	if (n <= 0)
 		return 1;
 	exe[n] = '\0';
-	snprintf(img_bin, sizeof(img_bin), "%s/../img/dvs-img", dirname(exe));
+	if (strlen(dirname(exe)) >= sizeof(bindir)) {
+		fprintf(stderr, "bench img: the build folder's path is too long\n");
+		return 1;
+	}
+	strcpy(bindir, exe); /* dirname() cut exe in place */
+	snprintf(img_bin, sizeof(img_bin), "%s/../img/dvs-img", bindir);
 	if (access(img_bin, X_OK) != 0) {
 		fprintf(stderr, "bench img: %s not found; build dvs-img first\n", img_bin);
 		return 1;
 	}
+	/* The default is the build folder's img-bench (this program is
+	 * BUILD/tools/bench/dvs-bench), whatever the working directory. */
+	if (cache[0] == '\0')
+		snprintf(cache, sizeof(cache), "%s/../../img-bench", bindir);
 	if (mkdir(cache, 0755) != 0 && errno != EEXIST) {
-		fprintf(stderr, "bench img: cannot create %s\n", cache);
+		fprintf(stderr, "bench img: cannot create %s: %s\n", cache, strerror(errno));
 		return 1;
+	}
+	/* debootstrap wants absolute paths ("cache directory should be
+	 * specified with an absolute path"), and so do the shell steps. */
+	{
+		char abs[PATH_MAX];
+
+		if (realpath(cache, abs) == NULL) {
+			fprintf(stderr, "bench img: %s: %s\n", cache, strerror(errno));
+			return 1;
+		}
+		if (strlen(abs) >= sizeof(cache)) {
+			fprintf(stderr, "bench img: %s: path too long\n", abs);
+			return 1;
+		}
+		strcpy(cache, abs);
 	}
 	snprintf(a, sizeof(a), "%s/a.img", cache);
 	snprintf(b, sizeof(b), "%s/b.img", cache);
@@ -363,8 +393,8 @@ bench_img_main(struct bench_report *r, int argc, char **argv)
 	if (access(a, R_OK) != 0 || access(b, R_OK) != 0) {
 		bench_progress("img: building the Debian images (debootstrap, once)");
 		if (run_sh(build_script, cache) != 0) {
-			fprintf(stderr, "bench img: cannot build the images (needs root, "
-					"debootstrap and the Debian mirror)\n");
+			fprintf(stderr, "bench img: cannot build the Debian images in %s "
+					"(the reason is above)\n", cache);
 			return 1;
 		}
 	}

@@ -20,20 +20,57 @@
 #include <unistd.h>
 
 #include "dvs/dvsfs.h"
+#include "json.h"
 #include "pipeline.h"
+#include "seen.h"
 
 #define DVS_PREFIX "dvs:"
+#define MAX_KEPT_ERRORS 1000	/* error lines kept for --json */
 
 struct opts {
 	int recursive;
 	int quiet;
 	int preserve;
+	int follow_all;		/* -L: every symbolic link */
+	int follow_cmd;		/* -H: links named on the command line */
+	int json;
 	size_t bs;
 };
 
 static struct opts opt = {.bs = 1u << 20};
 static struct dvsfs *fs;
 static int nerrors;
+
+/* What the copy did, for the summary line and --json. */
+static struct {
+	uint64_t files, dirs, bytes;
+	uint64_t links;		/* symbolic links skipped (not followed) */
+	uint64_t loops;		/* -L: links back into a directory being copied */
+	uint64_t collisions;	/* names this copy had already made */
+	char **errs;		/* the first MAX_KEPT_ERRORS error lines */
+	size_t nerrs;
+} cpdone;
+
+/* Totals found by a silent walk before the copy (for percent and ETA). */
+static struct {
+	int known;
+	uint64_t files, bytes;
+} total;
+
+/* While set, the walk only adds up sizes: nothing is written or said. */
+static int counting;
+/* Entries this copy created, by (dev, ino) (dev 0 on the volume). */
+static struct seen created;
+/* The source directories being copied, from the top to here (-L loops). */
+static struct seen ancestors;
+
+/* "1 file", "2 files". */
+static const char *
+count_of(uint64_t n, const char *one, const char *many, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu %s", (unsigned long long)n, n == 1 ? one : many);
+	return buf;
+}
 
 /* ---- progress ---------------------------------------------------------- */
 
@@ -53,13 +90,27 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* "1:05" or "1:02:05". */
+static const char *
+hms(double secs, char *buf, size_t len)
+{
+	unsigned long s = secs > 0 && secs < 1e7 ? (unsigned long)(secs + 0.5) : 0;
+
+	if (s >= 3600)
+		snprintf(buf, len, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
+	else
+		snprintf(buf, len, "%lu:%02lu", s / 60, s % 60);
+	return buf;
+}
+
 static void
 progress(const char *name, int force)
 {
 	uint64_t t = now_ns();
-	double secs;
+	double secs, rate, mib = (double)prog.bytes / 1048576.0;
+	char f[48], eta[32];
 
-	if (!prog.on)
+	if (!prog.on || counting)
 		return;
 	/* Only long copies get a line: nothing in the first second. */
 	if (!force && (t - prog.start_ns < 1000000000u || t - prog.last_ns < 200000000u))
@@ -68,10 +119,25 @@ progress(const char *name, int force)
 		return;
 	prog.last_ns = t;
 	secs = (double)(t - prog.start_ns) / 1e9;
-	fprintf(stderr, "\r\033[Kdvs-cp: %llu files, %.1f MiB, %.1f MiB/s  %.40s",
-		(unsigned long long)prog.files, (double)prog.bytes / 1048576.0,
-		secs > 0 ? (double)prog.bytes / 1048576.0 / secs : 0.0,
-		name != NULL ? name : "");
+	rate = secs > 0 ? mib / secs : 0.0;
+	if (total.known) {
+		/* The walk before the copy gave the totals: percent and ETA. */
+		double all = (double)total.bytes / 1048576.0;
+		int pct = total.bytes ? (int)(100.0 * (double)prog.bytes / (double)total.bytes)
+				      : 100;
+
+		snprintf(f, sizeof(f), "%llu of %llu", (unsigned long long)prog.files,
+			 (unsigned long long)total.files);
+		fprintf(stderr, "\r\033[Kdvs-cp: %s %s, %.1f of %.1f MiB (%d%%), %.1f MiB/s, "
+			"%s left  %.30s", f, total.files == 1 ? "file" : "files", mib, all,
+			pct > 100 ? 100 : pct, rate,
+			rate > 0 && all > mib ? hms((all - mib) / rate, eta, sizeof(eta)) : "0:00",
+			name != NULL ? name : "");
+	} else {
+		fprintf(stderr, "\r\033[Kdvs-cp: %s, %.1f MiB, %.1f MiB/s  %.40s",
+			count_of(prog.files, "file", "files", f, sizeof(f)), mib, rate,
+			name != NULL ? name : "");
+	}
 	prog.shown = 1;
 }
 
@@ -84,18 +150,51 @@ progress_end(void)
 	}
 }
 
-static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
+/* Says one line on stderr (clearing the progress line first). */
+static void
+say(const char *line)
 {
-	va_list ap;
-
 	if (prog.shown)
 		fputs("\r\033[K", stderr);
-	fputs("dvs-cp: ", stderr);
+	fprintf(stderr, "dvs-cp: %s\n", line);
+}
+
+/* An error: named on stderr, counted, kept for --json. */
+static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
+{
+	char line[2 * FS_PATH_MAX + 256];
+	va_list ap;
+
+	if (counting)
+		return;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	say(line);
 	nerrors++;
+	if (cpdone.nerrs < MAX_KEPT_ERRORS) {
+		char **v = realloc(cpdone.errs, (cpdone.nerrs + 1) * sizeof(*v));
+
+		if (v != NULL) {
+			cpdone.errs = v;
+			if ((v[cpdone.nerrs] = strdup(line)) != NULL)
+				cpdone.nerrs++;
+		}
+	}
+}
+
+/* Something skipped on purpose (not an error): said once, on stderr. */
+static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
+{
+	char line[2 * FS_PATH_MAX + 256];
+	va_list ap;
+
+	if (counting)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	say(line);
 }
 
 /* ---- the two sides ----------------------------------------------------- */
@@ -149,16 +248,86 @@ side_kind(const struct side *s, uint64_t *size, struct timespec *mtime)
 	}
 }
 
+enum { K_FILE, K_DIR, K_LINK };
+
+struct info {
+	int kind;		/* K_* */
+	uint64_t size, dev, ino; /* dev 0 on the volume */
+	struct timespec mtime;
+};
+
+/* What a source is; a Linux symbolic link is K_LINK unless follow.
+ * 0, -EINVAL for devices, fifos and sockets (not copied), or -errno. */
 static int
-side_open(const struct side *s, int write)
+side_info(const struct side *s, int follow, struct info *in)
+{
+	struct stat st;
+
+	memset(in, 0, sizeof(*in));
+	if (s->dvs) {
+		struct dvs_stat ds;
+		int rc = dvs_stat(fs, s->path, &ds);
+
+		if (rc < 0)
+			return rc;
+		in->kind = S_ISDIR(ds.st_mode) ? K_DIR : K_FILE;
+		in->size = ds.st_size;
+		in->ino = ds.st_ino;
+		in->mtime = ds.st_mtim;
+		return 0;
+	}
+	if ((follow ? stat(s->path, &st) : lstat(s->path, &st)) < 0)
+		return -errno;
+	in->size = (uint64_t)st.st_size;
+	in->dev = (uint64_t)st.st_dev;
+	in->ino = (uint64_t)st.st_ino;
+	in->mtime = st.st_mtim;
+	if (S_ISLNK(st.st_mode))
+		in->kind = K_LINK;
+	else if (S_ISDIR(st.st_mode))
+		in->kind = K_DIR;
+	else if (S_ISREG(st.st_mode))
+		in->kind = K_FILE;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* (dev, ino) of a destination by path (fd < 0) or open descriptor. */
+static int
+side_id(const struct side *s, int fd, uint64_t *dev, uint64_t *ino)
+{
+	struct stat st;
+
+	if (s->dvs) {
+		struct dvs_stat ds;
+		int rc = fd >= 0 ? dvs_fstat(fs, fd, &ds) : dvs_stat(fs, s->path, &ds);
+
+		if (rc < 0)
+			return rc;
+		*dev = 0;
+		*ino = ds.st_ino;
+		return 0;
+	}
+	if ((fd >= 0 ? fstat(fd, &st) : stat(s->path, &st)) < 0)
+		return -errno;
+	*dev = (uint64_t)st.st_dev;
+	*ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
+/* Opens for reading (how 0) or creates for writing with how = O_EXCL or
+ * O_TRUNC. */
+static int
+side_open(const struct side *s, int how)
 {
 	int fd;
 
 	if (s->dvs)
-		return write ? dvs_open(fs, s->path, O_WRONLY | O_CREAT | O_TRUNC, 0644)
-			     : dvs_open(fs, s->path, O_RDONLY, 0);
-	fd = write ? open(s->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
-		   : open(s->path, O_RDONLY | O_CLOEXEC);
+		return how ? dvs_open(fs, s->path, O_WRONLY | O_CREAT | how, 0644)
+			   : dvs_open(fs, s->path, O_RDONLY, 0);
+	fd = how ? open(s->path, O_WRONLY | O_CREAT | how | O_CLOEXEC, 0644)
+		 : open(s->path, O_RDONLY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -206,13 +375,79 @@ side_close(const struct side *s, int fd)
 	return close(fd) < 0 ? -errno : 0;
 }
 
+/* The name dst is taken by something this copy made (from another source
+ * whose name differs only in case: FAT does not tell them apart, nor
+ * does any case-insensitive Linux file system).  Reported as EEXIST for
+ * src, as cp does into vfat; never replaced.  1 if so. */
 static int
-side_mkdir(const struct side *s)
+collision(const struct side *src, const struct side *dst)
 {
-	int rc = s->dvs ? dvs_mkdir(fs, s->path, 0755)
-			: (mkdir(s->path, 0755) < 0 ? -errno : 0);
+	uint64_t dev, ino;
+	const char *from;
 
-	return rc == -EEXIST && side_kind(s, NULL, NULL) == 1 ? 0 : rc;
+	if (side_id(dst, -1, &dev, &ino) < 0 || (from = seen_find(&created, dev, ino)) == NULL)
+		return 0;
+	fail("%s: %s: this copy made it a moment ago from %s (the names differ only in "
+	     "case, which the destination does not tell apart); %s not copied",
+	     disp(dst), strerror(EEXIST), from, disp(src));
+	cpdone.collisions++;
+	return 1;
+}
+
+/* Remembers that this copy made dst (open as fd, or -1) from src. */
+static void
+remember(const struct side *src, const struct side *dst, int fd)
+{
+	uint64_t dev, ino;
+
+	if (side_id(dst, fd, &dev, &ino) == 0 && seen_add(&created, dev, ino, disp(src)) < 0)
+		fail("out of memory");
+}
+
+/* Creates the destination file of src: a new one, or one that was there
+ * before the copy (truncated, as cp does), never one this copy made. */
+static int
+dst_create(const struct side *src, const struct side *dst)
+{
+	int fd = side_open(dst, O_EXCL);
+
+	if (fd == -EEXIST) {
+		if (collision(src, dst))
+			return -EEXIST;
+		fd = side_open(dst, O_TRUNC);
+	}
+	if (fd == -EINVAL && dst->dvs) {
+		fail("%s: FAT does not allow this name (no control characters, none of "
+		     "\" * : < > ? \\ |, no trailing dot or space): %s not copied",
+		     disp(dst), disp(src));
+		return fd;
+	}
+	if (fd < 0) {
+		fail("%s: %s", disp(dst), strerror(-fd));
+		return fd;
+	}
+	remember(src, dst, fd);
+	return fd;
+}
+
+/* Makes the destination directory of src, or enters one that was there
+ * before the copy, never one this copy made.  0 or -errno (said). */
+static int
+dst_mkdir(const struct side *src, const struct side *dst)
+{
+	int rc = dst->dvs ? dvs_mkdir(fs, dst->path, 0755)
+			  : (mkdir(dst->path, 0755) < 0 ? -errno : 0);
+
+	if (rc == 0) {
+		remember(src, dst, -1);
+		return 0;
+	}
+	if (rc == -EEXIST && collision(src, dst))
+		return rc;
+	if (rc == -EEXIST && side_kind(dst, NULL, NULL) == 1)
+		return 0;
+	fail("%s: mkdir: %s", disp(dst), strerror(-rc));
+	return rc;
 }
 
 static void
@@ -305,23 +540,26 @@ copy_pipelined(const struct side *src, int in, const struct side *dst, int out,
 }
 
 static int
-copy_file(const struct side *src, const struct side *dst, void *buf)
+copy_file(const struct side *src, const struct side *dst, void *buf,
+	  const struct info *si)
 {
-	struct timespec mt;
-	uint64_t size = 0;
+	struct timespec mt = si->mtime;
+	uint64_t size = si->size;
 	int in, out, rc;
 	ssize_t n, w;
 
-	if (side_kind(src, &size, &mt) < 0)
-		mt.tv_nsec = UTIME_OMIT;
+	if (counting) {
+		total.files++;
+		total.bytes += size;
+		return 0;
+	}
 	in = side_open(src, 0);
 	if (in < 0) {
 		fail("%s: %s", disp(src), strerror(-in));
 		return in;
 	}
-	out = side_open(dst, 1);
+	out = dst_create(src, dst);
 	if (out < 0) {
-		fail("%s: %s", disp(dst), strerror(-out));
 		side_close(src, in);
 		return out;
 	}
@@ -355,12 +593,14 @@ done:
 	}
 	if (rc == 0 && opt.preserve && mt.tv_nsec != UTIME_OMIT)
 		side_set_mtime(dst, &mt);
-	if (rc == 0)
+	if (rc == 0) {
 		prog.files++;
+		cpdone.files++;
+	}
 	return rc;
 }
 
-static int copy_any(const struct side *src, const struct side *dst, void *buf);
+static int copy_any(const struct side *src, const struct side *dst, void *buf, int top);
 
 /* Both on the volume and the same node: copying would truncate the source. */
 static int
@@ -404,7 +644,7 @@ copy_dir_dvs_entries(const struct side *src, const struct side *dst, void *buf)
 			fail("%s/%s: %s", disp(src), e->name, strerror(ENAMETOOLONG));
 			continue;
 		}
-		copy_any(&s2, &d2, buf);
+		copy_any(&s2, &d2, buf, 0);
 	}
 	if (rc < 0)
 		fail("%s: listing: %s", disp(src), strerror(-rc));
@@ -432,32 +672,58 @@ copy_dir_local_entries(const struct side *src, const struct side *dst, void *buf
 			fail("%s/%s: %s", disp(src), e->d_name, strerror(ENAMETOOLONG));
 			continue;
 		}
-		copy_any(&s2, &d2, buf);
+		copy_any(&s2, &d2, buf, 0);
 	}
 	closedir(d);
 	return 0;
 }
 
-static int
-copy_any(const struct side *src, const struct side *dst, void *buf)
+/* Says that a symbolic link was not followed (once per link: the walk
+ * meets each link once) and counts it. */
+static void
+skip_link(const struct side *src, int top)
 {
-	struct timespec mt;
-	int kind, rc;
+	char target[PATH_MAX];
+	ssize_t n = readlink(src->path, target, sizeof(target) - 1);
 
-	kind = side_kind(src, NULL, &mt);
-	if (kind < 0) {
-		if (kind == -EINVAL)
+	target[n > 0 ? n : 0] = '\0';
+	note("%s -> %s: symbolic link not followed (%s)", disp(src), target,
+	     top ? "-H or -L follows it" : "-L follows links inside trees");
+	cpdone.links++;
+}
+
+/* top: src was named on the command line. */
+static int
+copy_any(const struct side *src, const struct side *dst, void *buf, int top)
+{
+	struct info si;
+	const char *loop;
+	int rc, follow;
+
+	/* cp's and rsync's conventions: links inside a tree are not
+	 * followed unless -L (a tree with `up -> ..` would recurse until the
+	 * volume filled); one named on the command line is followed with -H
+	 * or -L, or when the copy is not recursive (cp FILE-LINK dvs:/x). */
+	follow = opt.follow_all || (top && (opt.follow_cmd || !opt.recursive));
+	rc = side_info(src, follow, &si);
+	if (rc < 0) {
+		if (rc == -EINVAL)
 			fail("%s: not a regular file or directory: skipped", disp(src));
 		else
-			fail("%s: %s", disp(src), strerror(-kind));
-		return kind;
+			fail("%s: %s", disp(src), strerror(-rc));
+		return rc;
 	}
-	if (same_place(src, dst)) {
+	if (si.kind == K_LINK) {
+		if (!counting)
+			skip_link(src, top);
+		return 0;
+	}
+	if (!counting && same_place(src, dst)) {
 		fail("%s and %s are the same file", disp(src), disp(dst));
 		return -EINVAL;
 	}
-	if (kind == 0)
-		return copy_file(src, dst, buf);
+	if (si.kind == K_FILE)
+		return copy_file(src, dst, buf, &si);
 	if (src->dvs == dst->dvs && inside(src->path, dst->path)) {
 		fail("cannot copy %s into itself (%s)", disp(src), disp(dst));
 		return -EINVAL;
@@ -466,15 +732,30 @@ copy_any(const struct side *src, const struct side *dst, void *buf)
 		fail("%s is a directory (use -r)", disp(src));
 		return -EISDIR;
 	}
-	rc = side_mkdir(dst);
-	if (rc < 0) {
-		fail("%s: mkdir: %s", disp(dst), strerror(-rc));
-		return rc;
+	/* Only a followed link can lead back into a directory being copied. */
+	loop = src->dvs ? NULL : seen_find(&ancestors, si.dev, si.ino);
+	if (loop != NULL) {
+		fail("%s: cannot copy a cyclic symbolic link: it leads back to %s, which "
+		     "is being copied", disp(src), loop);
+		cpdone.loops++;
+		return -ELOOP;
+	}
+	if (!counting) {
+		rc = dst_mkdir(src, dst);
+		if (rc < 0)
+			return rc;
+		cpdone.dirs++;
+	}
+	if (!src->dvs && seen_add(&ancestors, si.dev, si.ino, disp(src)) < 0) {
+		fail("out of memory");
+		return -ENOMEM;
 	}
 	rc = src->dvs ? copy_dir_dvs_entries(src, dst, buf)
 		      : copy_dir_local_entries(src, dst, buf);
-	if (opt.preserve)
-		side_set_mtime(dst, &mt);
+	if (!src->dvs)
+		seen_del(&ancestors, si.dev, si.ino);
+	if (opt.preserve && !counting)
+		side_set_mtime(dst, &si.mtime);
 	return rc;
 }
 
@@ -535,6 +816,16 @@ print_stats(void)
 	printf("requests %llu errors %llu sessions %u bindings %u fds %u workers %u\n",
 	       (unsigned long long)st.requests, (unsigned long long)st.errors,
 	       st.sessions, st.bindings, st.fds, st.workers);
+	/* Every counter said in words: "errors 3" alone puzzled users. */
+	printf("  requests  calls dvs-fs answered since it started, from every client\n"
+	       "  errors    of those, the ones answered with an error code; most are\n"
+	       "            expected (a client asking whether a name exists before it\n"
+	       "            creates it gets ENOENT), the clients report real failures\n"
+	       "  sessions  clients connected now (one per process)\n"
+	       "  bindings  client endpoints in those sessions (one per thread)\n"
+	       "  fds       files and directories the clients hold open now\n"
+	       "  workers   dvs-fs threads serving the clients\n"
+	       "Per session: its first endpoint, endpoints, open descriptors and calls.\n");
 	printf("%-8s %-8s %-8s %-6s %s\n", "session", "endpoint", "bindings", "fds",
 	       "requests");
 	for (i = 0; i < n; i++)
@@ -542,6 +833,86 @@ print_stats(void)
 		       ss[i].bindings, ss[i].fds, (unsigned long long)ss[i].requests,
 		       ss[i].session == dvsfs_session(fs) ? "  (this dvs-cp)" : "");
 	return 0;
+}
+
+/*
+ * The end of a copy in words (on a terminal, or when anything was skipped
+ * or failed: a quiet success stays quiet, like cp) and, with --json, as
+ * one object on stdout.
+ */
+static void
+summary(uint64_t t0)
+{
+	double secs = (double)(now_ns() - t0) / 1e9;
+	char f[48], d[48], l[64], e[48];
+	size_t i;
+
+	cpdone.bytes = prog.bytes;
+	if (prog.on || nerrors > 0 || cpdone.links > 0) {
+		fprintf(stderr, "dvs-cp: copied %s and %s (%.1f MiB) in %.1f s",
+			count_of(cpdone.files, "file", "files", f, sizeof(f)),
+			count_of(cpdone.dirs, "directory", "directories", d, sizeof(d)),
+			(double)cpdone.bytes / 1048576.0, secs);
+		if (cpdone.links > 0)
+			fprintf(stderr, "; %s not followed",
+				count_of(cpdone.links, "symbolic link", "symbolic links", l, sizeof(l)));
+		if (nerrors > 0)
+			fprintf(stderr, "; %s, each named above",
+				count_of((uint64_t)nerrors, "error", "errors", e, sizeof(e)));
+		fputc('\n', stderr);
+	}
+	if (!opt.json)
+		return;
+	printf("{\"ok\": %s, \"files\": %llu, \"directories\": %llu, \"bytes\": %llu, "
+	       "\"seconds\": %.3f, \"links_not_followed\": %llu, \"link_loops\": %llu, "
+	       "\"case_collisions\": %llu, \"errors\": %d, \"error_messages\": [",
+	       nerrors ? "false" : "true", (unsigned long long)cpdone.files,
+	       (unsigned long long)cpdone.dirs, (unsigned long long)cpdone.bytes, secs,
+	       (unsigned long long)cpdone.links, (unsigned long long)cpdone.loops,
+	       (unsigned long long)cpdone.collisions, nerrors);
+	for (i = 0; i < cpdone.nerrs; i++) {
+		if (i > 0)
+			fputs(", ", stdout);
+		json_str(stdout, cpdone.errs[i]);
+	}
+	printf("]}\n");
+}
+
+/* Copies every source (argv[optind .. argc-2]) to dst. */
+static void
+run_sources(int argc, char **argv, const struct side *dst, int dst_kind, void *buf)
+{
+	char name[FS_PATH_MAX + 8];
+	struct side src, d2;
+	int i;
+
+	for (i = optind; i < argc - 1; i++) {
+		if (parse_side(argv[i], &src) < 0) {
+			fail("bad source '%s' (dvs paths are dvs:/PATH)", argv[i]);
+			continue;
+		}
+		if (!src.dvs && !dst->dvs) {
+			fail("%s -> %s: neither is a dvs:/ path (use cp)", argv[i],
+			     argv[argc - 1]);
+			continue;
+		}
+		d2 = *dst;
+		if (dst_kind == 1) {
+			/* Into an existing directory, under the source's name. */
+			const char *b = base_name(src.path, name, sizeof(name));
+
+			if (strcmp(b, "/") == 0 || strcmp(b, ".") == 0 ||
+			    strcmp(b, "..") == 0) {
+				fail("%s: give a destination name", disp(&src));
+				continue;
+			}
+			if (side_join(dst, b, &d2) < 0) {
+				fail("%s: %s", disp(dst), strerror(ENAMETOOLONG));
+				continue;
+			}
+		}
+		copy_any(&src, &d2, buf, 1);
+	}
 }
 
 static void
@@ -557,8 +928,12 @@ usage(FILE *f)
 	    "  dvs cp -r ./tree dvs:/tree      dvs cp dvs:/tree/a.txt /tmp/\n"
 	    "\n"
 	    "  -r, --recursive      copy directories and their contents\n"
+	    "  -L, --dereference    follow every symbolic link (loops are refused)\n"
+	    "  -H                   follow symbolic links named on the command line\n"
+	    "                       (without -r they are always followed)\n"
 	    "  -p, --preserve       keep modification times\n"
-	    "  -q, --quiet          no progress line\n"
+	    "  -q, --quiet, --no-progress  no progress line\n"
+	    "      --json           print a summary as one JSON object on stdout\n"
 	    "  -e, --ep N           endpoint of dvs-fs (default $DVS_FS_EP, else %d)\n"
 	    "  -V, --volume NAME    volume of dvs-fs (default $DVS_FS_VOLUME, else the "
 	    "first)\n"
@@ -569,7 +944,11 @@ usage(FILE *f)
 	    "\n"
 	    "dvs-cp must run inside the DC of dvs-fs:\n"
 	    "  dvsctl run --dc 1 --ep 20 -- dvs-cp -r ./tree dvs:/tree\n"
-	    "A progress line appears on a terminal when a copy takes over a second.\n"
+	    "A progress line (percent, ETA) appears on a terminal when a copy takes\n"
+	    "over a second.  Symbolic links inside a tree are skipped and named\n"
+	    "(FAT cannot store links) unless -L.  Two sources whose names differ\n"
+	    "only in case cannot both land on FAT: the second is an error (EEXIST)\n"
+	    "and the first is kept.\n"
 	    "Exit: 0 all copied, 1 something failed (each failure is named),\n"
 	    "2 bad usage, 3 cannot reach dvs-fs.\n",
 	    FS_EP_DEFAULT);
@@ -580,6 +959,9 @@ main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 	    {"recursive", no_argument, NULL, 'r'},
+	    {"dereference", no_argument, NULL, 'L'},
+	    {"no-progress", no_argument, NULL, 'q'},
+	    {"json", no_argument, NULL, 'J'},
 	    {"preserve", no_argument, NULL, 'p'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"ep", required_argument, NULL, 'e'},
@@ -590,15 +972,25 @@ main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct dvsfs_opts fo;
-	struct side dst, src, d2;
-	int c, i, rc, stats = 0, dst_kind, nsrc;
-	char *end, name[FS_PATH_MAX + 8];
+	struct side dst;
+	uint64_t t0;
+	int c, rc, stats = 0, dst_kind, nsrc;
+	char *end;
 	void *buf = NULL;
 	long v;
 
 	dvsfs_opts_init(&fo);
-	while ((c = getopt_long(argc, argv, "rRpqe:V:b:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "rRLHpqe:V:b:h", lopts, NULL)) != -1) {
 		switch (c) {
+		case 'L':
+			opt.follow_all = 1;
+			break;
+		case 'H':
+			opt.follow_cmd = 1;
+			break;
+		case 'J':
+			opt.json = 1;
+			break;
 		case 'r':
 		case 'R':
 			opt.recursive = 1;
@@ -666,7 +1058,7 @@ main(int argc, char **argv)
 		return rc;
 	}
 	prog.on = !opt.quiet && isatty(STDERR_FILENO);
-	prog.start_ns = prog.last_ns = now_ns();
+	prog.start_ns = prog.last_ns = t0 = now_ns();
 	/* Tests shorten the one-second quiet start to see the line at all. */
 	if (getenv("DVS_CP_PROGRESS_NOW") != NULL)
 		prog.start_ns = prog.last_ns = prog.start_ns - 1000000000u;
@@ -689,33 +1081,15 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	for (i = optind; i < argc - 1; i++) {
-		if (parse_side(argv[i], &src) < 0) {
-			fail("bad source '%s' (dvs paths are dvs:/PATH)", argv[i]);
-			continue;
-		}
-		if (!src.dvs && !dst.dvs) {
-			fail("%s -> %s: neither is a dvs:/ path (use cp)", argv[i],
-			     argv[argc - 1]);
-			continue;
-		}
-		d2 = dst;
-		if (dst_kind == 1) {
-			/* Into an existing directory, under the source's name. */
-			const char *b = base_name(src.path, name, sizeof(name));
-
-			if (strcmp(b, "/") == 0 || strcmp(b, ".") == 0 ||
-			    strcmp(b, "..") == 0) {
-				fail("%s: give a destination name", disp(&src));
-				continue;
-			}
-			if (side_join(&dst, b, &d2) < 0) {
-				fail("%s: %s", disp(&dst), strerror(ENAMETOOLONG));
-				continue;
-			}
-		}
-		copy_any(&src, &d2, buf);
+	if (prog.on) {
+		/* A silent walk first: the progress line can then say how much
+		 * is done and how long the rest will take. */
+		counting = 1;
+		run_sources(argc, argv, &dst, dst_kind, buf);
+		counting = 0;
+		total.known = 1;
 	}
+	run_sources(argc, argv, &dst, dst_kind, buf);
 	progress_end();
 	if (dst.dvs) {
 		/* Return only once the copy is on the volume's disk: a crash of
@@ -725,7 +1099,13 @@ main(int argc, char **argv)
 			fail("%s: sync: %s", disp(&dst), strerror(-rc));
 	}
 	rc = nerrors > 0 ? 1 : 0;
+	summary(t0);
 out:
+	seen_free(&created);
+	seen_free(&ancestors);
+	while (cpdone.nerrs > 0)
+		free(cpdone.errs[--cpdone.nerrs]);
+	free(cpdone.errs);
 	free(buf);
 	dvsfs_disconnect(fs);
 	return rc;

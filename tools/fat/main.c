@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dvs/fat.h"
+#include "dvs/imagelock.h"
 #include "dvs/log.h"
 
 static int g_partition;
@@ -25,9 +26,11 @@ usage(FILE *f)
 		"Reads and writes FAT12/16/32 images with the DVS FAT engine.\n"
 		"Paths inside an image are written IMAGE:/path.\n"
 		"\n"
-		"  mkfs [-F 12|16|32] [-s SIZE] [-c CLUSTER] [-S SECTOR] [-n LABEL] IMAGE\n"
+		"  mkfs [-F 12|16|32] [-s SIZE] [-c CLUSTER] [-S SECTOR] [-n LABEL] [-q] IMAGE\n"
 		"                     make a new volume (SIZE like 64M creates or\n"
-		"                     resizes the file; default: the file's size)\n"
+		"                     resizes the file; default: the file's size);\n"
+		"                     prints what it made; warns, before writing, of a\n"
+		"                     FAT32 below 65525 clusters (-q: quiet)\n"
 		"  ls [-l] [-R] IMAGE[:/dir]   list a directory\n"
 		"  get [-r] IMAGE:/file [LOCAL|-]  copy a file out (default: its\n"
 		"                     name); -r: a directory tree (into LOCAL if\n"
@@ -79,6 +82,17 @@ struct mounted {
 	struct fat_vol *vol;
 };
 
+/* The image is in use by another DVS program: say by whom (the engine's
+ * image backend locks it, shared for reading, exclusive for writing). */
+static int
+fail_busy(const char *img)
+{
+	char msg[512];
+
+	fprintf(stderr, "dvs-fat: %s\n", dvs_image_busy_msg(img, msg, sizeof msg));
+	return 1;
+}
+
 static int
 do_mount(const char *img, int ro, struct mounted *m)
 {
@@ -88,6 +102,8 @@ do_mount(const char *img, int ro, struct mounted *m)
 
 	memset(m, 0, sizeof *m);
 	err = fat_image_open(img, &io, &m->dev);
+	if (err == -EBUSY)
+		return fail_busy(img);
 	if (err)
 		return fail("cannot open image", img, err);
 	err = fat_mount(m->dev, &mo, &m->vol);
@@ -144,18 +160,106 @@ parse_size(const char *s)
 	return v > 0 ? (uint64_t)(v * (double)mul) : 0;
 }
 
+/* ---- mkfs's dry run: the layout fat_format would write, without writing --- */
+
+struct dry {
+	uint8_t boot[4096];	/* what the format wrote to sector 0 */
+};
+
+static int
+dry_read(struct fat_blkdev *dev, uint64_t sector, uint32_t count, void *buf)
+{
+	memset(buf, 0, (size_t)count * dev->sector_size);
+	return 0;
+}
+
+static int
+dry_write(struct fat_blkdev *dev, uint64_t sector, uint32_t count, const void *buf)
+{
+	struct dry *d = dev->ctx;
+	size_t n = (size_t)count * dev->sector_size;
+
+	if (sector == 0)
+		memcpy(d->boot, buf, n < sizeof(d->boot) ? n : sizeof(d->boot));
+	return 0;
+}
+
+static int
+dry_flush(struct fat_blkdev *dev)
+{
+	return 0;
+}
+
+static const struct fat_blkdev_ops dry_ops = {
+	.read = dry_read, .write = dry_write, .flush = dry_flush,
+};
+
+static uint32_t
+rd16(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+static uint32_t
+rd32(const uint8_t *p)
+{
+	return rd16(p) | rd16(p + 2) << 16;
+}
+
+struct layout {
+	int type;		/* as Linux and fsck.fat will see it */
+	uint32_t clusters, cluster_bytes;
+};
+
+/* The layout of a boot sector, counted the way the specification does. */
+static int
+boot_layout(const uint8_t *b, struct layout *l)
+{
+	uint32_t bps = rd16(b + 11), spc = b[13], rsvd = rd16(b + 14), nfats = b[16];
+	uint32_t fatsz = rd16(b + 22) ? rd16(b + 22) : rd32(b + 36);
+	uint32_t total = rd16(b + 19) ? rd16(b + 19) : rd32(b + 32);
+	uint32_t rootsecs, meta;
+
+	if (bps == 0 || spc == 0)
+		return -EINVAL;
+	rootsecs = (rd16(b + 17) * 32 + bps - 1) / bps;
+	meta = rsvd + nfats * fatsz + rootsecs;
+	l->clusters = total > meta ? (total - meta) / spc : 0;
+	l->cluster_bytes = bps * spc;
+	l->type = rd16(b + 22) == 0 ? 32 : l->clusters < 4085 ? 12 : 16;
+	return 0;
+}
+
+/* Formats a device that only remembers its boot sector: the layout
+ * fat_format would make on dev, before anything is written to it. */
+static int
+mkfs_dry_run(const struct fat_blkdev *dev, const struct fat_format_opts *fo,
+	     struct layout *l)
+{
+	struct dry d = {0};
+	struct fat_blkdev nd = {
+		.ops = &dry_ops, .ctx = &d, .sector_size = dev->sector_size,
+		.sector_count = dev->sector_count,
+	};
+	int err = fat_format(&nd, fo);
+
+	return err ? err : boot_layout(d.boot, l);
+}
+
 static int
 cmd_mkfs(int argc, char **argv)
 {
 	struct fat_format_opts fo = {0};
 	struct fat_image_opts io = {.partition = g_partition};
 	struct fat_blkdev *dev;
+	struct layout lay;
 	uint64_t size = 0;
-	int c, err;
+	int c, err, quiet = 0;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "F:s:c:S:n:")) != -1) {
+	while ((c = getopt(argc, argv, "F:s:c:S:n:q")) != -1) {
 		switch (c) {
+		case 'q': quiet = 1; break;
 		case 'F': fo.fat_type = atoi(optarg); break;
 		case 's':
 			size = parse_size(optarg);
@@ -174,23 +278,68 @@ cmd_mkfs(int argc, char **argv)
 		fprintf(stderr, "dvs-fat: mkfs needs one IMAGE\n");
 		return 2;
 	}
+	/* The file is created and sized through the engine's image backend,
+	 * which locks it first: a served image is refused, never truncated. */
 	if (size && !g_partition) {
-		int fd = open(argv[optind], O_RDWR | O_CREAT, 0644);
-		if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
-			err = -errno;
-			if (fd >= 0)
-				close(fd);
-			return fail("cannot create", argv[optind], err);
-		}
-		close(fd);
+		io.create_size = size;
+		io.size = size;
 	}
 	err = fat_image_open(argv[optind], &io, &dev);
+	if (err == -EBUSY)
+		return fail_busy(argv[optind]);
 	if (err)
 		return fail("cannot open image", argv[optind], err);
+	/* Below 65525 clusters a FAT32 breaks the specification: mtools and
+	 * some systems cannot read it.  mkfs.fat makes it with a warning, and
+	 * so do we (tests and fuzz corpora make tiny FAT32s on purpose), but
+	 * the warning comes before anything is written and says what to do
+	 * instead; -q silences it. */
+	err = mkfs_dry_run(dev, &fo, &lay);
+	if (err == 0 && lay.type == 32 && lay.clusters < 65525 && !quiet)
+		fprintf(stderr, "dvs-fat: warning: %s: a FAT32 of %.1f MiB with %u-byte "
+			"clusters has %u clusters, fewer than the 65525 the FAT specification "
+			"requires: mtools and some systems cannot read it. For a volume they "
+			"can read, leave out -F 32 (a FAT12 or FAT16 fits) or make it larger "
+			"(-s %lluM or more at %u-byte clusters)%s.\n", argv[optind],
+			(double)dev->sector_count * dev->sector_size / 1048576.0,
+			lay.cluster_bytes, lay.clusters,
+			(unsigned long long)(((uint64_t)65525 * lay.cluster_bytes >> 20) + 2),
+			lay.cluster_bytes,
+			lay.cluster_bytes > dev->sector_size ? ", or use smaller clusters (-c)" : "");
+	if (size && !g_partition) {
+		/* A larger file shrinks to SIZE, as promised by --help. */
+		err = truncate(argv[optind], (off_t)size) < 0 ? -errno : 0;
+		if (err) {
+			fat_blkdev_free(dev);
+			return fail("cannot resize", argv[optind], err);
+		}
+	}
 	err = fat_format(dev, &fo);
-	fat_blkdev_free(dev);
-	if (err)
+	if (err) {
+		fat_blkdev_free(dev);
 		return fail("mkfs failed on", argv[optind], err);
+	}
+	/* One line that says what was made, from the volume itself. */
+	if (!quiet) {
+		struct fat_mount_opts mo = {.read_only = 1};
+		struct fat_statfs st;
+		struct fat_vol *vol;
+		const char *label;
+
+		if (fat_mount(dev, &mo, &vol) == 0) {
+			if (fat_statfs(vol, &st) == 0) {
+				label = st.label[0] == '\0' || strcmp(st.label, "NO NAME") == 0
+						? "none" : st.label;
+				printf("%s: FAT%d, %.1f MiB, %llu clusters of %u bytes, label %s\n",
+				       argv[optind], st.fat_type,
+				       (double)dev->sector_count * dev->sector_size / 1048576.0,
+				       (unsigned long long)st.total_clusters, st.cluster_size,
+				       label);
+			}
+			fat_unmount(vol);
+		}
+	}
+	fat_blkdev_free(dev);
 	return 0;
 }
 

@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "dvs/imagelock.h"
 #include "dvs/img.h"
 #include "dvs/log.h"
 
@@ -37,7 +39,10 @@ fetch_usage(FILE *f)
 		"  --json              print a machine-readable summary on stdout\n"
 		"  --threads N         hashing threads (default: every core)\n"
 		"  --no-progress       no progress line even on a terminal\n"
-		"Exit codes: 0 ok, 2 usage, 3 connection lost (run again to resume),\n"
+		"  --no-basis          do not use an existing OUTPUT as a seed (by default\n"
+		"                      its blocks are reused, like rsync's basis file)\n"
+		"Exit codes: 0 ok, 2 usage, 3 cannot connect or connection lost (run\n"
+		"again to resume what was fetched),\n"
 		"4 authentication failed, 5 corrupt stream or data, 6 local I/O error.\n");
 }
 
@@ -65,7 +70,8 @@ connect_to(const char *hp)
 	strcpy(port, colon + 1);
 	r = getaddrinfo(host, port, &hints, &res);
 	if (r != 0) {
-		fprintf(stderr, "dvs img fetch: %s: %s\n", host, gai_strerror(r));
+		fprintf(stderr, "dvs img fetch: cannot connect to %s: unknown host (%s)\n", hp,
+			gai_strerror(r));
 		return -EHOSTUNREACH;
 	}
 	for (a = res; a; a = a->ai_next) {
@@ -80,10 +86,76 @@ connect_to(const char *hp)
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		fprintf(stderr, "dvs img fetch: cannot connect to %s: %s\n", hp, strerror(e));
+		char why[128];
+
+		/* "connection refused", as a sentence goes on after a colon. */
+		snprintf(why, sizeof(why), "%s", strerror(e));
+		if (why[0] >= 'A' && why[0] <= 'Z' && why[1] >= 'a' && why[1] <= 'z')
+			why[0] = (char)(why[0] - 'A' + 'a');
+		fprintf(stderr, "dvs img fetch: cannot connect to %s: %s\n", hp, why);
 		return -e;
 	}
 	return fd;
+}
+
+/*
+ * Locks what this fetch will write, for the whole run (every attempt):
+ * OUTPUT.partial exclusively (two fetches into one output would write
+ * each other's blocks) and an existing OUTPUT shared (it is replaced at
+ * the end: a dvs-fs or dvs-vdd serving it would go on writing a file that
+ * no longer has a name, and lose every write).  The descriptors stay open
+ * until exit; *created says that OUTPUT.partial did not exist before.
+ * 0, or an exit code after saying what is wrong.
+ */
+static int
+lock_output(const char *output, int *created)
+{
+	char *partial = img_partial_path(output), msg[600];
+	int fd, r;
+
+	if (partial == NULL)
+		return EXIT_FAIL;
+	fd = open(output, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && (r = dvs_image_lock(fd, 0)) != 0) {
+		if (r == -EBUSY)
+			fprintf(stderr, "dvs img fetch: %s\n", dvs_image_busy_msg(output, msg, sizeof(msg)));
+		else
+			fprintf(stderr, "dvs img fetch: cannot lock %s: %s\n", output, strerror(-r));
+		free(partial);
+		return EXIT_FAIL;
+	}
+	*created = access(partial, F_OK) != 0;
+	fd = open(partial, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "dvs img fetch: cannot create %s: %s\n", partial, strerror(errno));
+		free(partial);
+		return EXIT_LOCAL;
+	}
+	r = dvs_image_lock(fd, 1);
+	if (r != 0) {
+		if (r == -EBUSY)
+			fprintf(stderr, "dvs img fetch: %s\n", dvs_image_busy_msg(partial, msg, sizeof(msg)));
+		else
+			fprintf(stderr, "dvs img fetch: cannot lock %s: %s\n", partial, strerror(-r));
+		free(partial);
+		return EXIT_FAIL;
+	}
+	free(partial);
+	return 0;
+}
+
+/* A failed run that never wrote a byte leaves no empty OUTPUT.partial. */
+static void
+drop_empty_partial(const char *output)
+{
+	char *partial = img_partial_path(output), *state = img_state_path(output);
+	struct stat sb;
+
+	if (partial && state && stat(partial, &sb) == 0 && sb.st_size == 0 &&
+	    access(state, F_OK) != 0)
+		unlink(partial);
+	free(partial);
+	free(state);
 }
 
 static pid_t
@@ -133,6 +205,7 @@ cmd_fetch(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "no-progress", no_argument, NULL, 'q' },
+		{ "no-basis", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -140,7 +213,10 @@ cmd_fetch(int argc, char **argv)
 	const char *seeds[MAX_SEEDS], *addr = NULL, *key_file = NULL;
 	struct img_fetch_opts o = { .codec = IMG_CODEC_NONE, .inflight = 16 };
 	struct img_fetch_stats st, acc;
-	int c, r = 0, stdio = 0, json = 0, retries = 3, attempt, noprog = 0;
+	int c, r = 0, stdio = 0, json = 0, retries = 3, attempt, noprog = 0, created = 0;
+	int no_basis = 0, reached = 0;
+	struct stat sb;
+	size_t i;
 	char **cmd = NULL;
 
 	/* GNU getopt moves operands after the options and stops at "--", so
@@ -169,6 +245,7 @@ cmd_fetch(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 't': o.nthreads = atoi(optarg); break;
 		case 'q': noprog = 1; break;
+		case 'B': no_basis = 1; break;
 		case 'h':
 			fetch_usage(stdout);
 			return EXIT_OK;
@@ -193,8 +270,25 @@ cmd_fetch(int argc, char **argv)
 	}
 	if (img_cli_key(key_file, key, sizeof(key), &o.key, &o.key_len) != 0)
 		return EXIT_USAGE;
+	c = lock_output(o.output, &created);
+	if (c != 0)
+		return c;
 	o.seeds = seeds;
 	o.progress = !noprog && isatty(2);
+	/* Like rsync's basis file: an OUTPUT that is there (an older copy of
+	 * the image, most often) is a seed, so its matching blocks do not
+	 * cross the network again.  Its blocks are re-hashed like any seed's. */
+	for (i = 0; i < o.nseeds && strcmp(seeds[i], o.output) != 0; i++)
+		;
+	if (!no_basis && i == o.nseeds && stat(o.output, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_size > 0) {
+		if (o.nseeds < MAX_SEEDS) {
+			seeds[o.nseeds++] = o.output;
+			if (o.progress)
+				fprintf(stderr, "dvs img fetch: %s exists: its blocks are reused "
+						"(--no-basis to ignore it)\n", o.output);
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
 	memset(&acc, 0, sizeof(acc));
 	for (attempt = 0;; attempt++) {
@@ -213,6 +307,8 @@ cmd_fetch(int argc, char **argv)
 			}
 		}
 		memset(&st, 0, sizeof(st));
+		if (r == 0)
+			reached = 1;
 		if (r == 0) {
 			r = img_fetch_session(rfd, wfd, &o, &st);
 			close(rfd);
@@ -226,13 +322,22 @@ cmd_fetch(int argc, char **argv)
 		acc.seconds += st.seconds;
 		acc.sent_blocks += st.sent_blocks;
 		acc.data_raw_bytes += st.data_raw_bytes;
-		if (r == 0 || attempt >= retries ||
+		/* Retry only what can be resumed: a server never reached (wrong
+		 * address, not running) is not retried; one that was reached
+		 * and broke off, or cannot be reached again yet, is. */
+		if (r == 0 || attempt >= retries || !reached ||
 		    (r != -EPIPE && r != -EBADMSG && r != -ECONNREFUSED && r != -ECONNRESET))
 			break;
-		fprintf(stderr, "dvs img fetch: connection lost (%s); resuming (attempt %d of %d)\n",
-			strerror(-r), attempt + 2, retries + 1);
+		if (st.bytes_in > 0)
+			fprintf(stderr, "dvs img fetch: the connection broke off (%s); resuming "
+					"(attempt %d of %d)\n", strerror(-r), attempt + 2, retries + 1);
+		else
+			fprintf(stderr, "dvs img fetch: trying again (attempt %d of %d)\n",
+				attempt + 2, retries + 1);
 		sleep(1);
 	}
+	if (r != 0 && created)
+		drop_empty_partial(o.output);
 	st.bytes_in = acc.bytes_in;
 	st.bytes_out = acc.bytes_out;
 	st.seconds = acc.seconds;
@@ -251,9 +356,13 @@ cmd_fetch(int argc, char **argv)
 			fprintf(stderr, "; live: %d rounds, writer paused %.1f ms", st.rounds,
 				st.pause_ms);
 		fputc('\n', stderr);
-	} else if (r == -EPIPE || r == -ECONNREFUSED || r == -EBADMSG) {
-		fprintf(stderr, "dvs img fetch: %s is not complete; run the same command again "
-				"to resume\n", o.output);
+	} else if (reached && (r == -EPIPE || r == -ECONNREFUSED || r == -EBADMSG)) {
+		char *state = img_state_path(o.output);
+
+		if (state != NULL && access(state, F_OK) == 0)
+			fprintf(stderr, "dvs img fetch: %s is not complete; run the same command "
+					"again to resume\n", o.output);
+		free(state);
 	}
 	if (json)
 		printf("{\"ok\": %s, \"error\": \"%s\", \"output\": \"%s\", \"image_bytes\": %llu, "

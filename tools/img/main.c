@@ -114,14 +114,22 @@ main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
-	if (strcmp(argv[1], "index") == 0)
+	if (strcmp(argv[1], "index") == 0) {
+		img_log_prefix("dvs img index");
 		return cmd_index(argc - 1, argv + 1);
-	if (strcmp(argv[1], "similarity") == 0)
+	}
+	if (strcmp(argv[1], "similarity") == 0) {
+		img_log_prefix("dvs img similarity");
 		return cmd_similarity(argc - 1, argv + 1);
-	if (strcmp(argv[1], "serve") == 0)
+	}
+	if (strcmp(argv[1], "serve") == 0) {
+		img_log_prefix("dvs img serve");
 		return cmd_serve(argc - 1, argv + 1);
-	if (strcmp(argv[1], "fetch") == 0)
+	}
+	if (strcmp(argv[1], "fetch") == 0) {
+		img_log_prefix("dvs img fetch");
 		return cmd_fetch(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "dvs img: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -1,6 +1,7 @@
 /* serve_cmd.c - `dvs img serve`: TCP listener or one session on stdio. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dvs/imagelock.h"
 #include "dvs/img.h"
 #include "dvs/log.h"
 
@@ -195,6 +197,8 @@ cmd_serve(int argc, char **argv)
 	uint64_t drops[MAX_HOOKS], corrupts[MAX_HOOKS], v;
 	int ndrops = 0, ncorrupts = 0, insecure = 0, stdio = 0, once = 0;
 	int c, r, lfd, port = 0, conn = 0;
+	struct img_gate *gate = NULL;
+	const char *t;
 	char shown[300];
 
 	while ((c = getopt_long(argc, argv, "l:P:k:KsoLR:p:r:b:i:t:D:C:h", opts, NULL)) != -1) {
@@ -259,6 +263,23 @@ cmd_serve(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (!o.live) {
+		/* A shared lock for as long as we serve (children inherit it):
+		 * an image a DVS program is writing would not match its index,
+		 * and none may start writing it while fetchers read it.  Live
+		 * mode exists for images that change, so it takes none. */
+		int ifd = open(o.image, O_RDONLY | O_CLOEXEC);
+
+		r = ifd < 0 ? -errno : dvs_image_lock(ifd, 0);
+		if (r != 0) {
+			char msg[600];
+
+			fprintf(stderr, "dvs img serve: %s\n",
+				r == -EBUSY ? dvs_image_busy_msg(o.image, msg, sizeof(msg))
+					    : strerror(-r));
+			return EXIT_FAIL;
+		}
+	}
+	if (!o.live) {
 		/* Check (or build) the index now: a corrupt one is reported at
 		 * start, and sessions then only load it. */
 		struct img_index *ix = NULL;
@@ -303,37 +324,51 @@ cmd_serve(int argc, char **argv)
 		once = 1;
 	if (!once)
 		signal(SIGCHLD, SIG_IGN);
+	/* The key is proven in this process, for every pending connection at
+	 * once (lib/img/gate.c); only a client that proved it gets a process.
+	 * Forking first let 1,500 idle connections make 521 processes. */
+	t = getenv("DVS_IMG_AUTH_TIMEOUT_MS");
+	r = img_gate_new(&o, IMG_GATE_PENDING, t ? atoi(t) : IMG_GATE_TIMEOUT_MS, &gate);
+	if (r != 0) {
+		fprintf(stderr, "dvs img serve: out of memory\n");
+		return EXIT_FAIL;
+	}
 	for (;;) {
-		int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		struct img_authed au;
+		int cfd;
 		pid_t pid;
 
-		if (cfd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			fprintf(stderr, "dvs img serve: accept: %s\n", strerror(errno));
+		r = img_gate_next(gate, lfd, &cfd, &au);
+		if (r != 0) {
+			fprintf(stderr, "dvs img serve: waiting for connections failed: %s\n",
+				strerror(-r));
+			img_gate_free(gate);
 			return EXIT_FAIL;
 		}
 		o.drop_after = conn < ndrops ? drops[conn] : 0;
 		o.corrupt_at = conn < ncorrupts ? corrupts[conn] : 0;
 		conn++;
 		if (once) {
-			r = img_serve_session(cfd, cfd, &o, &st);
+			img_gate_free(gate);
+			close(lfd);
+			r = img_serve_session_authed(cfd, &o, &au, &st);
 			report(&o, &st, r);
 			close_gracefully(cfd);
-			close(lfd);
 			return img_exit_code(r);
 		}
 		pid = fork();
 		if (pid == 0) {
 			signal(SIGCHLD, SIG_DFL);
+			img_gate_free(gate); /* the child's copies of the others */
 			close(lfd);
-			r = img_serve_session(cfd, cfd, &o, &st);
+			r = img_serve_session_authed(cfd, &o, &au, &st);
 			report(&o, &st, r);
 			close_gracefully(cfd);
 			_exit(img_exit_code(r));
 		}
 		if (pid < 0)
-			fprintf(stderr, "dvs img serve: fork: %s\n", strerror(errno));
+			fprintf(stderr, "dvs img serve: cannot start a session process: %s\n",
+				strerror(errno));
 		close(cfd);
 	}
 }
