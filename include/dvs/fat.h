@@ -328,9 +328,10 @@ int fat_utimens(struct fat_vol *vol, const char *path,
 /*
  * Sets the attribute bits in mask to the values in attr.  Only
  * FAT_ATTR_RDONLY, _HIDDEN, _SYSTEM and _ARCHIVE may be changed
- * (-EINVAL otherwise).  A read-only file refuses opening for writing,
- * truncation and unlink (-EACCES) until the bit is cleared; rename is
- * allowed (as on Windows).
+ * (-EINVAL otherwise).  A read-only file refuses opening for writing and
+ * truncation (-EACCES) until the bit is cleared; unlink and rename are
+ * allowed (they change the directory, not the file: Linux's vfat does the
+ * same).
  */
 int fat_setattr(struct fat_vol *vol, const char *path, uint32_t attr,
 		uint32_t mask);

@@ -258,10 +258,10 @@ fat_unlink(struct fat_vol *vol, const char *path)
 	if (err)
 		goto out;
 	uint8_t attr = fat_dir_slot(p, p->dd->recs[rec].short_slot)[11];
+	/* The read-only bit protects the file's data, not its name: removing
+	 * a name is a change of the directory (Linux's vfat and POSIX). */
 	if (attr & FAT_ATTR_DIR)
 		err = -EISDIR;
-	else if (attr & FAT_ATTR_RDONLY)
-		err = -EACCES;
 	else
 		err = drop_entry(vol, p, rec);
 out:

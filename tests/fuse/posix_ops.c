@@ -277,6 +277,13 @@ main(int argc, char **argv)
 	show("chmod e/g 0644", chmod("e/g", 0644));
 	show_stat("e/g");
 
+	/* Removing a name changes the directory, not the file: a read-only
+	 * file can be unlinked (rm -f). */
+	show("create ro", write_file("ro", O_WRONLY | O_CREAT, "ro", 2));
+	show("chmod ro 0444", chmod("ro", 0444));
+	show("unlink ro (0444)", unlink("ro"));
+	show_stat("ro");
+
 	/* Times, at FAT's resolution (even seconds). */
 	ts[0].tv_sec = 1000000000;
 	ts[0].tv_nsec = 0;
