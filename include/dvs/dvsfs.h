@@ -60,6 +60,12 @@ struct dvsfs_opts {
 			     * DVK_ANY (default) picks a free one */
 	int timeout_ms;	    /* per round trip; -1 (default) waits: a dead
 			     * server answers at once anyway */
+	int access_checked; /* 1: the caller's kernel checked permissions
+			     * already (a FUSE adapter with
+			     * default_permissions): opens for writing and
+			     * truncations are not refused for the FAT
+			     * read-only bit (FS_O_ACCESS_CHECKED); 0
+			     * (default): they are, as for a non-root caller */
 };
 
 /* Fills o with the defaults above (reads the environment). */

@@ -86,6 +86,14 @@ extern "C" {
 
 /* Longest name in UTF-8 bytes (255 UTF-16 units, up to 3 bytes each). */
 #define FAT_NAME_MAX 765
+/*
+ * fat_open flag (beside the O_* ones): the caller's permission to write was
+ * already checked by someone entitled to (a kernel that lets root write a
+ * file with no write bits): the read-only attribute does not refuse the
+ * write or the truncation.  Linux's vfat lets root do the same.
+ */
+#define FAT_O_OVERRIDE_RO 0x40000000
+
 /* Longest path accepted, in bytes, without the terminating NUL. */
 #define FAT_PATH_MAX 4095
 
@@ -329,7 +337,8 @@ int fat_utimens(struct fat_vol *vol, const char *path,
  * Sets the attribute bits in mask to the values in attr.  Only
  * FAT_ATTR_RDONLY, _HIDDEN, _SYSTEM and _ARCHIVE may be changed
  * (-EINVAL otherwise).  A read-only file refuses opening for writing and
- * truncation (-EACCES) until the bit is cleared; unlink and rename are
+ * truncation (-EACCES) until the bit is cleared (or the opener passes
+ * FAT_O_OVERRIDE_RO); unlink and rename are
  * allowed (they change the directory, not the file: Linux's vfat does the
  * same).
  */
@@ -396,6 +405,7 @@ struct fat_file;
  * Errors: -ENOENT (no O_CREAT), -EEXIST (O_CREAT|O_EXCL), -EISDIR (write
  * access to a directory), -EACCES (write access to a read-only file),
  * -EROFS, -ENOSPC (no room for the directory entry), -EINVAL (bad name).
+ * FAT_O_OVERRIDE_RO in flags: see its definition.
  */
 int fat_open(struct fat_vol *vol, const char *path, int flags,
 	     struct fat_file **out);

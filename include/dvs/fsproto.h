@@ -92,7 +92,13 @@ enum fs_call {
 #define FS_O_TRUNC     0x40
 #define FS_O_APPEND    0x80
 #define FS_O_DIRECTORY 0x100
-#define FS_O_ALL       0x1f3
+/* The client's kernel already checked the caller's right to write against
+ * the modes this server reports, with the caller's capabilities (dvs-fuse
+ * mounts with default_permissions): the FAT read-only attribute does not
+ * refuse the open, as vfat does not refuse root.  See docs/FS.md
+ * "Who the caller is". */
+#define FS_O_ACCESS_CHECKED 0x200
+#define FS_O_ALL       0x3f3
 
 /* FS_READ/FS_WRITE flags. */
 #define FS_IO_AT 0x1 /* use off, leave the descriptor's position alone */
@@ -258,7 +264,7 @@ struct fs_wire_dirent {
 struct fs_rq_truncate {
 	struct fs_path_arg path; /* FS_TRUNCATE */
 	int32_t fd;		 /* FS_FTRUNCATE */
-	uint32_t pad;
+	uint32_t flags;		 /* FS_TRUNCATE: FS_O_ACCESS_CHECKED or 0 */
 	int64_t len;
 };
 

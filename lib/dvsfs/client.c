@@ -343,6 +343,7 @@ dvsfs_connect(const struct dvsfs_opts *o, struct dvsfs **out)
 	fs->magic = DVSFS_MAGIC;
 	fs->server_ep = o->server_ep;
 	fs->timeout_ms = o->timeout_ms;
+	fs->access_checked = o->access_checked ? FS_O_ACCESS_CHECKED : 0;
 	pthread_mutex_init(&fs->lock, NULL);
 	pthread_mutex_init(&fs->prim_lock, NULL);
 	rc = -pthread_key_create(&fs->key, bind_thread_exit);

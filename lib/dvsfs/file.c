@@ -79,7 +79,7 @@ dvs_open(struct dvsfs *fs, const char *path, int flags, mode_t mode)
 
 	memset(&m, 0, sizeof(m));
 	rq = (struct fs_rq_open *)m.m_u.raw;
-	rq->flags = open_flags(flags);
+	rq->flags = open_flags(flags) | fs->access_checked;
 	rq->mode = (uint32_t)mode;
 	return path_rpc(fs, FS_OPEN, path, &rq->path, &m);
 }
@@ -346,6 +346,7 @@ dvs_truncate(struct dvsfs *fs, const char *path, off_t len)
 	if (len < 0)
 		return -EINVAL;
 	rq = truncate_rq(&m, -1, len);
+	rq->flags = fs->access_checked;
 	return path_rpc(fs, FS_TRUNCATE, path, &rq->path, &m);
 }
 

@@ -28,6 +28,7 @@ struct dvsfs {
 	uint32_t magic;
 	dvk_ep_t server_ep;
 	int timeout_ms;
+	uint32_t access_checked; /* FS_O_ACCESS_CHECKED or 0 */
 	uint32_t session;
 	uint64_t token;
 	uint32_t io_max;

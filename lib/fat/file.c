@@ -107,7 +107,8 @@ fat_open(struct fat_vol *vol, const char *path, int flags, struct fat_file **out
 		err = -EISDIR;
 		goto out;
 	}
-	if ((attr & FAT_ATTR_RDONLY) && (wr || (flags & O_TRUNC))) {
+	if ((attr & FAT_ATTR_RDONLY) && (wr || (flags & O_TRUNC)) &&
+	    !(flags & FAT_O_OVERRIDE_RO)) {
 		err = -EACCES;
 		goto out;
 	}

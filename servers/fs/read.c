@@ -209,12 +209,13 @@ do_truncate(struct fs_req *r)
 	char *path = r->w->path1;
 	int rc;
 
-	if (rq->len < 0)
+	if (rq->len < 0 || (rq->flags & ~(uint32_t)FS_O_ACCESS_CHECKED))
 		return -EINVAL;
 	rc = fs_get_path(r, &rq->path, path);
 	if (rc < 0)
 		return rc;
-	rc = fat_open(r->s->vol->vol, path, O_WRONLY, &file);
+	rc = fat_open(r->s->vol->vol, path,
+		      O_WRONLY | (rq->flags ? FAT_O_OVERRIDE_RO : 0), &file);
 	if (rc < 0)
 		return rc;
 	rc = fat_ftruncate(file, (uint64_t)rq->len);

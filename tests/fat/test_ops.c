@@ -173,6 +173,11 @@ exercise(const struct vol_case *c)
 	/* read-only attribute */
 	assert_int_equal(fat_setattr(vol, "/VICTIM", FAT_ATTR_RDONLY, FAT_ATTR_RDONLY), 0);
 	assert_int_equal(fat_open(vol, "/VICTIM", O_WRONLY, &f), -EACCES);
+	/* ... unless the caller's permission was checked already (root) */
+	assert_int_equal(fat_open(vol, "/VICTIM", O_WRONLY | FAT_O_OVERRIDE_RO, &f), 0);
+	fat_close(f);
+	assert_int_equal(fat_stat(vol, "/VICTIM", &st), 0);
+	assert_true(st.attr & FAT_ATTR_RDONLY);
 	/* unlink depends on the directory, not the file (as vfat) */
 	assert_int_equal(fat_open(vol, "/RO GONE", O_WRONLY | O_CREAT, &f), 0);
 	fat_close(f);

@@ -21,6 +21,30 @@ else
 	cat "$T/diff"
 fi
 
+log "the same operations as a user without privileges (setpriv), tmpfs and dvs mount"
+# The files show the mounting user's uid= as vfat's do; the kernel checks
+# permissions (default_permissions) with the caller's capabilities.
+chmod 711 "$T"
+nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+ref=$(mktemp -d /dev/shm/dvs-fuse-ref.XXXXXX)
+chown 65534:65534 "$ref"
+"${nobody[@]}" "$POSIX_OPS" "$ref" >"$T/tmpfs-user.out" 2>&1
+rm -rf "$ref"
+mkimage "$T/user.img" 64
+check "dvs mount --uid 65534 --gid 65534 --allow-other" \
+	mount_dvs "$T/user.img" "$T/mntu" --uid 65534 --gid 65534 --allow-other
+"${nobody[@]}" "$POSIX_OPS" "$T/mntu" >"$T/dvs-user.out" 2>&1
+if diff -u "$T/tmpfs-user.out" "$T/dvs-user.out" >"$T/diff"; then
+	ok "posix_ops as uid 65534: $(wc -l <"$T/dvs-user.out") results identical to tmpfs"
+else
+	bad "posix_ops as uid 65534 differs from tmpfs (- tmpfs, + dvs mount):"
+	cat "$T/diff"
+fi
+check "a 0444 file refuses the unprivileged writer" \
+	grep -q '^truncate c 0 (0444) *EACCES' "$T/dvs-user.out"
+check "dvs umount (uid 65534)" "$DVS_BIN/dvs-umount" "$T/mntu"
+check "image written as uid 65534 is fsck.fat clean" fsck_clean "$T/user.img"
+
 log "what FAT cannot express"
 echo data >"$T/mnt/target"
 ln -s target "$T/mnt/sym" 2>"$T/err"
