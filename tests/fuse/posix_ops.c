@@ -244,6 +244,25 @@ main(int argc, char **argv)
 	show("mkdir p/q", mkdir("p", 0755) == 0 ? mkdir("p/q", 0755) : -1);
 	show("rename dir p into its own child", rename("p", "p/q/r"));
 
+	/* A rename that changes only the case renames (FAT keeps the case
+	 * it is given; tmpfs has two names to begin with). */
+	show("mkdir case", mkdir("case", 0755));
+	show("create case/Foo", write_file("case/Foo", O_WRONLY | O_CREAT, "foo", 3));
+	show("rename case/Foo case/fOO", rename("case/Foo", "case/fOO"));
+	show("mkdir case/Dir; create case/Dir/x",
+	     mkdir("case/Dir", 0755) == 0
+		 ? write_file("case/Dir/x", O_WRONLY | O_CREAT, "x", 1)
+		 : -1);
+	show("rename case/Dir case/dIR", rename("case/Dir", "case/dIR"));
+	show("create case/Long Name.txt",
+	     write_file("case/Long Name.txt", O_WRONLY | O_CREAT, "long", 4));
+	show("rename to case/long name.TXT",
+	     rename("case/Long Name.txt", "case/long name.TXT"));
+	show_dir("case");
+	show_dir("case/dIR");
+	show_content("case/fOO");
+	show_content("case/long name.TXT");
+
 	/* Wrong kinds. */
 	show("rmdir e (not empty)", rmdir("e"));
 	show("unlink e (a dir)", unlink("e"));

@@ -74,6 +74,12 @@ check "dvs umount" "$DVS_BIN/dvs-umount" "$T/mnt"
 check "image is fsck.fat clean" fsck_clean "$T/vol.img"
 check "mtools reads what was written" bash -c \
 	"[ \"\$(mtype -i '$T/vol.img' ::/target)\" = data ]"
+# The case-only renames of posix_ops are on the disk, long and short names.
+mdir -i "$T/vol.img" ::/case >"$T/mdir" 2>&1
+check "mdir shows the long name fOO" grep -Eq '^FOO +3 .* fOO$' "$T/mdir"
+check "mdir shows the directory dIR" grep -Eq '^DIR +<DIR>.* dIR$' "$T/mdir"
+check "mdir shows the long name 'long name.TXT'" grep -Eq ' long name\.TXT$' "$T/mdir"
+check "no old spelling on the disk" bash -c "! grep -Eq 'Foo|Dir\$|Long Name' '$T/mdir'"
 
 log "ENOSPC on a full volume"
 mkimage "$T/small.img" 8 12

@@ -445,6 +445,7 @@ main(int argc, char **argv)
 	dfuse_dir_ops(&ops);
 
 	se = fuse_session_new(&args, &ops, sizeof(ops), &d);
+	d.se = se;
 	if (se == NULL) {
 		dvs_err("bad FUSE options (see --help)");
 		goto out;

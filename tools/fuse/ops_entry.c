@@ -98,7 +98,8 @@ reply_attr(fuse_req_t req, fuse_ino_t ino, const struct dvs_stat *ds)
 	struct stat st;
 
 	dfuse_fill_stat(d, ds, ino, &st);
-	fuse_reply_attr(req, &st, d->attr_timeout);
+	fuse_reply_attr(req, &st,
+			dfuse_is_alias(d, ino, &(fuse_ino_t){0}) ? 0 : d->attr_timeout);
 }
 
 static void
@@ -179,6 +180,8 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	}
 	if (r == 0)
 		r = get_stat(d, ino, have_path ? NULL : fi, &ds);
+	if (to_set != 0)
+		dfuse_alias_changed(d, ino);
 	if (r < 0)
 		fuse_reply_err(req, dfuse_err(r));
 	else

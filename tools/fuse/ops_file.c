@@ -66,6 +66,21 @@ server_flags(const struct dfuse *d, int flags)
 	return flags;
 }
 
+/* Only this mount changes the volume: cached pages stay valid (keep_cache),
+ * except through a case alias, which must not have pages of its own (the
+ * main inode's would not see its changes). */
+static void
+set_caching(struct dfuse *d, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fuse_ino_t primary;
+
+	fi->keep_cache = d->exclusive;
+	if (dfuse_is_alias(d, ino, &primary)) {
+		fi->keep_cache = 0;
+		fi->direct_io = 1;
+	}
+}
+
 static void
 do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	  struct fuse_file_info *fi)
@@ -96,7 +111,7 @@ do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		goto fail;
 	}
 	fi->fh = (uint64_t)fd;
-	fi->keep_cache = d->exclusive;
+	set_caching(d, e.ino, fi);
 	(void)ino_table_opened(d->itab, e.ino, fd);
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		/* Interrupted: the kernel has neither the entry nor the file. */
@@ -124,8 +139,7 @@ do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fi->fh = (uint64_t)r;
-	/* Only this mount changes the volume: cached pages stay valid. */
-	fi->keep_cache = d->exclusive;
+	set_caching(d, ino, fi);
 	(void)ino_table_opened(d->itab, ino, r);
 	if (fuse_reply_open(req, fi) != 0) {
 		ino_table_closed(d->itab, ino, r);
@@ -188,6 +202,8 @@ do_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	ino_table_closed(d->itab, ino, (int)fi->fh);
 	r = dvs_close(d->fs, (int)fi->fh);
+	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+		dfuse_alias_changed(d, ino);
 	fuse_reply_err(req, dfuse_err(r));
 }
 
