@@ -94,8 +94,10 @@ extern "C" {
  */
 #define FAT_O_OVERRIDE_RO 0x40000000
 
-/* Longest path accepted, in bytes, without the terminating NUL. */
-#define FAT_PATH_MAX 4095
+/* Longest path accepted, in bytes, without the terminating NUL: paths are
+ * from the root of the volume, so it is more than Linux's PATH_MAX (a path
+ * relative to a deep working directory is measured from there). */
+#define FAT_PATH_MAX 65535
 
 /* ------------------------------------------------------------------ */
 /* Block devices                                                       */

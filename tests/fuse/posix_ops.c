@@ -149,6 +149,85 @@ write_file(const char *path, int flags, const void *data, size_t len)
 	return n == (ssize_t)len ? 0 : -1;
 }
 
+/*
+ * Deep trees of 255-byte names (pjdfstest style): a path argument may be
+ * up to PATH_MAX - 1 bytes, and one relative to a deep working directory
+ * is measured from there, not from the root of the file system.
+ * Prints one line per kind of operation (and the first failure).
+ */
+static void
+deep_paths(void)
+{
+	enum { LEVELS = 15 };	/* 15 * 256 - 1 = 3839 bytes */
+	char name[256], rel[4200], what[100];
+	struct stat st;
+	int top, r = 0, i, half;
+	size_t n;
+
+	memset(name, 'd', 255);
+	name[255] = '\0';
+	show("mkdir deep", mkdir("deep", 0755));
+	top = open(".", O_RDONLY | O_DIRECTORY);
+	if (chdir("deep") != 0)
+		return;
+	for (half = 0; half < 2; half++) {
+		/* LEVELS directories, each made by its full relative path. */
+		rel[0] = '\0';
+		for (i = 0, r = 0; i < LEVELS && r == 0; i++) {
+			n = strlen(rel);
+			snprintf(rel + n, sizeof(rel) - n, "%s%s", n ? "/" : "", name);
+			r = mkdir(rel, 0755);
+		}
+		snprintf(what, sizeof(what), "mkdir %d levels (%zu bytes), part %d", LEVELS,
+			 strlen(rel), half + 1);
+		show(what, r);
+		/* A file whose relative path is PATH_MAX - 1 bytes. */
+		n = strlen(rel);
+		snprintf(rel + n, sizeof(rel) - n, "/%.*s", (int)(4095 - n - 1), name);
+		snprintf(what, sizeof(what), "create %zu-byte path, part %d", strlen(rel),
+			 half + 1);
+		show(what, write_file(rel, O_WRONLY | O_CREAT, "deep", 4));
+		snprintf(what, sizeof(what), "stat %zu-byte path, part %d", strlen(rel),
+			 half + 1);
+		show(what, stat(rel, &st) == 0 && st.st_size == 4 ? 0 : -1);
+		snprintf(what, sizeof(what), "unlink %zu-byte path, part %d", strlen(rel),
+			 half + 1);
+		show(what, unlink(rel));
+		/* One byte more is too long (the kernel's PATH_MAX). */
+		rel[n] = '\0';
+		snprintf(rel + n, sizeof(rel) - n, "/./%.*s", (int)(4096 - n - 3), name);
+		snprintf(what, sizeof(what), "create %zu-byte path, part %d", strlen(rel),
+			 half + 1);
+		show(what, write_file(rel, O_WRONLY | O_CREAT, "x", 1));
+		rel[n] = '\0';
+		/* The second part starts at the bottom of the first: its
+		 * paths are 7,700 bytes and more from the root. */
+		if (half == 0 && chdir(rel) != 0)
+			break;
+	}
+	/* Back up, removing what was made, deepest first. */
+	for (half = 1, r = 0; half >= 0 && r == 0; half--) {
+		if (half == 0 && chdir("../../../../../../../../../../../../../../..") != 0) {
+			r = -1;
+			break;
+		}
+		for (i = LEVELS; i > 0 && r == 0; i--) {
+			rel[0] = '\0';
+			for (int j = 0; j < i; j++) {
+				n = strlen(rel);
+				snprintf(rel + n, sizeof(rel) - n, "%s%s", j ? "/" : "", name);
+			}
+			r = rmdir(rel);
+		}
+	}
+	show("rmdir both parts, deepest first", r);
+	if (top >= 0) {
+		(void)fchdir(top);
+		close(top);
+	}
+	show("rmdir deep", rmdir("deep"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -367,6 +446,8 @@ main(int argc, char **argv)
 	show("unlink every other one", i >= 150 ? 0 : -1);
 	show_dir("many");
 	show_content("many/file-149.txt");
+
+	deep_paths();
 
 	show_dir(".");
 	return failures ? 1 : 0;
