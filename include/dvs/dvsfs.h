@@ -142,6 +142,10 @@ int dvs_rename2(struct dvsfs *fs, const char *from, const char *to, unsigned fla
 
 int dvs_truncate(struct dvsfs *fs, const char *path, off_t len);
 int dvs_ftruncate(struct dvsfs *fs, int fd, off_t len);
+/* fallocate(2) for the modes FAT holds: 0 and FALLOC_FL_KEEP_SIZE (its
+ * clusters past the size are freed when a writer closes); other modes
+ * -EOPNOTSUPP. */
+int dvs_fallocate(struct dvsfs *fs, int fd, int mode, off_t off, off_t len);
 /* ts[0] atime, ts[1] mtime; UTIME_NOW and UTIME_OMIT work; ts NULL: now. */
 int dvs_utimens(struct dvsfs *fs, const char *path, const struct timespec ts[2]);
 /* Only the write bits count: none set -> FAT read-only bit on, else off. */

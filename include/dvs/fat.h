@@ -432,6 +432,18 @@ ssize_t fat_pwrite(struct fat_file *f, const void *buf, size_t len,
 /* Sets the size; growing fills with zeros.  Needs write access. */
 int fat_ftruncate(struct fat_file *f, uint64_t size);
 
+/*
+ * Allocates clusters for [off, off + len) (Linux's fallocate, the modes FAT
+ * can hold, as vfat).  mode 0: the file grows to off + len if shorter
+ * (zeros, like fat_ftruncate).  FAT_FALLOC_KEEP_SIZE: clusters past the
+ * size are allocated and the size stays; they are freed again when a
+ * handle with write access closes.  Needs write access.  Errors: -ENOSPC
+ * (nothing is kept), -EFBIG, -EINVAL (len 0), -EOPNOTSUPP (any other mode
+ * bit: FAT has no holes to punch or ranges to collapse or zero lazily).
+ */
+#define FAT_FALLOC_KEEP_SIZE 0x1 /* Linux's FALLOC_FL_KEEP_SIZE */
+int fat_fallocate(struct fat_file *f, int mode, uint64_t off, uint64_t len);
+
 /* Makes this file's data and metadata (and so the whole FAT and its
  * directory entry) durable. */
 int fat_fsync(struct fat_file *f);

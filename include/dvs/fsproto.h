@@ -87,6 +87,7 @@ enum fs_call {
 	FS_SYNC,      /* the whole volume                         */
 	FS_STATVFS,   /* -> volume figures                        */
 	FS_STATS,     /* server statistics, sessions in grant(W)  */
+	FS_FALLOCATE, /* fd, mode, off, len                       */
 	FS_NCALLS
 };
 
@@ -276,6 +277,20 @@ struct fs_rq_truncate {
 	int64_t len;
 };
 
+/* --- FS_FALLOCATE ------------------------------------------------------- */
+/* Linux's fallocate for the modes FAT can hold (as vfat): 0 (allocate,
+ * grow to off + len) and FS_FALLOC_KEEP_SIZE (allocate past the size,
+ * freed when a writer closes); any other bit -EOPNOTSUPP; a descriptor
+ * without write access -EBADF, a directory -EISDIR, len <= 0 or off < 0
+ * -EINVAL. */
+#define FS_FALLOC_KEEP_SIZE 0x1 /* FALLOC_FL_KEEP_SIZE */
+struct fs_rq_falloc {
+	int32_t fd;
+	uint32_t mode;
+	int64_t off;
+	int64_t len;
+};
+
 /* --- FS_UTIMENS --------------------------------------------------------- */
 struct fs_rq_utimens {
 	struct fs_path_arg path;
@@ -340,6 +355,7 @@ FS_PAYLOAD_FITS(fs_rq_readdir);
 FS_PAYLOAD_FITS(fs_rp_readdir);
 FS_PAYLOAD_FITS(fs_rq_truncate);
 FS_PAYLOAD_FITS(fs_rq_utimens);
+FS_PAYLOAD_FITS(fs_rq_falloc);
 FS_PAYLOAD_FITS(fs_rp_statvfs);
 FS_PAYLOAD_FITS(fs_rq_stats);
 FS_PAYLOAD_FITS(fs_rp_stats);

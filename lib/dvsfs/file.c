@@ -361,6 +361,21 @@ dvs_ftruncate(struct dvsfs *fs, int fd, off_t len)
 	return dvsfs_simple(fs, FS_FTRUNCATE, &m);
 }
 
+int
+dvs_fallocate(struct dvsfs *fs, int fd, int mode, off_t off, off_t len)
+{
+	struct fs_rq_falloc *rq;
+	dvk_msg_t m;
+
+	memset(&m, 0, sizeof(m));
+	rq = (struct fs_rq_falloc *)m.m_u.raw;
+	rq->fd = fd;
+	rq->mode = (uint32_t)mode;
+	rq->off = off;
+	rq->len = len;
+	return dvsfs_simple(fs, FS_FALLOCATE, &m);
+}
+
 static int64_t
 time_arg(const struct timespec *ts)
 {

@@ -111,6 +111,12 @@ fat_stat(struct fat_vol *vol, const char *path, struct fat_stat *st)
 	else {
 		uint32_t s = p->dd->recs[rec].short_slot;
 		fat_ent_stat(vol, fat_dir_slot(p, s), fat_dir_slot_ino(vol, p, s), st);
+		/* An open file may hold clusters past its size (fallocate
+		 * KEEP_SIZE): count what it has, as fat_fstat does (its map
+		 * changes only under vol->lock, held here). */
+		struct fat_node *n = fat_node_find(vol, st->ino);
+		if (n && !n->is_dir)
+			st->blocks = (uint64_t)n->map.nclusters * (vol->cs / 512);
 	}
 	fat_node_put(vol, p);
 out:

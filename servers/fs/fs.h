@@ -207,6 +207,7 @@ int do_fsync(struct fs_req *r);
 int do_sync(struct fs_req *r);
 int do_statvfs(struct fs_req *r);
 int do_stats(struct fs_req *r);
+int do_fallocate(struct fs_req *r);
 
 /* ---- volumes (volume.c) and the vdd backend (vddblk.c) --------------- */
 

@@ -246,6 +246,29 @@ do_ftruncate(struct fs_req *r)
 }
 
 int
+do_fallocate(struct fs_req *r)
+{
+	const struct fs_rq_falloc *rq = FS_RQ(r, fs_rq_falloc);
+	struct fs_fd *f;
+	int rc;
+
+	if (rq->off < 0 || rq->len <= 0)
+		return -EINVAL;
+	f = fs_fd_get(r->s, rq->fd);
+	if (f == NULL)
+		return -EBADF;
+	if (f->is_dir)
+		rc = -EISDIR;
+	else if ((f->flags & FS_O_ACCMODE) == FS_O_RDONLY)
+		rc = -EBADF; /* what Linux gives for a read-only fd */
+	else
+		rc = fat_fallocate(f->file, (int)rq->mode, (uint64_t)rq->off,
+				   (uint64_t)rq->len);
+	fs_fd_put(f);
+	return rc;
+}
+
+int
 do_fsync(struct fs_req *r)
 {
 	const struct fs_rq_fd *rq = FS_RQ(r, fs_rq_fd);

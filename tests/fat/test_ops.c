@@ -411,6 +411,65 @@ test_churn(void **s)
 	memdev_free(m);
 }
 
+/* fallocate: mode 0 grows with zeros, KEEP_SIZE allocates past the size
+ * until a writer closes (as vfat), other modes are refused. */
+static void
+test_fallocate(void **s)
+{
+	(void)s;
+	struct memdev *m;
+	struct fat_vol *vol = mkvol(&m, 32, 64 << 20, 512, 4096);
+	struct fat_file *f, *r;
+	struct fat_stat st;
+	uint8_t buf[4096], zero[4096] = {0};
+
+	assert_int_equal(fat_open(vol, "/pre", O_RDWR | O_CREAT, &f), 0);
+	assert_int_equal(fat_pwrite(f, "abc", 3, 0), 3);
+	assert_int_equal(fat_fallocate(f, 0, 0, 10000), 0);
+	assert_int_equal(fat_fstat(f, &st), 0);
+	assert_int_equal(st.size, 10000);
+	assert_int_equal(st.blocks, 3 * 8);
+	assert_int_equal(fat_pread(f, buf, 4096, 4096), 4096);
+	assert_memory_equal(buf, zero, 4096);
+	assert_int_equal(fat_fallocate(f, 0, 0, 100), 0); /* inside: nothing */
+	assert_int_equal(fat_fstat(f, &st), 0);
+	assert_int_equal(st.size, 10000);
+	/* KEEP_SIZE: 1 MiB of clusters, the size stays */
+	assert_int_equal(fat_fallocate(f, FAT_FALLOC_KEEP_SIZE, 0, 1 << 20), 0);
+	assert_int_equal(fat_fstat(f, &st), 0);
+	assert_int_equal(st.size, 10000);
+	assert_int_equal(st.blocks, (1 << 20) / 512);
+	assert_int_equal(fat_pread(f, buf, 4096, 10000), 0);
+	/* growing past the old size reads zeros, not the clusters' past */
+	assert_int_equal(fat_ftruncate(f, 20000), 0);
+	assert_int_equal(fat_pread(f, buf, 4096, 12288), 4096);
+	assert_memory_equal(buf, zero, 4096);
+	assert_int_equal(fat_fallocate(f, 0x2 | FAT_FALLOC_KEEP_SIZE, 0, 4096),
+			 -EOPNOTSUPP); /* punch hole */
+	assert_int_equal(fat_fallocate(f, 0x10, 0, 4096), -EOPNOTSUPP); /* zero range */
+	assert_int_equal(fat_fallocate(f, 0, 0, 0), -EINVAL);
+	/* a reader's close keeps them, the writer's close frees them */
+	assert_int_equal(fat_open(vol, "/pre", O_RDONLY, &r), 0);
+	assert_int_equal(fat_fallocate(r, 0, 0, 1), -EBADF);
+	assert_int_equal(fat_close(r), 0);
+	assert_int_equal(fat_stat(vol, "/pre", &st), 0);
+	assert_int_equal(fat_close(f), 0);
+	assert_int_equal(fat_open(vol, "/pre", O_RDONLY, &r), 0);
+	assert_int_equal(fat_fstat(r, &st), 0);
+	assert_int_equal(st.size, 20000);
+	assert_int_equal(st.blocks, 5 * 8);
+	assert_int_equal(fat_close(r), 0);
+	/* a full volume: -ENOSPC and nothing kept */
+	assert_int_equal(fat_open(vol, "/big", O_RDWR | O_CREAT, &f), 0);
+	assert_int_equal(fat_fallocate(f, FAT_FALLOC_KEEP_SIZE, 0, 1ull << 31), -ENOSPC);
+	assert_int_equal(fat_fstat(f, &st), 0);
+	assert_int_equal(st.blocks, 0);
+	assert_int_equal(fat_close(f), 0);
+	assert_int_equal(fat_unmount(vol), 0);
+	fsck_clean(m);
+	memdev_free(m);
+}
+
 /* Small appends are coalesced by the write-behind buffer (far fewer
  * device writes than calls) and every read, through any handle, sees
  * what was written; fsync and close put it on the device. */
@@ -578,6 +637,7 @@ main(void)
 		cmocka_unit_test(test_enospc),
 		cmocka_unit_test(test_cluster_sizes),
 		cmocka_unit_test(test_small_writes),
+		cmocka_unit_test(test_fallocate),
 		cmocka_unit_test(test_staged_files),
 		cmocka_unit_test(test_churn),
 	};

@@ -392,6 +392,29 @@ main(int argc, char **argv)
 	show_content("c0444");
 	show("unlink c", unlink("c0444"));
 
+	/* fallocate: mode 0 grows the file (zeros), KEEP_SIZE keeps the
+	 * size; a descriptor without write access cannot. */
+	fd = open("fa", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	show("create fa, write 3 bytes", fd >= 0 && write(fd, "abc", 3) == 3 ? 0 : -1);
+	show("fallocate fa 0 0..100000", fallocate(fd, 0, 0, 100000));
+	show("fallocate fa 0 inside the size", fallocate(fd, 0, 10, 100));
+	show("fallocate fa KEEP_SIZE 0..1 MiB",
+	     fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 1 << 20));
+	show("fstat fa size 100000",
+	     fstat(fd, &st) == 0 && st.st_size == 100000 ? 0 : -1);
+	show("fallocate fa length 0", fallocate(fd, 0, 0, 0));
+	close(fd);
+	show_stat("fa");
+	show_content("fa");
+	fd = open("fa", O_RDONLY);
+	show("fallocate fa O_RDONLY", fallocate(fd, 0, 0, 200000));
+	close(fd);
+	fd = open("fa", O_RDWR);
+	show("fallocate fa 0 to 150000 (reopened)", fallocate(fd, 0, 100000, 50000));
+	close(fd);
+	show_stat("fa");
+	show_content("fa");
+
 	/* Times, at FAT's resolution (even seconds). */
 	ts[0].tv_sec = 1000000000;
 	ts[0].tv_nsec = 0;

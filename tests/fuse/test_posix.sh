@@ -64,6 +64,38 @@ sys.exit(1)
 PY
 }
 check "extended attributes give EOPNOTSUPP" xattr_unsupported "$T/mnt/target"
+log "fallocate: what FAT holds, as vfat"
+falloc() { # falloc FILE: prints blocks while open and after close, and errnos
+	python3 - "$1" <<'PY'
+import ctypes, errno, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+def fa(fd, mode, off, n):
+    r = libc.fallocate(fd, mode, off, n)
+    e = ctypes.get_errno()
+    # ENOTSUP and EOPNOTSUPP are one value on Linux
+    return "ok" if r == 0 else "EOPNOTSUPP" if e == errno.EOPNOTSUPP else errno.errorcode[e]
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"x" * 10)
+print("keep", fa(fd, 1, 0, 4 << 20), os.fstat(fd).st_size, os.fstat(fd).st_blocks >= 8192)
+print("punch", fa(fd, 2 | 1, 0, 4096))
+print("collapse", fa(fd, 8, 0, 4096))
+print("zero", fa(fd, 16, 0, 4096))
+print("insert", fa(fd, 32, 0, 4096))
+os.close(fd)
+st = os.stat(sys.argv[1])
+print("closed", st.st_size, st.st_blocks < 64)
+PY
+}
+falloc "$T/mnt/fa" >"$T/falloc" 2>&1
+check "KEEP_SIZE allocates 4 MiB and keeps the size 10" grep -qx 'keep ok 10 True' "$T/falloc"
+check "punch hole gives EOPNOTSUPP" grep -qx 'punch EOPNOTSUPP' "$T/falloc"
+check "collapse range gives EOPNOTSUPP" grep -qx 'collapse EOPNOTSUPP' "$T/falloc"
+check "zero range gives EOPNOTSUPP" grep -qx 'zero EOPNOTSUPP' "$T/falloc"
+check "insert range gives EOPNOTSUPP" grep -qx 'insert EOPNOTSUPP' "$T/falloc"
+check "the clusters past the size are freed at close" grep -qx 'closed 10 True' "$T/falloc"
+grep -q . "$T/falloc" && sed 's/^/    /' "$T/falloc"
+
 log "FAT names: case-insensitive, case-preserving"
 echo case >"$T/mnt/Hello.txt"
 check "HELLO.TXT is Hello.txt" bash -c "[ \"\$(cat '$T/mnt/HELLO.TXT')\" = case ]"

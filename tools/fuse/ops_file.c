@@ -202,8 +202,13 @@ do_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	ino_table_closed(d->itab, ino, (int)fi->fh);
 	r = dvs_close(d->fs, (int)fi->fh);
-	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
 		dfuse_alias_changed(d, ino);
+		/* The server frees clusters preallocated past the size when
+		 * a writer closes (fallocate KEEP_SIZE): st_blocks changed. */
+		if (d->exclusive && d->se != NULL)
+			(void)fuse_lowlevel_notify_inval_inode(d->se, ino, -1, 0);
+	}
 	fuse_reply_err(req, dfuse_err(r));
 }
 
@@ -217,6 +222,25 @@ do_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi
 	fuse_reply_err(req, dfuse_err(r));
 }
 
+static void
+do_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+	     struct fuse_file_info *fi)
+{
+	struct dfuse *d = dfuse_of(req);
+	int r;
+
+	r = dvs_fallocate(d->fs, (int)fi->fh, mode, off, len);
+	if (r == -ENOSPC && dfuse_flush_for_space(d))
+		r = dvs_fallocate(d->fs, (int)fi->fh, mode, off, len);
+	dfuse_alias_changed(d, ino);
+	/* The kernel updates the size itself but keeps st_blocks: drop the
+	 * cached attributes (only them: offset -1), so stat shows the
+	 * clusters, as on vfat. */
+	if (r == 0 && d->se != NULL)
+		(void)fuse_lowlevel_notify_inval_inode(d->se, ino, -1, 0);
+	fuse_reply_err(req, dfuse_err(r));
+}
+
 void
 dfuse_file_ops(struct fuse_lowlevel_ops *ops)
 {
@@ -227,4 +251,5 @@ dfuse_file_ops(struct fuse_lowlevel_ops *ops)
 	ops->flush = do_flush;
 	ops->release = do_release;
 	ops->fsync = do_fsync;
+	ops->fallocate = do_fallocate;
 }
