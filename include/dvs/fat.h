@@ -327,6 +327,12 @@ int fat_unlink(struct fat_vol *vol, const char *path);
  * variant of itself, which changes the stored case) is allowed.
  */
 int fat_rename(struct fat_vol *vol, const char *from, const char *to);
+/* fat_rename with flags: FAT_RENAME_NOREPLACE gives -EEXIST if to exists
+ * (other than from itself in another case), decided atomically with the
+ * rename.  Other flags -EINVAL. */
+#define FAT_RENAME_NOREPLACE 0x1
+int fat_rename2(struct fat_vol *vol, const char *from, const char *to,
+		unsigned flags);
 
 /*
  * Sets the times: mtime and/or atime (NULL leaves one unchanged).

@@ -280,11 +280,19 @@ out:
 int
 fat_rename(struct fat_vol *vol, const char *from, const char *to)
 {
+	return fat_rename2(vol, from, to, 0);
+}
+
+int
+fat_rename2(struct fat_vol *vol, const char *from, const char *to, unsigned flags)
+{
 	struct fat_node *fp = NULL, *tp = NULL, *moved = NULL;
 	uint16_t fname[FAT_LFN_MAX + 1], tname[FAT_LFN_MAX + 1];
 	uint8_t ent[32];
 	int fl, tl, fr, tr, err;
 
+	if (flags & ~(unsigned)FAT_RENAME_NOREPLACE)
+		return -EINVAL;
 	CHECK_VOL(vol);
 	if (vol->read_only)
 		return -EROFS;
@@ -310,6 +318,12 @@ fat_rename(struct fat_vol *vol, const char *from, const char *to)
 				err = -EINVAL;
 				goto out;
 			}
+	}
+	/* Checked under the same lock as the rename: nothing can take the
+	 * name in between.  A case-only rename of itself is no collision. */
+	if ((flags & FAT_RENAME_NOREPLACE) && tr >= 0 && !(tp == fp && tr == fr)) {
+		err = -EEXIST;
+		goto out;
 	}
 	if (tr >= 0 && !(tp == fp && tr == fr)) {
 		const uint8_t *te = fat_dir_slot(tp, tp->dd->recs[tr].short_slot);

@@ -178,6 +178,16 @@ exercise(const struct vol_case *c)
 	fat_close(f);
 	assert_int_equal(fat_stat(vol, "/VICTIM", &st), 0);
 	assert_true(st.attr & FAT_ATTR_RDONLY);
+	/* NOREPLACE: decided with the rename; a case variant of itself is
+	 * no collision */
+	assert_int_equal(fat_open(vol, "/NR A", O_WRONLY | O_CREAT, &f), 0);
+	fat_close(f);
+	assert_int_equal(fat_rename2(vol, "/NR A", "/VICTIM", FAT_RENAME_NOREPLACE), -EEXIST);
+	assert_int_equal(fat_stat(vol, "/NR A", &st), 0);
+	assert_int_equal(fat_rename2(vol, "/NR A", "/nr a", FAT_RENAME_NOREPLACE), 0);
+	assert_int_equal(fat_rename2(vol, "/nr a", "/NR B", FAT_RENAME_NOREPLACE), 0);
+	assert_int_equal(fat_rename2(vol, "/NR B", "/NR C", 0x4), -EINVAL);
+	assert_int_equal(fat_unlink(vol, "/NR B"), 0);
 	/* unlink depends on the directory, not the file (as vfat) */
 	assert_int_equal(fat_open(vol, "/RO GONE", O_WRONLY | O_CREAT, &f), 0);
 	fat_close(f);
