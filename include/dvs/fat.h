@@ -278,10 +278,11 @@ int fat_set_label(struct fat_vol *vol, const char *label);
  * is derived from where its 8.3 directory entry lives on the device
  * (byte offset / 32 + 2), so it is unique on the volume, the same across
  * mounts, and unchanged by writes, truncation, attribute and time
- * changes.  A rename moves the entry and therefore gives a new number
- * (open handles keep working and report the new one); the old number may
- * then be reused by another file created in that slot.  A FUSE adapter
- * keeps its own id -> path map and updates it on rename.
+ * changes.  A rename moves the entry but the node keeps its number for
+ * the life of the mount (the volume remembers it for each renamed file
+ * that still exists; a new file in the old slot gets a number from 2^60
+ * up while the renamed one lives), as Linux file systems keep an inode's
+ * number.  After a remount a renamed file has the number of where it is.
  *
  * Times are Unix seconds + nanoseconds (UTC, see tz_offset_min) at FAT's
  * resolution: mtime 2 s, btime (creation) 10 ms, atime one day.  FAT has

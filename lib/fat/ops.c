@@ -373,6 +373,8 @@ fat_rename2(struct fat_vol *vol, const char *from, const char *to, unsigned flag
 		goto restore;
 	}
 	uint32_t nslot = tp->dd->recs[nr].short_slot;
+	/* The node keeps its number where its entry went. */
+	fat_inomap_moved(vol->inomap, fat_dir_slot_loc(vol, tp, nslot), old_ino);
 	if (moved) {
 		fat_node_rekey(vol, moved, fat_dir_slot_ino(vol, tp, nslot));
 		if (moved->parent != tp) {
@@ -404,8 +406,15 @@ fat_rename2(struct fat_vol *vol, const char *from, const char *to, unsigned flag
 	goto out;
 restore:
 	/* put the old name back where it can be (best effort) */
-	if (fat_dir_add(vol, fp, fname, fl, ent) < 0 && moved)
-		moved->unlinked = 1;
+	{
+		int rr = fat_dir_add(vol, fp, fname, fl, ent);
+		if (rr >= 0)
+			fat_inomap_moved(vol->inomap,
+					 fat_dir_slot_loc(vol, fp, fp->dd->recs[rr].short_slot),
+					 old_ino);
+		else if (moved)
+			moved->unlinked = 1;
+	}
 out:
 	if (moved)
 		fat_node_put(vol, moved);

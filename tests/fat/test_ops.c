@@ -421,6 +421,81 @@ test_churn(void **s)
 	memdev_free(m);
 }
 
+/* A node keeps its number across renames for the life of the mount; a
+ * new file in the old slot gets another one; numbers are unique. */
+static void
+test_stable_ino(void **s)
+{
+	(void)s;
+	struct memdev *m;
+	struct fat_vol *vol = mkvol(&m, 32, 64 << 20, 512, 4096);
+	struct fat_file *f;
+	struct fat_stat st;
+	uint64_t a, d, x, n;
+
+	assert_int_equal(fat_mkdir(vol, "/d"), 0);
+	assert_int_equal(fat_open(vol, "/a", O_WRONLY | O_CREAT, &f), 0);
+	fat_close(f);
+	assert_int_equal(fat_open(vol, "/d/x", O_WRONLY | O_CREAT, &f), 0);
+	fat_close(f);
+	assert_int_equal(fat_stat(vol, "/a", &st), 0);
+	a = st.ino;
+	assert_int_equal(fat_stat(vol, "/d", &st), 0);
+	d = st.ino;
+	assert_int_equal(fat_stat(vol, "/d/x", &st), 0);
+	x = st.ino;
+	/* a long name, across directories, back again, by case */
+	assert_int_equal(fat_rename(vol, "/a", "/a long name to move the entry"), 0);
+	assert_int_equal(fat_stat(vol, "/a long name to move the entry", &st), 0);
+	assert_int_equal(st.ino, a);
+	assert_int_equal(fat_rename(vol, "/a long name to move the entry", "/d/b"), 0);
+	assert_int_equal(fat_stat(vol, "/d/b", &st), 0);
+	assert_int_equal(st.ino, a);
+	/* a new file where a was: its own number while a lives */
+	assert_int_equal(fat_open(vol, "/n", O_WRONLY | O_CREAT, &f), 0);
+	assert_int_equal(fat_fstat(f, &st), 0);
+	fat_close(f);
+	n = st.ino;
+	assert_true(n != a && n != d && n != x);
+	assert_int_equal(fat_stat(vol, "/n", &st), 0);
+	assert_int_equal(st.ino, n);
+	/* a directory keeps its number; what is inside keeps its own */
+	assert_int_equal(fat_rename(vol, "/d", "/D2"), 0);
+	assert_int_equal(fat_stat(vol, "/D2", &st), 0);
+	assert_int_equal(st.ino, d);
+	assert_int_equal(fat_stat(vol, "/D2/x", &st), 0);
+	assert_int_equal(st.ino, x);
+	assert_int_equal(fat_stat(vol, "/D2/b", &st), 0);
+	assert_int_equal(st.ino, a);
+	/* an open handle reports the same number */
+	assert_int_equal(fat_open(vol, "/D2/b", O_RDONLY, &f), 0);
+	assert_int_equal(fat_rename(vol, "/D2/b", "/B"), 0);
+	assert_int_equal(fat_fstat(f, &st), 0);
+	assert_int_equal(st.ino, a);
+	fat_close(f);
+	/* replaced by a rename: the survivor keeps its number */
+	assert_int_equal(fat_rename(vol, "/n", "/B"), 0);
+	assert_int_equal(fat_stat(vol, "/B", &st), 0);
+	assert_int_equal(st.ino, n);
+	assert_int_equal(fat_unlink(vol, "/B"), 0);
+	/* files made now all differ from each other */
+	uint64_t seen[8];
+	for (int i = 0; i < 8; i++) {
+		char p[16];
+		snprintf(p, sizeof(p), "/f%d", i);
+		assert_int_equal(fat_open(vol, p, O_WRONLY | O_CREAT, &f), 0);
+		fat_close(f);
+		assert_int_equal(fat_stat(vol, p, &st), 0);
+		seen[i] = st.ino;
+		assert_true(st.ino != d && st.ino != x);
+		for (int j = 0; j < i; j++)
+			assert_true(seen[j] != seen[i]);
+	}
+	assert_int_equal(fat_unmount(vol), 0);
+	fsck_clean(m);
+	memdev_free(m);
+}
+
 /* fallocate: mode 0 grows with zeros, KEEP_SIZE allocates past the size
  * until a writer closes (as vfat), other modes are refused. */
 static void
@@ -648,6 +723,7 @@ main(void)
 		cmocka_unit_test(test_cluster_sizes),
 		cmocka_unit_test(test_small_writes),
 		cmocka_unit_test(test_fallocate),
+		cmocka_unit_test(test_stable_ino),
 		cmocka_unit_test(test_staged_files),
 		cmocka_unit_test(test_churn),
 	};

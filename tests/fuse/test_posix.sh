@@ -64,6 +64,21 @@ sys.exit(1)
 PY
 }
 check "extended attributes give EOPNOTSUPP" xattr_unsupported "$T/mnt/target"
+log "inode numbers stay for the life of the mount, across renames"
+echo x >"$T/mnt/ino-a"
+mkdir "$T/mnt/ino-d"
+i1=$(stat -c %i "$T/mnt/ino-a")
+mv "$T/mnt/ino-a" "$T/mnt/ino-d/a new and longer name"
+touch "$T/mnt/ino-new" # may take the old slot: must not take the number
+# The kernel forgets what it cached; dvs-fuse then asks dvs-fs again.
+sync
+echo 2 >/proc/sys/vm/drop_caches
+i2=$(stat -c %i "$T/mnt/ino-d/a new and longer name")
+i3=$(stat -c %i "$T/mnt/ino-new")
+check "a renamed file keeps its inode number ($i1 -> $i2)" [ "$i1" = "$i2" ]
+check "a new file gets another number ($i3)" [ "$i3" != "$i1" ]
+rm -rf "$T/mnt/ino-d" "$T/mnt/ino-new"
+
 log "fallocate: what FAT holds, as vfat"
 falloc() { # falloc FILE: prints blocks while open and after close, and errnos
 	python3 - "$1" <<'PY'
