@@ -375,6 +375,17 @@ main(int argc, char **argv)
 	show("chmod e/g 0644", chmod("e/g", 0644));
 	show_stat("e/g");
 
+	/* A directory without write bits: root may still add and remove
+	 * names in it, others get EACCES. */
+	show("mkdir rodir", mkdir("rodir", 0755));
+	show("chmod rodir 0555", chmod("rodir", 0555));
+	show_stat("rodir");
+	show("create rodir/f (0555 dir)",
+	     write_file("rodir/f", O_WRONLY | O_CREAT, "f", 1));
+	show("unlink rodir/f (0555 dir)", unlink("rodir/f"));
+	show("chmod rodir 0755", chmod("rodir", 0755));
+	show("rmdir rodir", rmdir("rodir"));
+
 	/* Removing a name changes the directory, not the file: a read-only
 	 * file can be unlinked (rm -f). */
 	show("create ro", write_file("ro", O_WRONLY | O_CREAT, "ro", 2));
