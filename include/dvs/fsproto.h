@@ -41,15 +41,19 @@
 #define FS_EP_DEFAULT 1
 
 /*
- * A path is 1..FS_PATH_MAX-1 bytes (no NUL) after the grant copy.  It is
- * the path from the root of the volume, which Linux does not bound: a
- * program may chdir as deep as it likes and pass a path of PATH_MAX - 1
- * bytes from there, and dvs-fuse sends what the kernel looked up as one
- * path from the root.  So the protocol takes 16 times PATH_MAX, and
- * ENAMETOOLONG comes only from paths deeper than any tree made with
- * path arguments of PATH_MAX a few times over (docs/FS.md, "POSIX").
+ * A path on the wire is 1..FS_WIRE_PATH_MAX-1 bytes (no NUL) after the
+ * grant copy.  It is the path from the root of the volume, which Linux
+ * does not bound: a program may chdir as deep as it likes and pass a path
+ * of PATH_MAX - 1 bytes from there, and dvs-fuse sends what the kernel
+ * looked up as one path from the root.  So the protocol takes 16 times
+ * PATH_MAX, and ENAMETOOLONG comes only from paths deeper than any tree
+ * made with path arguments of PATH_MAX a few times over (docs/FS.md,
+ * "POSIX on a DVS FAT volume").
  */
-#define FS_PATH_MAX    65536
+#define FS_WIRE_PATH_MAX 65536
+/* A path a program names, as Linux's PATH_MAX (with the NUL): what a client
+ * that builds paths itself (dvs cp) may size its buffers with. */
+#define FS_PATH_MAX    4096
 /* A volume name in FS_HELLO is 0..FS_VOLNAME_MAX bytes (0: the first). */
 #define FS_VOLNAME_MAX 63
 /* One name in a directory, in UTF-8 bytes (255 UTF-16 units of VFAT). */

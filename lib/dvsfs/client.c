@@ -251,10 +251,10 @@ dvsfs_call_path(struct dvsfs_call *c, const char *path, struct fs_path_arg *arg)
 
 	if (path == NULL)
 		return -EFAULT;
-	len = strnlen(path, FS_PATH_MAX);
+	len = strnlen(path, FS_WIRE_PATH_MAX);
 	if (len == 0)
 		return -ENOENT;
-	if (len >= FS_PATH_MAX)
+	if (len >= FS_WIRE_PATH_MAX)
 		return -ENAMETOOLONG;
 	arg->len = (uint32_t)len;
 	return dvsfs_call_grant(c, path, len, DVK_GRANT_READ, &arg->grant);

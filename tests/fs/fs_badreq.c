@@ -95,7 +95,7 @@ io(dvk_ep_t w, int call_no, int32_t fd, dvk_grant_t g, uint32_t len, uint32_t fl
 static void
 fs_checks(dvk_ep_t fs_ep)
 {
-	static char big[FS_PATH_MAX * 2];
+	static char big[FS_WIRE_PATH_MAX * 2];
 	static unsigned char data[FS_IO_MAX + 4096];
 	struct fs_rq_hello *hq;
 	struct fs_rp_hello hp;
@@ -158,10 +158,17 @@ fs_checks(dvk_ep_t fs_ep)
 	check("open path len 0", open_path(w, path, 0, 1, FS_O_RDONLY), -ENOENT);
 	memset(big, 'a', sizeof(big));
 	big[0] = '/';
-	check("open path len FS_PATH_MAX",
-	      open_path(w, big, FS_PATH_MAX, FS_PATH_MAX, FS_O_RDONLY), -ENAMETOOLONG);
+	check("open path len FS_WIRE_PATH_MAX",
+	      open_path(w, big, FS_WIRE_PATH_MAX, FS_WIRE_PATH_MAX, FS_O_RDONLY), -ENAMETOOLONG);
 	check("open path len UINT32_MAX", open_path(w, big, UINT32_MAX, 16, FS_O_RDONLY),
 	      -ENAMETOOLONG);
+	/* Paths of thousands of bytes are fine (a deep tree): "/d/d/...". */
+	for (size_t i = 0; i < 3 * FS_PATH_MAX; i += 2)
+		memcpy(big + i, "/d", 2);
+	check("open a 12,288-byte path of short names",
+	      open_path(w, big, 3 * FS_PATH_MAX, 3 * FS_PATH_MAX, FS_O_RDONLY), -ENOENT);
+	memset(big, 'a', sizeof(big));
+	big[0] = '/';
 	check("open path longer than its grant", open_path(w, path, 40, 4, FS_O_RDONLY),
 	      -EFAULT);
 	check("open path with a NUL inside", open_path(w, "/a\0b", 4, 4, FS_O_RDONLY),

@@ -87,7 +87,7 @@ do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 {
 	struct dfuse *d = dfuse_of(req);
 	struct fuse_entry_param e;
-	char path[FS_PATH_MAX];
+	char path[FS_WIRE_PATH_MAX];
 	struct dvs_stat ds;
 	int r, fd;
 
@@ -128,7 +128,7 @@ static void
 do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dfuse *d = dfuse_of(req);
-	char path[FS_PATH_MAX];
+	char path[FS_WIRE_PATH_MAX];
 	int r;
 
 	r = ino_table_path(d->itab, ino, path, sizeof(path));
