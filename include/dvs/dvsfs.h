@@ -60,6 +60,12 @@ struct dvsfs_opts {
 			     * DVK_ANY (default) picks a free one */
 	int timeout_ms;	    /* per round trip; -1 (default) waits: a dead
 			     * server answers at once anyway */
+	int access_checked; /* 1: the caller's kernel checked permissions
+			     * already (a FUSE adapter with
+			     * default_permissions): opens for writing and
+			     * truncations are not refused for the FAT
+			     * read-only bit (FS_O_ACCESS_CHECKED); 0
+			     * (default): they are, as for a non-root caller */
 };
 
 /* Fills o with the defaults above (reads the environment). */
@@ -136,6 +142,10 @@ int dvs_rename2(struct dvsfs *fs, const char *from, const char *to, unsigned fla
 
 int dvs_truncate(struct dvsfs *fs, const char *path, off_t len);
 int dvs_ftruncate(struct dvsfs *fs, int fd, off_t len);
+/* fallocate(2) for the modes FAT holds: 0 and FALLOC_FL_KEEP_SIZE (its
+ * clusters past the size are freed when a writer closes); other modes
+ * -EOPNOTSUPP. */
+int dvs_fallocate(struct dvsfs *fs, int fd, int mode, off_t off, off_t len);
 /* ts[0] atime, ts[1] mtime; UTIME_NOW and UTIME_OMIT work; ts NULL: now. */
 int dvs_utimens(struct dvsfs *fs, const char *path, const struct timespec ts[2]);
 /* Only the write bits count: none set -> FAT read-only bit on, else off. */

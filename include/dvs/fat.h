@@ -86,8 +86,18 @@ extern "C" {
 
 /* Longest name in UTF-8 bytes (255 UTF-16 units, up to 3 bytes each). */
 #define FAT_NAME_MAX 765
-/* Longest path accepted, in bytes, without the terminating NUL. */
-#define FAT_PATH_MAX 4095
+/*
+ * fat_open flag (beside the O_* ones): the caller's permission to write was
+ * already checked by someone entitled to (a kernel that lets root write a
+ * file with no write bits): the read-only attribute does not refuse the
+ * write or the truncation.  Linux's vfat lets root do the same.
+ */
+#define FAT_O_OVERRIDE_RO 0x40000000
+
+/* Longest path accepted, in bytes, without the terminating NUL: paths are
+ * from the root of the volume, so it is more than Linux's PATH_MAX (a path
+ * relative to a deep working directory is measured from there). */
+#define FAT_PATH_MAX 65535
 
 /* ------------------------------------------------------------------ */
 /* Block devices                                                       */
@@ -268,10 +278,11 @@ int fat_set_label(struct fat_vol *vol, const char *label);
  * is derived from where its 8.3 directory entry lives on the device
  * (byte offset / 32 + 2), so it is unique on the volume, the same across
  * mounts, and unchanged by writes, truncation, attribute and time
- * changes.  A rename moves the entry and therefore gives a new number
- * (open handles keep working and report the new one); the old number may
- * then be reused by another file created in that slot.  A FUSE adapter
- * keeps its own id -> path map and updates it on rename.
+ * changes.  A rename moves the entry but the node keeps its number for
+ * the life of the mount (the volume remembers it for each renamed file
+ * that still exists; a new file in the old slot gets a number from 2^60
+ * up while the renamed one lives), as Linux file systems keep an inode's
+ * number.  After a remount a renamed file has the number of where it is.
  *
  * Times are Unix seconds + nanoseconds (UTC, see tz_offset_min) at FAT's
  * resolution: mtime 2 s, btime (creation) 10 ms, atime one day.  FAT has
@@ -317,6 +328,12 @@ int fat_unlink(struct fat_vol *vol, const char *path);
  * variant of itself, which changes the stored case) is allowed.
  */
 int fat_rename(struct fat_vol *vol, const char *from, const char *to);
+/* fat_rename with flags: FAT_RENAME_NOREPLACE gives -EEXIST if to exists
+ * (other than from itself in another case), decided atomically with the
+ * rename.  Other flags -EINVAL. */
+#define FAT_RENAME_NOREPLACE 0x1
+int fat_rename2(struct fat_vol *vol, const char *from, const char *to,
+		unsigned flags);
 
 /*
  * Sets the times: mtime and/or atime (NULL leaves one unchanged).
@@ -328,9 +345,11 @@ int fat_utimens(struct fat_vol *vol, const char *path,
 /*
  * Sets the attribute bits in mask to the values in attr.  Only
  * FAT_ATTR_RDONLY, _HIDDEN, _SYSTEM and _ARCHIVE may be changed
- * (-EINVAL otherwise).  A read-only file refuses opening for writing,
- * truncation and unlink (-EACCES) until the bit is cleared; rename is
- * allowed (as on Windows).
+ * (-EINVAL otherwise).  A read-only file refuses opening for writing and
+ * truncation (-EACCES) until the bit is cleared (or the opener passes
+ * FAT_O_OVERRIDE_RO); unlink and rename are
+ * allowed (they change the directory, not the file: Linux's vfat does the
+ * same).
  */
 int fat_setattr(struct fat_vol *vol, const char *path, uint32_t attr,
 		uint32_t mask);
@@ -395,6 +414,7 @@ struct fat_file;
  * Errors: -ENOENT (no O_CREAT), -EEXIST (O_CREAT|O_EXCL), -EISDIR (write
  * access to a directory), -EACCES (write access to a read-only file),
  * -EROFS, -ENOSPC (no room for the directory entry), -EINVAL (bad name).
+ * FAT_O_OVERRIDE_RO in flags: see its definition.
  */
 int fat_open(struct fat_vol *vol, const char *path, int flags,
 	     struct fat_file **out);
@@ -418,6 +438,18 @@ ssize_t fat_pwrite(struct fat_file *f, const void *buf, size_t len,
 
 /* Sets the size; growing fills with zeros.  Needs write access. */
 int fat_ftruncate(struct fat_file *f, uint64_t size);
+
+/*
+ * Allocates clusters for [off, off + len) (Linux's fallocate, the modes FAT
+ * can hold, as vfat).  mode 0: the file grows to off + len if shorter
+ * (zeros, like fat_ftruncate).  FAT_FALLOC_KEEP_SIZE: clusters past the
+ * size are allocated and the size stays; they are freed again when a
+ * handle with write access closes.  Needs write access.  Errors: -ENOSPC
+ * (nothing is kept), -EFBIG, -EINVAL (len 0), -EOPNOTSUPP (any other mode
+ * bit: FAT has no holes to punch or ranges to collapse or zero lazily).
+ */
+#define FAT_FALLOC_KEEP_SIZE 0x1 /* Linux's FALLOC_FL_KEEP_SIZE */
+int fat_fallocate(struct fat_file *f, int mode, uint64_t off, uint64_t len);
 
 /* Makes this file's data and metadata (and so the whole FAT and its
  * directory entry) durable. */

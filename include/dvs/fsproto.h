@@ -40,7 +40,19 @@
 /* Default well-known endpoint of dvs-fs in its DC (dvs-fs --ep). */
 #define FS_EP_DEFAULT 1
 
-/* A path is 1..FS_PATH_MAX-1 bytes (no NUL) after the grant copy. */
+/*
+ * A path on the wire is 1..FS_WIRE_PATH_MAX-1 bytes (no NUL) after the
+ * grant copy.  It is the path from the root of the volume, which Linux
+ * does not bound: a program may chdir as deep as it likes and pass a path
+ * of PATH_MAX - 1 bytes from there, and dvs-fuse sends what the kernel
+ * looked up as one path from the root.  So the protocol takes 16 times
+ * PATH_MAX, and ENAMETOOLONG comes only from paths deeper than any tree
+ * made with path arguments of PATH_MAX a few times over (docs/FS.md,
+ * "POSIX on a DVS FAT volume").
+ */
+#define FS_WIRE_PATH_MAX 65536
+/* A path a program names, as Linux's PATH_MAX (with the NUL): what a client
+ * that builds paths itself (dvs cp) may size its buffers with. */
 #define FS_PATH_MAX    4096
 /* A volume name in FS_HELLO is 0..FS_VOLNAME_MAX bytes (0: the first). */
 #define FS_VOLNAME_MAX 63
@@ -79,6 +91,7 @@ enum fs_call {
 	FS_SYNC,      /* the whole volume                         */
 	FS_STATVFS,   /* -> volume figures                        */
 	FS_STATS,     /* server statistics, sessions in grant(W)  */
+	FS_FALLOCATE, /* fd, mode, off, len                       */
 	FS_NCALLS
 };
 
@@ -92,7 +105,13 @@ enum fs_call {
 #define FS_O_TRUNC     0x40
 #define FS_O_APPEND    0x80
 #define FS_O_DIRECTORY 0x100
-#define FS_O_ALL       0x1f3
+/* The client's kernel already checked the caller's right to write against
+ * the modes this server reports, with the caller's capabilities (dvs-fuse
+ * mounts with default_permissions): the FAT read-only attribute does not
+ * refuse the open, as vfat does not refuse root.  See docs/FS.md
+ * "Who the caller is". */
+#define FS_O_ACCESS_CHECKED 0x200
+#define FS_O_ALL       0x3f3
 
 /* FS_READ/FS_WRITE flags. */
 #define FS_IO_AT 0x1 /* use off, leave the descriptor's position alone */
@@ -258,7 +277,21 @@ struct fs_wire_dirent {
 struct fs_rq_truncate {
 	struct fs_path_arg path; /* FS_TRUNCATE */
 	int32_t fd;		 /* FS_FTRUNCATE */
-	uint32_t pad;
+	uint32_t flags;		 /* FS_TRUNCATE: FS_O_ACCESS_CHECKED or 0 */
+	int64_t len;
+};
+
+/* --- FS_FALLOCATE ------------------------------------------------------- */
+/* Linux's fallocate for the modes FAT can hold (as vfat): 0 (allocate,
+ * grow to off + len) and FS_FALLOC_KEEP_SIZE (allocate past the size,
+ * freed when a writer closes); any other bit -EOPNOTSUPP; a descriptor
+ * without write access -EBADF, a directory -EISDIR, len <= 0 or off < 0
+ * -EINVAL. */
+#define FS_FALLOC_KEEP_SIZE 0x1 /* FALLOC_FL_KEEP_SIZE */
+struct fs_rq_falloc {
+	int32_t fd;
+	uint32_t mode;
+	int64_t off;
 	int64_t len;
 };
 
@@ -326,6 +359,7 @@ FS_PAYLOAD_FITS(fs_rq_readdir);
 FS_PAYLOAD_FITS(fs_rp_readdir);
 FS_PAYLOAD_FITS(fs_rq_truncate);
 FS_PAYLOAD_FITS(fs_rq_utimens);
+FS_PAYLOAD_FITS(fs_rq_falloc);
 FS_PAYLOAD_FITS(fs_rp_statvfs);
 FS_PAYLOAD_FITS(fs_rq_stats);
 FS_PAYLOAD_FITS(fs_rp_stats);

@@ -251,10 +251,10 @@ dvsfs_call_path(struct dvsfs_call *c, const char *path, struct fs_path_arg *arg)
 
 	if (path == NULL)
 		return -EFAULT;
-	len = strnlen(path, FS_PATH_MAX);
+	len = strnlen(path, FS_WIRE_PATH_MAX);
 	if (len == 0)
 		return -ENOENT;
-	if (len >= FS_PATH_MAX)
+	if (len >= FS_WIRE_PATH_MAX)
 		return -ENAMETOOLONG;
 	arg->len = (uint32_t)len;
 	return dvsfs_call_grant(c, path, len, DVK_GRANT_READ, &arg->grant);
@@ -343,6 +343,7 @@ dvsfs_connect(const struct dvsfs_opts *o, struct dvsfs **out)
 	fs->magic = DVSFS_MAGIC;
 	fs->server_ep = o->server_ep;
 	fs->timeout_ms = o->timeout_ms;
+	fs->access_checked = o->access_checked ? FS_O_ACCESS_CHECKED : 0;
 	pthread_mutex_init(&fs->lock, NULL);
 	pthread_mutex_init(&fs->prim_lock, NULL);
 	rc = -pthread_key_create(&fs->key, bind_thread_exit);

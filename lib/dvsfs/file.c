@@ -79,7 +79,7 @@ dvs_open(struct dvsfs *fs, const char *path, int flags, mode_t mode)
 
 	memset(&m, 0, sizeof(m));
 	rq = (struct fs_rq_open *)m.m_u.raw;
-	rq->flags = open_flags(flags);
+	rq->flags = open_flags(flags) | fs->access_checked;
 	rq->mode = (uint32_t)mode;
 	return path_rpc(fs, FS_OPEN, path, &rq->path, &m);
 }
@@ -346,6 +346,7 @@ dvs_truncate(struct dvsfs *fs, const char *path, off_t len)
 	if (len < 0)
 		return -EINVAL;
 	rq = truncate_rq(&m, -1, len);
+	rq->flags = fs->access_checked;
 	return path_rpc(fs, FS_TRUNCATE, path, &rq->path, &m);
 }
 
@@ -358,6 +359,21 @@ dvs_ftruncate(struct dvsfs *fs, int fd, off_t len)
 		return -EINVAL;
 	(void)truncate_rq(&m, fd, len);
 	return dvsfs_simple(fs, FS_FTRUNCATE, &m);
+}
+
+int
+dvs_fallocate(struct dvsfs *fs, int fd, int mode, off_t off, off_t len)
+{
+	struct fs_rq_falloc *rq;
+	dvk_msg_t m;
+
+	memset(&m, 0, sizeof(m));
+	rq = (struct fs_rq_falloc *)m.m_u.raw;
+	rq->fd = fd;
+	rq->mode = (uint32_t)mode;
+	rq->off = off;
+	rq->len = len;
+	return dvsfs_simple(fs, FS_FALLOCATE, &m);
 }
 
 static int64_t

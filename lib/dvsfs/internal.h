@@ -28,6 +28,7 @@ struct dvsfs {
 	uint32_t magic;
 	dvk_ep_t server_ep;
 	int timeout_ms;
+	uint32_t access_checked; /* FS_O_ACCESS_CHECKED or 0 */
 	uint32_t session;
 	uint64_t token;
 	uint32_t io_max;
@@ -57,7 +58,7 @@ void dvsfs_call_end(struct dvsfs_call *c);
 int dvsfs_call_grant(struct dvsfs_call *c, const void *addr, size_t len, unsigned access,
 		     dvk_grant_t *out);
 /* Grants a NUL-terminated path and fills *arg.  -ENOENT for "",
- * -ENAMETOOLONG past FS_PATH_MAX - 1. */
+ * -ENAMETOOLONG past FS_WIRE_PATH_MAX - 1. */
 int dvsfs_call_path(struct dvsfs_call *c, const char *path, struct fs_path_arg *arg);
 /* Sends FS_RQ_BASE + call with m's payload; on return m holds the reply.
  * Returns the server's result (>= 0 or -errno) or a mapped DVK error. */

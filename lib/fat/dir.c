@@ -77,11 +77,17 @@ slot_off(struct fat_vol *vol, struct fat_node *dn, uint32_t slot, uint64_t *off)
 }
 
 uint64_t
-fat_dir_slot_ino(struct fat_vol *vol, struct fat_node *dn, uint32_t slot)
+fat_dir_slot_loc(struct fat_vol *vol, struct fat_node *dn, uint32_t slot)
 {
 	uint64_t off = 0;
 	slot_off(vol, dn, slot, &off);
 	return off / FAT_DIRENT_SIZE + 2;
+}
+
+uint64_t
+fat_dir_slot_ino(struct fat_vol *vol, struct fat_node *dn, uint32_t slot)
+{
+	return fat_inomap_get(vol->inomap, fat_dir_slot_loc(vol, dn, slot));
 }
 
 int
@@ -608,6 +614,8 @@ fat_dir_remove(struct fat_vol *vol, struct fat_node *dn, int r)
 	struct fat_dirdata *dd = dn->dd;
 	struct fat_rec *x = &dd->recs[r];
 
+	/* the number it kept through renames is free again */
+	fat_inomap_removed(vol->inomap, fat_dir_slot_loc(vol, dn, x->short_slot));
 	for (uint32_t s = x->first_slot; s <= x->short_slot; s++) {
 		dd->buf[(size_t)s * FAT_DIRENT_SIZE] = 0xE5;
 		fat_dir_mark(vol, dn, s);

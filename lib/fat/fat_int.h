@@ -169,6 +169,7 @@ struct fat_vol {
 	uint32_t nlinks, caplinks;
 	struct fat_node *root;
 	struct fat_node **ntab;	/* ino -> node */
+	struct fat_inomap *inomap; /* numbers kept across renames */
 	uint32_t ntab_size;
 	uint32_t nnodes;
 	size_t cache_bytes;	/* loaded directory bytes */
@@ -299,8 +300,25 @@ int fat_dir_add(struct fat_vol *vol, struct fat_node *dn, const uint16_t *n,
 		int len, const uint8_t *ent_tmpl);
 void fat_dir_remove(struct fat_vol *vol, struct fat_node *dn, int rec);
 int fat_dir_flush(struct fat_vol *vol, struct fat_node *dn);
+/* The number of the node whose 8.3 entry is slot of dn: its location
+ * number (fat_dir_slot_loc), or the one it kept through renames
+ * (inomap.c). */
 uint64_t fat_dir_slot_ino(struct fat_vol *vol, struct fat_node *dn,
 			  uint32_t slot);
+/* Where slot of dn lives: byte offset / 32 + 2 (root 1 is apart). */
+uint64_t fat_dir_slot_loc(struct fat_vol *vol, struct fat_node *dn,
+			  uint32_t slot);
+
+/* inomap.c: numbers kept across renames (vol->lock held for all). */
+struct fat_inomap;
+int fat_inomap_new(struct fat_inomap **out);
+void fat_inomap_free(struct fat_inomap *m);
+/* Number of the entry at location loc. */
+uint64_t fat_inomap_get(struct fat_inomap *m, uint64_t loc);
+/* The entry now at new_loc keeps number ino (a rename). */
+void fat_inomap_moved(struct fat_inomap *m, uint64_t new_loc, uint64_t ino);
+/* The entry at loc is gone. */
+void fat_inomap_removed(struct fat_inomap *m, uint64_t loc);
 /* Slot s became free: lowers the free-run hints. */
 void fat_dir_freed(struct fat_dirdata *dd, uint32_t s);
 int fat_dir_is_empty(struct fat_node *dn);

@@ -107,7 +107,8 @@ fat_open(struct fat_vol *vol, const char *path, int flags, struct fat_file **out
 		err = -EISDIR;
 		goto out;
 	}
-	if ((attr & FAT_ATTR_RDONLY) && (wr || (flags & O_TRUNC))) {
+	if ((attr & FAT_ATTR_RDONLY) && (wr || (flags & O_TRUNC)) &&
+	    !(flags & FAT_O_OVERRIDE_RO)) {
 		err = -EACCES;
 		goto out;
 	}
@@ -512,6 +513,50 @@ fat_ftruncate(struct fat_file *f, uint64_t size)
 }
 
 int
+fat_fallocate(struct fat_file *f, int mode, uint64_t off, uint64_t len)
+{
+	struct fat_vol *vol;
+	struct fat_node *n;
+	uint64_t end;
+	int err;
+
+	err = check_access(f, O_RDONLY, ACC_WRITES | ACC_NO_DIR);
+	if (err)
+		return err;
+	/* FAT has no holes and no unwritten extents: what cannot be said
+	 * is refused as vfat refuses it. */
+	if (mode & ~FAT_FALLOC_KEEP_SIZE)
+		return -EOPNOTSUPP;
+	if (len == 0)
+		return -EINVAL;
+	if (off >= FAT_MAX_FILE || len > FAT_MAX_FILE - off)
+		return -EFBIG;
+	vol = f->vol;
+	n = f->node;
+	end = off + len;
+	if (!(mode & FAT_FALLOC_KEEP_SIZE)) {
+		/* Clusters below the size exist already: only a longer file
+		 * allocates, which is a truncation that grows (zeros). */
+		if (end <= n->size)
+			return 0;
+		return fat_ftruncate(f, end);
+	}
+	pthread_rwlock_wrlock(&n->rw);
+	/* Clusters past the size; they hold whatever was there (never
+	 * read: reads stop at the size, a write that grows the file
+	 * zeroes the gap) and go at the close (fat_close). */
+	err = fat_wb_flush(vol, n);
+	if (!err)
+		err = grow_map(vol, n, &end);
+	if (!err && end < off + len)
+		err = -ENOSPC;
+	if (err)
+		shrink_to_size(vol, n);
+	pthread_rwlock_unlock(&n->rw);
+	return err;
+}
+
+int
 fat_fsync(struct fat_file *f)
 {
 	int err;
@@ -574,6 +619,10 @@ fat_close(struct fat_file *f)
 	if (!f->node->is_dir && (f->flags & O_ACCMODE) != O_RDONLY) {
 		pthread_rwlock_wrlock(&f->node->rw);
 		err = wb_close(vol, f->node);
+		/* Clusters preallocated past the size (fallocate with
+		 * FAT_FALLOC_KEEP_SIZE) go when a writer closes, as on vfat:
+		 * on disk a chain longer than its file is an error. */
+		shrink_to_size(vol, f->node);
 		pthread_rwlock_unlock(&f->node->rw);
 	}
 	pthread_mutex_lock(&vol->lock);

@@ -111,6 +111,12 @@ fat_stat(struct fat_vol *vol, const char *path, struct fat_stat *st)
 	else {
 		uint32_t s = p->dd->recs[rec].short_slot;
 		fat_ent_stat(vol, fat_dir_slot(p, s), fat_dir_slot_ino(vol, p, s), st);
+		/* An open file may hold clusters past its size (fallocate
+		 * KEEP_SIZE): count what it has, as fat_fstat does (its map
+		 * changes only under vol->lock, held here). */
+		struct fat_node *n = fat_node_find(vol, st->ino);
+		if (n && !n->is_dir)
+			st->blocks = (uint64_t)n->map.nclusters * (vol->cs / 512);
 	}
 	fat_node_put(vol, p);
 out:
@@ -258,10 +264,10 @@ fat_unlink(struct fat_vol *vol, const char *path)
 	if (err)
 		goto out;
 	uint8_t attr = fat_dir_slot(p, p->dd->recs[rec].short_slot)[11];
+	/* The read-only bit protects the file's data, not its name: removing
+	 * a name is a change of the directory (Linux's vfat and POSIX). */
 	if (attr & FAT_ATTR_DIR)
 		err = -EISDIR;
-	else if (attr & FAT_ATTR_RDONLY)
-		err = -EACCES;
 	else
 		err = drop_entry(vol, p, rec);
 out:
@@ -274,11 +280,19 @@ out:
 int
 fat_rename(struct fat_vol *vol, const char *from, const char *to)
 {
+	return fat_rename2(vol, from, to, 0);
+}
+
+int
+fat_rename2(struct fat_vol *vol, const char *from, const char *to, unsigned flags)
+{
 	struct fat_node *fp = NULL, *tp = NULL, *moved = NULL;
 	uint16_t fname[FAT_LFN_MAX + 1], tname[FAT_LFN_MAX + 1];
 	uint8_t ent[32];
 	int fl, tl, fr, tr, err;
 
+	if (flags & ~(unsigned)FAT_RENAME_NOREPLACE)
+		return -EINVAL;
 	CHECK_VOL(vol);
 	if (vol->read_only)
 		return -EROFS;
@@ -304,6 +318,12 @@ fat_rename(struct fat_vol *vol, const char *from, const char *to)
 				err = -EINVAL;
 				goto out;
 			}
+	}
+	/* Checked under the same lock as the rename: nothing can take the
+	 * name in between.  A case-only rename of itself is no collision. */
+	if ((flags & FAT_RENAME_NOREPLACE) && tr >= 0 && !(tp == fp && tr == fr)) {
+		err = -EEXIST;
+		goto out;
 	}
 	if (tr >= 0 && !(tp == fp && tr == fr)) {
 		const uint8_t *te = fat_dir_slot(tp, tp->dd->recs[tr].short_slot);
@@ -353,6 +373,8 @@ fat_rename(struct fat_vol *vol, const char *from, const char *to)
 		goto restore;
 	}
 	uint32_t nslot = tp->dd->recs[nr].short_slot;
+	/* The node keeps its number where its entry went. */
+	fat_inomap_moved(vol->inomap, fat_dir_slot_loc(vol, tp, nslot), old_ino);
 	if (moved) {
 		fat_node_rekey(vol, moved, fat_dir_slot_ino(vol, tp, nslot));
 		if (moved->parent != tp) {
@@ -384,8 +406,15 @@ fat_rename(struct fat_vol *vol, const char *from, const char *to)
 	goto out;
 restore:
 	/* put the old name back where it can be (best effort) */
-	if (fat_dir_add(vol, fp, fname, fl, ent) < 0 && moved)
-		moved->unlinked = 1;
+	{
+		int rr = fat_dir_add(vol, fp, fname, fl, ent);
+		if (rr >= 0)
+			fat_inomap_moved(vol->inomap,
+					 fat_dir_slot_loc(vol, fp, fp->dd->recs[rr].short_slot),
+					 old_ino);
+		else if (moved)
+			moved->unlinked = 1;
+	}
 out:
 	if (moved)
 		fat_node_put(vol, moved);

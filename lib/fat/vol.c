@@ -170,6 +170,7 @@ vol_free(struct fat_vol *vol)
 		free(vol->root);
 	}
 	free(vol->ntab);
+	fat_inomap_free(vol->inomap);
 	free(vol->fat);
 	free(vol->fat_dirty);
 	free(vol->pend);
@@ -245,7 +246,9 @@ fat_mount(struct fat_blkdev *dev, const struct fat_mount_opts *opts,
 	vol->ntab_size = 1024;
 	vol->ntab = calloc(vol->ntab_size, sizeof *vol->ntab);
 	vol->root = calloc(1, sizeof *vol->root);
-	if (!vol->boot || !vol->fat || !vol->fat_dirty || !vol->ntab || !vol->root) {
+	(void)fat_inomap_new(&vol->inomap);
+	if (!vol->boot || !vol->fat || !vol->fat_dirty || !vol->ntab || !vol->root ||
+	    !vol->inomap) {
 		err = -ENOMEM;
 		goto fail;
 	}

@@ -48,7 +48,6 @@ int
 do_rename(struct fs_req *r)
 {
 	const struct fs_rq_rename *rq = FS_RQ(r, fs_rq_rename);
-	struct fat_stat st;
 	int rc;
 
 	if (rq->flags & ~(uint32_t)FS_RENAME_NOREPLACE)
@@ -59,16 +58,10 @@ do_rename(struct fs_req *r)
 	rc = fs_get_path(r, &rq->to, r->w->path2);
 	if (rc < 0)
 		return rc;
-	if (rq->flags & FS_RENAME_NOREPLACE) {
-		/* Not atomic with the rename; FAT names are case-insensitive,
-		 * so a case-only rename of itself is allowed. */
-		rc = fat_stat(r->s->vol->vol, r->w->path2, &st);
-		if (rc == 0 && strcasecmp(r->w->path1, r->w->path2) != 0)
-			return -EEXIST;
-		if (rc < 0 && rc != -ENOENT)
-			return rc;
-	}
-	return fat_rename(r->s->vol->vol, r->w->path1, r->w->path2);
+	/* The engine checks NOREPLACE under the lock of the rename itself,
+	 * so two clients cannot both take one name. */
+	return fat_rename2(r->s->vol->vol, r->w->path1, r->w->path2,
+			   (rq->flags & FS_RENAME_NOREPLACE) ? FAT_RENAME_NOREPLACE : 0);
 }
 
 int

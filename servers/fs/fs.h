@@ -96,8 +96,8 @@ struct fs_worker {
 	unsigned char *iobuf; /* FS_IO_MAX (also readdir/stats lists): io.p,
 			       * or the unit tests' own memory */
 	struct srv_iobuf io;  /* shared with dvkd: one-copy vcopy */
-	char path1[FS_PATH_MAX];
-	char path2[FS_PATH_MAX];
+	char path1[FS_WIRE_PATH_MAX];
+	char path2[FS_WIRE_PATH_MAX];
 };
 
 struct fs_server {
@@ -147,7 +147,7 @@ int fs_dispatch(struct fs_worker *w, const dvk_msg_t *in, dvk_msg_t *out);
 
 /* ---- request helpers (req.c) ----------------------------------------- */
 
-/* Copies a path argument from the client into buf (FS_PATH_MAX), checks
+/* Copies a path argument from the client into buf (FS_WIRE_PATH_MAX), checks
  * it, and makes it absolute and free of "." / "..".  -EINVAL, -EFAULT,
  * -ENAMETOOLONG, -ENOENT (empty). */
 int fs_get_path(struct fs_req *r, const struct fs_path_arg *a, char *buf);
@@ -216,6 +216,7 @@ int do_fsync(struct fs_req *r);
 int do_sync(struct fs_req *r);
 int do_statvfs(struct fs_req *r);
 int do_stats(struct fs_req *r);
+int do_fallocate(struct fs_req *r);
 
 /* ---- volumes (volume.c) and the vdd backend (vddblk.c) --------------- */
 

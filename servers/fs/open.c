@@ -35,6 +35,8 @@ linux_flags(uint32_t f)
 		o |= O_TRUNC;
 	if (f & FS_O_APPEND)
 		o |= O_APPEND;
+	if (f & FS_O_ACCESS_CHECKED)
+		o |= FAT_O_OVERRIDE_RO;
 	return o;
 }
 

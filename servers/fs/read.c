@@ -209,12 +209,13 @@ do_truncate(struct fs_req *r)
 	char *path = r->w->path1;
 	int rc;
 
-	if (rq->len < 0)
+	if (rq->len < 0 || (rq->flags & ~(uint32_t)FS_O_ACCESS_CHECKED))
 		return -EINVAL;
 	rc = fs_get_path(r, &rq->path, path);
 	if (rc < 0)
 		return rc;
-	rc = fat_open(r->s->vol->vol, path, O_WRONLY, &file);
+	rc = fat_open(r->s->vol->vol, path,
+		      O_WRONLY | (rq->flags ? FAT_O_OVERRIDE_RO : 0), &file);
 	if (rc < 0)
 		return rc;
 	rc = fat_ftruncate(file, (uint64_t)rq->len);
@@ -240,6 +241,29 @@ do_ftruncate(struct fs_req *r)
 		rc = -EINVAL; /* what Linux gives for a read-only fd */
 	else
 		rc = fat_ftruncate(f->file, (uint64_t)rq->len);
+	fs_fd_put(f);
+	return rc;
+}
+
+int
+do_fallocate(struct fs_req *r)
+{
+	const struct fs_rq_falloc *rq = FS_RQ(r, fs_rq_falloc);
+	struct fs_fd *f;
+	int rc;
+
+	if (rq->off < 0 || rq->len <= 0)
+		return -EINVAL;
+	f = fs_fd_get(r->s, rq->fd);
+	if (f == NULL)
+		return -EBADF;
+	if (f->is_dir)
+		rc = -EISDIR;
+	else if ((f->flags & FS_O_ACCMODE) == FS_O_RDONLY)
+		rc = -EBADF; /* what Linux gives for a read-only fd */
+	else
+		rc = fat_fallocate(f->file, (int)rq->mode, (uint64_t)rq->off,
+				   (uint64_t)rq->len);
 	fs_fd_put(f);
 	return rc;
 }

@@ -76,7 +76,7 @@ fs_get_path(struct fs_req *r, const struct fs_path_arg *a, char *buf)
 
 	if (len == 0)
 		return -ENOENT;
-	if (len >= FS_PATH_MAX)
+	if (len >= FS_WIRE_PATH_MAX)
 		return -ENAMETOOLONG;
 	rc = dvk_vcopy_from(r->w->h, r->src, a->grant, 0, buf, len);
 	if (rc < 0)

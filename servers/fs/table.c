@@ -29,4 +29,5 @@ const struct fs_call_desc fs_table[FS_NCALLS] = {
     [FS_SYNC] = {do_sync, "sync", 1},
     [FS_STATVFS] = {do_statvfs, "statvfs", 1},
     [FS_STATS] = {do_stats, "stats", 0},
+    [FS_FALLOCATE] = {do_fallocate, "fallocate", 1},
 };

@@ -173,7 +173,27 @@ exercise(const struct vol_case *c)
 	/* read-only attribute */
 	assert_int_equal(fat_setattr(vol, "/VICTIM", FAT_ATTR_RDONLY, FAT_ATTR_RDONLY), 0);
 	assert_int_equal(fat_open(vol, "/VICTIM", O_WRONLY, &f), -EACCES);
-	assert_int_equal(fat_unlink(vol, "/VICTIM"), -EACCES);
+	/* ... unless the caller's permission was checked already (root) */
+	assert_int_equal(fat_open(vol, "/VICTIM", O_WRONLY | FAT_O_OVERRIDE_RO, &f), 0);
+	fat_close(f);
+	assert_int_equal(fat_stat(vol, "/VICTIM", &st), 0);
+	assert_true(st.attr & FAT_ATTR_RDONLY);
+	/* NOREPLACE: decided with the rename; a case variant of itself is
+	 * no collision */
+	assert_int_equal(fat_open(vol, "/NR A", O_WRONLY | O_CREAT, &f), 0);
+	fat_close(f);
+	assert_int_equal(fat_rename2(vol, "/NR A", "/VICTIM", FAT_RENAME_NOREPLACE), -EEXIST);
+	assert_int_equal(fat_stat(vol, "/NR A", &st), 0);
+	assert_int_equal(fat_rename2(vol, "/NR A", "/nr a", FAT_RENAME_NOREPLACE), 0);
+	assert_int_equal(fat_rename2(vol, "/nr a", "/NR B", FAT_RENAME_NOREPLACE), 0);
+	assert_int_equal(fat_rename2(vol, "/NR B", "/NR C", 0x4), -EINVAL);
+	assert_int_equal(fat_unlink(vol, "/NR B"), 0);
+	/* unlink depends on the directory, not the file (as vfat) */
+	assert_int_equal(fat_open(vol, "/RO GONE", O_WRONLY | O_CREAT, &f), 0);
+	fat_close(f);
+	assert_int_equal(fat_setattr(vol, "/RO GONE", FAT_ATTR_RDONLY, FAT_ATTR_RDONLY), 0);
+	assert_int_equal(fat_unlink(vol, "/RO GONE"), 0);
+	assert_int_equal(fat_stat(vol, "/RO GONE", &st), -ENOENT);
 	assert_int_equal(fat_setattr(vol, "/VICTIM", 0, FAT_ATTR_DIR), -EINVAL);
 	assert_int_equal(fat_setattr(vol, "/VICTIM", 0, FAT_ATTR_RDONLY), 0);
 
@@ -401,6 +421,140 @@ test_churn(void **s)
 	memdev_free(m);
 }
 
+/* A node keeps its number across renames for the life of the mount; a
+ * new file in the old slot gets another one; numbers are unique. */
+static void
+test_stable_ino(void **s)
+{
+	(void)s;
+	struct memdev *m;
+	struct fat_vol *vol = mkvol(&m, 32, 64 << 20, 512, 4096);
+	struct fat_file *f;
+	struct fat_stat st;
+	uint64_t a, d, x, n;
+
+	assert_int_equal(fat_mkdir(vol, "/d"), 0);
+	assert_int_equal(fat_open(vol, "/a", O_WRONLY | O_CREAT, &f), 0);
+	fat_close(f);
+	assert_int_equal(fat_open(vol, "/d/x", O_WRONLY | O_CREAT, &f), 0);
+	fat_close(f);
+	assert_int_equal(fat_stat(vol, "/a", &st), 0);
+	a = st.ino;
+	assert_int_equal(fat_stat(vol, "/d", &st), 0);
+	d = st.ino;
+	assert_int_equal(fat_stat(vol, "/d/x", &st), 0);
+	x = st.ino;
+	/* a long name, across directories, back again, by case */
+	assert_int_equal(fat_rename(vol, "/a", "/a long name to move the entry"), 0);
+	assert_int_equal(fat_stat(vol, "/a long name to move the entry", &st), 0);
+	assert_int_equal(st.ino, a);
+	assert_int_equal(fat_rename(vol, "/a long name to move the entry", "/d/b"), 0);
+	assert_int_equal(fat_stat(vol, "/d/b", &st), 0);
+	assert_int_equal(st.ino, a);
+	/* a new file where a was: its own number while a lives */
+	assert_int_equal(fat_open(vol, "/n", O_WRONLY | O_CREAT, &f), 0);
+	assert_int_equal(fat_fstat(f, &st), 0);
+	fat_close(f);
+	n = st.ino;
+	assert_true(n != a && n != d && n != x);
+	assert_int_equal(fat_stat(vol, "/n", &st), 0);
+	assert_int_equal(st.ino, n);
+	/* a directory keeps its number; what is inside keeps its own */
+	assert_int_equal(fat_rename(vol, "/d", "/D2"), 0);
+	assert_int_equal(fat_stat(vol, "/D2", &st), 0);
+	assert_int_equal(st.ino, d);
+	assert_int_equal(fat_stat(vol, "/D2/x", &st), 0);
+	assert_int_equal(st.ino, x);
+	assert_int_equal(fat_stat(vol, "/D2/b", &st), 0);
+	assert_int_equal(st.ino, a);
+	/* an open handle reports the same number */
+	assert_int_equal(fat_open(vol, "/D2/b", O_RDONLY, &f), 0);
+	assert_int_equal(fat_rename(vol, "/D2/b", "/B"), 0);
+	assert_int_equal(fat_fstat(f, &st), 0);
+	assert_int_equal(st.ino, a);
+	fat_close(f);
+	/* replaced by a rename: the survivor keeps its number */
+	assert_int_equal(fat_rename(vol, "/n", "/B"), 0);
+	assert_int_equal(fat_stat(vol, "/B", &st), 0);
+	assert_int_equal(st.ino, n);
+	assert_int_equal(fat_unlink(vol, "/B"), 0);
+	/* files made now all differ from each other */
+	uint64_t seen[8];
+	for (int i = 0; i < 8; i++) {
+		char p[16];
+		snprintf(p, sizeof(p), "/f%d", i);
+		assert_int_equal(fat_open(vol, p, O_WRONLY | O_CREAT, &f), 0);
+		fat_close(f);
+		assert_int_equal(fat_stat(vol, p, &st), 0);
+		seen[i] = st.ino;
+		assert_true(st.ino != d && st.ino != x);
+		for (int j = 0; j < i; j++)
+			assert_true(seen[j] != seen[i]);
+	}
+	assert_int_equal(fat_unmount(vol), 0);
+	fsck_clean(m);
+	memdev_free(m);
+}
+
+/* fallocate: mode 0 grows with zeros, KEEP_SIZE allocates past the size
+ * until a writer closes (as vfat), other modes are refused. */
+static void
+test_fallocate(void **s)
+{
+	(void)s;
+	struct memdev *m;
+	struct fat_vol *vol = mkvol(&m, 32, 64 << 20, 512, 4096);
+	struct fat_file *f, *r;
+	struct fat_stat st;
+	uint8_t buf[4096], zero[4096] = {0};
+
+	assert_int_equal(fat_open(vol, "/pre", O_RDWR | O_CREAT, &f), 0);
+	assert_int_equal(fat_pwrite(f, "abc", 3, 0), 3);
+	assert_int_equal(fat_fallocate(f, 0, 0, 10000), 0);
+	assert_int_equal(fat_fstat(f, &st), 0);
+	assert_int_equal(st.size, 10000);
+	assert_int_equal(st.blocks, 3 * 8);
+	assert_int_equal(fat_pread(f, buf, 4096, 4096), 4096);
+	assert_memory_equal(buf, zero, 4096);
+	assert_int_equal(fat_fallocate(f, 0, 0, 100), 0); /* inside: nothing */
+	assert_int_equal(fat_fstat(f, &st), 0);
+	assert_int_equal(st.size, 10000);
+	/* KEEP_SIZE: 1 MiB of clusters, the size stays */
+	assert_int_equal(fat_fallocate(f, FAT_FALLOC_KEEP_SIZE, 0, 1 << 20), 0);
+	assert_int_equal(fat_fstat(f, &st), 0);
+	assert_int_equal(st.size, 10000);
+	assert_int_equal(st.blocks, (1 << 20) / 512);
+	assert_int_equal(fat_pread(f, buf, 4096, 10000), 0);
+	/* growing past the old size reads zeros, not the clusters' past */
+	assert_int_equal(fat_ftruncate(f, 20000), 0);
+	assert_int_equal(fat_pread(f, buf, 4096, 12288), 4096);
+	assert_memory_equal(buf, zero, 4096);
+	assert_int_equal(fat_fallocate(f, 0x2 | FAT_FALLOC_KEEP_SIZE, 0, 4096),
+			 -EOPNOTSUPP); /* punch hole */
+	assert_int_equal(fat_fallocate(f, 0x10, 0, 4096), -EOPNOTSUPP); /* zero range */
+	assert_int_equal(fat_fallocate(f, 0, 0, 0), -EINVAL);
+	/* a reader's close keeps them, the writer's close frees them */
+	assert_int_equal(fat_open(vol, "/pre", O_RDONLY, &r), 0);
+	assert_int_equal(fat_fallocate(r, 0, 0, 1), -EBADF);
+	assert_int_equal(fat_close(r), 0);
+	assert_int_equal(fat_stat(vol, "/pre", &st), 0);
+	assert_int_equal(fat_close(f), 0);
+	assert_int_equal(fat_open(vol, "/pre", O_RDONLY, &r), 0);
+	assert_int_equal(fat_fstat(r, &st), 0);
+	assert_int_equal(st.size, 20000);
+	assert_int_equal(st.blocks, 5 * 8);
+	assert_int_equal(fat_close(r), 0);
+	/* a full volume: -ENOSPC and nothing kept */
+	assert_int_equal(fat_open(vol, "/big", O_RDWR | O_CREAT, &f), 0);
+	assert_int_equal(fat_fallocate(f, FAT_FALLOC_KEEP_SIZE, 0, 1ull << 31), -ENOSPC);
+	assert_int_equal(fat_fstat(f, &st), 0);
+	assert_int_equal(st.blocks, 0);
+	assert_int_equal(fat_close(f), 0);
+	assert_int_equal(fat_unmount(vol), 0);
+	fsck_clean(m);
+	memdev_free(m);
+}
+
 /* Small appends are coalesced by the write-behind buffer (far fewer
  * device writes than calls) and every read, through any handle, sees
  * what was written; fsync and close put it on the device. */
@@ -568,6 +722,8 @@ main(void)
 		cmocka_unit_test(test_enospc),
 		cmocka_unit_test(test_cluster_sizes),
 		cmocka_unit_test(test_small_writes),
+		cmocka_unit_test(test_fallocate),
+		cmocka_unit_test(test_stable_ino),
 		cmocka_unit_test(test_staged_files),
 		cmocka_unit_test(test_churn),
 	};

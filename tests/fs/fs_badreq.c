@@ -95,7 +95,7 @@ io(dvk_ep_t w, int call_no, int32_t fd, dvk_grant_t g, uint32_t len, uint32_t fl
 static void
 fs_checks(dvk_ep_t fs_ep)
 {
-	static char big[FS_PATH_MAX * 2];
+	static char big[FS_WIRE_PATH_MAX * 2];
 	static unsigned char data[FS_IO_MAX + 4096];
 	struct fs_rq_hello *hq;
 	struct fs_rp_hello hp;
@@ -158,10 +158,17 @@ fs_checks(dvk_ep_t fs_ep)
 	check("open path len 0", open_path(w, path, 0, 1, FS_O_RDONLY), -ENOENT);
 	memset(big, 'a', sizeof(big));
 	big[0] = '/';
-	check("open path len FS_PATH_MAX",
-	      open_path(w, big, FS_PATH_MAX, FS_PATH_MAX, FS_O_RDONLY), -ENAMETOOLONG);
+	check("open path len FS_WIRE_PATH_MAX",
+	      open_path(w, big, FS_WIRE_PATH_MAX, FS_WIRE_PATH_MAX, FS_O_RDONLY), -ENAMETOOLONG);
 	check("open path len UINT32_MAX", open_path(w, big, UINT32_MAX, 16, FS_O_RDONLY),
 	      -ENAMETOOLONG);
+	/* Paths of thousands of bytes are fine (a deep tree): "/d/d/...". */
+	for (size_t i = 0; i < 3 * FS_PATH_MAX; i += 2)
+		memcpy(big + i, "/d", 2);
+	check("open a 12,288-byte path of short names",
+	      open_path(w, big, 3 * FS_PATH_MAX, 3 * FS_PATH_MAX, FS_O_RDONLY), -ENOENT);
+	memset(big, 'a', sizeof(big));
+	big[0] = '/';
 	check("open path longer than its grant", open_path(w, path, 40, 4, FS_O_RDONLY),
 	      -EFAULT);
 	check("open path with a NUL inside", open_path(w, "/a\0b", 4, 4, FS_O_RDONLY),
@@ -278,6 +285,36 @@ fs_checks(dvk_ep_t fs_ep)
 	sq->len = UINT32_MAX;
 	check("stats len UINT32_MAX", call(w, FS_RQ_BASE + FS_STATS, &m), -EINVAL);
 	dvk_revoke(h, g);
+	{
+		/* fallocate: only the modes FAT holds, sane ranges, files
+		 * open for writing; nothing here changes the size. */
+		struct fs_rq_falloc *fq = (struct fs_rq_falloc *)m.m_u.raw;
+		static const struct {
+			const char *what;
+			int fd; /* 0: the file, 1: the directory, 2: none */
+			uint32_t mode;
+			int64_t off, len;
+			int want;
+		} fa[] = {
+		    {"fallocate bad fd", 2, 0, 0, 10, -EBADF},
+		    {"fallocate a directory", 1, 0, 0, 10, -EISDIR},
+		    {"fallocate len 0", 0, 0, 0, 0, -EINVAL},
+		    {"fallocate len -1", 0, 0, 0, -1, -EINVAL},
+		    {"fallocate off -1", 0, 0, -1, 10, -EINVAL},
+		    {"fallocate off INT64_MAX", 0, 0, INT64_MAX, 10, -EFBIG},
+		    {"fallocate punch hole", 0, 0x3, 0, 10, -EOPNOTSUPP},
+		    {"fallocate unknown mode", 0, 0x80000000u, 0, 10, -EOPNOTSUPP},
+		    {"fallocate KEEP_SIZE", 0, FS_FALLOC_KEEP_SIZE, 0, 1 << 20, 0},
+		};
+		for (size_t i = 0; i < sizeof(fa) / sizeof(fa[0]); i++) {
+			memset(&m, 0, sizeof(m));
+			fq->fd = fa[i].fd == 0 ? fd : fa[i].fd == 1 ? dfd : 4321;
+			fq->mode = fa[i].mode;
+			fq->off = fa[i].off;
+			fq->len = fa[i].len;
+			check(fa[i].what, call(w, FS_RQ_BASE + FS_FALLOCATE, &m), fa[i].want);
+		}
+	}
 
 	/* Still serving after all that. */
 	memset(&m, 0, sizeof(m));
@@ -331,6 +368,10 @@ fs_checks(dvk_ep_t fs_ep)
 		tq->path.len = 2;
 		tq->len = -1;
 		check("truncate to -1", call(w, FS_RQ_BASE + FS_TRUNCATE, &m), -EINVAL);
+		tq->len = 0;
+		tq->flags = 0x40;
+		check("truncate unknown flags", call(w, FS_RQ_BASE + FS_TRUNCATE, &m),
+		      -EINVAL);
 		memset(&m, 0, sizeof(m));
 		tq->fd = 12345;
 		tq->len = 10;

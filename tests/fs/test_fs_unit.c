@@ -113,7 +113,7 @@ test_paths(void **state)
 {
 	hello();
 	assert_int_equal(open_path("/x", 0, FS_O_RDONLY), -ENOENT);
-	assert_int_equal(open_path("/x", FS_PATH_MAX, FS_O_RDONLY), -ENAMETOOLONG);
+	assert_int_equal(open_path("/x", FS_WIRE_PATH_MAX, FS_O_RDONLY), -ENAMETOOLONG);
 	assert_int_equal(open_path("/x", 10, FS_O_RDONLY), -EFAULT);
 	assert_int_equal(open_path("x", 1, FS_O_RDONLY), -EINVAL);
 	assert_int_equal(open_path("/x", 2, FS_O_RDONLY), -ENOENT);

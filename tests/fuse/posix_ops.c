@@ -149,6 +149,85 @@ write_file(const char *path, int flags, const void *data, size_t len)
 	return n == (ssize_t)len ? 0 : -1;
 }
 
+/*
+ * Deep trees of 255-byte names (pjdfstest style): a path argument may be
+ * up to PATH_MAX - 1 bytes, and one relative to a deep working directory
+ * is measured from there, not from the root of the file system.
+ * Prints one line per kind of operation (and the first failure).
+ */
+static void
+deep_paths(void)
+{
+	enum { LEVELS = 15 };	/* 15 * 256 - 1 = 3839 bytes */
+	char name[256], rel[4200], what[100];
+	struct stat st;
+	int top, r = 0, i, half;
+	size_t n;
+
+	memset(name, 'd', 255);
+	name[255] = '\0';
+	show("mkdir deep", mkdir("deep", 0755));
+	top = open(".", O_RDONLY | O_DIRECTORY);
+	if (chdir("deep") != 0)
+		return;
+	for (half = 0; half < 2; half++) {
+		/* LEVELS directories, each made by its full relative path. */
+		rel[0] = '\0';
+		for (i = 0, r = 0; i < LEVELS && r == 0; i++) {
+			n = strlen(rel);
+			snprintf(rel + n, sizeof(rel) - n, "%s%s", n ? "/" : "", name);
+			r = mkdir(rel, 0755);
+		}
+		snprintf(what, sizeof(what), "mkdir %d levels (%zu bytes), part %d", LEVELS,
+			 strlen(rel), half + 1);
+		show(what, r);
+		/* A file whose relative path is PATH_MAX - 1 bytes. */
+		n = strlen(rel);
+		snprintf(rel + n, sizeof(rel) - n, "/%.*s", (int)(4095 - n - 1), name);
+		snprintf(what, sizeof(what), "create %zu-byte path, part %d", strlen(rel),
+			 half + 1);
+		show(what, write_file(rel, O_WRONLY | O_CREAT, "deep", 4));
+		snprintf(what, sizeof(what), "stat %zu-byte path, part %d", strlen(rel),
+			 half + 1);
+		show(what, stat(rel, &st) == 0 && st.st_size == 4 ? 0 : -1);
+		snprintf(what, sizeof(what), "unlink %zu-byte path, part %d", strlen(rel),
+			 half + 1);
+		show(what, unlink(rel));
+		/* One byte more is too long (the kernel's PATH_MAX). */
+		rel[n] = '\0';
+		snprintf(rel + n, sizeof(rel) - n, "/./%.*s", (int)(4096 - n - 3), name);
+		snprintf(what, sizeof(what), "create %zu-byte path, part %d", strlen(rel),
+			 half + 1);
+		show(what, write_file(rel, O_WRONLY | O_CREAT, "x", 1));
+		rel[n] = '\0';
+		/* The second part starts at the bottom of the first: its
+		 * paths are 7,700 bytes and more from the root. */
+		if (half == 0 && chdir(rel) != 0)
+			break;
+	}
+	/* Back up, removing what was made, deepest first. */
+	for (half = 1, r = 0; half >= 0 && r == 0; half--) {
+		if (half == 0 && chdir("../../../../../../../../../../../../../../..") != 0) {
+			r = -1;
+			break;
+		}
+		for (i = LEVELS; i > 0 && r == 0; i--) {
+			rel[0] = '\0';
+			for (int j = 0; j < i; j++) {
+				n = strlen(rel);
+				snprintf(rel + n, sizeof(rel) - n, "%s%s", j ? "/" : "", name);
+			}
+			r = rmdir(rel);
+		}
+	}
+	show("rmdir both parts, deepest first", r);
+	if (top >= 0) {
+		(void)fchdir(top);
+		close(top);
+	}
+	show("rmdir deep", rmdir("deep"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -244,6 +323,25 @@ main(int argc, char **argv)
 	show("mkdir p/q", mkdir("p", 0755) == 0 ? mkdir("p/q", 0755) : -1);
 	show("rename dir p into its own child", rename("p", "p/q/r"));
 
+	/* A rename that changes only the case renames (FAT keeps the case
+	 * it is given; tmpfs has two names to begin with). */
+	show("mkdir case", mkdir("case", 0755));
+	show("create case/Foo", write_file("case/Foo", O_WRONLY | O_CREAT, "foo", 3));
+	show("rename case/Foo case/fOO", rename("case/Foo", "case/fOO"));
+	show("mkdir case/Dir; create case/Dir/x",
+	     mkdir("case/Dir", 0755) == 0
+		 ? write_file("case/Dir/x", O_WRONLY | O_CREAT, "x", 1)
+		 : -1);
+	show("rename case/Dir case/dIR", rename("case/Dir", "case/dIR"));
+	show("create case/Long Name.txt",
+	     write_file("case/Long Name.txt", O_WRONLY | O_CREAT, "long", 4));
+	show("rename to case/long name.TXT",
+	     rename("case/Long Name.txt", "case/long name.TXT"));
+	show_dir("case");
+	show_dir("case/dIR");
+	show_content("case/fOO");
+	show_content("case/long name.TXT");
+
 	/* Wrong kinds. */
 	show("rmdir e (not empty)", rmdir("e"));
 	show("unlink e (a dir)", unlink("e"));
@@ -276,6 +374,57 @@ main(int argc, char **argv)
 	show_stat("e/g");
 	show("chmod e/g 0644", chmod("e/g", 0644));
 	show_stat("e/g");
+
+	/* A directory without write bits: root may still add and remove
+	 * names in it, others get EACCES. */
+	show("mkdir rodir", mkdir("rodir", 0755));
+	show("chmod rodir 0555", chmod("rodir", 0555));
+	show_stat("rodir");
+	show("create rodir/f (0555 dir)",
+	     write_file("rodir/f", O_WRONLY | O_CREAT, "f", 1));
+	show("unlink rodir/f (0555 dir)", unlink("rodir/f"));
+	show("chmod rodir 0755", chmod("rodir", 0755));
+	show("rmdir rodir", rmdir("rodir"));
+
+	/* Removing a name changes the directory, not the file: a read-only
+	 * file can be unlinked (rm -f). */
+	show("create ro", write_file("ro", O_WRONLY | O_CREAT, "ro", 2));
+	show("chmod ro 0444", chmod("ro", 0444));
+	show("unlink ro (0444)", unlink("ro"));
+	show_stat("ro");
+
+	/* Root may write a file without write bits (CAP_DAC_OVERRIDE), any
+	 * other caller gets EACCES; the read-only bit stays. */
+	show("create c", write_file("c0444", O_WRONLY | O_CREAT, "cccc", 4));
+	show("chmod c 0444", chmod("c0444", 0444));
+	show("truncate c 0 (0444)", truncate("c0444", 0));
+	show("write c (0444)", write_file("c0444", O_WRONLY, "ro", 2));
+	show_stat("c0444");
+	show_content("c0444");
+	show("unlink c", unlink("c0444"));
+
+	/* fallocate: mode 0 grows the file (zeros), KEEP_SIZE keeps the
+	 * size; a descriptor without write access cannot. */
+	fd = open("fa", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	show("create fa, write 3 bytes", fd >= 0 && write(fd, "abc", 3) == 3 ? 0 : -1);
+	show("fallocate fa 0 0..100000", fallocate(fd, 0, 0, 100000));
+	show("fallocate fa 0 inside the size", fallocate(fd, 0, 10, 100));
+	show("fallocate fa KEEP_SIZE 0..1 MiB",
+	     fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 1 << 20));
+	show("fstat fa size 100000",
+	     fstat(fd, &st) == 0 && st.st_size == 100000 ? 0 : -1);
+	show("fallocate fa length 0", fallocate(fd, 0, 0, 0));
+	close(fd);
+	show_stat("fa");
+	show_content("fa");
+	fd = open("fa", O_RDONLY);
+	show("fallocate fa O_RDONLY", fallocate(fd, 0, 0, 200000));
+	close(fd);
+	fd = open("fa", O_RDWR);
+	show("fallocate fa 0 to 150000 (reopened)", fallocate(fd, 0, 100000, 50000));
+	close(fd);
+	show_stat("fa");
+	show_content("fa");
 
 	/* Times, at FAT's resolution (even seconds). */
 	ts[0].tv_sec = 1000000000;
@@ -331,6 +480,8 @@ main(int argc, char **argv)
 	show("unlink every other one", i >= 150 ? 0 : -1);
 	show_dir("many");
 	show_content("many/file-149.txt");
+
+	deep_paths();
 
 	show_dir(".");
 	return failures ? 1 : 0;

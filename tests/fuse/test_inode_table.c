@@ -90,15 +90,49 @@ test_case_and_alias(void **state)
 	uint64_t a, b, c;
 	char buf[64];
 
+	uint64_t p, again;
+
 	assert_int_equal(ino_table_add(t, INO_ROOT, "Readme.txt", 40, &a), 0);
+	/* Another spelling: a number of its own, an alias of a (else the
+	 * kernel would make rename("Readme.txt", "README.TXT") a no-op). */
 	assert_int_equal(ino_table_add(t, INO_ROOT, "README.TXT", 40, &b), 0);
-	assert_int_equal(a, b);
+	assert_true(a != b);
+	assert_int_equal(ino_table_alias_of(t, b, &p), 1);
+	assert_int_equal(p, a);
+	assert_int_equal(ino_table_alias_of(t, a, &p), 0);
+	assert_int_equal(ino_table_add(t, INO_ROOT, "README.TXT", 40, &again), 0);
+	assert_int_equal(again, b);
+	assert_int_equal(ino_table_add(t, INO_ROOT, "Readme.txt", 40, &again), 0);
+	assert_int_equal(again, a);
+	/* The 8.3 name is another name of the node: the same inode. */
 	assert_int_equal(ino_table_add(t, INO_ROOT, "READ~1.TXT", 40, &c), 0);
 	assert_int_equal(a, c);
 	assert_int_equal(ino_table_path(t, a, buf, sizeof(buf)), 11);
 	assert_string_equal(buf, "/Readme.txt");
+	assert_int_equal(ino_table_path(t, b, buf, sizeof(buf)), 11);
+	assert_string_equal(buf, "/README.TXT");
 	ino_table_unlinked(t, INO_ROOT, "readme.TXT");
 	assert_int_equal(ino_table_path(t, a, buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(ino_table_path(t, b, buf, sizeof(buf)), -ENOENT);
+}
+
+static void
+test_case_only_rename(void **state)
+{
+	struct ino_table *t = *state;
+	uint64_t a, b, p;
+	char buf[64];
+
+	assert_int_equal(ino_table_add(t, INO_ROOT, "Foo", 50, &a), 0);
+	assert_int_equal(ino_table_add(t, INO_ROOT, "fOO", 50, &b), 0);
+	/* rename Foo -> fOO: a takes the new spelling, the alias goes. */
+	assert_int_equal(ino_table_renamed(t, INO_ROOT, "Foo", INO_ROOT, "fOO", 51), 0);
+	assert_int_equal(ino_table_path(t, a, buf, sizeof(buf)), 4);
+	assert_string_equal(buf, "/fOO");
+	assert_int_equal(ino_table_path(t, b, buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(ino_table_alias_of(t, a, &p), 0);
+	assert_int_equal(ino_table_add(t, INO_ROOT, "fOO", 51, &p), 0);
+	assert_int_equal(p, a);
 }
 
 static void
@@ -152,6 +186,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_reserved_and_reused_node, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_case_and_alias, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_case_only_rename, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rename_moves_subtree, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_parent_and_many, setup,
 					    teardown),

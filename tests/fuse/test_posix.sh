@@ -21,6 +21,30 @@ else
 	cat "$T/diff"
 fi
 
+log "the same operations as a user without privileges (setpriv), tmpfs and dvs mount"
+# The files show the mounting user's uid= as vfat's do; the kernel checks
+# permissions (default_permissions) with the caller's capabilities.
+chmod 711 "$T"
+nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+ref=$(mktemp -d /dev/shm/dvs-fuse-ref.XXXXXX)
+chown 65534:65534 "$ref"
+"${nobody[@]}" "$POSIX_OPS" "$ref" >"$T/tmpfs-user.out" 2>&1
+rm -rf "$ref"
+mkimage "$T/user.img" 64
+check "dvs mount --uid 65534 --gid 65534 --allow-other" \
+	mount_dvs "$T/user.img" "$T/mntu" --uid 65534 --gid 65534 --allow-other
+"${nobody[@]}" "$POSIX_OPS" "$T/mntu" >"$T/dvs-user.out" 2>&1
+if diff -u "$T/tmpfs-user.out" "$T/dvs-user.out" >"$T/diff"; then
+	ok "posix_ops as uid 65534: $(wc -l <"$T/dvs-user.out") results identical to tmpfs"
+else
+	bad "posix_ops as uid 65534 differs from tmpfs (- tmpfs, + dvs mount):"
+	cat "$T/diff"
+fi
+check "a 0444 file refuses the unprivileged writer" \
+	grep -q '^truncate c 0 (0444) *EACCES' "$T/dvs-user.out"
+check "dvs umount (uid 65534)" "$DVS_BIN/dvs-umount" "$T/mntu"
+check "image written as uid 65534 is fsck.fat clean" fsck_clean "$T/user.img"
+
 log "what FAT cannot express"
 echo data >"$T/mnt/target"
 ln -s target "$T/mnt/sym" 2>"$T/err"
@@ -40,6 +64,53 @@ sys.exit(1)
 PY
 }
 check "extended attributes give EOPNOTSUPP" xattr_unsupported "$T/mnt/target"
+log "inode numbers stay for the life of the mount, across renames"
+echo x >"$T/mnt/ino-a"
+mkdir "$T/mnt/ino-d"
+i1=$(stat -c %i "$T/mnt/ino-a")
+mv "$T/mnt/ino-a" "$T/mnt/ino-d/a new and longer name"
+touch "$T/mnt/ino-new" # may take the old slot: must not take the number
+# The kernel forgets what it cached; dvs-fuse then asks dvs-fs again.
+sync
+echo 2 >/proc/sys/vm/drop_caches
+i2=$(stat -c %i "$T/mnt/ino-d/a new and longer name")
+i3=$(stat -c %i "$T/mnt/ino-new")
+check "a renamed file keeps its inode number ($i1 -> $i2)" [ "$i1" = "$i2" ]
+check "a new file gets another number ($i3)" [ "$i3" != "$i1" ]
+rm -rf "$T/mnt/ino-d" "$T/mnt/ino-new"
+
+log "fallocate: what FAT holds, as vfat"
+falloc() { # falloc FILE: prints blocks while open and after close, and errnos
+	python3 - "$1" <<'PY'
+import ctypes, errno, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+def fa(fd, mode, off, n):
+    r = libc.fallocate(fd, mode, off, n)
+    e = ctypes.get_errno()
+    # ENOTSUP and EOPNOTSUPP are one value on Linux
+    return "ok" if r == 0 else "EOPNOTSUPP" if e == errno.EOPNOTSUPP else errno.errorcode[e]
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"x" * 10)
+print("keep", fa(fd, 1, 0, 4 << 20), os.fstat(fd).st_size, os.fstat(fd).st_blocks >= 8192)
+print("punch", fa(fd, 2 | 1, 0, 4096))
+print("collapse", fa(fd, 8, 0, 4096))
+print("zero", fa(fd, 16, 0, 4096))
+print("insert", fa(fd, 32, 0, 4096))
+os.close(fd)
+st = os.stat(sys.argv[1])
+print("closed", st.st_size, st.st_blocks < 64)
+PY
+}
+falloc "$T/mnt/fa" >"$T/falloc" 2>&1
+check "KEEP_SIZE allocates 4 MiB and keeps the size 10" grep -qx 'keep ok 10 True' "$T/falloc"
+check "punch hole gives EOPNOTSUPP" grep -qx 'punch EOPNOTSUPP' "$T/falloc"
+check "collapse range gives EOPNOTSUPP" grep -qx 'collapse EOPNOTSUPP' "$T/falloc"
+check "zero range gives EOPNOTSUPP" grep -qx 'zero EOPNOTSUPP' "$T/falloc"
+check "insert range gives EOPNOTSUPP" grep -qx 'insert EOPNOTSUPP' "$T/falloc"
+check "the clusters past the size are freed at close" grep -qx 'closed 10 True' "$T/falloc"
+grep -q . "$T/falloc" && sed 's/^/    /' "$T/falloc"
+
 log "FAT names: case-insensitive, case-preserving"
 echo case >"$T/mnt/Hello.txt"
 check "HELLO.TXT is Hello.txt" bash -c "[ \"\$(cat '$T/mnt/HELLO.TXT')\" = case ]"
@@ -50,6 +121,12 @@ check "dvs umount" "$DVS_BIN/dvs-umount" "$T/mnt"
 check "image is fsck.fat clean" fsck_clean "$T/vol.img"
 check "mtools reads what was written" bash -c \
 	"[ \"\$(mtype -i '$T/vol.img' ::/target)\" = data ]"
+# The case-only renames of posix_ops are on the disk, long and short names.
+mdir -i "$T/vol.img" ::/case >"$T/mdir" 2>&1
+check "mdir shows the long name fOO" grep -Eq '^FOO +3 .* fOO$' "$T/mdir"
+check "mdir shows the directory dIR" grep -Eq '^DIR +<DIR>.* dIR$' "$T/mdir"
+check "mdir shows the long name 'long name.TXT'" grep -Eq ' long name\.TXT$' "$T/mdir"
+check "no old spelling on the disk" bash -c "! grep -Eq 'Foo|Dir\$|Long Name' '$T/mdir'"
 
 log "ENOSPC on a full volume"
 mkimage "$T/small.img" 8 12

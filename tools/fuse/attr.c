@@ -59,7 +59,37 @@ dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,
 	dfuse_fill_stat(d, ds, ino, &e->attr);
 	e->attr_timeout = d->attr_timeout;
 	e->entry_timeout = d->entry_timeout;
+	if (dfuse_is_alias(d, ino, &(fuse_ino_t){0})) {
+		/* Looked up again each time: a rename or a change through
+		 * the main name must not leave the kernel a stale copy. */
+		e->attr_timeout = 0;
+		e->entry_timeout = 0;
+	}
 	return 0;
+}
+
+int
+dfuse_is_alias(struct dfuse *d, fuse_ino_t ino, fuse_ino_t *primary)
+{
+	uint64_t p = 0;
+	int r;
+
+	r = ino_table_alias_of(d->itab, ino, &p);
+	*primary = (fuse_ino_t)p;
+	return r;
+}
+
+void
+dfuse_alias_changed(struct dfuse *d, fuse_ino_t ino)
+{
+	fuse_ino_t primary;
+
+	/* Only the writeback cache keeps pages past a change of size or
+	 * mtime (keep_cache); otherwise the kernel re-checks them itself. */
+	if (!d->exclusive || d->se == NULL || !dfuse_is_alias(d, ino, &primary) ||
+	    primary == 0)
+		return;
+	(void)fuse_lowlevel_notify_inval_inode(d->se, primary, 0, 0);
 }
 
 void

@@ -33,6 +33,7 @@ struct dfuse {
 	double negative_timeout; /* ... and "no such name" */
 	uid_t uid;		 /* owner shown for every file (FAT has none) */
 	gid_t gid;
+	struct fuse_session *se; /* for cache invalidations */
 };
 
 /* The state of the session a request came through. */
@@ -70,6 +71,16 @@ int dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,
  * calls this (a volume sync) and, if it returns 1, tries once more.
  */
 int dfuse_flush_for_space(struct dfuse *d);
+
+/*
+ * An inode that is another case spelling of a name (ino_table_alias_of):
+ * returns 1 and the main inode number (or 0) in *primary.  The kernel
+ * keeps nothing of an alias (timeouts 0, direct I/O); after a change
+ * through it dfuse_alias_changed drops the main inode's cached pages and
+ * attributes.
+ */
+int dfuse_is_alias(struct dfuse *d, fuse_ino_t ino, fuse_ino_t *primary);
+void dfuse_alias_changed(struct dfuse *d, fuse_ino_t ino);
 
 /* Error for the kernel from a libdvsfs result (negative errno). */
 int dfuse_err(int r);

@@ -18,6 +18,7 @@ bin=$(cd "$(dirname "$0")" && pwd)
 usage() {
 	cat <<EOF
 usage: dvs mount IMAGE MOUNTPOINT [--vdd] [--ro] [--cache-mb N] [--threads N]
+                 [--uid N] [--gid N] [--allow-other]
 
 Serves the FAT image IMAGE with dvs-fs on a private one-node DVS and mounts
 it on MOUNTPOINT with dvs-fuse, then returns; the servers keep running in
@@ -30,6 +31,10 @@ which leaves the image clean (fsck.fat -n finds nothing).
   --ro          serve and mount read-only
   --cache-mb N  cache bound of dvs-fs per volume in MiB (default 64)
   --threads N   FUSE worker threads, each with its own DVK binding (default 8)
+  --uid N, --gid N  owner every file shows (FAT has none; default: yours),
+                as vfat's uid= and gid= mount options
+  --allow-other let other users than the one who mounts use the mount
+                (FUSE's allow_other; permissions are checked by the kernel)
   -h, --help    this help
 
 The image must not be used by anything else while mounted (dvs-fuse caches
@@ -120,11 +125,15 @@ supervise() {
 			"${ro_arg[@]}" "${src_args[@]}" &
 		fs_pid=$!
 		[ "$RO" = 1 ] && ro_arg=(--ro)
+		local own_args=()
+		[ -n "${OWN_UID:-}" ] && own_args+=(--uid "$OWN_UID")
+		[ -n "${OWN_GID:-}" ] && own_args+=(--gid "$OWN_GID")
+		[ "${ALLOW_OTHER:-0}" = 1 ] && own_args+=(-o allow_other)
 		# One endpoint per FUSE thread, plus the connecting one, plus
 		# spares for threads libfuse starts while others end.
 		"$bin/dvsctl" run --dc 1 --ep "40-$((40 + 2 * THREADS + 1))" -- \
 			"$bin/dvs-fuse" -f --exclusive --ep 1 --wait 30 \
-			--threads "$THREADS" "${ro_arg[@]}" "$MNT" &
+			--threads "$THREADS" "${ro_arg[@]}" "${own_args[@]}" "$MNT" &
 		fuse_pid=$!
 		{
 			echo "fs_pid=$fs_pid"
@@ -167,6 +176,7 @@ supervise() {
 
 main() {
 	local image='' mnt='' vdd=0 ro=0 cache_mb=64 threads=8 args=()
+	local own_uid='' own_gid='' allow_other=0
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--supervise) supervise "$2" ;;
@@ -180,6 +190,12 @@ main() {
 			[ $# -ge 2 ] || { usage >&2; exit 2; }
 			threads=$2
 			shift ;;
+		--uid | --gid)
+			[ $# -ge 2 ] && [[ $2 =~ ^[0-9]+$ ]] ||
+				{ echo "$prog: $1 needs a number" >&2; exit 2; }
+			if [ "$1" = --uid ]; then own_uid=$2; else own_gid=$2; fi
+			shift ;;
+		--allow-other) allow_other=1 ;;
 		-h | --help) usage; exit 0 ;;
 		-*) echo "$prog: unknown option $1" >&2; usage >&2; exit 2 ;;
 		*) args+=("$1") ;;
@@ -246,6 +262,9 @@ main() {
 		echo "RO=$ro"
 		echo "CACHE_MB=$cache_mb"
 		echo "THREADS=$threads"
+		echo "OWN_UID=$own_uid"
+		echo "OWN_GID=$own_gid"
+		echo "ALLOW_OTHER=$allow_other"
 	} >"$run/state"
 	setsid "$0" --supervise "$run" </dev/null >>"$run/log" 2>&1 &
 	local sup=$! i

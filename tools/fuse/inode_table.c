@@ -22,7 +22,9 @@ struct ino_ent {
 	uint64_t nlookup;
 	uint64_t parent; /* inode number of the directory */
 	char *name;
-	int linked; /* in the name and node indexes */
+	int linked; /* in the name (and, unless alias, node) indexes */
+	int alias;  /* another spelling of a name the node has (see
+		     * ino_table_add): its own number, not in by_node */
 	int *fds;   /* open descriptors of this inode */
 	int nfds, cap_fds;
 	struct ino_ent *next_ino;
@@ -78,14 +80,38 @@ find_ino(struct ino_table *t, uint64_t ino)
 	return e;
 }
 
+/* The entry of (parent, name): the one spelt exactly so if there is one,
+ * else one that matches ignoring case. */
 static struct ino_ent *
 find_name(struct ino_table *t, uint64_t parent, const char *name)
 {
 	struct ino_ent *e = t->by_name[name_hash(parent, name) & (t->nbuckets - 1)];
+	struct ino_ent *ci = NULL;
 
-	while (e != NULL && (e->parent != parent || strcasecmp(e->name, name) != 0))
-		e = e->next_name;
-	return e;
+	for (; e != NULL; e = e->next_name) {
+		if (e->parent != parent || strcasecmp(e->name, name) != 0)
+			continue;
+		if (strcmp(e->name, name) == 0)
+			return e;
+		if (ci == NULL)
+			ci = e;
+	}
+	return ci;
+}
+
+/* Detaches every entry of (parent, name), any case, but keep. */
+static void detach(struct ino_table *t, struct ino_ent *e);
+static void
+detach_names(struct ino_table *t, uint64_t parent, const char *name, struct ino_ent *keep)
+{
+	struct ino_ent *e = t->by_name[name_hash(parent, name) & (t->nbuckets - 1)];
+	struct ino_ent *next;
+
+	for (; e != NULL; e = next) {
+		next = e->next_name;
+		if (e != keep && e->parent == parent && strcasecmp(e->name, name) == 0)
+			detach(t, e);
+	}
 }
 
 static struct ino_ent *
@@ -115,10 +141,12 @@ link_names(struct ino_table *t, struct ino_ent *e)
 	b = &t->by_name[name_hash(e->parent, e->name) & (t->nbuckets - 1)];
 	e->next_name = *b;
 	*b = e;
+	e->linked = 1;
+	if (e->alias)
+		return;
 	b = &t->by_node[mix64(e->node) & (t->nbuckets - 1)];
 	e->next_node = *b;
 	*b = e;
-	e->linked = 1;
 }
 
 static void
@@ -143,11 +171,13 @@ detach(struct ino_table *t, struct ino_ent *e)
 	while (*p != e)
 		p = &(*p)->next_name;
 	*p = e->next_name;
+	e->linked = 0;
+	if (e->alias)
+		return;
 	p = &t->by_node[mix64(e->node) & (t->nbuckets - 1)];
 	while (*p != e)
 		p = &(*p)->next_node;
 	*p = e->next_node;
-	e->linked = 0;
 }
 
 static int
@@ -266,25 +296,29 @@ ino_table_add(struct ino_table *t, uint64_t parent, const char *name, uint64_t n
 	      uint64_t *ino)
 {
 	struct ino_ent *e;
-	int r = 0;
+	int r = 0, alias;
 
 	pthread_mutex_lock(&t->lock);
 	if (find_ino(t, parent) == NULL) {
 		r = -ENOENT;
 		goto out;
 	}
-	e = find_name(t, parent, name);
-	if (e != NULL && e->node != node) {
+	/* Entries of this name that mean another file now go. */
+	while ((e = find_name(t, parent, name)) != NULL && e->node != node)
 		detach(t, e);
-		e = NULL;
-	}
+	/* Another spelling of a name the kernel already has (Foo / fOO) gets
+	 * a number of its own: the kernel turns rename("Foo", "fOO") into
+	 * nothing when both names give one inode, and FAT must change the
+	 * case.  The entry is an alias: not cached by the kernel and opened
+	 * with direct I/O (dfuse.h), so the two inodes never disagree. */
+	alias = e != NULL && strcmp(e->name, name) != 0;
 	if (e == NULL) {
-		/* The same node under another name is an alias (the 8.3 short
-		 * name of a long name): the kernel gets the same inode, as for
-		 * a hard link, and the entry keeps the name it has. */
+		/* The same node under an unrelated name (the 8.3 short name
+		 * of a long name): the kernel gets the same inode, as for a
+		 * hard link, and the entry keeps the name it has. */
 		e = find_node(t, node);
 	}
-	if (e != NULL) {
+	if (e != NULL && !alias) {
 		e->nlookup++;
 		*ino = e->ino;
 		goto out;
@@ -300,6 +334,7 @@ ino_table_add(struct ino_table *t, uint64_t parent, const char *name, uint64_t n
 	e->node = node;
 	e->parent = parent;
 	e->nlookup = 1;
+	e->alias = alias;
 	e->ino = pick_ino(t, node);
 	link_ino(t, e);
 	link_names(t, e);
@@ -431,12 +466,8 @@ ino_table_node(struct ino_table *t, uint64_t ino, uint64_t *node)
 void
 ino_table_unlinked(struct ino_table *t, uint64_t parent, const char *name)
 {
-	struct ino_ent *e;
-
 	pthread_mutex_lock(&t->lock);
-	e = find_name(t, parent, name);
-	if (e != NULL)
-		detach(t, e);
+	detach_names(t, parent, name, NULL); /* every spelling */
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -452,15 +483,17 @@ ino_table_renamed(struct ino_table *t, uint64_t parent, const char *name,
 	if (dup == NULL)
 		return -ENOMEM;
 	pthread_mutex_lock(&t->lock);
-	victim = find_name(t, newparent, newname);
 	e = find_name(t, parent, name);
-	if (victim != NULL && victim != e)
-		detach(t, victim);
+	/* What held the new name (any spelling but the moving entry, as in
+	 * a case-only rename) and the other spellings of the old one go. */
+	detach_names(t, newparent, newname, e);
+	detach_names(t, parent, name, e);
 	if (e == NULL) {
 		free(dup);
 		goto out; /* never looked up: nothing to move */
 	}
 	detach(t, e);
+	e->alias = 0; /* the one name of its node now */
 	/* A stale entry still indexed under the new node id goes. */
 	victim = find_node(t, new_node);
 	if (victim != NULL && victim->ino != INO_ROOT)
@@ -471,6 +504,23 @@ ino_table_renamed(struct ino_table *t, uint64_t parent, const char *name,
 	e->node = new_node;
 	link_names(t, e);
 out:
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
+int
+ino_table_alias_of(struct ino_table *t, uint64_t ino, uint64_t *primary)
+{
+	struct ino_ent *e, *p;
+	int r = 0;
+
+	pthread_mutex_lock(&t->lock);
+	e = find_ino(t, ino);
+	if (e != NULL && e->alias) {
+		r = 1;
+		p = e->linked ? find_node(t, e->node) : NULL;
+		*primary = p != NULL ? p->ino : 0;
+	}
 	pthread_mutex_unlock(&t->lock);
 	return r;
 }

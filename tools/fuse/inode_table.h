@@ -41,7 +41,9 @@ void ino_table_free(struct ino_table *t);
  * (parent, name) with the same node is reused; one with another node is
  * detached first (the name now means another file).  Another linked name
  * of the same node (FAT's short-name alias) gives that entry's number.
- * Names compare ASCII-case-insensitively, as FAT does.  name is copied.
+ * Names compare ASCII-case-insensitively, as FAT does, but another
+ * spelling of a name already in the table (case only) gets an alias entry
+ * with a number of its own (see ino_table_alias_of).  name is copied.
  * Returns 0 and the inode number in *ino, -ENOENT if parent is unknown,
  * -ENOMEM.
  */
@@ -81,6 +83,15 @@ void ino_table_unlinked(struct ino_table *t, uint64_t parent, const char *name);
  */
 int ino_table_renamed(struct ino_table *t, uint64_t parent, const char *name,
 		      uint64_t newparent, const char *newname, uint64_t new_node);
+
+/*
+ * 1 if ino is an alias entry (another case spelling of a name the table
+ * holds), with the inode number of the node's main entry in *primary (0
+ * when it has none); 0 otherwise.  The kernel must not cache an alias
+ * (timeouts 0, direct I/O), and changes through it make the main entry's
+ * caches stale.
+ */
+int ino_table_alias_of(struct ino_table *t, uint64_t ino, uint64_t *primary);
 
 /*
  * Open descriptors of an inode, so that an open file whose name is gone

@@ -19,7 +19,7 @@ static void
 do_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dfuse *d = dfuse_of(req);
-	char path[FS_PATH_MAX];
+	char path[FS_WIRE_PATH_MAX];
 	int r;
 
 	r = ino_table_path(d->itab, ino, path, sizeof(path));

@@ -28,7 +28,7 @@ do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct dfuse *d = dfuse_of(req);
 	struct fuse_entry_param e;
-	char path[FS_PATH_MAX];
+	char path[FS_WIRE_PATH_MAX];
 	struct dvs_stat ds;
 	int r;
 
@@ -73,7 +73,7 @@ do_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 static int
 get_stat(struct dfuse *d, fuse_ino_t ino, struct fuse_file_info *fi, struct dvs_stat *ds)
 {
-	char path[FS_PATH_MAX];
+	char path[FS_WIRE_PATH_MAX];
 	int r;
 
 	if (fi != NULL)
@@ -98,7 +98,8 @@ reply_attr(fuse_req_t req, fuse_ino_t ino, const struct dvs_stat *ds)
 	struct stat st;
 
 	dfuse_fill_stat(d, ds, ino, &st);
-	fuse_reply_attr(req, &st, d->attr_timeout);
+	fuse_reply_attr(req, &st,
+			dfuse_is_alias(d, ino, &(fuse_ino_t){0}) ? 0 : d->attr_timeout);
 }
 
 static void
@@ -133,7 +134,7 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	const int times = FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
 			  FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW;
 	struct dfuse *d = dfuse_of(req);
-	char path[FS_PATH_MAX];
+	char path[FS_WIRE_PATH_MAX];
 	struct timespec ts[2];
 	struct fuse_file_info tmp;
 	struct dvs_stat ds;
@@ -179,6 +180,8 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	}
 	if (r == 0)
 		r = get_stat(d, ino, have_path ? NULL : fi, &ds);
+	if (to_set != 0)
+		dfuse_alias_changed(d, ino);
 	if (r < 0)
 		fuse_reply_err(req, dfuse_err(r));
 	else
@@ -189,7 +192,7 @@ static void
 do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
 	struct dfuse *d = dfuse_of(req);
-	char path[FS_PATH_MAX];
+	char path[FS_WIRE_PATH_MAX];
 	struct dvs_stat ds;
 	int r, fd;
 
@@ -220,7 +223,7 @@ static void
 do_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	struct dfuse *d = dfuse_of(req);
-	char path[FS_PATH_MAX];
+	char path[FS_WIRE_PATH_MAX];
 	struct dvs_stat ds;
 	int r;
 
@@ -241,7 +244,7 @@ static void
 remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, int dir)
 {
 	struct dfuse *d = dfuse_of(req);
-	char path[FS_PATH_MAX];
+	char path[FS_WIRE_PATH_MAX];
 	int r;
 
 	r = child_path(d, parent, name, path, sizeof(path));
@@ -269,7 +272,7 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 	  const char *newname, unsigned int flags)
 {
 	struct dfuse *d = dfuse_of(req);
-	char from[FS_PATH_MAX], to[FS_PATH_MAX];
+	char from[FS_WIRE_PATH_MAX], to[FS_WIRE_PATH_MAX];
 	struct dvs_stat ds;
 	int r;
 

@@ -66,13 +66,28 @@ server_flags(const struct dfuse *d, int flags)
 	return flags;
 }
 
+/* Only this mount changes the volume: cached pages stay valid (keep_cache),
+ * except through a case alias, which must not have pages of its own (the
+ * main inode's would not see its changes). */
+static void
+set_caching(struct dfuse *d, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fuse_ino_t primary;
+
+	fi->keep_cache = d->exclusive;
+	if (dfuse_is_alias(d, ino, &primary)) {
+		fi->keep_cache = 0;
+		fi->direct_io = 1;
+	}
+}
+
 static void
 do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	  struct fuse_file_info *fi)
 {
 	struct dfuse *d = dfuse_of(req);
 	struct fuse_entry_param e;
-	char path[FS_PATH_MAX];
+	char path[FS_WIRE_PATH_MAX];
 	struct dvs_stat ds;
 	int r, fd;
 
@@ -96,7 +111,7 @@ do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		goto fail;
 	}
 	fi->fh = (uint64_t)fd;
-	fi->keep_cache = d->exclusive;
+	set_caching(d, e.ino, fi);
 	(void)ino_table_opened(d->itab, e.ino, fd);
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		/* Interrupted: the kernel has neither the entry nor the file. */
@@ -113,7 +128,7 @@ static void
 do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dfuse *d = dfuse_of(req);
-	char path[FS_PATH_MAX];
+	char path[FS_WIRE_PATH_MAX];
 	int r;
 
 	r = ino_table_path(d->itab, ino, path, sizeof(path));
@@ -124,8 +139,7 @@ do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fi->fh = (uint64_t)r;
-	/* Only this mount changes the volume: cached pages stay valid. */
-	fi->keep_cache = d->exclusive;
+	set_caching(d, ino, fi);
 	(void)ino_table_opened(d->itab, ino, r);
 	if (fuse_reply_open(req, fi) != 0) {
 		ino_table_closed(d->itab, ino, r);
@@ -188,6 +202,13 @@ do_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	ino_table_closed(d->itab, ino, (int)fi->fh);
 	r = dvs_close(d->fs, (int)fi->fh);
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		dfuse_alias_changed(d, ino);
+		/* The server frees clusters preallocated past the size when
+		 * a writer closes (fallocate KEEP_SIZE): st_blocks changed. */
+		if (d->exclusive && d->se != NULL)
+			(void)fuse_lowlevel_notify_inval_inode(d->se, ino, -1, 0);
+	}
 	fuse_reply_err(req, dfuse_err(r));
 }
 
@@ -201,6 +222,25 @@ do_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi
 	fuse_reply_err(req, dfuse_err(r));
 }
 
+static void
+do_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+	     struct fuse_file_info *fi)
+{
+	struct dfuse *d = dfuse_of(req);
+	int r;
+
+	r = dvs_fallocate(d->fs, (int)fi->fh, mode, off, len);
+	if (r == -ENOSPC && dfuse_flush_for_space(d))
+		r = dvs_fallocate(d->fs, (int)fi->fh, mode, off, len);
+	dfuse_alias_changed(d, ino);
+	/* The kernel updates the size itself but keeps st_blocks: drop the
+	 * cached attributes (only them: offset -1), so stat shows the
+	 * clusters, as on vfat. */
+	if (r == 0 && d->se != NULL)
+		(void)fuse_lowlevel_notify_inval_inode(d->se, ino, -1, 0);
+	fuse_reply_err(req, dfuse_err(r));
+}
+
 void
 dfuse_file_ops(struct fuse_lowlevel_ops *ops)
 {
@@ -211,4 +251,5 @@ dfuse_file_ops(struct fuse_lowlevel_ops *ops)
 	ops->flush = do_flush;
 	ops->release = do_release;
 	ops->fsync = do_fsync;
+	ops->fallocate = do_fallocate;
 }
