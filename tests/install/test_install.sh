@@ -30,7 +30,8 @@ prefix=$(meson introspect "$BUILD" --buildoptions |
 P=$R$prefix
 LIB=$(dirname "$(find "$P/lib" -name libdvk.so.0 | head -1)")
 [ -n "$LIB" ] || fail "libdvk.so.0 not installed"
-for f in sbin/dvkd bin/dvsctl bin/dvs bin/dvs-ctl bin/dvs-cluster include/dvs/ipc.h \
+for f in sbin/dvkd bin/dvsctl bin/dvs bin/dvs-ctl bin/dvs-cluster bin/dvs-fs bin/dvs-vdd \
+	bin/dvs-cp bin/dvs-fuse bin/dvs-mount bin/dvs-umount bin/dvs-fat bin/dvs-img include/dvs/ipc.h \
 	include/dvs/dvsfs.h include/dvs/fsproto.h share/man/man8/dvkd.8 \
 	share/man/man8/dvsctl.8 share/man/man1/dvs.1 share/man/man8/dvs-cluster.8 \
 	share/man/man5/dvs-cluster.conf.5 lib/systemd/system/dvkd.service \
@@ -76,7 +77,14 @@ out=$(LD_LIBRARY_PATH=$LIB "$P/bin/dvsctl" run --dc 1 --ep 10-11 -- "$T/hello") 
 "$P/bin/dvsctl" stop >/dev/null
 
 note "man pages list every option of --help"
-for prog in sbin/dvkd:8 bin/dvsctl:8 bin/dvs:1 bin/dvs-cluster:8; do
+for exe in "$P"/bin/* "$P"/sbin/*; do
+	[ -x "$exe" ] || continue
+	name=$(basename "$exe")
+	ls "$P"/share/man/man[158]/"$name".[158] >/dev/null 2>&1 ||
+		fail "the installed program $name has no manual page"
+done
+for prog in sbin/dvkd:8 bin/dvsctl:8 bin/dvs:1 bin/dvs-cluster:8 bin/dvs-fs:8 bin/dvs-vdd:8 \
+	bin/dvs-cp:1 bin/dvs-fuse:8 bin/dvs-mount:1 bin/dvs-umount:1 bin/dvs-fat:1 bin/dvs-img:1; do
 	exe=${prog%:*} sec=${prog#*:} name=$(basename "${prog%:*}")
 	page=$(MANWIDTH=200 man -l "$P/share/man/man$sec/$name.$sec" 2>/dev/null) ||
 		fail "man page of $name does not render"
