@@ -136,6 +136,27 @@ t_stuck_dc2(void)
 }
 
 static char self_exe[PATH_MAX];
+static pid_t dvkd_pid(void);
+
+/* dvkd's /proc/PID/status still shows its memory (its main thread is
+ * alive, even after it lost the loop). */
+static int
+dvkd_has_rss(void)
+{
+	char path[64], line[256];
+	FILE *f;
+	int ok = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)dvkd_pid());
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			ok = 1;
+	fclose(f);
+	return ok;
+}
 
 int
 t_stuck(void)
@@ -208,6 +229,7 @@ t_stuck(void)
 	CHECK(ss->copy_rc != -ETIMEDOUT);
 	CHECK(it_wait(c) == 0);
 	CHECK(it_dvsctl("status >/dev/null") == 0);
+	CHECK(dvkd_has_rss());
 	kill(e, SIGKILL);
 	it_wait(e);
 	dvk_unbind(h);
