@@ -160,7 +160,9 @@ struct fat_image_opts {
  * On success *out is a new device to be freed with fat_blkdev_free (which
  * closes the file).  Errors: -errno of open/fstat, -EINVAL for a partition
  * number out of range, a missing/empty MBR entry, or a window past the end
- * of the file.
+ * of the file; -EBUSY when another program holds the image's lock (a
+ * writable open takes it exclusively, a read-only one shared, on the open
+ * file: see <dvs/imagelock.h>), with a message naming the holder.
  */
 int fat_image_open(const char *path, const struct fat_image_opts *opts,
 		   struct fat_blkdev **out);
