@@ -3,21 +3,8 @@
 # copy of the tracked tree, lintian with no error or warning, the packages
 # unpacked into an empty root, and a program built there with `pkg-config
 # dvk` running against the packaged dvkd.
-set -euo pipefail
-B=${DVS_BIN:?run through meson test (DVS_BIN)}
-T=$(mktemp -d /tmp/dvs-deb-test.XXXXXX)
-export DVS_SOCKET=$T/dvkd.sock
-R=$T/root
-cleanup() {
-	[ -x "$R/usr/bin/dvsctl" ] && "$R/usr/bin/dvsctl" stop >/dev/null 2>&1
-	rm -rf "$T"
-}
-trap cleanup EXIT
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-note() { echo "== $*"; }
+. "$(dirname "$0")/lib.sh"
+DVSCTL=$R/usr/bin/dvsctl
 
 note "dpkg-buildpackage -b -us -uc"
 mkdir -p "$T/src"

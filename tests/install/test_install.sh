@@ -5,22 +5,8 @@
 # program's --help is in its page), systemd units that systemd-analyze
 # verifies and rates, bash completion that completes; then a program
 # built outside the tree with `pkg-config dvk` runs against a dvkd.
-set -euo pipefail
-B=${DVS_BIN:?run through meson test (DVS_BIN)}
+. "$(dirname "$0")/lib.sh"
 BUILD=$(cd "$B/.." && pwd)
-T=$(mktemp -d /tmp/dvs-install-test.XXXXXX)
-R=$T/root
-export DVS_SOCKET=$T/dvkd.sock
-cleanup() {
-	"$B/dvsctl" stop >/dev/null 2>&1 || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-note() { echo "== $*"; }
 
 note "meson install --destdir"
 meson install -C "$BUILD" --destdir "$R" --no-rebuild --quiet >"$T/install.log" 2>&1 ||
@@ -36,7 +22,7 @@ for f in sbin/dvkd bin/dvsctl bin/dvs bin/dvs-ctl bin/dvs-cluster bin/dvs-fs bin
 	share/man/man8/dvsctl.8 share/man/man1/dvs.1 share/man/man8/dvs-cluster.8 \
 	share/man/man5/dvs-cluster.conf.5 lib/systemd/system/dvkd.service \
 	lib/systemd/system/dvkd.socket lib/systemd/system/dvs-fs@.service \
-	share/bash-completion/completions/dvs; do
+	share/bash-completion/completions/dvs share/dvs/dvs-mount-common.sh; do
 	[ -e "$P/$f" ] || fail "$f not installed"
 done
 for f in libdvk.so libdvsfs.so pkgconfig/dvk.pc pkgconfig/dvsfs.pc; do

@@ -3,21 +3,7 @@
 # $NOTIFY_SOCKET only once the socket answers, STOPPING=1 at the end) and
 # socket activation (the socket systemd-socket-activate passes, kept by
 # its owner when dvkd stops).
-set -euo pipefail
-B=${DVS_BIN:?run through meson test (DVS_BIN)}
-T=$(mktemp -d /tmp/dvs-sd-test.XXXXXX)
-export DVS_SOCKET=$T/dvkd.sock
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-note() { echo "== $*"; }
+. "$(dirname "$0")/lib.sh"
 
 note "Type=notify: READY=1 once the socket answers, STOPPING=1 at stop"
 python3 - "$T/notify" "$T/notes" <<'PY' &

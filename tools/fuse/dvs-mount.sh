@@ -43,9 +43,13 @@ Exit status: 0 mounted, 1 failed (the message says why), 2 bad usage.
 EOF
 }
 
-# die, run_root, run_dir_of: beside the real script (bin/ holds links).
+# die, run_root, run_dir_of: beside the real script in the build tree,
+# in ../share/dvs once installed (bin/ holds only programs).
+_here=$(dirname "$(readlink -f "$0")")
+_lib=$_here/dvs-mount-common.sh
+[ -r "$_lib" ] || _lib=$_here/../share/dvs/dvs-mount-common.sh
 # shellcheck source=dvs-mount-common.sh
-. "$(dirname "$(readlink -f "$0")")/dvs-mount-common.sh" || exit 1
+. "$_lib" || { echo "${0##*/}: cannot read $_lib; reinstall dvs" >&2; exit 1; }
 
 is_dvs_mount() {
 	[ "$(findmnt -rn -M "$1" -o FSTYPE 2>/dev/null)" = fuse.dvs ]
