@@ -288,6 +288,12 @@ gone_events(struct binding *b, int reason)
 	}
 }
 
+void
+dvkd_bind_tell_gone(struct binding *b, int reason)
+{
+	gone_events(b, reason);
+}
+
 static void
 promote(struct epslot *s)
 {
@@ -352,6 +358,22 @@ dvkd_bind_gone(struct binding *b)
 	dvkd_defer(binding_unref_cb, b);
 }
 
+/* A generation no other binding had: never 0, and on a node of a cluster
+ * with the node id in its low 6 bits, so that it is unique across the
+ * nodes (a grant or a session names a binding, wherever it lives). */
+static uint32_t
+new_gen(void)
+{
+	uint32_t g;
+
+	do {
+		g = ++dvkd.next_gen;
+		if (cl.on)
+			g = g << 6 | (uint32_t)cl.self;
+	} while (g == 0);
+	return g;
+}
+
 static int
 new_binding(struct admit *a, int fd, pid_t pid, int ep, int backup,
 	    struct binding **out)
@@ -370,9 +392,7 @@ new_binding(struct admit *a, int fd, pid_t pid, int ep, int backup,
 	b->dc = a->dc;
 	b->ep = ep;
 	b->backup = backup;
-	b->gen = ++dvkd.next_gen;
-	if (b->gen == 0) /* after 2^32 binds: 0 means "nobody" */
-		b->gen = ++dvkd.next_gen;
+	b->gen = new_gen();
 	b->db_fd = -1;
 	b->ev.kind = EV_BIND;
 	b->ev.obj = b;
@@ -633,6 +653,8 @@ dvkd_bind_input(struct binding *b)
 		} else if (b->dc->eps[ep].b != NULL) {
 			rep.u.qrep.state = DVKD_EP_BOUND;
 			rep.u.qrep.pid = b->dc->eps[ep].b->pid;
+		} else if (b->dc->eps[ep].rnode != 0 && !b->dc->eps[ep].runreach) {
+			rep.u.qrep.state = DVKD_EP_BOUND; /* on another node */
 		}
 		if (dvkd_bind_send(b, &rep, NULL, 0) < 0)
 			dvkd_bind_gone(b);

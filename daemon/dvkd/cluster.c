@@ -53,6 +53,9 @@ dvkd_cluster_start(const char *file, int self)
 	rc = cl_member_start();
 	if (rc < 0)
 		return rc;
+	rc = dvkd_remote_start();
+	if (rc < 0)
+		return rc;
 	dvs_info("node %d of cluster %s (%d nodes in the cluster file)", self,
 		 cl.file.name, cl.nnodes);
 	return 0;
@@ -63,8 +66,11 @@ dvkd_cluster_stop(void)
 {
 	if (!cl.on)
 		return;
+	dvkd_remote_stop();
+	dvkd_rlock();
 	cl_member_stop();
 	cl_proxy_stop();
+	dvkd_runlock();
 	memset(cl.key, 0, sizeof(cl.key));
 	cl.on = 0;
 }
@@ -74,7 +80,11 @@ dvkd_cluster_event(void *obj, uint32_t events)
 {
 	struct cl_ev *e = obj;
 
+	/* The pump thread (remote.c) shares links, stand-ins and their
+	 * rings with whatever the cluster code does here. */
+	dvkd_rlock();
 	e->fn(e->self, events);
+	dvkd_runlock();
 }
 
 int

@@ -126,6 +126,36 @@ void dvkd_dir_snapshot(void);
 int dvkd_dir_entry(const struct dc *dc, int ep, int *node, uint32_t *gen,
 		   int *unreachable);
 
+/* ---- remote.c: IPC with endpoints of other nodes ---- */
+
+/* The lock of everything the pump thread shares with the event loop:
+ * rings with a stand-in, stand-ins, proxy links.  Recursive. */
+void dvkd_rlock(void);
+void dvkd_runlock(void);
+int dvkd_remote_start(void);
+void dvkd_remote_stop(void);
+/* The stand-in of ep's owner on another node (made on need), or NULL if
+ * ep is not bound on a reachable other node. */
+struct binding *dvkd_standin_get(struct dc *dc, int ep);
+/* The directory entry of ep changed: a stand-in that no longer matches
+ * it goes (its rings die, local peers hear the endpoint is gone). */
+void dvkd_remote_entry_changed(struct dc *dc, int ep);
+/* dc goes: its stand-ins and stand-in doorbell too. */
+void dvkd_remote_dc_gone(struct dc *dc);
+/* ring.c tells: r was made / is about to be freed. */
+void dvkd_remote_ring_added(struct ring *r);
+void dvkd_remote_ring_removed(struct ring *r);
+/* proxy.c: a frame of the IPC types from node; the end of a batch of
+ * frames from it (acknowledgements go out); its link came up. */
+void dvkd_remote_frame(int node, unsigned type, const void *body);
+void dvkd_remote_rx_done(int node);
+void dvkd_remote_link_up(int node);
+/* proxy.c for remote.c: queues a frame on node's link without writing
+ * (-ENOTCONN: no link up, -ENOBUFS: the peer reads nothing); writes what
+ * is queued on every link. */
+int cl_px_queue(int node, unsigned type, const void *body, size_t len);
+void cl_px_flush_all(void);
+
 /* Registers e (fd, events) with dvkd's epoll set. */
 int cl_ev_add(int fd, struct cl_ev *e, uint32_t events, void (*fn)(void *, uint32_t),
 	      void *self);

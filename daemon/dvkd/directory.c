@@ -268,6 +268,9 @@ apply_bind(int from, const struct dir_msg *w)
 	s->rnode = from + 1;
 	s->rgen = w->gen;
 	s->runreach = 0;
+	/* Local peers see the remote owner as any other (dvk_peer_alive). */
+	atomic_store_explicit(&dc->gens->gen[w->ep], w->gen, memory_order_release);
+	dvkd_remote_entry_changed(dc, w->ep);
 }
 
 static void
@@ -279,13 +282,16 @@ apply_unbind(int from, const struct dir_msg *w)
 	if (!dc_spans(dc) || w->ep < 0 || w->ep >= dc->nep)
 		return;
 	s = &dc->eps[w->ep];
-	if (s->rnode == from + 1 && s->rgen == w->gen)
+	if (s->rnode == from + 1 && s->rgen == w->gen) {
 		s->rnode = 0;
+		atomic_store_explicit(&dc->gens->gen[w->ep], 0, memory_order_release);
+		dvkd_remote_entry_changed(dc, w->ep);
+	}
 }
 
 /* Calls fn on every directory entry of node (all DCs). */
 static void
-for_node_entries(int node, void (*fn)(struct epslot *))
+for_node_entries(int node, void (*fn)(struct dc *, int))
 {
 	int i, k;
 
@@ -296,20 +302,26 @@ for_node_entries(int node, void (*fn)(struct epslot *))
 			continue;
 		for (k = 0; k < dc->nep; k++)
 			if (dc->eps[k].rnode == node + 1)
-				fn(&dc->eps[k]);
+				fn(dc, k);
 	}
 }
 
 static void
-entry_clear(struct epslot *s)
+entry_clear(struct dc *dc, int ep)
 {
-	s->rnode = 0;
+	dc->eps[ep].rnode = 0;
+	atomic_store_explicit(&dc->gens->gen[ep], 0, memory_order_release);
+	dvkd_remote_entry_changed(dc, ep);
 }
 
+/* Its processes may still run (so the entry stays busy), but nobody here
+ * can reach them: calls on them fail, local peers hear they are gone. */
 static void
-entry_unreachable(struct epslot *s)
+entry_unreachable(struct dc *dc, int ep)
 {
-	s->runreach = 1;
+	dc->eps[ep].runreach = 1;
+	atomic_store_explicit(&dc->gens->gen[ep], 0, memory_order_release);
+	dvkd_remote_entry_changed(dc, ep);
 }
 
 void

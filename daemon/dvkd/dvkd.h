@@ -65,7 +65,19 @@ struct ring {
 	uint64_t id;
 	int fd; /* memfd, re-sent when a side asks again */
 	struct binding *src, *dst;
-	struct dvk_ring *hdr; /* first page, mapped here */
+	struct dvk_ring *hdr; /* the whole ring, mapped here */
+	/* A ring with a stand-in on one side (remote.c; under its lock).
+	 * To a stand-in: sent is the next position to forward, head (in
+	 * hdr) what the other node acknowledged; req_seq the sendrec whose
+	 * reply we wait for.  From a stand-in: sent is our tail, expect the
+	 * next position of the other node's ring we take (-1: the first
+	 * one sets it), reply_want the sendrec the local receiver owes. */
+	int rslot; /* index in remote.c's list, -1 if none */
+	uint64_t sent, expect;
+	int expect_set;
+	uint32_t req_seq, reply_want;
+	uint64_t retry_ns; /* NAKed: not before this */
+	unsigned retries;
 };
 
 struct binding {
@@ -83,6 +95,10 @@ struct binding {
 	uint32_t gen; /* this binding's generation: unique, never 0 */
 	int backup; /* waiting as backup of ep */
 	int events; /* wants EV_GONE (DVK_BIND_PEER_EVENTS) */
+	/* A stand-in for an endpoint bound on another node (remote.c):
+	 * node + 1, 0 for a real binding.  It has no socket, no process,
+	 * and shares its DC's stand-in doorbell. */
+	int remote;
 	int gone_told; /* its peers were told it is gone */
 	uint32_t gone_mark; /* gen of the last binding we told b about */
 	/* EV_GONE events that did not fit in the socket, coalesced per
@@ -119,6 +135,8 @@ struct epslot {
 	uint32_t rgen;
 	int runreach;
 	int announced;
+	/* The stand-in of that remote owner, once a ring needs one. */
+	struct binding *standin;
 	/* statistics of rings gone, added to the live ones when listed */
 	uint64_t sent, recv, sbytes, rbytes, errors;
 };
@@ -259,6 +277,9 @@ void dvkd_bind_input(struct binding *b);
 /* The binding's socket can take more (EPOLLOUT): sends queued events. */
 void dvkd_bind_flush(struct binding *b);
 void dvkd_bind_gone(struct binding *b);
+/* Tells the local peers of b (a binding or a stand-in) that it is gone and
+ * marks its rings dead (they are freed by the caller). */
+void dvkd_bind_tell_gone(struct binding *b, int reason);
 void dvkd_binding_unref(struct binding *b);
 /* Bumps b's ctl_seq and wakes it: an event waits on its socket. */
 void dvkd_ring_ctl(struct binding *b);
@@ -272,6 +293,9 @@ void dvkd_ep_stats(struct dc *dc, int ep, int wait_ms, struct dvkd_ep_rec *rec);
 /* Answers an OPEN (sends the reply itself) or returns a status < 0. */
 int dvkd_ring_open(struct binding *b, const struct dvkd_msg *req);
 void dvkd_ring_kill(struct ring *r);
+/* The ring from stand-in sb to the local binding d, made and announced
+ * to d on need; NULL over quota or when d is gone. */
+struct ring *dvkd_ring_inbound(struct binding *sb, struct binding *d);
 int dvkd_memfd(const char *name, size_t size);
 
 /* buf.c */

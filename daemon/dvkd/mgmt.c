@@ -85,6 +85,7 @@ dvkd_dc_find(int id)
 static void
 dc_free(struct dc *dc)
 {
+	dvkd_remote_dc_gone(dc);
 	if (dc->gens != NULL)
 		munmap((void *)dc->gens, DVK_GEN_TABLE_SIZE);
 	if (dc->gen_fd >= 0)
@@ -172,6 +173,7 @@ dc_destroy(int id)
 	if (dc == NULL)
 		return -EDVS_NODC;
 	dvkd_dc_drop_all(dc);
+	dvkd_remote_dc_gone(dc);
 	for (i = 0; i < dvkd.ndc; i++) {
 		if (dvkd.dcs[i] == dc) {
 			dvkd.dcs[i] = dvkd.dcs[--dvkd.ndc];

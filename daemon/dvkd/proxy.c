@@ -194,9 +194,9 @@ flush(struct px_link *l)
 	return 0;
 }
 
-/* Queues one frame and writes what the socket takes. */
+/* Queues one frame; flush() writes it. */
 static int
-px_send(struct px_link *l, unsigned type, const void *body, size_t len)
+px_queue(struct px_link *l, unsigned type, const void *body, size_t len)
 {
 	size_t need = l->wlen + sizeof(struct px_hdr) + len;
 
@@ -221,7 +221,40 @@ px_send(struct px_link *l, unsigned type, const void *body, size_t len)
 		l->node->msgs_tx++;
 		l->node->bytes_tx += sizeof(struct px_hdr) + len;
 	}
-	return flush(l);
+	return 0;
+}
+
+/* Queues one frame and writes what the socket takes. */
+static int
+px_send(struct px_link *l, unsigned type, const void *body, size_t len)
+{
+	int rc = px_queue(l, type, body, len);
+
+	return rc < 0 ? rc : flush(l);
+}
+
+int
+cl_px_queue(int node, unsigned type, const void *body, size_t len)
+{
+	struct cl_node *n = cl_node_find(node);
+
+	if (n == NULL || n->link == NULL || n->link->phase != PX_UP || n->link->fd < 0)
+		return -ENOTCONN;
+	return px_queue(n->link, type, body, len);
+}
+
+void
+cl_px_flush_all(void)
+{
+	int k;
+
+	for (k = 0; k < cl.nnodes; k++) {
+		struct px_link *l = cl.nodes[k].link;
+
+		/* The loop closes a link that fails; here we only write. */
+		if (l != NULL && l->fd >= 0 && l->phase == PX_UP && l->wlen > 0)
+			flush(l);
+	}
 }
 
 static void
@@ -242,6 +275,7 @@ link_up(struct px_link *l)
 	l->next_ping_ns = dvkd_now_ns() + PX_PING_NS;
 	dvs_info("proxy link to node %d is up (%s)", n->id,
 		 l->dialer ? "dialed" : "accepted");
+	dvkd_remote_link_up(n->id);
 }
 
 static void
@@ -354,6 +388,10 @@ on_frame(struct px_link *l, const struct px_hdr *h, const uint8_t *body)
 		}
 		if (h->type == PX_PONG)
 			return 0;
+		if (h->type >= PX_MSG) {
+			dvkd_remote_frame(l->node->id, h->type, body);
+			return l->fd < 0 ? -1 : 0;
+		}
 		break;
 	case PX_CONNECTING:
 		break;
@@ -394,6 +432,8 @@ link_input(struct px_link *l)
 	}
 	memmove(l->rbuf, l->rbuf + off, l->rlen - off);
 	l->rlen -= off;
+	if (l->phase == PX_UP)
+		dvkd_remote_rx_done(l->node->id);
 }
 
 static void

@@ -18,6 +18,11 @@ static const uint32_t body_len[PX_TYPE_MAX] = {
 	[PX_PROOF] = sizeof(struct px_proof),
 	[PX_PING] = sizeof(struct px_ping),
 	[PX_PONG] = sizeof(struct px_ping),
+	[PX_MSG] = sizeof(struct px_msg),
+	[PX_ACK] = sizeof(struct px_ack),
+	[PX_NAK] = sizeof(struct px_nak),
+	[PX_REPLY] = sizeof(struct px_reply),
+	[PX_NOTIFY] = sizeof(struct px_notify),
 };
 
 int

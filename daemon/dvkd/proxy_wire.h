@@ -38,6 +38,13 @@ enum px_type {
 	PX_PROOF,
 	PX_PING,
 	PX_PONG,
+	/* IPC across nodes (remote.c); the pair names the original message:
+	 * src its sender, dst its receiver, whichever way the frame goes */
+	PX_MSG,	   /* a message of src's ring to dst */
+	PX_ACK,	   /* dst's node put every message before pos in dst's ring */
+	PX_NAK,	   /* not taken: resend from pos later, or give up (dead) */
+	PX_REPLY,  /* dst's reply to src's sendrec seq */
+	PX_NOTIFY, /* src notified dst */
 	PX_TYPE_MAX
 };
 
@@ -75,8 +82,59 @@ struct px_ping {
 };
 _Static_assert(sizeof(struct px_ping) == 8, "PING body");
 
+/* Who talks to whom: (DC, endpoint, generation) of both ends. */
+struct px_pair {
+	uint32_t dc;
+	int32_t src;
+	uint32_t src_gen;
+	int32_t dst;
+	uint32_t dst_gen;
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct px_pair) == 24, "pair");
+
+#define PX_MSG_BYTES 64 /* a dvk_msg_t, opaque here */
+
+struct px_msg {
+	struct px_pair p;
+	uint32_t seq; /* sendrec sequence number, 0 for send */
+	uint32_t pad;
+	uint64_t pos; /* position in the sender node's ring, from 0 */
+	uint8_t msg[PX_MSG_BYTES];
+};
+_Static_assert(sizeof(struct px_msg) == 104, "MSG body");
+
+struct px_ack {
+	struct px_pair p;
+	uint64_t pos; /* every message before pos is in dst's ring */
+};
+_Static_assert(sizeof(struct px_ack) == 32, "ACK body");
+
+#define PX_NAK_RETRY 1 /* dst's ring is full, or src not known yet */
+#define PX_NAK_DEAD 2  /* no such pair here: the messages go nowhere */
+struct px_nak {
+	struct px_pair p;
+	uint64_t pos; /* RETRY: resend from here */
+	uint32_t reason;
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct px_nak) == 40, "NAK body");
+
+struct px_reply {
+	struct px_pair p;
+	uint32_t seq;
+	uint32_t pad;
+	uint8_t msg[PX_MSG_BYTES];
+};
+_Static_assert(sizeof(struct px_reply) == 96, "REPLY body");
+
+struct px_notify {
+	struct px_pair p;
+};
+_Static_assert(sizeof(struct px_notify) == 24, "NOTIFY body");
+
 /* The largest body of any type. */
-#define PX_BODY_MAX 72
+#define PX_BODY_MAX 104
 
 /*
  * Checks the header at buf (n >= 16 bytes available): magic, known type,

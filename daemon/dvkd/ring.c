@@ -1,7 +1,9 @@
 /*
  * ring.c - dvkd's side of the rings: creating one for a pair of bound
  * endpoints of one DC, and killing it (dead flag + wake-ups) when either
- * side goes away.  dvkd maps only a ring's first page.
+ * side goes away.  One side may be a stand-in for an endpoint of another
+ * node (remote.c), whose pump thread reads or fills the ring: dvkd maps
+ * the whole ring, and rings are made and freed under dvkd_rlock().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cluster.h"
 #include "dvkd.h"
 #include "dvs/log.h"
 
@@ -97,7 +100,8 @@ ring_new(struct binding *src, struct binding *dst)
 	r->fd = dvkd_memfd("dvk-ring", size);
 	if (r->fd < 0)
 		goto fail;
-	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+	r->rslot = -1;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
 	if (p == MAP_FAILED)
 		goto fail;
 	r->hdr = p;
@@ -112,10 +116,12 @@ ring_new(struct binding *src, struct binding *dst)
 	r->dst = dst;
 	dvkd.nrings++;
 	src->dc->nrings++;
+	if (src->remote || dst->remote)
+		dvkd_remote_ring_added(r);
 	return r;
 fail:
 	if (r->hdr != NULL)
-		munmap(r->hdr, 4096);
+		munmap(r->hdr, size);
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r);
@@ -129,6 +135,9 @@ dvkd_ring_kill(struct ring *r)
 	struct dc *dc = r->src->dc;
 	unsigned ep = (unsigned)r->src->ep;
 
+	dvkd_rlock();
+	if (r->rslot >= 0)
+		dvkd_remote_ring_removed(r);
 	atomic_store(&r->hdr->dead, 1);
 	wake(&r->hdr->reply_futex);
 	wake(&r->hdr->space_futex);
@@ -141,11 +150,12 @@ dvkd_ring_kill(struct ring *r)
 	dc->eps[r->dst->ep].sent += atomic_load(&r->hdr->replies);
 	ring_del(r->src, r);
 	ring_del(r->dst, r);
-	munmap(r->hdr, 4096);
+	munmap(r->hdr, dvk_ring_size(DVK_RING_SLOTS));
 	close(r->fd);
 	dvkd.nrings--;
 	dc->nrings--;
 	free(r);
+	dvkd_runlock();
 }
 
 static void
@@ -160,8 +170,43 @@ fill_rep(struct dvkd_ring_rep *rep, struct ring *r, const struct binding *pb,
 	rep->ring_id = r->id;
 }
 
+struct ring *
+dvkd_ring_inbound(struct binding *sb, struct binding *d)
+{
+	struct ring *r = ring_find(sb, d);
+	struct dvkd_msg m;
+
+	if (r != NULL)
+		return r;
+	r = ring_new(sb, d);
+	if (r == NULL)
+		return NULL;
+	dvkd_msg_init(&m, DVKD_EV_RING, 0);
+	fill_rep(&m.u.ring, r, sb, DVKD_DIR_IN);
+	if (dvkd_bind_send(d, &m, &r->fd, 1) < 0) {
+		dvs_warn("dc %d ep %d does not read its events; dropping it", d->dc->id, d->ep);
+		dvkd_bind_gone(d);
+		return NULL;
+	}
+	dvkd_ring_ctl(d);
+	return r;
+}
+
+static int ring_open(struct binding *b, const struct dvkd_msg *req);
+
 int
 dvkd_ring_open(struct binding *b, const struct dvkd_msg *req)
+{
+	int rc;
+
+	dvkd_rlock();
+	rc = ring_open(b, req);
+	dvkd_runlock();
+	return rc;
+}
+
+static int
+ring_open(struct binding *b, const struct dvkd_msg *req)
 {
 	int peer = req->u.open.peer, fds[2];
 	uint32_t dir = req->u.open.dir;
@@ -176,8 +221,11 @@ dvkd_ring_open(struct binding *b, const struct dvkd_msg *req)
 		return -EDVS_BADEP;
 	if (b->backup)
 		return -EDVS_NOTBOUND;
-	/* Only endpoints bound in the caller's own DC can be reached. */
+	/* Only endpoints bound in the caller's own DC can be reached: here,
+	 * or on another node of the DC through a stand-in. */
 	pb = b->dc->eps[peer].b;
+	if (pb == NULL)
+		pb = dvkd_standin_get(b->dc, peer);
 	if (pb == NULL || pb->dead)
 		return -EDVS_NOTBOUND;
 	src = dir == DVKD_DIR_OUT ? b : pb;
@@ -189,7 +237,7 @@ dvkd_ring_open(struct binding *b, const struct dvkd_msg *req)
 			return -EDVS_LIMIT;
 		fresh = 1;
 	}
-	if (fresh && pb != b) {
+	if (fresh && pb != b && !pb->remote) {
 		/* The peer hears of the ring before we can use it. */
 		dvkd_msg_init(&m, DVKD_EV_RING, 0);
 		fill_rep(&m.u.ring, r, b, dir == DVKD_DIR_OUT ? DVKD_DIR_IN : DVKD_DIR_OUT);

@@ -1,0 +1,246 @@
+/*
+ * cl_ipc.c - IPC between endpoints of different nodes, as the cluster
+ * tests and `dvs-bench cluster` use it.  Run through `dvsctl run`.
+ *
+ *   cl_ipc serve EP              answers until told to stop: sendrec
+ *                                echoes (payload + 1); one-way messages
+ *                                are checked per sender for order (seq
+ *                                numbers from 1, none lost, none twice);
+ *                                notifications counted; REPORT answers the
+ *                                sender's tally
+ *   cl_ipc talk EP SERVER N      N sendrecs checked, N one-way messages,
+ *                                a notification, then REPORT: prints "ok"
+ *                                and exits 0 only if the server saw all N
+ *                                in order
+ *   cl_ipc rtt EP SERVER N       N lock-step sendrecs; prints the median
+ *                                round trip in us
+ *   cl_ipc oneway EP SERVER N    N one-way sends, then REPORT; prints
+ *                                messages per second
+ *   cl_ipc stop EP SERVER        tells the server to exit
+ *   cl_ipc call EP SERVER MS     one sendrec with a timeout of MS; prints
+ *                                the result (an error name, or "ok")
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dvs/ipc.h"
+
+enum { T_ECHO = 100, T_ONEWAY, T_REPORT, T_STOP };
+
+struct tally {
+	uint64_t next;	 /* next one-way seq expected */
+	uint64_t bad;	 /* out of order, lost or twice */
+	uint64_t notes;	 /* notifications */
+};
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int
+serve(struct dvk *h)
+{
+	static struct tally t[4096];
+	dvk_msg_t m;
+	int rc;
+
+	for (;;) {
+		rc = dvk_receive(h, DVK_ANY, &m);
+		if (rc < 0) {
+			printf("receive: %s\n", dvk_strerror(rc));
+			return 1;
+		}
+		if (m.m_source < 0 || m.m_source >= 4096)
+			continue; /* a system message */
+		struct tally *s = &t[m.m_source];
+		uint64_t v;
+
+		memcpy(&v, m.m_u.raw, sizeof(v));
+		switch (m.m_type) {
+		case DVK_MSG_NOTIFY:
+			s->notes++;
+			break;
+		case T_ECHO:
+			v++;
+			memcpy(m.m_u.raw, &v, sizeof(v));
+			dvk_reply(h, m.m_source, &m);
+			break;
+		case T_ONEWAY:
+			if (v == 1) { /* a new run from this sender */
+				s->next = 1;
+				s->bad = 0;
+			}
+			if (v != s->next)
+				s->bad++;
+			s->next = v + 1;
+			break;
+		case T_REPORT:
+			memcpy(m.m_u.raw, &s->next, 8);
+			memcpy(m.m_u.raw + 8, &s->bad, 8);
+			memcpy(m.m_u.raw + 16, &s->notes, 8);
+			dvk_reply(h, m.m_source, &m);
+			break;
+		case T_STOP:
+			dvk_reply(h, m.m_source, &m);
+			return 0;
+		}
+	}
+}
+
+static int
+call(struct dvk *h, int srv, int type, uint64_t v, dvk_msg_t *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->m_type = type;
+	memcpy(m->m_u.raw, &v, sizeof(v));
+	return dvk_sendrec(h, srv, m);
+}
+
+static int
+oneway(struct dvk *h, int srv, uint64_t n)
+{
+	dvk_msg_t m;
+	uint64_t i;
+	int rc;
+
+	for (i = 1; i <= n; i++) {
+		memset(&m, 0, sizeof(m));
+		m.m_type = T_ONEWAY;
+		memcpy(m.m_u.raw, &i, sizeof(i));
+		rc = dvk_send(h, srv, &m);
+		if (rc < 0) {
+			printf("send %" PRIu64 ": %s\n", i, dvk_strerror(rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* REPORT: 0 if the server got n one-way messages in order. */
+static int
+report(struct dvk *h, int srv, uint64_t n, uint64_t notes_min)
+{
+	uint64_t next, bad, notes;
+	dvk_msg_t m;
+	int rc = call(h, srv, T_REPORT, 0, &m);
+
+	if (rc < 0) {
+		printf("report: %s\n", dvk_strerror(rc));
+		return 1;
+	}
+	memcpy(&next, m.m_u.raw, 8);
+	memcpy(&bad, m.m_u.raw + 8, 8);
+	memcpy(&notes, m.m_u.raw + 16, 8);
+	if (next != n + 1 || bad != 0 || notes < notes_min) {
+		printf("server saw %" PRIu64 " of %" PRIu64 " in order, %" PRIu64
+		       " out of order, lost or twice, %" PRIu64 " notifications\n",
+		       next - 1, n, bad, notes);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct dvk *h;
+	dvk_msg_t m;
+	int rc, srv;
+	uint64_t n, i;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: cl_ipc serve EP | talk|rtt|oneway EP SERVER N | "
+				"stop EP SERVER | call EP SERVER MS\n");
+		return 2;
+	}
+	rc = dvk_bind(atoi(argv[2]), strcmp(argv[1], "serve") == 0 ? DVK_BIND_PEER_EVENTS : 0,
+		      &h);
+	if (rc < 0) {
+		printf("bind: %s\n", dvk_strerror(rc));
+		return 1;
+	}
+	if (strcmp(argv[1], "serve") == 0) {
+		printf("serving %d\n", dvk_self(h));
+		fflush(stdout);
+		return serve(h);
+	}
+	if (argc < 4)
+		return 2;
+	srv = atoi(argv[3]);
+	n = argc > 4 ? strtoull(argv[4], NULL, 10) : 0;
+	if (strcmp(argv[1], "stop") == 0)
+		return call(h, srv, T_STOP, 0, &m) < 0;
+	if (strcmp(argv[1], "call") == 0) {
+		memset(&m, 0, sizeof(m));
+		m.m_type = T_ECHO;
+		rc = dvk_sendrec_t(h, srv, &m, (int)n);
+		printf("%s\n", rc < 0 ? dvk_strerror(rc) : "ok");
+		return rc < 0;
+	}
+	if (strcmp(argv[1], "talk") == 0) {
+		for (i = 1; i <= n; i++) {
+			uint64_t v;
+
+			rc = call(h, srv, T_ECHO, i, &m);
+			memcpy(&v, m.m_u.raw, sizeof(v));
+			if (rc < 0 || v != i + 1 || m.m_source != srv) {
+				printf("sendrec %" PRIu64 ": %s (got %" PRIu64 " from %d)\n", i,
+				       rc < 0 ? dvk_strerror(rc) : "wrong reply", v, m.m_source);
+				return 1;
+			}
+		}
+		if (oneway(h, srv, n) < 0)
+			return 1;
+		rc = dvk_notify(h, srv);
+		if (rc < 0) {
+			printf("notify: %s\n", dvk_strerror(rc));
+			return 1;
+		}
+		if (report(h, srv, n, 1) != 0)
+			return 1;
+		printf("ok\n");
+		return 0;
+	}
+	if (strcmp(argv[1], "rtt") == 0) {
+		int64_t *t = calloc(n ? n : 1, sizeof(*t));
+
+		for (i = 0; i < n; i++) {
+			int64_t t0 = now_ns();
+
+			if (call(h, srv, T_ECHO, i, &m) < 0) {
+				printf("sendrec: failed\n");
+				return 1;
+			}
+			t[i] = now_ns() - t0;
+		}
+		qsort(t, n, sizeof(*t), cmp64);
+		printf("%.2f\n", n ? (double)t[n / 2] / 1000.0 : 0.0);
+		return 0;
+	}
+	if (strcmp(argv[1], "oneway") == 0) {
+		int64_t t0 = now_ns(), dt;
+
+		if (oneway(h, srv, n) < 0 || report(h, srv, n, 0) != 0)
+			return 1;
+		dt = now_ns() - t0;
+		printf("%.0f\n", (double)n * 1e9 / (double)dt);
+		return 0;
+	}
+	return 2;
+}
