@@ -9,7 +9,7 @@
 # nodes, and can be bound again.
 CL_PREFIX=i
 . "$(dirname "$0")/lib.sh"
-IPC=${CL_IPC:?run through meson test (CL_IPC)}
+IPC=$B/dvs-bench-peer
 
 # Starts `cl_ipc serve EP` on node N (output in $T/sN.EP) and waits until
 # node W lists it bound.

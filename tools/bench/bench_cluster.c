@@ -3,9 +3,11 @@
  * (`dvs cluster up`), with the baselines measured between the same two
  * network namespaces in the same run: a plain TCP ping-pong and a plain
  * TCP stream.  Then the failure-detection time, and the RSS of one dvkd of
- * an 8-node cluster.  The remote IPC figures stay null until IPC across
- * nodes exists (docs/CLUSTER.md).
+ * an 8-node cluster.  IPC across the two nodes runs between
+ * dvs-bench-peer processes of one DC over both (bench_peer.c), beside the
+ * same calls between two processes of node 0 (local_rtt_us).
  */
+#include <stdarg.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -241,6 +243,89 @@ tcp_measure(const struct cb *b, char mode, int runs)
 	return v;
 }
 
+/* Runs a shell command line (with our run directory); the sum of the
+ * numbers its output lines start with, the number of such lines in *n. */
+static double
+sh_sum(const struct cb *b, int *n, const char *fmt, ...)
+{
+	char cmd[16 * PATH_MAX], line[256];
+	double sum = 0;
+	va_list ap;
+	FILE *f;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	setenv("DVS_RUN_DIR", b->run_dir, 1);
+	*n = 0;
+	f = popen(cmd, "r");
+	if (f == NULL)
+		return NAN;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *end;
+		double v = strtod(line, &end);
+
+		if (end != line) {
+			sum += v;
+			(*n)++;
+		} else {
+			fprintf(stderr, "dvs-bench cluster: %s", line);
+		}
+	}
+	pclose(f);
+	return sum;
+}
+
+/* "dvs-cluster exec NAME NODE -- dvsctl run --dc 1 --ep EP -- dvs-bench-peer" */
+static void
+peer_cmd(const struct cb *b, char *out, size_t len, int node, const char *ep)
+{
+	snprintf(out, len,
+		 "%s/dvs-cluster exec %s %d -- %s/dvsctl run --dc 1 --ep %s -- %s/dvs-bench-peer",
+		 b->bin, b->name, node, b->bin, ep, b->bin);
+}
+
+struct ipc_figs {
+	double local_rtt, rtt, oneway, sendrec;
+};
+
+/* DC 1 over nodes 0 and 1; servers on node 1 (ep 20, and 21..36 for the
+ * 16 clients); the figures are medians of runs. */
+static void
+ipc_measure(const struct cb *b, struct ipc_figs *o)
+{
+	double v[64];
+	char srv[4 * PATH_MAX], cli[4 * PATH_MAX];
+	int i, n;
+
+	o->local_rtt = o->rtt = o->oneway = o->sendrec = NAN;
+	if (isnan(sh_sum(b, &n, "%s/dvs-cluster exec %s 0 -- %s/dvsctl dc create 1 --nodes 0,1 "
+			 "--endpoints 64 >&2", b->bin, b->name, b->bin)))
+		return;
+	peer_cmd(b, srv, sizeof(srv), 1, "$e");
+	sh_sum(b, &n, "for e in $(seq 20 36); do %s serve $e >/dev/null 2>&1 & done", srv);
+	peer_cmd(b, srv, sizeof(srv), 0, "19");
+	sh_sum(b, &n, "%s serve 19 >/dev/null 2>&1 &", srv);
+	peer_cmd(b, cli, sizeof(cli), 0, "10");
+	for (i = 0; i < b->runs; i++)
+		v[i] = sh_sum(b, &n, "%s rtt 10 20 20000", cli);
+	o->rtt = bench_median(v, b->runs);
+	for (i = 0; i < b->runs; i++)
+		v[i] = sh_sum(b, &n, "%s rtt 10 19 20000", cli);
+	o->local_rtt = bench_median(v, b->runs);
+	for (i = 0; i < b->runs; i++)
+		v[i] = sh_sum(b, &n, "%s oneway 10 20 200000", cli);
+	o->oneway = bench_median(v, b->runs);
+	peer_cmd(b, cli, sizeof(cli), 0, "$((40 + i))");
+	for (i = 0; i < b->runs; i++) {
+		v[i] = sh_sum(b, &n, "for i in $(seq 0 15); do %s load $((40 + i)) $((21 + i)) 3000 & "
+			      "done; wait", cli) / 3.0;
+		if (n != 16)
+			v[i] = NAN;
+	}
+	o->sendrec = bench_median(v, b->runs);
+}
+
 /* The state node 0's dvkd gives node: 1 down, 0 otherwise, -1 error. */
 static int
 node_down_seen(const struct cb *b, int node)
@@ -312,6 +397,7 @@ bench_cluster_main(struct bench_report *r, int argc, char **argv)
 	struct cb b = { .runs = 5, .rss_nodes = 8, .token_ms = 1000 };
 	char tmpl[] = "/tmp/dvs-bench-cluster.XXXXXX";
 	double rtt, stream, fo;
+	struct ipc_figs ipc;
 	long rss = -1;
 	char note[128];
 	int c;
@@ -359,6 +445,8 @@ bench_cluster_main(struct bench_report *r, int argc, char **argv)
 	bench_progress("cluster: TCP baselines\n");
 	rtt = tcp_measure(&b, 'p', b.runs);
 	stream = tcp_measure(&b, 's', b.runs);
+	bench_progress("cluster: IPC across the nodes\n");
+	ipc_measure(&b, &ipc);
 	bench_progress("cluster: failure detection\n");
 	fo = failover_ms(&b);
 	cluster_down(&b);
@@ -370,9 +458,14 @@ bench_cluster_main(struct bench_report *r, int argc, char **argv)
 	rmdir(tmpl);
 
 	bench_report_add(r, "tcp_rtt_us", rtt, "us", "64-byte TCP ping-pong, node 0 <-> 1");
-	bench_report_add(r, "remote_rtt_us", NAN, "us", "IPC across nodes not built yet");
-	bench_report_add(r, "remote_oneway_msgs_per_s", NAN, "msg/s", "not built yet");
-	bench_report_add(r, "remote_sendrec_per_s", NAN, "req/s", "not built yet");
+	bench_report_add(r, "remote_rtt_us", ipc.rtt, "us",
+			 "64-byte sendrec node 0 -> 1, lock-step, median of 20000");
+	bench_report_add(r, "local_rtt_us", ipc.local_rtt, "us",
+			 "the same between two processes of node 0 (through the same dvkd)");
+	bench_report_add(r, "remote_oneway_msgs_per_s", ipc.oneway, "msg/s",
+			 "one sender, 200000 sends of 64 bytes node 0 -> 1, all checked in order");
+	bench_report_add(r, "remote_sendrec_per_s", ipc.sendrec, "req/s",
+			 "16 clients on node 0, one server process each on node 1, 3 s");
 	bench_report_add(r, "tcp_stream_gbps", stream, "GB/s", "one TCP stream, 1 MiB writes");
 	bench_report_add(r, "remote_vcopy_1m_gbps", NAN, "GB/s", "not built yet");
 	snprintf(note, sizeof(note), "kill -9 of node 1 -> node 0's dvkd says down; token %d ms",
@@ -381,6 +474,15 @@ bench_cluster_main(struct bench_report *r, int argc, char **argv)
 	snprintf(note, sizeof(note), "node 0's dvkd in a %d-node cluster, no DC yet", b.rss_nodes);
 	bench_report_add(r, "dvkd_rss_kib", rss < 0 ? NAN : (double)rss, "KiB", note);
 	bench_report_add(r, "token_ms", b.token_ms, "ms", "Corosync token timeout");
+	bench_report_add_str(r, "remote_rtt_target",
+			     !isfinite(ipc.rtt) ? "not measured" :
+			     ipc.rtt <= 1.5 * rtt ? "met (<= 1.5x tcp_rtt_us)" : "not met (> 1.5x tcp_rtt_us)");
+	bench_report_add_str(r, "remote_oneway_target",
+			     !isfinite(ipc.oneway) ? "not measured" :
+			     ipc.oneway >= 500000 ? "met (>= 500000)" : "not met (< 500000)");
+	bench_report_add_str(r, "remote_sendrec_target",
+			     !isfinite(ipc.sendrec) ? "not measured" :
+			     ipc.sendrec >= 200000 ? "met (>= 200000)" : "not met (< 200000)");
 	bench_report_add_str(r, "failover_target",
 			     isfinite(fo) ? (fo <= 1000 ? "met (<= 1000 ms)" : "not met (> 1000 ms)") :
 					    "not measured");

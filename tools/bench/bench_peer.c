@@ -1,24 +1,29 @@
 /*
- * cl_ipc.c - IPC between endpoints of different nodes, as the cluster
- * tests and `dvs-bench cluster` use it.  Run through `dvsctl run`.
+ * bench_peer.c - dvs-bench-peer: the two ends of IPC between endpoints
+ * (of different nodes, or one), as `dvs-bench cluster` and the cluster
+ * tests use them.  Run through `dvsctl run`; not installed.
  *
- *   cl_ipc serve EP              answers until told to stop: sendrec
+ *   dvs-bench-peer serve EP              answers until told to stop: sendrec
  *                                echoes (payload + 1); one-way messages
  *                                are checked per sender for order (seq
  *                                numbers from 1, none lost, none twice);
  *                                notifications counted; REPORT answers the
  *                                sender's tally
- *   cl_ipc talk EP SERVER N      N sendrecs checked, N one-way messages,
+ *   dvs-bench-peer talk EP SERVER N      N sendrecs checked, N one-way messages,
  *                                a notification, then REPORT: prints "ok"
  *                                and exits 0 only if the server saw all N
  *                                in order
- *   cl_ipc rtt EP SERVER N       N lock-step sendrecs; prints the median
+ *   dvs-bench-peer rtt EP SERVER N       N lock-step sendrecs; prints the median
  *                                round trip in us
- *   cl_ipc oneway EP SERVER N    N one-way sends, then REPORT; prints
+ *   dvs-bench-peer oneway EP SERVER N    N one-way sends, then REPORT; prints
  *                                messages per second
- *   cl_ipc stop EP SERVER        tells the server to exit
- *   cl_ipc call EP SERVER MS     one sendrec with a timeout of MS; prints
+ *   dvs-bench-peer stop EP SERVER        tells the server to exit
+ *   dvs-bench-peer call EP SERVER MS     one sendrec with a timeout of MS; prints
  *                                the result (an error name, or "ok")
+ *   dvs-bench-peer load EP SERVER MS   sendrecs for MS milliseconds; prints
+ *                                how many
+ * Every client mode first waits (up to 10 s) for SERVER to answer, since
+ * its binding may not have reached this node yet.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -148,6 +153,28 @@ report(struct dvk *h, int srv, uint64_t n, uint64_t notes_min)
 	return 0;
 }
 
+/* Waits for srv to answer an echo (its binding may still be on its way
+ * to this node through the directory). */
+static int
+wait_server(struct dvk *h, int srv)
+{
+	int64_t end = now_ns() + 10000000000;
+	dvk_msg_t m;
+	int rc;
+
+	do {
+		memset(&m, 0, sizeof(m));
+		m.m_type = T_ECHO;
+		rc = dvk_sendrec_t(h, srv, &m, 1000);
+		if (rc == 0)
+			return 0;
+		struct timespec ts = { 0, 20000000 };
+		nanosleep(&ts, NULL);
+	} while (now_ns() < end);
+	printf("server %d does not answer: %s\n", srv, dvk_strerror(rc));
+	return -1;
+}
+
 static int
 cmp64(const void *a, const void *b)
 {
@@ -165,8 +192,8 @@ main(int argc, char **argv)
 	uint64_t n, i;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: cl_ipc serve EP | talk|rtt|oneway EP SERVER N | "
-				"stop EP SERVER | call EP SERVER MS\n");
+		fprintf(stderr, "usage: dvs-bench-peer serve EP | talk|rtt|oneway EP SERVER N | "
+				"load|call EP SERVER MS | stop EP SERVER\n");
 		return 2;
 	}
 	rc = dvk_bind(atoi(argv[2]), strcmp(argv[1], "serve") == 0 ? DVK_BIND_PEER_EVENTS : 0,
@@ -186,6 +213,22 @@ main(int argc, char **argv)
 	n = argc > 4 ? strtoull(argv[4], NULL, 10) : 0;
 	if (strcmp(argv[1], "stop") == 0)
 		return call(h, srv, T_STOP, 0, &m) < 0;
+	if (strcmp(argv[1], "call") != 0 && wait_server(h, srv) < 0)
+		return 1;
+	if (strcmp(argv[1], "load") == 0) {
+		int64_t end = now_ns() + (int64_t)n * 1000000;
+		uint64_t count = 0;
+
+		while (now_ns() < end) {
+			if (call(h, srv, T_ECHO, count, &m) < 0) {
+				printf("sendrec: failed\n");
+				return 1;
+			}
+			count++;
+		}
+		printf("%" PRIu64 "\n", count);
+		return 0;
+	}
 	if (strcmp(argv[1], "call") == 0) {
 		memset(&m, 0, sizeof(m));
 		m.m_type = T_ECHO;
