@@ -147,9 +147,13 @@ void dvkd_remote_ring_added(struct ring *r);
 void dvkd_remote_ring_removed(struct ring *r);
 /* proxy.c: a frame of the IPC types from node; the end of a batch of
  * frames from it (acknowledgements go out); its link came up. */
-void dvkd_remote_frame(int node, unsigned type, const void *body);
+void dvkd_remote_frame(int node, unsigned type, const void *body, size_t len);
 void dvkd_remote_rx_done(int node);
 void dvkd_remote_link_up(int node);
+/* remote_copy.c: a vcopy frame from node (under rlock); node's link went
+ * down (copies through it fail). */
+void dvkd_rcopy_frame(int node, unsigned type, const void *body, size_t len);
+void dvkd_rcopy_link_down(int node);
 /* proxy.c for remote.c: queues a frame on node's link without writing
  * (-ENOTCONN: no link up, -ENOBUFS: the peer reads nothing); writes what
  * is queued on every link. */

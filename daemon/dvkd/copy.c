@@ -209,8 +209,8 @@ bounce_new(void)
 /* One process_vm_readv (wr 0) or process_vm_writev of n bytes between
  * our local and pid's remote; 0, gone if pid exited, -EPERM if we may not
  * (no CAP_SYS_PTRACE), else -EFAULT (an address not mapped). */
-static int
-pvm(pid_t pid, int wr, void *local, uint64_t remote, size_t n, int gone)
+int
+dvkd_pvm(pid_t pid, int wr, void *local, uint64_t remote, size_t n, int gone)
 {
 	struct iovec l = { local, n }, r = { (void *)(uintptr_t)remote, n };
 	ssize_t got = wr ? process_vm_writev(pid, &l, 1, &r, 1, 0)
@@ -241,14 +241,14 @@ copy_span(struct job *j, uint64_t pos, size_t n, char *bounce)
 		return 0;
 	}
 	if (j->cbuf != NULL) /* one copy, straight between the owner and the buffer */
-		return pvm(j->owner->pid, !from, j->cbuf + pos, j->oaddr + pos, n,
+		return dvkd_pvm(j->owner->pid, !from, j->cbuf + pos, j->oaddr + pos, n,
 			   -EDVS_DEADPEER);
 	if (j->obuf != NULL) /* one copy, between the owner's buffer and the copier */
-		return pvm(j->copier->pid, from, j->obuf + pos, j->caddr + pos, n, -ESRCH);
-	rc = pvm(from ? j->owner->pid : j->copier->pid, 0, bounce,
+		return dvkd_pvm(j->copier->pid, from, j->obuf + pos, j->caddr + pos, n, -ESRCH);
+	rc = dvkd_pvm(from ? j->owner->pid : j->copier->pid, 0, bounce,
 		 (from ? j->oaddr : j->caddr) + pos, n, from ? -EDVS_DEADPEER : -ESRCH);
 	if (rc == 0)
-		rc = pvm(from ? j->copier->pid : j->owner->pid, 1, bounce,
+		rc = dvkd_pvm(from ? j->copier->pid : j->owner->pid, 1, bounce,
 			 (from ? j->caddr : j->oaddr) + pos, n, from ? -ESRCH : -EDVS_DEADPEER);
 	return rc;
 }
@@ -516,6 +516,8 @@ dvkd_copy_request(struct binding *b, const struct dvkd_msg *req)
 	if (v->owner < 0 || v->owner >= b->dc->nep)
 		return -EDVS_BADEP;
 	ob = b->dc->eps[v->owner].b;
+	if (ob == NULL && b->dc->eps[v->owner].rnode != 0)
+		return dvkd_rcopy_request(b, req); /* the owner is on another node */
 	if (ob == NULL || ob->dead)
 		return -EDVS_NOTBOUND;
 	rc = dvkd_grant_check(ob->gt, v->grant, b->ep, b->gen, v->dir, v->off,

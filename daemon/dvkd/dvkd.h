@@ -316,6 +316,12 @@ void dvkd_copy_stop(void);
 /* Validates and runs or queues a vcopy; returns 1 when the reply will be
  * sent later, or a status to reply now. */
 int dvkd_copy_request(struct binding *b, const struct dvkd_msg *req);
+/* One process_vm_readv (wr 0) or _writev of n bytes between our local and
+ * pid's remote: 0, gone if pid exited, -EPERM, or -EFAULT. */
+int dvkd_pvm(pid_t pid, int wr, void *local, uint64_t remote, size_t n, int gone);
+/* remote_copy.c: a vcopy whose owner is on another node: 1 (the reply
+ * comes later) or a status. */
+int dvkd_rcopy_request(struct binding *b, const struct dvkd_msg *req);
 int dvkd_grant_check(const struct dvk_grant_ent *table, int32_t grant,
 		     int copier_ep, uint32_t copier_gen, uint32_t dir, uint64_t off,
 		     uint64_t len, uint64_t *addr);

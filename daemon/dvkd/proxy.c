@@ -36,7 +36,7 @@
 #define PX_BACKOFF_MAX_MS 2000u
 #define PX_MAX_PENDING 16	  /* unauthenticated connections at once */
 #define PX_WBUF_MAX (8u << 20) /* a peer that reads nothing is dropped */
-#define PX_RBUF (64 * 1024)
+#define PX_RBUF (128 * 1024) /* holds at least one frame of any type */
 
 enum px_phase {
 	PX_CONNECTING, /* dialer: connect() in progress */
@@ -163,6 +163,8 @@ link_close(struct px_link *l, const char *why)
 		unlink_pending(l);
 	if (n != NULL && n->link == l) {
 		n->link = NULL;
+		if (l->phase == PX_UP)
+			dvkd_rcopy_link_down(n->id);
 		if (n->link_state != DVKD_LINK_REFUSED)
 			n->link_state = DVKD_LINK_NONE;
 		if (l->dialer) {
@@ -214,7 +216,7 @@ px_queue(struct px_link *l, unsigned type, const void *body, size_t len)
 		l->wbuf = b;
 		l->wcap = cap;
 	}
-	px_hdr_make(l->wbuf + l->wlen, type, ++l->seq_tx);
+	px_hdr_make_len(l->wbuf + l->wlen, type, ++l->seq_tx, (uint32_t)len);
 	memcpy(l->wbuf + l->wlen + sizeof(struct px_hdr), body, len);
 	l->wlen = need;
 	if (l->phase == PX_UP && l->node != NULL) {
@@ -389,7 +391,7 @@ on_frame(struct px_link *l, const struct px_hdr *h, const uint8_t *body)
 		if (h->type == PX_PONG)
 			return 0;
 		if (h->type >= PX_MSG) {
-			dvkd_remote_frame(l->node->id, h->type, body);
+			dvkd_remote_frame(l->node->id, h->type, body, h->len);
 			return l->fd < 0 ? -1 : 0;
 		}
 		break;

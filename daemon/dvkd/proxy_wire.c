@@ -23,6 +23,10 @@ static const uint32_t body_len[PX_TYPE_MAX] = {
 	[PX_NAK] = sizeof(struct px_nak),
 	[PX_REPLY] = sizeof(struct px_reply),
 	[PX_NOTIFY] = sizeof(struct px_notify),
+	[PX_VC_REQ] = sizeof(struct px_vc_req),
+	[PX_VC_DATA] = sizeof(struct px_vc_data), /* at least */
+	[PX_VC_ACK] = sizeof(struct px_vc_ack),
+	[PX_VC_DONE] = sizeof(struct px_vc_done),
 };
 
 int
@@ -38,24 +42,32 @@ px_hdr_check(const void *buf, size_t n, struct px_hdr *h)
 	h->flags = le16toh(w.flags);
 	h->len = le32toh(w.len);
 	h->seq = le32toh(w.seq);
-	if (h->magic != PX_MAGIC || h->type == 0 || h->type >= PX_TYPE_MAX ||
-	    h->flags != 0 || h->len != body_len[h->type])
+	if (h->magic != PX_MAGIC || h->type == 0 || h->type >= PX_TYPE_MAX || h->flags != 0)
+		return -EPROTO;
+	if (h->type == PX_VC_DATA ? h->len < body_len[h->type] || h->len > PX_BODY_MAX
+				  : h->len != body_len[h->type])
 		return -EPROTO;
 	return 0;
 }
 
 void
-px_hdr_make(void *out, unsigned type, uint32_t seq)
+px_hdr_make_len(void *out, unsigned type, uint32_t seq, uint32_t len)
 {
 	struct px_hdr w = {
 		.magic = htole32(PX_MAGIC),
 		.type = htole16((uint16_t)type),
 		.flags = 0,
-		.len = htole32(type < PX_TYPE_MAX ? body_len[type] : 0),
+		.len = htole32(len),
 		.seq = htole32(seq),
 	};
 
 	memcpy(out, &w, sizeof(w));
+}
+
+void
+px_hdr_make(void *out, unsigned type, uint32_t seq)
+{
+	px_hdr_make_len(out, type, seq, type < PX_TYPE_MAX ? body_len[type] : 0);
 }
 
 void

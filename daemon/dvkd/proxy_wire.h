@@ -45,6 +45,11 @@ enum px_type {
 	PX_NAK,	   /* not taken: resend from pos later, or give up (dead) */
 	PX_REPLY,  /* dst's reply to src's sendrec seq */
 	PX_NOTIFY, /* src notified dst */
+	/* vcopy across nodes (remote_copy.c): src the copier, dst the owner */
+	PX_VC_REQ,  /* copier's node -> owner's node: check and copy */
+	PX_VC_DATA, /* the bytes, either way (the only variable length) */
+	PX_VC_ACK,  /* the data receiver wrote everything before pos */
+	PX_VC_DONE, /* owner's node -> copier's node: the copy's status */
 	PX_TYPE_MAX
 };
 
@@ -133,18 +138,54 @@ struct px_notify {
 };
 _Static_assert(sizeof(struct px_notify) == 24, "NOTIFY body");
 
-/* The largest body of any type. */
-#define PX_BODY_MAX 104
+struct px_vc_req {
+	struct px_pair p;
+	uint64_t id; /* the copier node's, echoed in the others */
+	int32_t grant;
+	uint32_t dir; /* DVKD_VCOPY_FROM (owner -> copier) or _TO */
+	uint64_t off;
+	uint64_t len;
+};
+_Static_assert(sizeof(struct px_vc_req) == 56, "VC_REQ body");
+
+#define PX_VC_CHUNK 32768
+struct px_vc_data {
+	uint64_t id;
+	uint64_t pos; /* offset in the copy */
+	uint32_t n;   /* bytes of data that follow: the body is 24 + n */
+	uint32_t pad;
+	uint8_t data[];
+};
+_Static_assert(sizeof(struct px_vc_data) == 24, "VC_DATA head");
+
+struct px_vc_ack {
+	uint64_t id;
+	uint64_t pos;
+};
+_Static_assert(sizeof(struct px_vc_ack) == 16, "VC_ACK body");
+
+struct px_vc_done {
+	uint64_t id;
+	int32_t status; /* 0 or -EDVS_* / -errno */
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct px_vc_done) == 16, "VC_DONE body");
+
+/* The largest body of any type (VC_DATA with a whole chunk). */
+#define PX_BODY_MAX (sizeof(struct px_vc_data) + PX_VC_CHUNK)
 
 /*
  * Checks the header at buf (n >= 16 bytes available): magic, known type,
- * len equal to that type's body size.  Fills *h in host order.  Returns 0,
+ * len equal to that type's body size (VC_DATA: its head and at most
+ * PX_VC_CHUNK bytes, and the n it names is checked by the reader).  Fills *h in host order.  Returns 0,
  * or -EPROTO.
  */
 int px_hdr_check(const void *buf, size_t n, struct px_hdr *h);
 
 /* Writes a header for a body of type (len from the type) into out. */
 void px_hdr_make(void *out, unsigned type, uint32_t seq);
+/* The same with the body's length (VC_DATA). */
+void px_hdr_make_len(void *out, unsigned type, uint32_t seq, uint32_t len);
 
 /* The MAC of the handshake for role "dialer" or "acceptor". */
 void px_mac(const uint8_t *key, size_t klen, const char *cluster,

@@ -702,7 +702,7 @@ on_reply(int from, const struct px_reply *f)
 }
 
 void
-dvkd_remote_frame(int node, unsigned type, const void *body)
+dvkd_remote_frame(int node, unsigned type, const void *body, size_t len)
 {
 	switch (type) {
 	case PX_MSG:
@@ -719,6 +719,9 @@ dvkd_remote_frame(int node, unsigned type, const void *body)
 		break;
 	case PX_REPLY:
 		on_reply(node, body);
+		break;
+	default:
+		dvkd_rcopy_frame(node, type, body, len);
 		break;
 	}
 }

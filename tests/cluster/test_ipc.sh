@@ -41,6 +41,14 @@ serve 1 20 0
 out=$(ipc 0 talk 10 20 2000) || fail "talk from node 0 to node 1: $out"
 [ "$out" = ok ] || fail "talk said: $out"
 
+note "vcopy across nodes: the server on node 1 copies from and into a grant of node 0"
+for len in 1 4096 100000 1048576 5000000; do
+	out=$(ipc 0 vcopy 10 20 "$len") || fail "vcopy of $len bytes: $out"
+done
+note "a grant made to another endpoint: node 0 refuses the copy of node 1's server"
+out=$(ipc 0 vcwrong 10 20 4096) && fail "a copy through a grant made to ep 21 worked: $out"
+grep -q "grant not made for this endpoint" <<<"$out" || fail "the wrong grantee's copy said: $out"
+
 note "three senders on two nodes at once, and a server on each of two nodes"
 serve 2 21 1
 ipc 0 talk 11 20 3000 >"$T/t11" &

@@ -22,6 +22,13 @@
  *                                the result (an error name, or "ok")
  *   dvs-bench-peer load EP SERVER MS   sendrecs for MS milliseconds; prints
  *                                how many
+ *   dvs-bench-peer vcopy EP SERVER LEN  grants LEN bytes to SERVER, which
+ *                                copies them, checks and writes them back
+ *                                changed; prints "ok" if they came back so
+ *   dvs-bench-peer vcwrong EP SERVER LEN  the same with the grant made to
+ *                                SERVER + 1: the copy must be refused
+ *   dvs-bench-peer vcbench EP SERVER N  SERVER copies 1 MiB from our grant N
+ *                                times; prints GB/s
  * Every client mode first waits (up to 10 s) for SERVER to answer, since
  * its binding may not have reached this node yet.
  */
@@ -33,7 +40,24 @@
 
 #include "dvs/ipc.h"
 
-enum { T_ECHO = 100, T_ONEWAY, T_REPORT, T_STOP };
+enum { T_ECHO = 100, T_ONEWAY, T_REPORT, T_STOP, T_VCOPY };
+
+/* T_VCOPY: the server copies len bytes from the caller's grant (rounds
+ * times, timed), checks the pattern the caller wrote, writes them back
+ * with every byte ^ 0x5a, and answers with the ns the copies took. */
+struct vc_req {
+	int32_t grant;
+	uint32_t rounds;
+	uint64_t len;
+	uint64_t seed;
+};
+#define VC_MAX (8u << 20)
+
+static uint8_t
+pattern(uint64_t seed, uint64_t i)
+{
+	return (uint8_t)((i * 2654435761u + seed) >> 7);
+}
 
 struct tally {
 	uint64_t next;	 /* next one-way seq expected */
@@ -48,6 +72,70 @@ now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+vc_serve(struct dvk *h, dvk_msg_t *m)
+{
+	static uint8_t buf[VC_MAX];
+	struct vc_req q;
+	int64_t t0, dt;
+	uint64_t i;
+	uint32_t k;
+	int rc = 0;
+
+	memcpy(&q, m->m_u.raw, sizeof(q));
+	if (q.len == 0 || q.len > VC_MAX || q.rounds == 0)
+		rc = -22;
+	t0 = now_ns();
+	for (k = 0; rc == 0 && k < q.rounds; k++)
+		rc = dvk_vcopy_from(h, m->m_source, q.grant, 0, buf, q.len);
+	dt = now_ns() - t0;
+	for (i = 0; rc == 0 && i < q.len; i++) {
+		if (buf[i] != pattern(q.seed, i)) {
+			rc = -74; /* EBADMSG: the bytes came wrong */
+			break;
+		}
+		buf[i] ^= 0x5a;
+	}
+	if (rc == 0)
+		rc = dvk_vcopy_to(h, m->m_source, q.grant, 0, buf, q.len);
+	memset(m->m_u.raw, 0, sizeof(m->m_u.raw));
+	memcpy(m->m_u.raw, &rc, sizeof(rc));
+	memcpy(m->m_u.raw + 8, &dt, sizeof(dt));
+	dvk_reply(h, m->m_source, m);
+}
+
+/* The caller's side of T_VCOPY: 0 and the ns of the copies, or < 0. */
+static int
+vc_call(struct dvk *h, int srv, int grantee, uint64_t len, uint32_t rounds, int64_t *ns)
+{
+	uint8_t *buf = malloc(len);
+	struct vc_req q = { .len = len, .rounds = rounds, .seed = (uint64_t)now_ns() };
+	dvk_msg_t m;
+	uint64_t i;
+	int rc;
+
+	if (buf == NULL)
+		return -12;
+	for (i = 0; i < len; i++)
+		buf[i] = pattern(q.seed, i);
+	rc = dvk_grant(h, grantee, buf, len, DVK_GRANT_READ | DVK_GRANT_WRITE, &q.grant);
+	if (rc == 0) {
+		memset(&m, 0, sizeof(m));
+		m.m_type = T_VCOPY;
+		memcpy(m.m_u.raw, &q, sizeof(q));
+		rc = dvk_sendrec(h, srv, &m);
+		if (rc == 0)
+			memcpy(&rc, m.m_u.raw, sizeof(rc));
+		memcpy(ns, m.m_u.raw + 8, sizeof(*ns));
+		dvk_revoke(h, q.grant);
+	}
+	for (i = 0; rc == 0 && i < len; i++)
+		if (buf[i] != (pattern(q.seed, i) ^ 0x5a))
+			rc = -74;
+	free(buf);
+	return rc;
 }
 
 static int
@@ -96,6 +184,9 @@ serve(struct dvk *h)
 		case T_STOP:
 			dvk_reply(h, m.m_source, &m);
 			return 0;
+		case T_VCOPY:
+			vc_serve(h, &m);
+			break;
 		}
 	}
 }
@@ -193,7 +284,8 @@ main(int argc, char **argv)
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: dvs-bench-peer serve EP | talk|rtt|oneway EP SERVER N | "
-				"load|call EP SERVER MS | stop EP SERVER\n");
+				"load|call EP SERVER MS | vcopy EP SERVER LEN |\n"
+				"       vcbench EP SERVER N | stop EP SERVER\n");
 		return 2;
 	}
 	rc = dvk_bind(atoi(argv[2]), strcmp(argv[1], "serve") == 0 ? DVK_BIND_PEER_EVENTS : 0,
@@ -258,6 +350,23 @@ main(int argc, char **argv)
 		if (report(h, srv, n, 1) != 0)
 			return 1;
 		printf("ok\n");
+		return 0;
+	}
+	if (strcmp(argv[1], "vcopy") == 0 || strcmp(argv[1], "vcbench") == 0 ||
+	    strcmp(argv[1], "vcwrong") == 0) {
+		int bench = strcmp(argv[1], "vcbench") == 0;
+		int64_t ns = 0;
+
+		rc = vc_call(h, srv, argv[1][2] == 'w' ? srv + 1 : srv, bench ? 1u << 20 : n,
+			     bench ? (uint32_t)n : 1, &ns);
+		if (rc < 0) {
+			printf("vcopy: %s\n", rc == -74 ? "the bytes came back wrong" : dvk_strerror(rc));
+			return 1;
+		}
+		if (bench)
+			printf("%.4f\n", ns > 0 ? (double)n * (1 << 20) / (double)ns : 0.0);
+		else
+			printf("ok\n");
 		return 0;
 	}
 	if (strcmp(argv[1], "rtt") == 0) {
