@@ -10,7 +10,17 @@ export DVS_RUN_DIR=$T/run
 CL=${CL_PREFIX:-c}$(($$ % 10000000))
 
 cleanup() {
-	local rc=$?
+	local rc=$? f
+	# A sanitizer build: what ASan or UBSan found in a node's dvkd fails
+	# the test (dvkd logs it and goes on or aborts; nobody else would see).
+	for f in "$DVS_RUN_DIR/cluster/$CL"/n*/*.log; do
+		[ -f "$f" ] || continue
+		if grep -q "Sanitizer\|runtime error:" "$f"; then
+			echo "FAIL: sanitizer report in $f:" >&2
+			grep -A20 "Sanitizer\|runtime error:" "$f" | head -40 >&2
+			[ $rc -ne 0 ] || rc=1
+		fi
+	done
 	if [ $rc -ne 0 ] && [ -d "$DVS_RUN_DIR/cluster/$CL" ]; then
 		for f in "$DVS_RUN_DIR/cluster/$CL"/n*/*.log; do
 			echo "--- $f"

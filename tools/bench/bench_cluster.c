@@ -245,6 +245,9 @@ tcp_measure(const struct cb *b, char mode, int runs)
 
 /* Runs a shell command line (with our run directory); the sum of the
  * numbers its output lines start with, the number of such lines in *n. */
+static double sh_sum(const struct cb *b, int *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 static double
 sh_sum(const struct cb *b, int *n, const char *fmt, ...)
 {

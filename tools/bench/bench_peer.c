@@ -274,26 +274,14 @@ cmp64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int
-main(int argc, char **argv)
+/* The mode of argv[1] on the binding h; the exit status. */
+static int
+run(struct dvk *h, int argc, char **argv)
 {
-	struct dvk *h;
 	dvk_msg_t m;
 	int rc, srv;
 	uint64_t n, i;
 
-	if (argc < 3) {
-		fprintf(stderr, "usage: dvs-bench-peer serve EP | talk|rtt|oneway EP SERVER N | "
-				"load|call EP SERVER MS | vcopy EP SERVER LEN |\n"
-				"       vcbench EP SERVER N | stop EP SERVER\n");
-		return 2;
-	}
-	rc = dvk_bind(atoi(argv[2]), strcmp(argv[1], "serve") == 0 ? DVK_BIND_PEER_EVENTS : 0,
-		      &h);
-	if (rc < 0) {
-		printf("bind: %s\n", dvk_strerror(rc));
-		return 1;
-	}
 	if (strcmp(argv[1], "serve") == 0) {
 		printf("serving %d\n", dvk_self(h));
 		fflush(stdout);
@@ -377,12 +365,14 @@ main(int argc, char **argv)
 
 			if (call(h, srv, T_ECHO, i, &m) < 0) {
 				printf("sendrec: failed\n");
+				free(t);
 				return 1;
 			}
 			t[i] = now_ns() - t0;
 		}
 		qsort(t, n, sizeof(*t), cmp64);
 		printf("%.2f\n", n ? (double)t[n / 2] / 1000.0 : 0.0);
+		free(t);
 		return 0;
 	}
 	if (strcmp(argv[1], "oneway") == 0) {
@@ -395,4 +385,27 @@ main(int argc, char **argv)
 		return 0;
 	}
 	return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct dvk *h;
+	int rc;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: dvs-bench-peer serve EP | talk|rtt|oneway EP SERVER N | "
+				"load|call EP SERVER MS | vcopy EP SERVER LEN |\n"
+				"       vcbench EP SERVER N | stop EP SERVER\n");
+		return 2;
+	}
+	rc = dvk_bind(atoi(argv[2]), strcmp(argv[1], "serve") == 0 ? DVK_BIND_PEER_EVENTS : 0,
+		      &h);
+	if (rc < 0) {
+		printf("bind: %s\n", dvk_strerror(rc));
+		return 1;
+	}
+	rc = run(h, argc, argv);
+	dvk_unbind(h);
+	return rc;
 }
