@@ -117,6 +117,10 @@ struct dvs_stat {
  * and O_CLOEXEC included: FAT has no links and the descriptor lives in the
  * server).  mode only decides the read-only bit of a created file. */
 int dvs_open(struct dvsfs *fs, const char *path, int flags, mode_t mode);
+/* dvs_open that also fills *st with the opened file's attributes, in the
+ * same round trip (a create followed by an fstat costs one). */
+int dvs_open_stat(struct dvsfs *fs, const char *path, int flags, mode_t mode,
+		  struct dvs_stat *st);
 int dvs_creat(struct dvsfs *fs, const char *path, mode_t mode);
 int dvs_close(struct dvsfs *fs, int fd);
 

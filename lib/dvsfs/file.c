@@ -45,7 +45,7 @@ open_flags(int flags)
  * caller filled every other field): the path's grant lives for the call. */
 static int
 path_rpc(struct dvsfs *fs, int call, const char *path, struct fs_path_arg *arg,
-	 dvk_msg_t *m)
+	 size_t rq_size, dvk_msg_t *m)
 {
 	struct dvsfs_call c;
 	int rc;
@@ -53,7 +53,7 @@ path_rpc(struct dvsfs *fs, int call, const char *path, struct fs_path_arg *arg,
 	rc = dvsfs_call_begin(fs, &c);
 	if (rc < 0)
 		return rc;
-	rc = dvsfs_call_path(&c, path, arg);
+	rc = dvsfs_call_path(&c, m, rq_size, path, arg);
 	if (rc == 0)
 		rc = dvsfs_call_rpc(&c, call, m);
 	dvsfs_call_end(&c);
@@ -68,7 +68,7 @@ path_call(struct dvsfs *fs, int call, const char *path, uint32_t mode, dvk_msg_t
 
 	memset(m, 0, sizeof(*m));
 	rq->mode = mode;
-	return path_rpc(fs, call, path, &rq->path, m);
+	return path_rpc(fs, call, path, &rq->path, sizeof(*rq), m);
 }
 
 int
@@ -81,7 +81,28 @@ dvs_open(struct dvsfs *fs, const char *path, int flags, mode_t mode)
 	rq = (struct fs_rq_open *)m.m_u.raw;
 	rq->flags = open_flags(flags) | fs->access_checked;
 	rq->mode = (uint32_t)mode;
-	return path_rpc(fs, FS_OPEN, path, &rq->path, &m);
+	return path_rpc(fs, FS_OPEN, path, &rq->path, sizeof(*rq), &m);
+}
+
+int
+dvs_open_stat(struct dvsfs *fs, const char *path, int flags, mode_t mode,
+	      struct dvs_stat *st)
+{
+	struct fs_rq_open *rq;
+	struct fs_wire_stat w;
+	dvk_msg_t m;
+	int fd;
+
+	memset(&m, 0, sizeof(m));
+	rq = (struct fs_rq_open *)m.m_u.raw;
+	rq->flags = open_flags(flags) | fs->access_checked | FS_O_STAT;
+	rq->mode = (uint32_t)mode;
+	fd = path_rpc(fs, FS_OPEN, path, &rq->path, sizeof(*rq), &m);
+	if (fd < 0)
+		return fd;
+	memcpy(&w, m.m_u.raw, sizeof(w));
+	dvsfs_stat_from_wire(fs, &w, st);
+	return fd;
 }
 
 int
@@ -305,10 +326,10 @@ dvs_rename2(struct dvsfs *fs, const char *from, const char *to, unsigned flags)
 		return rc;
 	memset(&m, 0, sizeof(m));
 	rq = (struct fs_rq_rename *)m.m_u.raw;
-	rc = dvsfs_call_path(&c, from, &rq->from);
+	rc = dvsfs_call_path(&c, &m, sizeof(*rq), from, &rq->from);
 	if (rc < 0)
 		goto out;
-	rc = dvsfs_call_path(&c, to, &rq->to);
+	rc = dvsfs_call_path(&c, &m, sizeof(*rq), to, &rq->to);
 	if (rc < 0)
 		goto out;
 	rq->flags = (flags & 1u) ? FS_RENAME_NOREPLACE : 0;
@@ -347,7 +368,7 @@ dvs_truncate(struct dvsfs *fs, const char *path, off_t len)
 		return -EINVAL;
 	rq = truncate_rq(&m, -1, len);
 	rq->flags = fs->access_checked;
-	return path_rpc(fs, FS_TRUNCATE, path, &rq->path, &m);
+	return path_rpc(fs, FS_TRUNCATE, path, &rq->path, sizeof(*rq), &m);
 }
 
 int
@@ -404,7 +425,7 @@ dvs_utimens(struct dvsfs *fs, const char *path, const struct timespec ts[2])
 	rq = (struct fs_rq_utimens *)m.m_u.raw;
 	rq->atime_ns = time_arg(ts != NULL ? &ts[0] : NULL);
 	rq->mtime_ns = time_arg(ts != NULL ? &ts[1] : NULL);
-	return path_rpc(fs, FS_UTIMENS, path, &rq->path, &m);
+	return path_rpc(fs, FS_UTIMENS, path, &rq->path, sizeof(*rq), &m);
 }
 
 int

@@ -211,7 +211,7 @@ do_truncate(struct fs_req *r)
 
 	if (rq->len < 0 || (rq->flags & ~(uint32_t)FS_O_ACCESS_CHECKED))
 		return -EINVAL;
-	rc = fs_get_path(r, &rq->path, path);
+	rc = fs_get_path(r, &rq->path, sizeof(*rq), path);
 	if (rc < 0)
 		return rc;
 	rc = fat_open(r->s->vol->vol, path,

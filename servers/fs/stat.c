@@ -14,7 +14,7 @@ do_stat(struct fs_req *r)
 	struct fat_stat st;
 	int rc;
 
-	rc = fs_get_path(r, &rq->path, r->w->path1);
+	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
 	if (rc < 0)
 		return rc;
 	rc = fat_stat(r->s->vol->vol, r->w->path1, &st);
@@ -72,7 +72,7 @@ do_utimens(struct fs_req *r)
 	const struct timespec *pa, *pm;
 	int rc;
 
-	rc = fs_get_path(r, &rq->path, r->w->path1);
+	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
 	if (rc < 0)
 		return rc;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -94,7 +94,7 @@ do_chmod(struct fs_req *r)
 
 	if (rq->mode & ~07777u)
 		return -EINVAL;
-	rc = fs_get_path(r, &rq->path, r->w->path1);
+	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
 	if (rc < 0)
 		return rc;
 	return fat_setattr(r->s->vol->vol, r->w->path1,

@@ -204,13 +204,12 @@ do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t
 	r = child_path(d, parent, name, path, sizeof(path));
 	if (r < 0)
 		goto fail;
-	fd = dvs_open(d->fs, path, O_WRONLY | O_CREAT | O_EXCL, mode);
+	fd = dvs_open_stat(d->fs, path, O_WRONLY | O_CREAT | O_EXCL, mode, &ds);
 	if (fd < 0) {
 		r = fd;
 		goto fail;
 	}
-	r = dvs_fstat(d->fs, fd, &ds);
-	dvs_close(d->fs, fd);
+	r = dvs_close(d->fs, fd);
 	if (r < 0)
 		goto fail;
 	dfuse_reply_entry(req, parent, name, &ds);

@@ -96,16 +96,16 @@ do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		r = ino_table_child_path(d->itab, parent, name, path, sizeof(path));
 	if (r < 0)
 		goto fail;
-	fd = dvs_open(d->fs, path, server_flags(d, fi->flags) | O_CREAT, mode);
+	/* One round trip: the reply carries the new file's attributes. */
+	fd = dvs_open_stat(d->fs, path, server_flags(d, fi->flags) | O_CREAT, mode, &ds);
 	if (fd == -ENOSPC && dfuse_flush_for_space(d))
-		fd = dvs_open(d->fs, path, server_flags(d, fi->flags) | O_CREAT, mode);
+		fd = dvs_open_stat(d->fs, path, server_flags(d, fi->flags) | O_CREAT, mode,
+				   &ds);
 	if (fd < 0) {
 		r = fd;
 		goto fail;
 	}
-	r = dvs_fstat(d->fs, fd, &ds);
-	if (r >= 0)
-		r = dfuse_make_entry(d, parent, name, &ds, &e);
+	r = dfuse_make_entry(d, parent, name, &ds, &e);
 	if (r < 0) {
 		dvs_close(d->fs, fd);
 		goto fail;
