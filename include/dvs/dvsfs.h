@@ -154,6 +154,17 @@ int dvs_fallocate(struct dvsfs *fs, int fd, int mode, off_t off, off_t len);
 int dvs_utimens(struct dvsfs *fs, const char *path, const struct timespec ts[2]);
 /* Only the write bits count: none set -> FAT read-only bit on, else off. */
 int dvs_chmod(struct dvsfs *fs, const char *path, mode_t mode);
+/*
+ * The same calls, also filling *st with the file's attributes after the
+ * change, from the same round trip (st->st_ino 0: the server could not
+ * give them; ask dvs_stat).  st may be NULL.
+ */
+int dvs_mkdir_stat(struct dvsfs *fs, const char *path, mode_t mode, struct dvs_stat *st);
+int dvs_chmod_stat(struct dvsfs *fs, const char *path, mode_t mode, struct dvs_stat *st);
+int dvs_truncate_stat(struct dvsfs *fs, const char *path, off_t len, struct dvs_stat *st);
+int dvs_ftruncate_stat(struct dvsfs *fs, int fd, off_t len, struct dvs_stat *st);
+int dvs_utimens_stat(struct dvsfs *fs, const char *path, const struct timespec ts[2],
+		     struct dvs_stat *st);
 int dvs_fsync(struct dvsfs *fs, int fd);
 int dvs_fdatasync(struct dvsfs *fs, int fd);
 int dvs_sync(struct dvsfs *fs);

@@ -244,6 +244,10 @@ struct fs_rq_path {
 };
 /* FS_STAT and FS_FSTAT reply: struct fs_wire_stat. */
 
+/* FS_MKDIR, FS_CHMOD, FS_UTIMENS, FS_TRUNCATE and FS_FTRUNCATE reply on
+ * success with the struct fs_wire_stat of the file after the change (ino 0
+ * if the server could not stat it), so a client needs no FS_STAT after. */
+
 /* --- FS_MKDIR, FS_CHMOD ------------------------------------------------- */
 struct fs_rq_path_mode {
 	struct fs_path_arg path;

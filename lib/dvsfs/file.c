@@ -279,12 +279,36 @@ dvs_fstat(struct dvsfs *fs, int fd, struct dvs_stat *st)
 	return stat_reply(fs, fd_call(fs, FS_FSTAT, fd, 0, &m), &m, st);
 }
 
+/* A change that replies with the stat after it (fsproto.h): into *st when
+ * st is not NULL, st_ino 0 when the server could not give it. */
+static int
+changed_stat(struct dvsfs *fs, int rc, const dvk_msg_t *m, struct dvs_stat *st)
+{
+	struct fs_wire_stat w;
+
+	if (rc < 0 || st == NULL)
+		return rc;
+	memcpy(&w, m->m_u.raw, sizeof(w));
+	if (w.ino == 0) {
+		memset(st, 0, sizeof(*st));
+		return rc;
+	}
+	dvsfs_stat_from_wire(fs, &w, st);
+	return rc;
+}
+
 int
-dvs_mkdir(struct dvsfs *fs, const char *path, mode_t mode)
+dvs_mkdir_stat(struct dvsfs *fs, const char *path, mode_t mode, struct dvs_stat *st)
 {
 	dvk_msg_t m;
 
-	return path_call(fs, FS_MKDIR, path, (uint32_t)mode, &m);
+	return changed_stat(fs, path_call(fs, FS_MKDIR, path, (uint32_t)mode, &m), &m, st);
+}
+
+int
+dvs_mkdir(struct dvsfs *fs, const char *path, mode_t mode)
+{
+	return dvs_mkdir_stat(fs, path, mode, NULL);
 }
 
 int
@@ -304,11 +328,17 @@ dvs_unlink(struct dvsfs *fs, const char *path)
 }
 
 int
-dvs_chmod(struct dvsfs *fs, const char *path, mode_t mode)
+dvs_chmod_stat(struct dvsfs *fs, const char *path, mode_t mode, struct dvs_stat *st)
 {
 	dvk_msg_t m;
 
-	return path_call(fs, FS_CHMOD, path, (uint32_t)mode, &m);
+	return changed_stat(fs, path_call(fs, FS_CHMOD, path, (uint32_t)mode, &m), &m, st);
+}
+
+int
+dvs_chmod(struct dvsfs *fs, const char *path, mode_t mode)
+{
+	return dvs_chmod_stat(fs, path, mode, NULL);
 }
 
 int
@@ -359,7 +389,7 @@ truncate_rq(dvk_msg_t *m, int fd, off_t len)
 }
 
 int
-dvs_truncate(struct dvsfs *fs, const char *path, off_t len)
+dvs_truncate_stat(struct dvsfs *fs, const char *path, off_t len, struct dvs_stat *st)
 {
 	struct fs_rq_truncate *rq;
 	dvk_msg_t m;
@@ -368,18 +398,31 @@ dvs_truncate(struct dvsfs *fs, const char *path, off_t len)
 		return -EINVAL;
 	rq = truncate_rq(&m, -1, len);
 	rq->flags = fs->access_checked;
-	return path_rpc(fs, FS_TRUNCATE, path, &rq->path, sizeof(*rq), &m);
+	return changed_stat(fs, path_rpc(fs, FS_TRUNCATE, path, &rq->path, sizeof(*rq), &m),
+			    &m, st);
 }
 
 int
-dvs_ftruncate(struct dvsfs *fs, int fd, off_t len)
+dvs_truncate(struct dvsfs *fs, const char *path, off_t len)
+{
+	return dvs_truncate_stat(fs, path, len, NULL);
+}
+
+int
+dvs_ftruncate_stat(struct dvsfs *fs, int fd, off_t len, struct dvs_stat *st)
 {
 	dvk_msg_t m;
 
 	if (len < 0)
 		return -EINVAL;
 	(void)truncate_rq(&m, fd, len);
-	return dvsfs_simple(fs, FS_FTRUNCATE, &m);
+	return changed_stat(fs, dvsfs_simple(fs, FS_FTRUNCATE, &m), &m, st);
+}
+
+int
+dvs_ftruncate(struct dvsfs *fs, int fd, off_t len)
+{
+	return dvs_ftruncate_stat(fs, fd, len, NULL);
 }
 
 int
@@ -408,7 +451,8 @@ time_arg(const struct timespec *ts)
 }
 
 int
-dvs_utimens(struct dvsfs *fs, const char *path, const struct timespec ts[2])
+dvs_utimens_stat(struct dvsfs *fs, const char *path, const struct timespec ts[2],
+		 struct dvs_stat *st)
 {
 	struct fs_rq_utimens *rq;
 	dvk_msg_t m;
@@ -425,7 +469,14 @@ dvs_utimens(struct dvsfs *fs, const char *path, const struct timespec ts[2])
 	rq = (struct fs_rq_utimens *)m.m_u.raw;
 	rq->atime_ns = time_arg(ts != NULL ? &ts[0] : NULL);
 	rq->mtime_ns = time_arg(ts != NULL ? &ts[1] : NULL);
-	return path_rpc(fs, FS_UTIMENS, path, &rq->path, sizeof(*rq), &m);
+	return changed_stat(fs, path_rpc(fs, FS_UTIMENS, path, &rq->path, sizeof(*rq), &m),
+			    &m, st);
+}
+
+int
+dvs_utimens(struct dvsfs *fs, const char *path, const struct timespec ts[2])
+{
+	return dvs_utimens_stat(fs, path, ts, NULL);
 }
 
 int

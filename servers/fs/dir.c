@@ -29,7 +29,8 @@ do_mkdir(struct fs_req *r)
 		return rc;
 	if (strcmp(r->w->path1, "/") == 0)
 		return -EEXIST;
-	return fat_mkdir(r->s->vol->vol, r->w->path1);
+	rc = fat_mkdir(r->s->vol->vol, r->w->path1);
+	return fs_reply_stat(r, rc, r->w->path1, NULL);
 }
 
 int

@@ -162,6 +162,10 @@ void fs_fd_put(struct fs_fd *f);
 int fs_client_err(int err);
 void fs_stat_to_wire(const struct fs_volume *v, const struct fat_stat *st,
 		     struct fs_wire_stat *w);
+/* After a change that succeeded (rc 0): the reply payload gets the stat of
+ * path (or of file when not NULL), so the client needs no FS_STAT after
+ * it; a stat that fails leaves ino 0.  Returns rc. */
+int fs_reply_stat(struct fs_req *r, int rc, const char *path, struct fat_file *file);
 /* Lexical path normalisation (exposed for tests/fuzzing). */
 int fs_normalize_path(char *path, size_t len);
 

@@ -98,6 +98,18 @@ fs_get_path(struct fs_req *r, const struct fs_path_arg *a, size_t rq_size, char 
 	return 0;
 }
 
+int
+fs_reply_stat(struct fs_req *r, int rc, const char *path, struct fat_file *file)
+{
+	struct fat_stat st;
+
+	if (rc < 0)
+		return rc;
+	if ((file != NULL ? fat_fstat(file, &st) : fat_stat(r->s->vol->vol, path, &st)) == 0)
+		fs_stat_to_wire(r->s->vol, &st, FS_RP(r, fs_wire_stat));
+	return rc;
+}
+
 static int64_t
 ts_ns(const struct timespec *t)
 {

@@ -60,10 +60,13 @@ dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,
 	e->attr_timeout = d->attr_timeout;
 	e->entry_timeout = d->entry_timeout;
 	if (dfuse_is_alias(d, ino, &(fuse_ino_t){0})) {
+		dir_attr_drop(d->dattr, ino);
 		/* Looked up again each time: a rename or a change through
 		 * the main name must not leave the kernel a stale copy. */
 		e->attr_timeout = 0;
 		e->entry_timeout = 0;
+	} else {
+		dir_attr_put(d->dattr, ino, ds);
 	}
 	return 0;
 }

@@ -22,9 +22,23 @@
 /* The largest request the kernel sends us and we send the server. */
 #define DFUSE_IO_MAX (1u << 20)
 
+/* Directories' attributes on an exclusive mount (dir_attr.c): a GETATTR
+ * of a directory answered without a round trip.  Every call takes NULL
+ * (no cache: nothing kept, nothing found) and locks itself. */
+struct dir_attr;
+int dir_attr_new(struct dir_attr **out);
+void dir_attr_free(struct dir_attr *c);
+/* Keeps st for ino if it is a directory; forgets ino otherwise. */
+void dir_attr_put(struct dir_attr *c, uint64_t ino, const struct dvs_stat *st);
+/* 0 and *st, or -ENOENT. */
+int dir_attr_get(struct dir_attr *c, uint64_t ino, struct dvs_stat *st);
+void dir_attr_drop(struct dir_attr *c, uint64_t ino);
+void dir_attr_clear(struct dir_attr *c);
+
 struct dfuse {
 	struct dvsfs *fs;	/* shared by every thread (see above) */
 	struct ino_table *itab; /* inode numbers; locks itself */
+	struct dir_attr *dattr; /* NULL unless exclusive; locks itself */
 	int exclusive;		/* this mount is the volume's only client */
 	int ro;			/* mounted read-only */
 	int debug;

@@ -105,14 +105,24 @@ reply_attr(fuse_req_t req, fuse_ino_t ino, const struct dvs_stat *ds)
 static void
 do_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct dfuse *d = dfuse_of(req);
 	struct dvs_stat ds;
 	int r;
 
-	r = get_stat(dfuse_of(req), ino, fi, &ds);
-	if (r < 0)
-		fuse_reply_err(req, dfuse_err(r));
-	else
+	/* The kernel asks for a directory's attributes again after every
+	 * change of a name in it; on FAT they did not change (dir_attr.c). */
+	if (dir_attr_get(d->dattr, ino, &ds) == 0) {
 		reply_attr(req, ino, &ds);
+		return;
+	}
+	r = get_stat(d, ino, fi, &ds);
+	if (r < 0) {
+		fuse_reply_err(req, dfuse_err(r));
+		return;
+	}
+	if (!dfuse_is_alias(d, ino, &(fuse_ino_t){0}))
+		dir_attr_put(d->dattr, ino, &ds);
+	reply_attr(req, ino, &ds);
 }
 
 static struct timespec
@@ -138,7 +148,7 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	struct timespec ts[2];
 	struct fuse_file_info tmp;
 	struct dvs_stat ds;
-	int r = 0, have_path, fd;
+	int r = 0, have_path, fd, have_ds = 0;
 
 	/* FAT has no owners: only the owner every file already shows. */
 	if (((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != d->uid) ||
@@ -146,6 +156,7 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		fuse_reply_err(req, EPERM);
 		return;
 	}
+	dir_attr_drop(d->dattr, ino);
 	have_path = ino_table_path(d->itab, ino, path, sizeof(path)) >= 0;
 	/* An open file that was unlinked has no path: what needs one is
 	 * skipped for it (its attributes die with it). */
@@ -159,14 +170,17 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		memset(&tmp, 0, sizeof(tmp));
 		tmp.fh = (uint64_t)fd;
 	}
+	/* Each change replies with the attributes after it: the last one
+	 * answers the kernel, no stat of its own (ds.st_ino 0: ask). */
+	ds.st_ino = 0;
 	if ((to_set & FUSE_SET_ATTR_MODE) && have_path)
-		r = dvs_chmod(d->fs, path, attr->st_mode & 07777);
+		r = dvs_chmod_stat(d->fs, path, attr->st_mode & 07777, &ds);
 	if (r == 0 && (to_set & FUSE_SET_ATTR_SIZE)) {
 		for (int again = 1;; again = 0) {
 			if (fi != NULL)
-				r = dvs_ftruncate(d->fs, (int)fi->fh, attr->st_size);
+				r = dvs_ftruncate_stat(d->fs, (int)fi->fh, attr->st_size, &ds);
 			else
-				r = dvs_truncate(d->fs, path, attr->st_size);
+				r = dvs_truncate_stat(d->fs, path, attr->st_size, &ds);
 			if (r != -ENOSPC || !again || !dfuse_flush_for_space(d))
 				break;
 		}
@@ -176,9 +190,10 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 				 attr->st_atim);
 		ts[1] = set_time(to_set, FUSE_SET_ATTR_MTIME, FUSE_SET_ATTR_MTIME_NOW,
 				 attr->st_mtim);
-		r = dvs_utimens(d->fs, path, ts);
+		r = dvs_utimens_stat(d->fs, path, ts, &ds);
 	}
-	if (r == 0)
+	have_ds = r == 0 && to_set != 0 && ds.st_ino != 0;
+	if (r == 0 && !have_ds)
 		r = get_stat(d, ino, have_path ? NULL : fi, &ds);
 	if (to_set != 0)
 		dfuse_alias_changed(d, ino);
@@ -227,11 +242,12 @@ do_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 	int r;
 
 	r = child_path(d, parent, name, path, sizeof(path));
+	ds.st_ino = 0;
 	if (r >= 0)
-		r = dvs_mkdir(d->fs, path, mode);
+		r = dvs_mkdir_stat(d->fs, path, mode, &ds);
 	if (r == -ENOSPC && dfuse_flush_for_space(d))
-		r = dvs_mkdir(d->fs, path, mode);
-	if (r >= 0)
+		r = dvs_mkdir_stat(d->fs, path, mode, &ds);
+	if (r >= 0 && ds.st_ino == 0)
 		r = dvs_stat(d->fs, path, &ds);
 	if (r < 0)
 		fuse_reply_err(req, dfuse_err(r));
@@ -251,6 +267,8 @@ remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, int dir)
 		r = dir ? dvs_rmdir(d->fs, path) : dvs_unlink(d->fs, path);
 	if (r >= 0)
 		ino_table_unlinked(d->itab, parent, name);
+	if (dir)
+		dir_attr_clear(d->dattr); /* its number may come back as a file's */
 	fuse_reply_err(req, dfuse_err(r));
 }
 
@@ -280,6 +298,9 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
+	/* A directory that moves may change its node id (and a replaced
+	 * one goes): rare enough to forget every directory's attributes. */
+	dir_attr_clear(d->dattr);
 	r = child_path(d, parent, name, from, sizeof(from));
 	if (r >= 0)
 		r = child_path(d, newparent, newname, to, sizeof(to));
