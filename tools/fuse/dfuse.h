@@ -35,10 +35,26 @@ int dir_attr_get(struct dir_attr *c, uint64_t ino, struct dvs_stat *st);
 void dir_attr_drop(struct dir_attr *c, uint64_t ino);
 void dir_attr_clear(struct dir_attr *c);
 
+/* All names of the directories made through an exclusive mount
+ * (dir_names.c): a lookup of a name that is not there answered without a
+ * round trip.  Every call takes NULL and locks itself. */
+struct dir_names;
+int dir_names_new(struct dir_names **out);
+void dir_names_free(struct dir_names *c);
+/* dir was just made (empty) through this mount: track its names. */
+void dir_names_track(struct dir_names *c, uint64_t dir);
+/* The server made or removed name in dir. */
+void dir_names_add(struct dir_names *c, uint64_t dir, const char *name);
+void dir_names_remove(struct dir_names *c, uint64_t dir, const char *name);
+/* 1 when dir is tracked and holds no name FAT would match with name. */
+int dir_names_absent(struct dir_names *c, uint64_t dir, const char *name);
+void dir_names_clear(struct dir_names *c);
+
 struct dfuse {
 	struct dvsfs *fs;	/* shared by every thread (see above) */
 	struct ino_table *itab; /* inode numbers; locks itself */
 	struct dir_attr *dattr; /* NULL unless exclusive; locks itself */
+	struct dir_names *dnames; /* NULL unless exclusive; locks itself */
 	int exclusive;		/* this mount is the volume's only client */
 	int ro;			/* mounted read-only */
 	int debug;

@@ -425,6 +425,8 @@ main(int argc, char **argv)
 	r = ino_table_new(root.st_ino, &d.itab);
 	if (r >= 0 && d.exclusive)
 		r = dir_attr_new(&d.dattr);
+	if (r >= 0 && d.exclusive)
+		r = dir_names_new(&d.dnames);
 	if (r < 0) {
 		dvs_err("out of memory");
 		goto out;
@@ -490,5 +492,6 @@ out:
 	dvsfs_disconnect(d.fs);
 	ino_table_free(d.itab);
 	dir_attr_free(d.dattr);
+	dir_names_free(d.dnames);
 	return rc;
 }

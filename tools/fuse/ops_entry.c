@@ -34,7 +34,8 @@ do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	r = child_path(d, parent, name, path, sizeof(path));
 	if (r >= 0)
-		r = dvs_stat(d->fs, path, &ds);
+		r = dir_names_absent(d->dnames, parent, name) ? -ENOENT
+							      : dvs_stat(d->fs, path, &ds);
 	if (r == -ENOENT && d->negative_timeout > 0) {
 		/* Inode 0: the kernel caches "no such name"; it drops that
 		 * itself when it creates the name through this mount. */
@@ -162,6 +163,21 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	 * skipped for it (its attributes die with it). */
 	if (!have_path && fi == NULL) {
 		fd = ino_table_open_fd(d->itab, ino);
+		if (fd < 0 && (to_set & ~(times | FUSE_SET_ATTR_CTIME)) == 0) {
+			/* A removed file that nothing holds open: only the
+			 * kernel itself sends this, writing back the times it
+			 * kept (writeback cache) as it drops the inode.  There
+			 * is nothing left to store them in; an error here would
+			 * come back from the next syncfs(2) of the mount. */
+			struct stat st;
+
+			memset(&st, 0, sizeof(st));
+			st.st_ino = ino;
+			st.st_mode = S_IFREG | 0644;
+			st.st_nlink = 0;
+			fuse_reply_attr(req, &st, 0);
+			return;
+		}
 		if (fd < 0) {
 			fuse_reply_err(req, ENOENT);
 			return;
@@ -224,6 +240,7 @@ do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t
 		r = fd;
 		goto fail;
 	}
+	dir_names_add(d->dnames, parent, name);
 	r = dvs_close(d->fs, fd);
 	if (r < 0)
 		goto fail;
@@ -237,6 +254,7 @@ static void
 do_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	struct dfuse *d = dfuse_of(req);
+	struct fuse_entry_param e;
 	char path[FS_WIRE_PATH_MAX];
 	struct dvs_stat ds;
 	int r;
@@ -247,12 +265,21 @@ do_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 		r = dvs_mkdir_stat(d->fs, path, mode, &ds);
 	if (r == -ENOSPC && dfuse_flush_for_space(d))
 		r = dvs_mkdir_stat(d->fs, path, mode, &ds);
-	if (r >= 0 && ds.st_ino == 0)
-		r = dvs_stat(d->fs, path, &ds);
-	if (r < 0)
+	if (r >= 0) {
+		dir_names_add(d->dnames, parent, name);
+		if (ds.st_ino == 0)
+			r = dvs_stat(d->fs, path, &ds);
+	}
+	if (r >= 0)
+		r = dfuse_make_entry(d, parent, name, &ds, &e);
+	if (r < 0) {
 		fuse_reply_err(req, dfuse_err(r));
-	else
-		dfuse_reply_entry(req, parent, name, &ds);
+		return;
+	}
+	/* Empty, and only this mount will change it. */
+	dir_names_track(d->dnames, e.ino);
+	if (fuse_reply_entry(req, &e) != 0)
+		ino_table_forget(d->itab, e.ino, 1);
 }
 
 static void
@@ -265,10 +292,15 @@ remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, int dir)
 	r = child_path(d, parent, name, path, sizeof(path));
 	if (r >= 0)
 		r = dir ? dvs_rmdir(d->fs, path) : dvs_unlink(d->fs, path);
-	if (r >= 0)
+	if (r >= 0) {
 		ino_table_unlinked(d->itab, parent, name);
-	if (dir)
-		dir_attr_clear(d->dattr); /* its number may come back as a file's */
+		dir_names_remove(d->dnames, parent, name);
+	}
+	if (dir) {
+		/* Its number may come back as another file's. */
+		dir_attr_clear(d->dattr);
+		dir_names_clear(d->dnames);
+	}
 	fuse_reply_err(req, dfuse_err(r));
 }
 
@@ -301,11 +333,13 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 	/* A directory that moves may change its node id (and a replaced
 	 * one goes): rare enough to forget every directory's attributes. */
 	dir_attr_clear(d->dattr);
+	dir_names_clear(d->dnames);
 	r = child_path(d, parent, name, from, sizeof(from));
 	if (r >= 0)
 		r = child_path(d, newparent, newname, to, sizeof(to));
 	if (r >= 0)
 		r = dvs_rename2(d->fs, from, to, flags & RENAME_NOREPLACE);
+	dir_names_clear(d->dnames); /* again: nothing tracked meanwhile */
 	if (r < 0) {
 		fuse_reply_err(req, dfuse_err(r));
 		return;
