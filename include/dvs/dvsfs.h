@@ -187,6 +187,10 @@ struct dvs_dirent {
 };
 ssize_t dvs_getdents(struct dvsfs *fs, int dirfd, uint64_t cookie,
 		     struct dvs_dirent *ents, size_t max);
+/* The same, and *eof = 1 when no entry follows the last one returned (the
+ * call that would return 0 can be saved). */
+ssize_t dvs_getdents_eof(struct dvsfs *fs, int dirfd, uint64_t cookie,
+			 struct dvs_dirent *ents, size_t max, int *eof);
 
 /* Iterator form: opendir, readdir until it returns 0, closedir.
  * dvs_readdir returns 1 with *ent filled (valid until the next call on d),

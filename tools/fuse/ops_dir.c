@@ -8,12 +8,43 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dfuse.h"
 
-#define DIR_BATCH 64 /* server entries per round trip at most */
+/* Server entries per round trip at most: a directory of a hundred names
+ * in one (the kernel asks for 16 KiB and more of readdirplus records). */
+#define DIR_BATCH 128
+
+/* The entries of one round trip, one array per thread (about 130 KiB:
+ * no allocation and page faults per call), freed when the thread ends. */
+static pthread_key_t ents_key;
+static pthread_once_t ents_once = PTHREAD_ONCE_INIT;
+
+static void
+make_ents_key(void)
+{
+	(void)pthread_key_create(&ents_key, free);
+}
+
+static struct dvs_dirent *
+thread_ents(void)
+{
+	struct dvs_dirent *e;
+
+	pthread_once(&ents_once, make_ents_key);
+	e = pthread_getspecific(ents_key);
+	if (e == NULL) {
+		e = malloc(DIR_BATCH * sizeof(*e));
+		if (e != NULL && pthread_setspecific(ents_key, e) != 0) {
+			free(e);
+			e = NULL;
+		}
+	}
+	return e;
+}
 
 static void
 do_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -129,13 +160,13 @@ readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	max = size / (plus ? 160 : 40) + 1;
 	if (max > DIR_BATCH)
 		max = DIR_BATCH;
-	ents = malloc(max * sizeof(*ents));
+	ents = thread_ents();
 	if (ents == NULL) {
 		r = -ENOMEM;
 		goto reply;
 	}
-	for (;;) {
-		r = dvs_getdents(d->fs, (int)fi->fh, cookie, ents, max);
+	for (int eof = 0; !eof;) {
+		r = dvs_getdents_eof(d->fs, (int)fi->fh, cookie, ents, max, &eof);
 		if (r <= 0)
 			break;
 		n = (size_t)r;
@@ -159,7 +190,6 @@ reply:
 			ino_table_forget(d->itab, h.ino[i], 1);
 	}
 	free(h.ino);
-	free(ents);
 	free(buf);
 }
 
