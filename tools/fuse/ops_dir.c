@@ -4,7 +4,10 @@
  *
  * Offsets: 0 is the start, 1 follows ".", 2 follows "..", and the entry
  * whose server cookie is c (c >= 1, the cookie resuming after it) has
- * offset c + 2.  The server never lists "." and "..".
+ * offset c + 2.  The server never lists "." and "..".  The last entry of
+ * the directory also carries DIR_OFF_END, so the kernel's call after it is
+ * answered "no more" without asking the server (cookies are directory
+ * positions, far below 2^62).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +20,7 @@
 /* Server entries per round trip at most: a directory of a hundred names
  * in one (the kernel asks for 16 KiB and more of readdirplus records). */
 #define DIR_BATCH 128
+#define DIR_OFF_END (1ull << 62)
 
 /* The entries of one round trip, one array per thread (about 130 KiB:
  * no allocation and page faults per call), freed when the thread ends. */
@@ -135,6 +139,10 @@ readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	char *buf;
 	ssize_t r = 0;
 
+	if ((uint64_t)off & DIR_OFF_END) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
 	buf = malloc(size);
 	if (buf == NULL) {
 		fuse_reply_err(req, ENOMEM);
@@ -171,9 +179,13 @@ readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			break;
 		n = (size_t)r;
 		for (i = 0; i < n; i++) {
+			uint64_t next = ents[i].next + 2;
+
+			if (eof && i + 1 == n && next < DIR_OFF_END)
+				next |= DIR_OFF_END;
 			got = add_entry(req, d, ino, buf + pos, size - pos, ents[i].name,
-					&ents[i].st, ents[i].st.st_ino,
-					(off_t)(ents[i].next + 2), plus, &h);
+					&ents[i].st, ents[i].st.st_ino, (off_t)next, plus,
+					&h);
 			if (got == 0)
 				goto reply;
 			pos += got;
