@@ -28,8 +28,12 @@
 struct dir_attr;
 int dir_attr_new(struct dir_attr **out);
 void dir_attr_free(struct dir_attr *c);
-/* Keeps st for ino if it is a directory; forgets ino otherwise. */
-void dir_attr_put(struct dir_attr *c, uint64_t ino, const struct dvs_stat *st);
+/* The epoch to read before asking the server for attributes to put. */
+uint64_t dir_attr_epoch(struct dir_attr *c);
+/* Keeps st for ino if it is a directory and nothing was dropped since
+ * epoch `since`; forgets ino otherwise. */
+void dir_attr_put(struct dir_attr *c, uint64_t ino, const struct dvs_stat *st,
+		  uint64_t since);
 /* 0 and *st, or -ENOENT. */
 int dir_attr_get(struct dir_attr *c, uint64_t ino, struct dvs_stat *st);
 void dir_attr_drop(struct dir_attr *c, uint64_t ino);
@@ -91,6 +95,10 @@ int dfuse_check_name(const char *name);
  */
 void dfuse_reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		       const struct dvs_stat *ds);
+/* Marks the start of a request whose server attributes dfuse_make_entry
+ * may keep (lookup, create, mknod, mkdir, readdirplus): reads dir_attr's
+ * epoch into the calling thread. */
+void dfuse_req_start(struct dfuse *d);
 /* Fills e for (parent, name) -> ds, counting one lookup; 0 or -errno. */
 int dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,
 		     const struct dvs_stat *ds, struct fuse_entry_param *e);

@@ -14,7 +14,10 @@
  * exclusive mount keeps the cache (no other client changes the volume).
  *
  * A fixed table indexed by inode number (a collision replaces the older
- * entry), one lock held only to copy an entry in or out.
+ * entry), one lock held only to copy an entry in or out.  Every drop moves
+ * an epoch on, and attributes asked of the server are kept only if no drop
+ * happened since the request began: a GETATTR racing with a chmod of the
+ * same directory must not put back what the chmod changed.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,7 +34,8 @@ struct dir_attr_slot {
 };
 
 struct dir_attr {
-	pthread_mutex_t lock; /* protects slot[] */
+	pthread_mutex_t lock; /* protects slot[] and epoch */
+	uint64_t epoch;	      /* + 1 at every drop and clear */
 	struct dir_attr_slot slot[DIR_ATTR_SLOTS];
 };
 
@@ -62,8 +66,21 @@ dir_attr_free(struct dir_attr *c)
 	free(c);
 }
 
+uint64_t
+dir_attr_epoch(struct dir_attr *c)
+{
+	uint64_t e;
+
+	if (c == NULL)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	e = c->epoch;
+	pthread_mutex_unlock(&c->lock);
+	return e;
+}
+
 void
-dir_attr_put(struct dir_attr *c, uint64_t ino, const struct dvs_stat *st)
+dir_attr_put(struct dir_attr *c, uint64_t ino, const struct dvs_stat *st, uint64_t since)
 {
 	struct dir_attr_slot *s;
 
@@ -71,7 +88,12 @@ dir_attr_put(struct dir_attr *c, uint64_t ino, const struct dvs_stat *st)
 		return;
 	s = slot_of(c, ino);
 	pthread_mutex_lock(&c->lock);
-	if (S_ISDIR(st->st_mode)) {
+	if (c->epoch != since) {
+		/* Something changed while the server was asked: the stat may
+		 * predate it.  Keep nothing (and no older copy either). */
+		if (s->ino == ino)
+			s->ino = 0;
+	} else if (S_ISDIR(st->st_mode)) {
 		s->ino = ino;
 		s->st = *st;
 	} else if (s->ino == ino) {
@@ -110,6 +132,7 @@ dir_attr_drop(struct dir_attr *c, uint64_t ino)
 	pthread_mutex_lock(&c->lock);
 	if (s->ino == ino)
 		s->ino = 0;
+	c->epoch++;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -123,5 +146,6 @@ dir_attr_clear(struct dir_attr *c)
 	pthread_mutex_lock(&c->lock);
 	for (i = 0; i < DIR_ATTR_SLOTS; i++)
 		c->slot[i].ino = 0;
+	c->epoch++;
 	pthread_mutex_unlock(&c->lock);
 }

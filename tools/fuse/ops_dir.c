@@ -139,6 +139,7 @@ readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	char *buf;
 	ssize_t r = 0;
 
+	dfuse_req_start(d);
 	if ((uint64_t)off & DIR_OFF_END) {
 		fuse_reply_buf(req, NULL, 0);
 		return;

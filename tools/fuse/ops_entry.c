@@ -32,6 +32,7 @@ do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct dvs_stat ds;
 	int r;
 
+	dfuse_req_start(d);
 	r = child_path(d, parent, name, path, sizeof(path));
 	if (r >= 0)
 		r = dir_names_absent(d->dnames, parent, name) ? -ENOENT
@@ -108,6 +109,7 @@ do_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dfuse *d = dfuse_of(req);
 	struct dvs_stat ds;
+	uint64_t since;
 	int r;
 
 	/* The kernel asks for a directory's attributes again after every
@@ -116,13 +118,14 @@ do_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		reply_attr(req, ino, &ds);
 		return;
 	}
+	since = dir_attr_epoch(d->dattr);
 	r = get_stat(d, ino, fi, &ds);
 	if (r < 0) {
 		fuse_reply_err(req, dfuse_err(r));
 		return;
 	}
 	if (!dfuse_is_alias(d, ino, &(fuse_ino_t){0}))
-		dir_attr_put(d->dattr, ino, &ds);
+		dir_attr_put(d->dattr, ino, &ds, since);
 	reply_attr(req, ino, &ds);
 }
 
@@ -232,6 +235,7 @@ do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t
 		fuse_reply_err(req, EPERM);
 		return;
 	}
+	dfuse_req_start(d);
 	r = child_path(d, parent, name, path, sizeof(path));
 	if (r < 0)
 		goto fail;
@@ -259,6 +263,7 @@ do_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 	struct dvs_stat ds;
 	int r;
 
+	dfuse_req_start(d);
 	r = child_path(d, parent, name, path, sizeof(path));
 	ds.st_ino = 0;
 	if (r >= 0)

@@ -91,6 +91,7 @@ do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	struct dvs_stat ds;
 	int r, fd;
 
+	dfuse_req_start(d);
 	r = dfuse_check_name(name);
 	if (r >= 0)
 		r = ino_table_child_path(d->itab, parent, name, path, sizeof(path));
