@@ -117,6 +117,10 @@ struct dvs_stat {
  * and O_CLOEXEC included: FAT has no links and the descriptor lives in the
  * server).  mode only decides the read-only bit of a created file. */
 int dvs_open(struct dvsfs *fs, const char *path, int flags, mode_t mode);
+/* dvs_open that also fills *st with the opened file's attributes, in the
+ * same round trip (a create followed by an fstat costs one). */
+int dvs_open_stat(struct dvsfs *fs, const char *path, int flags, mode_t mode,
+		  struct dvs_stat *st);
 int dvs_creat(struct dvsfs *fs, const char *path, mode_t mode);
 int dvs_close(struct dvsfs *fs, int fd);
 
@@ -150,6 +154,17 @@ int dvs_fallocate(struct dvsfs *fs, int fd, int mode, off_t off, off_t len);
 int dvs_utimens(struct dvsfs *fs, const char *path, const struct timespec ts[2]);
 /* Only the write bits count: none set -> FAT read-only bit on, else off. */
 int dvs_chmod(struct dvsfs *fs, const char *path, mode_t mode);
+/*
+ * The same calls, also filling *st with the file's attributes after the
+ * change, from the same round trip (st->st_ino 0: the server could not
+ * give them; ask dvs_stat).  st may be NULL.
+ */
+int dvs_mkdir_stat(struct dvsfs *fs, const char *path, mode_t mode, struct dvs_stat *st);
+int dvs_chmod_stat(struct dvsfs *fs, const char *path, mode_t mode, struct dvs_stat *st);
+int dvs_truncate_stat(struct dvsfs *fs, const char *path, off_t len, struct dvs_stat *st);
+int dvs_ftruncate_stat(struct dvsfs *fs, int fd, off_t len, struct dvs_stat *st);
+int dvs_utimens_stat(struct dvsfs *fs, const char *path, const struct timespec ts[2],
+		     struct dvs_stat *st);
 int dvs_fsync(struct dvsfs *fs, int fd);
 int dvs_fdatasync(struct dvsfs *fs, int fd);
 int dvs_sync(struct dvsfs *fs);
@@ -172,6 +187,10 @@ struct dvs_dirent {
 };
 ssize_t dvs_getdents(struct dvsfs *fs, int dirfd, uint64_t cookie,
 		     struct dvs_dirent *ents, size_t max);
+/* The same, and *eof = 1 when no entry follows the last one returned (the
+ * call that would return 0 can be saved). */
+ssize_t dvs_getdents_eof(struct dvsfs *fs, int dirfd, uint64_t cookie,
+			 struct dvs_dirent *ents, size_t max, int *eof);
 
 /* Iterator form: opendir, readdir until it returns 0, closedir.
  * dvs_readdir returns 1 with *ent filled (valid until the next call on d),

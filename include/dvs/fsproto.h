@@ -111,7 +111,10 @@ enum fs_call {
  * refuse the open, as vfat does not refuse root.  See docs/FS.md
  * "Who the caller is". */
 #define FS_O_ACCESS_CHECKED 0x200
-#define FS_O_ALL       0x3f3
+/* FS_OPEN: reply with the file's whole struct fs_wire_stat instead of
+ * struct fs_rp_open (saves an FS_FSTAT after a create). */
+#define FS_O_STAT      0x400
+#define FS_O_ALL       0x7f3
 
 /* FS_READ/FS_WRITE flags. */
 #define FS_IO_AT 0x1 /* use off, leave the descriptor's position alone */
@@ -135,11 +138,20 @@ enum fs_call {
 #define FS_ATTR_DIR	0x10
 #define FS_ATTR_ARCHIVE 0x20
 
-/* A path argument: a grant the server may read, exactly len bytes. */
+/*
+ * A path argument: a grant the server may read, exactly len bytes.  Or,
+ * with grant FS_GRANT_INLINE, the len bytes travel in the message itself,
+ * after the request struct, so the server needs no grant copy (a round
+ * trip to dvkd) to read them: the first inline path of a request ends at
+ * the end of the payload (byte DVK_PAYLOAD_SIZE), each further one ends
+ * where the one before began.  A path that would reach into the request
+ * struct is refused (-EINVAL); longer paths go by grant.
+ */
 struct fs_path_arg {
 	dvk_grant_t grant;
 	uint32_t len;
 };
+#define FS_GRANT_INLINE ((dvk_grant_t)-2)
 
 /* File attributes as they travel (reply of FS_STAT/FS_FSTAT, readdir). */
 struct fs_wire_stat {
@@ -231,6 +243,10 @@ struct fs_rq_path {
 	struct fs_path_arg path;
 };
 /* FS_STAT and FS_FSTAT reply: struct fs_wire_stat. */
+
+/* FS_MKDIR, FS_CHMOD, FS_UTIMENS, FS_TRUNCATE and FS_FTRUNCATE reply on
+ * success with the struct fs_wire_stat of the file after the change (ino 0
+ * if the server could not stat it), so a client needs no FS_STAT after. */
 
 /* --- FS_MKDIR, FS_CHMOD ------------------------------------------------- */
 struct fs_rq_path_mode {

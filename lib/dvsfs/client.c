@@ -202,6 +202,7 @@ dvsfs_call_begin(struct dvsfs *fs, struct dvsfs_call *c)
 	int err = -EINVAL;
 
 	memset(c, 0, sizeof(*c));
+	c->inline_end = DVK_PAYLOAD_SIZE;
 	if (fs == NULL || fs->magic != DVSFS_MAGIC)
 		return -EINVAL;
 	c->fs = fs;
@@ -245,7 +246,8 @@ dvsfs_call_grant(struct dvsfs_call *c, const void *addr, size_t len, unsigned ac
 }
 
 int
-dvsfs_call_path(struct dvsfs_call *c, const char *path, struct fs_path_arg *arg)
+dvsfs_call_path(struct dvsfs_call *c, dvk_msg_t *m, size_t rq_size, const char *path,
+		struct fs_path_arg *arg)
 {
 	size_t len;
 
@@ -257,6 +259,12 @@ dvsfs_call_path(struct dvsfs_call *c, const char *path, struct fs_path_arg *arg)
 	if (len >= FS_WIRE_PATH_MAX)
 		return -ENAMETOOLONG;
 	arg->len = (uint32_t)len;
+	if (c->inline_end >= rq_size && len <= c->inline_end - rq_size) {
+		c->inline_end -= len;
+		memcpy(m->m_u.raw + c->inline_end, path, len);
+		arg->grant = FS_GRANT_INLINE;
+		return 0;
+	}
 	return dvsfs_call_grant(c, path, len, DVK_GRANT_READ, &arg->grant);
 }
 

@@ -14,8 +14,8 @@
 #define DIR_BATCH     64u
 
 ssize_t
-dvs_getdents(struct dvsfs *fs, int dirfd, uint64_t cookie, struct dvs_dirent *ents,
-	     size_t max)
+dvs_getdents_eof(struct dvsfs *fs, int dirfd, uint64_t cookie, struct dvs_dirent *ents,
+		 size_t max, int *eof)
 {
 	struct fs_rq_readdir *rq;
 	struct fs_rp_readdir rp;
@@ -80,11 +80,20 @@ dvs_getdents(struct dvsfs *fs, int dirfd, uint64_t cookie, struct dvs_dirent *en
 		n++;
 	}
 	rc = (int)n;
+	if (eof != NULL)
+		*eof = rp.eof != 0;
 out:
 	dvsfs_call_end(&c);
 out_free:
 	free(buf);
 	return rc;
+}
+
+ssize_t
+dvs_getdents(struct dvsfs *fs, int dirfd, uint64_t cookie, struct dvs_dirent *ents,
+	     size_t max)
+{
+	return dvs_getdents_eof(fs, dirfd, cookie, ents, max, NULL);
 }
 
 struct dvs_dir {

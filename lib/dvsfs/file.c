@@ -45,7 +45,7 @@ open_flags(int flags)
  * caller filled every other field): the path's grant lives for the call. */
 static int
 path_rpc(struct dvsfs *fs, int call, const char *path, struct fs_path_arg *arg,
-	 dvk_msg_t *m)
+	 size_t rq_size, dvk_msg_t *m)
 {
 	struct dvsfs_call c;
 	int rc;
@@ -53,7 +53,7 @@ path_rpc(struct dvsfs *fs, int call, const char *path, struct fs_path_arg *arg,
 	rc = dvsfs_call_begin(fs, &c);
 	if (rc < 0)
 		return rc;
-	rc = dvsfs_call_path(&c, path, arg);
+	rc = dvsfs_call_path(&c, m, rq_size, path, arg);
 	if (rc == 0)
 		rc = dvsfs_call_rpc(&c, call, m);
 	dvsfs_call_end(&c);
@@ -68,7 +68,7 @@ path_call(struct dvsfs *fs, int call, const char *path, uint32_t mode, dvk_msg_t
 
 	memset(m, 0, sizeof(*m));
 	rq->mode = mode;
-	return path_rpc(fs, call, path, &rq->path, m);
+	return path_rpc(fs, call, path, &rq->path, sizeof(*rq), m);
 }
 
 int
@@ -81,7 +81,28 @@ dvs_open(struct dvsfs *fs, const char *path, int flags, mode_t mode)
 	rq = (struct fs_rq_open *)m.m_u.raw;
 	rq->flags = open_flags(flags) | fs->access_checked;
 	rq->mode = (uint32_t)mode;
-	return path_rpc(fs, FS_OPEN, path, &rq->path, &m);
+	return path_rpc(fs, FS_OPEN, path, &rq->path, sizeof(*rq), &m);
+}
+
+int
+dvs_open_stat(struct dvsfs *fs, const char *path, int flags, mode_t mode,
+	      struct dvs_stat *st)
+{
+	struct fs_rq_open *rq;
+	struct fs_wire_stat w;
+	dvk_msg_t m;
+	int fd;
+
+	memset(&m, 0, sizeof(m));
+	rq = (struct fs_rq_open *)m.m_u.raw;
+	rq->flags = open_flags(flags) | fs->access_checked | FS_O_STAT;
+	rq->mode = (uint32_t)mode;
+	fd = path_rpc(fs, FS_OPEN, path, &rq->path, sizeof(*rq), &m);
+	if (fd < 0)
+		return fd;
+	memcpy(&w, m.m_u.raw, sizeof(w));
+	dvsfs_stat_from_wire(fs, &w, st);
+	return fd;
 }
 
 int
@@ -258,12 +279,36 @@ dvs_fstat(struct dvsfs *fs, int fd, struct dvs_stat *st)
 	return stat_reply(fs, fd_call(fs, FS_FSTAT, fd, 0, &m), &m, st);
 }
 
+/* A change that replies with the stat after it (fsproto.h): into *st when
+ * st is not NULL, st_ino 0 when the server could not give it. */
+static int
+changed_stat(struct dvsfs *fs, int rc, const dvk_msg_t *m, struct dvs_stat *st)
+{
+	struct fs_wire_stat w;
+
+	if (rc < 0 || st == NULL)
+		return rc;
+	memcpy(&w, m->m_u.raw, sizeof(w));
+	if (w.ino == 0) {
+		memset(st, 0, sizeof(*st));
+		return rc;
+	}
+	dvsfs_stat_from_wire(fs, &w, st);
+	return rc;
+}
+
 int
-dvs_mkdir(struct dvsfs *fs, const char *path, mode_t mode)
+dvs_mkdir_stat(struct dvsfs *fs, const char *path, mode_t mode, struct dvs_stat *st)
 {
 	dvk_msg_t m;
 
-	return path_call(fs, FS_MKDIR, path, (uint32_t)mode, &m);
+	return changed_stat(fs, path_call(fs, FS_MKDIR, path, (uint32_t)mode, &m), &m, st);
+}
+
+int
+dvs_mkdir(struct dvsfs *fs, const char *path, mode_t mode)
+{
+	return dvs_mkdir_stat(fs, path, mode, NULL);
 }
 
 int
@@ -283,11 +328,17 @@ dvs_unlink(struct dvsfs *fs, const char *path)
 }
 
 int
-dvs_chmod(struct dvsfs *fs, const char *path, mode_t mode)
+dvs_chmod_stat(struct dvsfs *fs, const char *path, mode_t mode, struct dvs_stat *st)
 {
 	dvk_msg_t m;
 
-	return path_call(fs, FS_CHMOD, path, (uint32_t)mode, &m);
+	return changed_stat(fs, path_call(fs, FS_CHMOD, path, (uint32_t)mode, &m), &m, st);
+}
+
+int
+dvs_chmod(struct dvsfs *fs, const char *path, mode_t mode)
+{
+	return dvs_chmod_stat(fs, path, mode, NULL);
 }
 
 int
@@ -305,10 +356,10 @@ dvs_rename2(struct dvsfs *fs, const char *from, const char *to, unsigned flags)
 		return rc;
 	memset(&m, 0, sizeof(m));
 	rq = (struct fs_rq_rename *)m.m_u.raw;
-	rc = dvsfs_call_path(&c, from, &rq->from);
+	rc = dvsfs_call_path(&c, &m, sizeof(*rq), from, &rq->from);
 	if (rc < 0)
 		goto out;
-	rc = dvsfs_call_path(&c, to, &rq->to);
+	rc = dvsfs_call_path(&c, &m, sizeof(*rq), to, &rq->to);
 	if (rc < 0)
 		goto out;
 	rq->flags = (flags & 1u) ? FS_RENAME_NOREPLACE : 0;
@@ -338,7 +389,7 @@ truncate_rq(dvk_msg_t *m, int fd, off_t len)
 }
 
 int
-dvs_truncate(struct dvsfs *fs, const char *path, off_t len)
+dvs_truncate_stat(struct dvsfs *fs, const char *path, off_t len, struct dvs_stat *st)
 {
 	struct fs_rq_truncate *rq;
 	dvk_msg_t m;
@@ -347,18 +398,31 @@ dvs_truncate(struct dvsfs *fs, const char *path, off_t len)
 		return -EINVAL;
 	rq = truncate_rq(&m, -1, len);
 	rq->flags = fs->access_checked;
-	return path_rpc(fs, FS_TRUNCATE, path, &rq->path, &m);
+	return changed_stat(fs, path_rpc(fs, FS_TRUNCATE, path, &rq->path, sizeof(*rq), &m),
+			    &m, st);
 }
 
 int
-dvs_ftruncate(struct dvsfs *fs, int fd, off_t len)
+dvs_truncate(struct dvsfs *fs, const char *path, off_t len)
+{
+	return dvs_truncate_stat(fs, path, len, NULL);
+}
+
+int
+dvs_ftruncate_stat(struct dvsfs *fs, int fd, off_t len, struct dvs_stat *st)
 {
 	dvk_msg_t m;
 
 	if (len < 0)
 		return -EINVAL;
 	(void)truncate_rq(&m, fd, len);
-	return dvsfs_simple(fs, FS_FTRUNCATE, &m);
+	return changed_stat(fs, dvsfs_simple(fs, FS_FTRUNCATE, &m), &m, st);
+}
+
+int
+dvs_ftruncate(struct dvsfs *fs, int fd, off_t len)
+{
+	return dvs_ftruncate_stat(fs, fd, len, NULL);
 }
 
 int
@@ -387,7 +451,8 @@ time_arg(const struct timespec *ts)
 }
 
 int
-dvs_utimens(struct dvsfs *fs, const char *path, const struct timespec ts[2])
+dvs_utimens_stat(struct dvsfs *fs, const char *path, const struct timespec ts[2],
+		 struct dvs_stat *st)
 {
 	struct fs_rq_utimens *rq;
 	dvk_msg_t m;
@@ -404,7 +469,14 @@ dvs_utimens(struct dvsfs *fs, const char *path, const struct timespec ts[2])
 	rq = (struct fs_rq_utimens *)m.m_u.raw;
 	rq->atime_ns = time_arg(ts != NULL ? &ts[0] : NULL);
 	rq->mtime_ns = time_arg(ts != NULL ? &ts[1] : NULL);
-	return path_rpc(fs, FS_UTIMENS, path, &rq->path, &m);
+	return changed_stat(fs, path_rpc(fs, FS_UTIMENS, path, &rq->path, sizeof(*rq), &m),
+			    &m, st);
+}
+
+int
+dvs_utimens(struct dvsfs *fs, const char *path, const struct timespec ts[2])
+{
+	return dvs_utimens_stat(fs, path, ts, NULL);
 }
 
 int

@@ -47,6 +47,7 @@ struct dvsfs_call {
 	struct dvsfs_bind *b;
 	dvk_grant_t grants[2];
 	int ngrants;
+	size_t inline_end; /* where the next inline path ends in the payload */
 };
 
 /* Picks (binding if needed) the calling thread's binding and locks it if
@@ -57,9 +58,12 @@ void dvsfs_call_end(struct dvsfs_call *c);
 /* Grants len bytes at addr to the worker for this call. */
 int dvsfs_call_grant(struct dvsfs_call *c, const void *addr, size_t len, unsigned access,
 		     dvk_grant_t *out);
-/* Grants a NUL-terminated path and fills *arg.  -ENOENT for "",
- * -ENAMETOOLONG past FS_WIRE_PATH_MAX - 1. */
-int dvsfs_call_path(struct dvsfs_call *c, const char *path, struct fs_path_arg *arg);
+/* Puts a NUL-terminated path into the request m, whose struct (of rq_size
+ * bytes, *arg inside it) the caller filled: inline after the struct when
+ * it fits (FS_GRANT_INLINE: no grant copy for the server), else granted.
+ * Fills *arg.  -ENOENT for "", -ENAMETOOLONG past FS_WIRE_PATH_MAX - 1. */
+int dvsfs_call_path(struct dvsfs_call *c, dvk_msg_t *m, size_t rq_size, const char *path,
+		    struct fs_path_arg *arg);
 /* Sends FS_RQ_BASE + call with m's payload; on return m holds the reply.
  * Returns the server's result (>= 0 or -errno) or a mapped DVK error. */
 int dvsfs_call_rpc(struct dvsfs_call *c, int call, dvk_msg_t *m);

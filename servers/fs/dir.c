@@ -12,7 +12,7 @@ path_only(struct fs_req *r, int (*fn)(struct fat_vol *, const char *))
 	const struct fs_rq_path *rq = FS_RQ(r, fs_rq_path);
 	int rc;
 
-	rc = fs_get_path(r, &rq->path, r->w->path1);
+	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
 	if (rc < 0)
 		return rc;
 	return fn(r->s->vol->vol, r->w->path1);
@@ -24,12 +24,13 @@ do_mkdir(struct fs_req *r)
 	const struct fs_rq_path_mode *rq = FS_RQ(r, fs_rq_path_mode);
 	int rc;
 
-	rc = fs_get_path(r, &rq->path, r->w->path1);
+	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
 	if (rc < 0)
 		return rc;
 	if (strcmp(r->w->path1, "/") == 0)
 		return -EEXIST;
-	return fat_mkdir(r->s->vol->vol, r->w->path1);
+	rc = fat_mkdir(r->s->vol->vol, r->w->path1);
+	return fs_reply_stat(r, rc, r->w->path1, NULL);
 }
 
 int
@@ -52,10 +53,10 @@ do_rename(struct fs_req *r)
 
 	if (rq->flags & ~(uint32_t)FS_RENAME_NOREPLACE)
 		return -EINVAL;
-	rc = fs_get_path(r, &rq->from, r->w->path1);
+	rc = fs_get_path(r, &rq->from, sizeof(*rq), r->w->path1);
 	if (rc < 0)
 		return rc;
-	rc = fs_get_path(r, &rq->to, r->w->path2);
+	rc = fs_get_path(r, &rq->to, sizeof(*rq), r->w->path2);
 	if (rc < 0)
 		return rc;
 	/* The engine checks NOREPLACE under the lock of the rename itself,

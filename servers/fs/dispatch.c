@@ -35,6 +35,7 @@ fs_dispatch(struct fs_worker *w, const dvk_msg_t *in, dvk_msg_t *out)
 	r.src = in->m_source;
 	r.in = in;
 	r.out = out;
+	r.inline_end = DVK_PAYLOAD_SIZE;
 	if (d->need_session) {
 		pthread_mutex_lock(&w->lock);
 		b = fs_binding_find(w, in->m_source);

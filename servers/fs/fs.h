@@ -125,6 +125,7 @@ struct fs_req {
 	const dvk_msg_t *in;
 	dvk_msg_t *out;	      /* payload of the reply; m_type is set from the result */
 	struct fs_session *s; /* NULL for calls that need none */
+	uint32_t inline_end;  /* where the next inline path ends (fs_get_path) */
 };
 
 typedef int (*fs_handler_fn)(struct fs_req *r);
@@ -148,9 +149,11 @@ int fs_dispatch(struct fs_worker *w, const dvk_msg_t *in, dvk_msg_t *out);
 /* ---- request helpers (req.c) ----------------------------------------- */
 
 /* Copies a path argument from the client into buf (FS_WIRE_PATH_MAX), checks
- * it, and makes it absolute and free of "." / "..".  -EINVAL, -EFAULT,
- * -ENAMETOOLONG, -ENOENT (empty). */
-int fs_get_path(struct fs_req *r, const struct fs_path_arg *a, char *buf);
+ * it, and makes it absolute and free of "." / "..".  rq_size is the size of
+ * the request struct: an inline path (FS_GRANT_INLINE) must lie beyond it.
+ * -EINVAL, -EFAULT, -ENAMETOOLONG, -ENOENT (empty). */
+int fs_get_path(struct fs_req *r, const struct fs_path_arg *a, size_t rq_size,
+		char *buf);
 /* The descriptor fd of the request's session with a reference, or NULL
  * (-EBADF). */
 struct fs_fd *fs_fd_get(struct fs_session *s, int fd);
@@ -159,6 +162,10 @@ void fs_fd_put(struct fs_fd *f);
 int fs_client_err(int err);
 void fs_stat_to_wire(const struct fs_volume *v, const struct fat_stat *st,
 		     struct fs_wire_stat *w);
+/* After a change that succeeded (rc 0): the reply payload gets the stat of
+ * path (or of file when not NULL), so the client needs no FS_STAT after
+ * it; a stat that fails leaves ino 0.  Returns rc. */
+int fs_reply_stat(struct fs_req *r, int rc, const char *path, struct fat_file *file);
 /* Lexical path normalisation (exposed for tests/fuzzing). */
 int fs_normalize_path(char *path, size_t len);
 

@@ -57,7 +57,7 @@ do_open(struct fs_req *r)
 	oflags = linux_flags(rq->flags);
 	if (oflags < 0)
 		return oflags;
-	rc = fs_get_path(r, &rq->path, path);
+	rc = fs_get_path(r, &rq->path, sizeof(*rq), path);
 	if (rc < 0)
 		return rc;
 	if (rq->flags & FS_O_DIRECTORY) {
@@ -101,6 +101,12 @@ do_open(struct fs_req *r)
 	if (rc < 0)
 		goto fail;
 	fs_stat_to_wire(v, &st, &w);
+	if (rq->flags & FS_O_STAT) {
+		/* The caller wants the whole stat (dvs-fuse's create):
+		 * no FS_FSTAT round trip after this one. */
+		memcpy(r->out->m_u.raw, &w, sizeof(w));
+		return rc;
+	}
 	rp->ino = w.ino;
 	rp->size = w.size;
 	rp->mode = w.mode;

@@ -211,7 +211,7 @@ do_truncate(struct fs_req *r)
 
 	if (rq->len < 0 || (rq->flags & ~(uint32_t)FS_O_ACCESS_CHECKED))
 		return -EINVAL;
-	rc = fs_get_path(r, &rq->path, path);
+	rc = fs_get_path(r, &rq->path, sizeof(*rq), path);
 	if (rc < 0)
 		return rc;
 	rc = fat_open(r->s->vol->vol, path,
@@ -219,6 +219,7 @@ do_truncate(struct fs_req *r)
 	if (rc < 0)
 		return rc;
 	rc = fat_ftruncate(file, (uint64_t)rq->len);
+	rc = fs_reply_stat(r, rc, NULL, file);
 	int rc2 = fat_close(file);
 	return rc < 0 ? rc : rc2;
 }
@@ -240,7 +241,8 @@ do_ftruncate(struct fs_req *r)
 	else if ((f->flags & FS_O_ACCMODE) == FS_O_RDONLY)
 		rc = -EINVAL; /* what Linux gives for a read-only fd */
 	else
-		rc = fat_ftruncate(f->file, (uint64_t)rq->len);
+		rc = fs_reply_stat(r, fat_ftruncate(f->file, (uint64_t)rq->len), NULL,
+				   f->file);
 	fs_fd_put(f);
 	return rc;
 }

@@ -69,7 +69,7 @@ fs_normalize_path(char *path, size_t len)
 }
 
 int
-fs_get_path(struct fs_req *r, const struct fs_path_arg *a, char *buf)
+fs_get_path(struct fs_req *r, const struct fs_path_arg *a, size_t rq_size, char *buf)
 {
 	uint32_t len = a->len;
 	int rc;
@@ -78,9 +78,17 @@ fs_get_path(struct fs_req *r, const struct fs_path_arg *a, char *buf)
 		return -ENOENT;
 	if (len >= FS_WIRE_PATH_MAX)
 		return -ENAMETOOLONG;
-	rc = dvk_vcopy_from(r->w->h, r->src, a->grant, 0, buf, len);
-	if (rc < 0)
-		return fs_client_err(rc);
+	if (a->grant == FS_GRANT_INLINE) {
+		/* Compare before subtracting: len is the peer's number. */
+		if (r->inline_end < rq_size || len > r->inline_end - rq_size)
+			return -EINVAL;
+		r->inline_end -= len;
+		memcpy(buf, r->in->m_u.raw + r->inline_end, len);
+	} else {
+		rc = dvk_vcopy_from(r->w->h, r->src, a->grant, 0, buf, len);
+		if (rc < 0)
+			return fs_client_err(rc);
+	}
 	if (memchr(buf, '\0', len) != NULL)
 		return -EINVAL;
 	if (buf[0] != '/')
@@ -88,6 +96,18 @@ fs_get_path(struct fs_req *r, const struct fs_path_arg *a, char *buf)
 	buf[len] = '\0';
 	fs_normalize_path(buf, len);
 	return 0;
+}
+
+int
+fs_reply_stat(struct fs_req *r, int rc, const char *path, struct fat_file *file)
+{
+	struct fat_stat st;
+
+	if (rc < 0)
+		return rc;
+	if ((file != NULL ? fat_fstat(file, &st) : fat_stat(r->s->vol->vol, path, &st)) == 0)
+		fs_stat_to_wire(r->s->vol, &st, FS_RP(r, fs_wire_stat));
+	return rc;
 }
 
 static int64_t

@@ -14,7 +14,7 @@ do_stat(struct fs_req *r)
 	struct fat_stat st;
 	int rc;
 
-	rc = fs_get_path(r, &rq->path, r->w->path1);
+	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
 	if (rc < 0)
 		return rc;
 	rc = fat_stat(r->s->vol->vol, r->w->path1, &st);
@@ -72,18 +72,20 @@ do_utimens(struct fs_req *r)
 	const struct timespec *pa, *pm;
 	int rc;
 
-	rc = fs_get_path(r, &rq->path, r->w->path1);
+	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
 	if (rc < 0)
 		return rc;
 	clock_gettime(CLOCK_REALTIME, &now);
 	time_arg(rq->atime_ns, &now, &at, &pa);
 	time_arg(rq->mtime_ns, &now, &mt, &pm);
-	if (pa == NULL && pm == NULL) {
-		struct fat_stat st;
-
-		return fat_stat(r->s->vol->vol, r->w->path1, &st);
-	}
-	return fat_utimens(r->s->vol->vol, r->w->path1, pa, pm);
+	if (pa == NULL && pm == NULL)
+		rc = 0; /* only checks that the path exists: the stat does */
+	else
+		rc = fat_utimens(r->s->vol->vol, r->w->path1, pa, pm);
+	rc = fs_reply_stat(r, rc, r->w->path1, NULL);
+	if (rc == 0 && FS_RP(r, fs_wire_stat)->ino == 0)
+		return fat_stat(r->s->vol->vol, r->w->path1, &(struct fat_stat){0});
+	return rc;
 }
 
 int
@@ -94,11 +96,12 @@ do_chmod(struct fs_req *r)
 
 	if (rq->mode & ~07777u)
 		return -EINVAL;
-	rc = fs_get_path(r, &rq->path, r->w->path1);
+	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
 	if (rc < 0)
 		return rc;
-	return fat_setattr(r->s->vol->vol, r->w->path1,
-			   (rq->mode & 0222) ? 0 : FAT_ATTR_RDONLY, FAT_ATTR_RDONLY);
+	rc = fat_setattr(r->s->vol->vol, r->w->path1, (rq->mode & 0222) ? 0 : FAT_ATTR_RDONLY,
+			 FAT_ATTR_RDONLY);
+	return fs_reply_stat(r, rc, r->w->path1, NULL);
 }
 
 int

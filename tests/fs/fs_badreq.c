@@ -75,6 +75,28 @@ open_path(dvk_ep_t w, const void *path, uint32_t len, uint32_t glen, uint32_t fl
 	return rc;
 }
 
+/* FS_OPEN with the path inside the message (FS_GRANT_INLINE): len is
+ * what the request claims, the bytes of path are placed as a client does
+ * (ending at the end of the payload), as many as fit. */
+static int
+open_inline(dvk_ep_t w, const char *path, uint32_t len, uint32_t flags)
+{
+	struct fs_rq_open *rq;
+	size_t n = strlen(path), room = DVK_PAYLOAD_SIZE - sizeof(*rq);
+	dvk_msg_t m;
+
+	memset(&m, 0, sizeof(m));
+	rq = (struct fs_rq_open *)m.m_u.raw;
+	rq->path.grant = FS_GRANT_INLINE;
+	rq->path.len = len;
+	rq->flags = flags;
+	rq->mode = 0644;
+	if (n > room)
+		n = room;
+	memcpy(m.m_u.raw + DVK_PAYLOAD_SIZE - n, path, n);
+	return call(w, FS_RQ_BASE + FS_OPEN, &m);
+}
+
 static int
 io(dvk_ep_t w, int call_no, int32_t fd, dvk_grant_t g, uint32_t len, uint32_t flags,
    int64_t off)
@@ -174,6 +196,19 @@ fs_checks(dvk_ep_t fs_ep)
 	check("open path with a NUL inside", open_path(w, "/a\0b", 4, 4, FS_O_RDONLY),
 	      -EINVAL);
 	check("open relative path", open_path(w, "abc", 3, 3, FS_O_RDONLY), -EINVAL);
+	check("open inline path reaching into the request",
+	      open_inline(w, "/0123456789012345678901234567890123456789xy", 42, FS_O_RDONLY),
+	      -EINVAL);
+	check("open inline path len UINT32_MAX", open_inline(w, "/a", UINT32_MAX, FS_O_RDONLY),
+	      -ENAMETOOLONG);
+	check("open inline path len 4096", open_inline(w, "/a", 4096, FS_O_RDONLY), -EINVAL);
+	check("open inline path len 0", open_inline(w, "/a", 0, FS_O_RDONLY), -ENOENT);
+	check("open inline relative path", open_inline(w, "abc", 3, FS_O_RDONLY), -EINVAL);
+	check("open inline path with a NUL inside", open_inline(w, "/a", 3, FS_O_RDONLY),
+	      -EINVAL);
+	check("open inline path of 40 bytes (fits)",
+	      open_inline(w, "/012345678901234567890123456789012345678", 40, FS_O_RDONLY),
+	      -ENOENT);
 	check("open unknown flags",
 	      open_path(w, path, (uint32_t)strlen(path), (uint32_t)strlen(path),
 			0x80000000u),

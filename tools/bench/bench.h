@@ -44,6 +44,7 @@ int bench_ipc_main(struct bench_report *r, int argc, char **argv);
 int bench_fat_main(struct bench_report *r, int argc, char **argv);
 int bench_img_main(struct bench_report *r, int argc, char **argv);
 int bench_fs_main(struct bench_report *r, int argc, char **argv);
+int bench_smallio_main(struct bench_report *r, int argc, char **argv);
 int bench_cluster_main(struct bench_report *r, int argc, char **argv);
 
 #endif

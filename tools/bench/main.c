@@ -38,6 +38,7 @@ static const struct {
 	{ "fat", bench_fat_main, "the FAT engine in-process against mtools" },
 	{ "img", bench_img_main, "image migration against rsync" },
 	{ "fs", bench_fs_main, "dvs cp and the FUSE mount against fusefat and mtools" },
+	{ "smallio", bench_smallio_main, "small files, metadata and random reads through dvs mount against ext4 on a loop device and tmpfs" },
 	{ "cluster", bench_cluster_main, "a local cluster: TCP baselines between two nodes, failure detection, dvkd RSS" },
 };
 

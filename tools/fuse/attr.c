@@ -43,6 +43,16 @@ dfuse_check_name(const char *name)
 	return units > 255 ? -ENAMETOOLONG : 0;
 }
 
+/* dir_attr's epoch when the calling thread's request began: an older value
+ * (a handler that did not call dfuse_req_start) only keeps less. */
+static __thread uint64_t req_epoch;
+
+void
+dfuse_req_start(struct dfuse *d)
+{
+	req_epoch = dir_attr_epoch(d->dattr);
+}
+
 int
 dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,
 		 const struct dvs_stat *ds, struct fuse_entry_param *e)
@@ -60,10 +70,13 @@ dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,
 	e->attr_timeout = d->attr_timeout;
 	e->entry_timeout = d->entry_timeout;
 	if (dfuse_is_alias(d, ino, &(fuse_ino_t){0})) {
+		dir_attr_drop(d->dattr, ino);
 		/* Looked up again each time: a rename or a change through
 		 * the main name must not leave the kernel a stale copy. */
 		e->attr_timeout = 0;
 		e->entry_timeout = 0;
+	} else {
+		dir_attr_put(d->dattr, ino, ds, req_epoch);
 	}
 	return 0;
 }

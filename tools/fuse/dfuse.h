@@ -22,9 +22,43 @@
 /* The largest request the kernel sends us and we send the server. */
 #define DFUSE_IO_MAX (1u << 20)
 
+/* Directories' attributes on an exclusive mount (dir_attr.c): a GETATTR
+ * of a directory answered without a round trip.  Every call takes NULL
+ * (no cache: nothing kept, nothing found) and locks itself. */
+struct dir_attr;
+int dir_attr_new(struct dir_attr **out);
+void dir_attr_free(struct dir_attr *c);
+/* The epoch to read before asking the server for attributes to put. */
+uint64_t dir_attr_epoch(struct dir_attr *c);
+/* Keeps st for ino if it is a directory and nothing was dropped since
+ * epoch `since`; forgets ino otherwise. */
+void dir_attr_put(struct dir_attr *c, uint64_t ino, const struct dvs_stat *st,
+		  uint64_t since);
+/* 0 and *st, or -ENOENT. */
+int dir_attr_get(struct dir_attr *c, uint64_t ino, struct dvs_stat *st);
+void dir_attr_drop(struct dir_attr *c, uint64_t ino);
+void dir_attr_clear(struct dir_attr *c);
+
+/* All names of the directories made through an exclusive mount
+ * (dir_names.c): a lookup of a name that is not there answered without a
+ * round trip.  Every call takes NULL and locks itself. */
+struct dir_names;
+int dir_names_new(struct dir_names **out);
+void dir_names_free(struct dir_names *c);
+/* dir was just made (empty) through this mount: track its names. */
+void dir_names_track(struct dir_names *c, uint64_t dir);
+/* The server made or removed name in dir. */
+void dir_names_add(struct dir_names *c, uint64_t dir, const char *name);
+void dir_names_remove(struct dir_names *c, uint64_t dir, const char *name);
+/* 1 when dir is tracked and holds no name FAT would match with name. */
+int dir_names_absent(struct dir_names *c, uint64_t dir, const char *name);
+void dir_names_clear(struct dir_names *c);
+
 struct dfuse {
 	struct dvsfs *fs;	/* shared by every thread (see above) */
 	struct ino_table *itab; /* inode numbers; locks itself */
+	struct dir_attr *dattr; /* NULL unless exclusive; locks itself */
+	struct dir_names *dnames; /* NULL unless exclusive; locks itself */
 	int exclusive;		/* this mount is the volume's only client */
 	int ro;			/* mounted read-only */
 	int debug;
@@ -61,6 +95,10 @@ int dfuse_check_name(const char *name);
  */
 void dfuse_reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		       const struct dvs_stat *ds);
+/* Marks the start of a request whose server attributes dfuse_make_entry
+ * may keep (lookup, create, mknod, mkdir, readdirplus): reads dir_attr's
+ * epoch into the calling thread. */
+void dfuse_req_start(struct dfuse *d);
 /* Fills e for (parent, name) -> ds, counting one lookup; 0 or -errno. */
 int dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,
 		     const struct dvs_stat *ds, struct fuse_entry_param *e);

@@ -423,6 +423,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	r = ino_table_new(root.st_ino, &d.itab);
+	if (r >= 0 && d.exclusive)
+		r = dir_attr_new(&d.dattr);
+	if (r >= 0 && d.exclusive)
+		r = dir_names_new(&d.dnames);
 	if (r < 0) {
 		dvs_err("out of memory");
 		goto out;
@@ -487,5 +491,7 @@ out:
 	fuse_opt_free_args(&args);
 	dvsfs_disconnect(d.fs);
 	ino_table_free(d.itab);
+	dir_attr_free(d.dattr);
+	dir_names_free(d.dnames);
 	return rc;
 }

@@ -4,16 +4,51 @@
  *
  * Offsets: 0 is the start, 1 follows ".", 2 follows "..", and the entry
  * whose server cookie is c (c >= 1, the cookie resuming after it) has
- * offset c + 2.  The server never lists "." and "..".
+ * offset c + 2.  The server never lists "." and "..".  The last entry of
+ * the directory also carries DIR_OFF_END, so the kernel's call after it is
+ * answered "no more" without asking the server (cookies are directory
+ * positions, far below 2^62).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dfuse.h"
 
-#define DIR_BATCH 64 /* server entries per round trip at most */
+/* Server entries per round trip at most: a directory of a hundred names
+ * in one (the kernel asks for 16 KiB and more of readdirplus records). */
+#define DIR_BATCH 128
+#define DIR_OFF_END (1ull << 62)
+
+/* The entries of one round trip, one array per thread (about 130 KiB:
+ * no allocation and page faults per call), freed when the thread ends. */
+static pthread_key_t ents_key;
+static pthread_once_t ents_once = PTHREAD_ONCE_INIT;
+
+static void
+make_ents_key(void)
+{
+	(void)pthread_key_create(&ents_key, free);
+}
+
+static struct dvs_dirent *
+thread_ents(void)
+{
+	struct dvs_dirent *e;
+
+	pthread_once(&ents_once, make_ents_key);
+	e = pthread_getspecific(ents_key);
+	if (e == NULL) {
+		e = malloc(DIR_BATCH * sizeof(*e));
+		if (e != NULL && pthread_setspecific(ents_key, e) != 0) {
+			free(e);
+			e = NULL;
+		}
+	}
+	return e;
+}
 
 static void
 do_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -104,6 +139,11 @@ readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	char *buf;
 	ssize_t r = 0;
 
+	dfuse_req_start(d);
+	if ((uint64_t)off & DIR_OFF_END) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
 	buf = malloc(size);
 	if (buf == NULL) {
 		fuse_reply_err(req, ENOMEM);
@@ -129,20 +169,24 @@ readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	max = size / (plus ? 160 : 40) + 1;
 	if (max > DIR_BATCH)
 		max = DIR_BATCH;
-	ents = malloc(max * sizeof(*ents));
+	ents = thread_ents();
 	if (ents == NULL) {
 		r = -ENOMEM;
 		goto reply;
 	}
-	for (;;) {
-		r = dvs_getdents(d->fs, (int)fi->fh, cookie, ents, max);
+	for (int eof = 0; !eof;) {
+		r = dvs_getdents_eof(d->fs, (int)fi->fh, cookie, ents, max, &eof);
 		if (r <= 0)
 			break;
 		n = (size_t)r;
 		for (i = 0; i < n; i++) {
+			uint64_t next = ents[i].next + 2;
+
+			if (eof && i + 1 == n && next < DIR_OFF_END)
+				next |= DIR_OFF_END;
 			got = add_entry(req, d, ino, buf + pos, size - pos, ents[i].name,
-					&ents[i].st, ents[i].st.st_ino,
-					(off_t)(ents[i].next + 2), plus, &h);
+					&ents[i].st, ents[i].st.st_ino, (off_t)next, plus,
+					&h);
 			if (got == 0)
 				goto reply;
 			pos += got;
@@ -159,7 +203,6 @@ reply:
 			ino_table_forget(d->itab, h.ino[i], 1);
 	}
 	free(h.ino);
-	free(ents);
 	free(buf);
 }
 

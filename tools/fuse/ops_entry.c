@@ -32,9 +32,11 @@ do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct dvs_stat ds;
 	int r;
 
+	dfuse_req_start(d);
 	r = child_path(d, parent, name, path, sizeof(path));
 	if (r >= 0)
-		r = dvs_stat(d->fs, path, &ds);
+		r = dir_names_absent(d->dnames, parent, name) ? -ENOENT
+							      : dvs_stat(d->fs, path, &ds);
 	if (r == -ENOENT && d->negative_timeout > 0) {
 		/* Inode 0: the kernel caches "no such name"; it drops that
 		 * itself when it creates the name through this mount. */
@@ -105,14 +107,26 @@ reply_attr(fuse_req_t req, fuse_ino_t ino, const struct dvs_stat *ds)
 static void
 do_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct dfuse *d = dfuse_of(req);
 	struct dvs_stat ds;
+	uint64_t since;
 	int r;
 
-	r = get_stat(dfuse_of(req), ino, fi, &ds);
-	if (r < 0)
-		fuse_reply_err(req, dfuse_err(r));
-	else
+	/* The kernel asks for a directory's attributes again after every
+	 * change of a name in it; on FAT they did not change (dir_attr.c). */
+	if (dir_attr_get(d->dattr, ino, &ds) == 0) {
 		reply_attr(req, ino, &ds);
+		return;
+	}
+	since = dir_attr_epoch(d->dattr);
+	r = get_stat(d, ino, fi, &ds);
+	if (r < 0) {
+		fuse_reply_err(req, dfuse_err(r));
+		return;
+	}
+	if (!dfuse_is_alias(d, ino, &(fuse_ino_t){0}))
+		dir_attr_put(d->dattr, ino, &ds, since);
+	reply_attr(req, ino, &ds);
 }
 
 static struct timespec
@@ -138,7 +152,7 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	struct timespec ts[2];
 	struct fuse_file_info tmp;
 	struct dvs_stat ds;
-	int r = 0, have_path, fd;
+	int r = 0, have_path, fd, have_ds = 0;
 
 	/* FAT has no owners: only the owner every file already shows. */
 	if (((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != d->uid) ||
@@ -146,11 +160,27 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		fuse_reply_err(req, EPERM);
 		return;
 	}
+	dir_attr_drop(d->dattr, ino);
 	have_path = ino_table_path(d->itab, ino, path, sizeof(path)) >= 0;
 	/* An open file that was unlinked has no path: what needs one is
 	 * skipped for it (its attributes die with it). */
 	if (!have_path && fi == NULL) {
 		fd = ino_table_open_fd(d->itab, ino);
+		if (fd < 0 && (to_set & ~(times | FUSE_SET_ATTR_CTIME)) == 0) {
+			/* A removed file that nothing holds open: only the
+			 * kernel itself sends this, writing back the times it
+			 * kept (writeback cache) as it drops the inode.  There
+			 * is nothing left to store them in; an error here would
+			 * come back from the next syncfs(2) of the mount. */
+			struct stat st;
+
+			memset(&st, 0, sizeof(st));
+			st.st_ino = ino;
+			st.st_mode = S_IFREG | 0644;
+			st.st_nlink = 0;
+			fuse_reply_attr(req, &st, 0);
+			return;
+		}
 		if (fd < 0) {
 			fuse_reply_err(req, ENOENT);
 			return;
@@ -159,14 +189,17 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		memset(&tmp, 0, sizeof(tmp));
 		tmp.fh = (uint64_t)fd;
 	}
+	/* Each change replies with the attributes after it: the last one
+	 * answers the kernel, no stat of its own (ds.st_ino 0: ask). */
+	ds.st_ino = 0;
 	if ((to_set & FUSE_SET_ATTR_MODE) && have_path)
-		r = dvs_chmod(d->fs, path, attr->st_mode & 07777);
+		r = dvs_chmod_stat(d->fs, path, attr->st_mode & 07777, &ds);
 	if (r == 0 && (to_set & FUSE_SET_ATTR_SIZE)) {
 		for (int again = 1;; again = 0) {
 			if (fi != NULL)
-				r = dvs_ftruncate(d->fs, (int)fi->fh, attr->st_size);
+				r = dvs_ftruncate_stat(d->fs, (int)fi->fh, attr->st_size, &ds);
 			else
-				r = dvs_truncate(d->fs, path, attr->st_size);
+				r = dvs_truncate_stat(d->fs, path, attr->st_size, &ds);
 			if (r != -ENOSPC || !again || !dfuse_flush_for_space(d))
 				break;
 		}
@@ -176,9 +209,10 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 				 attr->st_atim);
 		ts[1] = set_time(to_set, FUSE_SET_ATTR_MTIME, FUSE_SET_ATTR_MTIME_NOW,
 				 attr->st_mtim);
-		r = dvs_utimens(d->fs, path, ts);
+		r = dvs_utimens_stat(d->fs, path, ts, &ds);
 	}
-	if (r == 0)
+	have_ds = r == 0 && to_set != 0 && ds.st_ino != 0;
+	if (r == 0 && !have_ds)
 		r = get_stat(d, ino, have_path ? NULL : fi, &ds);
 	if (to_set != 0)
 		dfuse_alias_changed(d, ino);
@@ -201,16 +235,17 @@ do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t
 		fuse_reply_err(req, EPERM);
 		return;
 	}
+	dfuse_req_start(d);
 	r = child_path(d, parent, name, path, sizeof(path));
 	if (r < 0)
 		goto fail;
-	fd = dvs_open(d->fs, path, O_WRONLY | O_CREAT | O_EXCL, mode);
+	fd = dvs_open_stat(d->fs, path, O_WRONLY | O_CREAT | O_EXCL, mode, &ds);
 	if (fd < 0) {
 		r = fd;
 		goto fail;
 	}
-	r = dvs_fstat(d->fs, fd, &ds);
-	dvs_close(d->fs, fd);
+	dir_names_add(d->dnames, parent, name);
+	r = dvs_close(d->fs, fd);
 	if (r < 0)
 		goto fail;
 	dfuse_reply_entry(req, parent, name, &ds);
@@ -223,21 +258,33 @@ static void
 do_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	struct dfuse *d = dfuse_of(req);
+	struct fuse_entry_param e;
 	char path[FS_WIRE_PATH_MAX];
 	struct dvs_stat ds;
 	int r;
 
+	dfuse_req_start(d);
 	r = child_path(d, parent, name, path, sizeof(path));
+	ds.st_ino = 0;
 	if (r >= 0)
-		r = dvs_mkdir(d->fs, path, mode);
+		r = dvs_mkdir_stat(d->fs, path, mode, &ds);
 	if (r == -ENOSPC && dfuse_flush_for_space(d))
-		r = dvs_mkdir(d->fs, path, mode);
+		r = dvs_mkdir_stat(d->fs, path, mode, &ds);
+	if (r >= 0) {
+		dir_names_add(d->dnames, parent, name);
+		if (ds.st_ino == 0)
+			r = dvs_stat(d->fs, path, &ds);
+	}
 	if (r >= 0)
-		r = dvs_stat(d->fs, path, &ds);
-	if (r < 0)
+		r = dfuse_make_entry(d, parent, name, &ds, &e);
+	if (r < 0) {
 		fuse_reply_err(req, dfuse_err(r));
-	else
-		dfuse_reply_entry(req, parent, name, &ds);
+		return;
+	}
+	/* Empty, and only this mount will change it. */
+	dir_names_track(d->dnames, e.ino);
+	if (fuse_reply_entry(req, &e) != 0)
+		ino_table_forget(d->itab, e.ino, 1);
 }
 
 static void
@@ -250,8 +297,15 @@ remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, int dir)
 	r = child_path(d, parent, name, path, sizeof(path));
 	if (r >= 0)
 		r = dir ? dvs_rmdir(d->fs, path) : dvs_unlink(d->fs, path);
-	if (r >= 0)
+	if (r >= 0) {
 		ino_table_unlinked(d->itab, parent, name);
+		dir_names_remove(d->dnames, parent, name);
+	}
+	if (dir) {
+		/* Its number may come back as another file's. */
+		dir_attr_clear(d->dattr);
+		dir_names_clear(d->dnames);
+	}
 	fuse_reply_err(req, dfuse_err(r));
 }
 
@@ -281,11 +335,16 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
+	/* A directory that moves may change its node id (and a replaced
+	 * one goes): rare enough to forget every directory's attributes. */
+	dir_attr_clear(d->dattr);
+	dir_names_clear(d->dnames);
 	r = child_path(d, parent, name, from, sizeof(from));
 	if (r >= 0)
 		r = child_path(d, newparent, newname, to, sizeof(to));
 	if (r >= 0)
 		r = dvs_rename2(d->fs, from, to, flags & RENAME_NOREPLACE);
+	dir_names_clear(d->dnames); /* again: nothing tracked meanwhile */
 	if (r < 0) {
 		fuse_reply_err(req, dfuse_err(r));
 		return;

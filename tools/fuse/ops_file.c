@@ -91,21 +91,23 @@ do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	struct dvs_stat ds;
 	int r, fd;
 
+	dfuse_req_start(d);
 	r = dfuse_check_name(name);
 	if (r >= 0)
 		r = ino_table_child_path(d->itab, parent, name, path, sizeof(path));
 	if (r < 0)
 		goto fail;
-	fd = dvs_open(d->fs, path, server_flags(d, fi->flags) | O_CREAT, mode);
+	/* One round trip: the reply carries the new file's attributes. */
+	fd = dvs_open_stat(d->fs, path, server_flags(d, fi->flags) | O_CREAT, mode, &ds);
 	if (fd == -ENOSPC && dfuse_flush_for_space(d))
-		fd = dvs_open(d->fs, path, server_flags(d, fi->flags) | O_CREAT, mode);
+		fd = dvs_open_stat(d->fs, path, server_flags(d, fi->flags) | O_CREAT, mode,
+				   &ds);
 	if (fd < 0) {
 		r = fd;
 		goto fail;
 	}
-	r = dvs_fstat(d->fs, fd, &ds);
-	if (r >= 0)
-		r = dfuse_make_entry(d, parent, name, &ds, &e);
+	dir_names_add(d->dnames, parent, name);
+	r = dfuse_make_entry(d, parent, name, &ds, &e);
 	if (r < 0) {
 		dvs_close(d->fs, fd);
 		goto fail;
@@ -186,15 +188,6 @@ do_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off
 }
 
 static void
-do_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	/* Every write already reached the server (the kernel writes dirty
-	 * pages back before FLUSH); the directory entry is updated when the
-	 * last descriptor closes. */
-	fuse_reply_err(req, 0);
-}
-
-static void
 do_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dfuse *d = dfuse_of(req);
@@ -248,7 +241,11 @@ dfuse_file_ops(struct fuse_lowlevel_ops *ops)
 	ops->open = do_open;
 	ops->read = do_read;
 	ops->write = do_write;
-	ops->flush = do_flush;
+	/* No flush: there is nothing to do at close(2) that release does not
+	 * do (the kernel writes dirty pages back before it would send FLUSH,
+	 * the directory entry is updated when the last descriptor closes), and
+	 * without a handler libfuse answers ENOSYS once, after which the
+	 * kernel never sends FLUSH again: one request less per close. */
 	ops->release = do_release;
 	ops->fsync = do_fsync;
 	ops->fallocate = do_fallocate;
