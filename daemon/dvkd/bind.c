@@ -319,6 +319,7 @@ void
 dvkd_bind_gone(struct binding *b)
 {
 	struct epslot *s;
+	int owner;
 
 	if (b->dead)
 		return;
@@ -337,13 +338,18 @@ dvkd_bind_gone(struct binding *b)
 	s = &b->dc->eps[b->ep];
 	/* First the table, then the events: whoever hears of the death and
 	 * looks finds the binding gone. */
-	if (s->b == b) {
+	owner = s->b == b;
+	if (owner) {
 		atomic_store_explicit(&b->dc->gens->gen[b->ep], 0, memory_order_release);
 		dvkd_dir_unbound(b);
 	}
 	gone_events(b, DVK_GONE_DEATH);
+	/* Killing a ring sends the reply b wrote to a remote caller... */
 	while (b->nrings > 0)
 		dvkd_ring_kill(b->rings[b->nrings - 1]);
+	/* ... before the other nodes hear that b is gone. */
+	if (owner)
+		dvkd_remote_bind_gone(b);
 	s->errors += atomic_load(&b->db->errors);
 	s->rbytes += atomic_load(&b->copied_in);
 	s->sbytes += atomic_load(&b->copied_out);

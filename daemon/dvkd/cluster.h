@@ -150,6 +150,14 @@ void dvkd_remote_ring_removed(struct ring *r);
 void dvkd_remote_frame(int node, unsigned type, const void *body, size_t len);
 void dvkd_remote_rx_done(int node);
 void dvkd_remote_link_up(int node);
+/* proxy.c: node's link went down (copies through it fail, stand-ins
+ * waiting for its PX_GONE go). */
+void dvkd_remote_link_down(int node);
+/* bind.c: b, owner of its endpoint, is gone and its rings are dead:
+ * tells the DC's other nodes (PX_GONE), after the replies b wrote. */
+void dvkd_remote_bind_gone(struct binding *b);
+/* proxy.c: 1 if the link to node is up. */
+int cl_px_up(int node);
 /* remote_copy.c: a vcopy frame from node (under rlock); node's link went
  * down (copies through it fail). */
 void dvkd_rcopy_frame(int node, unsigned type, const void *body, size_t len);

@@ -99,6 +99,9 @@ struct binding {
 	 * node + 1, 0 for a real binding.  It has no socket, no process,
 	 * and shares its DC's stand-in doorbell. */
 	int remote;
+	/* A stand-in whose owner the directory says unbound, kept until
+	 * its node's PX_GONE says every reply has come (remote.c). */
+	int unbound_wait;
 	int gone_told; /* its peers were told it is gone */
 	uint32_t gone_mark; /* gen of the last binding we told b about */
 	/* EV_GONE events that did not fit in the socket, coalesced per
@@ -137,6 +140,9 @@ struct epslot {
 	int announced;
 	/* The stand-in of that remote owner, once a ring needs one. */
 	struct binding *standin;
+	/* The generation whose node said it is gone (PX_GONE): no new
+	 * stand-in for it, even before the directory hears of it. */
+	uint32_t rgone;
 	/* statistics of rings gone, added to the live ones when listed */
 	uint64_t sent, recv, sbytes, rbytes, errors;
 };

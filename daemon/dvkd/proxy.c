@@ -164,7 +164,7 @@ link_close(struct px_link *l, const char *why)
 	if (n != NULL && n->link == l) {
 		n->link = NULL;
 		if (l->phase == PX_UP)
-			dvkd_rcopy_link_down(n->id);
+			dvkd_remote_link_down(n->id);
 		if (n->link_state != DVKD_LINK_REFUSED)
 			n->link_state = DVKD_LINK_NONE;
 		if (l->dialer) {
@@ -236,11 +236,19 @@ px_send(struct px_link *l, unsigned type, const void *body, size_t len)
 }
 
 int
+cl_px_up(int node)
+{
+	struct cl_node *n = cl_node_find(node);
+
+	return n != NULL && n->link != NULL && n->link->phase == PX_UP && n->link->fd >= 0;
+}
+
+int
 cl_px_queue(int node, unsigned type, const void *body, size_t len)
 {
 	struct cl_node *n = cl_node_find(node);
 
-	if (n == NULL || n->link == NULL || n->link->phase != PX_UP || n->link->fd < 0)
+	if (!cl_px_up(node))
 		return -ENOTCONN;
 	return px_queue(n->link, type, body, len);
 }

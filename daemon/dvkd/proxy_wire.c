@@ -27,6 +27,7 @@ static const uint32_t body_len[PX_TYPE_MAX] = {
 	[PX_VC_DATA] = sizeof(struct px_vc_data), /* at least */
 	[PX_VC_ACK] = sizeof(struct px_vc_ack),
 	[PX_VC_DONE] = sizeof(struct px_vc_done),
+	[PX_GONE] = sizeof(struct px_gone),
 };
 
 int

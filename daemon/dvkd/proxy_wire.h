@@ -50,6 +50,9 @@ enum px_type {
 	PX_VC_DATA, /* the bytes, either way (the only variable length) */
 	PX_VC_ACK,  /* the data receiver wrote everything before pos */
 	PX_VC_DONE, /* owner's node -> copier's node: the copy's status */
+	/* The binding (dc, ep, gen) of the sender's node is gone, sent after
+	 * the replies it wrote: the stand-ins of the other nodes may go. */
+	PX_GONE,
 	PX_TYPE_MAX
 };
 
@@ -170,6 +173,14 @@ struct px_vc_done {
 	uint32_t pad;
 };
 _Static_assert(sizeof(struct px_vc_done) == 16, "VC_DONE body");
+
+struct px_gone {
+	uint32_t dc;
+	int32_t ep;
+	uint32_t gen;
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct px_gone) == 16, "GONE body");
 
 /* The largest body of any type (VC_DATA with a whole chunk). */
 #define PX_BODY_MAX (sizeof(struct px_vc_data) + PX_VC_CHUNK)

@@ -148,7 +148,7 @@ dvkd_standin_get(struct dc *dc, int ep)
 	struct epslot *s = &dc->eps[ep];
 	struct binding *sb;
 
-	if (s->rnode == 0 || s->runreach)
+	if (s->rnode == 0 || s->runreach || s->rgen == s->rgone)
 		return NULL;
 	if (s->standin != NULL && s->standin->gen == s->rgen &&
 	    s->standin->remote == s->rnode)
@@ -197,6 +197,14 @@ dvkd_remote_entry_changed(struct dc *dc, int ep)
 		return;
 	if (s->rnode == sb->remote && s->rgen == sb->gen && !s->runreach)
 		return;
+	/* Unbound on its node, whose link is up: replies it wrote before it
+	 * went may still be on that link (the directory comes through
+	 * Corosync, another way).  Its PX_GONE, or the link's end, frees it. */
+	if (s->rnode == 0 && !s->runreach && s->rgone != sb->gen && sb->nrings > 0 &&
+	    cl_px_up(sb->remote - 1)) {
+		sb->unbound_wait = 1;
+		return;
+	}
 	dvkd_rlock();
 	standin_free(dc, ep, DVK_GONE_DEATH);
 	dvkd_runlock();
@@ -239,6 +247,8 @@ dvkd_remote_ring_added(struct ring *r)
 	pump_kick();
 }
 
+static int pump_reply(struct ring *r);
+
 void
 dvkd_remote_ring_removed(struct ring *r)
 {
@@ -246,6 +256,9 @@ dvkd_remote_ring_removed(struct ring *r)
 
 	if (i < 0 || i >= nrings || rings[i] != r)
 		return;
+	/* A reply the receiver wrote just before it went still goes. */
+	if (!r->dst->remote && pump_reply(r))
+		cl_px_flush_all();
 	rings[i] = rings[--nrings];
 	rings[i]->rslot = i;
 	r->rslot = -1;
@@ -702,6 +715,62 @@ on_reply(int from, const struct px_reply *f)
 }
 
 void
+dvkd_remote_bind_gone(struct binding *b)
+{
+	struct px_gone f = { .dc = htole32((uint32_t)b->dc->id),
+			     .ep = (int32_t)htole32((uint32_t)b->ep),
+			     .gen = htole32(b->gen) };
+	int k;
+
+	if (!cl.on || (b->dc->nodes & ~(1ull << cl.self)) == 0)
+		return;
+	dvkd_rlock();
+	for (k = 0; k < CL_MAX_NODES; k++)
+		if (k != cl.self && (b->dc->nodes >> k & 1))
+			cl_px_queue(k, PX_GONE, &f, sizeof(f));
+	cl_px_flush_all();
+	dvkd_runlock();
+}
+
+static void
+on_gone(int from, const struct px_gone *f)
+{
+	struct dc *dc = dvkd_dc_find((int)le32toh(f->dc));
+	int ep = (int32_t)le32toh((uint32_t)f->ep);
+	uint32_t gen = le32toh(f->gen);
+	struct epslot *s;
+
+	if (dc == NULL || ep < 0 || ep >= dc->nep)
+		return;
+	s = &dc->eps[ep];
+	/* Only the owner's node speaks for it. */
+	if (s->standin == NULL || s->standin->remote != from + 1 || s->standin->gen != gen)
+		return;
+	s->rgone = gen;
+	standin_free(dc, ep, DVK_GONE_DEATH);
+}
+
+void
+dvkd_remote_link_down(int node)
+{
+	int d, i;
+
+	dvkd_rcopy_link_down(node);
+	dvkd_rlock();
+	for (d = 0; d < DVKD_MAX_DCS; d++) {
+		struct dc *dc = dvkd.dcs[d];
+
+		for (i = 0; dc != NULL && dc->eps != NULL && i < dc->nep; i++) {
+			struct binding *sb = dc->eps[i].standin;
+
+			if (sb != NULL && sb->unbound_wait && sb->remote == node + 1)
+				standin_free(dc, i, DVK_GONE_DEATH);
+		}
+	}
+	dvkd_runlock();
+}
+
+void
 dvkd_remote_frame(int node, unsigned type, const void *body, size_t len)
 {
 	switch (type) {
@@ -719,6 +788,9 @@ dvkd_remote_frame(int node, unsigned type, const void *body, size_t len)
 		break;
 	case PX_REPLY:
 		on_reply(node, body);
+		break;
+	case PX_GONE:
+		on_gone(node, body);
 		break;
 	default:
 		dvkd_rcopy_frame(node, type, body, len);

@@ -9,6 +9,24 @@ export DVS_RUN_DIR=$T/run
 # Cluster names are 1-8 characters: a letter of the test and our pid.
 CL=${CL_PREFIX:-c}$(($$ % 10000000))
 
+# A test killed by meson's timeout (SIGKILL) cannot run its EXIT trap: its
+# cluster stays.  Every test notes its cluster here with its pid, and
+# removes, at its start, the clusters of tests that are no longer running.
+# Clusters that tests did not make are never touched.
+OWNERS=/tmp/dvs-cluster-tests
+mkdir -p "$OWNERS"
+for f in "$OWNERS"/*; do
+	[ -f "$f" ] || continue
+	read -r pid tmp <"$f" || continue
+	if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+		echo "removing cluster '${f##*/}' left by a test that died" >&2
+		dvs cluster down "${f##*/}" >/dev/null 2>&1 || true
+		case $tmp in /tmp/dvs-cluster-test.*) rm -rf "$tmp" ;; esac
+		rm -f "$f"
+	fi
+done
+echo "$$ $T" >"$OWNERS/$CL"
+
 cleanup() {
 	local rc=$? f
 	# A sanitizer build: what ASan or UBSan found in a node's dvkd fails
@@ -28,6 +46,7 @@ cleanup() {
 		done >&2
 	fi
 	dvs cluster down "$CL" >/dev/null 2>&1 || true
+	rm -f "$OWNERS/$CL"
 	rm -rf "$T"
 	exit $rc
 }

@@ -77,7 +77,7 @@ on 1 kill -CONT "$spid"
 out=$(ipc 0 call 15 20 5000) || fail "after SIGCONT: $out"
 
 note "the server exits: it is gone for node 0, and can be bound again"
-ipc 0 stop 16 20 >/dev/null || fail "stop"
+out=$(ipc 0 stop 16 20) || fail "stop: $out"
 for ((i = 0; i < 200; i++)); do
 	out=$(ipc 0 call 16 20 1000) || break
 	sleep 0.05
@@ -85,6 +85,12 @@ done
 grep -q "no process is bound" <<<"$out" || fail "after the server exited, a call said: $out"
 serve 2 20 0
 out=$(ipc 0 talk 10 20 200) || fail "talk to the new ep 20 on node 2: $out"
+
+note "a server that replies and exits at once: the reply still reaches node 0 (x8)"
+for i in 1 2 3 4 5 6 7 8; do
+	serve 1 22 0
+	out=$(ipc 0 stop 16 22) || fail "round $i: the last reply of an exiting server was lost: $out"
+done
 
 note "node 2 dies while a caller on node 0 waits on it: an error, no hang"
 on 2 kill -STOP "$(pid_of 2 1 20)"

@@ -291,8 +291,12 @@ run(struct dvk *h, int argc, char **argv)
 		return 2;
 	srv = atoi(argv[3]);
 	n = argc > 4 ? strtoull(argv[4], NULL, 10) : 0;
-	if (strcmp(argv[1], "stop") == 0)
-		return call(h, srv, T_STOP, 0, &m) < 0;
+	if (strcmp(argv[1], "stop") == 0) {
+		rc = call(h, srv, T_STOP, 0, &m);
+		if (rc < 0)
+			printf("stop: %s\n", dvk_strerror(rc));
+		return rc < 0;
+	}
 	if (strcmp(argv[1], "call") != 0 && wait_server(h, srv) < 0)
 		return 1;
 	if (strcmp(argv[1], "load") == 0) {
