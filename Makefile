@@ -9,7 +9,7 @@ WERROR     ?= true
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 
-.PHONY: all deps build check check-asan demo bench fmt fuzz clean help install
+.PHONY: all deps build check check-asan demo demo-cluster bench fmt fuzz clean help install
 
 all: deps build
 
@@ -18,6 +18,7 @@ help:
 	@echo "make check       build and run every test (last line: N passed, N failed)"
 	@echo "make check-asan  the same tests built with ASan and UBSan"
 	@echo "make demo        run the main job on a one-node DVS"
+	@echo "make demo-cluster  the same over a 3-node local cluster (root)"
 	@echo "make bench       run the benchmarks (JSON in $(BUILD)/bench/)"
 	@echo "make install     install into PREFIX (default /usr/local), under DESTDIR if set"
 	@echo "make fmt         format the sources with clang-format"
@@ -54,6 +55,9 @@ install: all
 
 demo: all
 	@bash scripts/demo.sh $(BUILD)
+
+demo-cluster: all
+	@bash scripts/demo-cluster.sh $(BUILD)
 
 bench: all
 	@mkdir -p $(BUILD)/bench

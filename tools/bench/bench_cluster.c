@@ -1,11 +1,12 @@
 /*
- * bench_cluster.c - `dvs-bench cluster`: two nodes of a local cluster
+ * bench_cluster.c - `dvs-bench cluster`: a local cluster of three nodes
  * (`dvs cluster up`), with the baselines measured between the same two
- * network namespaces in the same run: a plain TCP ping-pong and a plain
- * TCP stream.  Then the failure-detection time, and the RSS of one dvkd of
- * an 8-node cluster.  IPC across the two nodes runs between
+ * network namespaces (nodes 0 and 1) in the same run: a plain TCP
+ * ping-pong and a plain TCP stream.  IPC across nodes 0 and 1 runs between
  * dvs-bench-peer processes of one DC over both (bench_peer.c), beside the
- * same calls between two processes of node 0 (local_rtt_us).
+ * same calls between two processes of node 0 (local_rtt_us).  Then `dvs
+ * cp` in scenarios A1, C1 and D (cluster_cp.sh), the failure-detection
+ * time, and the RSS of one dvkd of an 8-node cluster.
  */
 #include <stdarg.h>
 #include <arpa/inet.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,20 +40,25 @@ struct cb {
 	int runs;
 	int rss_nodes;
 	int token_ms;
+	int mib;
 };
 
 static void
 usage(void)
 {
 	printf("usage: dvs-bench [--json] cluster [--runs N] [--rss-nodes N] [--token MS]\n"
+	       "                 [--mib N]\n"
 	       "\n"
-	       "Builds a 2-node local cluster (dvs cluster up; needs root) and measures,\n"
-	       "between the same two network namespaces: a 64-byte TCP ping-pong\n"
-	       "(tcp_rtt_us) and a TCP stream of 1 MiB writes (tcp_stream_gbps), the\n"
-	       "baselines of the remote IPC figures; then the time from killing every\n"
-	       "process of node 1 to node 0's dvkd reporting it down\n"
-	       "(failover_detect_ms, with Corosync's token of MS, default 1000); then\n"
-	       "the RSS of one dvkd in an N-node cluster (default 8).\n"
+	       "Builds a 3-node local cluster (dvs cluster up; needs root) and measures,\n"
+	       "between nodes 0 and 1: a 64-byte TCP ping-pong (tcp_rtt_us) and a TCP\n"
+	       "stream of 1 MiB writes (tcp_stream_gbps), the baselines of the remote\n"
+	       "IPC figures (remote_rtt_us, remote_oneway_msgs_per_s,\n"
+	       "remote_sendrec_per_s, remote_vcopy_1m_gbps); dvs cp of an N MiB file\n"
+	       "(default 256) in scenarios A1 (all on node 0), C1 (dvs-fs on node 1)\n"
+	       "and D (dvs-fs on node 1, dvs-vdd on node 2); the time from killing\n"
+	       "every process of node 1 to a caller on node 0 waiting on it getting\n"
+	       "an error (failover_detect_ms, with Corosync's token of MS, default\n"
+	       "1000); then the RSS of one dvkd in an N-node cluster (default 8).\n"
 	       "\n"
 	       "  --runs N        rounds of each measurement; medians (default 5)\n");
 }
@@ -289,7 +296,7 @@ peer_cmd(const struct cb *b, char *out, size_t len, int node, const char *ep)
 }
 
 struct ipc_figs {
-	double local_rtt, rtt, oneway, sendrec;
+	double local_rtt, rtt, oneway, sendrec, vcopy;
 };
 
 /* DC 1 over nodes 0 and 1; servers on node 1 (ep 20, and 21..36 for the
@@ -301,7 +308,7 @@ ipc_measure(const struct cb *b, struct ipc_figs *o)
 	char srv[4 * PATH_MAX], cli[4 * PATH_MAX];
 	int i, n;
 
-	o->local_rtt = o->rtt = o->oneway = o->sendrec = NAN;
+	o->local_rtt = o->rtt = o->oneway = o->sendrec = o->vcopy = NAN;
 	if (isnan(sh_sum(b, &n, "%s/dvs-cluster exec %s 0 -- %s/dvsctl dc create 1 --nodes 0,1 "
 			 "--endpoints 64 >&2", b->bin, b->name, b->bin)))
 		return;
@@ -319,6 +326,9 @@ ipc_measure(const struct cb *b, struct ipc_figs *o)
 	for (i = 0; i < b->runs; i++)
 		v[i] = sh_sum(b, &n, "%s oneway 10 20 200000", cli);
 	o->oneway = bench_median(v, b->runs);
+	for (i = 0; i < b->runs; i++)
+		v[i] = sh_sum(b, &n, "%s vcbench 10 20 200", cli);
+	o->vcopy = bench_median(v, b->runs);
 	peer_cmd(b, cli, sizeof(cli), 0, "$((40 + i))");
 	for (i = 0; i < b->runs; i++) {
 		v[i] = sh_sum(b, &n, "for i in $(seq 0 15); do %s load $((40 + i)) $((21 + i)) 3000 & "
@@ -329,45 +339,78 @@ ipc_measure(const struct cb *b, struct ipc_figs *o)
 	o->sendrec = bench_median(v, b->runs);
 }
 
-/* The state node 0's dvkd gives node: 1 down, 0 otherwise, -1 error. */
-static int
-node_down_seen(const struct cb *b, int node)
-{
-	char cmd[PATH_MAX * 2], line[256];
-	int down = -1, n;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "DVS_SOCKET=%s/cluster/%s/n0/dvkd.sock %s/dvsctl node list",
-		 b->run_dir, b->name, b->bin);
-	f = popen(cmd, "r");
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char state[32];
-
-		if (sscanf(line, "%d %*s %31s", &n, state) == 2 && n == node)
-			down = strcmp(state, "down") == 0;
-	}
-	pclose(f);
-	return down;
-}
-
+/* A caller on node 0 waits on a server of node 1 that never answers;
+ * every process of node 1 is killed: the ms until the caller's sendrec
+ * fails (the node-down error), or NAN. */
 static double
 failover_ms(const struct cb *b)
 {
-	const char *args[] = { "kill", b->name, "1", "all", NULL };
-	uint64_t t0, limit;
-	int d;
+	char srv[4 * PATH_MAX], cli[4 * PATH_MAX];
+	int n;
 
-	if (node_down_seen(b, 1) != 0)
-		return NAN;
-	t0 = bench_now_ns();
-	if (cluster(b, args) < 0)
-		return NAN;
-	limit = t0 + 30000000000ull;
-	while ((d = node_down_seen(b, 1)) == 0 && bench_now_ns() < limit)
-		usleep(5000);
-	return d == 1 ? (double)(bench_now_ns() - t0) / 1e6 : NAN;
+	peer_cmd(b, srv, sizeof(srv), 1, "37");
+	peer_cmd(b, cli, sizeof(cli), 0, "11");
+	sh_sum(b, &n, "%s serve 37 >/dev/null 2>&1 &", srv);
+	return sh_sum(b, &n,
+		      "%s hang 11 37 60000 >/dev/null 2>&1 & c=$!; sleep 1; "
+		      "t0=$(date +%%s%%N); %s/dvs-cluster kill %s 1 all >/dev/null 2>&1; "
+		      "if wait $c; then echo 'the call did not fail'; "
+		      "else echo $(( ($(date +%%s%%N) - t0) / 1000000 )); fi",
+		      cli, b->bin, b->name);
+}
+
+/* The dvs cp scenarios A1, C1 and D (cluster_cp.sh) in DC 2 over nodes
+ * 0, 1 and 2: MB/s into and out of the volume. */
+struct cp_figs {
+	double w[3], r[3]; /* a1, c1, d */
+};
+
+static void
+cp_measure(const struct cb *b, int mib, struct cp_figs *o)
+{
+	static const char *names[] = { "a1", "c1", "d" };
+	char cmd[4 * PATH_MAX], line[256], tmp[PATH_MAX];
+	FILE *f;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		o->w[i] = o->r[i] = NAN;
+	snprintf(tmp, sizeof(tmp), "%s/cp", b->run_dir);
+	if (mkdir(tmp, 0700) < 0)
+		return;
+	snprintf(cmd, sizeof(cmd),
+		 "%s/dvs-cluster exec %s 0 -- %s/dvsctl dc create 2 --nodes 0,1,2 "
+		 "--endpoints 128 >&2 && %s/dvs-bench-cluster-cp %s %s 2 %d %d %s",
+		 b->bin, b->name, b->bin, b->bin, b->bin, b->name, mib, b->runs, tmp);
+	setenv("DVS_RUN_DIR", b->run_dir, 1);
+	f = popen(cmd, "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char name[8];
+		double w, r;
+
+		if (sscanf(line, "%7s %lf %lf", name, &w, &r) != 3)
+			continue;
+		for (i = 0; i < 3; i++) {
+			if (strcmp(name, names[i]) == 0) {
+				o->w[i] = w;
+				o->r[i] = r;
+			}
+		}
+	}
+	pclose(f);
+	rmdir(tmp);
+}
+
+static const char *
+ratio_target(char *buf, size_t len, double v, double base, double want)
+{
+	if (!isfinite(v) || !isfinite(base) || base <= 0)
+		return "not measured";
+	snprintf(buf, len, "%s (%.2fx, target >= %.1fx)", v / base >= want ? "met" : "not met",
+		 v / base, want);
+	return buf;
 }
 
 static long
@@ -394,13 +437,16 @@ bench_cluster_main(struct bench_report *r, int argc, char **argv)
 		{ "runs", required_argument, NULL, 'r' },
 		{ "rss-nodes", required_argument, NULL, 'n' },
 		{ "token", required_argument, NULL, 't' },
+		{ "mib", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cb b = { .runs = 5, .rss_nodes = 8, .token_ms = 1000 };
+	struct cb b = { .runs = 5, .rss_nodes = 8, .token_ms = 1000, .mib = 256 };
 	char tmpl[] = "/tmp/dvs-bench-cluster.XXXXXX";
 	double rtt, stream, fo;
 	struct ipc_figs ipc;
+	struct cp_figs cp;
+	char t1[96];
 	long rss = -1;
 	char note[128];
 	int c;
@@ -417,6 +463,9 @@ bench_cluster_main(struct bench_report *r, int argc, char **argv)
 		case 't':
 			b.token_ms = atoi(optarg);
 			break;
+		case 'm':
+			b.mib = atoi(optarg);
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -426,8 +475,9 @@ bench_cluster_main(struct bench_report *r, int argc, char **argv)
 		}
 	}
 	if (b.runs < 1 || b.runs > 64 || b.rss_nodes < 2 || b.rss_nodes > 16 ||
-	    b.token_ms < 100) {
-		fprintf(stderr, "dvs-bench cluster: --runs 1..64, --rss-nodes 2..16, --token >= 100\n");
+	    b.token_ms < 100 || b.mib < 1 || b.mib > 4096) {
+		fprintf(stderr, "dvs-bench cluster: --runs 1..64, --rss-nodes 2..16, --token >= 100, "
+				"--mib 1..4096\n");
 		return 2;
 	}
 	if (geteuid() != 0) {
@@ -440,8 +490,8 @@ bench_cluster_main(struct bench_report *r, int argc, char **argv)
 	snprintf(b.run_dir, sizeof(b.run_dir), "%s", tmpl);
 	snprintf(b.name, sizeof(b.name), "b%d", (int)(getpid() % 10000000));
 
-	bench_progress("cluster: 2 nodes up\n");
-	if (cluster_up(&b, 2) < 0) {
+	bench_progress("cluster: 3 nodes up\n");
+	if (cluster_up(&b, 3) < 0) {
 		fprintf(stderr, "dvs-bench cluster: dvs cluster up failed\n");
 		return 1;
 	}
@@ -450,6 +500,8 @@ bench_cluster_main(struct bench_report *r, int argc, char **argv)
 	stream = tcp_measure(&b, 's', b.runs);
 	bench_progress("cluster: IPC across the nodes\n");
 	ipc_measure(&b, &ipc);
+	bench_progress("cluster: dvs cp, scenarios A1, C1, D\n");
+	cp_measure(&b, b.mib, &cp);
 	bench_progress("cluster: failure detection\n");
 	fo = failover_ms(&b);
 	cluster_down(&b);
@@ -470,8 +522,18 @@ bench_cluster_main(struct bench_report *r, int argc, char **argv)
 	bench_report_add(r, "remote_sendrec_per_s", ipc.sendrec, "req/s",
 			 "16 clients on node 0, one server process each on node 1, 3 s");
 	bench_report_add(r, "tcp_stream_gbps", stream, "GB/s", "one TCP stream, 1 MiB writes");
-	bench_report_add(r, "remote_vcopy_1m_gbps", NAN, "GB/s", "not built yet");
-	snprintf(note, sizeof(note), "kill -9 of node 1 -> node 0's dvkd says down; token %d ms",
+	bench_report_add(r, "remote_vcopy_1m_gbps", ipc.vcopy, "GB/s",
+			 "node 1's server copies 1 MiB from a grant of node 0, 200 times");
+	snprintf(note, sizeof(note), "dvs cp of %d MiB into the volume, all on node 0", b.mib);
+	bench_report_add(r, "a1_write_mbps", cp.w[0], "MB/s", note);
+	bench_report_add(r, "a1_read_mbps", cp.r[0], "MB/s", "dvs cp out, cold servers, compared");
+	bench_report_add(r, "c1_write_mbps", cp.w[1], "MB/s", "dvs cp on node 0, dvs-fs on node 1");
+	bench_report_add(r, "c1_read_mbps", cp.r[1], "MB/s", "the same, out");
+	bench_report_add(r, "d_write_mbps", cp.w[2], "MB/s",
+			 "dvs cp on node 0, dvs-fs on node 1, dvs-vdd on node 2");
+	bench_report_add(r, "d_read_mbps", cp.r[2], "MB/s", "the same, out");
+	snprintf(note, sizeof(note),
+		 "kill -9 of node 1 -> a caller on node 0 waiting on it gets an error; token %d ms",
 		 b.token_ms);
 	bench_report_add(r, "failover_detect_ms", fo, "ms", note);
 	snprintf(note, sizeof(note), "node 0's dvkd in a %d-node cluster, no DC yet", b.rss_nodes);
@@ -486,6 +548,12 @@ bench_cluster_main(struct bench_report *r, int argc, char **argv)
 	bench_report_add_str(r, "remote_sendrec_target",
 			     !isfinite(ipc.sendrec) ? "not measured" :
 			     ipc.sendrec >= 200000 ? "met (>= 200000)" : "not met (< 200000)");
+	bench_report_add_str(r, "remote_vcopy_target",
+			     ratio_target(t1, sizeof(t1), ipc.vcopy, stream, 0.5));
+	bench_report_add_str(r, "c1_write_target", ratio_target(t1, sizeof(t1), cp.w[1], cp.w[0], 0.5));
+	bench_report_add_str(r, "c1_read_target", ratio_target(t1, sizeof(t1), cp.r[1], cp.r[0], 0.5));
+	bench_report_add_str(r, "d_write_target", ratio_target(t1, sizeof(t1), cp.w[2], cp.w[0], 0.4));
+	bench_report_add_str(r, "d_read_target", ratio_target(t1, sizeof(t1), cp.r[2], cp.r[0], 0.4));
 	bench_report_add_str(r, "failover_target",
 			     isfinite(fo) ? (fo <= 1000 ? "met (<= 1000 ms)" : "not met (> 1000 ms)") :
 					    "not measured");

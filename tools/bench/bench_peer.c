@@ -18,6 +18,8 @@
  *   dvs-bench-peer oneway EP SERVER N    N one-way sends, then REPORT; prints
  *                                messages per second
  *   dvs-bench-peer stop EP SERVER        tells the server to exit
+ *   dvs-bench-peer hang EP SERVER MS     a sendrec the server never answers
+ *                                        (it stops serving); fails after MS
  *   dvs-bench-peer call EP SERVER MS     one sendrec with a timeout of MS; prints
  *                                the result (an error name, or "ok")
  *   dvs-bench-peer load EP SERVER MS   sendrecs for MS milliseconds; prints
@@ -37,10 +39,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dvs/ipc.h"
 
-enum { T_ECHO = 100, T_ONEWAY, T_REPORT, T_STOP, T_VCOPY };
+enum { T_ECHO = 100, T_ONEWAY, T_REPORT, T_STOP, T_VCOPY, T_HANG };
 
 /* T_VCOPY: the server copies len bytes from the caller's grant (rounds
  * times, timed), checks the pattern the caller wrote, writes them back
@@ -187,6 +190,9 @@ serve(struct dvk *h)
 		case T_VCOPY:
 			vc_serve(h, &m);
 			break;
+		case T_HANG:
+			for (;;)
+				pause();
 		}
 	}
 }
@@ -313,9 +319,9 @@ run(struct dvk *h, int argc, char **argv)
 		printf("%" PRIu64 "\n", count);
 		return 0;
 	}
-	if (strcmp(argv[1], "call") == 0) {
+	if (strcmp(argv[1], "call") == 0 || strcmp(argv[1], "hang") == 0) {
 		memset(&m, 0, sizeof(m));
-		m.m_type = T_ECHO;
+		m.m_type = argv[1][0] == 'h' ? T_HANG : T_ECHO;
 		rc = dvk_sendrec_t(h, srv, &m, (int)n);
 		printf("%s\n", rc < 0 ? dvk_strerror(rc) : "ok");
 		return rc < 0;
@@ -400,7 +406,7 @@ main(int argc, char **argv)
 	if (argc < 3) {
 		fprintf(stderr, "usage: dvs-bench-peer serve EP | talk|rtt|oneway EP SERVER N | "
 				"load|call EP SERVER MS | vcopy EP SERVER LEN |\n"
-				"       vcbench EP SERVER N | stop EP SERVER\n");
+				"       vcbench EP SERVER N | stop EP SERVER | hang EP SERVER MS\n");
 		return 2;
 	}
 	rc = dvk_bind(atoi(argv[2]), strcmp(argv[1], "serve") == 0 ? DVK_BIND_PEER_EVENTS : 0,
