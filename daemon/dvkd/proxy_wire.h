@@ -118,8 +118,9 @@ struct px_ack {
 };
 _Static_assert(sizeof(struct px_ack) == 32, "ACK body");
 
-#define PX_NAK_RETRY 1 /* dst's ring is full, or src not known yet */
+#define PX_NAK_RETRY 1 /* src not known yet, or a gap: resend from pos */
 #define PX_NAK_DEAD 2  /* no such pair here: the messages go nowhere */
+#define PX_NAK_FULL 3  /* dst's ring is full (a slow receiver): resend */
 struct px_nak {
 	struct px_pair p;
 	uint64_t pos; /* RETRY: resend from here */

@@ -49,8 +49,8 @@
 #include "proxy_wire.h"
 
 /* A NAKed sender waits this long before it resends (the receiver's ring
- * was full, or the sender's binding was not in the directory yet), and
- * gives up after PX_RETRY_MAX tries (about 2 s). */
+ * was full, or the sender's binding was not in the directory there yet);
+ * it gives up on the second after RM_RETRY_MAX rounds (about 2 s). */
 #define RM_RETRY_NS 200000ull
 #define RM_RETRY_MAX 10000u
 /* The pump sleeps at most this long (a corrupted futex only delays). */
@@ -195,8 +195,10 @@ dvkd_remote_entry_changed(struct dc *dc, int ep)
 
 	if (sb == NULL)
 		return;
-	if (s->rnode == sb->remote && s->rgen == sb->gen && !s->runreach)
+	if (s->rnode == sb->remote && s->rgen == sb->gen && !s->runreach) {
+		sb->unbound_wait = 0; /* bound again (a DIR_RESET, then its DIR_BIND) */
 		return;
+	}
 	/* Unbound on its node, whose link is up: replies it wrote before it
 	 * went may still be on that link (the directory comes through
 	 * Corosync, another way).  Its PX_GONE, or the link's end, frees it. */
@@ -599,10 +601,13 @@ on_msg(int from, const struct px_msg *f)
 		ack_owe(from, &f->p, r->expect);
 		return;
 	}
-	if (pos > r->expect ||
-	    r->sent - atomic_load_explicit(&r->hdr->head, memory_order_acquire) >=
-		    DVK_RING_SLOTS) {
+	if (pos > r->expect) {
 		nak(from, &f->p, r->expect, PX_NAK_RETRY);
+		return;
+	}
+	if (r->sent - atomic_load_explicit(&r->hdr->head, memory_order_acquire) >=
+	    DVK_RING_SLOTS) {
+		nak(from, &f->p, r->expect, PX_NAK_FULL);
 		return;
 	}
 	memcpy(&m, f->msg, sizeof(m));
@@ -678,16 +683,29 @@ on_nak(int from, const struct px_nak *f)
 {
 	struct ring *r = outbound(from, &f->p);
 	uint64_t pos = le64toh(f->pos), head;
+	uint32_t reason;
 
 	if (r == NULL)
 		return;
 	head = atomic_load_explicit(&r->hdr->head, memory_order_relaxed);
-	if (le32toh(f->reason) == PX_NAK_RETRY && ++r->retries < RM_RETRY_MAX) {
-		if (pos >= head && pos <= r->sent)
-			r->sent = pos;
-		r->retry_ns = dvkd_now_ns() + RM_RETRY_NS;
-		pump_kick();
-		return;
+	reason = le32toh(f->reason);
+	if (reason == PX_NAK_RETRY || reason == PX_NAK_FULL) {
+		uint64_t now = dvkd_now_ns();
+
+		/* Every message of the window sent before the NAK gets one:
+		 * the first of a round rewinds, the others change nothing. */
+		if (now < r->retry_ns)
+			return;
+		/* A full ring is a slow receiver, as locally: its sender waits
+		 * for as long as it lives.  A sender the receiver's node does
+		 * not know (yet) is given about 2 s of rounds. */
+		if (reason == PX_NAK_FULL || ++r->retries < RM_RETRY_MAX) {
+			if (pos >= head && pos <= r->sent)
+				r->sent = pos;
+			r->retry_ns = now + RM_RETRY_NS;
+			pump_kick();
+			return;
+		}
 	}
 	dvs_warn("dc %d: node %d refuses messages of ep %d to ep %d (%s)",
 		 r->src->dc->id, from, r->src->ep, r->dst->ep,

@@ -60,6 +60,35 @@ note() { echo "== $*"; }
 
 on() { local n=$1; shift; dvs cluster exec "$CL" "$n" -- "$@"; }
 
+# The pid of the process bound (not as backup) to DC ep EP, as node N
+# lists it ("" if none): pid_of N DC EP.
+pid_of() {
+	on "$1" dvsctl --json ps | python3 -c '
+import json, sys
+p = [p["pid"] for p in json.load(sys.stdin)
+     if p["dc"] == int(sys.argv[1]) and p["ep"] == int(sys.argv[2]) and not p.get("backup")]
+print(p[0] if p else "")' "$2" "$3"
+}
+
+# dvs-bench-peer (tools/bench/bench_peer.c), the two ends of IPC tests.
+IPC=$B/dvs-bench-peer
+# Starts `dvs-bench-peer serve EP` on node N in DC ${DC:-1} (output in
+# $T/sN.EP) and waits until node W lists it bound: serve N EP W.
+serve() {
+	local n=$1 ep=$2 w=$3 i
+	on "$n" dvsctl run --dc "${DC:-1}" --ep "$ep" -- "$IPC" serve "$ep" >"$T/s$n.$ep" 2>&1 &
+	for ((i = 0; i < 400; i++)); do
+		on "$w" dvsctl ep list --dc "${DC:-1}" --json | python3 -c '
+import json, sys
+sys.exit(0 if any(e["ep"] == int(sys.argv[1]) and e["state"] == "bound"
+                  for e in json.load(sys.stdin)) else 1)' "$ep" && return 0
+		sleep 0.05
+	done
+	fail "node $w never saw ep $ep of node $n bound: $(cat "$T/s$n.$ep")"
+}
+# dvs-bench-peer MODE EP ARGS... on node N as ep EP of DC ${DC:-1}.
+ipc() { local n=$1; shift; on "$n" dvsctl run --dc "${DC:-1}" --ep "$2" -- "$IPC" "$@" 2>&1; }
+
 # The state node A's dvkd gives node B: member, down or unreachable.
 state_seen() {
 	on "$1" dvsctl node list --json |

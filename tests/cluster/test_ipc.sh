@@ -9,29 +9,6 @@
 # nodes, and can be bound again.
 CL_PREFIX=i
 . "$(dirname "$0")/lib.sh"
-IPC=$B/dvs-bench-peer
-
-# Starts `cl_ipc serve EP` on node N (output in $T/sN.EP) and waits until
-# node W lists it bound.
-serve() {
-	local n=$1 ep=$2 w=$3 i
-	on "$n" dvsctl run --dc "${DC:-1}" --ep "$ep" -- "$IPC" serve "$ep" >"$T/s$n.$ep" 2>&1 &
-	for ((i = 0; i < 400; i++)); do
-		on "$w" dvsctl ep list --dc "${DC:-1}" --json | python3 -c '
-import json, sys
-sys.exit(0 if any(e["ep"] == int(sys.argv[1]) and e["state"] == "bound"
-                  for e in json.load(sys.stdin)) else 1)' "$ep" && return 0
-		sleep 0.05
-	done
-	fail "node $w never saw ep $ep of node $n bound: $(cat "$T/s$n.$ep")"
-}
-ipc() { local n=$1; shift; on "$n" dvsctl run --dc "${DC:-1}" --ep "$2" -- "$IPC" "$@" 2>&1; }
-pid_of() {
-	on "$1" dvsctl --json ps | python3 -c '
-import json, sys
-print([p["pid"] for p in json.load(sys.stdin) if p["dc"] == int(sys.argv[1]) and p["ep"] == int(sys.argv[2])][0])' "$2" "$3"
-}
-
 dvs cluster up --nodes 3 --name "$CL" || fail "cluster up"
 on 0 dvsctl dc create 1 --nodes 0,1,2 --endpoints 64 >/dev/null || fail "dc create"
 on 0 dvsctl dc create 2 --nodes 0,1 --endpoints 64 >/dev/null || fail "dc create 2"

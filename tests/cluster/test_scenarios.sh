@@ -17,13 +17,6 @@ mktree() {
 	echo "unicode" >"$1/Ünïcødé/façade €.txt"
 }
 
-# The pid of the process bound to dc 1 ep EP, as node N lists it ("" if none).
-pid_at() {
-	on "$1" dvsctl --json ps | python3 -c '
-import json, sys
-p = [p["pid"] for p in json.load(sys.stdin) if p["dc"] == 1 and p["ep"] == int(sys.argv[1]) and not p.get("backup")]
-print(p[0] if p else "")' "$2"
-}
 # Waits until CMD (run on node N as a client of dc 1) succeeds; 15 s at most.
 wait_ok() {
 	local n=$1 i
@@ -37,7 +30,7 @@ wait_ok() {
 # SIGTERM to the server bound on dc 1 ep EP of node N; waits for it to go.
 stop_server() {
 	local pid i
-	pid=$(pid_at "$1" "$2")
+	pid=$(pid_of "$1" 1 "$2")
 	[ -n "$pid" ] || fail "no server on ep $2 of node $1 to stop"
 	kill -TERM "$pid"
 	for ((i = 0; i < 100; i++)); do
