@@ -156,8 +156,25 @@ void dvkd_remote_link_down(int node);
 /* bind.c: b, owner of its endpoint, is gone and its rings are dead:
  * tells the DC's other nodes (PX_GONE), after the replies b wrote. */
 void dvkd_remote_bind_gone(struct binding *b);
-/* proxy.c: 1 if the link to node is up. */
+/* proxy.c: 1 if the link to node is up; bytes queued on it, not written. */
 int cl_px_up(int node);
+size_t cl_px_queued(int node);
+
+/* run_remote.c: `dvs ctl run --node` on the requester's node.  A
+ * RUN_NODE request of m (fds: blob memfd, stdout, stderr; owned from
+ * here): 1 (answered when the program ends) or < 0.  m closes: its
+ * programs are told to stop.  Frames RUN_OUT and RUN_EXIT from node;
+ * node's link went down: its programs' fate is unknown. */
+int dvkd_run_remote_start(struct mgmt *m, const struct dvkd_msg *req, int *fds, int nfds);
+void dvkd_run_mgmt_closed(struct mgmt *m);
+void dvkd_run_remote_frame(int node, unsigned type, const void *body, size_t len);
+void dvkd_run_remote_link_down(int node);
+/* run_host.c: the host side.  A RUN or RUN_KILL frame from node; node's
+ * link went down (the programs it started are stopped); the 100 ms tick
+ * (output held back while a link's queue is long goes on). */
+void dvkd_run_host_frame(int node, unsigned type, const void *body, size_t len);
+void dvkd_run_host_link_down(int node);
+void dvkd_run_host_tick(void);
 /* remote_copy.c: a vcopy frame from node (under rlock); node's link went
  * down (copies through it fail). */
 void dvkd_rcopy_frame(int node, unsigned type, const void *body, size_t len);

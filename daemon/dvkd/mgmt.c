@@ -22,6 +22,7 @@ mgmt_close(struct mgmt *m)
 	if (!dvkd_ep_close(&m->fd))
 		return;
 	dvkd_dir_mgmt_closed(m);
+	dvkd_run_mgmt_closed(m);
 	DVKD_LIST_DEL(dvkd.mgmts, m);
 	dvkd.nmgmt--;
 	dvkd_defer(free, m);
@@ -366,11 +367,16 @@ void
 dvkd_mgmt_input(struct mgmt *m)
 {
 	struct dvkd_msg req, r;
-	int rc, listing = 0;
+	int rc, listing = 0, fds[3], nfds = 0;
 
 	if (m->fd < 0)
 		return;
-	rc = dvkd_recv_req(m->fd, &req);
+	rc = dvkd_recv(m->fd, &req, fds, 3, &nfds, MSG_DONTWAIT);
+	if (rc == 0 && nfds > 0 && req.h.type != DVKD_RUN_NODE) {
+		while (nfds > 0)
+			close(fds[--nfds]);
+		rc = -EDVS_PROTO;
+	}
 	if (rc == -EAGAIN)
 		return;
 	if (rc < 0) {
@@ -434,6 +440,12 @@ dvkd_mgmt_input(struct mgmt *m)
 		break;
 	case DVKD_ADMIT:
 		rc = admit(m, &req);
+		if (rc == 1)
+			return;
+		break;
+	case DVKD_RUN_NODE:
+		/* Owns the fds; answers when the program ends. */
+		rc = dvkd_run_remote_start(m, &req, fds, nfds);
 		if (rc == 1)
 			return;
 		break;

@@ -243,6 +243,14 @@ cl_px_up(int node)
 	return n != NULL && n->link != NULL && n->link->phase == PX_UP && n->link->fd >= 0;
 }
 
+size_t
+cl_px_queued(int node)
+{
+	struct cl_node *n = cl_node_find(node);
+
+	return cl_px_up(node) ? n->link->wlen : 0;
+}
+
 int
 cl_px_queue(int node, unsigned type, const void *body, size_t len)
 {
@@ -623,6 +631,7 @@ tick(void *self, uint32_t events)
 	if (read(cl.timer_fd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
 		dvs_warn("proxy timer: %s", strerror(errno));
 	cl_member_tick(now);
+	dvkd_run_host_tick();
 	for (l = pending; l != NULL; l = next) {
 		next = l->next;
 		if (now > l->deadline_ns)

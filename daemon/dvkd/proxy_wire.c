@@ -28,7 +28,18 @@ static const uint32_t body_len[PX_TYPE_MAX] = {
 	[PX_VC_ACK] = sizeof(struct px_vc_ack),
 	[PX_VC_DONE] = sizeof(struct px_vc_done),
 	[PX_GONE] = sizeof(struct px_gone),
+	[PX_RUN] = sizeof(struct px_run), /* at least */
+	[PX_RUN_OUT] = sizeof(struct px_run_out), /* at least */
+	[PX_RUN_EXIT] = sizeof(struct px_run_exit),
+	[PX_RUN_KILL] = sizeof(struct px_run_kill),
+	[PX_RUN_ACK] = sizeof(struct px_run_ack),
 };
+
+int
+px_type_variable(unsigned type)
+{
+	return type == PX_VC_DATA || type == PX_RUN || type == PX_RUN_OUT;
+}
 
 int
 px_hdr_check(const void *buf, size_t n, struct px_hdr *h)
@@ -45,8 +56,8 @@ px_hdr_check(const void *buf, size_t n, struct px_hdr *h)
 	h->seq = le32toh(w.seq);
 	if (h->magic != PX_MAGIC || h->type == 0 || h->type >= PX_TYPE_MAX || h->flags != 0)
 		return -EPROTO;
-	if (h->type == PX_VC_DATA ? h->len < body_len[h->type] || h->len > PX_BODY_MAX
-				  : h->len != body_len[h->type])
+	if (px_type_variable(h->type) ? h->len < body_len[h->type] || h->len > PX_BODY_MAX
+				       : h->len != body_len[h->type])
 		return -EPROTO;
 	return 0;
 }

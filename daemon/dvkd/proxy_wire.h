@@ -53,6 +53,14 @@ enum px_type {
 	/* The binding (dc, ep, gen) of the sender's node is gone, sent after
 	 * the replies it wrote: the stand-ins of the other nodes may go. */
 	PX_GONE,
+	/* `dvs ctl run --node` (run_remote.c, run_host.c): requester's
+	 * node -> host node: start a program; the program's output and
+	 * exit back; the requester gave up: signal it. */
+	PX_RUN,
+	PX_RUN_OUT,
+	PX_RUN_EXIT,
+	PX_RUN_KILL,
+	PX_RUN_ACK, /* requester -> host: output bytes written to the client */
 	PX_TYPE_MAX
 };
 
@@ -183,14 +191,59 @@ struct px_gone {
 };
 _Static_assert(sizeof(struct px_gone) == 16, "GONE body");
 
+#define PX_RUN_BLOB 32768 /* working directory and arguments, NUL-terminated */
+#define PX_RUN_ARGS 256
+struct px_run {
+	uint64_t id; /* the requester node's */
+	int32_t dc;
+	int32_t lo, hi; /* endpoints the program may bind */
+	uint32_t n;	/* bytes that follow: cwd\0arg0\0arg1\0... */
+	uint8_t blob[];
+};
+_Static_assert(sizeof(struct px_run) == 24, "RUN head");
+_Static_assert(PX_RUN_BLOB == 32768, "a RUN body fits PX_BODY_MAX");
+
+struct px_run_out {
+	uint64_t id;
+	uint32_t stream; /* 1 stdout, 2 stderr */
+	uint32_t n;	 /* bytes that follow, at most PX_VC_CHUNK */
+	uint8_t data[];
+};
+_Static_assert(sizeof(struct px_run_out) == 16, "RUN_OUT head");
+
+struct px_run_exit {
+	uint64_t id;
+	int32_t code;  /* exit status, or -1 */
+	int32_t sig;   /* the signal that ended it, or 0 */
+	int32_t error; /* 0, or the -EDVS_* / -errno that kept it from starting */
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct px_run_exit) == 24, "RUN_EXIT body");
+
+struct px_run_kill {
+	uint64_t id;
+	int32_t sig;
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct px_run_kill) == 16, "RUN_KILL body");
+
+struct px_run_ack {
+	uint64_t id;
+	uint64_t bytes; /* of both streams, since the start */
+};
+_Static_assert(sizeof(struct px_run_ack) == 16, "RUN_ACK body");
+
 /* The largest body of any type (VC_DATA with a whole chunk). */
 #define PX_BODY_MAX (sizeof(struct px_vc_data) + PX_VC_CHUNK)
 
+/* 1 for the types whose body is a head and up to PX_VC_CHUNK bytes more
+ * (VC_DATA, RUN, RUN_OUT); the n the head names is checked by the reader. */
+int px_type_variable(unsigned type);
 /*
  * Checks the header at buf (n >= 16 bytes available): magic, known type,
- * len equal to that type's body size (VC_DATA: its head and at most
- * PX_VC_CHUNK bytes, and the n it names is checked by the reader).  Fills *h in host order.  Returns 0,
- * or -EPROTO.
+ * len equal to that type's body size (variable types: their head and at
+ * most PX_VC_CHUNK bytes more).  Fills *h in host order.  Returns 0, or
+ * -EPROTO.
  */
 int px_hdr_check(const void *buf, size_t n, struct px_hdr *h);
 

@@ -774,6 +774,8 @@ dvkd_remote_link_down(int node)
 	int d, i;
 
 	dvkd_rcopy_link_down(node);
+	dvkd_run_remote_link_down(node);
+	dvkd_run_host_link_down(node);
 	dvkd_rlock();
 	for (d = 0; d < DVKD_MAX_DCS; d++) {
 		struct dc *dc = dvkd.dcs[d];
@@ -809,6 +811,15 @@ dvkd_remote_frame(int node, unsigned type, const void *body, size_t len)
 		break;
 	case PX_GONE:
 		on_gone(node, body);
+		break;
+	case PX_RUN:
+	case PX_RUN_KILL:
+	case PX_RUN_ACK:
+		dvkd_run_host_frame(node, type, body, len);
+		break;
+	case PX_RUN_OUT:
+	case PX_RUN_EXIT:
+		dvkd_run_remote_frame(node, type, body, len);
 		break;
 	default:
 		dvkd_rcopy_frame(node, type, body, len);

@@ -80,6 +80,10 @@ enum dvkd_type {
 	/* management, several nodes (docs/CLUSTER.md) */
 	DVKD_NODE_LIST,
 	DVKD_REC_NODE,
+	/* management: run a program on another node (fds: a memfd holding
+	 * cwd\0arg0\0arg1\0..., the write ends of the stdout and stderr
+	 * pipes); the reply comes when it ends */
+	DVKD_RUN_NODE,
 	DVKD_TYPE_MAX
 };
 
@@ -105,6 +109,18 @@ struct dvkd_dc_req {
 struct dvkd_admit_req {
 	int32_t dc;
 	int32_t lo, hi; /* allowed endpoints, inclusive */
+};
+
+struct dvkd_run_req {
+	int32_t node;
+	int32_t dc;
+	int32_t lo, hi; /* allowed endpoints, inclusive */
+};
+
+/* Reply to RUN_NODE (status 0): how the program ended. */
+struct dvkd_run_rep {
+	int32_t code; /* exit status, or -1 */
+	int32_t sig;  /* the signal that ended it, or 0 */
 };
 
 struct dvkd_bind_req {
@@ -286,6 +302,8 @@ struct dvkd_msg {
 	union {
 		struct dvkd_dc_req dc;
 		struct dvkd_admit_req admit;
+		struct dvkd_run_req run;
+		struct dvkd_run_rep runrep;
 		struct dvkd_bind_req bind;
 		struct dvkd_bind_rep bound;
 		struct dvkd_open_req open;

@@ -39,6 +39,7 @@ static const int body_size[DVKD_TYPE_MAX] = {
 	[DVKD_EV_GONE] = BODY(gone),
 	[DVKD_NODE_LIST] = 0,
 	[DVKD_REC_NODE] = BODY(noderec),
+	[DVKD_RUN_NODE] = BODY(run),
 };
 
 int

@@ -22,6 +22,7 @@
 #include "dvs/dvkd_proto.h"
 #include "dvs/ipc.h"
 #include "node_list.h"
+#include "run_node.h"
 
 #define EX_OK 0
 #define EX_REFUSED 1  /* dvkd refused the request */
@@ -74,9 +75,13 @@ usage(FILE *f)
 		"  node list                     nodes of the cluster: state (member, down,\n"
 		"                                unreachable), proxy link, quorum, frames and\n"
 		"                                bytes over the link (empty when dvkd runs alone)\n"
-		"  run --dc DC --ep E -- PROG [ARGS]\n"
+		"  run [--node N] --dc DC --ep E -- PROG [ARGS]\n"
 		"                                run PROG admitted to DC, allowed to bind E\n"
-		"                                (a number, a range LO-HI, or `any`)\n"
+		"                                (a number, a range LO-HI, or `any`); with\n"
+		"                                --node, on node N of the cluster (its dvkd\n"
+		"                                starts it in this working directory, which\n"
+		"                                must exist there; output comes here, stdin\n"
+		"                                is /dev/null; Ctrl-C stops it)\n"
 		"\n"
 		"Options:\n"
 		"  --socket PATH   dvkd's management socket (default $DVS_SOCKET or %s)\n"
@@ -85,7 +90,9 @@ usage(FILE *f)
 		"Exit status: 0 ok, 1 dvkd refused the request, 2 usage error,\n"
 		"3 dvkd not running or not reachable, 4 dvkd did not start/stop (or\n"
 		"`ep wait` did not see the change) in time.\n"
-		"`run` execs PROG, so its exit status is PROG's (127: PROG not found).\n",
+		"`run` execs PROG, so its exit status is PROG's (127: PROG not found);\n"
+		"`run --node` exits with PROG's status, 128+N if signal N ended it, 1 if\n"
+		"refused, 255 if node N left while PROG ran.\n",
 		DVKD_DEFAULT_SOCKET);
 }
 
@@ -804,10 +811,11 @@ cmd_run(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "dc", required_argument, NULL, 'd' },
 		{ "ep", required_argument, NULL, 'e' },
+		{ "node", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dvkd_msg req, rep;
-	long dc = -1, lo = -1, hi = -1;
+	long dc = -1, lo = -1, hi = -1, node = -1;
 	char buf[16];
 	int c, rc, fd = -1;
 
@@ -819,6 +827,9 @@ cmd_run(int argc, char **argv)
 		} else if (c == 'e') {
 			if (parse_eps(optarg, &lo, &hi) < 0)
 				return die_usage("run: --ep wants N, LO-HI or any");
+		} else if (c == 'n') {
+			if (parse_int(optarg, 0, 63, &node) < 0)
+				return die_usage("run: --node wants a node id (0-63)");
 		} else {
 			return die_usage("run: unknown option");
 		}
@@ -842,6 +853,15 @@ cmd_run(int argc, char **argv)
 			fprintf(stderr, "dvsctl: run: DC %ld does not exist\n", dc);
 			return EX_REFUSED;
 		}
+	}
+	if (node >= 0) {
+		int sfd = connect_dvkd(0);
+
+		if (sfd < 0)
+			return EX_NODAEMON;
+		rc = run_node(sfd, (int)node, (int)dc, (int)lo, (int)hi, argv + optind);
+		close(sfd);
+		return rc;
 	}
 	dvkd_msg_init(&req, DVKD_ADMIT, 1);
 	req.u.admit.dc = (int32_t)dc;
