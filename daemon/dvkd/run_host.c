@@ -104,10 +104,8 @@ in_want(struct hr_in *in, uint32_t events)
 static void
 in_read(struct hr_in *in, int drain)
 {
-	struct {
-		struct px_run_out f;
-		uint8_t data[PX_VC_CHUNK];
-	} b;
+	uint8_t b[sizeof(struct px_run_out) + PX_VC_CHUNK];
+	struct px_run_out f;
 	struct hrun *h = in->h;
 
 	while (in->fd >= 0) {
@@ -118,7 +116,7 @@ in_read(struct hr_in *in, int drain)
 			in_want(in, 0); /* the tick looks again */
 			return;
 		}
-		n = read(in->fd, b.data, sizeof(b.data));
+		n = read(in->fd, b + sizeof(f), PX_VC_CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -127,11 +125,12 @@ in_read(struct hr_in *in, int drain)
 			in_close(in);
 			return;
 		}
-		b.f.id = htole64(h->id);
-		b.f.stream = htole32((uint32_t)(in - h->in + 1));
-		b.f.n = htole32((uint32_t)n);
+		f.id = htole64(h->id);
+		f.stream = htole32((uint32_t)(in - h->in + 1));
+		f.n = htole32((uint32_t)n);
+		memcpy(b, &f, sizeof(f));
 		h->sent += (uint64_t)n;
-		if (cl_px_queue(h->node, PX_RUN_OUT, &b, sizeof(b.f) + (size_t)n) < 0)
+		if (cl_px_queue(h->node, PX_RUN_OUT, b, sizeof(f) + (size_t)n) < 0)
 			continue; /* no link: the output goes nowhere */
 	}
 }

@@ -195,23 +195,21 @@ main(int argc, char **argv)
 		      "VC_REQ for a copier another node owns");
 	}
 	{
-		struct {
-			struct px_run r;
-			char blob[16];
-		} run = { .r = { .id = htole64(9), .dc = (int32_t)htole32((uint32_t)dcs),
-				 .lo = 0, .hi = 0, .n = htole32(16) } };
+		struct px_run r = { .id = htole64(9), .dc = (int32_t)htole32((uint32_t)dcs),
+				    .n = htole32(12) };
+		uint8_t run[sizeof(r) + 16];
 
 		/* "/", "/bin/false" without the last NUL */
-		memcpy(run.blob, "/\0/bin/false", 12);
-		run.r.n = htole32(12);
-		send_frame(PX_RUN, &run, sizeof(run.r) + 12);
+		memcpy(run, &r, sizeof(r));
+		memcpy(run + sizeof(r), "/\0/bin/false", 12);
+		send_frame(PX_RUN, run, sizeof(r) + 12);
 		t = recv_frame(body, sizeof(body), 3000);
 		check(t == PX_RUN_EXIT && (int32_t)le32toh(((struct px_run_exit *)body)->error) < 0,
 		      "RUN with arguments not ended by a NUL");
-		memcpy(run.blob, "/\0/bin/true\0\0\0\0\0", 16);
-		run.r.n = htole32(12);
-		run.r.dc = (int32_t)htole32((uint32_t)dco);
-		send_frame(PX_RUN, &run, sizeof(run.r) + 12);
+		r.dc = (int32_t)htole32((uint32_t)dco);
+		memcpy(run, &r, sizeof(r));
+		memcpy(run + sizeof(r), "/\0/bin/true\0", 12);
+		send_frame(PX_RUN, run, sizeof(r) + 12);
 		t = recv_frame(body, sizeof(body), 3000);
 		check(t == PX_RUN_EXIT &&
 			      (int32_t)le32toh(((struct px_run_exit *)body)->error) == -EDVS_NODC,
