@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -422,6 +423,8 @@ static void
 link_input(struct px_link *l)
 {
 	struct px_hdr h;
+	static _Alignas(max_align_t) uint8_t aligned[PX_BODY_MAX];
+	const uint8_t *body;
 	size_t off = 0;
 	ssize_t r;
 
@@ -444,7 +447,14 @@ link_input(struct px_link *l)
 		}
 		if (l->rlen - off < sizeof(h) + h.len)
 			break;
-		if (on_frame(l, &h, l->rbuf + off + sizeof(h)) < 0)
+		body = l->rbuf + off + sizeof(h);
+		/* After a frame of odd length (VC_DATA, RUN_OUT) the next body
+		 * is not aligned for its struct: read it from a copy. */
+		if ((uintptr_t)body % _Alignof(max_align_t) != 0) {
+			memcpy(aligned, body, h.len);
+			body = aligned;
+		}
+		if (on_frame(l, &h, body) < 0)
 			return;
 		off += sizeof(h) + h.len;
 	}
