@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dvs/fat.h"
+#include "dvs/fat_layout.h"
 #include "dvs/imagelock.h"
 #include "dvs/log.h"
 
@@ -163,7 +164,10 @@ parse_size(const char *s)
 /* ---- mkfs's dry run: the layout fat_format would write, without writing --- */
 
 struct dry {
-	uint8_t boot[4096];	/* what the format wrote to sector 0 */
+	union {
+		union fat_boot bs;
+		uint8_t bytes[4096];
+	} boot;			/* what the format wrote to sector 0 */
 };
 
 static int
@@ -180,7 +184,7 @@ dry_write(struct fat_blkdev *dev, uint64_t sector, uint32_t count, const void *b
 	size_t n = (size_t)count * dev->sector_size;
 
 	if (sector == 0)
-		memcpy(d->boot, buf, n < sizeof(d->boot) ? n : sizeof(d->boot));
+		memcpy(d->boot.bytes, buf, n < sizeof d->boot.bytes ? n : sizeof d->boot.bytes);
 	return 0;
 }
 
@@ -194,18 +198,6 @@ static const struct fat_blkdev_ops dry_ops = {
 	.read = dry_read, .write = dry_write, .flush = dry_flush,
 };
 
-static uint32_t
-rd16(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-}
-
-static uint32_t
-rd32(const uint8_t *p)
-{
-	return rd16(p) | rd16(p + 2) << 16;
-}
-
 struct layout {
 	int type;		/* as Linux and fsck.fat will see it */
 	uint32_t clusters, cluster_bytes;
@@ -213,20 +205,24 @@ struct layout {
 
 /* The layout of a boot sector, counted the way the specification does. */
 static int
-boot_layout(const uint8_t *b, struct layout *l)
+boot_layout(const union fat_boot *b, struct layout *l)
 {
-	uint32_t bps = rd16(b + 11), spc = b[13], rsvd = rd16(b + 14), nfats = b[16];
-	uint32_t fatsz = rd16(b + 22) ? rd16(b + 22) : rd32(b + 36);
-	uint32_t total = rd16(b + 19) ? rd16(b + 19) : rd32(b + 32);
+	const struct fat_bpb *bpb = &b->bpb;
+	uint32_t bps = le16toh(bpb->byts_per_sec), spc = bpb->sec_per_clus;
+	uint32_t rsvd = le16toh(bpb->rsvd_sec_cnt), nfats = bpb->num_fats;
+	uint32_t fatsz16 = le16toh(bpb->fat_sz16), tot16 = le16toh(bpb->tot_sec16);
+	uint32_t fatsz = fatsz16 ? fatsz16 : le32toh(b->b32.fat_sz32);
+	uint32_t total = tot16 ? tot16 : le32toh(bpb->tot_sec32);
 	uint32_t rootsecs, meta;
 
 	if (bps == 0 || spc == 0)
 		return -EINVAL;
-	rootsecs = (rd16(b + 17) * 32 + bps - 1) / bps;
+	rootsecs = (le16toh(bpb->root_ent_cnt) * (uint32_t)sizeof(struct fat_sfn) +
+		    bps - 1) / bps;
 	meta = rsvd + nfats * fatsz + rootsecs;
 	l->clusters = total > meta ? (total - meta) / spc : 0;
 	l->cluster_bytes = bps * spc;
-	l->type = rd16(b + 22) == 0 ? 32 : l->clusters < 4085 ? 12 : 16;
+	l->type = fatsz16 == 0 ? 32 : l->clusters < 4085 ? 12 : 16;
 	return 0;
 }
 
@@ -243,7 +239,7 @@ mkfs_dry_run(const struct fat_blkdev *dev, const struct fat_format_opts *fo,
 	};
 	int err = fat_format(&nd, fo);
 
-	return err ? err : boot_layout(d.boot, l);
+	return err ? err : boot_layout(&d.boot.bs, l);
 }
 
 static int
