@@ -395,7 +395,7 @@ recv_index(struct fet *f)
 static void
 progress(struct fet *f, int force)
 {
-	uint64_t now = img_now_ns();
+	uint64_t now = dvs_now_ns();
 	double el, rate, eta;
 
 	if (!f->o->progress || (!force && now - f->last_prog < 250000000u))
@@ -418,8 +418,8 @@ mark_written(struct fet *f, uint64_t b)
 	f->state[b] = ST_DONE;
 	bit_set(f->pending, b, 1);
 	f->unsynced += f->ix.block_size;
-	if (f->unsynced >= (64u << 20) || img_now_ns() - f->last_sync > 2000000000u) {
-		f->last_sync = img_now_ns();
+	if (f->unsynced >= (64u << 20) || dvs_now_ns() - f->last_sync > 2000000000u) {
+		f->last_sync = dvs_now_ns();
 		return state_save(f);
 	}
 	return 0;
@@ -908,7 +908,7 @@ img_fetch_session(int rfd, int wfd, const struct img_fetch_opts *o,
 	const uint8_t *p;
 	size_t len, bml;
 
-	f.t0 = f.last_sync = img_now_ns();
+	f.t0 = f.last_sync = dvs_now_ns();
 	img_conn_init(&f.c, rfd, wfd);
 	f.partial = img_partial_path(o->output);
 	f.statep = img_state_path(o->output);
@@ -1005,7 +1005,7 @@ out:
 		img_conn_send_error(&f.c, (uint32_t)-r, "client stopped: %s", strerror(-r));
 	st->bytes_in += f.c.bytes_in;
 	st->bytes_out += f.c.bytes_out;
-	st->seconds += (double)(img_now_ns() - f.t0) / 1e9;
+	st->seconds += (double)(dvs_now_ns() - f.t0) / 1e9;
 	img_conn_fini(&f.c);
 	free(f.ix.hash);
 	free(f.state);
