@@ -1,5 +1,5 @@
 # recipes.sh - how each image of the regression suite is made (sourced by
-# run.sh, which defines nothing else these use).  Every image starts as
+# run.sh, which sets SRC and calls make_tree SRC first).  Every image starts as
 # mkfs.fat with a fixed volume id and --invariant (no time or random
 # value), filled by mtools from a tree with fixed times; a damaged one
 # then gets bytes written at fixed offsets.  poke checks the bytes it
@@ -26,7 +26,21 @@ make_tree() {
 }
 
 # base IMAGE SIZE MKFS_ARGS...: a volume of SIZE bytes holding the tree
+# (made once per run for the same arguments, then copied)
 base() {
+	local img=$1 size=$2
+	shift 2
+	local cached="$SRC.cache/$size${*// /_}.img"
+	if [ -f "$cached" ]; then
+		cp --sparse=always "$cached" "$img"
+		return
+	fi
+	mkdir -p "$SRC.cache"
+	base_make "$cached" "$size" "$@"
+	cp --sparse=always "$cached" "$img"
+}
+
+base_make() {
 	local img=$1 size=$2
 	shift 2
 	rm -f "$img"
