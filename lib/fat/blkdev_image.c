@@ -210,20 +210,20 @@ static const struct fat_blkdev_ops image_ops = {
 static int
 mbr_partition(int fd, int part, uint64_t *start, uint64_t *size)
 {
-	uint8_t mbr[512];
-	const uint8_t *e;
+	struct fat_mbr mbr;
+	const struct fat_mbr_part *e;
 
 	if (part < 1 || part > 4)
 		return -EINVAL;
-	if (pread(fd, mbr, sizeof mbr, 0) != (ssize_t)sizeof mbr)
+	if (pread(fd, &mbr, sizeof mbr, 0) != (ssize_t)sizeof mbr)
 		return -EINVAL;
-	if (mbr[510] != 0x55 || mbr[511] != 0xAA)
+	if (mbr.signature[0] != FAT_BOOT_SIG0 || mbr.signature[1] != FAT_BOOT_SIG1)
 		return -EINVAL;
-	e = mbr + 446 + 16 * (part - 1);
-	if (e[4] == 0 || le32(e + 12) == 0)
+	e = &mbr.part[part - 1];
+	if (e->type == 0 || le32toh(e->num_sectors) == 0)
 		return -EINVAL;
-	*start = (uint64_t)le32(e + 8) * 512;
-	*size = (uint64_t)le32(e + 12) * 512;
+	*start = (uint64_t)le32toh(e->lba_first) * 512;
+	*size = (uint64_t)le32toh(e->num_sectors) * 512;
 	return 0;
 }
 

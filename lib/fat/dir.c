@@ -7,49 +7,49 @@
 
 #include "fat_int.h"
 
-#define ATTR_LFN 0x0F
-
 uint32_t
-fat_ent_cluster(const struct fat_vol *vol, const uint8_t *e)
+fat_ent_cluster(const struct fat_vol *vol, const struct fat_sfn *e)
 {
-	uint32_t c = le16(e + 26);
+	uint32_t c = le16toh(e->fst_clus_lo);
 	if (vol->type == 32)
-		c |= (uint32_t)le16(e + 20) << 16;
+		c |= (uint32_t)le16toh(e->fst_clus_hi) << 16;
 	return c;
 }
 
 void
-fat_ent_set_cluster(const struct fat_vol *vol, uint8_t *e, uint32_t c)
+fat_ent_set_cluster(const struct fat_vol *vol, struct fat_sfn *e, uint32_t c)
 {
-	put16(e + 26, (uint16_t)c);
-	put16(e + 20, vol->type == 32 ? (uint16_t)(c >> 16) : 0);
+	e->fst_clus_lo = htole16((uint16_t)c);
+	e->fst_clus_hi = htole16(vol->type == 32 ? (uint16_t)(c >> 16) : 0);
 }
 
 void
-fat_ent_stat(struct fat_vol *vol, const uint8_t *e, uint64_t ino,
+fat_ent_stat(struct fat_vol *vol, const struct fat_sfn *e, uint64_t ino,
 	     struct fat_stat *st)
 {
 	memset(st, 0, sizeof *st);
 	st->ino = ino;
-	st->attr = e[11];
-	st->size = (e[11] & FAT_ATTR_DIR) ? 0 : le32(e + 28);
+	st->attr = e->attr;
+	st->size = (e->attr & FAT_ATTR_DIR) ? 0 : le32toh(e->file_size);
 	st->nlink = 1;
-	st->mtime = fat_time_from_dos(vol, le16(e + 24), le16(e + 22), 0);
+	st->mtime = fat_time_from_dos(vol, le16toh(e->wrt_date),
+				      le16toh(e->wrt_time), 0);
 	st->ctime = st->mtime;
-	st->btime = fat_time_from_dos(vol, le16(e + 16), le16(e + 14), e[13]);
-	st->atime = fat_time_from_dos(vol, le16(e + 18), 0, 0);
+	st->btime = fat_time_from_dos(vol, le16toh(e->crt_date),
+				      le16toh(e->crt_time), e->crt_time_tenth);
+	st->atime = fat_time_from_dos(vol, le16toh(e->lst_acc_date), 0, 0);
 	st->blksize = vol->cs;
 	st->first_cluster = fat_ent_cluster(vol, e);
-	if (st->first_cluster && !(e[11] & FAT_ATTR_DIR))
+	if (st->first_cluster && !(e->attr & FAT_ATTR_DIR))
 		st->blocks = ((st->size + vol->cs - 1) / vol->cs) * (vol->cs / 512);
 	else if (st->first_cluster)
 		st->blocks = vol->cs / 512;
 }
 
-uint8_t *
+struct fat_sfn *
 fat_dir_slot(struct fat_node *dn, uint32_t slot)
 {
-	return dn->dd->buf + (size_t)slot * FAT_DIRENT_SIZE;
+	return fat_dd_ent(dn->dd, slot);
 }
 
 void
@@ -93,41 +93,42 @@ fat_dir_slot_ino(struct fat_vol *vol, struct fat_node *dn, uint32_t slot)
 int
 fat_dir_next(struct fat_dirdata *dd, uint32_t *pos, struct fat_parsed *p)
 {
-	uint16_t lfn[20 * 13];
+	uint16_t lfn[FAT_LFN_MAX_ENTS * FAT_LFN_UNITS];
 	int nlfn = 0, expect = 0;
 	uint8_t chk = 0;
 	uint32_t lstart = 0;
 
 	for (uint32_t i = *pos; i < dd->nslots; i++) {
-		const uint8_t *e = dd->buf + (size_t)i * FAT_DIRENT_SIZE;
-		if (e[0] == 0)
+		struct fat_sfn *e = fat_dd_ent(dd, i);
+		if (e->name[0] == FAT_DIRENT_END)
 			break;
-		if (e[0] == 0xE5) {
+		if (e->name[0] == FAT_DIRENT_FREE) {
 			expect = 0;
 			continue;
 		}
-		if (e[11] == ATTR_LFN) {
-			int seq = e[0] & 0x1F;
-			if (e[0] & 0x40) {
-				if (seq < 1 || seq > 20) {
+		if (e->attr == FAT_ATTR_LFN) {
+			const struct fat_lfn *l = fat_ent_lfn(e);
+			int seq = l->ord & FAT_LFN_ORD_MASK;
+			if (l->ord & FAT_LFN_LAST) {
+				if (seq < 1 || seq > FAT_LFN_MAX_ENTS) {
 					expect = 0;
 					continue;
 				}
 				nlfn = seq;
 				expect = seq;
-				chk = e[13];
+				chk = l->chksum;
 				lstart = i;
-			} else if (!expect || seq != expect || e[13] != chk) {
+			} else if (!expect || seq != expect || l->chksum != chk) {
 				expect = 0;
 				continue;
 			}
-			uint16_t *d = lfn + (seq - 1) * 13;
+			uint16_t *d = lfn + (seq - 1) * FAT_LFN_UNITS;
 			for (int k = 0; k < 5; k++)
-				d[k] = le16(e + 1 + 2 * k);
+				d[k] = le16toh(l->name1[k]);
 			for (int k = 0; k < 6; k++)
-				d[5 + k] = le16(e + 14 + 2 * k);
+				d[5 + k] = le16toh(l->name2[k]);
 			for (int k = 0; k < 2; k++)
-				d[11 + k] = le16(e + 28 + 2 * k);
+				d[11 + k] = le16toh(l->name3[k]);
 			expect--;
 			/* expect == 0 now means "complete" only if we got here
 			 * through seq 1; remember with a negative marker */
@@ -135,26 +136,27 @@ fat_dir_next(struct fat_dirdata *dd, uint32_t *pos, struct fat_parsed *p)
 				expect = -1;
 			continue;
 		}
-		if (e[11] & FAT_ATTR_VOLID) {
+		if (e->attr & FAT_ATTR_VOLID) {
 			expect = 0;
 			continue;
 		}
-		if (e[0] == '.' && (e[1] == ' ' || (e[1] == '.' && e[2] == ' '))) {
+		if (e->name[0] == '.' &&
+		    (e->name[1] == ' ' || (e->name[1] == '.' && e->name[2] == ' '))) {
 			expect = 0;
 			continue;
 		}
 		p->short_slot = i;
 		p->ulen = 0;
-		if (expect == -1 && fat_lfn_checksum(e) == chk) {
+		if (expect == -1 && fat_lfn_checksum(e->name) == chk) {
 			int n = 0;
-			while (n < nlfn * 13 && lfn[n] != 0 && n < FAT_LFN_MAX)
+			while (n < nlfn * FAT_LFN_UNITS && lfn[n] != 0 && n < FAT_LFN_MAX)
 				n++;
 			memcpy(p->uname, lfn, (size_t)n * 2);
 			p->ulen = n;
 			p->first_slot = lstart;
 		}
 		if (p->ulen == 0) {
-			p->ulen = fat_short_display(e, e[12], p->uname);
+			p->ulen = fat_short_display(e->name, e->nt_res, p->uname);
 			p->first_slot = i;
 		}
 		*pos = i + 1;
@@ -254,7 +256,7 @@ rec_add(struct fat_dirdata *dd, const struct fat_parsed *p)
 	r->first_slot = p->first_slot;
 	r->short_slot = p->short_slot;
 	r->hash = fat_name_hash(p->uname, p->ulen);
-	r->shash = fat_short_hash(dd->buf + (size_t)p->short_slot * FAT_DIRENT_SIZE);
+	r->shash = fat_short_hash(fat_dd_ent(dd, p->short_slot)->name);
 	r->live = 1;
 	index_insert(dd, (int)dd->nrecs);
 	dd->nrecs++;
@@ -328,7 +330,7 @@ fat_dir_load(struct fat_vol *vol, struct fat_node *dn)
 	}
 	dd->end_slot = dd->nslots;
 	for (uint32_t i = 0; i < dd->nslots; i++)
-		if (dd->buf[(size_t)i * FAT_DIRENT_SIZE] == 0) {
+		if (fat_dd_ent(dd, i)->name[0] == FAT_DIRENT_END) {
 			dd->end_slot = i;
 			break;
 		}
@@ -379,7 +381,7 @@ fat_dir_find(struct fat_vol *vol, struct fat_node *dn, const uint16_t *n,
 	     r = dd->recs[r].snext) {
 		struct fat_rec *x = &dd->recs[r];
 		if (x->live && x->shash == h &&
-		    memcmp(fat_dir_slot(dn, x->short_slot), sn, 11) == 0)
+		    memcmp(fat_dir_slot(dn, x->short_slot)->name, sn, 11) == 0)
 			return r;
 	}
 	return -ENOENT;
@@ -395,7 +397,7 @@ short_exists(struct fat_node *dn, const uint8_t *sn)
 	     r = dd->recs[r].snext) {
 		struct fat_rec *x = &dd->recs[r];
 		if (x->live && x->shash == h &&
-		    memcmp(fat_dir_slot(dn, x->short_slot), sn, 11) == 0)
+		    memcmp(fat_dir_slot(dn, x->short_slot)->name, sn, 11) == 0)
 			return 1;
 	}
 	/* the volume label lives among the root's entries, unindexed */
@@ -473,8 +475,8 @@ scan_slots(struct fat_vol *vol, struct fat_dirdata *dd, uint32_t count,
 				dd->hint[count] = i - run;
 			return -ENOSPC;
 		}
-		uint8_t b = dd->buf[(size_t)i * FAT_DIRENT_SIZE];
-		if (b == 0xE5 || b == 0) {
+		uint8_t b = fat_dd_ent(dd, i)->name[0];
+		if (b == FAT_DIRENT_FREE || b == FAT_DIRENT_END) {
 			if (++run == count) {
 				*first = i + 1 - count;
 				if (hinted)
@@ -522,7 +524,7 @@ find_slots(struct fat_vol *vol, struct fat_node *dn, uint32_t count,
 
 int
 fat_dir_add(struct fat_vol *vol, struct fat_node *dn, const uint16_t *n,
-	    int len, const uint8_t *ent_tmpl)
+	    int len, const struct fat_sfn *ent_tmpl)
 {
 	struct fat_dirdata *dd;
 	struct fat_parsed *p;
@@ -534,7 +536,7 @@ fat_dir_add(struct fat_vol *vol, struct fat_node *dn, const uint16_t *n,
 		nlfn = 0;
 	} else {
 		nt = 0;
-		nlfn = (len + 12) / 13;
+		nlfn = (len + FAT_LFN_UNITS - 1) / FAT_LFN_UNITS;
 		fat_short_basis(n, len, sn, &lossy);
 		if (lossy || short_exists(dn, sn)) {
 			uint8_t base[11];
@@ -557,40 +559,42 @@ fat_dir_add(struct fat_vol *vol, struct fat_node *dn, const uint16_t *n,
 	/* slots skipped to keep the entry in one sector must not read as
 	 * the end of the directory before it */
 	for (uint32_t s = dd->end_slot; s < first; s++) {
-		dd->buf[(size_t)s * FAT_DIRENT_SIZE] = 0xE5;
+		fat_dd_ent(dd, s)->name[0] = FAT_DIRENT_FREE;
 		fat_dir_mark(vol, dn, s);
 	}
 	uint8_t chk = fat_lfn_checksum(sn);
 	for (int k = 0; k < nlfn; k++) {
 		int seq = nlfn - k;	/* highest sequence first on disk */
-		uint8_t *e = dd->buf + (size_t)(first + k) * FAT_DIRENT_SIZE;
-		memset(e, 0, FAT_DIRENT_SIZE);
-		e[0] = (uint8_t)(seq | (k == 0 ? 0x40 : 0));
-		e[11] = ATTR_LFN;
-		e[13] = chk;
-		for (int j = 0; j < 13; j++) {
-			int ci = (seq - 1) * 13 + j;
-			uint16_t c = ci < len ? n[ci] : ci == len ? 0 : 0xFFFF;
-			uint8_t *dst = j < 5 ? e + 1 + 2 * j
-				       : j < 11 ? e + 14 + 2 * (j - 5)
-						: e + 28 + 2 * (j - 11);
-			put16(dst, c);
+		struct fat_lfn *l = fat_ent_lfn(fat_dd_ent(dd, first + (uint32_t)k));
+		memset(l, 0, sizeof *l);
+		l->ord = (uint8_t)(seq | (k == 0 ? FAT_LFN_LAST : 0));
+		l->attr = FAT_ATTR_LFN;
+		l->chksum = chk;
+		for (int j = 0; j < FAT_LFN_UNITS; j++) {
+			int ci = (seq - 1) * FAT_LFN_UNITS + j;
+			/* the name ends with a 0 unit, then 0xFFFF padding */
+			uint16_t c = htole16(ci < len ? n[ci] : ci == len ? 0 : 0xFFFF);
+			if (j < 5)
+				l->name1[j] = c;
+			else if (j < 11)
+				l->name2[j - 5] = c;
+			else
+				l->name3[j - 11] = c;
 		}
 		fat_dir_mark(vol, dn, first + (uint32_t)k);
 	}
 	uint32_t ss = first + (uint32_t)nlfn;
-	uint8_t *e = dd->buf + (size_t)ss * FAT_DIRENT_SIZE;
-	memcpy(e, ent_tmpl, FAT_DIRENT_SIZE);
-	memcpy(e, sn, 11);
-	e[12] = nt;
+	struct fat_sfn *e = fat_dd_ent(dd, ss);
+	*e = *ent_tmpl;
+	memcpy(e->name, sn, sizeof e->name);
+	e->nt_res = nt;
 	fat_dir_mark(vol, dn, ss);
 	if (ss >= dd->end_slot) {
 		dd->end_slot = ss + 1;
 		/* keep an end marker after the last entry */
 		if (dd->end_slot < dd->nslots &&
-		    dd->buf[(size_t)dd->end_slot * FAT_DIRENT_SIZE] != 0) {
-			memset(dd->buf + (size_t)dd->end_slot * FAT_DIRENT_SIZE, 0,
-			       FAT_DIRENT_SIZE);
+		    fat_dd_ent(dd, dd->end_slot)->name[0] != FAT_DIRENT_END) {
+			memset(fat_dd_ent(dd, dd->end_slot), 0, FAT_DIRENT_SIZE);
 			fat_dir_mark(vol, dn, dd->end_slot);
 		}
 	}
@@ -617,7 +621,7 @@ fat_dir_remove(struct fat_vol *vol, struct fat_node *dn, int r)
 	/* the number it kept through renames is free again */
 	fat_inomap_removed(vol->inomap, fat_dir_slot_loc(vol, dn, x->short_slot));
 	for (uint32_t s = x->first_slot; s <= x->short_slot; s++) {
-		dd->buf[(size_t)s * FAT_DIRENT_SIZE] = 0xE5;
+		fat_dd_ent(dd, s)->name[0] = FAT_DIRENT_FREE;
 		fat_dir_mark(vol, dn, s);
 	}
 	fat_dir_freed(dd, x->first_slot);

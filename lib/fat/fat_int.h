@@ -13,45 +13,16 @@
 #include <string.h>
 
 #include "dvs/fat.h"
+#include "dvs/fat_layout.h"
 
 #define FAT_VOL_MAGIC 0x46415456u	/* "VTAF" */
 #define FAT_FILE_MAGIC 0x46415446u
 #define FAT_DIR_MAGIC 0x46415444u
 
-#define FAT_DIRENT_SIZE 32
+#define FAT_DIRENT_SIZE ((uint32_t)sizeof(struct fat_sfn))
 #define FAT_MAX_DIR_SLOTS 65536		/* a FAT directory holds at most this */
-#define FAT_MAX_ENT_SLOTS 21	/* 20 long-name slots and the 8.3 entry */
+#define FAT_MAX_ENT_SLOTS (FAT_LFN_MAX_ENTS + 1) /* long-name slots and the 8.3 entry */
 #define FAT_LFN_MAX 255
-
-/* Reads of little-endian on-disk fields. */
-static inline uint16_t
-le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static inline uint32_t
-le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-	       ((uint32_t)p[3] << 24);
-}
-
-static inline void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static inline void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
 
 /* One run of clusters of a file: file clusters [fcl, fcl+len) live at
  * disk clusters [dcl, dcl+len). */
@@ -154,7 +125,6 @@ struct fat_vol {
 	uint32_t fsinfo_sec;	/* FAT32, 0 if none */
 	uint32_t total_secs;
 	uint32_t volume_id;
-	uint32_t nt_flags_off;	/* boot sector byte with the dirty bit */
 
 	pthread_mutex_t lock;	/* everything below */
 	uint8_t *fat;		/* the raw FAT as on disk (fatsz*ss bytes) */
@@ -184,7 +154,7 @@ struct fat_vol {
 	size_t stage_len, stage_cap;
 	int stage_err;		/* a failed staged write, for the next flush */
 	uint32_t wb_cap;	/* one buffer's size; 0: no buffering */
-	uint8_t *boot;		/* the boot sector (ss bytes) */
+	union fat_boot *boot;	/* the boot sector (ss bytes, malloc'd) */
 	int dirty_flag_set;
 };
 
@@ -274,7 +244,7 @@ int fat_name_eq(const uint16_t *a, int alen, const uint16_t *b, int blen);
 uint32_t fat_short_hash(const uint8_t *sn11);
 uint8_t fat_lfn_checksum(const uint8_t *sn11);
 /* If name fits 8.3 exactly (maybe with lower-case base/ext): fills sn11,
- * *ntflags (0x08 base lower, 0x10 ext lower) and returns 1; else 0. */
+ * *ntflags (FAT_NT_LOWER_BASE, FAT_NT_LOWER_EXT) and returns 1; else 0. */
 int fat_name_is_short(const uint16_t *n, int len, uint8_t *sn11,
 		      uint8_t *ntflags);
 /* Basis name for a long name (no tail yet); *lossy set if chars were
@@ -292,12 +262,24 @@ void fat_dir_unload(struct fat_vol *vol, struct fat_node *dn);
 /* Finds a name; returns record index or -ENOENT. */
 int fat_dir_find(struct fat_vol *vol, struct fat_node *dn, const uint16_t *n,
 		 int len);
-uint8_t *fat_dir_slot(struct fat_node *dn, uint32_t slot);
+struct fat_sfn *fat_dir_slot(struct fat_node *dn, uint32_t slot);
+/* The entry at slot of a loaded directory's buffer. */
+static inline struct fat_sfn *
+fat_dd_ent(const struct fat_dirdata *dd, uint32_t slot)
+{
+	return (struct fat_sfn *)(void *)(dd->buf + (size_t)slot * FAT_DIRENT_SIZE);
+}
+/* The same slot read as a long-name entry (its attr is FAT_ATTR_LFN). */
+static inline struct fat_lfn *
+fat_ent_lfn(struct fat_sfn *e)
+{
+	return (struct fat_lfn *)(void *)e;
+}
 void fat_dir_mark(struct fat_vol *vol, struct fat_node *dn, uint32_t slot);
 /* Adds a name with the given short entry template (name bytes filled in
  * here); returns the record index. */
 int fat_dir_add(struct fat_vol *vol, struct fat_node *dn, const uint16_t *n,
-		int len, const uint8_t *ent_tmpl);
+		int len, const struct fat_sfn *ent_tmpl);
 void fat_dir_remove(struct fat_vol *vol, struct fat_node *dn, int rec);
 int fat_dir_flush(struct fat_vol *vol, struct fat_node *dn);
 /* The number of the node whose 8.3 entry is slot of dn: its location
@@ -331,10 +313,11 @@ struct fat_parsed {
 /* Parses the next named entry at or after *pos; 1 found, 0 end. */
 int fat_dir_next(struct fat_dirdata *dd, uint32_t *pos, struct fat_parsed *p);
 /* Fills st from a short entry. */
-void fat_ent_stat(struct fat_vol *vol, const uint8_t *e, uint64_t ino,
+void fat_ent_stat(struct fat_vol *vol, const struct fat_sfn *e, uint64_t ino,
 		  struct fat_stat *st);
-uint32_t fat_ent_cluster(const struct fat_vol *vol, const uint8_t *e);
-void fat_ent_set_cluster(const struct fat_vol *vol, uint8_t *e, uint32_t c);
+uint32_t fat_ent_cluster(const struct fat_vol *vol, const struct fat_sfn *e);
+void fat_ent_set_cluster(const struct fat_vol *vol, struct fat_sfn *e,
+			 uint32_t c);
 
 /* ---- node.c ---- */
 struct fat_node *fat_node_get(struct fat_vol *vol, struct fat_node *parent,

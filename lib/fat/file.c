@@ -78,7 +78,7 @@ fat_open(struct fat_vol *vol, const char *path, int flags, struct fat_file **out
 		goto out;
 	}
 	if (rec < 0) {
-		uint8_t e[32];
+		struct fat_sfn e;
 		struct timespec now;
 		uint16_t d, t;
 		uint8_t c10;
@@ -87,22 +87,22 @@ fat_open(struct fat_vol *vol, const char *path, int flags, struct fat_file **out
 			goto out;
 		}
 		clock_gettime(CLOCK_REALTIME, &now);
-		memset(e, 0, 32);
-		e[11] = FAT_ATTR_ARCHIVE;
+		memset(&e, 0, sizeof e);
+		e.attr = FAT_ATTR_ARCHIVE;
 		fat_time_to_dos(vol, now.tv_sec, &d, &t, &c10);
-		put16(e + 14, t);
-		put16(e + 16, d);
-		e[13] = (uint8_t)(c10 + now.tv_nsec / 10000000);
-		put16(e + 18, d);
-		put16(e + 22, t);
-		put16(e + 24, d);
-		rec = fat_dir_add(vol, p, name, nlen, e);
+		e.crt_time = htole16(t);
+		e.crt_date = htole16(d);
+		e.crt_time_tenth = (uint8_t)(c10 + now.tv_nsec / 10000000);
+		e.lst_acc_date = htole16(d);
+		e.wrt_time = htole16(t);
+		e.wrt_date = htole16(d);
+		rec = fat_dir_add(vol, p, name, nlen, &e);
 		if (rec < 0) {
 			err = rec;
 			goto out;
 		}
 	}
-	uint8_t attr = fat_dir_slot(p, p->dd->recs[rec].short_slot)[11];
+	uint8_t attr = fat_dir_slot(p, p->dd->recs[rec].short_slot)->attr;
 	if ((attr & FAT_ATTR_DIR) && wr) {
 		err = -EISDIR;
 		goto out;

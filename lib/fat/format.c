@@ -20,7 +20,8 @@ compute(struct geom *g)
 {
 	uint32_t bits = (uint32_t)g->type;
 
-	g->root_secs = g->type == 32 ? 0 : (g->root_ents * 32 + g->ss - 1) / g->ss;
+	g->root_secs = g->type == 32 ? 0
+				     : (g->root_ents * FAT_DIRENT_SIZE + g->ss - 1) / g->ss;
 	g->fatsz = 1;
 	for (int i = 0; i < 64; i++) {
 		uint64_t meta = (uint64_t)g->rsvd + (uint64_t)g->nfats * g->fatsz +
@@ -154,8 +155,8 @@ fat_format(struct fat_blkdev *dev, const struct fat_format_opts *opts)
 	g.rsvd = g.type == 32 ? 32 : 1;
 	g.root_ents = g.type == 32 ? 0 : o.root_entries ? o.root_entries
 					 : floppy ? 224 : 512;
-	if (g.type != 32 && g.root_ents % (g.ss / 32))
-		g.root_ents += g.ss / 32 - g.root_ents % (g.ss / 32);
+	if (g.type != 32 && g.root_ents % (g.ss / FAT_DIRENT_SIZE))
+		g.root_ents += g.ss / FAT_DIRENT_SIZE - g.root_ents % (g.ss / FAT_DIRENT_SIZE);
 	if (floppy && !o.cluster_size) {
 		g.spc = 1;
 		compute(&g);
@@ -180,43 +181,44 @@ fat_format(struct fat_blkdev *dev, const struct fat_format_opts *opts)
 	}
 	uint32_t volid = o.volume_id ? o.volume_id : (uint32_t)time(NULL) * 2654435761u;
 	uint8_t media = o.media ? o.media : floppy ? 0xF0 : 0xF8;
-	b[0] = 0xEB;
-	b[1] = g.type == 32 ? 0x58 : 0x3C;
-	b[2] = 0x90;
-	memcpy(b + 3, "mkfs.fat", 8);
-	put16(b + 11, (uint16_t)g.ss);
-	b[13] = (uint8_t)g.spc;
-	put16(b + 14, (uint16_t)g.rsvd);
-	b[16] = (uint8_t)g.nfats;
-	put16(b + 17, (uint16_t)g.root_ents);
+	union fat_boot *bs = (union fat_boot *)(void *)b;
+	struct fat_bpb *bpb = &bs->bpb;
+	struct fat_bs_ext *ext = fat_boot_ext(bs, g.type);
+	/* a jump over the BPB to where the boot code starts, as mkfs.fat */
+	bpb->jmp_boot[0] = FAT_JMP_SHORT;
+	bpb->jmp_boot[1] = g.type == 32 ? 0x58 : 0x3C;
+	bpb->jmp_boot[2] = 0x90;
+	memcpy(bpb->oem_name, "mkfs.fat", sizeof bpb->oem_name);
+	bpb->byts_per_sec = htole16((uint16_t)g.ss);
+	bpb->sec_per_clus = (uint8_t)g.spc;
+	bpb->rsvd_sec_cnt = htole16((uint16_t)g.rsvd);
+	bpb->num_fats = (uint8_t)g.nfats;
+	bpb->root_ent_cnt = htole16((uint16_t)g.root_ents);
 	if (g.total < 65536 && g.type != 32)
-		put16(b + 19, (uint16_t)g.total);
+		bpb->tot_sec16 = htole16((uint16_t)g.total);
 	else
-		put32(b + 32, g.total);
-	b[21] = media;
-	put16(b + 24, floppy ? 18 : 32);
-	put16(b + 26, floppy ? 2 : 64);
-	put32(b + 28, o.hidden_sectors);
+		bpb->tot_sec32 = htole32(g.total);
+	bpb->media = media;
+	bpb->sec_per_trk = htole16(floppy ? 18 : 32);
+	bpb->num_heads = htole16(floppy ? 2 : 64);
+	bpb->hidd_sec = htole32(o.hidden_sectors);
 	if (g.type == 32) {
-		put32(b + 36, g.fatsz);
-		put32(b + 44, 2);
-		put16(b + 48, 1);
-		put16(b + 50, 6);
-		b[64] = 0x80;
-		b[66] = 0x29;
-		put32(b + 67, volid);
-		memcpy(b + 71, l11, 11);
-		memcpy(b + 82, "FAT32   ", 8);
+		bs->b32.fat_sz32 = htole32(g.fatsz);
+		bs->b32.root_clus = htole32(2);
+		bs->b32.fs_info = htole16(FAT32_FSINFO_SEC);
+		bs->b32.bk_boot_sec = htole16(FAT32_BACKUP_BOOT_SEC);
+		ext->drv_num = 0x80;
+		memcpy(ext->fil_sys_type, "FAT32   ", 8);
 	} else {
-		put16(b + 22, (uint16_t)g.fatsz);
-		b[36] = floppy ? 0x00 : 0x80;
-		b[38] = 0x29;
-		put32(b + 39, volid);
-		memcpy(b + 43, l11, 11);
-		memcpy(b + 54, g.type == 12 ? "FAT12   " : "FAT16   ", 8);
+		bpb->fat_sz16 = htole16((uint16_t)g.fatsz);
+		ext->drv_num = floppy ? 0x00 : 0x80;
+		memcpy(ext->fil_sys_type, g.type == 12 ? "FAT12   " : "FAT16   ", 8);
 	}
-	b[510] = 0x55;
-	b[511] = 0xAA;
+	ext->boot_sig = FAT_BOOT_SIG_EXT;
+	ext->vol_id = htole32(volid);
+	memcpy(ext->vol_lab, l11, sizeof ext->vol_lab);
+	bs->b16.signature[0] = FAT_BOOT_SIG0;
+	bs->b16.signature[1] = FAT_BOOT_SIG1;
 
 	/* a temporary volume describing the layout lets us use the I/O
 	 * helpers with their bounds checks */
@@ -235,56 +237,60 @@ fat_format(struct fat_blkdev *dev, const struct fat_format_opts *opts)
 		goto out;
 	err = fat_io_write_secs(&v, 0, 1, b);
 	if (!err && g.type == 32)
-		err = fat_io_write_secs(&v, 6, 1, b);
+		err = fat_io_write_secs(&v, FAT32_BACKUP_BOOT_SEC, 1, b);
 	if (err)
 		goto out;
 	if (g.type == 32) {
-		uint8_t *fi = calloc(1, g.ss);
+		struct fat_fsinfo *fi = calloc(1, g.ss);
 		if (!fi) {
 			err = -ENOMEM;
 			goto out;
 		}
-		put32(fi, 0x41615252);
-		put32(fi + 484, 0x61417272);
-		put32(fi + 488, g.clusters - 1);
-		put32(fi + 492, 3);
-		put32(fi + 508, 0xAA550000);
-		err = fat_io_write_secs(&v, 1, 1, fi);
+		fi->lead_sig = htole32(FAT_FSI_LEAD_SIG);
+		fi->struc_sig = htole32(FAT_FSI_STRUC_SIG);
+		fi->free_count = htole32(g.clusters - 1);	/* the root has one */
+		fi->nxt_free = htole32(3);
+		fi->trail_sig = htole32(FAT_FSI_TRAIL_SIG);
+		err = fat_io_write_secs(&v, FAT32_FSINFO_SEC, 1, fi);
 		if (!err)
-			err = fat_io_write_secs(&v, 7, 1, fi);
+			err = fat_io_write_secs(&v, FAT32_BACKUP_BOOT_SEC + FAT32_FSINFO_SEC,
+						1, fi);
 		free(fi);
 		if (err)
 			goto out;
 	}
-	/* first FAT sector: media, end-of-chain, and FAT32's root */
+	/* first FAT sector: entry 0 holds the media byte, entry 1 an
+	 * end-of-chain; on FAT32 entry 2 ends the root's chain */
 	memset(b, 0, g.ss);
 	if (g.type == 12) {
-		b[0] = media;
+		b[0] = media;	/* 0xF00 | media, then 0xFFF: 12 bits each */
 		b[1] = 0xFF;
 		b[2] = 0xFF;
 	} else if (g.type == 16) {
-		put16(b, (uint16_t)(0xFF00 | media));
-		put16(b + 2, 0xFFFF);
+		uint16_t *f16 = (uint16_t *)(void *)b;
+		f16[0] = htole16((uint16_t)(0xFF00 | media));
+		f16[1] = htole16(0xFFFF);
 	} else {
-		put32(b, 0x0FFFFF00u | media);
-		put32(b + 4, 0x0FFFFFFF);
-		put32(b + 8, 0x0FFFFFFF);
+		uint32_t *f32 = (uint32_t *)(void *)b;
+		f32[0] = htole32((FAT32_ENTRY_MASK & ~0xFFu) | media);
+		f32[1] = htole32(FAT32_ENTRY_MASK);
+		f32[2] = htole32(FAT32_ENTRY_MASK);
 	}
 	for (uint32_t k = 0; k < g.nfats && !err; k++)
 		err = fat_io_write_secs(&v, g.rsvd + k * g.fatsz, 1, b);
 	if (err)
 		goto out;
 	if (memcmp(l11, "NO NAME    ", 11) != 0) {
-		uint8_t e[32] = {0};
+		struct fat_sfn e = {0};
 		uint16_t d, t;
-		memcpy(e, l11, 11);
-		e[11] = FAT_ATTR_VOLID;
+		memcpy(e.name, l11, sizeof e.name);
+		e.attr = FAT_ATTR_VOLID;
 		fat_time_to_dos(NULL, time(NULL), &d, &t, NULL);
-		put16(e + 22, t);
-		put16(e + 24, d);
+		e.wrt_time = htole16(t);
+		e.wrt_date = htole16(d);
 		uint64_t root_off = g.type == 32 ? (meta << v.ss_shift)
 						 : ((uint64_t)(g.rsvd + g.nfats * g.fatsz) << v.ss_shift);
-		err = fat_io_write_bytes(&v, root_off, 32, e);
+		err = fat_io_write_bytes(&v, root_off, sizeof e, &e);
 		if (err)
 			goto out;
 	}

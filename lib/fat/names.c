@@ -237,9 +237,10 @@ fat_name_is_short(const uint16_t *n, int len, uint8_t *sn11, uint8_t *ntflags)
 	}
 	if ((b_up && b_lo) || (e_up && e_lo))
 		return 0;	/* mixed case needs a long name */
-	if (sn11[0] == 0xE5)
-		sn11[0] = 0x05;
-	*ntflags = (uint8_t)((b_lo ? 0x08 : 0) | (e_lo ? 0x10 : 0));
+	if (sn11[0] == FAT_DIRENT_FREE)
+		sn11[0] = FAT_DIRENT_KANJI_E5;
+	*ntflags = (uint8_t)((b_lo ? FAT_NT_LOWER_BASE : 0) |
+			     (e_lo ? FAT_NT_LOWER_EXT : 0));
 	return 1;
 }
 
@@ -296,8 +297,8 @@ fat_short_basis(const uint16_t *n, int len, uint8_t *sn11, int *lossy)
 	}
 	if (sn11[0] == ' ')
 		sn11[0] = '_';
-	if (sn11[0] == 0xE5)
-		sn11[0] = 0x05;
+	if (sn11[0] == FAT_DIRENT_FREE)
+		sn11[0] = FAT_DIRENT_KANJI_E5;
 }
 
 void
@@ -348,9 +349,9 @@ fat_short_display(const uint8_t *sn11, uint8_t ntflags, uint16_t *out)
 		el--;
 	for (int i = 0; i < bl; i++) {
 		uint16_t c = sn11[i];
-		if (i == 0 && c == 0x05)
-			c = 0xE5;
-		if ((ntflags & 0x08) && c >= 'A' && c <= 'Z')
+		if (i == 0 && c == FAT_DIRENT_KANJI_E5)
+			c = FAT_DIRENT_FREE;
+		if ((ntflags & FAT_NT_LOWER_BASE) && c >= 'A' && c <= 'Z')
 			c = (uint16_t)(c + 32);
 		out[n++] = c;	/* bytes >= 0x80: shown as Latin-1 */
 	}
@@ -358,7 +359,7 @@ fat_short_display(const uint8_t *sn11, uint8_t ntflags, uint16_t *out)
 		out[n++] = '.';
 		for (int i = 0; i < el; i++) {
 			uint16_t c = sn11[8 + i];
-			if ((ntflags & 0x10) && c >= 'A' && c <= 'Z')
+			if ((ntflags & FAT_NT_LOWER_EXT) && c >= 'A' && c <= 'Z')
 				c = (uint16_t)(c + 32);
 			out[n++] = c;
 		}

@@ -58,7 +58,7 @@ fat_node_get(struct fat_vol *vol, struct fat_node *parent, int rec, int *err)
 	struct fat_rec *r = &parent->dd->recs[rec];
 	uint64_t ino = fat_dir_slot_ino(vol, parent, r->short_slot);
 	struct fat_node *n = fat_node_find(vol, ino);
-	const uint8_t *e;
+	const struct fat_sfn *e;
 
 	*err = 0;
 	if (n) {
@@ -72,9 +72,9 @@ fat_node_get(struct fat_vol *vol, struct fat_node *parent, int rec, int *err)
 		return NULL;
 	}
 	n->ino = ino;
-	n->is_dir = (e[11] & FAT_ATTR_DIR) != 0;
+	n->is_dir = (e->attr & FAT_ATTR_DIR) != 0;
 	n->first_cluster = fat_ent_cluster(vol, e);
-	n->size = n->is_dir ? 0 : le32(e + 28);
+	n->size = n->is_dir ? 0 : le32toh(e->file_size);
 	n->first_slot = r->first_slot;
 	n->short_slot = r->short_slot;
 	n->rec = rec;
@@ -152,21 +152,21 @@ fat_node_put(struct fat_vol *vol, struct fat_node *n)
 void
 fat_node_update_ent(struct fat_vol *vol, struct fat_node *n, int touch)
 {
-	uint8_t *e;
+	struct fat_sfn *e;
 
 	if (n->unlinked || !n->parent || !n->parent->dd)
 		return;
 	e = fat_dir_slot(n->parent, n->short_slot);
 	fat_ent_set_cluster(vol, e, n->first_cluster);
 	if (!n->is_dir)
-		put32(e + 28, (uint32_t)n->size);
+		e->file_size = htole32((uint32_t)n->size);
 	if (touch) {
 		uint16_t d, t;
 		fat_time_to_dos(vol, time(NULL), &d, &t, NULL);
-		put16(e + 22, t);
-		put16(e + 24, d);
-		put16(e + 18, d);
-		e[11] |= FAT_ATTR_ARCHIVE;
+		e->wrt_time = htole16(t);
+		e->wrt_date = htole16(d);
+		e->lst_acc_date = htole16(d);
+		e->attr |= FAT_ATTR_ARCHIVE;
 	}
 	fat_dir_mark(vol, n->parent, n->short_slot);
 }
@@ -333,7 +333,7 @@ fat_walk(struct fat_vol *vol, const char *path, struct fat_node **parent,
 			err = r;
 			goto fail;
 		}
-		if (!(fat_dir_slot(dn, dn->dd->recs[r].short_slot)[11] & FAT_ATTR_DIR)) {
+		if (!(fat_dir_slot(dn, dn->dd->recs[r].short_slot)->attr & FAT_ATTR_DIR)) {
 			err = -ENOTDIR;
 			goto fail;
 		}
@@ -373,7 +373,7 @@ fat_walk_dir(struct fat_vol *vol, const char *path, struct fat_node **out)
 			err = r;
 			goto out;
 		}
-		if (!(fat_dir_slot(parent, parent->dd->recs[r].short_slot)[11] &
+		if (!(fat_dir_slot(parent, parent->dd->recs[r].short_slot)->attr &
 		      FAT_ATTR_DIR)) {
 			err = -ENOTDIR;
 			goto out;

@@ -13,23 +13,23 @@
 
 /* A fresh short entry with the times set to now. */
 static void
-make_ent(struct fat_vol *vol, uint8_t *e, uint8_t attr, uint32_t clus)
+make_ent(struct fat_vol *vol, struct fat_sfn *e, uint8_t attr, uint32_t clus)
 {
 	struct timespec now;
 	uint16_t d, t;
 	uint8_t c10;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	memset(e, 0, 32);
-	e[11] = attr;
+	memset(e, 0, sizeof *e);
+	e->attr = attr;
 	fat_time_to_dos(vol, now.tv_sec, &d, &t, &c10);
 	c10 = (uint8_t)(c10 + now.tv_nsec / 10000000);
-	put16(e + 14, t);
-	put16(e + 16, d);
-	e[13] = c10;
-	put16(e + 18, d);
-	put16(e + 22, t);
-	put16(e + 24, d);
+	e->crt_time = htole16(t);
+	e->crt_date = htole16(d);
+	e->crt_time_tenth = c10;
+	e->lst_acc_date = htole16(d);
+	e->wrt_time = htole16(t);
+	e->wrt_date = htole16(d);
 	fat_ent_set_cluster(vol, e, clus);
 }
 
@@ -130,7 +130,7 @@ fat_mkdir(struct fat_vol *vol, const char *path)
 	struct fat_node *p = NULL;
 	struct fat_emap m = {0};
 	uint16_t name[FAT_LFN_MAX + 1];
-	uint8_t e[32], dots[64];
+	struct fat_sfn e, dots[2];	/* "." and ".." */
 	uint32_t got;
 	int nlen, rec, err;
 
@@ -152,17 +152,15 @@ fat_mkdir(struct fat_vol *vol, const char *path)
 	if (err)
 		goto undo;
 	uint32_t c = m.v[0].dcl;
-	make_ent(vol, dots, FAT_ATTR_DIR, c);
-	memset(dots, ' ', 11);
-	dots[0] = '.';
-	make_ent(vol, dots + 32, FAT_ATTR_DIR, p == vol->root ? 0 : p->first_cluster);
-	memset(dots + 32, ' ', 11);
-	dots[32] = dots[33] = '.';
-	err = fat_io_write_bytes(vol, fat_clus_off(vol, c), 64, dots);
+	make_ent(vol, &dots[0], FAT_ATTR_DIR, c);
+	memcpy(dots[0].name, ".          ", sizeof dots[0].name);
+	make_ent(vol, &dots[1], FAT_ATTR_DIR, p == vol->root ? 0 : p->first_cluster);
+	memcpy(dots[1].name, "..         ", sizeof dots[1].name);
+	err = fat_io_write_bytes(vol, fat_clus_off(vol, c), sizeof dots, dots);
 	if (err)
 		goto undo;
-	make_ent(vol, e, FAT_ATTR_DIR, c);
-	rec = fat_dir_add(vol, p, name, nlen, e);
+	make_ent(vol, &e, FAT_ATTR_DIR, c);
+	rec = fat_dir_add(vol, p, name, nlen, &e);
 	if (rec < 0) {
 		err = rec;
 		goto undo;
@@ -224,7 +222,7 @@ fat_rmdir(struct fat_vol *vol, const char *path)
 	err = lookup_entry(vol, path, -EBUSY, &p, &rec, name, &nlen);
 	if (err)
 		goto out;
-	if (!(fat_dir_slot(p, p->dd->recs[rec].short_slot)[11] & FAT_ATTR_DIR)) {
+	if (!(fat_dir_slot(p, p->dd->recs[rec].short_slot)->attr & FAT_ATTR_DIR)) {
 		err = -ENOTDIR;
 		goto out;
 	}
@@ -263,7 +261,7 @@ fat_unlink(struct fat_vol *vol, const char *path)
 	err = lookup_entry(vol, path, -EISDIR, &p, &rec, name, &nlen);
 	if (err)
 		goto out;
-	uint8_t attr = fat_dir_slot(p, p->dd->recs[rec].short_slot)[11];
+	uint8_t attr = fat_dir_slot(p, p->dd->recs[rec].short_slot)->attr;
 	/* The read-only bit protects the file's data, not its name: removing
 	 * a name is a change of the directory (Linux's vfat and POSIX). */
 	if (attr & FAT_ATTR_DIR)
@@ -288,7 +286,7 @@ fat_rename2(struct fat_vol *vol, const char *from, const char *to, unsigned flag
 {
 	struct fat_node *fp = NULL, *tp = NULL, *moved = NULL;
 	uint16_t fname[FAT_LFN_MAX + 1], tname[FAT_LFN_MAX + 1];
-	uint8_t ent[32];
+	struct fat_sfn ent;
 	int fl, tl, fr, tr, err;
 
 	if (flags & ~(unsigned)FAT_RENAME_NOREPLACE)
@@ -309,8 +307,8 @@ fat_rename2(struct fat_vol *vol, const char *from, const char *to, unsigned flag
 	/* the lookup of to may have loaded directories; fp stays valid
 	 * because we hold a reference on it */
 	uint32_t fslot = fp->dd->recs[fr].short_slot;
-	memcpy(ent, fat_dir_slot(fp, fslot), 32);
-	int is_dir = (ent[11] & FAT_ATTR_DIR) != 0;
+	ent = *fat_dir_slot(fp, fslot);
+	int is_dir = (ent.attr & FAT_ATTR_DIR) != 0;
 	uint64_t old_ino = fat_dir_slot_ino(vol, fp, fslot);
 	if (is_dir) {
 		for (struct fat_node *a = tp; a; a = a->parent)
@@ -326,8 +324,8 @@ fat_rename2(struct fat_vol *vol, const char *from, const char *to, unsigned flag
 		goto out;
 	}
 	if (tr >= 0 && !(tp == fp && tr == fr)) {
-		const uint8_t *te = fat_dir_slot(tp, tp->dd->recs[tr].short_slot);
-		int t_dir = (te[11] & FAT_ATTR_DIR) != 0;
+		const struct fat_sfn *te = fat_dir_slot(tp, tp->dd->recs[tr].short_slot);
+		int t_dir = (te->attr & FAT_ATTR_DIR) != 0;
 		if (t_dir && !is_dir) {
 			err = -EISDIR;
 			goto out;
@@ -367,7 +365,7 @@ fat_rename2(struct fat_vol *vol, const char *from, const char *to, unsigned flag
 	err = fat_flush_all(vol);
 	if (err)
 		goto restore;
-	int nr = fat_dir_add(vol, tp, tname, tl, ent);
+	int nr = fat_dir_add(vol, tp, tname, tl, &ent);
 	if (nr < 0) {
 		err = nr;
 		goto restore;
@@ -393,8 +391,8 @@ fat_rename2(struct fat_vol *vol, const char *from, const char *to, unsigned flag
 		struct fat_node *dn = fat_node_get(vol, tp, nr, &err);
 		if (dn) {
 			if (!fat_dir_load(vol, dn) && dn->dd->nslots > 1) {
-				uint8_t *dd = fat_dir_slot(dn, 1);
-				if (dd[0] == '.' && dd[1] == '.') {
+				struct fat_sfn *dd = fat_dir_slot(dn, 1);
+				if (dd->name[0] == '.' && dd->name[1] == '.') {
 					fat_ent_set_cluster(vol, dd, tp == vol->root ? 0 : tp->first_cluster);
 					fat_dir_mark(vol, dn, 1);
 				}
@@ -407,7 +405,7 @@ fat_rename2(struct fat_vol *vol, const char *from, const char *to, unsigned flag
 restore:
 	/* put the old name back where it can be (best effort) */
 	{
-		int rr = fat_dir_add(vol, fp, fname, fl, ent);
+		int rr = fat_dir_add(vol, fp, fname, fl, &ent);
 		if (rr >= 0)
 			fat_inomap_moved(vol->inomap,
 					 fat_dir_slot_loc(vol, fp, fp->dd->recs[rr].short_slot),
@@ -429,7 +427,8 @@ out:
 /* Runs fn on the entry of path (not the root). */
 static int
 with_entry(struct fat_vol *vol, const char *path,
-	   int (*fn)(struct fat_vol *, uint8_t *, const void *), const void *arg)
+	   int (*fn)(struct fat_vol *, struct fat_sfn *, const void *),
+	   const void *arg)
 {
 	struct fat_node *p = NULL;
 	uint16_t name[FAT_LFN_MAX + 1];
@@ -457,19 +456,19 @@ struct times_arg {
 };
 
 static int
-set_times(struct fat_vol *vol, uint8_t *e, const void *arg)
+set_times(struct fat_vol *vol, struct fat_sfn *e, const void *arg)
 {
 	const struct times_arg *t = arg;
 	uint16_t d, tm;
 
 	if (t->m) {
 		fat_time_to_dos(vol, t->m->tv_sec, &d, &tm, NULL);
-		put16(e + 22, tm);
-		put16(e + 24, d);
+		e->wrt_time = htole16(tm);
+		e->wrt_date = htole16(d);
 	}
 	if (t->a) {
 		fat_time_to_dos(vol, t->a->tv_sec, &d, &tm, NULL);
-		put16(e + 18, d);
+		e->lst_acc_date = htole16(d);
 	}
 	return 0;
 }
@@ -489,10 +488,10 @@ struct attr_arg {
 };
 
 static int
-set_attr(struct fat_vol *vol, uint8_t *e, const void *arg)
+set_attr(struct fat_vol *vol, struct fat_sfn *e, const void *arg)
 {
 	const struct attr_arg *a = arg;
-	e[11] = (uint8_t)((e[11] & ~a->mask) | (a->attr & a->mask));
+	e->attr = (uint8_t)((e->attr & ~a->mask) | (a->attr & a->mask));
 	return 0;
 }
 
@@ -556,11 +555,11 @@ fat_dir_read(struct fat_dir *d, struct fat_dirent *ent)
 	}
 	r = fat_dir_next(d->node->dd, &d->pos, p);
 	if (r == 1) {
-		const uint8_t *e = fat_dir_slot(d->node, p->short_slot);
+		const struct fat_sfn *e = fat_dir_slot(d->node, p->short_slot);
 		if (fat_utf16_to_8(p->uname, (size_t)p->ulen, ent->name,
 				   sizeof ent->name) < 0)
 			strcpy(ent->name, "?");
-		fat_short_text(e, ent->short_name);
+		fat_short_text(e->name, ent->short_name);
 		fat_ent_stat(vol, e, fat_dir_slot_ino(vol, d->node, p->short_slot),
 			     &ent->st);
 		ent->off = d->pos;

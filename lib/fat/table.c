@@ -6,21 +6,37 @@
 
 #include "fat_int.h"
 
+/* A FAT12 entry is 12 bits at byte c + c/2: the low 12 bits of the
+ * (unaligned) little-endian 16-bit word there for an even c, the high 12
+ * for an odd one.  FAT16 and FAT32 are arrays of little-endian words
+ * (vol->fat is malloc'd, so aligned). */
+static uint16_t
+fat12_word(const uint8_t *f, uint32_t o)
+{
+	uint16_t w;
+	memcpy(&w, f + o, sizeof w);
+	return le16toh(w);
+}
+
+static void
+fat12_set_word(uint8_t *f, uint32_t o, uint16_t v)
+{
+	v = htole16(v);
+	memcpy(f + o, &v, sizeof v);
+}
+
 uint32_t
 fat_get(const struct fat_vol *vol, uint32_t c)
 {
-	const uint8_t *f = vol->fat;
-
 	switch (vol->type) {
 	case 12: {
-		uint32_t o = c + c / 2;
-		uint16_t v = le16(f + o);
+		uint16_t v = fat12_word(vol->fat, c + c / 2);
 		return (c & 1) ? (uint32_t)(v >> 4) : (uint32_t)(v & 0xFFF);
 	}
 	case 16:
-		return le16(f + 2 * c);
+		return le16toh(((const uint16_t *)(void *)vol->fat)[c]);
 	default:
-		return le32(f + 4 * c) & 0x0FFFFFFF;
+		return le32toh(((const uint32_t *)(void *)vol->fat)[c]) & FAT32_ENTRY_MASK;
 	}
 }
 
@@ -34,36 +50,37 @@ mark(struct fat_vol *vol, uint32_t byte)
 void
 fat_set(struct fat_vol *vol, uint32_t c, uint32_t v)
 {
-	uint8_t *f = vol->fat;
-
 	switch (vol->type) {
 	case 12: {
 		uint32_t o = c + c / 2;
-		uint16_t old = le16(f + o);
+		uint16_t old = fat12_word(vol->fat, o);
 		if (c & 1)
 			old = (uint16_t)((old & 0x000F) | ((v & 0xFFF) << 4));
 		else
 			old = (uint16_t)((old & 0xF000) | (v & 0xFFF));
-		put16(f + o, old);
+		fat12_set_word(vol->fat, o, old);
 		mark(vol, o);
 		mark(vol, o + 1);
 		break;
 	}
 	case 16:
-		put16(f + 2 * c, (uint16_t)v);
+		((uint16_t *)(void *)vol->fat)[c] = htole16((uint16_t)v);
 		mark(vol, 2 * c);
 		break;
-	default:
-		put32(f + 4 * c, (le32(f + 4 * c) & 0xF0000000) | (v & 0x0FFFFFFF));
+	default: {
+		uint32_t *f32 = (uint32_t *)(void *)vol->fat;
+		f32[c] = htole32((le32toh(f32[c]) & ~FAT32_ENTRY_MASK) |
+				 (v & FAT32_ENTRY_MASK));
 		mark(vol, 4 * c);
 		break;
+	}
 	}
 }
 
 uint32_t
 fat_eoc(const struct fat_vol *vol)
 {
-	return vol->type == 12 ? 0xFFF : vol->type == 16 ? 0xFFFF : 0x0FFFFFFF;
+	return vol->type == 12 ? 0xFFF : vol->type == 16 ? 0xFFFF : FAT32_ENTRY_MASK;
 }
 
 int

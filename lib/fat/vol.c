@@ -25,13 +25,16 @@ log2u(uint32_t v)
 /* Checks the boot sector and fills the geometry.  Every number that
  * later bounds an access is validated here. */
 static int
-parse_boot(struct fat_vol *vol, const uint8_t *b, uint64_t dev_bytes)
+parse_boot(struct fat_vol *vol, const union fat_boot *b, uint64_t dev_bytes)
 {
-	uint32_t ss = le16(b + 11), spc = b[13], tot, fatsz;
+	const struct fat_bpb *bpb = &b->bpb;
+	uint32_t ss = le16toh(bpb->byts_per_sec), spc = bpb->sec_per_clus, tot, fatsz;
 	uint64_t need;
 
-	if (b[510] != 0x55 || b[511] != 0xAA) {
-		if (b[0] != 0xEB && b[0] != 0xE9)
+	/* either mark will do: old DOS disks lack the signature */
+	if (b->b16.signature[0] != FAT_BOOT_SIG0 ||
+	    b->b16.signature[1] != FAT_BOOT_SIG1) {
+		if (bpb->jmp_boot[0] != FAT_JMP_SHORT && bpb->jmp_boot[0] != FAT_JMP_NEAR)
 			return -EUCLEAN;
 	}
 	if (ss < 512 || ss > 4096 || !is_pow2(ss) || !is_pow2(spc) || spc > 128)
@@ -46,36 +49,35 @@ parse_boot(struct fat_vol *vol, const uint8_t *b, uint64_t dev_bytes)
 		return -EUCLEAN;
 	vol->cs_shift = log2u(vol->cs);
 	vol->dev_ratio = ss / vol->dev->sector_size;
-	vol->rsvd = le16(b + 14);
-	vol->nfats = b[16];
-	vol->root_ents = le16(b + 17);
-	tot = le16(b + 19);
+	vol->rsvd = le16toh(bpb->rsvd_sec_cnt);
+	vol->nfats = bpb->num_fats;
+	vol->root_ents = le16toh(bpb->root_ent_cnt);
+	tot = le16toh(bpb->tot_sec16);
 	if (tot == 0)
-		tot = le32(b + 32);
-	fatsz = le16(b + 22);
+		tot = le32toh(bpb->tot_sec32);
+	fatsz = le16toh(bpb->fat_sz16);
 	if (vol->rsvd < 1 || vol->nfats < 1 || vol->nfats > 4 || tot == 0)
 		return -EUCLEAN;
 	if (fatsz == 0) {
 		vol->type = 32;
-		fatsz = le32(b + 36);
+		fatsz = le32toh(b->b32.fat_sz32);
 		if (vol->root_ents != 0 || fatsz == 0)
 			return -EUCLEAN;
-		vol->root_clus = le32(b + 44);
-		vol->fsinfo_sec = le16(b + 48);
+		vol->root_clus = le32toh(b->b32.root_clus);
+		vol->fsinfo_sec = le16toh(b->b32.fs_info);
 		if (vol->fsinfo_sec == 0 || vol->fsinfo_sec >= vol->rsvd)
 			vol->fsinfo_sec = 0;
-		vol->volume_id = le32(b + 67);
-		vol->nt_flags_off = 65;
+		vol->volume_id = le32toh(b->b32.ext.vol_id);
 	} else {
-		vol->volume_id = le32(b + 39);
-		vol->nt_flags_off = 37;
+		vol->volume_id = le32toh(b->b16.ext.vol_id);
 		if (vol->root_ents == 0)
 			return -EUCLEAN;
 	}
 	vol->fatsz = fatsz;
 	vol->total_secs = tot;
 	vol->root_start = vol->rsvd + vol->nfats * fatsz;
-	vol->root_secs = (uint32_t)(((uint64_t)vol->root_ents * 32 + ss - 1) / ss);
+	vol->root_secs = (uint32_t)(((uint64_t)vol->root_ents * FAT_DIRENT_SIZE +
+				     ss - 1) / ss);
 	need = (uint64_t)vol->rsvd + (uint64_t)vol->nfats * fatsz + vol->root_secs;
 	if (need >= tot)
 		return -EUCLEAN;
@@ -110,20 +112,18 @@ parse_boot(struct fat_vol *vol, const uint8_t *b, uint64_t dev_bytes)
 	return 0;
 }
 
-#define FAT_FREE_UNKNOWN 0xFFFFFFFFu
-
 static int
 write_boot(struct fat_vol *vol)
 {
 	return fat_io_write_secs(vol, 0, 1, vol->boot);
 }
 
-/* Writes FSInfo's free count (free, or FAT_FREE_UNKNOWN) and next-free
+/* Writes FSInfo's free count (free, or FAT_FSI_UNKNOWN) and next-free
  * hint. */
 static int
 write_fsinfo(struct fat_vol *vol, uint32_t free_count)
 {
-	uint8_t *s;
+	struct fat_fsinfo *s;
 	int err;
 
 	if (vol->type != 32 || !vol->fsinfo_sec || vol->read_only)
@@ -132,11 +132,13 @@ write_fsinfo(struct fat_vol *vol, uint32_t free_count)
 	if (!s)
 		return -ENOMEM;
 	err = fat_io_read_secs(vol, vol->fsinfo_sec, 1, s);
-	if (!err && le32(s) == 0x41615252 && le32(s + 484) == 0x61417272) {
-		put32(s + 488, free_count);
-		put32(s + 492, vol->next_free >= 2 && vol->next_free <= vol->nclusters + 1
-				       ? vol->next_free
-				       : 2);
+	if (!err && le32toh(s->lead_sig) == FAT_FSI_LEAD_SIG &&
+	    le32toh(s->struc_sig) == FAT_FSI_STRUC_SIG) {
+		s->free_count = htole32(free_count);
+		s->nxt_free = htole32(vol->next_free >= 2 &&
+					      vol->next_free <= vol->nclusters + 1
+				      ? vol->next_free
+				      : 2);
 		err = fat_io_write_secs(vol, vol->fsinfo_sec, 1, s);
 	}
 	free(s);
@@ -189,7 +191,7 @@ fat_mount(struct fat_blkdev *dev, const struct fat_mount_opts *opts,
 {
 	struct fat_mount_opts o = {0};
 	struct fat_vol *vol;
-	uint8_t *b0 = NULL;
+	union fat_boot *b0 = NULL;
 	int err;
 
 	*out = NULL;
@@ -233,7 +235,7 @@ fat_mount(struct fat_blkdev *dev, const struct fat_mount_opts *opts,
 	if (err)
 		goto fail;
 	if (4096 / dev->sector_size > dev->sector_count)
-		memset(b0 + dev->sector_size, 0, 4096 - dev->sector_size);
+		memset((uint8_t *)b0 + dev->sector_size, 0, 4096 - dev->sector_size);
 	err = parse_boot(vol, b0, dev->sector_count * dev->sector_size);
 	if (err) {
 		if (err == -EUCLEAN)
@@ -259,10 +261,11 @@ fat_mount(struct fat_blkdev *dev, const struct fat_mount_opts *opts,
 	vol->free_count = fat_count_free(vol);
 	vol->next_free = 2;
 	if (vol->type == 32 && vol->fsinfo_sec) {
-		uint8_t *s = malloc(vol->ss);
+		struct fat_fsinfo *s = malloc(vol->ss);
 		if (s && !fat_io_read_secs(vol, vol->fsinfo_sec, 1, s) &&
-		    le32(s) == 0x41615252 && fat_valid_clus(vol, le32(s + 492)))
-			vol->next_free = le32(s + 492);
+		    le32toh(s->lead_sig) == FAT_FSI_LEAD_SIG &&
+		    fat_valid_clus(vol, le32toh(s->nxt_free)))
+			vol->next_free = le32toh(s->nxt_free);
 		free(s);
 	}
 	pthread_rwlock_init(&vol->root->rw, NULL);
@@ -280,14 +283,15 @@ fat_mount(struct fat_blkdev *dev, const struct fat_mount_opts *opts,
 		goto fail;
 	vol->read_only = o.read_only;
 	if (!vol->read_only) {
-		vol->boot[vol->nt_flags_off] |= 0x01;	/* dirty while mounted */
+		/* dirty while mounted */
+		fat_boot_ext(vol->boot, vol->type)->reserved1 |= FAT_BS_DIRTY;
 		err = write_boot(vol);
 		/* FSInfo's free count says "unknown" while mounted, like the
 		 * dirty bit: after a crash fsck.fat (and any mounter)
 		 * counts instead of trusting a stale figure; a clean
 		 * unmount writes the real count */
 		if (!err)
-			err = write_fsinfo(vol, FAT_FREE_UNKNOWN);
+			err = write_fsinfo(vol, FAT_FSI_UNKNOWN);
 		if (!err)
 			err = fat_io_flush(vol);
 		if (err)
@@ -332,7 +336,8 @@ fat_unmount(struct fat_vol *vol)
 		if (!err) {
 			err = write_fsinfo(vol, vol->free_count);
 			if (!err && vol->dirty_flag_set) {
-				vol->boot[vol->nt_flags_off] &= (uint8_t)~0x01;
+				fat_boot_ext(vol->boot, vol->type)->reserved1 &=
+					(uint8_t)~FAT_BS_DIRTY;
 				err = write_boot(vol);
 			}
 			if (!err)
@@ -343,17 +348,26 @@ fat_unmount(struct fat_vol *vol)
 	return err;
 }
 
+/* The root's volume-label entry (not a long-name part, whose attribute
+ * bits include VOLID too). */
+static int
+is_label_ent(const struct fat_sfn *e)
+{
+	return e->name[0] != FAT_DIRENT_FREE && e->attr != FAT_ATTR_LFN &&
+	       (e->attr & FAT_ATTR_VOLID);
+}
+
 /* Reads the label: the root's volume entry wins over the boot sector. */
 static void
 get_label(struct fat_vol *vol, char *out)
 {
-	const uint8_t *src = vol->boot + (vol->type == 32 ? 71 : 43);
+	const uint8_t *src = fat_boot_ext(vol->boot, vol->type)->vol_lab;
 	struct fat_dirdata *dd = vol->root->dd;
 
 	for (uint32_t i = 0; dd && i < dd->end_slot; i++) {
-		const uint8_t *e = dd->buf + (size_t)i * 32;
-		if (e[0] != 0xE5 && e[11] != 0x0F && (e[11] & FAT_ATTR_VOLID)) {
-			src = e;
+		const struct fat_sfn *e = fat_dd_ent(dd, i);
+		if (is_label_ent(e)) {
+			src = e->name;
 			break;
 		}
 	}
@@ -432,15 +446,14 @@ fat_set_label(struct fat_vol *vol, const char *label)
 	root = vol->root;
 	dd = root->dd;
 	for (uint32_t i = 0; i < dd->end_slot; i++) {
-		uint8_t *e = dd->buf + (size_t)i * 32;
-		if (e[0] != 0xE5 && e[11] != 0x0F && (e[11] & FAT_ATTR_VOLID)) {
+		if (is_label_ent(fat_dd_ent(dd, i))) {
 			slot = (int)i;
 			break;
 		}
 	}
 	if (label[0] == 0) {
 		if (slot >= 0) {
-			dd->buf[(size_t)slot * 32] = 0xE5;
+			fat_dd_ent(dd, (uint32_t)slot)->name[0] = FAT_DIRENT_FREE;
 			fat_dir_mark(vol, root, (uint32_t)slot);
 			fat_dir_freed(dd, (uint32_t)slot);
 		}
@@ -449,8 +462,8 @@ fat_set_label(struct fat_vol *vol, const char *label)
 		if (slot < 0) {
 			/* the label needs one free slot, found like a file's */
 			for (uint32_t i = 0; i < dd->nslots; i++) {
-				uint8_t b = dd->buf[(size_t)i * 32];
-				if (b == 0 || b == 0xE5) {
+				uint8_t b = fat_dd_ent(dd, i)->name[0];
+				if (b == FAT_DIRENT_END || b == FAT_DIRENT_FREE) {
 					slot = (int)i;
 					break;
 				}
@@ -462,35 +475,37 @@ fat_set_label(struct fat_vol *vol, const char *label)
 			if ((uint32_t)slot >= dd->end_slot) {
 				dd->end_slot = (uint32_t)slot + 1;
 				if (dd->end_slot < dd->nslots)
-					memset(dd->buf + (size_t)dd->end_slot * 32, 0, 32);
+					memset(fat_dd_ent(dd, dd->end_slot), 0,
+					       FAT_DIRENT_SIZE);
 				fat_dir_mark(vol, root, dd->end_slot < dd->nslots
 								? dd->end_slot
 								: (uint32_t)slot);
 			}
 		}
-		uint8_t *e = dd->buf + (size_t)slot * 32;
+		struct fat_sfn *e = fat_dd_ent(dd, (uint32_t)slot);
 		uint16_t d, t;
-		memset(e, 0, 32);
-		memcpy(e, l11, 11);
-		e[11] = FAT_ATTR_VOLID;
+		memset(e, 0, sizeof *e);
+		memcpy(e->name, l11, sizeof e->name);
+		e->attr = FAT_ATTR_VOLID;
 		fat_time_to_dos(vol, time(NULL), &d, &t, NULL);
-		put16(e + 22, t);
-		put16(e + 24, d);
+		e->wrt_time = htole16(t);
+		e->wrt_date = htole16(d);
 		fat_dir_mark(vol, root, (uint32_t)slot);
 	}
-	memcpy(vol->boot + (vol->type == 32 ? 71 : 43), l11, 11);
+	memcpy(fat_boot_ext(vol->boot, vol->type)->vol_lab, l11, 11);
 	err = write_boot(vol);
-	if (!err && vol->type == 32 && vol->rsvd > 6) {
+	if (!err && vol->type == 32 && vol->rsvd > FAT32_BACKUP_BOOT_SEC) {
 		/* the backup boot sector carries the same label (it is the
 		 * mount-time copy: no dirty flag in it) */
-		uint8_t *bk = malloc(vol->ss);
+		union fat_boot *bk = malloc(vol->ss);
 		if (!bk)
 			err = -ENOMEM;
 		else {
-			err = fat_io_read_secs(vol, 6, 1, bk);
+			err = fat_io_read_secs(vol, FAT32_BACKUP_BOOT_SEC, 1, bk);
+			/* only if it is one: the jump and OEM name match */
 			if (!err && memcmp(bk, vol->boot, 11) == 0) {
-				memcpy(bk + 71, l11, 11);
-				err = fat_io_write_secs(vol, 6, 1, bk);
+				memcpy(bk->b32.ext.vol_lab, l11, 11);
+				err = fat_io_write_secs(vol, FAT32_BACKUP_BOOT_SEC, 1, bk);
 			}
 			free(bk);
 		}

@@ -230,7 +230,7 @@ gate_accept(struct img_gate *g, int lfd)
 	p = &g->p[g->n++];
 	memset(p, 0, sizeof(*p));
 	p->fd = fd;
-	p->since = img_now_ns();
+	p->since = dvs_now_ns();
 }
 
 int
@@ -240,7 +240,7 @@ img_gate_next(struct img_gate *g, int lfd, int *fd_out, struct img_authed *a_out
 	int i, r, wait_ms, npoll;
 
 	for (;;) {
-		now = img_now_ns();
+		now = dvs_now_ns();
 		for (i = 0; i < g->n; i++) {
 			if (now - g->p[i].since >= g->timeout_ns) {
 				drop(g, i, &g->closed_idle);

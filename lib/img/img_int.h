@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "dvs/clock.h"
 #include "dvs/img.h"
 
 static inline void
@@ -152,7 +153,6 @@ void img_log(int warn, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 #define img_warn(...) img_log(1, __VA_ARGS__)
 
 /* ---- misc ---- */
-uint64_t img_now_ns(void);
 int img_ncpu(void);
 
 #endif

@@ -325,7 +325,7 @@ do_round(struct srv *s, int *final)
 		 round >= 63;
 	if (*final) {
 		if (s->o->pause_cmd) {
-			s->pause_start = img_now_ns();
+			s->pause_start = dvs_now_ns();
 			r = run_cmd("pause", s->o->pause_cmd);
 			if (r != 0) {
 				img_conn_send_error(&s->c, EIO, "the server could not pause the writer");
@@ -333,7 +333,7 @@ do_round(struct srv *s, int *final)
 			}
 			s->paused = 1;
 		} else {
-			s->pause_start = img_now_ns();
+			s->pause_start = dvs_now_ns();
 			img_warn("live: no --pause-cmd: the last round races with the writer");
 		}
 		changed = scan_changes(s, &r);
@@ -451,12 +451,12 @@ serve_session(int rfd, int wfd, const struct img_serve_opts *o, const struct img
 			uint8_t bye[12];
 
 			if (s.paused) {
-				st->pause_ms = (double)(img_now_ns() - s.pause_start) / 1e6;
+				st->pause_ms = (double)(dvs_now_ns() - s.pause_start) / 1e6;
 				s.paused = 0;
 				if (o->resume_cmd)
 					r = run_cmd("resume", o->resume_cmd);
 			} else if (o->live) {
-				st->pause_ms = (double)(img_now_ns() - s.pause_start) / 1e6;
+				st->pause_ms = (double)(dvs_now_ns() - s.pause_start) / 1e6;
 			}
 			img_put32(bye, (uint32_t)st->rounds);
 			img_put64(bye + 4, (uint64_t)(st->pause_ms * 1000.0));
@@ -477,7 +477,7 @@ out:
 		/* Never leave the user's writer stopped. */
 		if (o->resume_cmd)
 			run_cmd("resume", o->resume_cmd);
-		st->pause_ms = (double)(img_now_ns() - s.pause_start) / 1e6;
+		st->pause_ms = (double)(dvs_now_ns() - s.pause_start) / 1e6;
 	}
 	st->bytes_in = s.c.bytes_in;
 	st->bytes_out = s.c.bytes_out;

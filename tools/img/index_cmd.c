@@ -4,20 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
+#include "dvs/clock.h"
 #include "dvs/img.h"
 #include "dvs/log.h"
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int
 parse_bs(const char *s, uint32_t *bs)
@@ -114,13 +105,13 @@ cmd_index(int argc, char **argv)
 			return EXIT_OK;
 		return r == -EBADMSG || r == -EPROTONOSUPPORT ? EXIT_DATA : EXIT_FAIL;
 	}
-	t = now_s();
+	t = (double)dvs_now_ns() / 1e9;
 	r = img_index_build(argv[optind], bs, threads, &ix);
 	if (r != 0) {
 		free(def);
 		return img_exit_code(r);
 	}
-	t = now_s() - t;
+	t = (double)dvs_now_ns() / 1e9 - t;
 	r = img_index_save(ix, idx);
 	if (r != 0) {
 		fprintf(stderr, "dvs img: cannot write %s: %s\n", idx, strerror(-r));
