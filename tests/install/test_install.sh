@@ -22,7 +22,7 @@ for f in sbin/dvkd bin/dvsctl bin/dvs bin/dvs-ctl bin/dvs-cluster bin/dvs-fs bin
 	share/man/man8/dvsctl.8 share/man/man1/dvs.1 share/man/man8/dvs-cluster.8 \
 	share/man/man5/dvs-cluster.conf.5 lib/systemd/system/dvkd.service \
 	lib/systemd/system/dvkd.socket lib/systemd/system/dvs-fs@.service \
-	share/bash-completion/completions/dvs share/dvs/dvs-mount-common.sh; do
+	share/bash-completion/completions/dvs; do
 	[ -e "$P/$f" ] || fail "$f not installed"
 done
 for f in libdvk.so libdvsfs.so pkgconfig/dvk.pc pkgconfig/dvsfs.pc; do
