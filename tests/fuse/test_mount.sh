@@ -74,7 +74,7 @@ DVS_MOUNT_LOG=$T/broken.log expect_fail "a FAT image dvs-fs cannot serve" "faile
 	"$DVS_BIN/dvs" mount "$T/broken.img" "$T/m"
 check "... fails within 15 s" [ $((SECONDS - t0)) -lt 15 ]
 check "... and leaves no mount" bash -c "! findmnt -rn -M '$T/m'"
-check "... and no process of it" bash -c "! pgrep -f 'dvs-fs.*$T/broken.img'"
+check "... and no process of it" bash -c "! pgrep -f '[d]vs-fs .*$T/broken.img'"
 # blkid tells the file system; one dvs-fs does not serve is named.
 truncate -s 8M "$T/swap.img"
 mkswap "$T/swap.img" >/dev/null 2>&1
