@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "dvs/dvsfs.h"
-#include "json.h"
+#include "dvs/json_out.h"
 #include "pipeline.h"
 #include "seen.h"
 
@@ -845,6 +845,7 @@ summary(uint64_t t0)
 {
 	double secs = (double)(now_ns() - t0) / 1e9;
 	char f[48], d[48], l[64], e[48];
+	struct json_object *doc, *errs;
 	size_t i;
 
 	cpdone.bytes = prog.bytes;
@@ -863,19 +864,21 @@ summary(uint64_t t0)
 	}
 	if (!opt.json)
 		return;
-	printf("{\"ok\": %s, \"files\": %llu, \"directories\": %llu, \"bytes\": %llu, "
-	       "\"seconds\": %.3f, \"links_not_followed\": %llu, \"link_loops\": %llu, "
-	       "\"case_collisions\": %llu, \"errors\": %d, \"error_messages\": [",
-	       nerrors ? "false" : "true", (unsigned long long)cpdone.files,
-	       (unsigned long long)cpdone.dirs, (unsigned long long)cpdone.bytes, secs,
-	       (unsigned long long)cpdone.links, (unsigned long long)cpdone.loops,
-	       (unsigned long long)cpdone.collisions, nerrors);
-	for (i = 0; i < cpdone.nerrs; i++) {
-		if (i > 0)
-			fputs(", ", stdout);
-		json_str(stdout, cpdone.errs[i]);
-	}
-	printf("]}\n");
+	doc = json_object_new_object();
+	errs = json_object_new_array();
+	dvs_json_add_bool(doc, "ok", nerrors == 0);
+	dvs_json_add_uint(doc, "files", cpdone.files);
+	dvs_json_add_uint(doc, "directories", cpdone.dirs);
+	dvs_json_add_uint(doc, "bytes", cpdone.bytes);
+	dvs_json_add_fixed(doc, "seconds", secs, 3);
+	dvs_json_add_uint(doc, "links_not_followed", cpdone.links);
+	dvs_json_add_uint(doc, "link_loops", cpdone.loops);
+	dvs_json_add_uint(doc, "case_collisions", cpdone.collisions);
+	dvs_json_add_int(doc, "errors", nerrors);
+	for (i = 0; i < cpdone.nerrs; i++)
+		json_object_array_add(errs, dvs_json_string(cpdone.errs[i]));
+	json_object_object_add(doc, "error_messages", errs);
+	dvs_json_print(stdout, doc);
 }
 
 /* Copies every source (argv[optind .. argc-2]) to dst. */
