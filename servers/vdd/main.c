@@ -13,6 +13,7 @@
 
 #include "dvs/imagelock.h"
 #include "dvs/log.h"
+#include "dvs/version.h"
 #include "srv_util.h"
 #include "vdd.h"
 
@@ -41,6 +42,7 @@ usage(FILE *f)
 	    "      --stats        ask the running dvs-vdd at --ep for its counters\n"
 	    "                     (run it inside the DC too) and print them\n"
 	    "  -h, --help         this text\n"
+	    "      --version      print the version\n"
 	    "\n"
 	    "Statistics: `dvsctl` shows the endpoint's message counters; the\n"
 	    "BLK_STATS request gives reads, writes, bytes and errors.\n"
@@ -95,6 +97,7 @@ main(int argc, char **argv)
 	    {"read-only", no_argument, NULL, 'r'},
 	    {"stats", no_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 0x100},
 	    {NULL, 0, NULL, 0},
 	};
 	static struct vdd v;
@@ -133,6 +136,8 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 0x100:
+			return dvs_print_version("dvs-vdd");
 		default:
 			usage(stderr);
 			return 2;

@@ -91,7 +91,7 @@ grep -q "SENT" "$tmp/out" || fail "ep list table header"
 expect 1 "$ctl" ep list --dc 99
 
 # ep wait, then ps shows a running program with its endpoint
-expect 4 "$ctl" ep wait 8 17 --timeout 0
+expect 7 "$ctl" ep wait 8 17 --timeout 0
 expect 0 "$ctl" ep wait 8 17 --unbound --timeout 0
 expect 1 "$ctl" ep wait 99 1 --timeout 0
 expect 2 "$ctl" ep wait 8

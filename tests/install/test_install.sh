@@ -79,6 +79,27 @@ for prog in sbin/dvkd:8 bin/dvsctl:8 bin/dvs:1 bin/dvs-cluster:8 bin/dvs-fs:8 bi
 	done
 done
 
+note "every program: --help, --version, and the same exit status for a bad option"
+version=$(meson introspect "$BUILD" --projectinfo |
+	python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])')
+[ -e "$P/share/doc/dvs/EXIT-CODES.md" ] || fail "share/doc/dvs/EXIT-CODES.md not installed"
+for exe in "$P"/bin/* "$P"/sbin/*; do
+	name=$(basename "$exe")
+	out=$("$exe" --version 2>&1) || fail "$name --version: exit $?: $out"
+	want="$name $version"
+	[ "$name" = dvs-ctl ] && want="dvsctl $version" # a link to dvsctl
+	[ "$out" = "$want" ] || fail "$name --version says '$out', want '$want'"
+	"$exe" --help >"$T/help.out" 2>"$T/help.err" || fail "$name --help: exit $?"
+	[ -s "$T/help.out" ] && [ ! -s "$T/help.err" ] || fail "$name --help does not print on stdout alone"
+	rc=0; "$exe" --no-such-option >/dev/null 2>&1 || rc=$?
+	[ "$rc" = 2 ] || fail "$name --no-such-option: exit $rc, want 2 (docs/EXIT-CODES.md)"
+	page=$(ls "$P"/share/man/man[158]/"$name".[158] 2>/dev/null | head -1)
+	if [ -n "$page" ] && [ ! -L "$page" ]; then
+		MANWIDTH=200 man -l "$page" 2>/dev/null | grep -q 'EXIT-CODES.md' ||
+			fail "the man page of $name does not point to EXIT-CODES.md"
+	fi
+done
+
 note "systemd units: verify and exposure"
 mkdir -p "$T/units"
 for u in dvkd.service dvkd.socket dvs-fs@.service; do

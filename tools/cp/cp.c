@@ -21,6 +21,7 @@
 
 #include "dvs/dvsfs.h"
 #include "dvs/json_out.h"
+#include "dvs/version.h"
 #include "pipeline.h"
 #include "seen.h"
 
@@ -944,6 +945,7 @@ usage(FILE *f)
 	    "      --stats          print dvs-fs statistics (sessions, open\n"
 	    "                       descriptors per client) and exit\n"
 	    "  -h, --help           this text\n"
+	    "      --version        print the version\n"
 	    "\n"
 	    "dvs-cp must run inside the DC of dvs-fs:\n"
 	    "  dvsctl run --dc 1 --ep 20 -- dvs-cp -r ./tree dvs:/tree\n"
@@ -972,6 +974,7 @@ main(int argc, char **argv)
 	    {"block-size", required_argument, NULL, 'b'},
 	    {"stats", no_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 0x100},
 	    {NULL, 0, NULL, 0},
 	};
 	struct dvsfs_opts fo;
@@ -1033,6 +1036,8 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 0x100:
+			return dvs_print_version("dvs-cp");
 		default:
 			usage(stderr);
 			return 2;

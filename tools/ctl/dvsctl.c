@@ -22,13 +22,14 @@
 #include "dvs/dvkd_proto.h"
 #include "dvs/json_out.h"
 #include "dvs/ipc.h"
+#include "dvs/version.h"
 #include "node_list.h"
 
 #define EX_OK 0
 #define EX_REFUSED 1  /* dvkd refused the request */
 #define EX_USAGE 2    /* bad command line */
 #define EX_NODAEMON 3 /* dvkd not running / not reachable */
-#define EX_TIMEOUT 4  /* dvkd did not start or stop in time */
+#define EX_TIMEOUT 7  /* dvkd did not start or stop in time */
 
 static const char *sock_path;
 static int json;
@@ -70,7 +71,7 @@ usage(FILE *f)
 		"                                default 1000: a stopped or stuck server)\n"
 		"  ep wait DC EP [--timeout S] [--unbound]\n"
 		"                                wait until EP of DC is bound (or unbound);\n"
-		"                                exit 4 after S seconds (default 10)\n"
+		"                                exit 7 after S seconds (default 10)\n"
 		"  ps                            processes bound to endpoints\n"
 		"  node list                     nodes of the cluster: state (member, down,\n"
 		"                                unreachable), proxy link, quorum, frames and\n"
@@ -82,10 +83,12 @@ usage(FILE *f)
 		"Options:\n"
 		"  --socket PATH   dvkd's management socket (default $DVS_SOCKET or %s)\n"
 		"  --json          machine-readable output\n"
+		"  -h, --help      this text\n"
+		"  --version       print the version\n"
 		"\n"
 		"Exit status: 0 ok, 1 dvkd refused the request, 2 usage error,\n"
-		"3 dvkd not running or not reachable, 4 dvkd did not start/stop (or\n"
-		"`ep wait` did not see the change) in time.\n"
+		"3 dvkd not running or not reachable, 7 dvkd did not start/stop (or\n"
+		"`ep wait` did not see the change) in time (docs/EXIT-CODES.md).\n"
 		"`run` execs PROG, so its exit status is PROG's (127: PROG not found).\n",
 		DVKD_DEFAULT_SOCKET);
 }
@@ -955,6 +958,7 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 0x100 },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd;
@@ -974,6 +978,8 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return EX_OK;
+		case 0x100:
+			return dvs_print_version("dvsctl");
 		default:
 			usage(stderr);
 			return EX_USAGE;

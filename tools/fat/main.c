@@ -15,6 +15,7 @@
 #include "dvs/fat.h"
 #include "dvs/imagelock.h"
 #include "dvs/log.h"
+#include "dvs/version.h"
 
 static int g_partition;
 
@@ -46,6 +47,7 @@ usage(FILE *f)
 		"\n"
 		"  -p N   use MBR primary partition N (1-4) of the image\n"
 		"  -h, --help   this help\n"
+		"  --version    print the version\n"
 		"Exit status: 0 success, 1 failure (with a message), 2 bad usage.\n");
 }
 
@@ -1020,6 +1022,8 @@ main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
+		if (!strcmp(argv[i], "--version"))
+			return dvs_print_version("dvs-fat");
 		if (!strcmp(argv[i], "-p") && i + 1 < argc) {
 			g_partition = atoi(argv[i + 1]);
 			if (g_partition < 1 || g_partition > 4) {

@@ -18,6 +18,7 @@
 
 #include "dfuse.h"
 #include "dvs/log.h"
+#include "dvs/version.h"
 
 #define DEFAULT_THREADS 8
 
@@ -49,6 +50,7 @@ usage(FILE *out)
 	    "  -d              FUSE debug output (implies -f)\n"
 	    "  -o OPT[,OPT]    more FUSE mount options (see mount.fuse3(8))\n"
 	    "  -h, --help      this help\n"
+	    "      --version   print the version\n"
 	    "\n"
 	    "Exit status: 0 after a clean unmount, 1 on errors, 2 on bad usage.\n",
 	    FS_EP_DEFAULT, DEFAULT_THREADS);
@@ -257,6 +259,7 @@ parse_args(int argc, char **argv, struct opts *o, struct dfuse *d)
 	    {"uid", required_argument, NULL, 'u'},
 	    {"gid", required_argument, NULL, 'g'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 0x100},
 	    {NULL, 0, NULL, 0},
 	};
 	unsigned long v;
@@ -316,6 +319,9 @@ parse_args(int argc, char **argv, struct opts *o, struct dfuse *d)
 			break;
 		case 'h':
 			usage(stdout);
+			return 1;
+		case 0x100:
+			dvs_print_version("dvs-fuse");
 			return 1;
 		default:
 			usage(stderr);
