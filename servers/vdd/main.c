@@ -41,6 +41,8 @@ usage(FILE *f)
 	    "  -r, --read-only    refuse writes\n"
 	    "      --stats        ask the running dvs-vdd at --ep for its counters\n"
 	    "                     (run it inside the DC too) and print them\n"
+	    "  -v, --verbose      log more (again: debug)\n"
+	    "  -q, --quiet        log errors only\n"
 	    "  -h, --help         this text\n"
 	    "      --version      print the version\n"
 	    "\n"
@@ -96,6 +98,8 @@ main(int argc, char **argv)
 	    {"sector", required_argument, NULL, 's'},
 	    {"read-only", no_argument, NULL, 'r'},
 	    {"stats", no_argument, NULL, 'S'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 0x100},
 	    {NULL, 0, NULL, 0},
@@ -111,7 +115,7 @@ main(int argc, char **argv)
 	dvs_log_init(argv[0]);
 	if (srv_env_ep("dvs-vdd", "DVS_VDD_EP", &ep) < 0)
 		return 2;
-	while ((c = getopt_long(argc, argv, "e:s:rh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "e:s:rvqh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			if (srv_parse_long(optarg, 0, INT32_MAX - 1, &ep) < 0) {
@@ -132,6 +136,12 @@ main(int argc, char **argv)
 			break;
 		case 'S':
 			stats = 1;
+			break;
+		case 'v':
+			dvs_log_more();
+			break;
+		case 'q':
+			dvs_log_quiet();
 			break;
 		case 'h':
 			usage(stdout);

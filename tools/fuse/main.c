@@ -48,6 +48,8 @@ usage(FILE *out)
 	    "  --uid N --gid N owner shown for every file (default: the caller's)\n"
 	    "  -f              stay in the foreground\n"
 	    "  -d              FUSE debug output (implies -f)\n"
+	    "  -v, --verbose   log more (again: debug)\n"
+	    "  -q, --quiet     log errors only\n"
 	    "  -o OPT[,OPT]    more FUSE mount options (see mount.fuse3(8))\n"
 	    "  -h, --help      this help\n"
 	    "      --version   print the version\n"
@@ -250,7 +252,9 @@ parse_args(int argc, char **argv, struct opts *o, struct dfuse *d)
 {
 	static const struct option longopts[] = {
 	    {"ep", required_argument, NULL, 'e'},
-	    {"volume", required_argument, NULL, 'v'},
+	    {"volume", required_argument, NULL, 0x101},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
 	    {"exclusive", no_argument, NULL, 'x'},
 	    {"ro", no_argument, NULL, 'r'},
 	    {"wait", required_argument, NULL, 'w'},
@@ -265,15 +269,21 @@ parse_args(int argc, char **argv, struct opts *o, struct dfuse *d)
 	unsigned long v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "fdho:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fdvqho:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			if (parse_uint(optarg, "endpoint", INT32_MAX, &v) < 0)
 				return -1;
 			o->fs.server_ep = (dvk_ep_t)v;
 			break;
-		case 'v':
+		case 0x101:
 			o->fs.volume = optarg;
+			break;
+		case 'v':
+			dvs_log_more();
+			break;
+		case 'q':
+			dvs_log_quiet();
 			break;
 		case 'x':
 			d->exclusive = 1;

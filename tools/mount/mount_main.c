@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 
 #include "dvs/exit.h"
+#include "dvs/log.h"
 #include "dvs/version.h"
 #include "fstype.h"
 #include "mount_opts.h"
@@ -61,6 +62,8 @@ usage(FILE *out)
 		"                as vfat's uid= and gid= mount options\n"
 		"  --allow-other let other users than the one who mounts use the mount\n"
 		"                (FUSE's allow_other; permissions are checked by the kernel)\n"
+		"  -v, --verbose say more (again: more still); the servers' log too\n"
+		"  -q, --quiet   say nothing on success, only errors\n"
 		"  -h, --help    this help\n"
 		"  --version     print the version\n"
 		"\n"
@@ -122,6 +125,8 @@ parse_args(int argc, char **argv, struct mount_opts *o, int *done)
 		{ "uid", required_argument, NULL, O_UID },
 		{ "gid", required_argument, NULL, O_GID },
 		{ "allow-other", no_argument, NULL, O_OTHER },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -134,7 +139,7 @@ parse_args(int argc, char **argv, struct mount_opts *o, int *done)
 	o->threads = 8;
 	o->uid = o->gid = -1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hvq", lopts, NULL)) != -1) {
 		switch (c) {
 		case O_VDD:
 			o->vdd = 1;
@@ -165,6 +170,13 @@ parse_args(int argc, char **argv, struct mount_opts *o, int *done)
 		case O_OTHER:
 			o->allow_other = 1;
 			break;
+		case 'v':
+			dvs_log_more();
+			break;
+		case 'q':
+			dvs_log_quiet();
+			o->quiet = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			*done = 1;
@@ -187,6 +199,8 @@ parse_args(int argc, char **argv, struct mount_opts *o, int *done)
 		usage(stderr);
 		return DVS_EXIT_USAGE;
 	}
+	/* The servers log at the level asked for here. */
+	setenv("DVS_LOG", dvs_log_level_name(), 1);
 	return DVS_EXIT_OK;
 }
 
@@ -251,6 +265,7 @@ check_image(const char *image, int ro)
 	switch (kind) {
 	case FSTYPE_FAT:
 	case FSTYPE_EXT:
+		dvs_info("image %s holds a %s file system", image, type);
 		return 0;
 	case FSTYPE_NONE:
 		return die("image %s is not a FAT file system: blkid finds no file system "
@@ -462,8 +477,10 @@ wait_ready(const struct mount_opts *o, pid_t sup, int fd)
 	n = read_until(fd, buf, sizeof(buf), 0, now_ms() + READY_WAIT_MS, 1, &eof);
 	if (strncmp(buf, "ok\n", 3) == 0) {
 		close(fd);
-		printf(PROG ": %s mounted on %s (servers' log: %s/log; stop with: dvs umount %s)\n",
-		       o->image, o->mnt, o->run, o->mnt);
+		if (!o->quiet)
+			printf(PROG ": %s mounted on %s (servers' log: %s/log; stop with: "
+				    "dvs umount %s)\n",
+			       o->image, o->mnt, o->run, o->mnt);
 		return DVS_EXIT_OK;
 	}
 	if (n == 0 && !eof) {
@@ -499,6 +516,7 @@ main(int argc, char **argv)
 	int rc, done, fd;
 	pid_t sup;
 
+	dvs_log_init(PROG);
 	progs_init(argv[0]);
 	rc = parse_args(argc, argv, &o, &done);
 	if (rc != 0 || done)
@@ -526,5 +544,6 @@ main(int argc, char **argv)
 		run_dir_remove(o.run);
 		return die("cannot start the supervisor: %s", strerror((int)-sup));
 	}
+	dvs_info("supervisor pid %d, run directory %s", (int)sup, o.run);
 	return wait_ready(&o, sup, fd);
 }

@@ -17,6 +17,7 @@ struct mount_opts {
 	unsigned threads;
 	long uid, gid;		/* -1: not given */
 	int allow_other;
+	int quiet;		/* -q: no word on success */
 };
 
 #endif

@@ -36,6 +36,7 @@ usage(FILE *out)
 		"returns without waiting.\n"
 		"\n"
 		"  --timeout SEC  how long to wait for the servers (default 60)\n"
+		"  -q, --quiet    say nothing on success, only errors\n"
 		"  -h, --help     this help\n"
 		"  --version      print the version\n"
 		"\n"
@@ -142,17 +143,18 @@ main(int argc, char **argv)
 	enum { O_TIMEOUT = 256, O_VERSION };
 	static const struct option lopts[] = {
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	char mnt[PATH_MAX], run[PATH_MAX], state[PATH_MAX + 16], fstype[64], err[1024];
 	long timeout = 60, sup = 0;
-	int c, mounted;
+	int c, mounted, quiet = 0;
 	char *end;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hq", lopts, NULL)) != -1) {
 		switch (c) {
 		case O_TIMEOUT:
 			errno = 0;
@@ -163,6 +165,9 @@ main(int argc, char **argv)
 					optarg);
 				return DVS_EXIT_USAGE;
 			}
+			break;
+		case 'q':
+			quiet = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -211,6 +216,8 @@ main(int argc, char **argv)
 		return die(DVS_EXIT_TIMEOUT, "the servers of %s did not stop within %ld s (log: %s/log)",
 			   mnt, timeout, run);
 	run_dir_remove(run);
+	if (quiet)
+		return DVS_EXIT_OK;
 	if (sup > 0)
 		printf(PROG ": %s unmounted, servers stopped\n", mnt);
 	else
