@@ -108,4 +108,30 @@ check "... the mount stays" findmnt -rn -M "$T/again"
 exec 3<&-
 check "dvs umount the remount" "$DVS_BIN/dvs-umount" "$T/again"
 check "image clean after remount" fsck_clean "$T/a1-umount.img"
+
+log "Ctrl-C while the mount starts leaves nothing behind"
+# dvs mount runs the programs beside it: here a dvs-fuse that never mounts,
+# so the interrupt surely comes before the mount is up.
+mkdir -p "$T/fakebin"
+for p in dvs-mount dvsctl dvkd dvs-fs; do ln -s "$(readlink -f "$DVS_BIN/$p")" "$T/fakebin/$p"; done
+printf '#!/bin/sh\nexec sleep 600\n' >"$T/fakebin/dvs-fuse"
+chmod +x "$T/fakebin/dvs-fuse"
+mkimage "$T/int.img" 16
+"$T/fakebin/dvs-mount" "$T/int.img" "$T/m" >"$T/int.out" 2>&1 &
+mpid=$!
+key=$(printf '%s' "$(realpath "$T/m")" | sha256sum | cut -c1-16)
+for i in $(seq 100); do
+	grep -q '^fuse_pid=' "$DVS_RUN_DIR/mount-$key/state" 2>/dev/null && break
+	sleep 0.1
+done
+fs=$(server_pid "$T/m" fs)
+check "the servers started" [ -n "$fs" ]
+kill -INT "$mpid"
+rc=0; wait "$mpid" || rc=$?
+check "interrupted dvs mount exits 1 (was $rc)" [ "$rc" = 1 ]
+check "... and says so" grep -q 'failed: stopped by a signal' "$T/int.out"
+check "... no run directory left" no_run_dir "$T/m"
+check "... dvs-fs stopped" bash -c "! kill -0 $fs 2>/dev/null"
+check "... no dvkd of it left" bash -c "! pgrep -f '[d]vkd.*mount-$key'"
+check "... the image is clean" fsck_clean "$T/int.img"
 finish

@@ -373,6 +373,7 @@ static pid_t
 start_supervisor(const struct mount_opts *o, int *ready_rd)
 {
 	char log[PATH_MAX + 16];
+	sigset_t stop, old;
 	int p[2], fd;
 	pid_t pid;
 
@@ -380,7 +381,15 @@ start_supervisor(const struct mount_opts *o, int *ready_rd)
 		return -errno;
 	snprintf(log, sizeof(log), "%s/log", o->run);
 	fflush(NULL);
+	/* The supervisor must not lose a stop signal before it blocks them. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, &old);
 	pid = fork();
+	if (pid != 0)
+		sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);
@@ -406,6 +415,29 @@ start_supervisor(const struct mount_opts *o, int *ready_rd)
 	close(p[1]);
 	*ready_rd = p[0];
 	return pid;
+}
+
+/* A signal that came while we wait for the supervisor (Ctrl-C). */
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+/* Ctrl-C, SIGTERM or SIGHUP while the mount starts stop it all: the
+ * supervisor (in its own session, so the terminal's signals miss it) is
+ * told, unmounts and stops what it started. */
+static void
+catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 static long
@@ -434,8 +466,13 @@ read_until(int fd, char *buf, size_t cap, size_t have, long deadline, int stop_a
 		if (stop_at_line && memchr(buf, '\n', have) != NULL)
 			break;
 		left = deadline - now_ms();
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+		if (left <= 0)
 			break;
+		if (poll(&pfd, 1, (int)left) <= 0) {
+			if (errno == EINTR && !interrupted)
+				continue;
+			break;
+		}
 		n = read(fd, buf + have, cap - 1 - have);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -484,10 +521,15 @@ wait_ready(const struct mount_opts *o, pid_t sup, int fd)
 		return DVS_EXIT_OK;
 	}
 	if (n == 0 && !eof) {
-		/* No word in time: the supervisor unmounts and stops all. */
-		reason = "no mount after 40 s";
+		/* No word in time, or we were interrupted: the supervisor
+		 * unmounts and stops all. */
+		reason = interrupted ? "interrupted" : "no mount after 40 s";
 		kill(sup, SIGTERM);
 	}
+	/* From here on the supervisor is stopping: let it finish. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	n = read_until(fd, buf, sizeof(buf), n, now_ms() + 60000, 0, &eof);
 	close(fd);
 	if (strncmp(buf, "error: ", 7) == 0 && (nl = strchr(buf, '\n')) != NULL) {
@@ -539,6 +581,7 @@ main(int argc, char **argv)
 			   "(dvs umount %s, or fusermount3 -u %s)", o.mnt, o.mnt, o.mnt);
 	if ((rc = make_run_dir(&o)) != 0)
 		return rc;
+	catch_signals();
 	sup = start_supervisor(&o, &fd);
 	if (sup < 0) {
 		run_dir_remove(o.run);

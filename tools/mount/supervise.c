@@ -178,11 +178,17 @@ stop_all(struct sup *s)
 	struct child *servers[] = { &s->fs, &s->vdd };
 	size_t i;
 
-	/* Unmount first if dvs-fuse still serves (a failed start, a signal). */
+	/* Unmount first if dvs-fuse still serves (a failed start, a signal);
+	 * one that has not mounted yet has nothing to unmount: it is told to
+	 * stop (libfuse unmounts if it got there meanwhile). */
 	if (child_alive(&s->fuse)) {
-		fusermount(s->o->mnt, 0);
-		if (child_alive(&s->fuse))
-			fusermount(s->o->mnt, 1);
+		if (mountinfo_is_dvs(s->o->mnt)) {
+			fusermount(s->o->mnt, 0);
+			if (child_alive(&s->fuse))
+				fusermount(s->o->mnt, 1);
+		} else {
+			kill(s->fuse.pid, SIGTERM);
+		}
 		if (child_stop(&s->fuse, 0, FUSE_STOP_MS))
 			sup_log("dvs-fuse did not exit in %d s after the unmount: killed it",
 				FUSE_STOP_MS / 1000);
