@@ -111,7 +111,7 @@ int
 dvs_json_print(FILE *f, struct json_object *doc)
 {
 	const char *text = json_object_to_json_string_ext(
-		doc, JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	    doc, JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	int rc = 0;
 
 	if (fputs(text, f) == EOF || fputc('\n', f) == EOF || fflush(f) == EOF)

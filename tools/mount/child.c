@@ -103,7 +103,7 @@ child_alive(struct child *c)
 int
 child_wait(struct child *c, int ms)
 {
-	const struct timespec tick = { 0, 20 * 1000 * 1000 };
+	const struct timespec tick = {0, 20 * 1000 * 1000};
 	int waited;
 
 	for (waited = 0; child_alive(c); waited += 20) {

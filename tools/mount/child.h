@@ -8,10 +8,10 @@
 #include <sys/types.h>
 
 struct child {
-	const char *name;	/* borrowed: "dvs-fs", ... for the log */
-	pid_t pid;		/* 0: never started */
-	int exited;		/* reaped; status holds how */
-	int status;		/* exit status, or 128 + signal as a shell says */
+	const char *name; /* borrowed: "dvs-fs", ... for the log */
+	pid_t pid;	  /* 0: never started */
+	int exited;	  /* reaped; status holds how */
+	int status;	  /* exit status, or 128 + signal as a shell says */
 };
 
 /*

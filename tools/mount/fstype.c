@@ -10,7 +10,7 @@
 static enum fstype_kind
 kind_of(const char *type)
 {
-	static const char *const ext[] = { "ext2", "ext3", "ext4" };
+	static const char *const ext[] = {"ext2", "ext3", "ext4"};
 	size_t i;
 
 	if (strcmp(type, "vfat") == 0)

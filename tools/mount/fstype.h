@@ -8,10 +8,10 @@
 #include <stddef.h>
 
 enum fstype_kind {
-	FSTYPE_NONE,	/* no file system found */
-	FSTYPE_FAT,	/* vfat: FAT12/16/32 */
-	FSTYPE_EXT,	/* ext2, ext3, ext4 (dvs-fs tells them apart itself) */
-	FSTYPE_OTHER,	/* a file system dvs-fs does not serve */
+	FSTYPE_NONE,  /* no file system found */
+	FSTYPE_FAT,   /* vfat: FAT12/16/32 */
+	FSTYPE_EXT,   /* ext2, ext3, ext4 (dvs-fs tells them apart itself) */
+	FSTYPE_OTHER, /* a file system dvs-fs does not serve */
 };
 
 /*

@@ -8,16 +8,16 @@
 #include <limits.h>
 
 struct mount_opts {
-	char image[PATH_MAX];	/* resolved */
-	char mnt[PATH_MAX];	/* resolved */
-	char run[PATH_MAX];	/* the run directory (run_dir.h) */
-	int vdd;		/* through dvs-vdd (scenario A2) */
+	char image[PATH_MAX]; /* resolved */
+	char mnt[PATH_MAX];   /* resolved */
+	char run[PATH_MAX];   /* the run directory (run_dir.h) */
+	int vdd;	      /* through dvs-vdd (scenario A2) */
 	int ro;
 	unsigned cache_mb;
 	unsigned threads;
-	long uid, gid;		/* -1: not given */
+	long uid, gid; /* -1: not given */
 	int allow_other;
-	int quiet;		/* -q: no word on success */
+	int quiet; /* -q: no word on success */
 };
 
 #endif

@@ -18,7 +18,8 @@ unescape(char *s)
 	while (*s != '\0') {
 		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
 		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			*w++ =
+			    (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
 			s += 4;
 		} else {
 			*w++ = *s++;
@@ -55,26 +56,32 @@ parse_line(char *line, char **mnt, char **fstype)
 }
 
 int
-mountinfo_fstype(const char *mnt, char *fstype, size_t len)
+mountinfo_find(FILE *table, const char *mnt, char *fstype, size_t len)
 {
 	char *line = NULL, *m, *t;
 	size_t cap = 0;
-	int found = 0, err;
-	FILE *f;
+	int found = 0;
 
-	f = fopen("/proc/self/mountinfo", "re");
-	if (f == NULL) {
-		err = -errno;
-		return err;
-	}
 	/* Later lines are mounted on top of earlier ones: the last one wins. */
-	while (getline(&line, &cap, f) > 0) {
+	while (getline(&line, &cap, table) > 0) {
 		if (parse_line(line, &m, &t) < 0 || strcmp(m, mnt) != 0)
 			continue;
 		snprintf(fstype, len, "%s", t);
 		found = 1;
 	}
 	free(line);
+	return found;
+}
+
+int
+mountinfo_fstype(const char *mnt, char *fstype, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int found;
+
+	if (f == NULL)
+		return -errno;
+	found = mountinfo_find(f, mnt, fstype, len);
 	fclose(f);
 	return found;
 }

@@ -6,6 +6,7 @@
 #define DVS_MOUNT_MOUNTINFO_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /*
  * The file-system type of the topmost mount on the resolved path mnt
@@ -14,6 +15,9 @@
  * cannot be read.
  */
 int mountinfo_fstype(const char *mnt, char *fstype, size_t len);
+
+/* The same, from a table in mountinfo's format (borrowed; read to its end). */
+int mountinfo_find(FILE *table, const char *mnt, char *fstype, size_t len);
 
 /* 1 if a dvs mount (fuse.dvs) is on mnt, else 0. */
 int mountinfo_is_dvs(const char *mnt);

@@ -34,8 +34,8 @@ set_dir(const char *path)
 		return 0;
 	}
 	if (getcwd(cwd, sizeof(cwd)) == NULL ||
-	    (size_t)snprintf(progs_dir, sizeof(progs_dir), "%s/%.*s", cwd, (int)n, path) >=
-		    sizeof(progs_dir))
+	    (size_t)snprintf(progs_dir, sizeof(progs_dir), "%s/%.*s", cwd, (int)n,
+			     path) >= sizeof(progs_dir))
 		return -1;
 	return 0;
 }
@@ -49,7 +49,8 @@ progs_find_in_path(const char *name, char *buf, size_t len)
 	while (p != NULL && *p != '\0') {
 		colon = strchr(p, ':');
 		n = colon != NULL ? (size_t)(colon - p) : strlen(p);
-		if (n > 0 && (size_t)snprintf(buf, len, "%.*s/%s", (int)n, p, name) < len &&
+		if (n > 0 &&
+		    (size_t)snprintf(buf, len, "%.*s/%s", (int)n, p, name) < len &&
 		    access(buf, X_OK) == 0)
 			return 0;
 		p = colon != NULL ? colon + 1 : NULL;

@@ -52,7 +52,8 @@ state_get(const char *path, const char *key, char *buf, size_t len)
 	while ((n = getline(&line, &cap, f)) > 0) {
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
-		if ((size_t)n > klen && strncmp(line, key, klen) == 0 && line[klen] == '=') {
+		if ((size_t)n > klen && strncmp(line, key, klen) == 0 &&
+		    line[klen] == '=') {
 			snprintf(buf, len, "%s", line + klen + 1);
 			found = 1;
 		}

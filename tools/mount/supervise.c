@@ -17,15 +17,15 @@
 #include "supervise.h"
 
 /* How long dvs-fuse may take to put the mount up. */
-#define MOUNT_WAIT_MS 30000
+#define MOUNT_WAIT_MS  30000
 /* How long dvs-fs may take to flush the volume when told to stop. */
 #define SERVER_STOP_MS 30000
-#define FUSE_STOP_MS 10000
+#define FUSE_STOP_MS   10000
 
 struct sup {
 	const struct mount_opts *o;
-	int ready_fd;		/* -1 once dvs mount was told */
-	sigset_t sigs;		/* blocked; what sup_sleep waits for */
+	int ready_fd;  /* -1 once dvs mount was told */
+	sigset_t sigs; /* blocked; what sup_sleep waits for */
 	struct child vdd, fs, fuse;
 };
 
@@ -56,7 +56,7 @@ sup_log(const char *fmt, ...)
 static int
 sup_sleep(struct sup *s, int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	int sig = sigtimedwait(&s->sigs, NULL, &ts);
 
 	return sig == SIGTERM || sig == SIGINT || sig == SIGHUP;
@@ -164,7 +164,7 @@ run_tool(const char *tool, const char *const *args, int quiet)
 static void
 fusermount(const char *mnt, int lazy)
 {
-	char *argv[] = { "fusermount3", "-u", lazy ? "-z" : NULL, NULL, NULL };
+	char *argv[] = {"fusermount3", "-u", lazy ? "-z" : NULL, NULL, NULL};
 
 	argv[lazy ? 3 : 2] = (char *)mnt;
 	child_run(argv, 1);
@@ -174,8 +174,8 @@ fusermount(const char *mnt, int lazy)
 static void
 stop_all(struct sup *s)
 {
-	static const char *const stop_args[] = { "stop", NULL };
-	struct child *servers[] = { &s->fs, &s->vdd };
+	static const char *const stop_args[] = {"stop", NULL};
+	struct child *servers[] = {&s->fs, &s->vdd};
 	size_t i;
 
 	/* Unmount first if dvs-fuse still serves (a failed start, a signal);
@@ -189,23 +189,25 @@ stop_all(struct sup *s)
 		} else {
 			kill(s->fuse.pid, SIGTERM);
 		}
-		if (child_stop(&s->fuse, 0, FUSE_STOP_MS))
-			sup_log("dvs-fuse did not exit in %d s after the unmount: killed it",
+		if (!child_wait(&s->fuse, FUSE_STOP_MS)) {
+			sup_log("dvs-fuse did not exit in %d s: killing it",
 				FUSE_STOP_MS / 1000);
+			child_stop(&s->fuse, SIGKILL, FUSE_STOP_MS);
+		}
 	}
 	if (mountinfo_is_dvs(s->o->mnt))
 		fusermount(s->o->mnt, 1);
 	/* dvs-fs flushes the volume on SIGTERM; then the disk driver. */
 	for (i = 0; i < sizeof(servers) / sizeof(servers[0]); i++)
 		if (child_stop(servers[i], SIGTERM, SERVER_STOP_MS))
-			sup_log("%s (pid %d) did not stop in %d s: killed it", servers[i]->name,
-				(int)servers[i]->pid, SERVER_STOP_MS / 1000);
+			sup_log("%s (pid %d) did not stop in %d s: killed it",
+				servers[i]->name, (int)servers[i]->pid,
+				SERVER_STOP_MS / 1000);
 	run_tool("dvsctl", stop_args, 1);
 	sup_log("stopped");
 }
 
-static void __attribute__((noreturn))
-finish(struct sup *s, int rc, const char *reason)
+static void __attribute__((noreturn)) finish(struct sup *s, int rc, const char *reason)
 {
 	stop_all(s);
 	keep_log(s);
@@ -215,8 +217,7 @@ finish(struct sup *s, int rc, const char *reason)
 	exit(rc);
 }
 
-static void __attribute__((noreturn))
-stopped_by_signal(struct sup *s)
+static void __attribute__((noreturn)) stopped_by_signal(struct sup *s)
 {
 	sup_log("stopping: asked to by a signal");
 	finish(s, 1, "stopped by a signal before the mount was up");
@@ -224,7 +225,7 @@ stopped_by_signal(struct sup *s)
 
 /* Starts one server under `dvsctl run --dc 1 --ep RANGE`. */
 static int
-start_server(struct sup *s, struct child *c, const char *name, const char *range,
+start_server(struct child *c, const char *name, const char *range,
 	     const char *const *args, char *why, size_t whylen)
 {
 	char dvsctl[PATH_MAX], prog[PATH_MAX], *argv[40];
@@ -248,19 +249,20 @@ start_server(struct sup *s, struct child *c, const char *name, const char *range
 	argv[n] = NULL;
 	rc = child_start(c, name, argv);
 	if (rc < 0) {
-		snprintf(why, whylen, "cannot run dvsctl to start %s: %s", name, strerror(-rc));
+		snprintf(why, whylen, "cannot run dvsctl to start %s: %s", name,
+			 strerror(-rc));
 		return -1;
 	}
-	(void)s;
 	return 0;
 }
 
 /* dvsctl start and dc create; a reason on failure. */
 static int
-start_node(struct sup *s, char *why, size_t whylen)
+start_node(char *why, size_t whylen)
 {
-	static const char *const start_args[] = { "start", NULL };
-	static const char *const dc_args[] = { "dc", "create", "1", "--endpoints", "256", NULL };
+	static const char *const start_args[] = {"start", NULL};
+	static const char *const dc_args[] = {"dc",	     "create", "1",
+					      "--endpoints", "256",    NULL};
 	int rc;
 
 	rc = run_tool("dvsctl", start_args, 0);
@@ -269,17 +271,19 @@ start_node(struct sup *s, char *why, size_t whylen)
 		if (rc < 0)
 			snprintf(why, whylen, "cannot run dvsctl: %s", strerror(-rc));
 		else
-			snprintf(why, whylen, "the private dvkd did not start (dvsctl start: status %d)",
-				 rc);
+			snprintf(
+			    why, whylen,
+			    "the private dvkd did not start (dvsctl start: status %d)",
+			    rc);
 		return -1;
 	}
 	rc = run_tool("dvsctl", dc_args, 0);
 	if (rc != 0) {
-		snprintf(why, whylen, "dvkd refused to create the DC (dvsctl dc create: status %d)",
+		snprintf(why, whylen,
+			 "dvkd refused to create the DC (dvsctl dc create: status %d)",
 			 rc);
 		return -1;
 	}
-	(void)s;
 	return 0;
 }
 
@@ -302,7 +306,7 @@ start_servers(struct sup *s, char *why, size_t whylen)
 			vdd_args[n++] = "--read-only";
 		vdd_args[n++] = o->image;
 		vdd_args[n] = NULL;
-		if (start_server(s, &s->vdd, "dvs-vdd", "20-29", vdd_args, why, whylen) < 0)
+		if (start_server(&s->vdd, "dvs-vdd", "20-29", vdd_args, why, whylen) < 0)
 			return -1;
 	}
 	snprintf(cache, sizeof(cache), "%u", o->cache_mb);
@@ -322,7 +326,7 @@ start_servers(struct sup *s, char *why, size_t whylen)
 		fs_args[n++] = o->image;
 	}
 	fs_args[n] = NULL;
-	if (start_server(s, &s->fs, "dvs-fs", "1-9", fs_args, why, whylen) < 0)
+	if (start_server(&s->fs, "dvs-fs", "1-9", fs_args, why, whylen) < 0)
 		return -1;
 	snprintf(threads, sizeof(threads), "%u", o->threads);
 	n = 0;
@@ -355,7 +359,7 @@ start_servers(struct sup *s, char *why, size_t whylen)
 	/* One endpoint per FUSE thread, plus the connecting one, plus spares
 	 * for threads libfuse starts while others end. */
 	snprintf(range, sizeof(range), "40-%u", 40 + 2 * o->threads + 1);
-	if (start_server(s, &s->fuse, "dvs-fuse", range, fuse_args, why, whylen) < 0)
+	if (start_server(&s->fuse, "dvs-fuse", range, fuse_args, why, whylen) < 0)
 		return -1;
 	state_put_int(o->run, "fs_pid", s->fs.pid);
 	state_put_int(o->run, "vdd_pid", s->vdd.pid > 0 ? s->vdd.pid : -1);
@@ -370,7 +374,7 @@ start_servers(struct sup *s, char *why, size_t whylen)
 static int
 wait_mount(struct sup *s, char *why, size_t whylen)
 {
-	struct child *servers[] = { &s->fs, &s->vdd };
+	struct child *servers[] = {&s->fs, &s->vdd};
 	int waited = 0;
 	size_t i;
 
@@ -378,7 +382,8 @@ wait_mount(struct sup *s, char *why, size_t whylen)
 		if (mountinfo_is_dvs(s->o->mnt))
 			return 0;
 		if (!child_alive(&s->fuse)) {
-			snprintf(why, whylen, "dvs-fuse exited with status %d before the mount was up",
+			snprintf(why, whylen,
+				 "dvs-fuse exited with status %d before the mount was up",
 				 s->fuse.status);
 			return -1;
 		}
@@ -388,7 +393,8 @@ wait_mount(struct sup *s, char *why, size_t whylen)
 			if (servers[i]->pid <= 0 || child_alive(servers[i]))
 				continue;
 			sup_log("a server exited before the mount was up");
-			snprintf(why, whylen, "%s exited with status %d before the mount was up",
+			snprintf(why, whylen,
+				 "%s exited with status %d before the mount was up",
 				 servers[i]->name, servers[i]->status);
 			return -1;
 		}
@@ -406,7 +412,7 @@ wait_mount(struct sup *s, char *why, size_t whylen)
 void
 supervise(const struct mount_opts *o, int ready_fd)
 {
-	struct sup s = { .o = o, .ready_fd = ready_fd };
+	struct sup s = {.o = o, .ready_fd = ready_fd};
 	char why[512];
 	char sock[PATH_MAX + 16];
 	int rc;
@@ -426,7 +432,7 @@ supervise(const struct mount_opts *o, int ready_fd)
 	state_put_int(o->run, "supervisor", (long)getpid());
 	sup_log("starting a private node for %s on %s", o->image, o->mnt);
 
-	if (start_node(&s, why, sizeof(why)) < 0)
+	if (start_node(why, sizeof(why)) < 0)
 		finish(&s, 1, why);
 	if (sup_sleep(&s, 0))
 		stopped_by_signal(&s);

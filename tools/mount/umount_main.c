@@ -27,21 +27,22 @@
 static void
 usage(FILE *out)
 {
-	fprintf(out,
-		"usage: dvs umount MOUNTPOINT [--timeout SEC]\n"
-		"\n"
-		"Unmounts the file system that `dvs mount` put on MOUNTPOINT and waits\n"
-		"until its private DVS (dvs-fuse, dvs-fs, dvs-vdd, dvkd) has stopped, which\n"
-		"leaves the image clean.  `fusermount3 -u MOUNTPOINT` stops it all too, but\n"
-		"returns without waiting.\n"
-		"\n"
-		"  --timeout SEC  how long to wait for the servers (default 60)\n"
-		"  -q, --quiet    say nothing on success, only errors\n"
-		"  -h, --help     this help\n"
-		"  --version      print the version\n"
-		"\n"
-		"Exit status: 0 unmounted and stopped, 1 failed (the message says why),\n"
-		"2 bad usage, 7 the servers did not stop in time (docs/EXIT-CODES.md).\n");
+	fprintf(
+	    out,
+	    "usage: dvs umount MOUNTPOINT [--timeout SEC]\n"
+	    "\n"
+	    "Unmounts the file system that `dvs mount` put on MOUNTPOINT and waits\n"
+	    "until its private DVS (dvs-fuse, dvs-fs, dvs-vdd, dvkd) has stopped, which\n"
+	    "leaves the image clean.  `fusermount3 -u MOUNTPOINT` stops it all too, but\n"
+	    "returns without waiting.\n"
+	    "\n"
+	    "  --timeout SEC  how long to wait for the servers (default 60)\n"
+	    "  -q, --quiet    say nothing on success, only errors\n"
+	    "  -h, --help     this help\n"
+	    "  --version      print the version\n"
+	    "\n"
+	    "Exit status: 0 unmounted and stopped, 1 failed (the message says why),\n"
+	    "2 bad usage, 7 the servers did not stop in time (docs/EXIT-CODES.md).\n");
 }
 
 static int die(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -86,8 +87,8 @@ resolve(const char *arg, char *out)
 		if (realpath(tmp[0] != '\0' ? tmp : "/", parent) == NULL)
 			return -errno;
 	}
-	if ((size_t)snprintf(out, PATH_MAX, "%s/%s", strcmp(parent, "/") == 0 ? "" : parent,
-			     base) >= PATH_MAX)
+	if ((size_t)snprintf(out, PATH_MAX, "%s/%s",
+			     strcmp(parent, "/") == 0 ? "" : parent, base) >= PATH_MAX)
 		return -ENAMETOOLONG;
 	return 0;
 }
@@ -96,7 +97,7 @@ resolve(const char *arg, char *out)
 static int
 fusermount(const char *mnt, char *err, size_t len)
 {
-	char *argv[] = { "fusermount3", "-u", (char *)mnt, NULL };
+	char *argv[] = {"fusermount3", "-u", (char *)mnt, NULL};
 	size_t have = 0;
 	int p[2], w = 0;
 	ssize_t n;
@@ -126,7 +127,7 @@ fusermount(const char *mnt, char *err, size_t len)
 static int
 wait_gone(pid_t pid, long timeout_s)
 {
-	const struct timespec tick = { 0, 100 * 1000 * 1000 };
+	const struct timespec tick = {0, 100 * 1000 * 1000};
 	long i;
 
 	for (i = 0; i < timeout_s * 10; i++) {
@@ -142,11 +143,11 @@ main(int argc, char **argv)
 {
 	enum { O_TIMEOUT = 256, O_VERSION };
 	static const struct option lopts[] = {
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 },
+	    {"timeout", required_argument, NULL, O_TIMEOUT},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, O_VERSION},
+	    {NULL, 0, NULL, 0},
 	};
 	char mnt[PATH_MAX], run[PATH_MAX], state[PATH_MAX + 16], fstype[64], err[1024];
 	long timeout = 60, sup = 0;
@@ -159,10 +160,13 @@ main(int argc, char **argv)
 		case O_TIMEOUT:
 			errno = 0;
 			timeout = strtol(optarg, &end, 10);
-			if (optarg[0] < '0' || optarg[0] > '9' || errno != 0 || *end != '\0' ||
-			    timeout > 86400) {
-				fprintf(stderr, PROG ": --timeout needs a number of seconds, not '%s'\n",
-					optarg);
+			if (optarg[0] < '0' || optarg[0] > '9' || errno != 0 ||
+			    *end != '\0' || timeout > 86400) {
+				fprintf(
+				    stderr,
+				    PROG
+				    ": --timeout needs a number of seconds, not '%s'\n",
+				    optarg);
 				return DVS_EXIT_USAGE;
 			}
 			break;
@@ -186,34 +190,41 @@ main(int argc, char **argv)
 	}
 	if (argc - optind != 1) {
 		fprintf(stderr, PROG ": %s\n",
-			argc == optind ? "expected a MOUNTPOINT" : "expected one MOUNTPOINT");
+			argc == optind ? "expected a MOUNTPOINT"
+				       : "expected one MOUNTPOINT");
 		usage(stderr);
 		return DVS_EXIT_USAGE;
 	}
 	if (resolve(argv[optind], mnt) < 0)
-		return die(DVS_EXIT_FAILURE, "cannot resolve %s: %s", argv[optind], strerror(errno));
+		return die(DVS_EXIT_FAILURE, "cannot resolve %s: %s", argv[optind],
+			   strerror(errno));
 	if (run_dir_of(mnt, run, sizeof(run)) < 0)
-		return die(DVS_EXIT_FAILURE, "run directory path too long: set DVS_RUN_DIR");
+		return die(DVS_EXIT_FAILURE,
+			   "run directory path too long: set DVS_RUN_DIR");
 	snprintf(state, sizeof(state), "%s/state", run);
 	mounted = mountinfo_fstype(mnt, fstype, sizeof(fstype)) == 1;
 	if (state_get_int(state, "supervisor", &sup) != 1)
 		sup = 0;
 	if (!mounted && sup == 0)
-		return die(DVS_EXIT_FAILURE, "nothing is mounted on %s by dvs mount", mnt);
+		return die(DVS_EXIT_FAILURE, "nothing is mounted on %s by dvs mount",
+			   mnt);
 	if (mounted && strcmp(fstype, "fuse.dvs") != 0)
-		return die(DVS_EXIT_FAILURE, "%s is a %s mount, not a dvs mount: use umount", mnt,
-			   fstype);
+		return die(DVS_EXIT_FAILURE,
+			   "%s is a %s mount, not a dvs mount: use umount", mnt, fstype);
 	if (mounted && fusermount(mnt, err, sizeof(err)) != 0) {
 		if (strstr(err, "busy") != NULL)
-			return die(DVS_EXIT_FAILURE,
-				   "%s is busy: close the files and leave the directories open "
-				   "there (see: fuser -vm %s)", mnt, mnt);
+			return die(
+			    DVS_EXIT_FAILURE,
+			    "%s is busy: close the files and leave the directories open "
+			    "there (see: fuser -vm %s)",
+			    mnt, mnt);
 		return die(DVS_EXIT_FAILURE, "cannot unmount %s: %s", mnt, err);
 	}
 	/* dvs-fuse exits once unmounted; the supervisor then stops the
 	 * servers (dvs-fs flushes the volume) and removes the run directory. */
 	if (sup > 0 && !wait_gone((pid_t)sup, timeout))
-		return die(DVS_EXIT_TIMEOUT, "the servers of %s did not stop within %ld s (log: %s/log)",
+		return die(DVS_EXIT_TIMEOUT,
+			   "the servers of %s did not stop within %ld s (log: %s/log)",
 			   mnt, timeout, run);
 	run_dir_remove(run);
 	if (quiet)
@@ -221,7 +232,8 @@ main(int argc, char **argv)
 	if (sup > 0)
 		printf(PROG ": %s unmounted, servers stopped\n", mnt);
 	else
-		printf(PROG ": %s unmounted (not started by dvs mount: its servers keep running)\n",
+		printf(PROG ": %s unmounted (not started by dvs mount: its servers keep "
+			    "running)\n",
 		       mnt);
 	return DVS_EXIT_OK;
 }
