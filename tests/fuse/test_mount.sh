@@ -109,6 +109,18 @@ exec 3<&-
 check "dvs umount the remount" "$DVS_BIN/dvs-umount" "$T/again"
 check "image clean after remount" fsck_clean "$T/a1-umount.img"
 
+log "a leftover of a killed supervisor does not hold the image"
+mkimage "$T/left.img" 16
+mkdir -p "$DVS_RUN_DIR/mount-0000000000000000"
+true &
+dead=$!
+wait "$dead"
+printf 'IMAGE=%s\nMNT=%s\nsupervisor=%s\n' "$(realpath "$T/left.img")" "$T/gone" "$dead" \
+	>"$DVS_RUN_DIR/mount-0000000000000000/state"
+check "dvs mount beside the leftover" mount_dvs "$T/left.img" "$T/left"
+check "... the leftover is gone" [ ! -e "$DVS_RUN_DIR/mount-0000000000000000" ]
+check "... dvs umount" "$DVS_BIN/dvs-umount" "$T/left"
+
 log "Ctrl-C while the mount starts leaves nothing behind"
 # dvs mount runs the programs beside it: here a dvs-fuse that never mounts,
 # so the interrupt surely comes before the mount is up.

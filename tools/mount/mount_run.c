@@ -5,14 +5,44 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "mount_cli.h"
 #include "mount_run.h"
+#include "mountinfo.h"
 #include "run_dir.h"
 #include "state.h"
 
-/* Another dvs mount already serves image: its mountpoint into mnt. */
+static int
+pid_alive(const char *state, const char *key)
+{
+	long pid;
+
+	return state_get_int(state, key, &pid) == 1 && kill((pid_t)pid, 0) == 0;
+}
+
+/*
+ * 0 for a leftover of a supervisor that was killed: it is gone, nothing is
+ * mounted where it mounted, and its servers are gone (so nothing has the
+ * image open).  1 otherwise, also while a new supervisor has not written
+ * its pid yet.
+ */
+static int
+mount_in_use(const char *state)
+{
+	char mnt[PATH_MAX];
+	long sup;
+
+	if (state_get_int(state, "supervisor", &sup) != 1 || kill((pid_t)sup, 0) == 0)
+		return 1;
+	if (state_get(state, "MNT", mnt, sizeof(mnt)) == 1 && mountinfo_is_dvs(mnt))
+		return 1;
+	return pid_alive(state, "fs_pid") || pid_alive(state, "vdd_pid");
+}
+
+/* Another dvs mount already serves image: its mountpoint into mnt.
+ * Leftovers of killed supervisors are removed on the way. */
 static int
 image_mounted(const char *root, const char *image, char *mnt, size_t len)
 {
@@ -28,12 +58,16 @@ image_mounted(const char *root, const char *image, char *mnt, size_t len)
 		if (strncmp(e->d_name, "mount-", 6) != 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/state", root, e->d_name);
-		if (state_get(path, "IMAGE", v, sizeof(v)) == 1 &&
-		    strcmp(v, image) == 0) {
-			if (state_get(path, "MNT", mnt, len) != 1)
-				snprintf(mnt, len, "?");
-			found = 1;
+		if (state_get(path, "IMAGE", v, sizeof(v)) != 1 || strcmp(v, image) != 0)
+			continue;
+		if (!mount_in_use(path)) {
+			snprintf(path, sizeof(path), "%s/%s", root, e->d_name);
+			run_dir_remove(path);
+			continue;
 		}
+		if (state_get(path, "MNT", mnt, len) != 1)
+			snprintf(mnt, len, "?");
+		found = 1;
 	}
 	closedir(d);
 	return found;
@@ -74,8 +108,7 @@ mount_make_run_dir(struct mount_opts *o)
 	/* dvkd's socket goes in there, and sun_path holds 108 bytes. */
 	if (strlen(o->run) >= 96)
 		return mount_fail("run directory %s is too long for a socket path: set "
-				  "DVS_RUN_DIR to a "
-				  "shorter directory",
+				  "DVS_RUN_DIR to a shorter directory",
 				  o->run);
 	rc = mkdirs(root);
 	if (rc < 0)
