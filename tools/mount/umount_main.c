@@ -151,7 +151,7 @@ main(int argc, char **argv)
 	};
 	char mnt[PATH_MAX], run[PATH_MAX], state[PATH_MAX + 16], fstype[64], err[1024];
 	long timeout = 60, sup = 0;
-	int c, mounted, quiet = 0;
+	int c, rc, mounted, quiet = 0;
 	char *end;
 
 	opterr = 0;
@@ -195,9 +195,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return DVS_EXIT_USAGE;
 	}
-	if (resolve(argv[optind], mnt) < 0)
+	if ((rc = resolve(argv[optind], mnt)) < 0)
 		return die(DVS_EXIT_FAILURE, "cannot resolve %s: %s", argv[optind],
-			   strerror(errno));
+			   strerror(-rc));
 	if (run_dir_of(mnt, run, sizeof(run)) < 0)
 		return die(DVS_EXIT_FAILURE,
 			   "run directory path too long: set DVS_RUN_DIR");
