@@ -4,7 +4,8 @@
 # their headers, headers, pkg-config files, man pages (every option of a
 # program's --help is in its page), systemd units that systemd-analyze
 # verifies and rates, bash completion that completes; then a program
-# built outside the tree with `pkg-config dvk` runs against a dvkd.
+# built outside the tree with `pkg-config dvk` runs against a dvkd, and
+# the installed `dvs mount` serves and mounts an image.
 . "$(dirname "$0")/lib.sh"
 BUILD=$(cd "$B/.." && pwd)
 
@@ -61,6 +62,22 @@ out=$(LD_LIBRARY_PATH=$LIB "$P/bin/dvsctl" run --dc 1 --ep 10-11 -- "$T/hello") 
 [ "$out" = "hello from endpoint 10: type 42" ] || fail "hello said: $out"
 "$P/bin/dvs" ctl status >/dev/null || fail "dvs ctl through the installed front door"
 "$P/bin/dvsctl" stop >/dev/null
+
+note "the installed dvs mount finds the installed servers (dvkd in sbin)"
+export DVS_RUN_DIR=$T/run
+truncate -s 64M "$T/fat.img"
+mkfs.fat -F 32 "$T/fat.img" >/dev/null
+mkdir -p "$T/mnt"
+LD_LIBRARY_PATH=$LIB "$P/bin/dvs" mount "$T/fat.img" "$T/mnt" >"$T/mount.out" 2>&1 ||
+	fail "installed dvs mount: $(cat "$T/mount.out")"
+echo installed >"$T/mnt/hello.txt"
+LD_LIBRARY_PATH=$LIB "$P/bin/dvs" umount "$T/mnt" >"$T/umount.out" 2>&1 || {
+	fusermount3 -u -z "$T/mnt" 2>/dev/null
+	fail "installed dvs umount: $(cat "$T/umount.out")"
+}
+got=$(MTOOLS_SKIP_CHECK=1 mtype -i "$T/fat.img" ::/hello.txt 2>&1) || true
+[ "$got" = installed ] ||
+	fail "the file written through the installed mount is not on the image: $got; $(cat "$T/mount.out" "$T/umount.out")"
 
 note "man pages list every option of --help"
 for exe in "$P"/bin/* "$P"/sbin/*; do
