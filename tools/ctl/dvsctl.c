@@ -21,6 +21,7 @@
 
 #include "dvs/dvkd_proto.h"
 #include "dvs/json_out.h"
+#include "dvs/parse.h"
 #include "dvs/ipc.h"
 #include "dvs/version.h"
 #include "node_list.h"
@@ -216,15 +217,7 @@ listing_next(int fd, struct dvkd_msg *rep)
 static int
 parse_int(const char *s, long lo, long hi, long *out)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
+	return dvs_parse_long(s, lo, hi, out) == 0 ? 0 : -1;
 }
 
 static int

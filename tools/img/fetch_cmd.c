@@ -265,13 +265,25 @@ cmd_fetch(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'l': o.level = atoi(optarg); break;
+		case 'l':
+			if (img_cli_int("fetch", "--level", optarg, -131072, 22, &o.level) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'k': key_file = optarg; break;
 		case 'S': stdio = 1; break;
-		case 'n': o.inflight = atoi(optarg); break;
-		case 'r': retries = atoi(optarg); break;
+		case 'n':
+			if (img_cli_int("fetch", "--inflight", optarg, 1, 1024, &o.inflight) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'r':
+			if (img_cli_int("fetch", "--retries", optarg, 0, 1000, &retries) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'j': json = 1; break;
-		case 't': o.nthreads = atoi(optarg); break;
+		case 't':
+			if (img_cli_int("fetch", "--threads", optarg, 0, 64, &o.nthreads) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'q': noprog = 1; break;
 		case 'B': no_basis = 1; break;
 		case 'h':

@@ -38,14 +38,12 @@ parse_bs(const char *s, uint32_t *bs)
 /* The options index and similarity share: -b SIZE and -t N.  1 if c was
  * one of them, 0 if not, -1 on a bad value (said). */
 static int
-shared_opt(int c, uint32_t *bs, int *threads)
+shared_opt(const char *cmd, int c, uint32_t *bs, int *threads)
 {
 	if (c == 'b')
 		return parse_bs(optarg, bs) == 0 ? 1 : -1;
-	if (c == 't') {
-		*threads = atoi(optarg);
-		return 1;
-	}
+	if (c == 't')
+		return img_cli_int(cmd, "--threads", optarg, 0, 64, threads) == 0 ? 1 : -1;
 	return 0;
 }
 
@@ -69,7 +67,7 @@ cmd_index(int argc, char **argv)
 	double t;
 
 	while ((c = getopt_long(argc, argv, "b:t:i:ch", opts, NULL)) != -1) {
-		if ((k = shared_opt(c, &bs, &threads)) != 0) {
+		if ((k = shared_opt("index", c, &bs, &threads)) != 0) {
 			if (k < 0)
 				return EXIT_USAGE;
 			continue;
@@ -174,7 +172,7 @@ cmd_similarity(int argc, char **argv)
 	int c, k, threads = 0, json = 0, r, i, n;
 
 	while ((c = getopt_long(argc, argv, "b:t:jh", opts, NULL)) != -1) {
-		if ((k = shared_opt(c, &bs, &threads)) != 0) {
+		if ((k = shared_opt("similarity", c, &bs, &threads)) != 0) {
 			if (k < 0)
 				return EXIT_USAGE;
 			continue;

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "dvs/img.h"
 #include "dvs/log.h"
+#include "dvs/parse.h"
 #include "dvs/version.h"
 
 int
@@ -75,6 +76,20 @@ img_parse_u64(const char *s, uint64_t *out)
 	if (*end != '\0')
 		return -1;
 	*out = v;
+	return 0;
+}
+
+int
+img_cli_int(const char *cmd, const char *opt, const char *s, long min, long max, int *out)
+{
+	long v;
+
+	if (dvs_parse_long(s, min, max, &v) != 0) {
+		fprintf(stderr, "dvs img %s: %s needs a number from %ld to %ld, not '%s'\n", cmd,
+			opt, min, max, s);
+		return -1;
+	}
+	*out = (int)v;
 	return 0;
 }
 

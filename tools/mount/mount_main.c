@@ -19,6 +19,7 @@
 
 #include "dvs/exit.h"
 #include "dvs/log.h"
+#include "dvs/parse.h"
 #include "dvs/version.h"
 #include "mount_checks.h"
 #include "mount_cli.h"
@@ -91,16 +92,9 @@ usage_error(const char *option, const char *what, const char *arg)
 static long
 number(const char *s, long min, long max)
 {
-	char *end;
 	long v;
 
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	return v;
+	return dvs_parse_long(s, min, max, &v) == 0 ? v : -1;
 }
 
 static int

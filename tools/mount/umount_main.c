@@ -17,6 +17,7 @@
 
 #include "child.h"
 #include "dvs/exit.h"
+#include "dvs/parse.h"
 #include "dvs/version.h"
 #include "mountinfo.h"
 #include "run_dir.h"
@@ -152,16 +153,12 @@ main(int argc, char **argv)
 	char mnt[PATH_MAX], run[PATH_MAX], state[PATH_MAX + 16], fstype[64], err[1024];
 	long timeout = 60, sup = 0;
 	int c, rc, mounted, quiet = 0;
-	char *end;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":hq", lopts, NULL)) != -1) {
 		switch (c) {
 		case O_TIMEOUT:
-			errno = 0;
-			timeout = strtol(optarg, &end, 10);
-			if (optarg[0] < '0' || optarg[0] > '9' || errno != 0 ||
-			    *end != '\0' || timeout > 86400) {
+			if (dvs_parse_long(optarg, 0, 86400, &timeout) != 0) {
 				fprintf(
 				    stderr,
 				    PROG
