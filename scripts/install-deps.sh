@@ -13,10 +13,11 @@ pkgs=(
 	# libraries
 	libfuse3-dev libcpg-dev libquorum-dev libvotequorum-dev libext2fs-dev libssl-dev
 	libzstd-dev liblz4-dev zlib1g-dev liblzo2-dev libcmocka-dev libsystemd-dev
+	libblkid-dev libjson-c-dev
 	libclang-rt-14-dev
 	# run time and tests
 	fuse3 corosync dosfstools mtools e2fsprogs iproute2 util-linux
-	procps psmisc diffutils mount bsdutils
+	procps psmisc diffutils mount bsdutils python3 jq
 	# baselines the benchmarks compare against
 	fusefat rsync zsync casync debootstrap openssl
 )

@@ -22,6 +22,7 @@
 #include "cluster.h"
 #include "dvkd.h"
 #include "dvs/log.h"
+#include "dvs/version.h"
 
 
 static void
@@ -38,6 +39,7 @@ usage(FILE *f)
 		"                  Corosync on this node; see docs/CLUSTER.md)\n"
 		"  --node ID       this node's id in that file\n"
 		"  -h, --help      this text\n"
+		"      --version   print the version\n"
 		"\n"
 		"Log level from DVS_LOG (error, warn, info, debug).  Exit status:\n"
 		"0 stopped cleanly, 1 could not start (e.g. already running).\n",
@@ -211,6 +213,7 @@ main(int argc, char **argv)
 		{ "cluster", required_argument, NULL, 'c' },
 		{ "node", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *cluster_file = NULL;
@@ -242,6 +245,8 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			return dvs_print_version("dvkd");
 		default:
 			usage(stderr);
 			return 2;

@@ -3,7 +3,9 @@
  *
  * Every message goes to stderr as "program: function: text".  Programs set
  * their name once with dvs_log_init(); the level comes from DVS_LOG
- * (error, warn, info, debug; default warn) or dvs_log_set_level().
+ * (error, warn, info, debug; default warn) or dvs_log_set_level(), and
+ * the command-line convention of every program that has one: each -v
+ * (--verbose) one level more, -q (--quiet) errors only.
  */
 #ifndef DVS_LOG_H
 #define DVS_LOG_H
@@ -19,6 +21,12 @@ enum dvs_log_level {
 void dvs_log_init(const char *prog);
 void dvs_log_set_level(enum dvs_log_level level);
 int dvs_log_enabled(enum dvs_log_level level);
+/* -v: one level more than now (up to debug).  Call after dvs_log_init. */
+void dvs_log_more(void);
+/* -q: errors only. */
+void dvs_log_quiet(void);
+/* The level now, as DVS_LOG spells it ("warn", ...), to hand to children. */
+const char *dvs_log_level_name(void);
 
 void dvs_log_at(enum dvs_log_level level, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -43,6 +43,31 @@ dvs_log_set_level(enum dvs_log_level level)
 	log_level = (int)level;
 }
 
+void
+dvs_log_more(void)
+{
+	if (log_level < 0)
+		log_level = level_from_env();
+	if (log_level < DVS_LOG_DEBUG)
+		log_level++;
+}
+
+void
+dvs_log_quiet(void)
+{
+	log_level = DVS_LOG_ERROR;
+}
+
+const char *
+dvs_log_level_name(void)
+{
+	static const char *names[] = { "error", "warn", "info", "debug" };
+
+	if (log_level < 0)
+		log_level = level_from_env();
+	return names[log_level];
+}
+
 int
 dvs_log_enabled(enum dvs_log_level level)
 {

@@ -11,6 +11,7 @@
 
 #include "dvs/blkproto.h"
 #include "dvs/log.h"
+#include "dvs/version.h"
 #include "fs.h"
 #include "srv_util.h"
 
@@ -43,6 +44,7 @@ usage(FILE *f)
 	    "  -c, --cache-mb N        metadata cache bound per volume (default 8)\n"
 	    "      --flush-sec N       write metadata back every N s (default 5; 0 off)\n"
 	    "  -h, --help              this text\n"
+	    "      --version           print the version\n"
 	    "\n"
 	    "The first volume is the default one.  SIGTERM or SIGINT stops the\n"
 	    "server cleanly: descriptors closed, volumes flushed, dirty flag\n"
@@ -160,6 +162,7 @@ main(int argc, char **argv)
 	    {"cache-mb", required_argument, NULL, 'c'},
 	    {"flush-sec", required_argument, NULL, 'F'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 0x100},
 	    {NULL, 0, NULL, 0},
 	};
 	struct vol_arg vols[MAX_VOL_ARGS];
@@ -221,6 +224,8 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 0x100:
+			return dvs_print_version("dvs-fs");
 		default:
 			usage(stderr);
 			return 2;

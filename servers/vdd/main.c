@@ -13,6 +13,7 @@
 
 #include "dvs/imagelock.h"
 #include "dvs/log.h"
+#include "dvs/version.h"
 #include "srv_util.h"
 #include "vdd.h"
 
@@ -40,7 +41,10 @@ usage(FILE *f)
 	    "  -r, --read-only    refuse writes\n"
 	    "      --stats        ask the running dvs-vdd at --ep for its counters\n"
 	    "                     (run it inside the DC too) and print them\n"
+	    "  -v, --verbose      log more (again: debug)\n"
+	    "  -q, --quiet        log errors only\n"
 	    "  -h, --help         this text\n"
+	    "      --version      print the version\n"
 	    "\n"
 	    "Statistics: `dvsctl` shows the endpoint's message counters; the\n"
 	    "BLK_STATS request gives reads, writes, bytes and errors.\n"
@@ -94,7 +98,10 @@ main(int argc, char **argv)
 	    {"sector", required_argument, NULL, 's'},
 	    {"read-only", no_argument, NULL, 'r'},
 	    {"stats", no_argument, NULL, 'S'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 0x100},
 	    {NULL, 0, NULL, 0},
 	};
 	static struct vdd v;
@@ -108,7 +115,7 @@ main(int argc, char **argv)
 	dvs_log_init(argv[0]);
 	if (srv_env_ep("dvs-vdd", "DVS_VDD_EP", &ep) < 0)
 		return 2;
-	while ((c = getopt_long(argc, argv, "e:s:rh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "e:s:rvqh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			if (srv_parse_long(optarg, 0, INT32_MAX - 1, &ep) < 0) {
@@ -130,9 +137,17 @@ main(int argc, char **argv)
 		case 'S':
 			stats = 1;
 			break;
+		case 'v':
+			dvs_log_more();
+			break;
+		case 'q':
+			dvs_log_quiet();
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 0x100:
+			return dvs_print_version("dvs-vdd");
 		default:
 			usage(stderr);
 			return 2;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # dvsctl as a user and a script see it: start/stop, DCs, listings with
-# statistics (tables and --json), run, and the documented exit codes.
+# statistics (tables and --json, also with a socket path holding a quote,
+# a backslash and a newline), run, --version, and the documented exit codes.
 set -uo pipefail
 bin=${DVS_BIN:?DVS_BIN not set (run through meson test)}
 tmp=$(mktemp -d)
@@ -18,6 +19,15 @@ expect 3 "$ctl" status
 grep -q "not running" "$tmp/err" || fail "status on a stopped node does not say so"
 expect 3 "$ctl" --json status
 grep -q '"running": false' "$tmp/out" || fail "status --json on a stopped node"
+# A socket path with a quote, a backslash and a newline stays JSON.
+odd=$tmp/$(printf 'q"uo\\te\nnl')
+mkdir -p "$odd"
+expect 3 "$ctl" --socket "$odd/dvkd.sock" --json status
+python3 -m json.tool "$tmp/out" >/dev/null || fail "status --json with an odd socket path: $(cat "$tmp/out")"
+jq -e --arg s "$odd/dvkd.sock" '.socket == $s and .running == false' "$tmp/out" >/dev/null ||
+	fail "status --json does not give the socket path back: $(cat "$tmp/out")"
+expect 0 "$ctl" --version
+grep -qx "dvsctl [0-9][0-9.]*" "$tmp/out" || fail "--version: $(cat "$tmp/out")"
 expect 2 "$ctl"
 expect 2 "$ctl" frobnicate
 expect 2 "$ctl" dc create
@@ -91,7 +101,7 @@ grep -q "SENT" "$tmp/out" || fail "ep list table header"
 expect 1 "$ctl" ep list --dc 99
 
 # ep wait, then ps shows a running program with its endpoint
-expect 4 "$ctl" ep wait 8 17 --timeout 0
+expect 7 "$ctl" ep wait 8 17 --timeout 0
 expect 0 "$ctl" ep wait 8 17 --unbound --timeout 0
 expect 1 "$ctl" ep wait 99 1 --timeout 0
 expect 2 "$ctl" ep wait 8

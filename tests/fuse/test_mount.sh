@@ -4,7 +4,7 @@
 # fsck.fat clean and mtools reads the right content.  Then the errors a
 # user can make, each with a clear message.
 . "$(dirname "$0")/lib.sh"
-need mkfs.fat fsck.fat fusermount3 findmnt mcopy cmp
+need mkfs.fat fsck.fat fusermount3 findmnt mcopy cmp mkswap mkfs.ext4
 
 head -c 3000000 /dev/urandom >"$T/payload"
 
@@ -58,9 +58,14 @@ mkdir -p "$T/m"
 expect_fail "missing image" "does not exist" "$DVS_BIN/dvs" mount "$T/nope.img" "$T/m"
 head -c 1048576 /dev/zero >"$T/zero.img"
 expect_fail "not a FAT image" "not a FAT" "$DVS_BIN/dvs" mount "$T/zero.img" "$T/m"
+mkimage "$T/nosectors.img" 64
+# Bytes per sector 0: blkid finds no file system, dvs mount refuses it.
+printf '\0\0' | dd of="$T/nosectors.img" bs=1 seek=11 conv=notrunc status=none
+expect_fail "a FAT boot sector with 0 bytes per sector" "not a FAT" \
+	"$DVS_BIN/dvs" mount "$T/nosectors.img" "$T/m"
+# A truncated image: blkid still says vfat, dvs-fs refuses the volume.
 mkimage "$T/broken.img" 64
-# Bytes per sector 0: the signature says FAT, dvs-fs refuses the volume.
-printf '\0\0' | dd of="$T/broken.img" bs=1 seek=11 conv=notrunc status=none
+truncate -s 32M "$T/broken.img"
 t0=$SECONDS
 # This mount fails on purpose: its servers' log (dvs-fuse exiting 1 when
 # dvs-fs refused the volume first) goes to its own file, not to the log
@@ -69,6 +74,30 @@ DVS_MOUNT_LOG=$T/broken.log expect_fail "a FAT image dvs-fs cannot serve" "faile
 	"$DVS_BIN/dvs" mount "$T/broken.img" "$T/m"
 check "... fails within 15 s" [ $((SECONDS - t0)) -lt 15 ]
 check "... and leaves no mount" bash -c "! findmnt -rn -M '$T/m'"
+check "... and no process of it" bash -c "! pgrep -f '[d]vs-fs .*$T/broken.img'"
+# blkid tells the file system; one dvs-fs does not serve is named.
+truncate -s 8M "$T/swap.img"
+mkswap "$T/swap.img" >/dev/null 2>&1
+expect_fail "a swap image" "holds a swap file system" "$DVS_BIN/dvs" mount "$T/swap.img" "$T/m"
+check "... exit status 1" bash -c "'$DVS_BIN/dvs' mount '$T/swap.img' '$T/m' 2>/dev/null; [ \$? = 1 ]"
+expect_fail "bad --threads" "threads needs a number" "$DVS_BIN/dvs" mount --threads 0 \
+	"$T/a1-umount.img" "$T/m"
+check "... exit status 2" bash -c "'$DVS_BIN/dvs' mount --threads 0 '$T/a1-umount.img' '$T/m' 2>/dev/null; [ \$? = 2 ]"
+# ext2/3/4 go to dvs-fs as FAT does (it tells them apart); where it does
+# not serve them yet, its refusal, not dvs mount's, fails the mount.
+truncate -s 16M "$T/ext4.img"
+mkfs.ext4 -q -F "$T/ext4.img"
+if out=$(DVS_MOUNT_LOG=$T/ext4.log "$DVS_BIN/dvs" mount "$T/ext4.img" "$T/m" 2>&1); then
+	ok "ext4 image mounted"
+	check "... dvs umount" "$DVS_BIN/dvs-umount" "$T/m"
+elif grep -qi 'not a FAT\|does not serve' <<<"$out"; then
+	bad "dvs mount refused the ext4 image itself: $out"
+else
+	ok "ext4 image handed to dvs-fs: $(head -n1 <<<"$out")"
+fi
+check "... and no mount left" bash -c "! findmnt -rn -M '$T/m'"
+no_run_dir() { [ ! -e "$DVS_RUN_DIR/mount-$(printf '%s' "$(realpath "$1")" | sha256sum | cut -c1-16)" ]; }
+check "... and no run directory left" no_run_dir "$T/m"
 expect_fail "mountpoint busy" "busy" "$DVS_BIN/dvs" mount "$T/a2-umount.img" "$T/again"
 expect_fail "image already mounted" "already mounted" "$DVS_BIN/dvs" mount "$T/a1-umount.img" "$T/m"
 expect_fail "mountpoint missing" "not a directory" "$DVS_BIN/dvs" mount "$T/a2-umount.img" "$T/nodir"
@@ -79,4 +108,42 @@ check "... the mount stays" findmnt -rn -M "$T/again"
 exec 3<&-
 check "dvs umount the remount" "$DVS_BIN/dvs-umount" "$T/again"
 check "image clean after remount" fsck_clean "$T/a1-umount.img"
+
+log "a leftover of a killed supervisor does not hold the image"
+mkimage "$T/left.img" 16
+mkdir -p "$DVS_RUN_DIR/mount-0000000000000000"
+true &
+dead=$!
+wait "$dead"
+printf 'IMAGE=%s\nMNT=%s\nsupervisor=%s\n' "$(realpath "$T/left.img")" "$T/gone" "$dead" \
+	>"$DVS_RUN_DIR/mount-0000000000000000/state"
+check "dvs mount beside the leftover" mount_dvs "$T/left.img" "$T/left"
+check "... the leftover is gone" [ ! -e "$DVS_RUN_DIR/mount-0000000000000000" ]
+check "... dvs umount" "$DVS_BIN/dvs-umount" "$T/left"
+
+log "Ctrl-C while the mount starts leaves nothing behind"
+# dvs mount runs the programs beside it: here a dvs-fuse that never mounts,
+# so the interrupt surely comes before the mount is up.
+mkdir -p "$T/fakebin"
+for p in dvs-mount dvsctl dvkd dvs-fs; do ln -s "$(readlink -f "$DVS_BIN/$p")" "$T/fakebin/$p"; done
+printf '#!/bin/sh\nexec sleep 600\n' >"$T/fakebin/dvs-fuse"
+chmod +x "$T/fakebin/dvs-fuse"
+mkimage "$T/int.img" 16
+"$T/fakebin/dvs-mount" "$T/int.img" "$T/m" >"$T/int.out" 2>&1 &
+mpid=$!
+key=$(printf '%s' "$(realpath "$T/m")" | sha256sum | cut -c1-16)
+for i in $(seq 100); do
+	grep -q '^fuse_pid=' "$DVS_RUN_DIR/mount-$key/state" 2>/dev/null && break
+	sleep 0.1
+done
+fs=$(server_pid "$T/m" fs)
+check "the servers started" [ -n "$fs" ]
+kill -INT "$mpid"
+rc=0; wait "$mpid" || rc=$?
+check "interrupted dvs mount exits 1 (was $rc)" [ "$rc" = 1 ]
+check "... and says so" grep -q 'failed: stopped by a signal' "$T/int.out"
+check "... no run directory left" no_run_dir "$T/m"
+check "... dvs-fs stopped" bash -c "! kill -0 $fs 2>/dev/null"
+check "... no dvkd of it left" bash -c "! pgrep -f '[d]vkd.*mount-$key'"
+check "... the image is clean" fsck_clean "$T/int.img"
 finish

@@ -41,7 +41,7 @@ serve() {
 stop_server() { kill "$SPID" 2>/dev/null || true; wait "$SPID" 2>/dev/null || true; }
 
 # jget JSON FIELD: a number or bool from fetch --json
-jget() { sed -n "s/.*\"$2\": \([^,}]*\).*/\1/p" <<<"$1"; }
+jget() { sed -n "s/.*\"$2\": \([^,} ]*\).*/\1/p" <<<"$1"; }
 
 # expect_field JSON FIELD VALUE WHAT
 expect() {

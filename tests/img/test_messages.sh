@@ -72,4 +72,18 @@ expect "$j" sent_blocks 256 "--no-basis"
 cmp "$T/src" "$T/out2" || fail "output differs (--no-basis)"
 ok "--no-basis fetches everything"
 stop_server
+
+# A number that is not one is bad usage (status 2) with the option named,
+# never a silent 0 (it was: --threads abc hashed on every core).
+for bad in "fetch 127.0.0.1:1 $T/never --threads abc" "fetch 127.0.0.1:1 $T/never --retries -1" \
+	"fetch 127.0.0.1:1 $T/never --inflight 0" "index $T/src --threads 2x" \
+	"serve $T/src --max-rounds many"; do
+	rc=0
+	# shellcheck disable=SC2086
+	"$IMG" $bad >/dev/null 2>"$T/err" || rc=$?
+	[ "$rc" = 2 ] || fail "dvs img $bad: exit $rc, want 2: $(cat "$T/err")"
+	grep -q "needs a number from" "$T/err" || fail "dvs img $bad: $(cat "$T/err")"
+done
+[ ! -e "$T/never" ] || fail "a fetch with a bad number wrote its output"
+ok "bad numbers are refused with status 2"
 echo "messages ok"

@@ -4,7 +4,8 @@
 # their headers, headers, pkg-config files, man pages (every option of a
 # program's --help is in its page), systemd units that systemd-analyze
 # verifies and rates, bash completion that completes; then a program
-# built outside the tree with `pkg-config dvk` runs against a dvkd.
+# built outside the tree with `pkg-config dvk` runs against a dvkd, and
+# the installed `dvs mount` serves and mounts an image.
 . "$(dirname "$0")/lib.sh"
 BUILD=$(cd "$B/.." && pwd)
 
@@ -22,7 +23,7 @@ for f in sbin/dvkd bin/dvsctl bin/dvs bin/dvs-ctl bin/dvs-cluster bin/dvs-fs bin
 	share/man/man8/dvsctl.8 share/man/man1/dvs.1 share/man/man8/dvs-cluster.8 \
 	share/man/man5/dvs-cluster.conf.5 lib/systemd/system/dvkd.service \
 	lib/systemd/system/dvkd.socket lib/systemd/system/dvs-fs@.service \
-	share/bash-completion/completions/dvs share/dvs/dvs-mount-common.sh; do
+	share/bash-completion/completions/dvs; do
 	[ -e "$P/$f" ] || fail "$f not installed"
 done
 for f in libdvk.so libdvsfs.so pkgconfig/dvk.pc pkgconfig/dvsfs.pc; do
@@ -62,6 +63,22 @@ out=$(LD_LIBRARY_PATH=$LIB "$P/bin/dvsctl" run --dc 1 --ep 10-11 -- "$T/hello") 
 "$P/bin/dvs" ctl status >/dev/null || fail "dvs ctl through the installed front door"
 "$P/bin/dvsctl" stop >/dev/null
 
+note "the installed dvs mount finds the installed servers (dvkd in sbin)"
+export DVS_RUN_DIR=$T/run
+truncate -s 64M "$T/fat.img"
+mkfs.fat -F 32 "$T/fat.img" >/dev/null
+mkdir -p "$T/mnt"
+LD_LIBRARY_PATH=$LIB "$P/bin/dvs" mount "$T/fat.img" "$T/mnt" >"$T/mount.out" 2>&1 ||
+	fail "installed dvs mount: $(cat "$T/mount.out")"
+echo installed >"$T/mnt/hello.txt"
+LD_LIBRARY_PATH=$LIB "$P/bin/dvs" umount "$T/mnt" >"$T/umount.out" 2>&1 || {
+	fusermount3 -u -z "$T/mnt" 2>/dev/null
+	fail "installed dvs umount: $(cat "$T/umount.out")"
+}
+got=$(MTOOLS_SKIP_CHECK=1 mtype -i "$T/fat.img" ::/hello.txt 2>&1) || true
+[ "$got" = installed ] ||
+	fail "the file written through the installed mount is not on the image: $got; $(cat "$T/mount.out" "$T/umount.out")"
+
 note "man pages list every option of --help"
 for exe in "$P"/bin/* "$P"/sbin/*; do
 	[ -x "$exe" ] || continue
@@ -77,6 +94,27 @@ for prog in sbin/dvkd:8 bin/dvsctl:8 bin/dvs:1 bin/dvs-cluster:8 bin/dvs-fs:8 bi
 	for opt in $("$P/$exe" --help 2>&1 | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
 		grep -q -- "$opt" <<<"$page" || fail "$name --help lists $opt; its man page does not"
 	done
+done
+
+note "every program: --help, --version, and the same exit status for a bad option"
+version=$(meson introspect "$BUILD" --projectinfo |
+	python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])')
+[ -e "$P/share/doc/dvs/EXIT-CODES.md" ] || fail "share/doc/dvs/EXIT-CODES.md not installed"
+for exe in "$P"/bin/* "$P"/sbin/*; do
+	name=$(basename "$exe")
+	out=$("$exe" --version 2>&1) || fail "$name --version: exit $?: $out"
+	want="$name $version"
+	[ "$name" = dvs-ctl ] && want="dvsctl $version" # a link to dvsctl
+	[ "$out" = "$want" ] || fail "$name --version says '$out', want '$want'"
+	"$exe" --help >"$T/help.out" 2>"$T/help.err" || fail "$name --help: exit $?"
+	[ -s "$T/help.out" ] && [ ! -s "$T/help.err" ] || fail "$name --help does not print on stdout alone"
+	rc=0; "$exe" --no-such-option >/dev/null 2>&1 || rc=$?
+	[ "$rc" = 2 ] || fail "$name --no-such-option: exit $rc, want 2 (docs/EXIT-CODES.md)"
+	page=$(ls "$P"/share/man/man[158]/"$name".[158] 2>/dev/null | head -1)
+	if [ -n "$page" ] && [ ! -L "$page" ]; then
+		MANWIDTH=200 man -l "$page" 2>/dev/null | grep -q 'EXIT-CODES.md' ||
+			fail "the man page of $name does not point to EXIT-CODES.md"
+	fi
 done
 
 note "systemd units: verify and exposure"

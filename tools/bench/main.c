@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "dvs/json_out.h"
 
 struct bench_field {
 	char name[64];
@@ -188,20 +189,24 @@ bench_progress(const char *fmt, ...)
 static void
 print_json(const struct bench_report *r)
 {
+	struct json_object *doc = json_object_new_object();
+	char text[32];
 	size_t i;
 
-	printf("{");
 	for (i = 0; i < r->n; i++) {
 		const struct bench_field *f = &r->f[i];
 
-		if (f->is_str)
-			printf("%s\"%s\": \"%s\"", i ? ", " : "", f->name, f->str);
-		else if (isfinite(f->value))
-			printf("%s\"%s\": %.6g", i ? ", " : "", f->name, f->value);
-		else
-			printf("%s\"%s\": null", i ? ", " : "", f->name);
+		if (f->is_str) {
+			dvs_json_add_str(doc, f->name, f->str);
+		} else if (isfinite(f->value)) {
+			snprintf(text, sizeof(text), "%.6g", f->value);
+			json_object_object_add(doc, f->name,
+					       json_object_new_double_s(f->value, text));
+		} else {
+			json_object_object_add(doc, f->name, NULL);
+		}
 	}
-	printf("}\n");
+	dvs_json_print(stdout, doc);
 }
 
 static void

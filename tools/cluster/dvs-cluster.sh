@@ -20,6 +20,7 @@
 set -uo pipefail
 
 prog="dvs cluster"
+version="@VERSION@" # meson's project version, put in at build time
 bin=$(cd "$(dirname "$0")" && pwd)
 run_root=${DVS_RUN_DIR:-/run/dvs}/cluster
 net_prefix=198.18.0
@@ -59,9 +60,10 @@ Needs root.
         print the corosync.conf of node N of a cluster file (for real
         machines too; see docs/CLUSTER.md)
   -h, --help   this text
+  --version    print the version
 
 Exit status: 0 ok, 1 failed (the message says why), 2 bad usage; exec
-returns the command's status.
+returns the command's status (docs/EXIT-CODES.md).
 EOF
 }
 
@@ -478,6 +480,7 @@ corosync-conf)
 	corosync_conf "$file" "$node" "$token" || exit 1
 	;;
 -h | --help) usage ;;
+--version) echo "dvs-cluster $version" ;;
 "") usage >&2; exit 2 ;;
 *) usage_error "unknown command '$cmd'" ;;
 esac

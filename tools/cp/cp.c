@@ -20,7 +20,8 @@
 #include <unistd.h>
 
 #include "dvs/dvsfs.h"
-#include "json.h"
+#include "dvs/json_out.h"
+#include "dvs/version.h"
 #include "pipeline.h"
 #include "seen.h"
 
@@ -845,6 +846,7 @@ summary(uint64_t t0)
 {
 	double secs = (double)(now_ns() - t0) / 1e9;
 	char f[48], d[48], l[64], e[48];
+	struct json_object *doc, *errs;
 	size_t i;
 
 	cpdone.bytes = prog.bytes;
@@ -863,19 +865,21 @@ summary(uint64_t t0)
 	}
 	if (!opt.json)
 		return;
-	printf("{\"ok\": %s, \"files\": %llu, \"directories\": %llu, \"bytes\": %llu, "
-	       "\"seconds\": %.3f, \"links_not_followed\": %llu, \"link_loops\": %llu, "
-	       "\"case_collisions\": %llu, \"errors\": %d, \"error_messages\": [",
-	       nerrors ? "false" : "true", (unsigned long long)cpdone.files,
-	       (unsigned long long)cpdone.dirs, (unsigned long long)cpdone.bytes, secs,
-	       (unsigned long long)cpdone.links, (unsigned long long)cpdone.loops,
-	       (unsigned long long)cpdone.collisions, nerrors);
-	for (i = 0; i < cpdone.nerrs; i++) {
-		if (i > 0)
-			fputs(", ", stdout);
-		json_str(stdout, cpdone.errs[i]);
-	}
-	printf("]}\n");
+	doc = json_object_new_object();
+	errs = json_object_new_array();
+	dvs_json_add_bool(doc, "ok", nerrors == 0);
+	dvs_json_add_uint(doc, "files", cpdone.files);
+	dvs_json_add_uint(doc, "directories", cpdone.dirs);
+	dvs_json_add_uint(doc, "bytes", cpdone.bytes);
+	dvs_json_add_fixed(doc, "seconds", secs, 3);
+	dvs_json_add_uint(doc, "links_not_followed", cpdone.links);
+	dvs_json_add_uint(doc, "link_loops", cpdone.loops);
+	dvs_json_add_uint(doc, "case_collisions", cpdone.collisions);
+	dvs_json_add_int(doc, "errors", nerrors);
+	for (i = 0; i < cpdone.nerrs; i++)
+		json_object_array_add(errs, dvs_json_string(cpdone.errs[i]));
+	json_object_object_add(doc, "error_messages", errs);
+	dvs_json_print(stdout, doc);
 }
 
 /* Copies every source (argv[optind .. argc-2]) to dst. */
@@ -941,6 +945,7 @@ usage(FILE *f)
 	    "      --stats          print dvs-fs statistics (sessions, open\n"
 	    "                       descriptors per client) and exit\n"
 	    "  -h, --help           this text\n"
+	    "      --version        print the version\n"
 	    "\n"
 	    "dvs-cp must run inside the DC of dvs-fs:\n"
 	    "  dvsctl run --dc 1 --ep 20 -- dvs-cp -r ./tree dvs:/tree\n"
@@ -969,6 +974,7 @@ main(int argc, char **argv)
 	    {"block-size", required_argument, NULL, 'b'},
 	    {"stats", no_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 0x100},
 	    {NULL, 0, NULL, 0},
 	};
 	struct dvsfs_opts fo;
@@ -1030,6 +1036,8 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 0x100:
+			return dvs_print_version("dvs-cp");
 		default:
 			usage(stderr);
 			return 2;

@@ -20,7 +20,10 @@
 #include <unistd.h>
 
 #include "dvs/dvkd_proto.h"
+#include "dvs/json_out.h"
+#include "dvs/parse.h"
 #include "dvs/ipc.h"
+#include "dvs/version.h"
 #include "node_list.h"
 #include "run_node.h"
 
@@ -28,7 +31,7 @@
 #define EX_REFUSED 1  /* dvkd refused the request */
 #define EX_USAGE 2    /* bad command line */
 #define EX_NODAEMON 3 /* dvkd not running / not reachable */
-#define EX_TIMEOUT 4  /* dvkd did not start or stop in time */
+#define EX_TIMEOUT 7  /* dvkd did not start or stop in time */
 
 static const char *sock_path;
 static int json;
@@ -70,7 +73,7 @@ usage(FILE *f)
 		"                                default 1000: a stopped or stuck server)\n"
 		"  ep wait DC EP [--timeout S] [--unbound]\n"
 		"                                wait until EP of DC is bound (or unbound);\n"
-		"                                exit 4 after S seconds (default 10)\n"
+		"                                exit 7 after S seconds (default 10)\n"
 		"  ps                            processes bound to endpoints\n"
 		"  node list                     nodes of the cluster: state (member, down,\n"
 		"                                unreachable), proxy link, quorum, frames and\n"
@@ -86,10 +89,12 @@ usage(FILE *f)
 		"Options:\n"
 		"  --socket PATH   dvkd's management socket (default $DVS_SOCKET or %s)\n"
 		"  --json          machine-readable output\n"
+		"  -h, --help      this text\n"
+		"  --version       print the version\n"
 		"\n"
 		"Exit status: 0 ok, 1 dvkd refused the request, 2 usage error,\n"
-		"3 dvkd not running or not reachable, 4 dvkd did not start/stop (or\n"
-		"`ep wait` did not see the change) in time.\n"
+		"3 dvkd not running or not reachable, 7 dvkd did not start/stop (or\n"
+		"`ep wait` did not see the change) in time (docs/EXIT-CODES.md).\n"
 		"`run` execs PROG, so its exit status is PROG's (127: PROG not found);\n"
 		"`run --node` exits with PROG's status, 128+N if signal N ended it, 1 if\n"
 		"refused, 255 if node N left while PROG ran.\n",
@@ -219,15 +224,7 @@ listing_next(int fd, struct dvkd_msg *rep)
 static int
 parse_int(const char *s, long lo, long hi, long *out)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
+	return dvs_parse_long(s, lo, hi, out) == 0 ? 0 : -1;
 }
 
 static int
@@ -381,12 +378,17 @@ cmd_start(int argc, char **argv)
 	close(p[0]);
 	if (ping(&rep, 0) != 0)
 		return EX_NODAEMON;
-	if (json)
-		printf("{\"started\": true, \"pid\": %d, \"socket\": \"%s\"}\n",
-		       rep.u.status.pid, sock_path);
-	else
+	if (json) {
+		struct json_object *doc = json_object_new_object();
+
+		dvs_json_add_bool(doc, "started", 1);
+		dvs_json_add_int(doc, "pid", rep.u.status.pid);
+		dvs_json_add_str(doc, "socket", sock_path);
+		dvs_json_print(stdout, doc);
+	} else {
 		printf("dvkd started (pid %d, socket %s, log %s)\n",
 		       rep.u.status.pid, sock_path, log);
+	}
 	return EX_OK;
 }
 
@@ -423,10 +425,14 @@ cmd_stop(void)
 			break;
 	}
 	close(fd);
-	if (json)
-		printf("{\"stopped\": true}\n");
-	else
+	if (json) {
+		struct json_object *doc = json_object_new_object();
+
+		dvs_json_add_bool(doc, "stopped", 1);
+		dvs_json_print(stdout, doc);
+	} else {
 		printf("dvkd stopped\n");
+	}
 	return EX_OK;
 }
 
@@ -437,18 +443,29 @@ cmd_status(void)
 	const struct dvkd_status_rep *s = &rep.u.status;
 
 	if (ping(&rep, json) != 0) {
-		if (json)
-			printf("{\"running\": false, \"socket\": \"%s\"}\n", sock_path);
+		if (json) {
+			struct json_object *doc = json_object_new_object();
+
+			dvs_json_add_bool(doc, "running", 0);
+			dvs_json_add_str(doc, "socket", sock_path);
+			dvs_json_print(stdout, doc);
+		}
 		return EX_NODAEMON;
 	}
 	if (json) {
-		printf("{\"running\": true, \"socket\": \"%s\", \"pid\": %d, "
-		       "\"uptime_ms\": %llu, \"dcs\": %u, \"bindings\": %u, "
-		       "\"admissions\": %u, \"rings\": %u, \"copies\": %u, "
-		       "\"copied_bytes\": %llu}\n",
-		       sock_path, s->pid, (unsigned long long)s->uptime_ms, s->ndc,
-		       s->nbind, s->nadmit, s->nrings, s->ncopies,
-		       (unsigned long long)s->copied_bytes);
+		struct json_object *doc = json_object_new_object();
+
+		dvs_json_add_bool(doc, "running", 1);
+		dvs_json_add_str(doc, "socket", sock_path);
+		dvs_json_add_int(doc, "pid", s->pid);
+		dvs_json_add_uint(doc, "uptime_ms", s->uptime_ms);
+		dvs_json_add_uint(doc, "dcs", s->ndc);
+		dvs_json_add_uint(doc, "bindings", s->nbind);
+		dvs_json_add_uint(doc, "admissions", s->nadmit);
+		dvs_json_add_uint(doc, "rings", s->nrings);
+		dvs_json_add_uint(doc, "copies", s->ncopies);
+		dvs_json_add_uint(doc, "copied_bytes", s->copied_bytes);
+		dvs_json_print(stdout, doc);
 	} else {
 		printf("dvkd running on %s\n", sock_path);
 		printf("  pid          %d\n", s->pid);
@@ -581,68 +598,122 @@ cmd_dc(int argc, char **argv)
 	}
 	if (rep.h.status < 0)
 		return refused(argv[1], rep.h.status);
-	if (json)
-		printf("{\"dc\": %ld, \"%s\": true}\n", dc,
-		       argv[1][0] == 'c' ? "created" : "destroyed");
-	else
+	if (json) {
+		struct json_object *doc = json_object_new_object();
+
+		dvs_json_add_int(doc, "dc", dc);
+		dvs_json_add_bool(doc, argv[1][0] == 'c' ? "created" : "destroyed", 1);
+		dvs_json_print(stdout, doc);
+	} else {
 		printf("dc %ld %s\n", dc, argv[1][0] == 'c' ? "created" : "destroyed");
+	}
 	return EX_OK;
 }
 
-static void
-print_rec(const struct dvkd_msg *m, int *first)
+/* An endpoint's state in words: bound here, free, or (owned on another
+ * node, as the directory says) bound or unreachable there. */
+static const char *
+ep_state(const struct dvkd_ep_rec *e)
 {
-	if (json)
-		printf("%s", *first ? "" : ",\n  ");
+	if (e->pid != 0)
+		return "bound";
+	if (e->gen != 0)
+		return (e->flags & DVKD_EPF_UNREACHABLE) ? "unreachable" : "bound";
+	return "free";
+}
+
+/* The JSON object of one listing record; NULL for a type of no listing. */
+static struct json_object *
+rec_json(const struct dvkd_msg *m)
+{
+	struct json_object *o = json_object_new_object(), *nodes;
+	int k;
+
+	switch (m->h.type) {
+	case DVKD_REC_DC: {
+		const struct dvkd_dc_rec *d = &m->u.dcrec;
+
+		dvs_json_add_int(o, "dc", d->dc);
+		dvs_json_add_int(o, "endpoints", d->nep);
+		dvs_json_add_int(o, "bound", d->nbound);
+		dvs_json_add_int(o, "admissions", d->nadmit);
+		dvs_json_add_int(o, "bindings", d->nbind);
+		dvs_json_add_int(o, "max_bindings", d->max_bind);
+		dvs_json_add_int(o, "rings", d->nrings);
+		dvs_json_add_int(o, "max_rings", d->max_rings);
+		dvs_json_add_int(o, "call_timeout_ms", d->call_timeout_ms);
+		nodes = json_object_new_array();
+		for (k = 0; k < 64; k++)
+			if (d->nodes >> k & 1)
+				json_object_array_add(nodes, json_object_new_int(k));
+		json_object_object_add(o, "nodes", nodes);
+		return o;
+	}
+	case DVKD_REC_EP: {
+		const struct dvkd_ep_rec *e = &m->u.eprec;
+
+		dvs_json_add_int(o, "dc", e->dc);
+		dvs_json_add_int(o, "ep", e->ep);
+		dvs_json_add_int(o, "node", e->node);
+		dvs_json_add_int(o, "pid", e->pid);
+		dvs_json_add_str(o, "state", ep_state(e));
+		dvs_json_add_int(o, "backup_pid", e->backup_pid);
+		dvs_json_add_uint(o, "sent_msgs", e->sent_msgs);
+		dvs_json_add_uint(o, "recv_msgs", e->recv_msgs);
+		dvs_json_add_uint(o, "sent_bytes", e->sent_bytes);
+		dvs_json_add_uint(o, "recv_bytes", e->recv_bytes);
+		dvs_json_add_uint(o, "errors", e->errors);
+		dvs_json_add_uint(o, "rings", e->nrings);
+		dvs_json_add_uint(o, "waiting", e->waiting);
+		dvs_json_add_uint(o, "oldest_wait_ms", e->oldest_wait_ms);
+		return o;
+	}
+	case DVKD_REC_NODE:
+		json_object_put(o);
+		return node_list_json(&m->u.noderec);
+	case DVKD_REC_PS: {
+		const struct dvkd_ps_rec *p = &m->u.psrec;
+		char comm[17];
+
+		memcpy(comm, p->comm, 16);
+		comm[16] = '\0';
+		dvs_json_add_int(o, "pid", p->pid);
+		dvs_json_add_int(o, "dc", p->dc);
+		dvs_json_add_int(o, "ep", p->ep);
+		dvs_json_add_str(o, "role", p->backup ? "backup" : "primary");
+		dvs_json_add_str(o, "comm", comm);
+		return o;
+	}
+	}
+	json_object_put(o);
+	return NULL;
+}
+
+/* One listing record as a table row. */
+static void
+print_rec(const struct dvkd_msg *m)
+{
 	switch (m->h.type) {
 	case DVKD_REC_DC: {
 		char nb[200];
 
 		nodes_str(m->u.dcrec.nodes, nb, sizeof(nb));
-		if (json)
-			printf("{\"dc\": %d, \"endpoints\": %d, \"bound\": %d, \"admissions\": %d, "
-			       "\"bindings\": %d, \"max_bindings\": %d, \"rings\": %d, "
-			       "\"max_rings\": %d, \"call_timeout_ms\": %d, \"nodes\": [%s]}",
-			       m->u.dcrec.dc, m->u.dcrec.nep, m->u.dcrec.nbound,
-			       m->u.dcrec.nadmit, m->u.dcrec.nbind, m->u.dcrec.max_bind,
-			       m->u.dcrec.nrings, m->u.dcrec.max_rings,
-			       m->u.dcrec.call_timeout_ms, m->u.dcrec.nodes ? nb : "");
-		else
-			printf("%-6d %9d %6d %10d %6d/%-6d %6d/%-6d %s\n", m->u.dcrec.dc,
-			       m->u.dcrec.nep, m->u.dcrec.nbound, m->u.dcrec.nadmit,
-			       m->u.dcrec.nbind, m->u.dcrec.max_bind, m->u.dcrec.nrings,
-			       m->u.dcrec.max_rings, nb);
+		printf("%-6d %9d %6d %10d %6d/%-6d %6d/%-6d %s\n", m->u.dcrec.dc,
+		       m->u.dcrec.nep, m->u.dcrec.nbound, m->u.dcrec.nadmit,
+		       m->u.dcrec.nbind, m->u.dcrec.max_bind, m->u.dcrec.nrings,
+		       m->u.dcrec.max_rings, nb);
 		break;
 	}
 	case DVKD_REC_EP: {
 		const struct dvkd_ep_rec *e = &m->u.eprec;
-		const char *state = e->pid ? "bound" : "free";
 		char node[16];
 
-		/* Owned on another node: the directory says where. */
-		if (e->pid == 0 && e->gen != 0)
-			state = (e->flags & DVKD_EPF_UNREACHABLE) ? "unreachable" : "bound";
 		if (e->node >= 0)
 			snprintf(node, sizeof(node), "%d", e->node);
 		else
 			snprintf(node, sizeof(node), "-");
-		if (json) {
-			printf("{\"dc\": %d, \"ep\": %d, \"node\": %d, \"pid\": %d, "
-			       "\"state\": \"%s\", \"backup_pid\": %d, \"sent_msgs\": %llu, "
-			       "\"recv_msgs\": %llu, \"sent_bytes\": %llu, \"recv_bytes\": %llu, "
-			       "\"errors\": %llu, \"rings\": %u, \"waiting\": %u, "
-			       "\"oldest_wait_ms\": %u}",
-			       e->dc, e->ep, e->node, e->pid, state, e->backup_pid,
-			       (unsigned long long)e->sent_msgs,
-			       (unsigned long long)e->recv_msgs,
-			       (unsigned long long)e->sent_bytes,
-			       (unsigned long long)e->recv_bytes,
-			       (unsigned long long)e->errors, e->nrings, e->waiting,
-			       e->oldest_wait_ms);
-			break;
-		}
 		printf("%-4d %5d %8d %-6s %8d %10llu %10llu %12llu %12llu %7llu %7u %s\n",
-		       e->dc, e->ep, e->pid, state, e->backup_pid,
+		       e->dc, e->ep, e->pid, ep_state(e), e->backup_pid,
 		       (unsigned long long)e->sent_msgs,
 		       (unsigned long long)e->recv_msgs,
 		       (unsigned long long)e->sent_bytes,
@@ -651,7 +722,7 @@ print_rec(const struct dvkd_msg *m, int *first)
 		break;
 	}
 	case DVKD_REC_NODE:
-		node_list_print(&m->u.noderec, json);
+		node_list_print(&m->u.noderec);
 		break;
 	case DVKD_REC_PS: {
 		const struct dvkd_ps_rec *p = &m->u.psrec;
@@ -659,31 +730,28 @@ print_rec(const struct dvkd_msg *m, int *first)
 
 		memcpy(comm, p->comm, 16);
 		comm[16] = '\0';
+		/* A program may name itself anything: keep the table's lines. */
 		for (char *q = comm; *q; q++)
-			if (*q == '"' || *q == '\\' || (unsigned char)*q < 32)
+			if ((unsigned char)*q < 32 || *q == 127)
 				*q = '?';
-		if (json)
-			printf("{\"pid\": %d, \"dc\": %d, \"ep\": %d, \"role\": \"%s\", \"comm\": \"%s\"}",
-			       p->pid, p->dc, p->ep, p->backup ? "backup" : "primary", comm);
-		else
-			printf("%8d %-4d %5d %-8s %s\n", p->pid, p->dc, p->ep,
-			       p->backup ? "backup" : "primary", comm);
+		printf("%8d %-4d %5d %-8s %s\n", p->pid, p->dc, p->ep,
+		       p->backup ? "backup" : "primary", comm);
 		break;
 	}
 	}
-	*first = 0;
 }
 
 static int
 cmd_list(unsigned type, int dc)
 {
 	struct dvkd_msg rep;
-	int fd = listing_open(type, dc), rc, first = 1;
+	struct json_object *list = NULL, *o;
+	int fd = listing_open(type, dc), rc;
 
 	if (fd < 0)
 		return EX_NODAEMON;
 	if (json)
-		printf("[");
+		list = json_object_new_array();
 	else if (type == DVKD_DC_LIST)
 		printf("%-6s %9s %6s %10s %13s %13s %s\n", "DC", "ENDPOINTS", "BOUND",
 		       "ADMISSIONS", "BINDINGS/MAX", "RINGS/MAX", "NODES");
@@ -695,11 +763,15 @@ cmd_list(unsigned type, int dc)
 		node_list_header();
 	else
 		printf("%8s %-4s %5s %-8s %s\n", "PID", "DC", "EP", "ROLE", "COMMAND");
-	while ((rc = listing_next(fd, &rep)) > 0)
-		print_rec(&rep, &first);
+	while ((rc = listing_next(fd, &rep)) > 0) {
+		if (!json)
+			print_rec(&rep);
+		else if ((o = rec_json(&rep)) != NULL)
+			json_object_array_add(list, o);
+	}
 	close(fd);
 	if (json)
-		printf("]\n");
+		dvs_json_print(stdout, list);
 	if (rc < 0) {
 		fprintf(stderr, "dvsctl: dvkd on %s: %s\n", sock_path, dvk_strerror(rc));
 		return EX_NODAEMON;
@@ -899,6 +971,7 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 0x100 },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd;
@@ -918,6 +991,8 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return EX_OK;
+		case 0x100:
+			return dvs_print_version("dvsctl");
 		default:
 			usage(stderr);
 			return EX_USAGE;

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dvs/version.h"
+
 struct dvs_command {
 	const char *name;
 	const char *summary;
@@ -109,8 +111,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("dvs %s\n", DVS_VERSION);
-		return 0;
+		return dvs_print_version("dvs");
 	}
 	if (strcmp(argv[1], "help") == 0) {
 		if (argc < 3) {

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "dvs/log.h"
+#include "dvs/version.h"
 
 void
 usage(FILE *f)
@@ -41,6 +42,7 @@ usage(FILE *f)
 		"Long forms: mkfs --fat-type --size --cluster-size --sector-size --label\n"
 		"--quiet; ls --long --recursive; get, put, rm --recursive; mkdir\n"
 		"--parents.  A command's options may follow its operands; -- ends them.\n"
+		"  --version           print the version\n"
 		"Exit status: 0 success, 1 failure (with a message), 2 bad usage.\n");
 }
 
@@ -61,6 +63,7 @@ main(int argc, char **argv)
 	static const struct option lo[] = {
 		{"partition", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, i;
@@ -72,6 +75,8 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			return dvs_print_version("dvs-fat");
 		case 'p':
 			cli_partition = atoi(optarg);
 			if (cli_partition < 1 || cli_partition > 4) {

@@ -18,6 +18,7 @@
 
 #include "dfuse.h"
 #include "dvs/log.h"
+#include "dvs/version.h"
 
 #define DEFAULT_THREADS 8
 
@@ -47,8 +48,11 @@ usage(FILE *out)
 	    "  --uid N --gid N owner shown for every file (default: the caller's)\n"
 	    "  -f              stay in the foreground\n"
 	    "  -d              FUSE debug output (implies -f)\n"
+	    "  -v, --verbose   log more (again: debug)\n"
+	    "  -q, --quiet     log errors only\n"
 	    "  -o OPT[,OPT]    more FUSE mount options (see mount.fuse3(8))\n"
 	    "  -h, --help      this help\n"
+	    "      --version   print the version\n"
 	    "\n"
 	    "Exit status: 0 after a clean unmount, 1 on errors, 2 on bad usage.\n",
 	    FS_EP_DEFAULT, DEFAULT_THREADS);
@@ -248,7 +252,9 @@ parse_args(int argc, char **argv, struct opts *o, struct dfuse *d)
 {
 	static const struct option longopts[] = {
 	    {"ep", required_argument, NULL, 'e'},
-	    {"volume", required_argument, NULL, 'v'},
+	    {"volume", required_argument, NULL, 0x101},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
 	    {"exclusive", no_argument, NULL, 'x'},
 	    {"ro", no_argument, NULL, 'r'},
 	    {"wait", required_argument, NULL, 'w'},
@@ -257,20 +263,27 @@ parse_args(int argc, char **argv, struct opts *o, struct dfuse *d)
 	    {"uid", required_argument, NULL, 'u'},
 	    {"gid", required_argument, NULL, 'g'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 0x100},
 	    {NULL, 0, NULL, 0},
 	};
 	unsigned long v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "fdho:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fdvqho:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			if (parse_uint(optarg, "endpoint", INT32_MAX, &v) < 0)
 				return -1;
 			o->fs.server_ep = (dvk_ep_t)v;
 			break;
-		case 'v':
+		case 0x101:
 			o->fs.volume = optarg;
+			break;
+		case 'v':
+			dvs_log_more();
+			break;
+		case 'q':
+			dvs_log_quiet();
 			break;
 		case 'x':
 			d->exclusive = 1;
@@ -316,6 +329,9 @@ parse_args(int argc, char **argv, struct opts *o, struct dfuse *d)
 			break;
 		case 'h':
 			usage(stdout);
+			return 1;
+		case 0x100:
+			dvs_print_version("dvs-fuse");
 			return 1;
 		default:
 			usage(stderr);

@@ -17,6 +17,12 @@ enum {
 };
 
 int img_exit_code(int err);
+/*
+ * A number a user typed for option opt of dvs img cmd, in [min, max], into
+ * *out.  0, or -1 after saying what is wrong (then exit EXIT_USAGE).
+ */
+int img_cli_int(const char *cmd, const char *opt, const char *s, long min, long max,
+		int *out);
 /* Parses a size/count with an optional K/M/G suffix; -1 on error. */
 int img_parse_u64(const char *s, uint64_t *out);
 

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "dvs/imagelock.h"
 #include "dvs/img.h"
+#include "dvs/json_out.h"
 #include "dvs/log.h"
 
 #define MAX_SEEDS 64
@@ -191,6 +192,33 @@ spawn(char **cmd, int *rfd, int *wfd)
 	return pid;
 }
 
+/* The --json summary: one object on stdout. */
+static void
+print_json(int r, const char *output, const struct img_fetch_stats *st, int attempts)
+{
+	struct json_object *doc = json_object_new_object();
+
+	dvs_json_add_bool(doc, "ok", r == 0);
+	dvs_json_add_str(doc, "error", r == 0 ? "" : strerror(-r));
+	dvs_json_add_str(doc, "output", output);
+	dvs_json_add_uint(doc, "image_bytes", st->image_bytes);
+	dvs_json_add_uint(doc, "blocks", st->blocks);
+	dvs_json_add_uint(doc, "zero_blocks", st->zero_blocks);
+	dvs_json_add_uint(doc, "seed_blocks", st->seed_blocks);
+	dvs_json_add_uint(doc, "dup_blocks", st->dup_blocks);
+	dvs_json_add_uint(doc, "resumed_blocks", st->resumed_blocks);
+	dvs_json_add_uint(doc, "sent_blocks", st->sent_blocks);
+	dvs_json_add_uint(doc, "seed_mismatch_blocks", st->seed_mismatch);
+	dvs_json_add_uint(doc, "data_bytes", st->data_raw_bytes);
+	dvs_json_add_uint(doc, "wire_bytes_in", st->bytes_in);
+	dvs_json_add_uint(doc, "wire_bytes_out", st->bytes_out);
+	dvs_json_add_int(doc, "attempts", attempts);
+	dvs_json_add_int(doc, "rounds", st->rounds);
+	dvs_json_add_fixed(doc, "pause_ms", st->pause_ms, 3);
+	dvs_json_add_fixed(doc, "seconds", st->seconds, 3);
+	dvs_json_print(stdout, doc);
+}
+
 int
 cmd_fetch(int argc, char **argv)
 {
@@ -237,13 +265,25 @@ cmd_fetch(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'l': o.level = atoi(optarg); break;
+		case 'l':
+			if (img_cli_int("fetch", "--level", optarg, -131072, 22, &o.level) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'k': key_file = optarg; break;
 		case 'S': stdio = 1; break;
-		case 'n': o.inflight = atoi(optarg); break;
-		case 'r': retries = atoi(optarg); break;
+		case 'n':
+			if (img_cli_int("fetch", "--inflight", optarg, 1, 1024, &o.inflight) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'r':
+			if (img_cli_int("fetch", "--retries", optarg, 0, 1000, &retries) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'j': json = 1; break;
-		case 't': o.nthreads = atoi(optarg); break;
+		case 't':
+			if (img_cli_int("fetch", "--threads", optarg, 0, 64, &o.nthreads) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'q': noprog = 1; break;
 		case 'B': no_basis = 1; break;
 		case 'h':
@@ -365,19 +405,6 @@ cmd_fetch(int argc, char **argv)
 		free(state);
 	}
 	if (json)
-		printf("{\"ok\": %s, \"error\": \"%s\", \"output\": \"%s\", \"image_bytes\": %llu, "
-		       "\"blocks\": %llu, \"zero_blocks\": %llu, \"seed_blocks\": %llu, "
-		       "\"dup_blocks\": %llu, \"resumed_blocks\": %llu, \"sent_blocks\": %llu, "
-		       "\"seed_mismatch_blocks\": %llu, \"data_bytes\": %llu, "
-		       "\"wire_bytes_in\": %llu, \"wire_bytes_out\": %llu, \"attempts\": %d, "
-		       "\"rounds\": %d, \"pause_ms\": %.3f, \"seconds\": %.3f}\n",
-		       r == 0 ? "true" : "false", r == 0 ? "" : strerror(-r), o.output,
-		       (unsigned long long)st.image_bytes, (unsigned long long)st.blocks,
-		       (unsigned long long)st.zero_blocks, (unsigned long long)st.seed_blocks,
-		       (unsigned long long)st.dup_blocks, (unsigned long long)st.resumed_blocks,
-		       (unsigned long long)st.sent_blocks, (unsigned long long)st.seed_mismatch,
-		       (unsigned long long)st.data_raw_bytes, (unsigned long long)st.bytes_in,
-		       (unsigned long long)st.bytes_out, attempt + 1, st.rounds, st.pause_ms,
-		       st.seconds);
+		print_json(r, o.output, &st, attempt + 1);
 	return img_exit_code(r);
 }

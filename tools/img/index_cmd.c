@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "dvs/clock.h"
 #include "dvs/img.h"
+#include "dvs/json_out.h"
 #include "dvs/log.h"
 
 static int
@@ -28,14 +29,12 @@ parse_bs(const char *s, uint32_t *bs)
 /* The options index and similarity share: -b SIZE and -t N.  1 if c was
  * one of them, 0 if not, -1 on a bad value (said). */
 static int
-shared_opt(int c, uint32_t *bs, int *threads)
+shared_opt(const char *cmd, int c, uint32_t *bs, int *threads)
 {
 	if (c == 'b')
 		return parse_bs(optarg, bs) == 0 ? 1 : -1;
-	if (c == 't') {
-		*threads = atoi(optarg);
-		return 1;
-	}
+	if (c == 't')
+		return img_cli_int(cmd, "--threads", optarg, 0, 64, threads) == 0 ? 1 : -1;
 	return 0;
 }
 
@@ -59,7 +58,7 @@ cmd_index(int argc, char **argv)
 	double t;
 
 	while ((c = getopt_long(argc, argv, "b:t:i:ch", opts, NULL)) != -1) {
-		if ((k = shared_opt(c, &bs, &threads)) != 0) {
+		if ((k = shared_opt("index", c, &bs, &threads)) != 0) {
 			if (k < 0)
 				return EXIT_USAGE;
 			continue;
@@ -128,6 +127,25 @@ cmd_index(int argc, char **argv)
 	return r ? EXIT_LOCAL : EXIT_OK;
 }
 
+/* One row of similarity --json: what one seed (or all) holds. */
+static struct json_object *
+similarity_row(const char *label, const struct img_similarity *one)
+{
+	struct json_object *row = json_object_new_object();
+
+	dvs_json_add_str(row, "seeds", label);
+	dvs_json_add_uint(row, "nonzero_blocks", one->nonzero_blocks);
+	dvs_json_add_uint(row, "found_blocks", one->found_blocks);
+	dvs_json_add_fixed(row, "similarity",
+			   one->nonzero_blocks ? (double)one->found_blocks / (double)one->nonzero_blocks
+					       : 0.0,
+			   4);
+	dvs_json_add_uint(row, "missing_bytes", one->missing_bytes);
+	dvs_json_add_uint(row, "missing_unique_bytes", one->missing_unique_bytes);
+	dvs_json_add_uint(row, "zero_blocks", one->zero_blocks);
+	return row;
+}
+
 int
 cmd_similarity(int argc, char **argv)
 {
@@ -141,10 +159,11 @@ cmd_similarity(int argc, char **argv)
 	uint32_t bs = IMG_DEFAULT_BLOCK;
 	struct img_index *t = NULL, **seeds = NULL;
 	struct img_similarity all = { 0 }, one;
+	struct json_object *doc = NULL, *rows = NULL;
 	int c, k, threads = 0, json = 0, r, i, n;
 
 	while ((c = getopt_long(argc, argv, "b:t:jh", opts, NULL)) != -1) {
-		if ((k = shared_opt(c, &bs, &threads)) != 0) {
+		if ((k = shared_opt("similarity", c, &bs, &threads)) != 0) {
 			if (k < 0)
 				return EXIT_USAGE;
 			continue;
@@ -176,11 +195,15 @@ cmd_similarity(int argc, char **argv)
 		r = img_index_open(argv[optind + 1 + i], NULL, bs, threads, 0, NULL, &seeds[i]);
 	if (r != 0)
 		goto out;
-	if (!json)
+	if (!json) {
 		printf("%-32s %-32s %10s %14s\n", "target", "seeds", "similarity",
 		       "bytes to move");
-	else
-		printf("{\"target\": \"%s\", \"rows\": [", argv[optind]);
+	} else {
+		doc = json_object_new_object();
+		rows = json_object_new_array();
+		dvs_json_add_str(doc, "target", argv[optind]);
+		json_object_object_add(doc, "rows", rows);
+	}
 	for (i = 0; i <= n; i++) {
 		/* One row per seed, then one with every seed (table 5.1's last row). */
 		const struct img_index *const *sp = (const struct img_index *const *)seeds;
@@ -200,31 +223,26 @@ cmd_similarity(int argc, char **argv)
 		if (i == n || n == 1)
 			all = one;
 		if (json)
-			printf("%s{\"seeds\": \"%s\", \"nonzero_blocks\": %llu, \"found_blocks\": %llu, "
-			       "\"similarity\": %.4f, \"missing_bytes\": %llu, "
-			       "\"missing_unique_bytes\": %llu, \"zero_blocks\": %llu}",
-			       i ? ", " : "", label, (unsigned long long)one.nonzero_blocks,
-			       (unsigned long long)one.found_blocks,
-			       one.nonzero_blocks ? (double)one.found_blocks / (double)one.nonzero_blocks : 0.0,
-			       (unsigned long long)one.missing_bytes,
-			       (unsigned long long)one.missing_unique_bytes,
-			       (unsigned long long)one.zero_blocks);
+			json_object_array_add(rows, similarity_row(label, &one));
 		else
 			printf("%-32s %-32s %9.1f%% %14llu\n", argv[optind], label,
 			       one.nonzero_blocks ? 100.0 * (double)one.found_blocks /
 							    (double)one.nonzero_blocks : 0.0,
 			       (unsigned long long)one.missing_bytes);
 	}
-	if (json)
-		printf("]}\n");
-	else
+	if (json) {
+		dvs_json_print(stdout, doc);
+		doc = NULL;
+	} else {
 		printf("\n%llu blocks: %llu zero, %llu non-zero; %llu found in the seeds; "
 		       "%llu bytes to move (%llu after removing repeats inside the target)\n",
 		       (unsigned long long)all.blocks, (unsigned long long)all.zero_blocks,
 		       (unsigned long long)all.nonzero_blocks, (unsigned long long)all.found_blocks,
 		       (unsigned long long)all.missing_bytes,
 		       (unsigned long long)all.missing_unique_bytes);
+	}
 out:
+	json_object_put(doc);
 	img_index_free(t);
 	for (i = 0; i < n; i++)
 		img_index_free(seeds[i]);

@@ -11,6 +11,8 @@
 #include "cli.h"
 #include "dvs/img.h"
 #include "dvs/log.h"
+#include "dvs/parse.h"
+#include "dvs/version.h"
 
 int
 img_exit_code(int err)
@@ -77,6 +79,20 @@ img_parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
+int
+img_cli_int(const char *cmd, const char *opt, const char *s, long min, long max, int *out)
+{
+	long v;
+
+	if (dvs_parse_long(s, min, max, &v) != 0) {
+		fprintf(stderr, "dvs img %s: %s needs a number from %ld to %ld, not '%s'\n", cmd,
+			opt, min, max, s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 static void
 usage(FILE *f)
 {
@@ -95,7 +111,8 @@ usage(FILE *f)
 		"  fetch --stdio OUTPUT [--seed S]... -- COMMAND...\n"
 		"                      build OUTPUT from seeds and the server\n"
 		"\n"
-		"`dvs img COMMAND --help` shows a command's options.\n"
+		"`dvs img COMMAND --help` shows a command's options; `dvs img --version`\n"
+		"prints the version.\n"
 		"Exit codes: 0 ok, 1 error, 2 usage, 3 connection lost (run again to\n"
 		"resume), 4 authentication failed, 5 corrupt index/stream/data,\n"
 		"6 local I/O error (e.g. disk full).\n");
@@ -114,6 +131,8 @@ main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
+	if (strcmp(argv[1], "--version") == 0)
+		return dvs_print_version("dvs-img");
 	if (strcmp(argv[1], "index") == 0) {
 		img_log_prefix("dvs img index");
 		return cmd_index(argc - 1, argv + 1);

@@ -19,6 +19,7 @@
 #include "dvs/imagelock.h"
 #include "dvs/img.h"
 #include "dvs/log.h"
+#include "dvs/parse.h"
 
 #define MAX_HOOKS 16
 
@@ -199,6 +200,7 @@ cmd_serve(int argc, char **argv)
 	int c, r, lfd, port = 0, conn = 0;
 	struct img_gate *gate = NULL;
 	const char *t;
+	long auth_ms;
 	char shown[300];
 
 	while ((c = getopt_long(argc, argv, "l:P:k:KsoLR:p:r:b:i:t:D:C:h", opts, NULL)) != -1) {
@@ -210,11 +212,17 @@ cmd_serve(int argc, char **argv)
 		case 's': stdio = 1; break;
 		case 'o': once = 1; break;
 		case 'L': o.live = 1; break;
-		case 'R': o.max_rounds = atoi(optarg); break;
+		case 'R':
+			if (img_cli_int("serve", "--max-rounds", optarg, 1, 1000, &o.max_rounds) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'p': o.pause_cmd = optarg; break;
 		case 'r': o.resume_cmd = optarg; break;
 		case 'i': o.index_path = optarg; break;
-		case 't': o.nthreads = atoi(optarg); break;
+		case 't':
+			if (img_cli_int("serve", "--threads", optarg, 0, 64, &o.nthreads) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'b':
 			if (img_parse_u64(optarg, &v) != 0 || v < IMG_MIN_BLOCK ||
 			    v > IMG_MAX_BLOCK || (v & (v - 1))) {
@@ -328,7 +336,11 @@ cmd_serve(int argc, char **argv)
 	 * once (lib/img/gate.c); only a client that proved it gets a process.
 	 * Forking first let 1,500 idle connections make 521 processes. */
 	t = getenv("DVS_IMG_AUTH_TIMEOUT_MS");
-	r = img_gate_new(&o, IMG_GATE_PENDING, t ? atoi(t) : IMG_GATE_TIMEOUT_MS, &gate);
+	auth_ms = IMG_GATE_TIMEOUT_MS;
+	if (t != NULL && dvs_parse_long(t, 1, 3600000, &auth_ms) != 0)
+		fprintf(stderr, "dvs img serve: DVS_IMG_AUTH_TIMEOUT_MS=%s is not a number of "
+				"ms from 1 to 3600000: using %d\n", t, IMG_GATE_TIMEOUT_MS);
+	r = img_gate_new(&o, IMG_GATE_PENDING, (int)auth_ms, &gate);
 	if (r != 0) {
 		fprintf(stderr, "dvs img serve: out of memory\n");
 		return EXIT_FAIL;

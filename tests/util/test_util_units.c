@@ -1,0 +1,139 @@
+/*
+ * test_util_units.c - lib/util: the number parser every program uses for
+ * what a user types (table-driven), the JSON output (what parsers need:
+ * escapes, U+FFFD for bytes that are not UTF-8, fixed-point numbers) and
+ * the log levels of -v and -q.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dvs/json_out.h"
+#include "dvs/log.h"
+#include "dvs/parse.h"
+
+static void
+test_parse_long(void **state)
+{
+	static const struct {
+		const char *s;
+		long min, max;
+		int rc;
+		long want;
+	} cases[] = {
+	    {"0", 0, 10, 0, 0},
+	    {"10", 0, 10, 0, 10},
+	    {"11", 0, 10, -ERANGE, 0},
+	    {"-1", 0, 10, -EINVAL, 0}, /* no sign where none is allowed */
+	    {"-5", -10, 10, 0, -5},
+	    {"-11", -10, 10, -ERANGE, 0},
+	    {"", 0, 10, -EINVAL, 0},
+	    {"abc", 0, 10, -EINVAL, 0},
+	    {"5x", 0, 10, -EINVAL, 0},
+	    {" 5", 0, 10, -EINVAL, 0},
+	    {"+5", 0, 10, -EINVAL, 0},
+	    {"5 ", 0, 10, -EINVAL, 0},
+	    {"99999999999999999999999", 0, 10, -ERANGE, 0},
+	    {"0x10", 0, 100, -EINVAL, 0},
+	    {"-", -10, 10, -EINVAL, 0},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long v = 12345;
+		int rc = dvs_parse_long(cases[i].s, cases[i].min, cases[i].max, &v);
+
+		if (rc != cases[i].rc)
+			fail_msg("'%s': %d, want %d", cases[i].s, rc, cases[i].rc);
+		assert_int_equal(v, rc == 0 ? cases[i].want : 12345);
+	}
+}
+
+/* The text dvs_json_print writes for doc. */
+static char *
+printed(struct json_object *doc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(dvs_json_print(f, doc), 0);
+	fclose(f);
+	return buf;
+}
+
+static void
+test_json_text(void **state)
+{
+	struct json_object *doc = json_object_new_object();
+	char *text;
+
+	(void)state;
+	dvs_json_add_str(doc, "path", "/a\"b\\c\nd\te\001f\377g/\xc3\xa9");
+	dvs_json_add_bool(doc, "ok", 1);
+	dvs_json_add_uint(doc, "bytes", UINT64_MAX);
+	dvs_json_add_int(doc, "neg", -3);
+	dvs_json_add_fixed(doc, "seconds", 1.5, 3);
+	dvs_json_add_fixed(doc, "nan", NAN, 3);
+	text = printed(doc);
+	assert_string_equal(
+	    text, "{ \"path\": \"/a\\\"b\\\\c\\nd\\te\\u0001f\xef\xbf\xbdg/\xc3\xa9\", "
+		  "\"ok\": true, \"bytes\": 18446744073709551615, \"neg\": -3, "
+		  "\"seconds\": 1.500, \"nan\": null }\n");
+	free(text);
+}
+
+static void
+test_json_string_null(void **state)
+{
+	struct json_object *s = dvs_json_string(NULL);
+
+	(void)state;
+	assert_string_equal(json_object_get_string(s), "");
+	json_object_put(s);
+	/* A truncated UTF-8 sequence at the end is one U+FFFD. */
+	s = dvs_json_string("x\xc3");
+	assert_string_equal(json_object_get_string(s), "x\xef\xbf\xbd");
+	json_object_put(s);
+}
+
+static void
+test_log_levels(void **state)
+{
+	(void)state;
+	unsetenv("DVS_LOG");
+	dvs_log_init("test");
+	assert_string_equal(dvs_log_level_name(), "warn");
+	assert_false(dvs_log_enabled(DVS_LOG_INFO));
+	dvs_log_more();
+	assert_string_equal(dvs_log_level_name(), "info");
+	dvs_log_more();
+	dvs_log_more();
+	assert_string_equal(dvs_log_level_name(), "debug");
+	dvs_log_quiet();
+	assert_string_equal(dvs_log_level_name(), "error");
+	assert_false(dvs_log_enabled(DVS_LOG_WARN));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_parse_long),
+	    cmocka_unit_test(test_json_text),
+	    cmocka_unit_test(test_json_string_null),
+	    cmocka_unit_test(test_log_levels),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
