@@ -1,11 +1,13 @@
 /*
- * dispatch.c - decodes one request and calls its handler.  Kept apart
+ * dispatch.c - decodes one request and calls its handler (from fs_table,
+ * or ext_table for a session on an ext volume).  Kept apart
  * from the receive loop so the fuzz target drives exactly this.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "dvs/log.h"
+#include "ext.h"
 #include "fs.h"
 
 int
@@ -41,6 +43,8 @@ fs_dispatch(struct fs_worker *w, const dvk_msg_t *in, dvk_msg_t *out)
 		b = fs_binding_find(w, in->m_source);
 		if (b != NULL) {
 			r.s = b->s;
+			r.uid = b->uid;
+			r.gid = b->gid;
 			fs_session_ref(r.s);
 		}
 		pthread_mutex_unlock(&w->lock);
@@ -50,8 +54,11 @@ fs_dispatch(struct fs_worker *w, const dvk_msg_t *in, dvk_msg_t *out)
 			goto out;
 		}
 		atomic_fetch_add(&r.s->requests, 1);
+		/* An ext volume has a call table of its own (ext.h). */
+		if (r.s->vol->ext != NULL)
+			d = &ext_table[call];
 	}
-	rc = d->fn(&r);
+	rc = d->fn != NULL ? d->fn(&r) : -ENOSYS;
 	if (r.s != NULL)
 		fs_session_put(r.s);
 	if (rc < 0)
