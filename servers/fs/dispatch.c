@@ -28,7 +28,7 @@ fs_dispatch(struct fs_worker *w, const dvk_msg_t *in, dvk_msg_t *out)
 	}
 	call = in->m_type - FS_RQ_BASE;
 	d = &fs_table[call];
-	if (d->fn == NULL) {
+	if (d->fn == NULL && ext_table[call].fn == NULL) {
 		rc = -ENOSYS;
 		goto out;
 	}
@@ -38,7 +38,9 @@ fs_dispatch(struct fs_worker *w, const dvk_msg_t *in, dvk_msg_t *out)
 	r.in = in;
 	r.out = out;
 	r.inline_end = DVK_PAYLOAD_SIZE;
-	if (d->need_session) {
+	/* Calls of POSIX volumes only (no FAT handler) need a session too:
+	 * it says which table answers. */
+	if (d->need_session || d->fn == NULL) {
 		pthread_mutex_lock(&w->lock);
 		b = fs_binding_find(w, in->m_source);
 		if (b != NULL) {
