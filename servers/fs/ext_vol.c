@@ -112,6 +112,14 @@ ext_volume_mount(struct fs_volume *v, struct fat_blkdev *dev)
 	errcode_t e;
 	int rc, flags;
 
+	static int messages;
+
+	/* error_message() names libext2fs's codes only once its table is
+	 * in (volumes are mounted by the main thread, one at a time). */
+	if (!messages) {
+		initialize_ext2_error_table();
+		messages = 1;
+	}
 	rc = ext_blkio_name(dev, name, sizeof(name));
 	if (rc < 0)
 		return rc;

@@ -48,6 +48,7 @@ ext_mount() {
 	done
 	run=$(run_dir "$mnt")
 	mkdir -p "$mnt" "$run"
+	rm -f "$run/fs.status" "$run/fs.pid"
 	MNTS+=("$mnt")
 	(
 		export DVS_SOCKET=$run/dvkd.sock
@@ -60,9 +61,12 @@ ext_mount() {
 			echo $! >"$run/vdd.pid"
 			src=(--vdd 20)
 		fi
-		dvsctl run --dc 1 --ep 1-9 -- dvs-fs --ep 1 --workers 4 "${fsro[@]}" \
-			"${src[@]}" >>"$run/fs.log" 2>&1 &
-		echo $! >"$run/fs.pid"
+		# A wrapper keeps dvs-fs's pid and its exit status (a death
+		# by a signal shows as 128 + the signal).
+		dvsctl run --dc 1 --ep 1-9 -- sh -c \
+			'"$@" & echo $! >"'"$run"'/fs.pid"; wait $!; echo $? >"'"$run"'/fs.status"' \
+			sh dvs-fs --ep 1 --workers 4 "${fsro[@]}" "${src[@]}" >>"$run/fs.log" 2>&1 &
+		for i in $(seq 50); do [ -s "$run/fs.pid" ] && break; sleep 0.1; done
 		dvsctl run --dc 1 --ep 40-60 -- dvs-fuse -f --exclusive --ep 1 --wait 30 \
 			--threads 8 "${fusero[@]}" "$mnt" >>"$run/fuse.log" 2>&1 &
 		echo $! >"$run/fuse.pid"
@@ -104,17 +108,15 @@ ext_umount() {
 	stop_pid "$(cat "$run/fs.pid" 2>/dev/null)"
 	stop_pid "$(cat "$run/vdd.pid" 2>/dev/null)"
 	[ -S "$run/dvkd.sock" ] && DVS_SOCKET=$run/dvkd.sock dvsctl stop >/dev/null 2>&1
+	for i in $(seq 50); do [ -e "$run/fs.status" ] && break; sleep 0.1; done
 	rm -f "$run"/*.pid
 }
 
-# The pid of dvs-fs of a mount (dvsctl run may be its parent).
-fs_pid() {
-	local run p
-	run=$(run_dir "$1")
-	p=$(cat "$run/fs.pid" 2>/dev/null) || return 1
-	[ "$(cat /proc/"$p"/comm 2>/dev/null)" = dvs-fs ] || p=$(pgrep -P "$p" -x dvs-fs | head -n1)
-	echo "$p"
-}
+# The pid of dvs-fs of a mount.
+fs_pid() { cat "$(run_dir "$1")/fs.pid" 2>/dev/null; }
+
+# dvs-fs's exit status once it ended (128 + N: killed by signal N).
+fs_status() { cat "$(run_dir "$1")/fs.status" 2>/dev/null; }
 
 # dvs-fs's log of a mount.
 fs_log() { cat "$(run_dir "$1")/fs.log" 2>/dev/null; }
