@@ -107,8 +107,11 @@ blkio_rw(io_channel ch, uint64_t off, size_t len, void *buf, int write)
 			rc = dev->ops->write(dev, off / ss, (uint32_t)(len / ss), buf);
 		else
 			rc = dev->ops->read(dev, off / ss, (uint32_t)(len / ss), buf);
-		if (rc < 0)
+		if (rc < 0) {
+			dvs_warn("%s of %zu bytes at %llu: %s", write ? "write" : "read", len,
+				 (unsigned long long)off, strerror(-rc));
 			return write ? EXT2_ET_SHORT_WRITE : EXT2_ET_SHORT_READ;
+		}
 		return 0;
 	}
 	first = off / ss;
