@@ -18,7 +18,7 @@ pkgs=(
 	fuse3 corosync dosfstools mtools e2fsprogs iproute2 util-linux
 	procps psmisc diffutils mount bsdutils
 	# baselines the benchmarks compare against
-	fusefat rsync zsync casync debootstrap openssl
+	fusefat fuse2fs rsync zsync casync debootstrap openssl
 )
 
 missing=()

@@ -124,6 +124,18 @@ int ext_ftype(uint32_t mode);
 /* 1 when directory ino holds nothing but "." and "..". */
 int ext_dir_empty(struct ext_vol *xv, uint32_t ino);
 
+/* ---- file data (ext_data.c); caller holds xv->lock ------------------ */
+
+/* Reads up to len bytes at off of regular file ino into buf: the count
+ * (short at end of file) or -errno. */
+ssize_t ext_data_read(struct ext_vol *xv, uint32_t ino, unsigned char *buf, size_t len,
+		      uint64_t off);
+/* Writes len bytes at off, growing the file as needed: the count written
+ * (short only after an error) or -errno.  Updates mtime and ctime of the
+ * blocks written in runs; the caller touches the file after. */
+ssize_t ext_data_write(struct ext_vol *xv, uint32_t ino, const unsigned char *buf,
+		       size_t len, uint64_t off);
+
 /* ---- arguments (ext_attr.c) ------------------------------------------- */
 
 /* -EROFS when the volume is read-only. */

@@ -161,37 +161,32 @@ io_fd(struct fs_req *r, const struct fs_rq_io *rq, uint32_t deny, struct fs_fd *
 	return 0;
 }
 
-/* Reads or writes len bytes at off of ino under the lock; the count. */
+/* Reads or writes len bytes at off of ino under the lock (ext_data.c);
+ * the count.  *end: where the transfer ended. */
 static ssize_t
 file_io(struct ext_vol *xv, uint32_t ino, void *buf, size_t len, uint64_t off,
 	int write, int append, uint64_t *end)
 {
-	ext2_file_t ef;
-	unsigned int got = 0;
-	errcode_t e, e2;
+	struct ext2_inode_large in;
+	ssize_t n;
+	int rc;
 
-	e = ext2fs_file_open2(xv->fs, ino, NULL, write ? EXT2_FILE_WRITE : 0, &ef);
-	if (e != 0)
-		return ext_err(e, "opening a file");
-	if (append)
-		off = ext2fs_file_get_size(ef);
+	if (append) {
+		rc = ext_iget(xv, ino, &in);
+		if (rc < 0)
+			return rc;
+		off = EXT2_I_SIZE(&in);
+	}
 	if (write && (off + len < off || off + len > (uint64_t)INT64_MAX))
-		e = EXT2_ET_FILE_TOO_BIG;
-	if (e == 0)
-		e = ext2fs_file_llseek(ef, off, EXT2_SEEK_SET, NULL);
-	if (e == 0 && write)
-		e = ext2fs_file_write(ef, buf, (unsigned int)len, &got);
-	else if (e == 0)
-		e = ext2fs_file_read(ef, buf, (unsigned int)len, &got);
-	e2 = ext2fs_file_close(ef);
-	if (e == 0)
-		e = e2;
-	*end = off + got;
-	if (write && got > 0)
+		return -EFBIG;
+	if (write)
+		n = ext_data_write(xv, ino, buf, len, off);
+	else
+		n = ext_data_read(xv, ino, buf, len, off);
+	*end = off + (n > 0 ? (uint64_t)n : 0);
+	if (write && n > 0)
 		ext_touch(xv, ino, 1);
-	if (e != 0 && got == 0)
-		return ext_err(e, write ? "writing a file" : "reading a file");
-	return (ssize_t)got;
+	return n;
 }
 
 int

@@ -47,11 +47,31 @@ variant() { # variant NAME mke2fs-args...
 	check "$name: hard link shares the inode" \
 		[ "$(stat -c %i "$mnt/big")" = "$(stat -c %i "$mnt/big-hardlink")" ]
 	check "$name: symlink reads through" [ "$(cat "$mnt/link")" = small ]
+	check "$name: 300 writes and reads at odd offsets match a local copy" \
+		python3 - "$mnt/patch" "$T/patch-$name" <<'PY'
+import os, random, sys
+r = random.Random(7)
+fds = [os.open(p, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644) for p in sys.argv[1:]]
+for _ in range(300):
+    off = r.randrange(3 << 20)
+    data = os.urandom(r.choice([1, 100, 4095, 4096, 4097, 70000, 300000]))
+    for fd in fds:
+        os.pwrite(fd, data, off)
+    off = r.randrange(4 << 20)
+    n = r.randrange(1, 200000)
+    a, b = (os.pread(fd, n, off) for fd in fds)
+    if a != b:
+        sys.exit(1)
+sys.exit(0 if os.fstat(fds[0]).st_size == os.fstat(fds[1]).st_size else 1)
+PY
 	ext_umount "$mnt"
 	check "$name: e2fsck -fn clean after a clean stop" fsck_clean "$img"
 	sum=$(debugfs -R "cat /big-hardlink" "$img" 2>/dev/null | md5sum | cut -d' ' -f1)
 	check "$name: debugfs reads the big file as written" \
 		[ "$sum" = "$(md5sum <"$src/big" | cut -d' ' -f1)" ]
+	sum=$(debugfs -R "cat /patch" "$img" 2>/dev/null | md5sum | cut -d' ' -f1)
+	check "$name: debugfs reads the patched file as the local copy" \
+		[ "$sum" = "$(md5sum <"$T/patch-$name" | cut -d' ' -f1)" ]
 	check "$name: debugfs sees the symlink's target" \
 		sh -c "debugfs -R 'stat /link' '$img' 2>/dev/null | grep -q 'Fast link dest: \"sub/deep/small\"'"
 	check "$name: debugfs sees the FIFO" \
