@@ -23,6 +23,84 @@
  * workers start, one at a time, so no lock. */
 static struct fat_blkdev *blkio_devs[FS_MAX_VOLUMES];
 
+/* Bytes of blocks kept per channel (EXT_BLKIO_CACHE_BYTES). */
+#define EXT_BLKIO_CACHE_BYTES (8u << 20)
+
+/*
+ * A write-through cache of single blocks, direct-mapped by block number:
+ * libext2fs reads the same inode table, extent and directory blocks over
+ * and over, one block at a time, and keeps no cache of its own.  Only
+ * one-block reads fill it; every write updates or drops the blocks it
+ * covers, so the device is always current and reads of many blocks (file
+ * data) go straight to it.  The volume's lock covers it (ext.h).
+ */
+struct blkio_ctx {
+	struct fat_blkdev *dev;
+	unsigned nslots;       /* 0: no cache */
+	uint64_t *tag;	       /* block number + 1 per slot, 0 empty */
+	unsigned char *data;   /* nslots blocks of ch->block_size */
+	uint64_t hits, misses; /* for docs/EXT.md figures */
+};
+
+static void
+cache_free(struct blkio_ctx *c)
+{
+	free(c->tag);
+	free(c->data);
+	c->tag = NULL;
+	c->data = NULL;
+	c->nslots = 0;
+}
+
+/* A cache of blocks of bs bytes (dropping what there was). */
+static void
+cache_init(struct blkio_ctx *c, int bs)
+{
+	cache_free(c);
+	c->nslots = EXT_BLKIO_CACHE_BYTES / (unsigned)bs;
+	c->tag = calloc(c->nslots, sizeof(*c->tag));
+	c->data = malloc((size_t)c->nslots * (size_t)bs);
+	if (c->tag == NULL || c->data == NULL)
+		cache_free(c); /* run without: slower, not wrong */
+}
+
+static unsigned
+cache_slot(const struct blkio_ctx *c, uint64_t blk)
+{
+	return (unsigned)((blk * 0x9e3779b97f4a7c15ull) >> 32) % c->nslots;
+}
+
+/* Writes of count blocks from blk: cached copies follow the new data. */
+static void
+cache_wrote(struct blkio_ctx *c, int bs, uint64_t blk, uint64_t count, const void *buf)
+{
+	uint64_t i;
+	unsigned k;
+
+	for (i = 0; c->nslots > 0 && i < count; i++) {
+		k = cache_slot(c, blk + i);
+		if (c->tag[k] == blk + i + 1)
+			memcpy(c->data + (size_t)k * (size_t)bs,
+			       (const unsigned char *)buf + i * (uint64_t)bs, (size_t)bs);
+	}
+}
+
+/* Any write that is not whole blocks: drop the blocks it touches. */
+static void
+cache_drop(struct blkio_ctx *c, int bs, uint64_t off, size_t len)
+{
+	uint64_t b;
+	unsigned k;
+
+	if (c->nslots == 0 || len == 0)
+		return;
+	for (b = off / (uint64_t)bs; b <= (off + len - 1) / (uint64_t)bs; b++) {
+		k = cache_slot(c, b);
+		if (c->tag[k] == b + 1)
+			c->tag[k] = 0;
+	}
+}
+
 int
 ext_blkio_name(struct fat_blkdev *dev, char *name, size_t len)
 {
@@ -51,7 +129,10 @@ blkio_open(const char *name, int flags, io_channel *out)
 	if (ch == NULL)
 		return EXT2_ET_NO_MEMORY;
 	ch->name = strdup(name);
-	if (ch->name == NULL) {
+	ch->private_data = calloc(1, sizeof(struct blkio_ctx));
+	if (ch->name == NULL || ch->private_data == NULL) {
+		free(ch->private_data);
+		free(ch->name);
 		free(ch);
 		return EXT2_ET_NO_MEMORY;
 	}
@@ -59,12 +140,14 @@ blkio_open(const char *name, int flags, io_channel *out)
 	ch->manager = ext_blkio_manager;
 	ch->block_size = 1024;
 	ch->refcount = 1;
-	ch->private_data = blkio_devs[i];
+	((struct blkio_ctx *)ch->private_data)->dev = blkio_devs[i];
 	if (blkio_devs[i]->read_only && (flags & IO_FLAG_RW)) {
+		free(ch->private_data);
 		free(ch->name);
 		free(ch);
 		return EXT2_ET_RO_FILSYS;
 	}
+	cache_init(ch->private_data, ch->block_size);
 	*out = ch;
 	return 0;
 }
@@ -74,6 +157,8 @@ blkio_close(io_channel ch)
 {
 	if (--ch->refcount > 0)
 		return 0;
+	cache_free(ch->private_data);
+	free(ch->private_data);
 	free(ch->name);
 	free(ch);
 	return 0;
@@ -84,6 +169,8 @@ blkio_set_blksize(io_channel ch, int blksize)
 {
 	if (blksize <= 0)
 		return EXT2_ET_INVALID_ARGUMENT;
+	if (blksize != ch->block_size)
+		cache_init(ch->private_data, blksize);
 	ch->block_size = blksize;
 	return 0;
 }
@@ -92,7 +179,7 @@ blkio_set_blksize(io_channel ch, int blksize)
 static errcode_t
 blkio_rw(io_channel ch, uint64_t off, size_t len, void *buf, int write)
 {
-	struct fat_blkdev *dev = ch->private_data;
+	struct fat_blkdev *dev = ((struct blkio_ctx *)ch->private_data)->dev;
 	uint64_t ss = dev->sector_size, first, last, end;
 	unsigned char *bounce;
 	int rc;
@@ -151,13 +238,29 @@ blkio_span(io_channel ch, unsigned long long block, int count, uint64_t *off, si
 static errcode_t
 blkio_read64(io_channel ch, unsigned long long block, int count, void *data)
 {
+	struct blkio_ctx *c = ch->private_data;
+	size_t bs = (size_t)ch->block_size;
+	unsigned k = 0;
 	uint64_t off;
 	size_t len;
 	errcode_t e;
 
+	if (count == 1 && c->nslots > 0) {
+		k = cache_slot(c, block);
+		if (c->tag[k] == block + 1) {
+			memcpy(data, c->data + (size_t)k * bs, bs);
+			c->hits++;
+			return 0;
+		}
+		c->misses++;
+	}
 	e = blkio_span(ch, block, count, &off, &len);
 	if (e == 0)
 		e = blkio_rw(ch, off, len, data, 0);
+	if (e == 0 && count == 1 && c->nslots > 0) {
+		memcpy(c->data + (size_t)k * bs, data, bs);
+		c->tag[k] = block + 1;
+	}
 	if (e != 0 && ch->read_error != NULL)
 		return ch->read_error(ch, (unsigned long)block, count, data, len, 0, e);
 	return e;
@@ -171,8 +274,15 @@ blkio_write64(io_channel ch, unsigned long long block, int count, const void *da
 	errcode_t e;
 
 	e = blkio_span(ch, block, count, &off, &len);
-	if (e == 0)
+	if (e == 0) {
+		struct blkio_ctx *c = ch->private_data;
+
 		e = blkio_rw(ch, off, len, (void *)(uintptr_t)data, 1);
+		if (e == 0 && count > 0)
+			cache_wrote(c, ch->block_size, block, (uint64_t)count, data);
+		else
+			cache_drop(c, ch->block_size, off, len);
+	}
 	if (e != 0 && ch->write_error != NULL)
 		return ch->write_error(ch, (unsigned long)block, count, data, len, 0, e);
 	return e;
@@ -195,13 +305,14 @@ blkio_write_byte(io_channel ch, unsigned long offset, int count, const void *dat
 {
 	if (count < 0)
 		return EXT2_ET_INVALID_ARGUMENT;
+	cache_drop(ch->private_data, ch->block_size, offset, (size_t)count);
 	return blkio_rw(ch, offset, (size_t)count, (void *)(uintptr_t)data, 1);
 }
 
 static errcode_t
 blkio_flush(io_channel ch)
 {
-	struct fat_blkdev *dev = ch->private_data;
+	struct fat_blkdev *dev = ((struct blkio_ctx *)ch->private_data)->dev;
 
 	if (dev->ops->flush != NULL && dev->ops->flush(dev) < 0)
 		return EXT2_ET_SHORT_WRITE;
