@@ -62,6 +62,8 @@ struct ext_vol {
  * with ext_blkio_manager. */
 extern io_manager ext_blkio_manager;
 int ext_blkio_name(struct fat_blkdev *dev, char *name, size_t len);
+/* Drops dev from the names (after its file system is closed). */
+void ext_blkio_forget(struct fat_blkdev *dev);
 
 /* ---- volumes (ext_vol.c) ---------------------------------------------- */
 

@@ -116,6 +116,16 @@ ext_blkio_name(struct fat_blkdev *dev, char *name, size_t len)
 	return -ENOSPC;
 }
 
+void
+ext_blkio_forget(struct fat_blkdev *dev)
+{
+	int i;
+
+	for (i = 0; i < FS_MAX_VOLUMES; i++)
+		if (blkio_devs[i] == dev)
+			blkio_devs[i] = NULL;
+}
+
 static errcode_t
 blkio_open(const char *name, int flags, io_channel *out)
 {

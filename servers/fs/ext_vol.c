@@ -177,6 +177,7 @@ fail:
 		xv->fs->flags &= ~EXT2_FLAG_DIRTY;
 		ext2fs_free(xv->fs);
 	}
+	ext_blkio_forget(dev);
 	pthread_mutex_destroy(&xv->lock);
 	free(xv);
 	return rc;
@@ -217,6 +218,9 @@ ext_volume_unmount(struct fs_volume *v)
 		xv->fs->super->s_state |= EXT2_VALID_FS;
 		ext2fs_mark_super_dirty(xv->fs);
 	}
+	/* How much the one lock cost (docs/EXT.md, "Concurrency"). */
+	dvs_info("volume %s: lock taken %llu times, %.1f ms spent waiting for it", v->name,
+		 (unsigned long long)xv->lock_taken, (double)xv->lock_wait_ns / 1e6);
 	e = ext2fs_close2(xv->fs, 0);
 	if (e == 0 && !xv->read_only)
 		dvs_info("volume %s: written and marked clean", v->name);
@@ -224,6 +228,7 @@ ext_volume_unmount(struct fs_volume *v)
 		dvs_err("volume %s: final flush failed: %s (run e2fsck)", v->name,
 			error_message(e));
 	ext_unlock(xv);
+	ext_blkio_forget(v->dev);
 	pthread_mutex_destroy(&xv->lock);
 	free(xv->open);
 	free(xv);
