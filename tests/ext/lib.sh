@@ -79,7 +79,7 @@ ext_mount() {
 	done
 	echo "mount of $img on $mnt failed; dvs-fs said:"
 	sed 's/^/    /' "$run/fs.log" 2>/dev/null | tail -20
-	ext_umount "$mnt"
+	ext_umount "$mnt" --killed
 	return 1
 }
 
@@ -92,11 +92,14 @@ stop_pid() {
 	kill -KILL "$p" 2>/dev/null
 }
 
-# ext_umount MOUNTPOINT: unmount, stop dvs-fs cleanly (it writes the
-# volume and marks it clean), then the rest.
+# ext_umount MOUNTPOINT [--killed]: unmount, stop dvs-fs cleanly (it
+# writes the volume and marks it clean), then the rest.  A dvs-fs that
+# did not exit 0 (unless the test killed it) or whose log has a sanitizer
+# report fails the test.
 ext_umount() {
-	local mnt=$1 run p i
+	local mnt=$1 killed=${2:-} run p i st
 	run=$(run_dir "$mnt")
+	[ -e "$run/fs.pid" ] || return 0
 	if findmnt -rn -M "$mnt" >/dev/null 2>&1; then
 		fusermount3 -u "$mnt" 2>/dev/null || fusermount3 -u -z "$mnt" 2>/dev/null
 	fi
@@ -110,6 +113,15 @@ ext_umount() {
 	[ -S "$run/dvkd.sock" ] && DVS_SOCKET=$run/dvkd.sock dvsctl stop >/dev/null 2>&1
 	for i in $(seq 50); do [ -e "$run/fs.status" ] && break; sleep 0.1; done
 	rm -f "$run"/*.pid
+	st=$(cat "$run/fs.status" 2>/dev/null)
+	if [ -z "$killed" ] && [ "$st" != 0 ]; then
+		bad "dvs-fs of $mnt ended with status '${st}'"
+		tail -5 "$run/fs.log"
+	fi
+	if grep -E -q 'AddressSanitizer|LeakSanitizer|runtime error:' "$run/fs.log" "$run/fuse.log" 2>/dev/null; then
+		bad "sanitizer report from the servers of $mnt:"
+		grep -E -A20 'AddressSanitizer|LeakSanitizer|runtime error:' "$run/fs.log" "$run/fuse.log" | head -40
+	fi
 }
 
 # The pid of dvs-fs of a mount.

@@ -55,7 +55,8 @@ one() { # one LABEL IMAGE
 	if [ -e "$T/fs.status" ]; then
 		st=$(cat "$T/fs.status")
 		out=$(grep -E 'volume main' "$T/fs.log" | head -n 1)
-		if [ "$st" -gt 0 ] && [ "$st" -lt 128 ] && [ -n "$out" ]; then
+		if [ "$st" -gt 0 ] && [ "$st" -lt 128 ] && [ -n "$out" ] &&
+		   ! grep -E -q 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/fs.log"; then
 			ok "$label: refused (exit $st): ${out#*: }"
 		else
 			bad "$label: dvs-fs ended with status $st and no clear message"
@@ -77,7 +78,11 @@ one() { # one LABEL IMAGE
 	kill -TERM "$p" 2>/dev/null
 	for i in $(seq 100); do [ -e "$T/fs.status" ] && break; sleep 0.1; done
 	st=$(cat "$T/fs.status" 2>/dev/null)
-	check "$label: dvs-fs stopped by itself (exit '$st')" [ -n "$st" ] && [ "$st" -lt 128 ]
+	check "$label: dvs-fs stopped cleanly when told (exit '$st')" [ "$st" = 0 ]
+	if grep -E -q 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/fs.log"; then
+		bad "$label: sanitizer report:"
+		grep -E -A20 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/fs.log" | head -30
+	fi
 	wait
 }
 

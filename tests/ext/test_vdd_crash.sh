@@ -36,7 +36,7 @@ if check "ext4 image mounted" ext_mount "$T/k.img" "$T/mk"; then
 	p=$(fs_pid "$T/mk")
 	kill -KILL "$p"
 	sleep 0.3
-	ext_umount "$T/mk"
+	ext_umount "$T/mk" --killed
 	check "dvs-fs was killed (status $(fs_status "$T/mk"))" [ "$(fs_status "$T/mk")" = 137 ]
 	e2fsck -fy "$T/k.img" >"$T/fsck.out" 2>&1
 	rc=$?
