@@ -103,8 +103,11 @@ struct dvs_stat {
 	uint64_t st_size;
 	uint64_t st_blocks; /* 512-byte units */
 	uint32_t st_mode;   /* S_IFREG or S_IFDIR | 0755/0644, 0555/0444 when
-			     * the FAT read-only bit is set */
+			     * the FAT read-only bit is set; on a POSIX
+			     * volume the file's own type and mode */
 	uint32_t st_nlink;
+	uint32_t st_uid;     /* POSIX volumes; 0 on FAT */
+	uint32_t st_gid;
 	uint32_t st_blksize; /* cluster size: the best I/O unit */
 	uint8_t fat_attr;    /* FS_ATTR_* of fsproto.h */
 	struct timespec st_atim;
@@ -203,6 +206,34 @@ int dvs_readdir(struct dvs_dir *d, const struct dvs_dirent **ent);
 uint64_t dvs_telldir(const struct dvs_dir *d);
 void dvs_seekdir(struct dvs_dir *d, uint64_t cookie);
 int dvs_closedir(struct dvs_dir *d);
+
+/*
+ * POSIX volumes (ext2/3/4).  dvsfs_posix() says whether fs is one: its
+ * stats carry owners and any file type, and these calls work (on FAT they
+ * give -EPERM, dvs_readlink -EINVAL).  uid or gid (uid_t)-1 leaves that
+ * one alone.  dvs_mknod makes FIFOs (S_IFIFO) and sockets (S_IFSOCK)
+ * only.  dvs_readlink returns the target's length (no NUL written; cut
+ * to len as readlink(2)).
+ *
+ * dvs_set_owner() sets the owner the calling thread's next creations get
+ * (dvs_open with O_CREAT, dvs_mkdir, dvs_mknod, dvs_symlink) on any
+ * handle; a thread that never set one creates as 0:0.  It costs one more
+ * round trip on the next creation after a change, none otherwise.  The
+ * server takes it as the client's word (docs/EXT.md, "Who the caller is").
+ */
+int dvsfs_posix(const struct dvsfs *fs);
+void dvs_set_owner(uid_t uid, gid_t gid);
+int dvs_chown(struct dvsfs *fs, const char *path, uid_t uid, gid_t gid);
+int dvs_chown_stat(struct dvsfs *fs, const char *path, uid_t uid, gid_t gid,
+		   struct dvs_stat *st);
+int dvs_symlink(struct dvsfs *fs, const char *target, const char *path);
+int dvs_symlink_stat(struct dvsfs *fs, const char *target, const char *path,
+		     struct dvs_stat *st);
+ssize_t dvs_readlink(struct dvsfs *fs, const char *path, char *buf, size_t len);
+int dvs_link(struct dvsfs *fs, const char *from, const char *to);
+int dvs_link_stat(struct dvsfs *fs, const char *from, const char *to, struct dvs_stat *st);
+int dvs_mknod(struct dvsfs *fs, const char *path, mode_t mode);
+int dvs_mknod_stat(struct dvsfs *fs, const char *path, mode_t mode, struct dvs_stat *st);
 
 /* Server statistics (FS_STATS): totals and, if sessions != NULL, up to
  * max sessions with their open descriptor counts. */

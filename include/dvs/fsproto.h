@@ -92,6 +92,13 @@ enum fs_call {
 	FS_STATVFS,   /* -> volume figures                        */
 	FS_STATS,     /* server statistics, sessions in grant(W)  */
 	FS_FALLOCATE, /* fd, mode, off, len                       */
+	/* POSIX volumes (ext2/3/4) only; a FAT volume answers -ENOSYS. */
+	FS_CHOWN,     /* path, uid, gid                           */
+	FS_SYMLINK,   /* target, path                             */
+	FS_READLINK,  /* path, grant(W), len -> bytes             */
+	FS_LINK,      /* existing path, new path                  */
+	FS_MKNOD,     /* path, mode (S_IFIFO or S_IFSOCK)         */
+	FS_OWNER,     /* uid, gid of this binding's new files     */
 	FS_NCALLS
 };
 
@@ -167,6 +174,25 @@ struct fs_wire_stat {
 	uint8_t pad;
 };
 
+/*
+ * File attributes on a POSIX volume (FS_VOL_POSIX): the same 56 bytes as
+ * struct fs_wire_stat, wherever one travels (replies, readdir records),
+ * laid out to hold an owner.  ino is never 0 in a stat that was filled.
+ * No device number travels: FS_MKNOD makes only FIFOs and sockets.
+ */
+struct fs_wire_pstat {
+	uint32_t ino; /* the inode number (ext inode numbers are 32-bit) */
+	uint32_t uid;
+	uint64_t size;
+	uint64_t blocks; /* 512-byte units allocated */
+	int64_t atime_ns;
+	int64_t mtime_ns;
+	int64_t ctime_ns;
+	uint32_t gid;
+	uint16_t mode; /* S_IFMT | 07777 */
+	uint16_t nlink;
+};
+
 /* --- FS_HELLO ----------------------------------------------------------- */
 struct fs_rq_hello {
 	uint32_t version;	/* FS_PROTO_VERSION */
@@ -183,6 +209,10 @@ struct fs_rp_hello {
 	uint32_t pad;
 };
 #define FS_VOL_RDONLY 0x1
+/* The volume keeps owners, modes and links (ext2/3/4): every stat of this
+ * session travels as struct fs_wire_pstat, and the FS_CHOWN ... FS_OWNER
+ * calls work. */
+#define FS_VOL_POSIX  0x2
 
 /* --- FS_JOIN ------------------------------------------------------------ */
 struct fs_rq_join {
@@ -318,6 +348,46 @@ struct fs_rq_utimens {
 	int64_t mtime_ns;
 };
 
+/* --- FS_CHOWN --------------------------------------------------------- */
+/* uid or gid FS_ID_KEEP leaves that one as it is.  Replies with the stat
+ * after the change, as FS_CHMOD. */
+#define FS_ID_KEEP UINT32_MAX
+struct fs_rq_chown {
+	struct fs_path_arg path;
+	uint32_t uid;
+	uint32_t gid;
+};
+
+/* --- FS_SYMLINK, FS_LINK ------------------------------------------------ */
+/* FS_SYMLINK: from is the link's target, taken as bytes (not a path of
+ * the volume: 1..FS_PATH_MAX-1 bytes, any content but NUL); to is the new
+ * link.  FS_LINK: from is an existing file, to the new name.  Both reply
+ * with the stat of the new name.  The layout is struct fs_rq_rename's
+ * (flags must be 0). */
+
+/* --- FS_READLINK -------------------------------------------------------- */
+struct fs_rq_readlink {
+	struct fs_path_arg path;
+	dvk_grant_t grant; /* the server writes the target here, no NUL */
+	uint32_t len;	   /* <= FS_PATH_MAX */
+};
+/* m_type of the reply is the target's length; a target longer than len
+ * is cut to len bytes (as readlink(2)). */
+
+/* --- FS_MKNOD ----------------------------------------------------------- */
+/* struct fs_rq_path_mode; mode is S_IFIFO or S_IFSOCK | permission bits.
+ * Replies with the stat of the new node. */
+
+/* --- FS_OWNER ----------------------------------------------------------- */
+/* The owner this binding's next creations get (open with FS_O_CREAT,
+ * mkdir, mknod, symlink) until the next FS_OWNER; a binding that never
+ * sent one creates as uid 0, gid 0.  The server takes the numbers as the
+ * client's word: see docs/EXT.md, "Who the caller is". */
+struct fs_rq_owner {
+	uint32_t uid;
+	uint32_t gid;
+};
+
 /* --- FS_STATVFS --------------------------------------------------------- */
 struct fs_rp_statvfs {
 	uint64_t blocks; /* in units of bsize */
@@ -377,9 +447,14 @@ FS_PAYLOAD_FITS(fs_rq_truncate);
 FS_PAYLOAD_FITS(fs_rq_utimens);
 FS_PAYLOAD_FITS(fs_rq_falloc);
 FS_PAYLOAD_FITS(fs_rp_statvfs);
+FS_PAYLOAD_FITS(fs_rq_chown);
+FS_PAYLOAD_FITS(fs_rq_readlink);
+FS_PAYLOAD_FITS(fs_rq_owner);
 FS_PAYLOAD_FITS(fs_rq_stats);
 FS_PAYLOAD_FITS(fs_rp_stats);
 _Static_assert(sizeof(struct fs_wire_stat) == 56, "wire stat has no padding");
+_Static_assert(sizeof(struct fs_wire_pstat) == sizeof(struct fs_wire_stat),
+	       "a POSIX stat travels where a FAT one does");
 _Static_assert(sizeof(struct fs_wire_dirent) % 8 == 0, "records stay aligned");
 
 #endif

@@ -433,6 +433,12 @@ dvsfs_self_ep(struct dvsfs *fs)
 	return b != NULL ? dvk_self(b->h) : err;
 }
 
+int
+dvsfs_posix(const struct dvsfs *fs)
+{
+	return (fs->vol_flags & FS_VOL_POSIX) != 0;
+}
+
 uint32_t
 dvsfs_session(const struct dvsfs *fs)
 {
@@ -445,34 +451,47 @@ dvsfs_io_max(const struct dvsfs *fs)
 	return fs->io_max;
 }
 
+static void
+ts_from_ns(int64_t ns, struct timespec *t)
+{
+	t->tv_sec = ns / 1000000000;
+	t->tv_nsec = ns % 1000000000;
+	if (t->tv_nsec < 0) {
+		t->tv_nsec += 1000000000;
+		t->tv_sec--;
+	}
+}
+
 void
 dvsfs_stat_from_wire(const struct dvsfs *fs, const struct fs_wire_stat *w,
 		     struct dvs_stat *st)
 {
+	struct fs_wire_pstat p;
+
 	memset(st, 0, sizeof(*st));
+	st->st_blksize = fs->cluster != 0 ? fs->cluster : 4096;
+	if (fs->vol_flags & FS_VOL_POSIX) {
+		/* The same 56 bytes, laid out with an owner (fsproto.h). */
+		memcpy(&p, w, sizeof(p));
+		st->st_ino = p.ino;
+		st->st_size = p.size;
+		st->st_blocks = p.blocks;
+		st->st_mode = p.mode;
+		st->st_nlink = p.nlink;
+		st->st_uid = p.uid;
+		st->st_gid = p.gid;
+		ts_from_ns(p.atime_ns, &st->st_atim);
+		ts_from_ns(p.mtime_ns, &st->st_mtim);
+		ts_from_ns(p.ctime_ns, &st->st_ctim);
+		return;
+	}
 	st->st_ino = w->ino;
 	st->st_size = w->size;
 	st->st_blocks = w->blocks;
 	st->st_mode = w->mode;
 	st->st_nlink = w->nlink;
 	st->fat_attr = w->attr;
-	st->st_blksize = fs->cluster != 0 ? fs->cluster : 4096;
-	st->st_atim.tv_sec = w->atime_ns / 1000000000;
-	st->st_atim.tv_nsec = w->atime_ns % 1000000000;
-	st->st_mtim.tv_sec = w->mtime_ns / 1000000000;
-	st->st_mtim.tv_nsec = w->mtime_ns % 1000000000;
-	st->st_ctim.tv_sec = w->ctime_ns / 1000000000;
-	st->st_ctim.tv_nsec = w->ctime_ns % 1000000000;
-	if (st->st_atim.tv_nsec < 0) {
-		st->st_atim.tv_nsec += 1000000000;
-		st->st_atim.tv_sec--;
-	}
-	if (st->st_mtim.tv_nsec < 0) {
-		st->st_mtim.tv_nsec += 1000000000;
-		st->st_mtim.tv_sec--;
-	}
-	if (st->st_ctim.tv_nsec < 0) {
-		st->st_ctim.tv_nsec += 1000000000;
-		st->st_ctim.tv_sec--;
-	}
+	ts_from_ns(w->atime_ns, &st->st_atim);
+	ts_from_ns(w->mtime_ns, &st->st_mtim);
+	ts_from_ns(w->ctime_ns, &st->st_ctim);
 }

@@ -53,7 +53,11 @@ path_rpc(struct dvsfs *fs, int call, const char *path, struct fs_path_arg *arg,
 	rc = dvsfs_call_begin(fs, &c);
 	if (rc < 0)
 		return rc;
-	rc = dvsfs_call_path(&c, m, rq_size, path, arg);
+	if (call == FS_MKDIR || call == FS_MKNOD ||
+	    (call == FS_OPEN && (((struct fs_rq_open *)m->m_u.raw)->flags & FS_O_CREAT)))
+		rc = dvsfs_call_owner(&c);
+	if (rc == 0)
+		rc = dvsfs_call_path(&c, m, rq_size, path, arg);
 	if (rc == 0)
 		rc = dvsfs_call_rpc(&c, call, m);
 	dvsfs_call_end(&c);
@@ -61,8 +65,8 @@ path_rpc(struct dvsfs *fs, int call, const char *path, struct fs_path_arg *arg,
 }
 
 /* One path, one call: the shape of stat, rmdir, unlink, mkdir, chmod. */
-static int
-path_call(struct dvsfs *fs, int call, const char *path, uint32_t mode, dvk_msg_t *m)
+int
+dvsfs_path_call(struct dvsfs *fs, int call, const char *path, uint32_t mode, dvk_msg_t *m)
 {
 	struct fs_rq_path_mode *rq = (struct fs_rq_path_mode *)m->m_u.raw;
 
@@ -268,7 +272,7 @@ dvs_stat(struct dvsfs *fs, const char *path, struct dvs_stat *st)
 {
 	dvk_msg_t m;
 
-	return stat_reply(fs, path_call(fs, FS_STAT, path, 0, &m), &m, st);
+	return stat_reply(fs, dvsfs_path_call(fs, FS_STAT, path, 0, &m), &m, st);
 }
 
 int
@@ -281,8 +285,8 @@ dvs_fstat(struct dvsfs *fs, int fd, struct dvs_stat *st)
 
 /* A change that replies with the stat after it (fsproto.h): into *st when
  * st is not NULL, st_ino 0 when the server could not give it. */
-static int
-changed_stat(struct dvsfs *fs, int rc, const dvk_msg_t *m, struct dvs_stat *st)
+int
+dvsfs_changed_stat(struct dvsfs *fs, int rc, const dvk_msg_t *m, struct dvs_stat *st)
 {
 	struct fs_wire_stat w;
 
@@ -302,7 +306,7 @@ dvs_mkdir_stat(struct dvsfs *fs, const char *path, mode_t mode, struct dvs_stat 
 {
 	dvk_msg_t m;
 
-	return changed_stat(fs, path_call(fs, FS_MKDIR, path, (uint32_t)mode, &m), &m, st);
+	return dvsfs_changed_stat(fs, dvsfs_path_call(fs, FS_MKDIR, path, (uint32_t)mode, &m), &m, st);
 }
 
 int
@@ -316,7 +320,7 @@ dvs_rmdir(struct dvsfs *fs, const char *path)
 {
 	dvk_msg_t m;
 
-	return path_call(fs, FS_RMDIR, path, 0, &m);
+	return dvsfs_path_call(fs, FS_RMDIR, path, 0, &m);
 }
 
 int
@@ -324,7 +328,7 @@ dvs_unlink(struct dvsfs *fs, const char *path)
 {
 	dvk_msg_t m;
 
-	return path_call(fs, FS_UNLINK, path, 0, &m);
+	return dvsfs_path_call(fs, FS_UNLINK, path, 0, &m);
 }
 
 int
@@ -332,7 +336,7 @@ dvs_chmod_stat(struct dvsfs *fs, const char *path, mode_t mode, struct dvs_stat 
 {
 	dvk_msg_t m;
 
-	return changed_stat(fs, path_call(fs, FS_CHMOD, path, (uint32_t)mode, &m), &m, st);
+	return dvsfs_changed_stat(fs, dvsfs_path_call(fs, FS_CHMOD, path, (uint32_t)mode, &m), &m, st);
 }
 
 int
@@ -398,7 +402,7 @@ dvs_truncate_stat(struct dvsfs *fs, const char *path, off_t len, struct dvs_stat
 		return -EINVAL;
 	rq = truncate_rq(&m, -1, len);
 	rq->flags = fs->access_checked;
-	return changed_stat(fs, path_rpc(fs, FS_TRUNCATE, path, &rq->path, sizeof(*rq), &m),
+	return dvsfs_changed_stat(fs, path_rpc(fs, FS_TRUNCATE, path, &rq->path, sizeof(*rq), &m),
 			    &m, st);
 }
 
@@ -416,7 +420,7 @@ dvs_ftruncate_stat(struct dvsfs *fs, int fd, off_t len, struct dvs_stat *st)
 	if (len < 0)
 		return -EINVAL;
 	(void)truncate_rq(&m, fd, len);
-	return changed_stat(fs, dvsfs_simple(fs, FS_FTRUNCATE, &m), &m, st);
+	return dvsfs_changed_stat(fs, dvsfs_simple(fs, FS_FTRUNCATE, &m), &m, st);
 }
 
 int
@@ -469,7 +473,7 @@ dvs_utimens_stat(struct dvsfs *fs, const char *path, const struct timespec ts[2]
 	rq = (struct fs_rq_utimens *)m.m_u.raw;
 	rq->atime_ns = time_arg(ts != NULL ? &ts[0] : NULL);
 	rq->mtime_ns = time_arg(ts != NULL ? &ts[1] : NULL);
-	return changed_stat(fs, path_rpc(fs, FS_UTIMENS, path, &rq->path, sizeof(*rq), &m),
+	return dvsfs_changed_stat(fs, path_rpc(fs, FS_UTIMENS, path, &rq->path, sizeof(*rq), &m),
 			    &m, st);
 }
 

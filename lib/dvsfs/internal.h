@@ -21,6 +21,8 @@ struct dvsfs_bind {
 	dvk_ep_t worker; /* where this binding sends and grants */
 	struct dvsfs *fs;
 	int shared;		 /* the primary: use under fs->prim_lock */
+	uint32_t owner_uid;	 /* the FS_OWNER the server holds for it */
+	uint32_t owner_gid;
 	struct dvsfs_bind *next; /* in fs->binds, under fs->lock */
 };
 
@@ -74,6 +76,17 @@ int dvsfs_map_dvk(int err);
 /* Converts a wire stat (untrusted bytes from the server). */
 void dvsfs_stat_from_wire(const struct dvsfs *fs, const struct fs_wire_stat *w,
 			  struct dvs_stat *st);
+
+/* Before a call that creates (POSIX volumes): tells the server the owner
+ * dvs_set_owner() chose for the calling thread, if this binding's differs
+ * (one more round trip, only then).  0 or -errno. */
+int dvsfs_call_owner(struct dvsfs_call *c);
+
+/* One path and a mode (struct fs_rq_path_mode), one round trip (file.c). */
+int dvsfs_path_call(struct dvsfs *fs, int call, const char *path, uint32_t mode,
+		    dvk_msg_t *m);
+/* The stat after a change from reply m into *st (st may be NULL). */
+int dvsfs_changed_stat(struct dvsfs *fs, int rc, const dvk_msg_t *m, struct dvs_stat *st);
 
 /* One whole call without grants: payload in/out through m. */
 int dvsfs_simple(struct dvsfs *fs, int call, dvk_msg_t *m);

@@ -1,11 +1,13 @@
 /*
- * dispatch.c - decodes one request and calls its handler.  Kept apart
+ * dispatch.c - decodes one request and calls its handler (from fs_table,
+ * or ext_table for a session on an ext volume).  Kept apart
  * from the receive loop so the fuzz target drives exactly this.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "dvs/log.h"
+#include "ext.h"
 #include "fs.h"
 
 int
@@ -26,7 +28,7 @@ fs_dispatch(struct fs_worker *w, const dvk_msg_t *in, dvk_msg_t *out)
 	}
 	call = in->m_type - FS_RQ_BASE;
 	d = &fs_table[call];
-	if (d->fn == NULL) {
+	if (d->fn == NULL && ext_table[call].fn == NULL) {
 		rc = -ENOSYS;
 		goto out;
 	}
@@ -36,11 +38,15 @@ fs_dispatch(struct fs_worker *w, const dvk_msg_t *in, dvk_msg_t *out)
 	r.in = in;
 	r.out = out;
 	r.inline_end = DVK_PAYLOAD_SIZE;
-	if (d->need_session) {
+	/* Calls of POSIX volumes only (no FAT handler) need a session too:
+	 * it says which table answers. */
+	if (d->need_session || d->fn == NULL) {
 		pthread_mutex_lock(&w->lock);
 		b = fs_binding_find(w, in->m_source);
 		if (b != NULL) {
 			r.s = b->s;
+			r.uid = b->uid;
+			r.gid = b->gid;
 			fs_session_ref(r.s);
 		}
 		pthread_mutex_unlock(&w->lock);
@@ -50,8 +56,11 @@ fs_dispatch(struct fs_worker *w, const dvk_msg_t *in, dvk_msg_t *out)
 			goto out;
 		}
 		atomic_fetch_add(&r.s->requests, 1);
+		/* An ext volume has a call table of its own (ext.h). */
+		if (r.s->vol->ext != NULL)
+			d = &ext_table[call];
 	}
-	rc = d->fn(&r);
+	rc = d->fn != NULL ? d->fn(&r) : -ENOSYS;
 	if (r.s != NULL)
 		fs_session_put(r.s);
 	if (rc < 0)

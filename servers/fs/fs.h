@@ -39,18 +39,23 @@ struct fs_volume {
 	char source[256];	/* image path or "vdd:EP", for messages */
 	struct fat_blkdev *dev; /* owned */
 	int dev_is_vdd;		/* freed by fs_vdd_close, not fat_blkdev_free */
-	struct fat_vol *vol;	/* mounted */
+	struct fat_vol *vol;	/* mounted (FAT) */
+	struct ext_vol *ext;	/* mounted (ext2/3/4, ext.h); NULL for FAT */
 	int read_only;
 	uint32_t cluster;
 };
 
 /* ---- descriptors and sessions (session.c) ---------------------------- */
 
+struct ext_vol;
+
 struct fs_fd {
 	atomic_int refs;       /* table slot + calls in flight */
 	pthread_mutex_t lock;  /* pos, dir */
-	struct fat_file *file; /* files and directories */
-	struct fat_dir *dir;   /* directories, for FS_READDIR */
+	struct fat_file *file; /* files and directories (FAT) */
+	struct fat_dir *dir;   /* directories, for FS_READDIR (FAT) */
+	struct ext_vol *xv;    /* ext volumes: the volume and the inode */
+	uint32_t xino;
 	int is_dir;
 	uint32_t flags; /* FS_O_* */
 	int64_t pos;
@@ -80,6 +85,7 @@ struct fs_binding {
 	uint32_t gen;
 	struct fs_session *s; /* holds a session reference */
 	struct fs_worker *w;
+	uint32_t uid, gid; /* owner of its creations (FS_OWNER), under w->lock */
 	struct fs_binding *next; /* in w->buckets, under w->lock */
 };
 
@@ -126,6 +132,7 @@ struct fs_req {
 	dvk_msg_t *out;	      /* payload of the reply; m_type is set from the result */
 	struct fs_session *s; /* NULL for calls that need none */
 	uint32_t inline_end;  /* where the next inline path ends (fs_get_path) */
+	uint32_t uid, gid;    /* the binding's FS_OWNER, copied at dispatch */
 };
 
 typedef int (*fs_handler_fn)(struct fs_req *r);
@@ -154,6 +161,10 @@ int fs_dispatch(struct fs_worker *w, const dvk_msg_t *in, dvk_msg_t *out);
  * -EINVAL, -EFAULT, -ENAMETOOLONG, -ENOENT (empty). */
 int fs_get_path(struct fs_req *r, const struct fs_path_arg *a, size_t rq_size,
 		char *buf);
+/* The same bytes taken as they are (no '/' needed, not normalised), at
+ * most max - 1 of them, NUL-terminated: a symbolic link's target. */
+int fs_get_bytes(struct fs_req *r, const struct fs_path_arg *a, size_t rq_size,
+		 char *buf, size_t max);
 /* The descriptor fd of the request's session with a reference, or NULL
  * (-EBADF). */
 struct fs_fd *fs_fd_get(struct fs_session *s, int fd);

@@ -31,7 +31,8 @@ usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: dvs-fs [OPTIONS] [IMAGE]\n"
-	    "Serves FAT volumes to the clients of a DC (run it with dvsctl run).\n"
+	    "Serves FAT and ext2/3/4 volumes to the clients of a DC (run it with\n"
+	    "dvsctl run); an image with an ext superblock is served through libext2fs.\n"
 	    "\n"
 	    "  IMAGE                   serve this image file as volume 'main'\n"
 	    "  -V, --volume NAME=IMAGE serve an image file (repeatable)\n"

@@ -68,15 +68,16 @@ fs_normalize_path(char *path, size_t len)
 	return (int)out;
 }
 
-int
-fs_get_path(struct fs_req *r, const struct fs_path_arg *a, size_t rq_size, char *buf)
+static int
+get_arg(struct fs_req *r, const struct fs_path_arg *a, size_t rq_size, char *buf,
+	size_t max)
 {
 	uint32_t len = a->len;
 	int rc;
 
 	if (len == 0)
 		return -ENOENT;
-	if (len >= FS_WIRE_PATH_MAX)
+	if (len >= max)
 		return -ENAMETOOLONG;
 	if (a->grant == FS_GRANT_INLINE) {
 		/* Compare before subtracting: len is the peer's number. */
@@ -91,6 +92,29 @@ fs_get_path(struct fs_req *r, const struct fs_path_arg *a, size_t rq_size, char 
 	}
 	if (memchr(buf, '\0', len) != NULL)
 		return -EINVAL;
+	buf[len] = '\0';
+	return (int)len;
+}
+
+int
+fs_get_bytes(struct fs_req *r, const struct fs_path_arg *a, size_t rq_size, char *buf,
+	     size_t max)
+{
+	int rc = get_arg(r, a, rq_size, buf, max);
+
+	return rc < 0 ? rc : 0;
+}
+
+int
+fs_get_path(struct fs_req *r, const struct fs_path_arg *a, size_t rq_size, char *buf)
+{
+	int rc;
+	uint32_t len;
+
+	rc = get_arg(r, a, rq_size, buf, FS_WIRE_PATH_MAX);
+	if (rc < 0)
+		return rc;
+	len = (uint32_t)rc;
 	if (buf[0] != '/')
 		return -EINVAL; /* only absolute paths: there is no cwd */
 	buf[len] = '\0';

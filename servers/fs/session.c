@@ -14,6 +14,7 @@
 #include <sys/random.h>
 
 #include "dvs/log.h"
+#include "ext.h"
 #include "fs.h"
 
 static uint64_t
@@ -94,10 +95,14 @@ fd_close(struct fs_fd *f)
 {
 	int rc;
 
-	fat_dir_close(f->dir);
-	rc = fat_close(f->file);
-	if (rc < 0)
-		dvs_warn("closing a descriptor: %s", fat_strerror(rc));
+	if (f->xv != NULL) {
+		ext_fd_release(f->xv, f->xino);
+	} else {
+		fat_dir_close(f->dir);
+		rc = fat_close(f->file);
+		if (rc < 0)
+			dvs_warn("closing a descriptor: %s", fat_strerror(rc));
+	}
 	pthread_mutex_destroy(&f->lock);
 	free(f);
 }

@@ -17,6 +17,8 @@ hello_reply(struct fs_req *r, struct fs_session *s, struct fs_worker *w)
 	rp->worker = w->ep;
 	rp->io_max = FS_IO_MAX;
 	rp->vol_flags = s->vol->read_only ? FS_VOL_RDONLY : 0;
+	if (s->vol->ext != NULL)
+		rp->vol_flags |= FS_VOL_POSIX;
 	rp->cluster = s->vol->cluster;
 }
 

@@ -51,6 +51,7 @@ vdd_io(struct fat_blkdev *dev, int call, uint64_t sector, uint32_t count, void *
 	size_t left = (size_t)count * dev->sector_size, len;
 	unsigned char *p = buf;
 	struct blk_rq_io *rq;
+	dvk_grant_t g;
 	dvk_msg_t m;
 	int rc;
 
@@ -63,12 +64,13 @@ vdd_io(struct fat_blkdev *dev, int call, uint64_t sector, uint32_t count, void *
 		rq->off = off;
 		rq->len = (uint32_t)len;
 		rc = dvk_grant(h, c->ep, p, len,
-			       call == BLK_READ ? DVK_GRANT_WRITE : DVK_GRANT_READ,
-			       &rq->grant);
+			       call == BLK_READ ? DVK_GRANT_WRITE : DVK_GRANT_READ, &g);
 		if (rc < 0)
 			return -EIO;
+		rq->grant = g;
 		rc = vdd_call(c, call, &m);
-		(void)dvk_revoke(h, rq->grant);
+		/* The reply overwrote m (and rq->grant): revoke by the copy. */
+		(void)dvk_revoke(h, g);
 		if (rc < 0)
 			return rc == -ENOSPC ? -EIO : rc;
 		if ((size_t)rc != len)

@@ -1,7 +1,8 @@
 /*
  * volume.c - the volumes dvs-fs serves: an image file (scenario A1) or a
  * dvs-vdd endpoint (A2), mounted read-write (dirty flag set) until the
- * clean stop unmounts them (flag cleared).
+ * clean stop unmounts them (flag cleared).  A device that holds an ext
+ * superblock is served through libext2fs (ext.h), any other as FAT.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "dvs/imagelock.h"
 #include "dvs/log.h"
+#include "ext.h"
 #include "fs.h"
 
 static int
@@ -17,6 +19,9 @@ volume_mount(struct fs_volume *v, size_t cache_bytes)
 	struct fat_mount_opts mo;
 	struct fat_statfs st;
 	int rc;
+
+	if (ext_probe(v->dev))
+		return ext_volume_mount(v, v->dev);
 
 	memset(&mo, 0, sizeof(mo));
 	mo.read_only = v->read_only;
@@ -147,13 +152,18 @@ fs_volumes_unmount(void)
 
 	for (i = 0; i < fs_srv.nvols; i++) {
 		v = &fs_srv.vols[i];
-		rc = fat_unmount(v->vol);
+		if (v->ext != NULL) {
+			rc = ext_volume_unmount(v);
+		} else {
+			rc = fat_unmount(v->vol);
+			if (rc < 0)
+				dvs_err("volume %s: final flush failed: %s (run fsck.fat)",
+					v->name, fat_strerror(rc));
+		}
 		v->vol = NULL;
-		if (rc < 0) {
-			dvs_err("volume %s: final flush failed: %s (run fsck.fat)",
-				v->name, fat_strerror(rc));
+		if (rc < 0)
 			ret = rc;
-		} else
+		else
 			dvs_info("volume %s unmounted clean", v->name);
 		if (v->dev_is_vdd)
 			fs_vdd_close(v->dev);

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "dvs/log.h"
+#include "ext.h"
 #include "fs.h"
 
 __thread struct dvk *fs_thread_dvk;
@@ -176,6 +177,13 @@ periodic_flush(struct fs_worker *w, uint64_t *last)
 	for (i = 0; i < fs_srv.nvols; i++) {
 		if (fs_srv.vols[i].read_only)
 			continue;
+		if (fs_srv.vols[i].ext != NULL) {
+			rc = ext_volume_sync(fs_srv.vols[i].ext);
+			if (rc < 0)
+				dvs_warn("volume %s: periodic flush: %s",
+					 fs_srv.vols[i].name, strerror(-rc));
+			continue;
+		}
 		rc = fat_sync(fs_srv.vols[i].vol);
 		if (rc < 0)
 			dvs_warn("volume %s: periodic flush: %s", fs_srv.vols[i].name,

@@ -46,5 +46,6 @@ int bench_img_main(struct bench_report *r, int argc, char **argv);
 int bench_fs_main(struct bench_report *r, int argc, char **argv);
 int bench_smallio_main(struct bench_report *r, int argc, char **argv);
 int bench_cluster_main(struct bench_report *r, int argc, char **argv);
+int bench_ext_main(struct bench_report *r, int argc, char **argv);
 
 #endif

@@ -40,6 +40,7 @@ static const struct {
 	{ "img", bench_img_main, "image migration against rsync" },
 	{ "fs", bench_fs_main, "dvs cp and the FUSE mount against fusefat and mtools" },
 	{ "smallio", bench_smallio_main, "small files, metadata and random reads through dvs mount against ext4 on a loop device and tmpfs" },
+	{ "ext", bench_ext_main, "an ext4 image through dvs-fs (libext2fs) and dvs-fuse against fuse2fs" },
 	{ "cluster", bench_cluster_main, "a local cluster: TCP baselines between two nodes, failure detection, dvkd RSS" },
 };
 

@@ -255,6 +255,8 @@ struct info {
 	int kind;		/* K_* */
 	uint64_t size, dev, ino; /* dev 0 on the volume */
 	struct timespec mtime;
+	uint32_t mode, uid, gid; /* permission bits and owner (-p) */
+	int has_perm;		 /* they are real: Linux or a POSIX volume */
 };
 
 /* What a source is; a Linux symbolic link is K_LINK unless follow.
@@ -271,10 +273,21 @@ side_info(const struct side *s, int follow, struct info *in)
 
 		if (rc < 0)
 			return rc;
-		in->kind = S_ISDIR(ds.st_mode) ? K_DIR : K_FILE;
+		if (S_ISLNK(ds.st_mode))
+			in->kind = K_LINK; /* on an ext volume */
+		else if (S_ISDIR(ds.st_mode))
+			in->kind = K_DIR;
+		else if (S_ISREG(ds.st_mode))
+			in->kind = K_FILE;
+		else
+			return -EINVAL;
 		in->size = ds.st_size;
 		in->ino = ds.st_ino;
 		in->mtime = ds.st_mtim;
+		in->mode = ds.st_mode & 07777;
+		in->uid = ds.st_uid;
+		in->gid = ds.st_gid;
+		in->has_perm = dvsfs_posix(fs);
 		return 0;
 	}
 	if ((follow ? stat(s->path, &st) : lstat(s->path, &st)) < 0)
@@ -283,6 +296,10 @@ side_info(const struct side *s, int follow, struct info *in)
 	in->dev = (uint64_t)st.st_dev;
 	in->ino = (uint64_t)st.st_ino;
 	in->mtime = st.st_mtim;
+	in->mode = st.st_mode & 07777;
+	in->uid = st.st_uid;
+	in->gid = st.st_gid;
+	in->has_perm = 1;
 	if (S_ISLNK(st.st_mode))
 		in->kind = K_LINK;
 	else if (S_ISDIR(st.st_mode))
@@ -462,6 +479,29 @@ side_set_mtime(const struct side *s, const struct timespec *mt)
 		(void)utimensat(AT_FDCWD, s->path, ts, 0);
 }
 
+/* -p: the time, and where both sides hold them (Linux or an ext volume;
+ * never FAT) the mode, and the owner when we are root (as cp -p). */
+static void
+side_set_attrs(const struct side *s, const struct info *si)
+{
+	int perm = si->has_perm && (!s->dvs || dvsfs_posix(fs));
+
+	if (perm && geteuid() == 0) {
+		if (s->dvs)
+			(void)dvs_chown(fs, s->path, si->uid, si->gid);
+		else
+			(void)lchown(s->path, si->uid, si->gid);
+	}
+	if (perm) {
+		if (s->dvs)
+			(void)dvs_chmod(fs, s->path, si->mode);
+		else
+			(void)chmod(s->path, si->mode);
+	}
+	if (si->mtime.tv_nsec != UTIME_OMIT)
+		side_set_mtime(s, &si->mtime);
+}
+
 static int
 side_join(const struct side *dir, const char *name, struct side *out)
 {
@@ -544,7 +584,6 @@ static int
 copy_file(const struct side *src, const struct side *dst, void *buf,
 	  const struct info *si)
 {
-	struct timespec mt = si->mtime;
 	uint64_t size = si->size;
 	int in, out, rc;
 	ssize_t n, w;
@@ -592,8 +631,8 @@ done:
 		fail("%s: close: %s", disp(dst), strerror((int)-n));
 		rc = (int)n;
 	}
-	if (rc == 0 && opt.preserve && mt.tv_nsec != UTIME_OMIT)
-		side_set_mtime(dst, &mt);
+	if (rc == 0 && opt.preserve)
+		side_set_attrs(dst, si);
 	if (rc == 0) {
 		prog.files++;
 		cpdone.files++;
@@ -756,7 +795,7 @@ copy_any(const struct side *src, const struct side *dst, void *buf, int top)
 	if (!src->dvs)
 		seen_del(&ancestors, si.dev, si.ino);
 	if (opt.preserve && !counting)
-		side_set_mtime(dst, &si.mtime);
+		side_set_attrs(dst, &si);
 	return rc;
 }
 
@@ -935,7 +974,8 @@ usage(FILE *f)
 	    "  -L, --dereference    follow every symbolic link (loops are refused)\n"
 	    "  -H                   follow symbolic links named on the command line\n"
 	    "                       (without -r they are always followed)\n"
-	    "  -p, --preserve       keep modification times\n"
+	    "  -p, --preserve       keep modification times; with an ext volume on\n"
+	    "                       either side also modes, and owners as root\n"
 	    "  -q, --quiet, --no-progress  no progress line\n"
 	    "      --json           print a summary as one JSON object on stdout\n"
 	    "  -e, --ep N           endpoint of dvs-fs (default $DVS_FS_EP, else %d)\n"

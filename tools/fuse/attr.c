@@ -14,8 +14,8 @@ dfuse_fill_stat(const struct dfuse *d, const struct dvs_stat *ds, fuse_ino_t ino
 	st->st_ino = ino;
 	st->st_mode = ds->st_mode;
 	st->st_nlink = ds->st_nlink ? ds->st_nlink : 1;
-	st->st_uid = d->uid;
-	st->st_gid = d->gid;
+	st->st_uid = d->posix ? ds->st_uid : d->uid;
+	st->st_gid = d->posix ? ds->st_gid : d->gid;
 	st->st_size = (off_t)ds->st_size;
 	st->st_blocks = (blkcnt_t)ds->st_blocks;
 	/* The kernel splits I/O at max_write anyway; a big st_blksize makes
@@ -26,12 +26,18 @@ dfuse_fill_stat(const struct dfuse *d, const struct dvs_stat *ds, fuse_ino_t ino
 	st->st_ctim = ds->st_ctim;
 }
 
+/* Set once before the session starts (main.c): POSIX volumes take names
+ * of up to 255 bytes, as ext does. */
+int dfuse_posix_names;
+
 int
 dfuse_check_name(const char *name)
 {
 	const unsigned char *p;
 	size_t units = 0;
 
+	if (dfuse_posix_names)
+		return strlen(name) > 255 ? -ENAMETOOLONG : 0;
 	if (strlen(name) > DVS_NAME_MAX)
 		return -ENAMETOOLONG;
 	/* UTF-16 units: one per UTF-8 sequence, two for 4-byte ones. */
@@ -69,6 +75,12 @@ dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,
 	dfuse_fill_stat(d, ds, ino, &e->attr);
 	e->attr_timeout = d->attr_timeout;
 	e->entry_timeout = d->entry_timeout;
+	if (d->posix && !S_ISDIR(ds->st_mode) && ds->st_nlink > 1) {
+		/* One of several hard links: the inode table keeps one path
+		 * per inode, which goes with that name's unlink; the kernel
+		 * looks each name up again instead of trusting the dentry. */
+		e->entry_timeout = 0;
+	}
 	if (dfuse_is_alias(d, ino, &(fuse_ino_t){0})) {
 		dir_attr_drop(d->dattr, ino);
 		/* Looked up again each time: a rename or a change through
@@ -121,6 +133,15 @@ dfuse_reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		/* The kernel did not take the count (interrupted request). */
 		ino_table_forget(dfuse_of(req)->itab, e.ino, 1);
 	}
+}
+
+void
+dfuse_set_owner(fuse_req_t req)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+	if (dfuse_of(req)->posix && ctx != NULL)
+		dvs_set_owner(ctx->uid, ctx->gid);
 }
 
 int

@@ -60,12 +60,15 @@ struct dfuse {
 	struct dir_attr *dattr; /* NULL unless exclusive; locks itself */
 	struct dir_names *dnames; /* NULL unless exclusive; locks itself */
 	int exclusive;		/* this mount is the volume's only client */
+	int posix;		/* an ext volume: owners, modes, links (fsproto.h
+				 * FS_VOL_POSIX); names are case-sensitive */
 	int ro;			/* mounted read-only */
 	int debug;
 	double attr_timeout;	 /* seconds the kernel may cache attributes */
 	double entry_timeout;	 /* ... and names */
 	double negative_timeout; /* ... and "no such name" */
-	uid_t uid;		 /* owner shown for every file (FAT has none) */
+	uid_t uid;		 /* owner shown for every file (FAT has none;
+				  * a POSIX volume shows its own) */
 	gid_t gid;
 	struct fuse_session *se; /* for cache invalidations */
 };
@@ -87,6 +90,10 @@ void dfuse_fill_stat(const struct dfuse *d, const struct dvs_stat *ds, fuse_ino_
  * Linux's vfat does).  Returns 0 or -ENAMETOOLONG.
  */
 int dfuse_check_name(const char *name);
+/* Set before the session starts: names are checked as ext's (255 bytes). */
+extern int dfuse_posix_names;
+/* mknod of a FIFO or a socket on a POSIX volume (ops_link.c); replies. */
+void dfuse_mknod_special(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
 
 /*
  * Registers (parent, name) -> server attributes ds in the inode table and
@@ -120,6 +127,10 @@ int dfuse_flush_for_space(struct dfuse *d);
 int dfuse_is_alias(struct dfuse *d, fuse_ino_t ino, fuse_ino_t *primary);
 void dfuse_alias_changed(struct dfuse *d, fuse_ino_t ino);
 
+/* Before a call that creates a file on a POSIX volume: the file will
+ * belong to the caller of req (its fsuid/fsgid as the kernel gives them). */
+void dfuse_set_owner(fuse_req_t req);
+
 /* Error for the kernel from a libdvsfs result (negative errno). */
 int dfuse_err(int r);
 
@@ -127,5 +138,6 @@ int dfuse_err(int r);
 void dfuse_entry_ops(struct fuse_lowlevel_ops *ops);
 void dfuse_file_ops(struct fuse_lowlevel_ops *ops);
 void dfuse_dir_ops(struct fuse_lowlevel_ops *ops);
+void dfuse_link_ops(struct fuse_lowlevel_ops *ops);
 
 #endif

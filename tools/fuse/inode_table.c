@@ -40,6 +40,7 @@ struct ino_table {
 	size_t nbuckets; /* power of two, same for the three */
 	size_t count;
 	uint64_t next_private;
+	int exact; /* names compare byte for byte (POSIX volumes) */
 };
 
 static uint64_t
@@ -54,7 +55,7 @@ mix64(uint64_t x)
 }
 
 static uint64_t
-name_hash(uint64_t parent, const char *name)
+name_hash(const struct ino_table *t, uint64_t parent, const char *name)
 {
 	uint64_t h = UINT64_C(1469598103934665603) ^ mix64(parent);
 
@@ -62,12 +63,18 @@ name_hash(uint64_t parent, const char *name)
 		unsigned char c = (unsigned char)*name;
 
 		/* FAT names are case-insensitive: "A" is the entry "a". */
-		if (c >= 'A' && c <= 'Z')
+		if (!t->exact && c >= 'A' && c <= 'Z')
 			c = (unsigned char)(c - 'A' + 'a');
 		h ^= c;
 		h *= UINT64_C(1099511628211);
 	}
 	return mix64(h);
+}
+
+static int
+names_match(const struct ino_table *t, const char *a, const char *b)
+{
+	return t->exact ? strcmp(a, b) == 0 : strcasecmp(a, b) == 0;
 }
 
 static struct ino_ent *
@@ -85,11 +92,11 @@ find_ino(struct ino_table *t, uint64_t ino)
 static struct ino_ent *
 find_name(struct ino_table *t, uint64_t parent, const char *name)
 {
-	struct ino_ent *e = t->by_name[name_hash(parent, name) & (t->nbuckets - 1)];
+	struct ino_ent *e = t->by_name[name_hash(t, parent, name) & (t->nbuckets - 1)];
 	struct ino_ent *ci = NULL;
 
 	for (; e != NULL; e = e->next_name) {
-		if (e->parent != parent || strcasecmp(e->name, name) != 0)
+		if (e->parent != parent || !names_match(t, e->name, name))
 			continue;
 		if (strcmp(e->name, name) == 0)
 			return e;
@@ -104,12 +111,12 @@ static void detach(struct ino_table *t, struct ino_ent *e);
 static void
 detach_names(struct ino_table *t, uint64_t parent, const char *name, struct ino_ent *keep)
 {
-	struct ino_ent *e = t->by_name[name_hash(parent, name) & (t->nbuckets - 1)];
+	struct ino_ent *e = t->by_name[name_hash(t, parent, name) & (t->nbuckets - 1)];
 	struct ino_ent *next;
 
 	for (; e != NULL; e = next) {
 		next = e->next_name;
-		if (e != keep && e->parent == parent && strcasecmp(e->name, name) == 0)
+		if (e != keep && e->parent == parent && names_match(t, e->name, name))
 			detach(t, e);
 	}
 }
@@ -138,7 +145,7 @@ link_names(struct ino_table *t, struct ino_ent *e)
 {
 	struct ino_ent **b;
 
-	b = &t->by_name[name_hash(e->parent, e->name) & (t->nbuckets - 1)];
+	b = &t->by_name[name_hash(t, e->parent, e->name) & (t->nbuckets - 1)];
 	e->next_name = *b;
 	*b = e;
 	e->linked = 1;
@@ -167,7 +174,7 @@ detach(struct ino_table *t, struct ino_ent *e)
 
 	if (!e->linked)
 		return;
-	p = &t->by_name[name_hash(e->parent, e->name) & (t->nbuckets - 1)];
+	p = &t->by_name[name_hash(t, e->parent, e->name) & (t->nbuckets - 1)];
 	while (*p != e)
 		p = &(*p)->next_name;
 	*p = e->next_name;
@@ -256,6 +263,14 @@ nomem:
 	}
 	free(t);
 	return -ENOMEM;
+}
+
+void
+ino_table_case_sensitive(struct ino_table *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->exact = 1;
+	pthread_mutex_unlock(&t->lock);
 }
 
 void

@@ -32,6 +32,9 @@ struct ino_table;
 /* Creates a table holding the root (INO_ROOT) with server node id root_node.
  * *out is freed with ino_table_free(). */
 int ino_table_new(uint64_t root_node, struct ino_table **out);
+/* Names compare byte for byte from now on (a POSIX volume): no case
+ * aliases.  Call before any entry is added. */
+void ino_table_case_sensitive(struct ino_table *t);
 /* Frees t and every entry.  NULL ok. */
 void ino_table_free(struct ino_table *t);
 

@@ -73,8 +73,9 @@ do_init(void *userdata, struct fuse_conn_info *conn)
 		conn->max_readahead = DFUSE_IO_MAX;
 	conn->max_background = 64;
 	conn->congestion_threshold = 48;
-	/* FAT keeps mtime to 2 s; the kernel should not invent precision. */
-	conn->time_gran = 1000000000;
+	/* FAT keeps mtime to 2 s; the kernel should not invent precision.
+	 * ext keeps nanoseconds (with large inodes). */
+	conn->time_gran = d->posix ? 1 : 1000000000;
 	if (d->exclusive && !d->ro)
 		want |= FUSE_CAP_WRITEBACK_CACHE;
 	if (!d->exclusive)
@@ -438,8 +439,14 @@ main(int argc, char **argv)
 		dvs_err("cannot stat the volume's root: %s", dvk_strerror(r));
 		goto out;
 	}
+	d.posix = dvsfs_posix(d.fs);
+	dfuse_posix_names = d.posix;
 	r = ino_table_new(root.st_ino, &d.itab);
-	if (r >= 0 && d.exclusive)
+	if (r >= 0 && d.posix)
+		ino_table_case_sensitive(d.itab);
+	/* A directory's attributes change with its names on ext (mtime,
+	 * links): only FAT's may be kept across them. */
+	if (r >= 0 && d.exclusive && !d.posix)
 		r = dir_attr_new(&d.dattr);
 	if (r >= 0 && d.exclusive)
 		r = dir_names_new(&d.dnames);
@@ -463,6 +470,7 @@ main(int argc, char **argv)
 	dfuse_entry_ops(&ops);
 	dfuse_file_ops(&ops);
 	dfuse_dir_ops(&ops);
+	dfuse_link_ops(&ops);
 
 	se = fuse_session_new(&args, &ops, sizeof(ops), &d);
 	d.se = se;

@@ -1,7 +1,7 @@
 /*
  * ops_entry.c - names and attributes: lookup, forget, getattr, setattr,
- * mknod, mkdir, unlink, rmdir, rename, statfs, and the calls FAT cannot
- * express (links, extended attributes).
+ * mknod, mkdir, unlink, rmdir, rename, statfs, and extended attributes
+ * (none).  Links are in ops_link.c.
  *
  * Each handler replies exactly once, on every path.  Paths are built from
  * the inode table (under its lock) and then used without any lock.
@@ -155,8 +155,8 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	int r = 0, have_path, fd, have_ds = 0;
 
 	/* FAT has no owners: only the owner every file already shows. */
-	if (((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != d->uid) ||
-	    ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != d->gid)) {
+	if (!d->posix && (((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != d->uid) ||
+			  ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != d->gid))) {
 		fuse_reply_err(req, EPERM);
 		return;
 	}
@@ -192,7 +192,11 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	/* Each change replies with the attributes after it: the last one
 	 * answers the kernel, no stat of its own (ds.st_ino 0: ask). */
 	ds.st_ino = 0;
-	if ((to_set & FUSE_SET_ATTR_MODE) && have_path)
+	if (d->posix && (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) && have_path)
+		r = dvs_chown_stat(d->fs, path,
+				   (to_set & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1,
+				   (to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1, &ds);
+	if (r == 0 && (to_set & FUSE_SET_ATTR_MODE) && have_path)
 		r = dvs_chmod_stat(d->fs, path, attr->st_mode & 07777, &ds);
 	if (r == 0 && (to_set & FUSE_SET_ATTR_SIZE)) {
 		for (int again = 1;; again = 0) {
@@ -230,12 +234,17 @@ do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t
 	struct dvs_stat ds;
 	int r, fd;
 
+	if (d->posix && !S_ISREG(mode)) {
+		dfuse_mknod_special(req, parent, name, mode);
+		return;
+	}
 	/* FAT holds regular files and directories only (vfat: EPERM). */
 	if (!S_ISREG(mode)) {
 		fuse_reply_err(req, EPERM);
 		return;
 	}
 	dfuse_req_start(d);
+	dfuse_set_owner(req);
 	r = child_path(d, parent, name, path, sizeof(path));
 	if (r < 0)
 		goto fail;
@@ -264,6 +273,7 @@ do_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 	int r;
 
 	dfuse_req_start(d);
+	dfuse_set_owner(req);
 	r = child_path(d, parent, name, path, sizeof(path));
 	ds.st_ino = 0;
 	if (r >= 0)
@@ -363,18 +373,6 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 }
 
 static void
-do_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
-{
-	fuse_reply_err(req, EPERM); /* as vfat: FAT has no symbolic links */
-}
-
-static void
-do_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
-{
-	fuse_reply_err(req, EPERM); /* as vfat: FAT has no hard links */
-}
-
-static void
 do_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct statvfs sv;
@@ -430,8 +428,6 @@ dfuse_entry_ops(struct fuse_lowlevel_ops *ops)
 	ops->unlink = do_unlink;
 	ops->rmdir = do_rmdir;
 	ops->rename = do_rename;
-	ops->symlink = do_symlink;
-	ops->link = do_link;
 	ops->statfs = do_statfs;
 	ops->getxattr = do_getxattr;
 	ops->listxattr = do_listxattr;

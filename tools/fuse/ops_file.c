@@ -92,6 +92,7 @@ do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	int r, fd;
 
 	dfuse_req_start(d);
+	dfuse_set_owner(req);
 	r = dfuse_check_name(name);
 	if (r >= 0)
 		r = ino_table_child_path(d->itab, parent, name, path, sizeof(path));

@@ -1,0 +1,181 @@
+/*
+ * posix.c - the calls of POSIX volumes (ext2/3/4, FS_VOL_POSIX): owners,
+ * symbolic and hard links, FIFOs.  On a FAT volume the server answers
+ * -ENOSYS; these answer -EPERM there (as vfat does for chown and links)
+ * without a round trip.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+/* The owner the calling thread creates as (dvs_set_owner). */
+static __thread uint32_t want_uid, want_gid;
+
+void
+dvs_set_owner(uid_t uid, gid_t gid)
+{
+	want_uid = (uint32_t)uid;
+	want_gid = (uint32_t)gid;
+}
+
+int
+dvsfs_call_owner(struct dvsfs_call *c)
+{
+	struct fs_rq_owner *rq;
+	dvk_msg_t m;
+	int rc;
+
+	if (!(c->fs->vol_flags & FS_VOL_POSIX))
+		return 0;
+	if (c->b->owner_uid == want_uid && c->b->owner_gid == want_gid)
+		return 0;
+	memset(&m, 0, sizeof(m));
+	rq = (struct fs_rq_owner *)m.m_u.raw;
+	rq->uid = want_uid;
+	rq->gid = want_gid;
+	rc = dvsfs_call_rpc(c, FS_OWNER, &m);
+	if (rc < 0)
+		return rc;
+	c->b->owner_uid = want_uid;
+	c->b->owner_gid = want_gid;
+	return 0;
+}
+
+int
+dvs_chown_stat(struct dvsfs *fs, const char *path, uid_t uid, gid_t gid,
+	       struct dvs_stat *st)
+{
+	struct fs_rq_chown *rq;
+	struct dvsfs_call c;
+	dvk_msg_t m;
+	int rc;
+
+	if (!dvsfs_posix(fs))
+		return -EPERM;
+	memset(&m, 0, sizeof(m));
+	rq = (struct fs_rq_chown *)m.m_u.raw;
+	rq->uid = uid == (uid_t)-1 ? FS_ID_KEEP : (uint32_t)uid;
+	rq->gid = gid == (gid_t)-1 ? FS_ID_KEEP : (uint32_t)gid;
+	rc = dvsfs_call_begin(fs, &c);
+	if (rc < 0)
+		return rc;
+	rc = dvsfs_call_path(&c, &m, sizeof(*rq), path, &rq->path);
+	if (rc == 0)
+		rc = dvsfs_call_rpc(&c, FS_CHOWN, &m);
+	dvsfs_call_end(&c);
+	return dvsfs_changed_stat(fs, rc, &m, st);
+}
+
+int
+dvs_chown(struct dvsfs *fs, const char *path, uid_t uid, gid_t gid)
+{
+	return dvs_chown_stat(fs, path, uid, gid, NULL);
+}
+
+/* FS_LINK and FS_SYMLINK: two strings, the stat of the new name back. */
+static int
+two_names(struct dvsfs *fs, int call, const char *from, const char *to,
+	  struct dvs_stat *st)
+{
+	struct fs_rq_rename *rq;
+	struct dvsfs_call c;
+	dvk_msg_t m;
+	int rc;
+
+	if (!dvsfs_posix(fs))
+		return -EPERM;
+	rc = dvsfs_call_begin(fs, &c);
+	if (rc < 0)
+		return rc;
+	memset(&m, 0, sizeof(m));
+	rq = (struct fs_rq_rename *)m.m_u.raw;
+	if (call == FS_SYMLINK)
+		rc = dvsfs_call_owner(&c);
+	if (rc == 0)
+		rc = dvsfs_call_path(&c, &m, sizeof(*rq), from, &rq->from);
+	if (rc == 0)
+		rc = dvsfs_call_path(&c, &m, sizeof(*rq), to, &rq->to);
+	if (rc == 0)
+		rc = dvsfs_call_rpc(&c, call, &m);
+	dvsfs_call_end(&c);
+	return dvsfs_changed_stat(fs, rc, &m, st);
+}
+
+int
+dvs_symlink_stat(struct dvsfs *fs, const char *target, const char *path,
+		 struct dvs_stat *st)
+{
+	if (target == NULL || target[0] == '\0')
+		return -ENOENT;
+	if (strlen(target) >= FS_PATH_MAX)
+		return -ENAMETOOLONG;
+	return two_names(fs, FS_SYMLINK, target, path, st);
+}
+
+int
+dvs_symlink(struct dvsfs *fs, const char *target, const char *path)
+{
+	return dvs_symlink_stat(fs, target, path, NULL);
+}
+
+int
+dvs_link_stat(struct dvsfs *fs, const char *from, const char *to, struct dvs_stat *st)
+{
+	return two_names(fs, FS_LINK, from, to, st);
+}
+
+int
+dvs_link(struct dvsfs *fs, const char *from, const char *to)
+{
+	return dvs_link_stat(fs, from, to, NULL);
+}
+
+ssize_t
+dvs_readlink(struct dvsfs *fs, const char *path, char *buf, size_t len)
+{
+	struct fs_rq_readlink *rq;
+	struct dvsfs_call c;
+	dvk_msg_t m;
+	int rc;
+
+	if (!dvsfs_posix(fs))
+		return -EINVAL; /* nothing on FAT is a link */
+	if (len > FS_PATH_MAX)
+		len = FS_PATH_MAX;
+	rc = dvsfs_call_begin(fs, &c);
+	if (rc < 0)
+		return rc;
+	memset(&m, 0, sizeof(m));
+	rq = (struct fs_rq_readlink *)m.m_u.raw;
+	rq->len = (uint32_t)len;
+	rq->grant = -1;
+	if (len > 0)
+		rc = dvsfs_call_grant(&c, buf, len, DVK_GRANT_WRITE, &rq->grant);
+	if (rc == 0)
+		rc = dvsfs_call_path(&c, &m, sizeof(*rq), path, &rq->path);
+	if (rc == 0)
+		rc = dvsfs_call_rpc(&c, FS_READLINK, &m);
+	dvsfs_call_end(&c);
+	if (rc > (int)len)
+		return -EIO; /* the server wrote no more than len */
+	return rc;
+}
+
+int
+dvs_mknod_stat(struct dvsfs *fs, const char *path, mode_t mode, struct dvs_stat *st)
+{
+	dvk_msg_t m;
+
+	if (!dvsfs_posix(fs))
+		return -EPERM;
+	return dvsfs_changed_stat(fs, dvsfs_path_call(fs, FS_MKNOD, path, (uint32_t)mode, &m),
+				  &m, st);
+}
+
+int
+dvs_mknod(struct dvsfs *fs, const char *path, mode_t mode)
+{
+	return dvs_mknod_stat(fs, path, mode, NULL);
+}

@@ -1,0 +1,353 @@
+/*
+ * ext_blkio.c - libext2fs's I/O manager over a struct fat_blkdev, the
+ * block-device table dvs-fs already has for the FAT engine: an image file
+ * (scenario A1, with its lock) or a dvs-vdd over IPC (A2, vddblk.c).  So
+ * both scenarios reach ext volumes through one seam, and the vdd calls
+ * run on the binding of whichever worker holds the volume's lock.
+ *
+ * libext2fs asks for blocks of its current block size (or, with a
+ * negative count, a byte length); the device works in sectors.  Aligned
+ * requests go straight through; anything else goes through a bounce
+ * buffer (read-modify-write), which only the superblock's byte writes
+ * need in practice.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dvs/log.h"
+#include "ext.h"
+
+/* Devices handed to ext2fs_open2 by name: volumes are mounted before the
+ * workers start, one at a time, so no lock. */
+static struct fat_blkdev *blkio_devs[FS_MAX_VOLUMES];
+
+/* Bytes of blocks kept per channel (EXT_BLKIO_CACHE_BYTES). */
+#define EXT_BLKIO_CACHE_BYTES (8u << 20)
+
+/*
+ * A write-through cache of single blocks, direct-mapped by block number:
+ * libext2fs reads the same inode table, extent and directory blocks over
+ * and over, one block at a time, and keeps no cache of its own.  Only
+ * one-block reads fill it; every write updates or drops the blocks it
+ * covers, so the device is always current and reads of many blocks (file
+ * data) go straight to it.  The volume's lock covers it (ext.h).
+ */
+struct blkio_ctx {
+	struct fat_blkdev *dev;
+	unsigned nslots;       /* 0: no cache */
+	uint64_t *tag;	       /* block number + 1 per slot, 0 empty */
+	unsigned char *data;   /* nslots blocks of ch->block_size */
+	uint64_t hits, misses; /* for docs/EXT.md figures */
+};
+
+static void
+cache_free(struct blkio_ctx *c)
+{
+	free(c->tag);
+	free(c->data);
+	c->tag = NULL;
+	c->data = NULL;
+	c->nslots = 0;
+}
+
+/* A cache of blocks of bs bytes (dropping what there was). */
+static void
+cache_init(struct blkio_ctx *c, int bs)
+{
+	cache_free(c);
+	c->nslots = EXT_BLKIO_CACHE_BYTES / (unsigned)bs;
+	c->tag = calloc(c->nslots, sizeof(*c->tag));
+	c->data = malloc((size_t)c->nslots * (size_t)bs);
+	if (c->tag == NULL || c->data == NULL)
+		cache_free(c); /* run without: slower, not wrong */
+}
+
+static unsigned
+cache_slot(const struct blkio_ctx *c, uint64_t blk)
+{
+	return (unsigned)((blk * 0x9e3779b97f4a7c15ull) >> 32) % c->nslots;
+}
+
+/* Writes of count blocks from blk: cached copies follow the new data. */
+static void
+cache_wrote(struct blkio_ctx *c, int bs, uint64_t blk, uint64_t count, const void *buf)
+{
+	uint64_t i;
+	unsigned k;
+
+	for (i = 0; c->nslots > 0 && i < count; i++) {
+		k = cache_slot(c, blk + i);
+		if (c->tag[k] == blk + i + 1)
+			memcpy(c->data + (size_t)k * (size_t)bs,
+			       (const unsigned char *)buf + i * (uint64_t)bs, (size_t)bs);
+	}
+}
+
+/* Any write that is not whole blocks: drop the blocks it touches. */
+static void
+cache_drop(struct blkio_ctx *c, int bs, uint64_t off, size_t len)
+{
+	uint64_t b;
+	unsigned k;
+
+	if (c->nslots == 0 || len == 0)
+		return;
+	for (b = off / (uint64_t)bs; b <= (off + len - 1) / (uint64_t)bs; b++) {
+		k = cache_slot(c, b);
+		if (c->tag[k] == b + 1)
+			c->tag[k] = 0;
+	}
+}
+
+int
+ext_blkio_name(struct fat_blkdev *dev, char *name, size_t len)
+{
+	int i;
+
+	for (i = 0; i < FS_MAX_VOLUMES; i++) {
+		if (blkio_devs[i] == NULL || blkio_devs[i] == dev) {
+			blkio_devs[i] = dev;
+			snprintf(name, len, "dvs-blkdev:%d", i);
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void
+ext_blkio_forget(struct fat_blkdev *dev)
+{
+	int i;
+
+	for (i = 0; i < FS_MAX_VOLUMES; i++)
+		if (blkio_devs[i] == dev)
+			blkio_devs[i] = NULL;
+}
+
+static errcode_t
+blkio_open(const char *name, int flags, io_channel *out)
+{
+	io_channel ch;
+	int i;
+
+	if (sscanf(name, "dvs-blkdev:%d", &i) != 1 || i < 0 || i >= FS_MAX_VOLUMES ||
+	    blkio_devs[i] == NULL)
+		return EXT2_ET_BAD_DEVICE_NAME;
+	ch = calloc(1, sizeof(*ch));
+	if (ch == NULL)
+		return EXT2_ET_NO_MEMORY;
+	ch->name = strdup(name);
+	ch->private_data = calloc(1, sizeof(struct blkio_ctx));
+	if (ch->name == NULL || ch->private_data == NULL) {
+		free(ch->private_data);
+		free(ch->name);
+		free(ch);
+		return EXT2_ET_NO_MEMORY;
+	}
+	ch->magic = EXT2_ET_MAGIC_IO_CHANNEL;
+	ch->manager = ext_blkio_manager;
+	ch->block_size = 1024;
+	ch->refcount = 1;
+	((struct blkio_ctx *)ch->private_data)->dev = blkio_devs[i];
+	if (blkio_devs[i]->read_only && (flags & IO_FLAG_RW)) {
+		free(ch->private_data);
+		free(ch->name);
+		free(ch);
+		return EXT2_ET_RO_FILSYS;
+	}
+	cache_init(ch->private_data, ch->block_size);
+	*out = ch;
+	return 0;
+}
+
+static errcode_t
+blkio_close(io_channel ch)
+{
+	if (--ch->refcount > 0)
+		return 0;
+	cache_free(ch->private_data);
+	free(ch->private_data);
+	free(ch->name);
+	free(ch);
+	return 0;
+}
+
+static errcode_t
+blkio_set_blksize(io_channel ch, int blksize)
+{
+	if (blksize <= 0)
+		return EXT2_ET_INVALID_ARGUMENT;
+	if (blksize != ch->block_size)
+		cache_init(ch->private_data, blksize);
+	ch->block_size = blksize;
+	return 0;
+}
+
+/* Moves len bytes at byte offset off; write != 0 writes buf. */
+static errcode_t
+blkio_rw(io_channel ch, uint64_t off, size_t len, void *buf, int write)
+{
+	struct fat_blkdev *dev = ((struct blkio_ctx *)ch->private_data)->dev;
+	uint64_t ss = dev->sector_size, first, last, end;
+	unsigned char *bounce;
+	int rc;
+
+	if (len == 0)
+		return 0;
+	end = off + len;
+	if (end < off || end > dev->sector_count * ss)
+		return write ? EXT2_ET_SHORT_WRITE : EXT2_ET_SHORT_READ;
+	if (off % ss == 0 && len % ss == 0 && len / ss <= UINT32_MAX) {
+		if (write)
+			rc = dev->ops->write(dev, off / ss, (uint32_t)(len / ss), buf);
+		else
+			rc = dev->ops->read(dev, off / ss, (uint32_t)(len / ss), buf);
+		if (rc < 0) {
+			dvs_warn("%s of %zu bytes at %llu: %s", write ? "write" : "read", len,
+				 (unsigned long long)off, strerror(-rc));
+			return write ? EXT2_ET_SHORT_WRITE : EXT2_ET_SHORT_READ;
+		}
+		return 0;
+	}
+	first = off / ss;
+	last = (end + ss - 1) / ss;
+	bounce = malloc((last - first) * ss);
+	if (bounce == NULL)
+		return EXT2_ET_NO_MEMORY;
+	rc = dev->ops->read(dev, first, (uint32_t)(last - first), bounce);
+	if (rc == 0 && write) {
+		memcpy(bounce + (off - first * ss), buf, len);
+		rc = dev->ops->write(dev, first, (uint32_t)(last - first), bounce);
+	} else if (rc == 0) {
+		memcpy(buf, bounce + (off - first * ss), len);
+	}
+	free(bounce);
+	if (rc < 0)
+		return write ? EXT2_ET_SHORT_WRITE : EXT2_ET_SHORT_READ;
+	return 0;
+}
+
+static errcode_t
+blkio_span(io_channel ch, unsigned long long block, int count, uint64_t *off, size_t *len)
+{
+	unsigned long long bs = (unsigned long long)ch->block_size;
+
+	if (count < 0) {
+		*len = (size_t)-(long long)count;
+	} else {
+		*len = (size_t)count * bs;
+	}
+	if (block > UINT64_MAX / bs)
+		return EXT2_ET_SHORT_READ;
+	*off = block * bs;
+	return 0;
+}
+
+static errcode_t
+blkio_read64(io_channel ch, unsigned long long block, int count, void *data)
+{
+	struct blkio_ctx *c = ch->private_data;
+	size_t bs = (size_t)ch->block_size;
+	unsigned k = 0;
+	uint64_t off;
+	size_t len;
+	errcode_t e;
+
+	if (count == 1 && c->nslots > 0) {
+		k = cache_slot(c, block);
+		if (c->tag[k] == block + 1) {
+			memcpy(data, c->data + (size_t)k * bs, bs);
+			c->hits++;
+			return 0;
+		}
+		c->misses++;
+	}
+	e = blkio_span(ch, block, count, &off, &len);
+	if (e == 0)
+		e = blkio_rw(ch, off, len, data, 0);
+	if (e == 0 && count == 1 && c->nslots > 0) {
+		memcpy(c->data + (size_t)k * bs, data, bs);
+		c->tag[k] = block + 1;
+	}
+	if (e != 0 && ch->read_error != NULL)
+		return ch->read_error(ch, (unsigned long)block, count, data, len, 0, e);
+	return e;
+}
+
+static errcode_t
+blkio_write64(io_channel ch, unsigned long long block, int count, const void *data)
+{
+	uint64_t off;
+	size_t len;
+	errcode_t e;
+
+	e = blkio_span(ch, block, count, &off, &len);
+	if (e == 0) {
+		struct blkio_ctx *c = ch->private_data;
+
+		e = blkio_rw(ch, off, len, (void *)(uintptr_t)data, 1);
+		if (e == 0 && count > 0)
+			cache_wrote(c, ch->block_size, block, (uint64_t)count, data);
+		else
+			cache_drop(c, ch->block_size, off, len);
+	}
+	if (e != 0 && ch->write_error != NULL)
+		return ch->write_error(ch, (unsigned long)block, count, data, len, 0, e);
+	return e;
+}
+
+static errcode_t
+blkio_read(io_channel ch, unsigned long block, int count, void *data)
+{
+	return blkio_read64(ch, block, count, data);
+}
+
+static errcode_t
+blkio_write(io_channel ch, unsigned long block, int count, const void *data)
+{
+	return blkio_write64(ch, block, count, data);
+}
+
+static errcode_t
+blkio_write_byte(io_channel ch, unsigned long offset, int count, const void *data)
+{
+	if (count < 0)
+		return EXT2_ET_INVALID_ARGUMENT;
+	cache_drop(ch->private_data, ch->block_size, offset, (size_t)count);
+	return blkio_rw(ch, offset, (size_t)count, (void *)(uintptr_t)data, 1);
+}
+
+static errcode_t
+blkio_flush(io_channel ch)
+{
+	struct fat_blkdev *dev = ((struct blkio_ctx *)ch->private_data)->dev;
+
+	if (dev->ops->flush != NULL && dev->ops->flush(dev) < 0)
+		return EXT2_ET_SHORT_WRITE;
+	return 0;
+}
+
+static errcode_t
+blkio_set_option(io_channel ch, const char *option, const char *arg)
+{
+	return EXT2_ET_INVALID_ARGUMENT;
+}
+
+static struct struct_io_manager blkio_manager = {
+    .magic = EXT2_ET_MAGIC_IO_MANAGER,
+    .name = "dvs blkdev I/O manager",
+    .open = blkio_open,
+    .close = blkio_close,
+    .set_blksize = blkio_set_blksize,
+    .read_blk = blkio_read,
+    .write_blk = blkio_write,
+    .flush = blkio_flush,
+    .write_byte = blkio_write_byte,
+    .set_option = blkio_set_option,
+    .read_blk64 = blkio_read64,
+    .write_blk64 = blkio_write64,
+};
+
+io_manager ext_blkio_manager = &blkio_manager;

@@ -1,0 +1,428 @@
+/*
+ * ext_file.c - FS_OPEN, FS_READ, FS_WRITE, FS_LSEEK, FS_TRUNCATE,
+ * FS_FTRUNCATE, FS_FSTAT and FS_FSYNC on an ext volume.
+ *
+ * Data goes through the worker's buffer as on FAT: a read fills it under
+ * the volume lock and copies it to the client after unlocking; a write
+ * copies from the client first, then takes the lock.  The descriptor's
+ * position has its own lock (fd.lock), taken before the volume's.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ext.h"
+
+static struct ext_vol *
+xvol(struct fs_req *r)
+{
+	return r->s->vol->ext;
+}
+
+/* Creates path as a regular file when it is missing and the flags say so;
+ * *ino the file either way. */
+static int
+open_or_create(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t flags,
+	       uint32_t mode, uint32_t *ino)
+{
+	int rc;
+
+	rc = ext_lookup(xv, path, ino);
+	if (rc == 0 && (flags & FS_O_CREAT) && (flags & FS_O_EXCL))
+		return -EEXIST;
+	if (rc != -ENOENT || !(flags & FS_O_CREAT))
+		return rc;
+	if (xv->read_only)
+		return -EROFS;
+	return ext_new_node(r, xv, path, S_IFREG | (mode & 07777), ino);
+}
+
+static int
+truncate_ino(struct ext_vol *xv, uint32_t ino, uint64_t len)
+{
+	ext2_file_t ef;
+	errcode_t e, e2;
+
+	e = ext2fs_file_open2(xv->fs, ino, NULL, EXT2_FILE_WRITE, &ef);
+	if (e != 0)
+		return ext_err(e, "opening a file");
+	e = ext2fs_file_set_size2(ef, len);
+	e2 = ext2fs_file_close(ef);
+	if (e == 0)
+		e = e2;
+	if (e == 0)
+		ext_touch(xv, ino, 1);
+	return ext_err(e, "truncating");
+}
+
+int
+ext_do_open(struct fs_req *r)
+{
+	const struct fs_rq_open *rq = FS_RQ(r, fs_rq_open);
+	struct fs_rp_open *rp = FS_RP(r, fs_rp_open);
+	struct ext_vol *xv = xvol(r);
+	struct ext2_inode_large in;
+	struct fs_wire_pstat w;
+	uint32_t acc = rq->flags & FS_O_ACCMODE, ino = 0;
+	struct fs_fd *f = NULL;
+	char *path = r->w->path1;
+	int rc, writes;
+
+	if (rq->flags & ~(uint32_t)FS_O_ALL)
+		return -EINVAL;
+	if (acc == 3)
+		return -EINVAL;
+	writes = acc != FS_O_RDONLY || (rq->flags & FS_O_TRUNC);
+	rc = fs_get_path(r, &rq->path, sizeof(*rq), path);
+	if (rc < 0)
+		return rc;
+	if (writes && xv->read_only)
+		return -EROFS;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&f->lock, NULL);
+	atomic_init(&f->refs, 1);
+	f->flags = rq->flags;
+	ext_lock(xv);
+	rc = open_or_create(r, xv, path, rq->flags, rq->mode, &ino);
+	if (rc == 0)
+		rc = ext_iget(xv, ino, &in);
+	if (rc < 0)
+		goto unlock;
+	if (LINUX_S_ISDIR(in.i_mode)) {
+		if (acc != FS_O_RDONLY)
+			rc = -EISDIR;
+		f->is_dir = 1;
+	} else if (rq->flags & FS_O_DIRECTORY) {
+		rc = -ENOTDIR;
+	} else if (LINUX_S_ISLNK(in.i_mode)) {
+		rc = -ELOOP; /* the client resolves links (O_NOFOLLOW) */
+	} else if (!LINUX_S_ISREG(in.i_mode) && acc != FS_O_RDONLY) {
+		rc = -EOPNOTSUPP; /* FIFOs and sockets are the client's */
+	}
+	if (rc == 0 && (rq->flags & FS_O_TRUNC) && LINUX_S_ISREG(in.i_mode) &&
+	    EXT2_I_SIZE(&in) > 0) {
+		rc = truncate_ino(xv, ino, 0);
+		if (rc == 0)
+			rc = ext_iget(xv, ino, &in);
+	}
+	if (rc == 0)
+		rc = ext_open_ref(xv, ino);
+	if (rc == 0) {
+		f->xv = xv;
+		f->xino = ino;
+		ext_stat_to_wire(xv, ino, &in, &w);
+	}
+unlock:
+	ext_unlock(xv);
+	if (rc < 0)
+		goto fail;
+	rc = fs_session_add_fd(r->s, f);
+	if (rc < 0)
+		goto fail;
+	if (rq->flags & FS_O_STAT) {
+		memcpy(r->out->m_u.raw, &w, sizeof(w));
+		return rc;
+	}
+	rp->ino = w.ino;
+	rp->size = w.size;
+	rp->mode = w.mode;
+	return rc;
+fail:
+	fs_fd_put(f); /* releases the open count if it was taken */
+	return rc;
+}
+
+static int
+io_fd(struct fs_req *r, const struct fs_rq_io *rq, uint32_t deny, struct fs_fd **out)
+{
+	struct fs_fd *f;
+	int rc = 0;
+
+	*out = NULL;
+	if ((rq->flags & ~(uint32_t)FS_IO_AT) || rq->len > FS_IO_MAX ||
+	    ((rq->flags & FS_IO_AT) && rq->off < 0))
+		return -EINVAL;
+	f = fs_fd_get(r->s, rq->fd);
+	if (f == NULL)
+		return -EBADF;
+	if (f->is_dir)
+		rc = -EISDIR;
+	else if ((f->flags & FS_O_ACCMODE) == deny)
+		rc = -EBADF;
+	if (rc < 0) {
+		fs_fd_put(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+/* Reads or writes len bytes at off of ino under the lock (ext_data.c);
+ * the count.  *end: where the transfer ended. */
+static ssize_t
+file_io(struct ext_vol *xv, uint32_t ino, void *buf, size_t len, uint64_t off,
+	int write, int append, uint64_t *end)
+{
+	struct ext2_inode_large in;
+	ssize_t n;
+	int rc;
+
+	if (append) {
+		rc = ext_iget(xv, ino, &in);
+		if (rc < 0)
+			return rc;
+		off = EXT2_I_SIZE(&in);
+	}
+	if (write && (off + len < off || off + len > (uint64_t)INT64_MAX))
+		return -EFBIG;
+	if (write)
+		n = ext_data_write(xv, ino, buf, len, off);
+	else
+		n = ext_data_read(xv, ino, buf, len, off);
+	*end = off + (n > 0 ? (uint64_t)n : 0);
+	if (write && n > 0)
+		ext_touch(xv, ino, 1);
+	return n;
+}
+
+int
+ext_do_read(struct fs_req *r)
+{
+	const struct fs_rq_io *rq = FS_RQ(r, fs_rq_io);
+	struct fs_rp_io *rp = FS_RP(r, fs_rp_io);
+	int at = (rq->flags & FS_IO_AT) != 0;
+	struct ext_vol *xv = xvol(r);
+	struct fs_fd *f;
+	uint64_t end = 0;
+	int64_t off;
+	ssize_t n = 0;
+	int rc;
+
+	rc = io_fd(r, rq, FS_O_WRONLY, &f);
+	if (rc < 0)
+		return rc;
+	if (!at)
+		pthread_mutex_lock(&f->lock);
+	off = at ? rq->off : f->pos;
+	if (rq->len > 0) {
+		ext_lock(xv);
+		n = file_io(xv, f->xino, r->w->iobuf, rq->len, (uint64_t)off, 0, 0, &end);
+		ext_unlock(xv);
+	}
+	if (n > 0) {
+		rc = dvk_vcopy_to(r->w->h, r->src, rq->grant, 0, r->w->iobuf, (size_t)n);
+		if (rc < 0)
+			n = fs_client_err(rc);
+	}
+	if (!at) {
+		if (n > 0)
+			f->pos += n;
+		rp->pos = f->pos;
+		pthread_mutex_unlock(&f->lock);
+	} else {
+		rp->pos = -1;
+	}
+	fs_fd_put(f);
+	return (int)n;
+}
+
+int
+ext_do_write(struct fs_req *r)
+{
+	const struct fs_rq_io *rq = FS_RQ(r, fs_rq_io);
+	struct fs_rp_io *rp = FS_RP(r, fs_rp_io);
+	int at = (rq->flags & FS_IO_AT) != 0;
+	struct ext_vol *xv = xvol(r);
+	struct fs_fd *f;
+	uint64_t end = 0;
+	int64_t off;
+	ssize_t n = 0;
+	int rc, append;
+
+	rc = io_fd(r, rq, FS_O_RDONLY, &f);
+	if (rc < 0)
+		return rc;
+	if (rq->len > 0) {
+		rc = dvk_vcopy_from(r->w->h, r->src, rq->grant, 0, r->w->iobuf, rq->len);
+		if (rc < 0) {
+			fs_fd_put(f);
+			return fs_client_err(rc);
+		}
+	}
+	append = !at && (f->flags & FS_O_APPEND);
+	if (!at)
+		pthread_mutex_lock(&f->lock);
+	off = at ? rq->off : f->pos;
+	if (rq->len > 0) {
+		ext_lock(xv);
+		n = file_io(xv, f->xino, r->w->iobuf, rq->len, (uint64_t)off, 1, append,
+			    &end);
+		ext_unlock(xv);
+	}
+	if (!at) {
+		if (n > 0)
+			f->pos = (int64_t)end;
+		rp->pos = f->pos;
+		pthread_mutex_unlock(&f->lock);
+	} else {
+		rp->pos = -1;
+	}
+	fs_fd_put(f);
+	return (int)n;
+}
+
+int
+ext_do_lseek(struct fs_req *r)
+{
+	const struct fs_rq_lseek *rq = FS_RQ(r, fs_rq_lseek);
+	struct fs_rp_lseek *rp = FS_RP(r, fs_rp_lseek);
+	struct ext_vol *xv = xvol(r);
+	struct ext2_inode_large in;
+	struct fs_fd *f;
+	int64_t base = 0, pos;
+	int rc = 0;
+
+	f = fs_fd_get(r->s, rq->fd);
+	if (f == NULL)
+		return -EBADF;
+	pthread_mutex_lock(&f->lock);
+	switch (rq->whence) {
+	case FS_SEEK_SET:
+		break;
+	case FS_SEEK_CUR:
+		base = f->pos;
+		break;
+	case FS_SEEK_END:
+		ext_lock(xv);
+		rc = ext_iget(xv, f->xino, &in);
+		ext_unlock(xv);
+		base = rc == 0 ? (int64_t)EXT2_I_SIZE(&in) : 0;
+		break;
+	default:
+		rc = -EINVAL;
+		break;
+	}
+	if (rc == 0) {
+		if (__builtin_add_overflow(base, rq->off, &pos) || pos < 0) {
+			rc = -EINVAL;
+		} else {
+			f->pos = pos;
+			rp->pos = pos;
+		}
+	}
+	pthread_mutex_unlock(&f->lock);
+	fs_fd_put(f);
+	return rc;
+}
+
+static int
+truncate_checked(struct fs_req *r, struct ext_vol *xv, uint32_t ino, int64_t len)
+{
+	struct ext2_inode_large in;
+	int rc;
+
+	rc = ext_iget(xv, ino, &in);
+	if (rc < 0)
+		return rc;
+	if (LINUX_S_ISDIR(in.i_mode))
+		return -EISDIR;
+	if (!LINUX_S_ISREG(in.i_mode))
+		return -EINVAL;
+	rc = truncate_ino(xv, ino, (uint64_t)len);
+	if (rc == 0)
+		ext_reply_stat(r, xv, ino);
+	return rc;
+}
+
+int
+ext_do_truncate(struct fs_req *r)
+{
+	const struct fs_rq_truncate *rq = FS_RQ(r, fs_rq_truncate);
+	struct ext_vol *xv = xvol(r);
+	uint32_t ino;
+	int rc;
+
+	if (rq->len < 0 || (rq->flags & ~(uint32_t)FS_O_ACCESS_CHECKED))
+		return -EINVAL;
+	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
+	if (rc < 0)
+		return rc;
+	if (xv->read_only)
+		return -EROFS;
+	ext_lock(xv);
+	rc = ext_lookup(xv, r->w->path1, &ino);
+	if (rc == 0)
+		rc = truncate_checked(r, xv, ino, rq->len);
+	ext_unlock(xv);
+	return rc;
+}
+
+int
+ext_do_ftruncate(struct fs_req *r)
+{
+	const struct fs_rq_truncate *rq = FS_RQ(r, fs_rq_truncate);
+	struct ext_vol *xv = xvol(r);
+	struct fs_fd *f;
+	int rc;
+
+	if (rq->len < 0)
+		return -EINVAL;
+	f = fs_fd_get(r->s, rq->fd);
+	if (f == NULL)
+		return -EBADF;
+	if (f->is_dir) {
+		rc = -EISDIR;
+	} else if ((f->flags & FS_O_ACCMODE) == FS_O_RDONLY) {
+		rc = -EINVAL;
+	} else {
+		ext_lock(xv);
+		rc = truncate_checked(r, xv, f->xino, rq->len);
+		ext_unlock(xv);
+	}
+	fs_fd_put(f);
+	return rc;
+}
+
+int
+ext_do_fstat(struct fs_req *r)
+{
+	const struct fs_rq_fd *rq = FS_RQ(r, fs_rq_fd);
+	struct ext_vol *xv = xvol(r);
+	struct ext2_inode_large in;
+	struct fs_fd *f;
+	int rc;
+
+	f = fs_fd_get(r->s, rq->fd);
+	if (f == NULL)
+		return -EBADF;
+	ext_lock(xv);
+	rc = ext_iget(xv, f->xino, &in);
+	if (rc == 0)
+		ext_stat_to_wire(xv, f->xino, &in, FS_RP(r, fs_wire_pstat));
+	ext_unlock(xv);
+	fs_fd_put(f);
+	return rc;
+}
+
+int
+ext_do_fsync(struct fs_req *r)
+{
+	const struct fs_rq_fd *rq = FS_RQ(r, fs_rq_fd);
+	struct fs_fd *f;
+	int rc;
+
+	if (rq->flags > 1)
+		return -EINVAL;
+	f = fs_fd_get(r->s, rq->fd);
+	if (f == NULL)
+		return -EBADF;
+	/* Data and inode are already in the image (no cache of ours above
+	 * the device); the allocation state is what must follow. */
+	rc = ext_volume_sync(xvol(r));
+	fs_fd_put(f);
+	return rc;
+}
