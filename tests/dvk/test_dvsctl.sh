@@ -33,7 +33,7 @@ expect 2 "$ctl" frobnicate
 expect 2 "$ctl" dc create
 expect 2 "$ctl" dc create 1 --endpoints 0
 expect 0 "$ctl" --help
-grep -q "run --dc DC --ep E" "$tmp/out" || fail "--help does not show run"
+grep -q "run \[--node N\] --dc DC --ep E" "$tmp/out" || fail "--help does not show run"
 
 expect 0 "$ctl" start
 grep -q "dvkd started" "$tmp/out" || fail "start says nothing"
