@@ -226,8 +226,23 @@ blob_read(int fd, uint8_t *blob)
 	return n;
 }
 
+static int run_start(struct mgmt *m, const struct dvkd_msg *req, int *fds, int nfds);
+
+/* From the management socket, outside the cluster events: under rlock,
+ * since the links are the pump thread's too. */
 int
 dvkd_run_remote_start(struct mgmt *m, const struct dvkd_msg *req, int *fds, int nfds)
+{
+	int rc;
+
+	dvkd_rlock();
+	rc = run_start(m, req, fds, nfds);
+	dvkd_runlock();
+	return rc;
+}
+
+static int
+run_start(struct mgmt *m, const struct dvkd_msg *req, int *fds, int nfds)
 {
 	const struct dvkd_run_req *q = &req->u.run;
 	struct px_run *f = NULL;
@@ -350,7 +365,11 @@ void
 dvkd_run_mgmt_closed(struct mgmt *m)
 {
 	struct rrun *r, *next;
+	int any = 0;
 
+	/* Called for every management connection that closes, outside the
+	 * cluster events: the links are the pump thread's too. */
+	dvkd_rlock();
 	for (r = runs; r != NULL; r = next) {
 		next = r->next;
 		if (r->m != m)
@@ -361,8 +380,11 @@ dvkd_run_mgmt_closed(struct mgmt *m)
 		r->m = NULL;
 		r->ended = 1;
 		run_free(r);
+		any = 1;
 	}
-	cl_px_flush_all();
+	if (any)
+		cl_px_flush_all();
+	dvkd_runlock();
 }
 
 void
