@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <openssl/rand.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,10 @@ main(int argc, char **argv)
 	struct px_hello_ack ack;
 	struct px_proof pr;
 
+	/* The peer closes the link on the last check, maybe while a PONG is
+	 * on its way: a write to it must fail, not end the rogue unheard. */
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc != 8) {
 		fprintf(stderr, "usage: cl_rogue CLUSTER-FILE ME PEER DC-SHARED DC-OTHER SRC DST\n");
 		return 2;

@@ -24,7 +24,7 @@ note "node 0's dvkd stops; a rogue with the key takes its place"
 dvs cluster kill "$CL" 0 dvkd
 wait_state 1 0 down 20 >/dev/null
 out=$(on 0 "$ROGUE" "$DVS_RUN_DIR/cluster/$CL/cluster.conf" 0 1 1 2 20 21) ||
-	fail "the rogue's frames were not all refused:
+	fail "the rogue's frames were not all refused (exit $?):
 $out"
 echo "$out"
 
