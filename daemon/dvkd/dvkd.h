@@ -62,10 +62,11 @@ struct dbuf {
 };
 
 /* A ring from a stand-in holds what its remote sender has on the wire
- * (its own ring's DVK_RING_SLOTS) and as many again the receiver has not
- * taken: acknowledged on arrival while there is room, so a fast receiver
- * sees the whole window, and never overrun (remote.c). */
-#define DVKD_RING_SLOTS_IN (2 * DVK_RING_SLOTS)
+ * (its own ring's DVK_RING_SLOTS) and three times as many the receiver
+ * has not taken: acknowledged on arrival while there is room, so a
+ * receiver that keeps up costs nothing more, and never overrun
+ * (remote.c, "flow control" in docs/CLUSTER.md). */
+#define DVKD_RING_SLOTS_IN (4 * DVK_RING_SLOTS)
 
 struct ring {
 	uint64_t id;

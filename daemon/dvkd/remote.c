@@ -14,14 +14,15 @@
  * Each message carries its position in the sender node's ring.  The
  * receiving node takes positions in order (a duplicate is acknowledged
  * again, a gap or a full ring is NAKed with the position to resend from),
- * and acknowledges what the receiver has taken from its ring; only then
- * does the sender's ring free the slots (head).  So a broken link loses
+ * and acknowledges what it put in the receiver's ring (see below); only
+ * then does the sender's ring free the slots (head).  So a broken link loses
  * nothing that was acknowledged and duplicates nothing: the next link
- * resends from the last acknowledgement.  The sender's 128 slots are the
- * window for what is on the wire and in the receiver's ring together, so
+ * resends from the last acknowledgement.  The receiver's ring is larger
+ * than the sender's (DVKD_RING_SLOTS_IN): we acknowledge on arrival while
+ * it has room for a whole window more, else as the receiver takes, so
  * the receiver's ring cannot overflow: a slow receiver slows its sender,
  * as on one node, with no NAK and no resend (acknowledging on arrival
- * instead let a fast sender overrun it; each overrun cost a window of
+ * alone let a fast sender overrun it; each overrun cost a window of
  * NAKs, a 200 us back-off and the window again).
  *
  * A frame is believed only as far as it can be checked: the sender of a
@@ -447,10 +448,15 @@ set_sleeping(uint32_t v)
 
 	for (i = 0; i < nrdbs; i++)
 		atomic_store_explicit(&rdbs[i].db->sleeping, v, memory_order_relaxed);
-	for (i = 0; i < nrings; i++)
-		if (untaken(rings[i]) || (v == 0 && !rings[i]->dst->remote))
-			atomic_store_explicit(&rings[i]->hdr->space_waiting, v,
-					      memory_order_relaxed);
+	/* Stored only when it changes: the flag shares its cache line with
+	 * the receiver's head. */
+	for (i = 0; i < nrings; i++) {
+		_Atomic uint32_t *f = &rings[i]->hdr->space_waiting;
+
+		if ((untaken(rings[i]) || (v == 0 && !rings[i]->dst->remote)) &&
+		    atomic_load_explicit(f, memory_order_relaxed) != v)
+			atomic_store_explicit(f, v, memory_order_relaxed);
+	}
 }
 
 static void *
