@@ -61,6 +61,13 @@ struct dbuf {
 	struct dbuf *next;
 };
 
+/* A ring from a stand-in holds what its remote sender has on the wire
+ * (its own ring's DVK_RING_SLOTS) and three times as many the receiver
+ * has not taken: acknowledged on arrival while there is room, so a
+ * receiver that keeps up costs nothing more, and never overrun
+ * (remote.c, "flow control" in docs/CLUSTER.md). */
+#define DVKD_RING_SLOTS_IN (4 * DVK_RING_SLOTS)
+
 struct ring {
 	uint64_t id;
 	int fd; /* memfd, re-sent when a side asks again */
@@ -71,9 +78,12 @@ struct ring {
 	 * hdr) what the other node acknowledged; req_seq the sendrec whose
 	 * reply we wait for.  From a stand-in: sent is our tail, expect the
 	 * next position of the other node's ring we take (-1: the first
-	 * one sets it), reply_want the sendrec the local receiver owes. */
+	 * one sets it), acked the position we acknowledged (what the local
+	 * receiver has taken), reply_want the sendrec the local receiver
+	 * owes. */
 	int rslot; /* index in remote.c's list, -1 if none */
-	uint64_t sent, expect;
+	uint32_t nslots; /* DVK_RING_SLOTS, DVKD_RING_SLOTS_IN from a stand-in */
+	uint64_t sent, expect, acked;
 	int expect_set;
 	uint32_t req_seq, reply_want;
 	uint64_t retry_ns; /* NAKed: not before this */

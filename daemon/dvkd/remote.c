@@ -14,10 +14,16 @@
  * Each message carries its position in the sender node's ring.  The
  * receiving node takes positions in order (a duplicate is acknowledged
  * again, a gap or a full ring is NAKed with the position to resend from),
- * and acknowledges what it put in the receiver's ring; only then does the
- * sender's ring free the slots (head).  So a broken link loses nothing
- * that was acknowledged and duplicates nothing: the next link resends
- * from the last acknowledgement, and the ring's 128 slots are the window.
+ * and acknowledges what it put in the receiver's ring (see below); only
+ * then does the sender's ring free the slots (head).  So a broken link loses
+ * nothing that was acknowledged and duplicates nothing: the next link
+ * resends from the last acknowledgement.  The receiver's ring is larger
+ * than the sender's (DVKD_RING_SLOTS_IN): we acknowledge on arrival while
+ * it has room for a whole window more, else as the receiver takes, so
+ * the receiver's ring cannot overflow: a slow receiver slows its sender,
+ * as on one node, with no NAK and no resend (acknowledging on arrival
+ * alone let a fast sender overrun it; each overrun cost a window of
+ * NAKs, a 200 us back-off and the window again).
  *
  * A frame is believed only as far as it can be checked: the sender of a
  * MSG must be, in this node's directory (Corosync's total order), owned
@@ -304,7 +310,7 @@ pump_out(struct ring *r, uint64_t now)
 		return did;
 	head = atomic_load_explicit(&h->head, memory_order_relaxed);
 	tail = atomic_load_explicit(&h->tail, memory_order_acquire);
-	if (tail < head || tail - head > DVK_RING_SLOTS) {
+	if (tail < head || tail - head > r->nslots) {
 		/* The sender wrote garbage in its own ring: only it loses. */
 		dvs_warn("dc %d ep %d: corrupt ring to ep %d on node %d; closed",
 			 sb->dc->id, r->src->ep, sb->ep, node);
@@ -319,7 +325,7 @@ pump_out(struct ring *r, uint64_t now)
 	while (r->sent < tail) {
 		dvk_msg_t m;
 
-		memcpy(&m, &h->slot[r->sent & (DVK_RING_SLOTS - 1)], sizeof(m));
+		memcpy(&m, &h->slot[r->sent & (r->nslots - 1)], sizeof(m));
 		f.seq = htole32((uint32_t)m.m_source);
 		f.pad = 0;
 		f.pos = htole64(r->sent);
@@ -333,6 +339,43 @@ pump_out(struct ring *r, uint64_t now)
 		did = 1;
 	}
 	return did;
+}
+
+/* The position of the other node's ring up to which an inbound ring can
+ * be acknowledged: what the local receiver has taken (its head, mapped
+ * back to the sender's positions) plus the room for a whole window of
+ * the sender beyond it, at most what arrived. */
+static uint64_t
+ack_pos(struct ring *r)
+{
+	uint64_t head = atomic_load_explicit(&r->hdr->head, memory_order_acquire), pos;
+
+	/* The receiver writes head: one out of range only stalls its own
+	 * senders (no acknowledgement), it moves nothing here. */
+	if (head > r->sent || r->sent - head > r->nslots)
+		return r->acked;
+	pos = r->expect - (r->sent - head) + (r->nslots - DVK_RING_SLOTS);
+	return pos < r->expect ? pos : r->expect;
+}
+
+/* Acknowledges what the local receiver took since the last time. */
+static int
+pump_taken(struct ring *r)
+{
+	struct px_ack f;
+	uint64_t pos;
+
+	if (!r->expect_set || r->acked >= r->expect)
+		return 0;
+	pos = ack_pos(r);
+	if (pos <= r->acked)
+		return 0;
+	pair_of(&f.p, r->src, r->dst);
+	f.pos = htole64(pos);
+	if (cl_px_queue(r->src->remote - 1, PX_ACK, &f, sizeof(f)) < 0)
+		return 0; /* no link: the next one resends, and we ack then */
+	r->acked = pos;
+	return 1;
 }
 
 /* Forwards the reply a local receiver wrote for a remote sendrec. */
@@ -369,6 +412,7 @@ pump_scan(uint64_t now, int *retrying)
 			if (r->retry_ns > now)
 				*retrying = 1;
 		} else {
+			did |= pump_taken(r);
 			did |= pump_reply(r);
 		}
 	}
@@ -389,6 +433,14 @@ waitv_add(struct futex_waitv *w, int *n, _Atomic uint32_t *f)
 	(*n)++;
 }
 
+/* An inbound ring whose receiver has not taken everything we put in it
+ * yet: the pump watches its head (space_futex) to acknowledge. */
+static int
+untaken(const struct ring *r)
+{
+	return !r->dst->remote && r->expect_set && r->acked < r->expect;
+}
+
 static void
 set_sleeping(uint32_t v)
 {
@@ -396,6 +448,15 @@ set_sleeping(uint32_t v)
 
 	for (i = 0; i < nrdbs; i++)
 		atomic_store_explicit(&rdbs[i].db->sleeping, v, memory_order_relaxed);
+	/* Stored only when it changes: the flag shares its cache line with
+	 * the receiver's head. */
+	for (i = 0; i < nrings; i++) {
+		_Atomic uint32_t *f = &rings[i]->hdr->space_waiting;
+
+		if ((untaken(rings[i]) || (v == 0 && !rings[i]->dst->remote)) &&
+		    atomic_load_explicit(f, memory_order_relaxed) != v)
+			atomic_store_explicit(f, v, memory_order_relaxed);
+	}
 }
 
 static void *
@@ -415,9 +476,12 @@ pump_main(void *arg)
 		waitv_add(w, &n, &pump_futex);
 		for (i = 0; i < nrdbs; i++)
 			waitv_add(w, &n, &rdbs[i].db->futex);
-		for (i = 0; i < nrings; i++)
+		for (i = 0; i < nrings; i++) {
 			if (!rings[i]->dst->remote && rings[i]->reply_want != 0)
 				waitv_add(w, &n, &rings[i]->hdr->reply_futex);
+			if (untaken(rings[i]))
+				waitv_add(w, &n, &rings[i]->hdr->space_futex);
+		}
 		full = n >= RM_WAITV_MAX;
 		if (now >= spin_until)
 			set_sleeping(1);
@@ -594,11 +658,12 @@ on_msg(int from, const struct px_msg *f)
 		return;
 	}
 	if (!r->expect_set) {
-		r->expect = pos;
+		r->expect = r->acked = pos;
 		r->expect_set = 1;
 	}
 	if (pos < r->expect) { /* resent after a new link: had it */
-		ack_owe(from, &f->p, r->expect);
+		r->acked = ack_pos(r);
+		ack_owe(from, &f->p, r->acked);
 		return;
 	}
 	if (pos > r->expect) {
@@ -606,13 +671,13 @@ on_msg(int from, const struct px_msg *f)
 		return;
 	}
 	if (r->sent - atomic_load_explicit(&r->hdr->head, memory_order_acquire) >=
-	    DVK_RING_SLOTS) {
+	    r->nslots) {
 		nak(from, &f->p, r->expect, PX_NAK_FULL);
 		return;
 	}
 	memcpy(&m, f->msg, sizeof(m));
 	m.m_source = (dvk_ep_t)seq;
-	memcpy(&r->hdr->slot[r->sent & (DVK_RING_SLOTS - 1)], &m, sizeof(m));
+	memcpy(&r->hdr->slot[r->sent & (r->nslots - 1)], &m, sizeof(m));
 	r->sent++;
 	r->expect++;
 	if (seq != 0) {
@@ -622,7 +687,13 @@ on_msg(int from, const struct px_msg *f)
 	}
 	atomic_store_explicit(&r->hdr->tail, r->sent, memory_order_release);
 	doorbell(r->dst, p.src);
-	ack_owe(from, &f->p, r->expect);
+	pos = ack_pos(r);
+	if (pos > r->acked) {
+		r->acked = pos;
+		ack_owe(from, &f->p, pos);
+	}
+	if (r->acked + 1 == r->expect)
+		pump_kick(); /* the rest once the receiver takes more */
 }
 
 static void

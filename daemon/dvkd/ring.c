@@ -86,7 +86,8 @@ ring_find(struct binding *src, struct binding *dst)
 static struct ring *
 ring_new(struct binding *src, struct binding *dst)
 {
-	size_t size = dvk_ring_size(DVK_RING_SLOTS);
+	uint32_t nslots = src->remote ? DVKD_RING_SLOTS_IN : DVK_RING_SLOTS;
+	size_t size = dvk_ring_size(nslots);
 	struct ring *r;
 	void *p;
 
@@ -101,6 +102,7 @@ ring_new(struct binding *src, struct binding *dst)
 	if (r->fd < 0)
 		goto fail;
 	r->rslot = -1;
+	r->nslots = nslots;
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
 	if (p == MAP_FAILED)
 		goto fail;
@@ -150,7 +152,7 @@ dvkd_ring_kill(struct ring *r)
 	dc->eps[r->dst->ep].sent += atomic_load(&r->hdr->replies);
 	ring_del(r->src, r);
 	ring_del(r->dst, r);
-	munmap(r->hdr, dvk_ring_size(DVK_RING_SLOTS));
+	munmap(r->hdr, dvk_ring_size(r->nslots));
 	close(r->fd);
 	dvkd.nrings--;
 	dc->nrings--;
@@ -166,7 +168,7 @@ fill_rep(struct dvkd_ring_rep *rep, struct ring *r, const struct binding *pb,
 	rep->peer = pb->ep;
 	rep->peer_gen = pb->gen;
 	rep->dir = dir;
-	rep->nslots = DVK_RING_SLOTS;
+	rep->nslots = r->nslots;
 	rep->ring_id = r->id;
 }
 

@@ -3,7 +3,8 @@
 # notify between processes of one DC on different nodes (every reply
 # checked, one-way messages in order with none lost or twice, from several
 # senders at once); a DC cannot reach another DC's endpoints on another
-# node; a stopped remote server gives the caller a timeout, not a hang; a
+# node; a stopped remote server gives the caller a timeout, not a hang, and
+# its one-way sender waits without resending anything (flow control); a
 # caller waiting on a node that dies gets an error within the failure
 # detection time; an endpoint whose process exits is gone for the other
 # nodes, and can be bound again.
@@ -52,6 +53,27 @@ out=$(ipc 0 call 15 20 1000) && fail "a call to a stopped server succeeded: $out
 grep -qi "timed out" <<<"$out" || fail "the call to a stopped server said: $out"
 on 1 kill -CONT "$spid"
 out=$(ipc 0 call 15 20 5000) || fail "after SIGCONT: $out"
+
+note "a stopped receiver is not overrun: the sender waits, no message goes twice"
+# Frames node 0 sent node 1 (messages, acknowledgements, pings).
+frames() {
+	on 0 dvsctl node list --json |
+		python3 -c 'import json,sys
+print(next(n["msgs_out"] for n in json.load(sys.stdin) if n["node"] == 1))'
+}
+N=300000
+f0=$(frames)
+ipc 0 oneway 17 20 $N >"$T/ow17" &
+p1=$!
+sleep 0.3 # mid-stream (300,000 messages take longer than that here)
+on 1 kill -STOP "$spid"
+sleep 1
+on 1 kill -CONT "$spid"
+wait "$p1" || fail "$N messages to a server stopped for 1 s: $(cat "$T/ow17")"
+f1=$(frames)
+echo "$((f1 - f0)) frames for $N messages and a report"
+[ $((f1 - f0)) -le $((N + 2000)) ] ||
+	fail "$((f1 - f0)) frames for $N messages: the stopped receiver's ring was overrun and messages were sent again"
 
 note "the server exits: it is gone for node 0, and can be bound again"
 out=$(ipc 0 stop 16 20) || fail "stop: $out"
