@@ -319,8 +319,10 @@ alive() {
 	[ -n "$st" ] && [ "${st#Z}" = "$st" ]
 }
 
+# --json: one array, one object per cluster, made by jq (--arg and
+# --argjson do the quoting: DVS_RUN_DIR may hold any byte a path can).
 cmd_status() {
-	local json=0 names=() name i n dir first=1 nfirst
+	local json=0 names=() name i n dir clusters=() nodes
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--json) json=1 ;;
@@ -329,42 +331,53 @@ cmd_status() {
 		esac
 		shift
 	done
+	[ $json -eq 0 ] || command -v jq >/dev/null ||
+		die "status --json needs jq (apt-get install jq)"
 	if [ ${#names[@]} -eq 0 ]; then
 		for dir in "$run_root"/*/; do
 			name=$(basename "$dir")
 			[[ $name =~ ^[a-z0-9]{1,8}$ ]] && [ -f "$dir/nodes" ] && names+=("$name")
 		done
 	fi
-	[ $json -eq 1 ] && printf '['
 	for name in "${names[@]}"; do
 		check_name "$name"
 		n=$(node_count "$name") || die "no cluster named '$name'"
+		[[ $n =~ ^[0-9]+$ ]] || die "cluster '$name': bad node count in $(cdir "$name")/nodes"
 		dir=$(cdir "$name")
-		if [ $json -eq 1 ]; then
-			[ $first -eq 1 ] || printf ','
-			printf '{"name":"%s","nodes":[' "$name"
-		else
+		if [ $json -eq 0 ]; then
 			echo "cluster $name: $n nodes"
 			printf '  %-5s %-14s %-9s %-9s %s\n' NODE ADDRESS COROSYNC DVKD MEMBERS
 		fi
-		first=0 nfirst=1
+		nodes=()
 		for ((i = 0; i < n; i++)); do
 			local cs=down dk=down seen=0
 			alive "$dir/n$i/corosync.pid" && cs=running
 			alive "$dir/n$i/dvkd.pid" && dk=running
 			[ $cs = running ] && seen=$(members_seen "$name" "$i")
+			[[ $seen =~ ^[0-9]+$ ]] || seen=0
 			if [ $json -eq 1 ]; then
-				[ $nfirst -eq 1 ] || printf ','
-				printf '{"node":%d,"address":"%s","corosync":"%s","dvkd":"%s","members_seen":%d,"socket":"%s"}' \
-					"$i" "$net_prefix.$((i + 1))" "$cs" "$dk" "$seen" "$dir/n$i/dvkd.sock"
+				nodes+=("$(jq -cn --argjson node "$i" \
+					--arg address "$net_prefix.$((i + 1))" --arg corosync "$cs" \
+					--arg dvkd "$dk" --argjson members_seen "$seen" \
+					--arg socket "$dir/n$i/dvkd.sock" \
+					'{node: $node, address: $address, corosync: $corosync,
+					  dvkd: $dvkd, members_seen: $members_seen, socket: $socket}')") ||
+					die "status --json: jq failed"
 			else
 				printf '  %-5s %-14s %-9s %-9s %s\n' "$i" "$net_prefix.$((i + 1))" "$cs" "$dk" "$seen"
 			fi
-			nfirst=0
 		done
-		[ $json -eq 1 ] && printf ']}'
+		if [ $json -eq 1 ]; then
+			# (printf with no argument writes one empty line: [])
+			clusters+=("$(printf '%s\n' ${nodes[@]+"${nodes[@]}"} |
+				jq -cs --arg name "$name" '{name: $name, nodes: .}')") ||
+				die "status --json: jq failed"
+		fi
 	done
-	[ $json -eq 1 ] && printf ']\n'
+	if [ $json -eq 1 ]; then
+		printf '%s\n' ${clusters[@]+"${clusters[@]}"} | jq -cs . ||
+			die "status --json: jq failed"
+	fi
 	[ ${#names[@]} -gt 0 ] || [ $json -eq 1 ] || echo "no cluster (make one: dvs cluster up)"
 	return 0
 }
