@@ -4,6 +4,7 @@
  * See docs/DVK.md.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include "cluster.h"
 #include "dvkd.h"
 #include "dvs/log.h"
+#include "dvs/parse.h"
 #include "dvs/version.h"
 
 
@@ -218,7 +220,7 @@ main(int argc, char **argv)
 	};
 	const char *path = NULL, *cluster_file = NULL;
 	int ready_fd = -1, node = -1, c, sigfd;
-	char *end;
+	long lv;
 	sigset_t set;
 
 	dvs_log_init(argv[0]);
@@ -228,19 +230,22 @@ main(int argc, char **argv)
 			path = optarg;
 			break;
 		case 'r':
-			ready_fd = atoi(optarg);
+			if (dvs_parse_long(optarg, 0, INT_MAX, &lv) != 0) {
+				fprintf(stderr, "dvkd: --ready-fd: a file descriptor, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			ready_fd = (int)lv;
 			break;
 		case 'c':
 			cluster_file = optarg;
 			break;
 		case 'n':
-			errno = 0;
-			node = (int)strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || end == optarg || node < 0 ||
-			    node >= CL_MAX_NODES) {
+			if (dvs_parse_long(optarg, 0, CL_MAX_NODES - 1, &lv) != 0) {
 				fprintf(stderr, "dvkd: --node: 0 to %d\n", CL_MAX_NODES - 1);
 				return 2;
 			}
+			node = (int)lv;
 			break;
 		case 'h':
 			usage(stdout);

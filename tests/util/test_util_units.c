@@ -58,6 +58,50 @@ test_parse_long(void **state)
 	}
 }
 
+static void
+test_parse_size(void **state)
+{
+	static const struct {
+		const char *s;
+		uint64_t max;
+		int rc;
+		uint64_t want;
+	} cases[] = {
+	    {"0", 100, 0, 0},
+	    {"100", 100, 0, 100},
+	    {"101", 100, -ERANGE, 0},
+	    {"4k", UINT64_MAX, 0, 4096},
+	    {"4K", UINT64_MAX, 0, 4096},
+	    {"3M", UINT64_MAX, 0, 3u << 20},
+	    {"2g", UINT64_MAX, 0, 2ull << 30},
+	    {"1k", 1023, -ERANGE, 0},
+	    {"18446744073709551615", UINT64_MAX, 0, UINT64_MAX},
+	    {"18446744073709551616", UINT64_MAX, -ERANGE, 0},
+	    {"17179869184G", UINT64_MAX, -ERANGE, 0}, /* 2^34 G overflows */
+	    {"17179869183G", UINT64_MAX, 0, 17179869183ull << 30},
+	    {"", 100, -EINVAL, 0},
+	    {"-1", 100, -EINVAL, 0},
+	    {"+1", 100, -EINVAL, 0},
+	    {" 1", 100, -EINVAL, 0},
+	    {"1 ", 100, -EINVAL, 0},
+	    {"1kb", UINT64_MAX, -EINVAL, 0},
+	    {"1T", UINT64_MAX, -EINVAL, 0},
+	    {"0x10", UINT64_MAX, -EINVAL, 0},
+	    {"k", UINT64_MAX, -EINVAL, 0},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v = 12345;
+		int rc = dvs_parse_size(cases[i].s, cases[i].max, &v);
+
+		if (rc != cases[i].rc)
+			fail_msg("'%s': %d, want %d", cases[i].s, rc, cases[i].rc);
+		assert_true(v == (rc == 0 ? cases[i].want : 12345));
+	}
+}
+
 /* The text dvs_json_print writes for doc. */
 static char *
 printed(struct json_object *doc)
@@ -130,6 +174,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_long),
+	    cmocka_unit_test(test_parse_size),
 	    cmocka_unit_test(test_json_text),
 	    cmocka_unit_test(test_json_string_null),
 	    cmocka_unit_test(test_log_levels),

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "dvs/log.h"
+#include "dvs/parse.h"
 #include "dvs/version.h"
 
 void
@@ -67,6 +68,7 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	int c, i;
+	long lv;
 
 	dvs_log_init("dvs-fat");
 	opterr = 0;	/* our own words, below */
@@ -78,11 +80,11 @@ main(int argc, char **argv)
 		case 'V':
 			return dvs_print_version("dvs-fat");
 		case 'p':
-			cli_partition = atoi(optarg);
-			if (cli_partition < 1 || cli_partition > 4) {
+			if (dvs_parse_long(optarg, 1, 4, &lv) != 0) {
 				fprintf(stderr, "dvs-fat: -p takes 1 to 4\n");
 				return 2;
 			}
+			cli_partition = (int)lv;
 			break;
 		default:
 			fprintf(stderr, "dvs-fat: unknown option %s (try --help)\n",

@@ -18,6 +18,7 @@
 
 #include "dfuse.h"
 #include "dvs/log.h"
+#include "dvs/parse.h"
 #include "dvs/version.h"
 
 #define DEFAULT_THREADS 8
@@ -236,14 +237,13 @@ add_mount_opt(struct opts *o, const char *opt)
 static int
 parse_uint(const char *s, const char *what, unsigned long max, unsigned long *out)
 {
-	char *end;
+	uint64_t v;
 
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || *out > max) {
+	if (dvs_parse_size(s, max, &v) != 0 || strpbrk(s, "kKmMgG") != NULL) {
 		dvs_err("bad %s '%s' (a number up to %lu)", what, s, max);
 		return -1;
 	}
+	*out = (unsigned long)v;
 	return 0;
 }
 

@@ -61,22 +61,7 @@ img_cli_key(const char *key_file, uint8_t *key, size_t cap,
 int
 img_parse_u64(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *s == '-')
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	}
-	if (*end != '\0')
-		return -1;
-	*out = v;
-	return 0;
+	return dvs_parse_size(s, UINT64_MAX, out) == 0 ? 0 : -1;
 }
 
 int
