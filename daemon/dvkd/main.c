@@ -31,7 +31,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: dvkd [--socket PATH] [--ready-fd N] [--cluster FILE --node ID]\n"
+		"usage: dvkd [-v|-q] [--socket PATH] [--ready-fd N] [--cluster FILE --node ID]\n"
 		"\n"
 		"The DVK node daemon.  Normally started by `dvsctl start`.\n"
 		"\n"
@@ -40,11 +40,14 @@ usage(FILE *f)
 		"  --cluster FILE  run as a node of the cluster FILE describes (needs\n"
 		"                  Corosync on this node; see docs/CLUSTER.md)\n"
 		"  --node ID       this node's id in that file\n"
+		"  -v, --verbose   log more (again: debug)\n"
+		"  -q, --quiet     log errors only\n"
 		"  -h, --help      this text\n"
 		"      --version   print the version\n"
 		"\n"
-		"Log level from DVS_LOG (error, warn, info, debug).  Exit status:\n"
-		"0 stopped cleanly, 1 could not start (e.g. already running).\n",
+		"Log level from DVS_LOG (error, warn, info, debug), then -v and -q.\n"
+		"Exit status: 0 stopped cleanly, 1 could not start (e.g. already\n"
+		"running), 2 bad usage.\n",
 		DVKD_DEFAULT_SOCKET);
 }
 
@@ -216,6 +219,8 @@ main(int argc, char **argv)
 		{ "node", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *cluster_file = NULL;
@@ -224,7 +229,7 @@ main(int argc, char **argv)
 	sigset_t set;
 
 	dvs_log_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			path = optarg;
@@ -246,6 +251,12 @@ main(int argc, char **argv)
 				return 2;
 			}
 			node = (int)lv;
+			break;
+		case 'v':
+			dvs_log_more();
+			break;
+		case 'q':
+			dvs_log_quiet();
 			break;
 		case 'h':
 			usage(stdout);

@@ -29,7 +29,7 @@ max_nodes=16
 
 usage() {
 	cat <<EOF
-usage: dvs cluster COMMAND [ARGS]
+usage: dvs cluster [-v|-q] COMMAND [ARGS]
 
 A DVS cluster of network namespaces on this machine: each node has its own
 network (a veth on a private bridge), its own Corosync and its own dvkd.
@@ -59,6 +59,9 @@ Needs root.
   corosync-conf CLUSTER-FILE --node N [--token MS]
         print the corosync.conf of node N of a cluster file (for real
         machines too; see docs/CLUSTER.md)
+  -v, --verbose  say each node's step, and the dvkd it starts logs one
+               level more (default info in its log file; again: debug)
+  -q, --quiet  say nothing but errors
   -h, --help   this text
   --version    print the version
 
@@ -77,6 +80,18 @@ usage_error() {
 	exit 2
 }
 say() { [ -n "${quiet:-}" ] || echo "$*" >&2; }
+# -v: what each node does.
+say_more() { [ "${verbose:-0}" -eq 0 ] || say "$@"; }
+
+# The log level of the dvkd a node runs (its log file): DVS_LOG, else
+# info; each -v one more.
+dvkd_log_level() {
+	local levels=(error warn info debug) i=2 k
+	for k in 0 1 2 3; do [ "${DVS_LOG:-}" = "${levels[k]}" ] && i=$k; done
+	i=$((i + ${verbose:-0}))
+	[ $i -le 3 ] || i=3
+	echo "${levels[i]}"
+}
 
 need_root() {
 	[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, Corosync)"
@@ -195,7 +210,7 @@ start_corosync() {
 start_dvkd() {
 	local name=$1 i=$2 dir
 	dir=$(cdir "$name")/n$i
-	DVS_LOG=${DVS_LOG:-info} ip netns exec "$(ns_of "$name" "$i")" setsid "$bin/dvkd" \
+	DVS_LOG=$(dvkd_log_level) ip netns exec "$(ns_of "$name" "$i")" setsid "$bin/dvkd" \
 		--socket "$dir/dvkd.sock" --cluster "$(cdir "$name")/cluster.conf" \
 		--node "$i" >>"$dir/dvkd.log" 2>&1 </dev/null &
 	echo $! >"$dir/dvkd.pid"
@@ -267,11 +282,13 @@ cmd_up() {
 			>"/etc/netns/$ns/corosync/corosync.conf" ||
 			fail "cannot write the corosync.conf of node $i"
 		install -m 400 "$dir/authkey" "/etc/netns/$ns/corosync/authkey"
+		say_more "  node $i: namespace $ns, address $net_prefix.$((i + 1))"
 	done
 	say "starting Corosync and dvkd on every node"
 	for ((i = 0; i < n; i++)); do
 		start_corosync "$name" "$i"
 		start_dvkd "$name" "$i"
+		say_more "  node $i: Corosync (pid $(cat "$dir/n$i/corosync.pid")), dvkd (pid $(cat "$dir/n$i/dvkd.pid"), log $dir/n$i/dvkd.log)"
 	done
 	# Ready when every dvkd answers and sees every node as a member.
 	while :; do
@@ -467,6 +484,15 @@ cmd_down() {
 
 # ---- main -------------------------------------------------------------------
 
+verbose=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	-v | --verbose) verbose=$((verbose + 1)) ;;
+	-q | --quiet) quiet=1 ;;
+	*) break ;;
+	esac
+	shift
+done
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case $cmd in
