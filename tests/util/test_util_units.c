@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -169,6 +170,38 @@ test_log_levels(void **state)
 	assert_false(dvs_log_enabled(DVS_LOG_WARN));
 }
 
+/* A message with a terminal escape, a carriage return and a newline in
+ * it (a file name, a peer's text) is one line with none of them. */
+static void
+test_log_no_escapes(void **state)
+{
+	char path[] = "/tmp/dvs-log-XXXXXX", line[256];
+	int fd = mkstemp(path), saved;
+	FILE *f;
+
+	(void)state;
+	assert_true(fd >= 0);
+	unlink(path);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	dvs_log_init("test");
+	dvs_log_set_level(DVS_LOG_WARN);
+	dvs_err("name '%s'", "a\033[31mred\033[0m\rb\nc\td\x7f\xc3\xa9");
+	fflush(stderr);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	f = fdopen(fd, "r");
+	assert_non_null(f);
+	rewind(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_string_equal(line, "test: error: test_log_no_escapes: name "
+				  "'a\\x1b[31mred\\x1b[0m\\x0db\\x0ac\\x09d\\x7f\xc3\xa9'\n");
+	assert_null(fgets(line, sizeof(line), f)); /* one line */
+	fclose(f);
+}
+
 int
 main(void)
 {
@@ -178,6 +211,7 @@ main(void)
 	    cmocka_unit_test(test_json_text),
 	    cmocka_unit_test(test_json_string_null),
 	    cmocka_unit_test(test_log_levels),
+	    cmocka_unit_test(test_log_no_escapes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
