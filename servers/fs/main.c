@@ -199,7 +199,7 @@ main(int argc, char **argv)
 			break;
 		case 'e':
 			if (srv_parse_long(optarg, 0, INT32_MAX - 1, &ep) < 0) {
-				fprintf(stderr, "dvs-fs: bad endpoint '%s'\n", optarg);
+				fprintf(stderr, "dvs-fs: --ep: bad endpoint '%s'\n", optarg);
 				return 2;
 			}
 			break;

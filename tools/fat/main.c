@@ -92,7 +92,7 @@ main(int argc, char **argv)
 			return dvs_print_version("dvs-fat");
 		case 'p':
 			if (dvs_parse_long(optarg, 1, 4, &lv) != 0) {
-				fprintf(stderr, "dvs-fat: -p takes 1 to 4\n");
+				fprintf(stderr, "dvs-fat: -p (--partition) takes 1 to 4, not '%s'\n", optarg);
 				return 2;
 			}
 			cli_partition = (int)lv;

@@ -130,7 +130,7 @@ cmd_mkfs(int argc, char **argv)
 		case 's':
 			size = cli_parse_size(optarg);
 			if (!size) {
-				fprintf(stderr, "dvs-fat: bad size '%s'\n", optarg);
+				fprintf(stderr, "dvs-fat: --size: bad size '%s'\n", optarg);
 				return 2;
 			}
 			break;
