@@ -35,6 +35,7 @@
 
 #include "dvkd.h"
 #include "dvs/log.h"
+#include "dvs/parse.h"
 
 /* Copy threads: a few at start, more on demand, each DC holding at most
  * DC_RUNNING of them at a time.  A copy can wait on the owner's memory
@@ -452,10 +453,17 @@ inline_copy(struct job *j, char *bounce)
 int
 dvkd_copy_start(void)
 {
+	const char *s = getenv("DVKD_INLINE_MAX_US");
+	long us;
 	int i;
 
-	if (getenv("DVKD_INLINE_MAX_US") != NULL)
-		inline_max_ns = strtoull(getenv("DVKD_INLINE_MAX_US"), NULL, 10) * 1000;
+	if (s != NULL) {
+		if (dvs_parse_long(s, 0, 60L * 1000 * 1000, &us) == 0)
+			inline_max_ns = (uint64_t)us * 1000;
+		else
+			dvs_warn("DVKD_INLINE_MAX_US: a number of microseconds up to "
+				 "60000000, not '%s'; ignored", s);
+	}
 	pthread_mutex_lock(&qlock);
 	for (i = 0; i < COPY_THREADS_MIN; i++) {
 		if (pthread_create(&threads[nthreads], NULL, worker, NULL) != 0)

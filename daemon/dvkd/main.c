@@ -4,6 +4,7 @@
  * See docs/DVK.md.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include "cluster.h"
 #include "dvkd.h"
 #include "dvs/log.h"
+#include "dvs/parse.h"
 #include "dvs/version.h"
 
 
@@ -29,7 +31,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: dvkd [--socket PATH] [--ready-fd N] [--cluster FILE --node ID]\n"
+		"usage: dvkd [-v|-q] [--socket PATH] [--ready-fd N] [--cluster FILE --node ID]\n"
 		"\n"
 		"The DVK node daemon.  Normally started by `dvsctl start`.\n"
 		"\n"
@@ -38,11 +40,14 @@ usage(FILE *f)
 		"  --cluster FILE  run as a node of the cluster FILE describes (needs\n"
 		"                  Corosync on this node; see docs/CLUSTER.md)\n"
 		"  --node ID       this node's id in that file\n"
+		"  -v, --verbose   log more (again: debug)\n"
+		"  -q, --quiet     log errors only\n"
 		"  -h, --help      this text\n"
 		"      --version   print the version\n"
 		"\n"
-		"Log level from DVS_LOG (error, warn, info, debug).  Exit status:\n"
-		"0 stopped cleanly, 1 could not start (e.g. already running).\n",
+		"Log level from DVS_LOG (error, warn, info, debug), then -v and -q.\n"
+		"Exit status: 0 stopped cleanly, 1 could not start (e.g. already\n"
+		"running), 2 bad usage.\n",
 		DVKD_DEFAULT_SOCKET);
 }
 
@@ -214,33 +219,44 @@ main(int argc, char **argv)
 		{ "node", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *cluster_file = NULL;
 	int ready_fd = -1, node = -1, c, sigfd;
-	char *end;
+	long lv;
 	sigset_t set;
 
 	dvs_log_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			path = optarg;
 			break;
 		case 'r':
-			ready_fd = atoi(optarg);
+			if (dvs_parse_long(optarg, 0, INT_MAX, &lv) != 0) {
+				fprintf(stderr, "dvkd: --ready-fd: a file descriptor, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			ready_fd = (int)lv;
 			break;
 		case 'c':
 			cluster_file = optarg;
 			break;
 		case 'n':
-			errno = 0;
-			node = (int)strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || end == optarg || node < 0 ||
-			    node >= CL_MAX_NODES) {
+			if (dvs_parse_long(optarg, 0, CL_MAX_NODES - 1, &lv) != 0) {
 				fprintf(stderr, "dvkd: --node: 0 to %d\n", CL_MAX_NODES - 1);
 				return 2;
 			}
+			node = (int)lv;
+			break;
+		case 'v':
+			dvs_log_more();
+			break;
+		case 'q':
+			dvs_log_quiet();
 			break;
 		case 'h':
 			usage(stdout);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "dvk_int.h"
+#include "dvs/parse.h"
 
 static pthread_once_t admit_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t admit_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -30,13 +31,9 @@ admit_init(void)
 {
 	const char *s = getenv(DVKD_ADMIT_ENV);
 	struct stat st;
-	char *end;
 	long v;
 
-	if (s == NULL || *s == '\0')
-		return;
-	v = strtol(s, &end, 10);
-	if (*end != '\0' || v < 0 || v > 1 << 20)
+	if (s == NULL || dvs_parse_long(s, 0, 1 << 20, &v) != 0)
 		return;
 	if (fstat((int)v, &st) < 0 || !S_ISSOCK(st.st_mode))
 		return;
@@ -47,10 +44,11 @@ static int64_t
 spin_from_env(void)
 {
 	const char *s = getenv("DVK_SPIN_US");
+	long v;
 
-	if (s == NULL || *s == '\0')
+	if (s == NULL || dvs_parse_long(s, 0, 60L * 1000 * 1000, &v) != 0)
 		return DVK_SPIN_NS_DEFAULT;
-	return strtoll(s, NULL, 10) * 1000;
+	return (int64_t)v * 1000;
 }
 
 static int
@@ -59,10 +57,9 @@ ctl_timeout_from_env(void)
 	const char *s = getenv("DVK_CTL_TIMEOUT_MS");
 	long v;
 
-	if (s == NULL || *s == '\0')
+	if (s == NULL || dvs_parse_long(s, 1, 3599999, &v) != 0)
 		return DVK_CTL_TIMEOUT_MS;
-	v = strtol(s, NULL, 10);
-	return v > 0 && v < 3600000 ? (int)v : DVK_CTL_TIMEOUT_MS;
+	return (int)v;
 }
 
 static int

@@ -8,6 +8,7 @@
  * timeout_ms ends the session instead of hanging it.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <zlib.h>
 
 #include "dvs/log.h"
+#include "dvs/parse.h"
 #include "img_int.h"
 
 static const char *log_prefix = "dvs img";
@@ -58,12 +60,13 @@ void
 img_conn_init(struct img_conn *c, int rfd, int wfd)
 {
 	const char *t = getenv("DVS_IMG_TIMEOUT_MS");
+	long v;
 
 	memset(c, 0, sizeof(*c));
 	c->rfd = rfd;
 	c->wfd = wfd;
 	c->max_in = IMG_FRAME_MAX;
-	c->timeout_ms = t ? atoi(t) : 120000;
+	c->timeout_ms = t != NULL && dvs_parse_long(t, 1, INT_MAX, &v) == 0 ? (int)v : 120000;
 	/* Requests are small and latency-bound (fails harmlessly on pipes). */
 	setsockopt(wfd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	if (c->timeout_ms <= 0)

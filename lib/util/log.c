@@ -76,11 +76,37 @@ dvs_log_enabled(enum dvs_log_level level)
 	return (int)level <= log_level;
 }
 
+/*
+ * Copies s into out (size n) with every control byte (below 0x20, and
+ * DEL) written as \xNN: a file name or a peer's text in a message cannot
+ * put a terminal escape, a carriage return or a second line into a log,
+ * on a terminal or in a file or the journal.
+ */
+static void
+log_escape(const char *s, char *out, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	unsigned char c;
+
+	for (; (c = (unsigned char)*s) != '\0' && o + 5 < n; s++) {
+		if (c < 0x20 || c == 0x7f) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+}
+
 void
 dvs_log_at(enum dvs_log_level level, const char *func, const char *fmt, ...)
 {
 	static const char *names[] = { "error", "warning", "info", "debug" };
-	char buf[1024];
+	char buf[1024], safe[1024];
 	int saved = errno;
 	va_list ap;
 
@@ -89,7 +115,8 @@ dvs_log_at(enum dvs_log_level level, const char *func, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	log_escape(buf, safe, sizeof(safe));
 	/* One write per line keeps lines of concurrent threads whole. */
-	fprintf(stderr, "%s: %s: %s: %s\n", log_prog, names[level], func, buf);
+	fprintf(stderr, "%s: %s: %s: %s\n", log_prog, names[level], func, safe);
 	errno = saved;
 }

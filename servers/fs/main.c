@@ -44,6 +44,8 @@ usage(FILE *f)
 	    "  -r, --read-only         mount every volume read-only\n"
 	    "  -c, --cache-mb N        metadata cache bound per volume (default 8)\n"
 	    "      --flush-sec N       write metadata back every N s (default 5; 0 off)\n"
+	    "  -v, --verbose           log more (again: debug)\n"
+	    "  -q, --quiet             log errors only\n"
 	    "  -h, --help              this text\n"
 	    "      --version           print the version\n"
 	    "\n"
@@ -162,6 +164,8 @@ main(int argc, char **argv)
 	    {"read-only", no_argument, NULL, 'r'},
 	    {"cache-mb", required_argument, NULL, 'c'},
 	    {"flush-sec", required_argument, NULL, 'F'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 0x100},
 	    {NULL, 0, NULL, 0},
@@ -176,7 +180,7 @@ main(int argc, char **argv)
 	fs_srv.flush_ms = 5000;
 	if (srv_env_ep("dvs-fs", "DVS_FS_EP", &ep) < 0)
 		return 2;
-	while ((c = getopt_long(argc, argv, "V:d:e:w:rc:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "V:d:e:w:rc:vqh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'V':
 		case 'd':
@@ -195,7 +199,7 @@ main(int argc, char **argv)
 			break;
 		case 'e':
 			if (srv_parse_long(optarg, 0, INT32_MAX - 1, &ep) < 0) {
-				fprintf(stderr, "dvs-fs: bad endpoint '%s'\n", optarg);
+				fprintf(stderr, "dvs-fs: --ep: bad endpoint '%s'\n", optarg);
 				return 2;
 			}
 			break;
@@ -221,6 +225,12 @@ main(int argc, char **argv)
 				return 2;
 			}
 			fs_srv.flush_ms = (int)v * 1000;
+			break;
+		case 'v':
+			dvs_log_more();
+			break;
+		case 'q':
+			dvs_log_quiet();
 			break;
 		case 'h':
 			usage(stdout);

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include "dvs/log.h"
+#include "dvs/parse.h"
 #include "srv_util.h"
 
 #define HUGE_PAGE (2u << 20)
@@ -17,15 +18,7 @@
 int
 srv_parse_long(const char *s, long min, long max, long *out)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
+	return dvs_parse_long(s, min, max, out) == 0 ? 0 : -1;
 }
 
 int

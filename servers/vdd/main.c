@@ -119,7 +119,7 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'e':
 			if (srv_parse_long(optarg, 0, INT32_MAX - 1, &ep) < 0) {
-				fprintf(stderr, "dvs-vdd: bad endpoint '%s'\n", optarg);
+				fprintf(stderr, "dvs-vdd: --ep: bad endpoint '%s'\n", optarg);
 				return 2;
 			}
 			break;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -55,6 +56,50 @@ test_parse_long(void **state)
 		if (rc != cases[i].rc)
 			fail_msg("'%s': %d, want %d", cases[i].s, rc, cases[i].rc);
 		assert_int_equal(v, rc == 0 ? cases[i].want : 12345);
+	}
+}
+
+static void
+test_parse_size(void **state)
+{
+	static const struct {
+		const char *s;
+		uint64_t max;
+		int rc;
+		uint64_t want;
+	} cases[] = {
+	    {"0", 100, 0, 0},
+	    {"100", 100, 0, 100},
+	    {"101", 100, -ERANGE, 0},
+	    {"4k", UINT64_MAX, 0, 4096},
+	    {"4K", UINT64_MAX, 0, 4096},
+	    {"3M", UINT64_MAX, 0, 3u << 20},
+	    {"2g", UINT64_MAX, 0, 2ull << 30},
+	    {"1k", 1023, -ERANGE, 0},
+	    {"18446744073709551615", UINT64_MAX, 0, UINT64_MAX},
+	    {"18446744073709551616", UINT64_MAX, -ERANGE, 0},
+	    {"17179869184G", UINT64_MAX, -ERANGE, 0}, /* 2^34 G overflows */
+	    {"17179869183G", UINT64_MAX, 0, 17179869183ull << 30},
+	    {"", 100, -EINVAL, 0},
+	    {"-1", 100, -EINVAL, 0},
+	    {"+1", 100, -EINVAL, 0},
+	    {" 1", 100, -EINVAL, 0},
+	    {"1 ", 100, -EINVAL, 0},
+	    {"1kb", UINT64_MAX, -EINVAL, 0},
+	    {"1T", UINT64_MAX, -EINVAL, 0},
+	    {"0x10", UINT64_MAX, -EINVAL, 0},
+	    {"k", UINT64_MAX, -EINVAL, 0},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v = 12345;
+		int rc = dvs_parse_size(cases[i].s, cases[i].max, &v);
+
+		if (rc != cases[i].rc)
+			fail_msg("'%s': %d, want %d", cases[i].s, rc, cases[i].rc);
+		assert_true(v == (rc == 0 ? cases[i].want : 12345));
 	}
 }
 
@@ -125,14 +170,48 @@ test_log_levels(void **state)
 	assert_false(dvs_log_enabled(DVS_LOG_WARN));
 }
 
+/* A message with a terminal escape, a carriage return and a newline in
+ * it (a file name, a peer's text) is one line with none of them. */
+static void
+test_log_no_escapes(void **state)
+{
+	char path[] = "/tmp/dvs-log-XXXXXX", line[256];
+	int fd = mkstemp(path), saved;
+	FILE *f;
+
+	(void)state;
+	assert_true(fd >= 0);
+	unlink(path);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	dvs_log_init("test");
+	dvs_log_set_level(DVS_LOG_WARN);
+	dvs_err("name '%s'", "a\033[31mred\033[0m\rb\nc\td\x7f\xc3\xa9");
+	fflush(stderr);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	f = fdopen(fd, "r");
+	assert_non_null(f);
+	rewind(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_string_equal(line, "test: error: test_log_no_escapes: name "
+				  "'a\\x1b[31mred\\x1b[0m\\x0db\\x0ac\\x09d\\x7f\xc3\xa9'\n");
+	assert_null(fgets(line, sizeof(line), f)); /* one line */
+	fclose(f);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_long),
+	    cmocka_unit_test(test_parse_size),
 	    cmocka_unit_test(test_json_text),
 	    cmocka_unit_test(test_json_string_null),
 	    cmocka_unit_test(test_log_levels),
+	    cmocka_unit_test(test_log_no_escapes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

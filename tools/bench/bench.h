@@ -36,6 +36,10 @@ long bench_rss_kib(pid_t pid);
 double bench_median(double *v, size_t n);
 /* Progress line on stderr when stderr is a terminal. */
 void bench_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An option's number through dvs_parse_long: 0, or -1 after "dvs-bench
+ * BENCH: --OPT: MIN to MAX, not 'S'" on stderr (the caller exits 2). */
+int bench_num(const char *bench, const char *opt, const char *s, long min, long max,
+	      long *out);
 
 /* One benchmark: parses its own options (argv[0] is its name). */
 typedef int (*bench_main_fn)(struct bench_report *r, int argc, char **argv);

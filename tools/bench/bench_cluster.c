@@ -449,7 +449,7 @@ bench_cluster_main(struct bench_report *r, int argc, char **argv)
 	struct ipc_figs ipc;
 	struct cp_figs cp;
 	char t1[96];
-	long rss = -1;
+	long rss = -1, v;
 	char note[128];
 	int c;
 
@@ -457,16 +457,24 @@ bench_cluster_main(struct bench_report *r, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			b.runs = atoi(optarg);
+			if (bench_num("cluster", "runs", optarg, 1, 64, &v) != 0)
+				return 2;
+			b.runs = (int)v;
 			break;
 		case 'n':
-			b.rss_nodes = atoi(optarg);
+			if (bench_num("cluster", "rss-nodes", optarg, 2, 16, &v) != 0)
+				return 2;
+			b.rss_nodes = (int)v;
 			break;
 		case 't':
-			b.token_ms = atoi(optarg);
+			if (bench_num("cluster", "token", optarg, 100, 3600000, &v) != 0)
+				return 2;
+			b.token_ms = (int)v;
 			break;
 		case 'm':
-			b.mib = atoi(optarg);
+			if (bench_num("cluster", "mib", optarg, 1, 4096, &v) != 0)
+				return 2;
+			b.mib = (int)v;
 			break;
 		case 'h':
 			usage();

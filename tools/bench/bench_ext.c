@@ -287,19 +287,26 @@ parse(struct extb *b, int argc, char **argv, const char **dir)
 	    {"dir", required_argument, NULL, 'd'},	{"keep", no_argument, NULL, 'k'},
 	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
 	};
+	long v;
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			b->file_mib = (unsigned)strtoul(optarg, NULL, 10);
+			if (bench_num("ext", "file-mib", optarg, 1, 4096, &v) != 0)
+				return -1;
+			b->file_mib = (unsigned)v;
 			break;
 		case 's':
-			b->nsmall = (unsigned)strtoul(optarg, NULL, 10);
+			if (bench_num("ext", "small", optarg, 10, 1000000, &v) != 0)
+				return -1;
+			b->nsmall = (unsigned)v;
 			break;
 		case 'r':
-			b->runs = (unsigned)strtoul(optarg, NULL, 10);
+			if (bench_num("ext", "runs", optarg, 1, EXT_MAX_RUNS, &v) != 0)
+				return -1;
+			b->runs = (unsigned)v;
 			break;
 		case 't':
 			b->tree = optarg;

@@ -167,6 +167,7 @@ bench_fat_main(struct bench_report *r, int argc, char **argv)
 	uint64_t mib = 256;
 	size_t cache = 8u << 20;
 	int files = 10000, reads = 200000, rounds = 3, c, rc = 1;
+	long v;
 	static const struct option lo[] = {
 		{"dir", required_argument, 0, 'd'}, {"size-mib", required_argument, 0, 's'},
 		{"files", required_argument, 0, 'n'}, {"cache-kib", required_argument, 0, 'c'},
@@ -177,10 +178,26 @@ bench_fat_main(struct bench_report *r, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "d:s:n:c:r:Sh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
-		case 's': mib = strtoull(optarg, NULL, 0); break;
-		case 'n': files = atoi(optarg); break;
-		case 'c': cache = (size_t)strtoull(optarg, NULL, 0) * 1024; break;
-		case 'r': rounds = atoi(optarg); break;
+		case 's':
+			if (bench_num("fat", "size-mib", optarg, 8, 1L << 20, &v) != 0)
+				return 2;
+			mib = (uint64_t)v;
+			break;
+		case 'n':
+			if (bench_num("fat", "files", optarg, 1, 1000000, &v) != 0)
+				return 2;
+			files = (int)v;
+			break;
+		case 'c':
+			if (bench_num("fat", "cache-kib", optarg, 0, 1L << 30, &v) != 0)
+				return 2;
+			cache = (size_t)v * 1024;
+			break;
+		case 'r':
+			if (bench_num("fat", "rounds", optarg, 1, 15, &v) != 0)
+				return 2;
+			rounds = (int)v;
+			break;
 		case 'S': g_sparse = 1; break;
 		default:
 			printf("usage: dvs-bench fat [--dir TMPFS_DIR] [--size-mib N] "

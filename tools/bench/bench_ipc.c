@@ -895,6 +895,7 @@ bench_ipc_main(struct bench_report *r, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	int runs = 5, scale = 1, c, rc = 1, only_vcopy = 0;
+	long v;
 	double rtt_x, rtt_s, u_x, u_s, ow;
 	int cross_cpu;
 	long rss;
@@ -903,11 +904,9 @@ bench_ipc_main(struct bench_report *r, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			runs = atoi(optarg);
-			if (runs < 1 || runs > MAX_RUNS) {
-				usage(stderr);
+			if (bench_num("ipc", "runs", optarg, 1, MAX_RUNS, &v) != 0)
 				return 2;
-			}
+			runs = (int)v;
 			break;
 		case 'q':
 			scale = 4;

@@ -35,6 +35,7 @@
  * its binding may not have reached this node yet.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@
 #include <unistd.h>
 
 #include "dvs/ipc.h"
+#include "dvs/parse.h"
 
 enum { T_ECHO = 100, T_ONEWAY, T_REPORT, T_STOP, T_VCOPY, T_HANG };
 
@@ -287,6 +289,7 @@ run(struct dvk *h, int argc, char **argv)
 	dvk_msg_t m;
 	int rc, srv;
 	uint64_t n, i;
+	long lv;
 
 	if (strcmp(argv[1], "serve") == 0) {
 		printf("serving %d\n", dvk_self(h));
@@ -295,8 +298,17 @@ run(struct dvk *h, int argc, char **argv)
 	}
 	if (argc < 4)
 		return 2;
-	srv = atoi(argv[3]);
-	n = argc > 4 ? strtoull(argv[4], NULL, 10) : 0;
+	if (dvs_parse_long(argv[3], 0, INT32_MAX - 1, &lv) != 0) {
+		fprintf(stderr, "dvs-bench-peer: SERVER: an endpoint, not '%s'\n", argv[3]);
+		return 2;
+	}
+	srv = (int)lv;
+	lv = 0;
+	if (argc > 4 && dvs_parse_long(argv[4], 0, LONG_MAX, &lv) != 0) {
+		fprintf(stderr, "dvs-bench-peer: N/MS/LEN: a number, not '%s'\n", argv[4]);
+		return 2;
+	}
+	n = (uint64_t)lv;
 	if (strcmp(argv[1], "stop") == 0) {
 		rc = call(h, srv, T_STOP, 0, &m);
 		if (rc < 0)
@@ -401,6 +413,7 @@ int
 main(int argc, char **argv)
 {
 	struct dvk *h;
+	long ep;
 	int rc;
 
 	if (argc < 3) {
@@ -409,7 +422,11 @@ main(int argc, char **argv)
 				"       vcbench EP SERVER N | stop EP SERVER | hang EP SERVER MS\n");
 		return 2;
 	}
-	rc = dvk_bind(atoi(argv[2]), strcmp(argv[1], "serve") == 0 ? DVK_BIND_PEER_EVENTS : 0,
+	if (dvs_parse_long(argv[2], 0, INT32_MAX - 1, &ep) != 0) {
+		fprintf(stderr, "dvs-bench-peer: EP: an endpoint, not '%s'\n", argv[2]);
+		return 2;
+	}
+	rc = dvk_bind((int)ep, strcmp(argv[1], "serve") == 0 ? DVK_BIND_PEER_EVENTS : 0,
 		      &h);
 	if (rc < 0) {
 		printf("bind: %s\n", dvk_strerror(rc));

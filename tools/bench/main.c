@@ -15,6 +15,7 @@
 
 #include "bench.h"
 #include "dvs/json_out.h"
+#include "dvs/parse.h"
 
 struct bench_field {
 	char name[64];
@@ -225,6 +226,15 @@ print_table(const struct bench_report *r)
 			printf("%-28s %14.3f  %-8s %s\n", f->name, f->value, f->unit,
 			       f->note);
 	}
+}
+
+int
+bench_num(const char *bench, const char *opt, const char *s, long min, long max, long *out)
+{
+	if (dvs_parse_long(s, min, max, out) == 0)
+		return 0;
+	fprintf(stderr, "dvs-bench %s: --%s: %ld to %ld, not '%s'\n", bench, opt, min, max, s);
+	return -1;
 }
 
 static void

@@ -29,7 +29,7 @@ max_nodes=16
 
 usage() {
 	cat <<EOF
-usage: dvs cluster COMMAND [ARGS]
+usage: dvs cluster [-v|-q] COMMAND [ARGS]
 
 A DVS cluster of network namespaces on this machine: each node has its own
 network (a veth on a private bridge), its own Corosync and its own dvkd.
@@ -59,6 +59,9 @@ Needs root.
   corosync-conf CLUSTER-FILE --node N [--token MS]
         print the corosync.conf of node N of a cluster file (for real
         machines too; see docs/CLUSTER.md)
+  -v, --verbose  say each node's step, and the dvkd it starts logs one
+               level more (default info in its log file; again: debug)
+  -q, --quiet  say nothing but errors
   -h, --help   this text
   --version    print the version
 
@@ -77,6 +80,18 @@ usage_error() {
 	exit 2
 }
 say() { [ -n "${quiet:-}" ] || echo "$*" >&2; }
+# -v: what each node does.
+say_more() { [ "${verbose:-0}" -eq 0 ] || say "$@"; }
+
+# The log level of the dvkd a node runs (its log file): DVS_LOG, else
+# info; each -v one more.
+dvkd_log_level() {
+	local levels=(error warn info debug) i=2 k
+	for k in 0 1 2 3; do [ "${DVS_LOG:-}" = "${levels[k]}" ] && i=$k; done
+	i=$((i + ${verbose:-0}))
+	[ $i -le 3 ] || i=3
+	echo "${levels[i]}"
+}
 
 need_root() {
 	[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, Corosync)"
@@ -195,7 +210,7 @@ start_corosync() {
 start_dvkd() {
 	local name=$1 i=$2 dir
 	dir=$(cdir "$name")/n$i
-	DVS_LOG=${DVS_LOG:-info} ip netns exec "$(ns_of "$name" "$i")" setsid "$bin/dvkd" \
+	DVS_LOG=$(dvkd_log_level) ip netns exec "$(ns_of "$name" "$i")" setsid "$bin/dvkd" \
 		--socket "$dir/dvkd.sock" --cluster "$(cdir "$name")/cluster.conf" \
 		--node "$i" >>"$dir/dvkd.log" 2>&1 </dev/null &
 	echo $! >"$dir/dvkd.pid"
@@ -267,11 +282,13 @@ cmd_up() {
 			>"/etc/netns/$ns/corosync/corosync.conf" ||
 			fail "cannot write the corosync.conf of node $i"
 		install -m 400 "$dir/authkey" "/etc/netns/$ns/corosync/authkey"
+		say_more "  node $i: namespace $ns, address $net_prefix.$((i + 1))"
 	done
 	say "starting Corosync and dvkd on every node"
 	for ((i = 0; i < n; i++)); do
 		start_corosync "$name" "$i"
 		start_dvkd "$name" "$i"
+		say_more "  node $i: Corosync (pid $(cat "$dir/n$i/corosync.pid")), dvkd (pid $(cat "$dir/n$i/dvkd.pid"), log $dir/n$i/dvkd.log)"
 	done
 	# Ready when every dvkd answers and sees every node as a member.
 	while :; do
@@ -319,8 +336,10 @@ alive() {
 	[ -n "$st" ] && [ "${st#Z}" = "$st" ]
 }
 
+# --json: one array, one object per cluster, made by jq (--arg and
+# --argjson do the quoting: DVS_RUN_DIR may hold any byte a path can).
 cmd_status() {
-	local json=0 names=() name i n dir first=1 nfirst
+	local json=0 names=() name i n dir clusters=() nodes
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--json) json=1 ;;
@@ -329,42 +348,53 @@ cmd_status() {
 		esac
 		shift
 	done
+	[ $json -eq 0 ] || command -v jq >/dev/null ||
+		die "status --json needs jq (apt-get install jq)"
 	if [ ${#names[@]} -eq 0 ]; then
 		for dir in "$run_root"/*/; do
 			name=$(basename "$dir")
 			[[ $name =~ ^[a-z0-9]{1,8}$ ]] && [ -f "$dir/nodes" ] && names+=("$name")
 		done
 	fi
-	[ $json -eq 1 ] && printf '['
 	for name in "${names[@]}"; do
 		check_name "$name"
 		n=$(node_count "$name") || die "no cluster named '$name'"
+		[[ $n =~ ^[0-9]+$ ]] || die "cluster '$name': bad node count in $(cdir "$name")/nodes"
 		dir=$(cdir "$name")
-		if [ $json -eq 1 ]; then
-			[ $first -eq 1 ] || printf ','
-			printf '{"name":"%s","nodes":[' "$name"
-		else
+		if [ $json -eq 0 ]; then
 			echo "cluster $name: $n nodes"
 			printf '  %-5s %-14s %-9s %-9s %s\n' NODE ADDRESS COROSYNC DVKD MEMBERS
 		fi
-		first=0 nfirst=1
+		nodes=()
 		for ((i = 0; i < n; i++)); do
 			local cs=down dk=down seen=0
 			alive "$dir/n$i/corosync.pid" && cs=running
 			alive "$dir/n$i/dvkd.pid" && dk=running
 			[ $cs = running ] && seen=$(members_seen "$name" "$i")
+			[[ $seen =~ ^[0-9]+$ ]] || seen=0
 			if [ $json -eq 1 ]; then
-				[ $nfirst -eq 1 ] || printf ','
-				printf '{"node":%d,"address":"%s","corosync":"%s","dvkd":"%s","members_seen":%d,"socket":"%s"}' \
-					"$i" "$net_prefix.$((i + 1))" "$cs" "$dk" "$seen" "$dir/n$i/dvkd.sock"
+				nodes+=("$(jq -cn --argjson node "$i" \
+					--arg address "$net_prefix.$((i + 1))" --arg corosync "$cs" \
+					--arg dvkd "$dk" --argjson members_seen "$seen" \
+					--arg socket "$dir/n$i/dvkd.sock" \
+					'{node: $node, address: $address, corosync: $corosync,
+					  dvkd: $dvkd, members_seen: $members_seen, socket: $socket}')") ||
+					die "status --json: jq failed"
 			else
 				printf '  %-5s %-14s %-9s %-9s %s\n' "$i" "$net_prefix.$((i + 1))" "$cs" "$dk" "$seen"
 			fi
-			nfirst=0
 		done
-		[ $json -eq 1 ] && printf ']}'
+		if [ $json -eq 1 ]; then
+			# (printf with no argument writes one empty line: [])
+			clusters+=("$(printf '%s\n' ${nodes[@]+"${nodes[@]}"} |
+				jq -cs --arg name "$name" '{name: $name, nodes: .}')") ||
+				die "status --json: jq failed"
+		fi
 	done
-	[ $json -eq 1 ] && printf ']\n'
+	if [ $json -eq 1 ]; then
+		printf '%s\n' ${clusters[@]+"${clusters[@]}"} | jq -cs . ||
+			die "status --json: jq failed"
+	fi
 	[ ${#names[@]} -gt 0 ] || [ $json -eq 1 ] || echo "no cluster (make one: dvs cluster up)"
 	return 0
 }
@@ -454,6 +484,15 @@ cmd_down() {
 
 # ---- main -------------------------------------------------------------------
 
+verbose=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	-v | --verbose) verbose=$((verbose + 1)) ;;
+	-q | --quiet) quiet=1 ;;
+	*) break ;;
+	esac
+	shift
+done
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case $cmd in

@@ -21,6 +21,7 @@
 
 #include "dvs/dvsfs.h"
 #include "dvs/json_out.h"
+#include "dvs/parse.h"
 #include "dvs/version.h"
 #include "pipeline.h"
 #include "seen.h"
@@ -1021,7 +1022,6 @@ main(int argc, char **argv)
 	struct side dst;
 	uint64_t t0;
 	int c, rc, stats = 0, dst_kind, nsrc;
-	char *end;
 	void *buf = NULL;
 	long v;
 
@@ -1048,10 +1048,8 @@ main(int argc, char **argv)
 			opt.quiet = 1;
 			break;
 		case 'e':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 0 || v >= INT32_MAX) {
-				fprintf(stderr, "dvs-cp: bad endpoint '%s'\n", optarg);
+			if (dvs_parse_long(optarg, 0, INT32_MAX - 1, &v) != 0) {
+				fprintf(stderr, "dvs-cp: --ep: bad endpoint '%s'\n", optarg);
 				return 2;
 			}
 			fo.server_ep = (dvk_ep_t)v;
@@ -1060,10 +1058,7 @@ main(int argc, char **argv)
 			fo.volume = optarg;
 			break;
 		case 'b':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 512 ||
-			    v > (64L << 20)) {
+			if (dvs_parse_long(optarg, 512, 64L << 20, &v) != 0) {
 				fprintf(stderr,
 					"dvs-cp: --block-size: 512 to 67108864\n");
 				return 2;

@@ -480,32 +480,45 @@ cmd_status(void)
 	return EX_OK;
 }
 
+/* One node id of a list: the digits of s up to the first of stop. */
+static int
+parse_node_id(const char *s, size_t len, long *out)
+{
+	char buf[8];
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return dvs_parse_long(buf, 0, 63, out) == 0 ? 0 : -1;
+}
+
 /* "0,1,2" (or "0-2,5") -> a mask of node ids. */
 static int
 parse_nodes(const char *s, uint64_t *mask)
 {
-	char *end;
 	long lo, hi;
+	size_t n;
 
 	*mask = 0;
 	for (;;) {
-		lo = strtol(s, &end, 10);
-		if (end == s || lo < 0 || lo > 63)
+		n = strcspn(s, "-,");
+		if (parse_node_id(s, n, &lo) != 0)
 			return -1;
+		s += n;
 		hi = lo;
-		if (*end == '-') {
-			s = end + 1;
-			hi = strtol(s, &end, 10);
-			if (end == s || hi < lo || hi > 63)
+		if (*s == '-') {
+			s++;
+			n = strcspn(s, ",");
+			if (parse_node_id(s, n, &hi) != 0 || hi < lo)
 				return -1;
+			s += n;
 		}
 		for (; lo <= hi; lo++)
 			*mask |= 1ull << lo;
-		if (*end == '\0')
+		if (*s == '\0')
 			return 0;
-		if (*end != ',')
-			return -1;
-		s = end + 1;
+		s++; /* ',' */
 	}
 }
 

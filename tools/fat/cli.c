@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dvs/parse.h"
 #include "dvs/imagelock.h"
 
 int cli_partition;
@@ -141,18 +142,11 @@ cli_base_name(const char *path)
 uint64_t
 cli_parse_size(const char *s)
 {
-	char *end;
-	double v = strtod(s, &end);
-	uint64_t mul = 1;
+	uint64_t v;
 
-	switch (*end) {
-	case 'k': case 'K': mul = 1024; break;
-	case 'm': case 'M': mul = 1024 * 1024; break;
-	case 'g': case 'G': mul = 1024ull * 1024 * 1024; break;
-	case 0: break;
-	default: return 0;
-	}
-	return v > 0 ? (uint64_t)(v * (double)mul) : 0;
+	if (dvs_parse_size(s, UINT64_MAX, &v) != 0)
+		return 0;
+	return v;
 }
 
 void

@@ -9,13 +9,14 @@
 
 #include "cli.h"
 #include "dvs/log.h"
+#include "dvs/parse.h"
 #include "dvs/version.h"
 
 void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: dvs-fat [-p N] COMMAND ARGS...\n"
+		"usage: dvs-fat [-v|-q] [-p N] COMMAND ARGS...\n"
 		"Reads and writes FAT12/16/32 images with the DVS FAT engine.\n"
 		"Paths inside an image are written IMAGE:/path.\n"
 		"\n"
@@ -38,6 +39,9 @@ usage(FILE *f)
 		"  label IMAGE [LABEL]         show or set ('' removes) the label\n"
 		"\n"
 		"  -p, --partition N   use MBR primary partition N (1-4) of the image\n"
+		"  -v, --verbose       log more (again: debug)\n"
+		"  -q, --quiet         log errors only (before COMMAND; mkfs -q is\n"
+		"                      mkfs's own: no summary)\n"
 		"  -h, --help          this help\n"
 		"Long forms: mkfs --fat-type --size --cluster-size --sector-size --label\n"
 		"--quiet; ls --long --recursive; get, put, rm --recursive; mkdir\n"
@@ -62,27 +66,36 @@ main(int argc, char **argv)
 	 * command parses the rest */
 	static const struct option lo[] = {
 		{"partition", required_argument, NULL, 'p'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, i;
+	long lv;
 
 	dvs_log_init("dvs-fat");
 	opterr = 0;	/* our own words, below */
-	while ((c = getopt_long(argc, argv, "+p:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:vqh", lo, NULL)) != -1) {
 		switch (c) {
+		case 'v':
+			dvs_log_more();
+			break;
+		case 'q':
+			dvs_log_quiet();
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		case 'V':
 			return dvs_print_version("dvs-fat");
 		case 'p':
-			cli_partition = atoi(optarg);
-			if (cli_partition < 1 || cli_partition > 4) {
-				fprintf(stderr, "dvs-fat: -p takes 1 to 4\n");
+			if (dvs_parse_long(optarg, 1, 4, &lv) != 0) {
+				fprintf(stderr, "dvs-fat: -p (--partition) takes 1 to 4, not '%s'\n", optarg);
 				return 2;
 			}
+			cli_partition = (int)lv;
 			break;
 		default:
 			fprintf(stderr, "dvs-fat: unknown option %s (try --help)\n",

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "dvs/fat_layout.h"
+#include "dvs/parse.h"
 
 /* ---- the dry run: the layout fat_format would write, without writing ---- */
 
@@ -99,7 +100,8 @@ cmd_mkfs(int argc, char **argv)
 	struct fat_image_opts io = {.partition = cli_partition};
 	struct fat_blkdev *dev;
 	struct layout lay;
-	uint64_t size = 0;
+	uint64_t size = 0, size64;
+	long lv;
 	int c, err, quiet = 0;
 
 	static const struct option lo[] = {
@@ -116,16 +118,39 @@ cmd_mkfs(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "F:s:c:S:n:q", lo, NULL)) != -1) {
 		switch (c) {
 		case 'q': quiet = 1; break;
-		case 'F': fo.fat_type = atoi(optarg); break;
+		case 'F':
+			if (dvs_parse_long(optarg, 0, 32, &lv) != 0 ||
+			    (lv != 0 && lv != 12 && lv != 16 && lv != 32)) {
+				fprintf(stderr, "dvs-fat: --fat-type: 12, 16 or 32, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			fo.fat_type = (int)lv;
+			break;
 		case 's':
 			size = cli_parse_size(optarg);
 			if (!size) {
-				fprintf(stderr, "dvs-fat: bad size '%s'\n", optarg);
+				fprintf(stderr, "dvs-fat: --size: bad size '%s'\n", optarg);
 				return 2;
 			}
 			break;
-		case 'c': fo.cluster_size = (uint32_t)cli_parse_size(optarg); break;
-		case 'S': fo.sector_size = (uint32_t)atoi(optarg); break;
+		case 'c':
+			size64 = cli_parse_size(optarg);
+			if (size64 == 0 || size64 > UINT32_MAX) {
+				fprintf(stderr, "dvs-fat: --cluster-size: bad size '%s'\n",
+					optarg);
+				return 2;
+			}
+			fo.cluster_size = (uint32_t)size64;
+			break;
+		case 'S':
+			if (dvs_parse_long(optarg, 1, 65536, &lv) != 0) {
+				fprintf(stderr, "dvs-fat: --sector-size: 1 to 65536, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			fo.sector_size = (uint32_t)lv;
+			break;
 		case 'n': fo.label = optarg; break;
 		default: return 2;
 		}

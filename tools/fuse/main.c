@@ -18,6 +18,7 @@
 
 #include "dfuse.h"
 #include "dvs/log.h"
+#include "dvs/parse.h"
 #include "dvs/version.h"
 
 #define DEFAULT_THREADS 8
@@ -233,17 +234,18 @@ add_mount_opt(struct opts *o, const char *opt)
 	return 0;
 }
 
+/* The number of option opt (its name, for the message) in [min, max]. */
 static int
-parse_uint(const char *s, const char *what, unsigned long max, unsigned long *out)
+parse_uint(const char *s, const char *opt, long min, long max, unsigned long *out)
 {
-	char *end;
+	long v;
 
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || *out > max) {
-		dvs_err("bad %s '%s' (a number up to %lu)", what, s, max);
+	if (dvs_parse_long(s, min, max, &v) != 0) {
+		fprintf(stderr, "dvs-fuse: %s: a number from %ld to %ld, not '%s'\n", opt, min,
+			max, s);
 		return -1;
 	}
+	*out = (unsigned long)v;
 	return 0;
 }
 
@@ -273,7 +275,7 @@ parse_args(int argc, char **argv, struct opts *o, struct dfuse *d)
 	while ((c = getopt_long(argc, argv, "fdvqho:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
-			if (parse_uint(optarg, "endpoint", INT32_MAX, &v) < 0)
+			if (parse_uint(optarg, "--ep", 0, INT32_MAX, &v) < 0)
 				return -1;
 			o->fs.server_ep = (dvk_ep_t)v;
 			break;
@@ -293,27 +295,27 @@ parse_args(int argc, char **argv, struct opts *o, struct dfuse *d)
 			d->ro = 1;
 			break;
 		case 'w':
-			if (parse_uint(optarg, "wait", 3600, &v) < 0)
+			if (parse_uint(optarg, "--wait", 0, 3600, &v) < 0)
 				return -1;
 			o->wait_ms = (unsigned)v * 1000;
 			break;
 		case 't':
-			if (parse_uint(optarg, "thread count", 256, &v) < 0 || v == 0)
+			if (parse_uint(optarg, "--threads", 1, 256, &v) < 0)
 				return -1;
 			o->threads = (unsigned)v;
 			break;
 		case 'a':
-			if (parse_uint(optarg, "readahead", 1u << 20, &v) < 0)
+			if (parse_uint(optarg, "--readahead-kb", 0, 1L << 20, &v) < 0)
 				return -1;
 			readahead_kb = (unsigned)v;
 			break;
 		case 'u':
-			if (parse_uint(optarg, "uid", UINT32_MAX - 1, &v) < 0)
+			if (parse_uint(optarg, "--uid", 0, (long)UINT32_MAX - 1, &v) < 0)
 				return -1;
 			d->uid = (uid_t)v;
 			break;
 		case 'g':
-			if (parse_uint(optarg, "gid", UINT32_MAX - 1, &v) < 0)
+			if (parse_uint(optarg, "--gid", 0, (long)UINT32_MAX - 1, &v) < 0)
 				return -1;
 			d->gid = (gid_t)v;
 			break;

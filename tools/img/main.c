@@ -61,22 +61,7 @@ img_cli_key(const char *key_file, uint8_t *key, size_t cap,
 int
 img_parse_u64(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *s == '-')
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	}
-	if (*end != '\0')
-		return -1;
-	*out = v;
-	return 0;
+	return dvs_parse_size(s, UINT64_MAX, out) == 0 ? 0 : -1;
 }
 
 int
@@ -97,7 +82,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: dvs img COMMAND [OPTIONS]\n"
+		"usage: dvs img [-v|-q] COMMAND [OPTIONS]\n"
 		"\n"
 		"Moves disk images between machines, sending only the blocks the\n"
 		"receiver cannot find in images it already has (seeds).\n"
@@ -111,6 +96,10 @@ usage(FILE *f)
 		"  fetch --stdio OUTPUT [--seed S]... -- COMMAND...\n"
 		"                      build OUTPUT from seeds and the server\n"
 		"\n"
+		"  -v, --verbose       log more (again: debug); before COMMAND\n"
+		"  -q, --quiet         log errors only; before COMMAND (fetch -q is\n"
+		"                      fetch's own: no progress line)\n"
+		"\n"
 		"`dvs img COMMAND --help` shows a command's options; `dvs img --version`\n"
 		"prints the version.\n"
 		"Exit codes: 0 ok, 1 error, 2 usage, 3 connection lost (run again to\n"
@@ -122,6 +111,23 @@ int
 main(int argc, char **argv)
 {
 	dvs_log_init("dvs-img");
+	/* -v, -vv..., --verbose, -q, --quiet: the log level, before COMMAND. */
+	while (argc >= 2 && argv[1][0] == '-') {
+		if (strcmp(argv[1], "--verbose") == 0 ||
+		    (argv[1][1] == 'v' && strspn(argv[1] + 1, "v") == strlen(argv[1] + 1))) {
+			size_t k = strcmp(argv[1], "--verbose") == 0 ? 1 : strlen(argv[1] + 1);
+
+			while (k-- > 0)
+				dvs_log_more();
+		} else if (strcmp(argv[1], "-q") == 0 || strcmp(argv[1], "--quiet") == 0) {
+			dvs_log_quiet();
+		} else {
+			break;
+		}
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -98,6 +98,7 @@ listen_on(const char *addr, char *shown, size_t scap, int *port)
 	struct addrinfo *res = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
+	long lport;
 	char host[256], serv[32];
 	int fd = -1, one = 1, r;
 
@@ -125,7 +126,7 @@ listen_on(const char *addr, char *shown, size_t scap, int *port)
 	getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), serv, sizeof(serv),
 		    NI_NUMERICHOST | NI_NUMERICSERV);
 	snprintf(shown, scap, "%s:%s", host, serv);
-	*port = atoi(serv);
+	*port = dvs_parse_long(serv, 0, 65535, &lport) == 0 ? (int)lport : 0;
 	return fd;
 }
 

@@ -1,11 +1,13 @@
 /* state.c - the state file of a dvs mount (see state.h). */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "dvs/parse.h"
 #include "state.h"
 
 int
@@ -66,11 +68,9 @@ state_get(const char *path, const char *key, char *buf, size_t len)
 int
 state_get_int(const char *path, const char *key, long *n)
 {
-	char v[32], *end;
+	char v[32];
 
-	if (state_get(path, key, v, sizeof(v)) != 1 || v[0] == '\0')
+	if (state_get(path, key, v, sizeof(v)) != 1)
 		return 0;
-	errno = 0;
-	*n = strtol(v, &end, 10);
-	return errno == 0 && *end == '\0' && *n > 0;
+	return dvs_parse_long(v, 1, LONG_MAX, n) == 0;
 }

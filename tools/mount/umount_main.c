@@ -17,6 +17,7 @@
 
 #include "child.h"
 #include "dvs/exit.h"
+#include "dvs/log.h"
 #include "dvs/parse.h"
 #include "dvs/version.h"
 #include "mountinfo.h"
@@ -30,7 +31,7 @@ usage(FILE *out)
 {
 	fprintf(
 	    out,
-	    "usage: dvs umount MOUNTPOINT [--timeout SEC]\n"
+	    "usage: dvs umount MOUNTPOINT [--timeout SEC] [-v|-q]\n"
 	    "\n"
 	    "Unmounts the file system that `dvs mount` put on MOUNTPOINT and waits\n"
 	    "until its private DVS (dvs-fuse, dvs-fs, dvs-vdd, dvkd) has stopped, which\n"
@@ -38,6 +39,7 @@ usage(FILE *out)
 	    "returns without waiting.\n"
 	    "\n"
 	    "  --timeout SEC  how long to wait for the servers (default 60)\n"
+	    "  -v, --verbose  say each step (again: debug)\n"
 	    "  -q, --quiet    say nothing on success, only errors\n"
 	    "  -h, --help     this help\n"
 	    "  --version      print the version\n"
@@ -145,6 +147,7 @@ main(int argc, char **argv)
 	enum { O_TIMEOUT = 256, O_VERSION };
 	static const struct option lopts[] = {
 	    {"timeout", required_argument, NULL, O_TIMEOUT},
+	    {"verbose", no_argument, NULL, 'v'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, O_VERSION},
@@ -154,8 +157,9 @@ main(int argc, char **argv)
 	long timeout = 60, sup = 0;
 	int c, rc, mounted, quiet = 0;
 
+	dvs_log_init(PROG);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hq", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hvq", lopts, NULL)) != -1) {
 		switch (c) {
 		case O_TIMEOUT:
 			if (dvs_parse_long(optarg, 0, 86400, &timeout) != 0) {
@@ -167,8 +171,12 @@ main(int argc, char **argv)
 				return DVS_EXIT_USAGE;
 			}
 			break;
+		case 'v':
+			dvs_log_more();
+			break;
 		case 'q':
 			quiet = 1;
+			dvs_log_quiet();
 			break;
 		case 'h':
 			usage(stdout);
@@ -208,6 +216,10 @@ main(int argc, char **argv)
 	if (mounted && strcmp(fstype, "fuse.dvs") != 0)
 		return die(DVS_EXIT_FAILURE,
 			   "%s is a %s mount, not a dvs mount: use umount", mnt, fstype);
+	dvs_info("%s: %s, supervisor %ld, run directory %s", mnt,
+		 mounted ? "mounted" : "not mounted", sup, run);
+	if (mounted)
+		dvs_info("unmounting %s", mnt);
 	if (mounted && fusermount(mnt, err, sizeof(err)) != 0) {
 		if (strstr(err, "busy") != NULL)
 			return die(
@@ -219,11 +231,15 @@ main(int argc, char **argv)
 	}
 	/* dvs-fuse exits once unmounted; the supervisor then stops the
 	 * servers (dvs-fs flushes the volume) and removes the run directory. */
+	if (sup > 0)
+		dvs_info("waiting up to %ld s for the supervisor (pid %ld) to stop the "
+			 "servers", timeout, sup);
 	if (sup > 0 && !wait_gone((pid_t)sup, timeout))
 		return die(DVS_EXIT_TIMEOUT,
 			   "the servers of %s did not stop within %ld s (log: %s/log)",
 			   mnt, timeout, run);
 	run_dir_remove(run);
+	dvs_info("removed %s", run);
 	if (quiet)
 		return DVS_EXIT_OK;
 	if (sup > 0)
