@@ -43,7 +43,7 @@ dvs_getdents_eof(struct dvsfs *fs, int dirfd, uint64_t cookie, struct dvs_dirent
 	if (rc < 0)
 		goto out_free;
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_readdir *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_readdir;
 	rc = dvsfs_call_grant(&c, buf, len, DVK_GRANT_WRITE, &rq->grant);
 	if (rc < 0)
 		goto out;
@@ -54,7 +54,7 @@ dvs_getdents_eof(struct dvsfs *fs, int dirfd, uint64_t cookie, struct dvs_dirent
 	rc = dvsfs_call_rpc(&c, FS_READDIR, &m);
 	if (rc < 0)
 		goto out;
-	memcpy(&rp, m.m_u.raw, sizeof(rp));
+	rp = m.m_u.fs_rp_readdir;
 	if (rp.bytes > len || (size_t)rc > max) {
 		rc = -EIO;
 		goto out;

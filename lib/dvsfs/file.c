@@ -54,7 +54,7 @@ path_rpc(struct dvsfs *fs, int call, const char *path, struct fs_path_arg *arg,
 	if (rc < 0)
 		return rc;
 	if (call == FS_MKDIR || call == FS_MKNOD ||
-	    (call == FS_OPEN && (((struct fs_rq_open *)m->m_u.raw)->flags & FS_O_CREAT)))
+	    (call == FS_OPEN && (m->m_u.fs_rq_open.flags & FS_O_CREAT)))
 		rc = dvsfs_call_owner(&c);
 	if (rc == 0)
 		rc = dvsfs_call_path(&c, m, rq_size, path, arg);
@@ -68,11 +68,11 @@ path_rpc(struct dvsfs *fs, int call, const char *path, struct fs_path_arg *arg,
 int
 dvsfs_path_call(struct dvsfs *fs, int call, const char *path, uint32_t mode, dvk_msg_t *m)
 {
-	struct fs_rq_path_mode *rq = (struct fs_rq_path_mode *)m->m_u.raw;
+	struct fs_rq_path_mode *rq = &m->m_u.fs_rq_path_mode;
 
 	memset(m, 0, sizeof(*m));
 	rq->mode = mode;
-	return path_rpc(fs, call, path, &rq->path, sizeof(*rq), m);
+	return path_rpc(fs, call, path, &rq->path, FS_RQ_END(fs_rq_path_mode), m);
 }
 
 int
@@ -82,10 +82,10 @@ dvs_open(struct dvsfs *fs, const char *path, int flags, mode_t mode)
 	dvk_msg_t m;
 
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_open *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_open;
 	rq->flags = open_flags(flags) | fs->access_checked;
 	rq->mode = (uint32_t)mode;
-	return path_rpc(fs, FS_OPEN, path, &rq->path, sizeof(*rq), &m);
+	return path_rpc(fs, FS_OPEN, path, &rq->path, FS_RQ_END(fs_rq_open), &m);
 }
 
 int
@@ -98,13 +98,13 @@ dvs_open_stat(struct dvsfs *fs, const char *path, int flags, mode_t mode,
 	int fd;
 
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_open *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_open;
 	rq->flags = open_flags(flags) | fs->access_checked | FS_O_STAT;
 	rq->mode = (uint32_t)mode;
-	fd = path_rpc(fs, FS_OPEN, path, &rq->path, sizeof(*rq), &m);
+	fd = path_rpc(fs, FS_OPEN, path, &rq->path, FS_RQ_END(fs_rq_open), &m);
 	if (fd < 0)
 		return fd;
-	memcpy(&w, m.m_u.raw, sizeof(w));
+	w = m.m_u.fs_wire_stat;
 	dvsfs_stat_from_wire(fs, &w, st);
 	return fd;
 }
@@ -118,7 +118,7 @@ dvs_creat(struct dvsfs *fs, const char *path, mode_t mode)
 static int
 fd_call(struct dvsfs *fs, int call, int fd, uint32_t flags, dvk_msg_t *m)
 {
-	struct fs_rq_fd *rq = (struct fs_rq_fd *)m->m_u.raw;
+	struct fs_rq_fd *rq = &m->m_u.fs_rq_fd;
 
 	memset(m, 0, sizeof(*m));
 	rq->fd = fd;
@@ -147,7 +147,7 @@ io_once(struct dvsfs *fs, int call, int fd, void *buf, size_t len, off_t off, in
 	if (rc < 0)
 		return rc;
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_io *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_io;
 	rq->grant = -1;
 	/* A zero-byte transfer only checks the descriptor: no grant. */
 	if (len > 0) {
@@ -231,7 +231,7 @@ dvs_lseek(struct dvsfs *fs, int fd, off_t off, int whence)
 	int rc;
 
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_lseek *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_lseek;
 	rq->fd = fd;
 	switch (whence) {
 	case SEEK_SET:
@@ -250,7 +250,7 @@ dvs_lseek(struct dvsfs *fs, int fd, off_t off, int whence)
 	rc = dvsfs_simple(fs, FS_LSEEK, &m);
 	if (rc < 0)
 		return rc;
-	memcpy(&rp, m.m_u.raw, sizeof(rp));
+	rp = m.m_u.fs_rp_lseek;
 	return rp.pos;
 }
 
@@ -262,7 +262,7 @@ stat_reply(struct dvsfs *fs, int rc, const dvk_msg_t *m, struct dvs_stat *st)
 
 	if (rc < 0)
 		return rc;
-	memcpy(&w, m->m_u.raw, sizeof(w));
+	w = m->m_u.fs_wire_stat;
 	dvsfs_stat_from_wire(fs, &w, st);
 	return 0;
 }
@@ -292,7 +292,7 @@ dvsfs_changed_stat(struct dvsfs *fs, int rc, const dvk_msg_t *m, struct dvs_stat
 
 	if (rc < 0 || st == NULL)
 		return rc;
-	memcpy(&w, m->m_u.raw, sizeof(w));
+	w = m->m_u.fs_wire_stat;
 	if (w.ino == 0) {
 		memset(st, 0, sizeof(*st));
 		return rc;
@@ -359,11 +359,11 @@ dvs_rename2(struct dvsfs *fs, const char *from, const char *to, unsigned flags)
 	if (rc < 0)
 		return rc;
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_rename *)m.m_u.raw;
-	rc = dvsfs_call_path(&c, &m, sizeof(*rq), from, &rq->from);
+	rq = &m.m_u.fs_rq_rename;
+	rc = dvsfs_call_path(&c, &m, FS_RQ_END(fs_rq_rename), from, &rq->from);
 	if (rc < 0)
 		goto out;
-	rc = dvsfs_call_path(&c, &m, sizeof(*rq), to, &rq->to);
+	rc = dvsfs_call_path(&c, &m, FS_RQ_END(fs_rq_rename), to, &rq->to);
 	if (rc < 0)
 		goto out;
 	rq->flags = (flags & 1u) ? FS_RENAME_NOREPLACE : 0;
@@ -383,7 +383,7 @@ dvs_rename(struct dvsfs *fs, const char *from, const char *to)
 static struct fs_rq_truncate *
 truncate_rq(dvk_msg_t *m, int fd, off_t len)
 {
-	struct fs_rq_truncate *rq = (struct fs_rq_truncate *)m->m_u.raw;
+	struct fs_rq_truncate *rq = &m->m_u.fs_rq_truncate;
 
 	memset(m, 0, sizeof(*m));
 	rq->path.grant = -1;
@@ -402,7 +402,7 @@ dvs_truncate_stat(struct dvsfs *fs, const char *path, off_t len, struct dvs_stat
 		return -EINVAL;
 	rq = truncate_rq(&m, -1, len);
 	rq->flags = fs->access_checked;
-	return dvsfs_changed_stat(fs, path_rpc(fs, FS_TRUNCATE, path, &rq->path, sizeof(*rq), &m),
+	return dvsfs_changed_stat(fs, path_rpc(fs, FS_TRUNCATE, path, &rq->path, FS_RQ_END(fs_rq_truncate), &m),
 			    &m, st);
 }
 
@@ -436,7 +436,7 @@ dvs_fallocate(struct dvsfs *fs, int fd, int mode, off_t off, off_t len)
 	dvk_msg_t m;
 
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_falloc *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_falloc;
 	rq->fd = fd;
 	rq->mode = (uint32_t)mode;
 	rq->off = off;
@@ -470,10 +470,10 @@ dvs_utimens_stat(struct dvsfs *fs, const char *path, const struct timespec ts[2]
 		}
 	}
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_utimens *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_utimens;
 	rq->atime_ns = time_arg(ts != NULL ? &ts[0] : NULL);
 	rq->mtime_ns = time_arg(ts != NULL ? &ts[1] : NULL);
-	return dvsfs_changed_stat(fs, path_rpc(fs, FS_UTIMENS, path, &rq->path, sizeof(*rq), &m),
+	return dvsfs_changed_stat(fs, path_rpc(fs, FS_UTIMENS, path, &rq->path, FS_RQ_END(fs_rq_utimens), &m),
 			    &m, st);
 }
 
@@ -519,7 +519,7 @@ dvs_statvfs(struct dvsfs *fs, struct statvfs *out)
 	rc = dvsfs_simple(fs, FS_STATVFS, &m);
 	if (rc < 0)
 		return rc;
-	memcpy(&rp, m.m_u.raw, sizeof(rp));
+	rp = m.m_u.fs_rp_statvfs;
 	memset(out, 0, sizeof(*out));
 	out->f_bsize = rp.bsize;
 	out->f_frsize = rp.bsize;
@@ -563,7 +563,7 @@ dvsfs_stats(struct dvsfs *fs, struct dvsfs_server_stats *st,
 	if (rc < 0)
 		goto out_free;
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_stats *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_stats;
 	rq->grant = -1;
 	if (recs != NULL) {
 		rc = dvsfs_call_grant(&c, recs, len, DVK_GRANT_WRITE, &rq->grant);
@@ -574,7 +574,7 @@ dvsfs_stats(struct dvsfs *fs, struct dvsfs_server_stats *st,
 	rc = dvsfs_call_rpc(&c, FS_STATS, &m);
 	if (rc < 0)
 		goto out;
-	memcpy(&rp, m.m_u.raw, sizeof(rp));
+	rp = m.m_u.fs_rp_stats;
 	if (st != NULL) {
 		st->requests = rp.requests;
 		st->errors = rp.errors;

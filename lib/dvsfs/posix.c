@@ -32,7 +32,7 @@ dvsfs_call_owner(struct dvsfs_call *c)
 	if (c->b->owner_uid == want_uid && c->b->owner_gid == want_gid)
 		return 0;
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_owner *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_owner;
 	rq->uid = want_uid;
 	rq->gid = want_gid;
 	rc = dvsfs_call_rpc(c, FS_OWNER, &m);
@@ -55,13 +55,13 @@ dvs_chown_stat(struct dvsfs *fs, const char *path, uid_t uid, gid_t gid,
 	if (!dvsfs_posix(fs))
 		return -EPERM;
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_chown *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_chown;
 	rq->uid = uid == (uid_t)-1 ? FS_ID_KEEP : (uint32_t)uid;
 	rq->gid = gid == (gid_t)-1 ? FS_ID_KEEP : (uint32_t)gid;
 	rc = dvsfs_call_begin(fs, &c);
 	if (rc < 0)
 		return rc;
-	rc = dvsfs_call_path(&c, &m, sizeof(*rq), path, &rq->path);
+	rc = dvsfs_call_path(&c, &m, FS_RQ_END(fs_rq_chown), path, &rq->path);
 	if (rc == 0)
 		rc = dvsfs_call_rpc(&c, FS_CHOWN, &m);
 	dvsfs_call_end(&c);
@@ -90,13 +90,13 @@ two_names(struct dvsfs *fs, int call, const char *from, const char *to,
 	if (rc < 0)
 		return rc;
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_rename *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_rename;
 	if (call == FS_SYMLINK)
 		rc = dvsfs_call_owner(&c);
 	if (rc == 0)
-		rc = dvsfs_call_path(&c, &m, sizeof(*rq), from, &rq->from);
+		rc = dvsfs_call_path(&c, &m, FS_RQ_END(fs_rq_rename), from, &rq->from);
 	if (rc == 0)
-		rc = dvsfs_call_path(&c, &m, sizeof(*rq), to, &rq->to);
+		rc = dvsfs_call_path(&c, &m, FS_RQ_END(fs_rq_rename), to, &rq->to);
 	if (rc == 0)
 		rc = dvsfs_call_rpc(&c, call, &m);
 	dvsfs_call_end(&c);
@@ -148,13 +148,13 @@ dvs_readlink(struct dvsfs *fs, const char *path, char *buf, size_t len)
 	if (rc < 0)
 		return rc;
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_readlink *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_readlink;
 	rq->len = (uint32_t)len;
 	rq->grant = -1;
 	if (len > 0)
 		rc = dvsfs_call_grant(&c, buf, len, DVK_GRANT_WRITE, &rq->grant);
 	if (rc == 0)
-		rc = dvsfs_call_path(&c, &m, sizeof(*rq), path, &rq->path);
+		rc = dvsfs_call_path(&c, &m, FS_RQ_END(fs_rq_readlink), path, &rq->path);
 	if (rc == 0)
 		rc = dvsfs_call_rpc(&c, FS_READLINK, &m);
 	dvsfs_call_end(&c);

@@ -60,7 +60,7 @@ vdd_io(struct fat_blkdev *dev, int call, uint64_t sector, uint32_t count, void *
 	while (left > 0) {
 		len = left < c->io_max ? left : c->io_max;
 		memset(&m, 0, sizeof(m));
-		rq = (struct blk_rq_io *)m.m_u.raw;
+		rq = &m.m_u.blk_rq_io;
 		rq->off = off;
 		rq->len = (uint32_t)len;
 		rc = dvk_grant(h, c->ep, p, len,
@@ -132,7 +132,7 @@ fs_vdd_open(dvk_ep_t ep, struct dvk *h, int read_only, struct fat_blkdev **out)
 		return rc;
 	if (m.m_type < 0)
 		return m.m_type;
-	memcpy(&rp, m.m_u.raw, sizeof(rp));
+	rp = m.m_u.blk_rp_info;
 	if (rp.sector < 512 || rp.sector > 4096 || (rp.sector & (rp.sector - 1)) ||
 	    rp.size < rp.sector || rp.size % rp.sector != 0)
 		return -EDVS_PROTO;

@@ -217,12 +217,10 @@ fs_worker_main(void *arg)
 			continue;
 		}
 		if (in.m_source == DVK_SYSTEM) {
-			struct dvk_peer_gone g;
+			const struct dvk_peer_gone *g = &in.m_u.dvk_peer_gone;
 
-			if (in.m_type == DVK_MSG_PEER_GONE) {
-				memcpy(&g, in.m_u.raw, sizeof(g));
-				fs_bindings_gone(g.ep, g.gen);
-			}
+			if (in.m_type == DVK_MSG_PEER_GONE)
+				fs_bindings_gone(g->ep, g->gen);
 			continue;
 		}
 		if (in.m_type == DVK_MSG_NOTIFY)
