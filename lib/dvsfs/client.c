@@ -283,7 +283,7 @@ dvsfs_simple(struct dvsfs *fs, int call, dvk_msg_t *m)
 	rc = dvsfs_call_begin(fs, &c);
 	if (rc < 0)
 		return rc;
-	rc = dvsfs_call_rpc(&c, call, m);
+	rc = dvsfs_req_none(&c, call, m);
 	dvsfs_call_end(&c);
 	return rc;
 }
