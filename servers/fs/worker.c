@@ -20,16 +20,14 @@
 #include "dvs/log.h"
 #include "ext.h"
 #include "fs.h"
+#include "dvs/clock.h"
 
 __thread struct dvk *fs_thread_dvk;
 
 uint64_t
 fs_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return dvs_now_ns(); /* lib/util/clock.c */
 }
 
 static unsigned
