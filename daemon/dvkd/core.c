@@ -12,6 +12,7 @@
 
 #include "dvkd.h"
 #include "dvs/log.h"
+#include "dvs/clock.h"
 
 struct dvkd dvkd;
 
@@ -42,10 +43,7 @@ dvkd_loop_handover(void)
 uint64_t
 dvkd_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return dvs_now_ns(); /* lib/util/clock.c */
 }
 
 int

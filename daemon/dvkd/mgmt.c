@@ -363,11 +363,133 @@ admit(struct mgmt *m, const struct dvkd_msg *req)
 	return rc < 0 ? rc : 1;
 }
 
+/*
+ * The management calls (dvsctl), dispatched through mgmt_table as the
+ * servers dispatch theirs (Minix's table.c).  One reply convention for
+ * every handler: it returns a status (0, or -EDVS_* / -errno) that
+ * dvkd_mgmt_input() sends in the header of one packet: a DVKD_REPLY
+ * whose body the handler filled in *r, or for a listing (mgmt_call.list)
+ * the DVKD_END after the records the handler sent.  MGMT_REPLIED means
+ * the handler answered itself (a reply with fds) or will answer later,
+ * when the work is done (a DC over several nodes, a program run on
+ * another node): nothing is sent now.
+ */
+#define MGMT_REPLIED 1
+
+typedef int (*mgmt_fn)(struct mgmt *m, const struct dvkd_msg *req, int *fds, int nfds,
+		       struct dvkd_msg *r);
+
+struct mgmt_call {
+	mgmt_fn fn;
+	int list; /* records, then DVKD_END with the status */
+};
+
+static int
+do_ping(struct mgmt *m, const struct dvkd_msg *req, int *fds, int nfds, struct dvkd_msg *r)
+{
+	r->u.status.pid = getpid();
+	r->u.status.ndc = (uint32_t)dvkd.ndc;
+	r->u.status.nbind = (uint32_t)dvkd.nbind;
+	r->u.status.nadmit = (uint32_t)dvkd.nadmit;
+	r->u.status.nrings = (uint32_t)dvkd.nrings;
+	r->u.status.ncopies = atomic_load(&dvkd.copies_now);
+	r->u.status.uptime_ms = (dvkd_now_ns() - dvkd.start_ns) / 1000000;
+	r->u.status.copied_bytes = atomic_load(&dvkd.copied);
+	return 0;
+}
+
+static int
+do_stop(struct mgmt *m, const struct dvkd_msg *req, int *fds, int nfds, struct dvkd_msg *r)
+{
+	dvs_info("stop requested");
+	dvkd.stopping = 1;
+	return 0;
+}
+
+static int
+do_dc_create(struct mgmt *m, const struct dvkd_msg *req, int *fds, int nfds,
+	     struct dvkd_msg *r)
+{
+	const struct dvkd_dc_req *q = &req->u.dc;
+
+	/* A DC over several nodes: created where the total order says,
+	 * answered then (MGMT_REPLIED). */
+	if (q->nodes != 0)
+		return dvkd_dir_dc_create(m, req->h.seq, q->dc, q->nep, q->nodes);
+	return dc_create(q->dc, q->nep, q->max_bind, q->max_rings, q->call_timeout_ms);
+}
+
+static int
+do_dc_destroy(struct mgmt *m, const struct dvkd_msg *req, int *fds, int nfds,
+	      struct dvkd_msg *r)
+{
+	int rc = dvkd_dir_dc_destroy(m, req->h.seq, dvkd_dc_find(req->u.dc.dc));
+
+	return rc == MGMT_REPLIED ? rc : dc_destroy(req->u.dc.dc);
+}
+
+static int
+do_dc_list(struct mgmt *m, const struct dvkd_msg *req, int *fds, int nfds,
+	   struct dvkd_msg *r)
+{
+	return list_dcs(m, req->h.seq);
+}
+
+static int
+do_ep_list(struct mgmt *m, const struct dvkd_msg *req, int *fds, int nfds,
+	   struct dvkd_msg *r)
+{
+	return list_eps(m, req->h.seq, req->u.dc.dc, req->u.dc.wait_ms);
+}
+
+static int
+do_ps(struct mgmt *m, const struct dvkd_msg *req, int *fds, int nfds, struct dvkd_msg *r)
+{
+	return list_ps(m, req->h.seq);
+}
+
+static int
+do_node_list(struct mgmt *m, const struct dvkd_msg *req, int *fds, int nfds,
+	     struct dvkd_msg *r)
+{
+	return list_nodes(m, req->h.seq);
+}
+
+static int
+do_admit(struct mgmt *m, const struct dvkd_msg *req, int *fds, int nfds,
+	 struct dvkd_msg *r)
+{
+	return admit(m, req); /* MGMT_REPLIED: the reply carries the fd */
+}
+
+static int
+do_run_node(struct mgmt *m, const struct dvkd_msg *req, int *fds, int nfds,
+	    struct dvkd_msg *r)
+{
+	/* Owns the fds; answers when the program ends (MGMT_REPLIED). */
+	return dvkd_run_remote_start(m, req, fds, nfds);
+}
+
+/* An empty slot is not a management call: that connection is dropped. */
+static const struct mgmt_call mgmt_table[DVKD_TYPE_MAX] = {
+	[DVKD_PING] = {do_ping, 0},
+	[DVKD_STOP] = {do_stop, 0},
+	[DVKD_DC_CREATE] = {do_dc_create, 0},
+	[DVKD_DC_DESTROY] = {do_dc_destroy, 0},
+	[DVKD_DC_LIST] = {do_dc_list, 1},
+	[DVKD_EP_LIST] = {do_ep_list, 1},
+	[DVKD_PS] = {do_ps, 1},
+	[DVKD_NODE_LIST] = {do_node_list, 1},
+	[DVKD_ADMIT] = {do_admit, 0},
+	[DVKD_RUN_NODE] = {do_run_node, 0},
+};
+
 void
 dvkd_mgmt_input(struct mgmt *m)
 {
+	const struct mgmt_call *call = NULL;
 	struct dvkd_msg req, r;
-	int rc, listing = 0, fds[3], nfds = 0;
+	int rc, fds[3], nfds = 0;
 
 	if (m->fd < 0)
 		return;
@@ -385,77 +507,20 @@ dvkd_mgmt_input(struct mgmt *m)
 		mgmt_close(m);
 		return;
 	}
-	dvkd_msg_init(&r, DVKD_REPLY, req.h.seq);
-	switch (req.h.type) {
-	case DVKD_PING:
-		r.u.status.pid = getpid();
-		r.u.status.ndc = (uint32_t)dvkd.ndc;
-		r.u.status.nbind = (uint32_t)dvkd.nbind;
-		r.u.status.nadmit = (uint32_t)dvkd.nadmit;
-		r.u.status.nrings = (uint32_t)dvkd.nrings;
-		r.u.status.ncopies = atomic_load(&dvkd.copies_now);
-		r.u.status.uptime_ms = (dvkd_now_ns() - dvkd.start_ns) / 1000000;
-		r.u.status.copied_bytes = atomic_load(&dvkd.copied);
-		rc = 0;
-		break;
-	case DVKD_STOP:
-		dvs_info("stop requested");
-		dvkd.stopping = 1;
-		rc = 0;
-		break;
-	case DVKD_DC_CREATE:
-		if (req.u.dc.nodes != 0) {
-			/* A DC over several nodes: created where the
-			 * total order says, answered then. */
-			rc = dvkd_dir_dc_create(m, req.h.seq, req.u.dc.dc, req.u.dc.nep,
-						req.u.dc.nodes);
-			if (rc == 1)
-				return;
-			break;
-		}
-		rc = dc_create(req.u.dc.dc, req.u.dc.nep, req.u.dc.max_bind,
-			       req.u.dc.max_rings, req.u.dc.call_timeout_ms);
-		break;
-	case DVKD_DC_DESTROY:
-		rc = dvkd_dir_dc_destroy(m, req.h.seq, dvkd_dc_find(req.u.dc.dc));
-		if (rc == 1)
-			return;
-		rc = dc_destroy(req.u.dc.dc);
-		break;
-	case DVKD_DC_LIST:
-		listing = 1;
-		rc = list_dcs(m, req.h.seq);
-		break;
-	case DVKD_EP_LIST:
-		listing = 1;
-		rc = list_eps(m, req.h.seq, req.u.dc.dc, req.u.dc.wait_ms);
-		break;
-	case DVKD_PS:
-		listing = 1;
-		rc = list_ps(m, req.h.seq);
-		break;
-	case DVKD_NODE_LIST:
-		listing = 1;
-		rc = list_nodes(m, req.h.seq);
-		break;
-	case DVKD_ADMIT:
-		rc = admit(m, &req);
-		if (rc == 1)
-			return;
-		break;
-	case DVKD_RUN_NODE:
-		/* Owns the fds; answers when the program ends. */
-		rc = dvkd_run_remote_start(m, &req, fds, nfds);
-		if (rc == 1)
-			return;
-		break;
-	default:
+	/* dvkd_recv checked the type against the protocol's. */
+	if (req.h.type < DVKD_TYPE_MAX)
+		call = &mgmt_table[req.h.type];
+	if (call == NULL || call->fn == NULL) {
 		dvs_warn("request %u is not for this socket; dropping that connection",
 			 req.h.type);
 		mgmt_close(m);
 		return;
 	}
-	if (listing)
+	dvkd_msg_init(&r, DVKD_REPLY, req.h.seq);
+	rc = call->fn(m, &req, fds, nfds, &r);
+	if (rc == MGMT_REPLIED)
+		return;
+	if (call->list)
 		dvkd_msg_init(&r, DVKD_END, req.h.seq);
 	r.h.status = rc;
 	if (dvkd_send(m->fd, &r, NULL, 0, 0) < 0)

@@ -3,8 +3,11 @@
  * dvs-vdd, the virtual disk driver.
  *
  * Minix style like fsproto.h: m_type of a request is BLK_RQ_BASE +
- * BLK_<CALL>, the payload is struct blk_rq_<call>; the reply's m_type is
- * 0 or a byte count on success, a negative errno value on failure.
+ * BLK_<CALL>, the payload is struct blk_rq_<call> (the member
+ * m_u.blk_rq_<call> of dvk_msg_t, ipc.h); the reply's m_type is 0 or a
+ * byte count on success, a negative errno value on failure, its payload
+ * struct blk_rp_<call> where there is one.  Each payload struct is padded
+ * to exactly DVK_PAYLOAD_SIZE bytes.
  *
  * Data moves only through grants: for BLK_READ the client grants the vdd
  * endpoint write access to its buffer, for BLK_WRITE read access; the vdd
@@ -22,7 +25,7 @@
 
 #include <stdint.h>
 
-#include "ipc.h"
+#include "ipc_types.h"
 
 /* Default well-known endpoint of dvs-vdd in its DC (dvs-vdd --ep): outside
  * the range 1-9 that dvs-fs (endpoint 1) is admitted with for its workers. */
@@ -41,22 +44,23 @@ enum blk_call {
 	BLK_NCALLS
 };
 
-struct blk_rq_info {
-	uint32_t pad;
-};
+/* BLK_INFO, BLK_FLUSH and BLK_STATS carry no arguments. */
 struct blk_rp_info {
 	uint64_t size;	 /* bytes, a multiple of sector */
 	uint32_t sector; /* bytes per sector (512 .. 4096) */
 	uint32_t flags;	 /* BLK_F_* */
 	uint32_t io_max; /* BLK_IO_MAX of this server */
 	uint32_t pad;
+	uint8_t padding[32];
 };
 #define BLK_F_RDONLY 0x1
 
+/* BLK_READ, BLK_WRITE. */
 struct blk_rq_io {
 	uint64_t off;
 	uint32_t len;
 	dvk_grant_t grant;
+	uint8_t padding[40];
 };
 
 struct blk_rp_stats {
@@ -70,11 +74,13 @@ struct blk_rp_stats {
 	uint32_t pad;
 };
 
-#define BLK_PAYLOAD_FITS(t)                                                              \
-	_Static_assert(sizeof(struct t) <= DVK_PAYLOAD_SIZE, #t " fits a message")
-BLK_PAYLOAD_FITS(blk_rq_info);
-BLK_PAYLOAD_FITS(blk_rp_info);
-BLK_PAYLOAD_FITS(blk_rq_io);
-BLK_PAYLOAD_FITS(blk_rp_stats);
+/* Every payload is exactly one message payload (ipc_types.h). */
+DVK_PAYLOAD_ASSERT(blk_rp_info);
+DVK_PAYLOAD_ASSERT(blk_rq_io);
+DVK_PAYLOAD_ASSERT(blk_rp_stats);
 
 #endif
+
+/* After the guard: <dvs/ipc.h> includes this file for the payloads of its
+ * message union, and a program that includes only this one gets it. */
+#include "ipc.h"

@@ -323,6 +323,36 @@ struct dvkd_msg {
 	} u;
 };
 
+/*
+ * The wire sizes of the header and of every body: a packet's len is the
+ * header plus exactly its type's body (proto.c), so a body struct never
+ * changes size (a new field goes into a new type, or a pad).  Every field's
+ * offset is checked in tests/fs/test_proto_layout.c.
+ */
+#define DVKD_BODY_SIZE(t, n) _Static_assert(sizeof(struct t) == (n), #t " body size")
+DVKD_BODY_SIZE(dvkd_hdr, 16);
+DVKD_BODY_SIZE(dvkd_dc_req, 32);
+DVKD_BODY_SIZE(dvkd_admit_req, 12);
+DVKD_BODY_SIZE(dvkd_run_req, 16);
+DVKD_BODY_SIZE(dvkd_run_rep, 8);
+DVKD_BODY_SIZE(dvkd_bind_req, 8);
+DVKD_BODY_SIZE(dvkd_bind_rep, 24);
+DVKD_BODY_SIZE(dvkd_open_req, 8);
+DVKD_BODY_SIZE(dvkd_ring_rep, 24);
+DVKD_BODY_SIZE(dvkd_gone_ev, 16);
+DVKD_BODY_SIZE(dvkd_vcopy_req, 40);
+DVKD_BODY_SIZE(dvkd_buf_req, 16);
+DVKD_BODY_SIZE(dvkd_buf_where, 16);
+DVKD_BODY_SIZE(dvkd_query_req, 4);
+DVKD_BODY_SIZE(dvkd_query_rep, 8);
+DVKD_BODY_SIZE(dvkd_status_rep, 40);
+DVKD_BODY_SIZE(dvkd_dc_rec, 48);
+DVKD_BODY_SIZE(dvkd_ep_rec, 88);
+DVKD_BODY_SIZE(dvkd_ps_rec, 32);
+DVKD_BODY_SIZE(dvkd_node_rec, 72);
+_Static_assert(sizeof(struct dvkd_ep_rec) <= sizeof(((struct dvkd_msg *)0)->u.raw),
+	       "the largest body fits raw");
+
 /* Size of the body of a packet of this type (a request, or for DVKD_REPLY
  * the largest reply body); -1 for an unknown type. */
 int dvkd_body_size(unsigned type);

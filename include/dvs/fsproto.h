@@ -2,10 +2,13 @@
  * fsproto.h - the file protocol between clients (libdvsfs) and dvs-fs.
  *
  * Minix style: a request is one dvk_msg_t whose m_type is a call number
- * FS_RQ_BASE + FS_<CALL>; its payload is the named struct fs_rq_<call>.
- * The reply's m_type is the result: >= 0 on success (a count, a descriptor,
- * 0), or a negative errno value; its payload is struct fs_rp_<call> where
- * the call returns more than one number.
+ * FS_RQ_BASE + FS_<CALL>; its payload is the named struct fs_rq_<call>,
+ * the member m_u.fs_rq_<call> of the message.  The reply's m_type is the
+ * result: >= 0 on success (a count, a descriptor, 0), or a negative errno
+ * value; its payload is struct fs_rp_<call> (m_u.fs_rp_<call>) where the
+ * call returns more than one number.  Every payload struct is padded to
+ * exactly DVK_PAYLOAD_SIZE bytes (DVK_PAYLOAD_ASSERT below); a new one is
+ * also added to the union of dvk_msg_t in ipc.h.
  *
  * Paths and bulk data never travel inside a message.  The client grants
  * the server endpoint it talks to (see "Sessions") read access to a path
@@ -31,9 +34,10 @@
 #ifndef DVS_FSPROTO_H
 #define DVS_FSPROTO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#include "ipc.h"
+#include "ipc_types.h"
 
 #define FS_PROTO_VERSION 1
 
@@ -148,17 +152,23 @@ enum fs_call {
 /*
  * A path argument: a grant the server may read, exactly len bytes.  Or,
  * with grant FS_GRANT_INLINE, the len bytes travel in the message itself,
- * after the request struct, so the server needs no grant copy (a round
- * trip to dvkd) to read them: the first inline path of a request ends at
- * the end of the payload (byte DVK_PAYLOAD_SIZE), each further one ends
- * where the one before began.  A path that would reach into the request
- * struct is refused (-EINVAL); longer paths go by grant.
+ * in the padding of the request struct, so the server needs no grant copy
+ * (a round trip to dvkd) to read them: the first inline path of a request
+ * ends at the end of the payload (byte DVK_PAYLOAD_SIZE), each further one
+ * ends where the one before began.  A path that would reach into the
+ * request's fields (before FS_RQ_END) is refused (-EINVAL); longer paths
+ * go by grant.  A sender fills the fields first and the inline paths after
+ * (a whole-struct assignment would clear the padding).
  */
 struct fs_path_arg {
 	dvk_grant_t grant;
 	uint32_t len;
 };
 #define FS_GRANT_INLINE ((dvk_grant_t)-2)
+
+/* Where the fields of request struct t end and its padding, the room for
+ * inline paths, begins. */
+#define FS_RQ_END(t) offsetof(struct t, padding)
 
 /* File attributes as they travel (reply of FS_STAT/FS_FSTAT, readdir). */
 struct fs_wire_stat {
@@ -198,6 +208,7 @@ struct fs_rq_hello {
 	uint32_t version;	/* FS_PROTO_VERSION */
 	uint32_t flags;		/* 0 */
 	struct fs_path_arg vol; /* volume name; len 0 (grant ignored): the first */
+	uint8_t padding[40];
 };
 struct fs_rp_hello {
 	uint64_t token;	    /* secret for FS_JOIN */
@@ -207,6 +218,7 @@ struct fs_rp_hello {
 	uint32_t vol_flags; /* FS_VOL_* */
 	uint32_t cluster;   /* cluster size in bytes (st_blksize) */
 	uint32_t pad;
+	uint8_t padding[24];
 };
 #define FS_VOL_RDONLY 0x1
 /* The volume keeps owners, modes and links (ext2/3/4): every stat of this
@@ -219,10 +231,12 @@ struct fs_rq_join {
 	uint64_t token;
 	uint32_t session;
 	uint32_t pad;
+	uint8_t padding[40];
 };
 struct fs_rp_join {
 	dvk_ep_t worker;
 	uint32_t io_max;
+	uint8_t padding[48];
 };
 
 /* --- FS_OPEN ------------------------------------------------------------ */
@@ -230,12 +244,14 @@ struct fs_rq_open {
 	struct fs_path_arg path;
 	uint32_t flags; /* FS_O_* */
 	uint32_t mode;	/* for FS_O_CREAT: no write bit -> read-only file */
+	uint8_t padding[40];
 };
 struct fs_rp_open {
 	uint64_t ino;
 	uint64_t size;
 	uint32_t mode;
 	uint32_t pad;
+	uint8_t padding[32];
 };
 /* m_type of the reply is the descriptor. */
 
@@ -243,6 +259,7 @@ struct fs_rp_open {
 struct fs_rq_fd {
 	int32_t fd;
 	uint32_t flags; /* FS_FSYNC: 1 = data only; others 0 */
+	uint8_t padding[48];
 };
 
 /* --- FS_READ, FS_WRITE -------------------------------------------------- */
@@ -252,9 +269,11 @@ struct fs_rq_io {
 	dvk_grant_t grant; /* READ: the server writes; WRITE: it reads */
 	uint32_t len;	   /* <= FS_IO_MAX */
 	int64_t off;	   /* with FS_IO_AT */
+	uint8_t padding[32];
 };
 struct fs_rp_io {
 	int64_t pos; /* descriptor position after the call; -1 with FS_IO_AT */
+	uint8_t padding[48];
 };
 /* m_type of the reply is the byte count. */
 
@@ -263,14 +282,17 @@ struct fs_rq_lseek {
 	int32_t fd;
 	int32_t whence;
 	int64_t off;
+	uint8_t padding[40];
 };
 struct fs_rp_lseek {
 	int64_t pos;
+	uint8_t padding[48];
 };
 
 /* --- FS_STAT, FS_RMDIR, FS_UNLINK --------------------------------------- */
 struct fs_rq_path {
 	struct fs_path_arg path;
+	uint8_t padding[48];
 };
 /* FS_STAT and FS_FSTAT reply: struct fs_wire_stat. */
 
@@ -283,6 +305,7 @@ struct fs_rq_path_mode {
 	struct fs_path_arg path;
 	uint32_t mode;
 	uint32_t pad;
+	uint8_t padding[40];
 };
 
 /* --- FS_RENAME ---------------------------------------------------------- */
@@ -291,6 +314,7 @@ struct fs_rq_rename {
 	struct fs_path_arg to;
 	uint32_t flags; /* FS_RENAME_* */
 	uint32_t pad;
+	uint8_t padding[32];
 };
 
 /* --- FS_READDIR --------------------------------------------------------- */
@@ -300,11 +324,13 @@ struct fs_rq_readdir {
 	uint32_t len;	   /* <= FS_LIST_MAX */
 	uint32_t max;	   /* most records to send; 0: as many as fit */
 	uint64_t cookie;   /* 0: from the start; else a record's next */
+	uint8_t padding[32];
 };
 struct fs_rp_readdir {
 	uint64_t next;	/* cookie after the last record sent */
 	uint32_t bytes; /* bytes written into the grant */
 	uint32_t eof;	/* 1: no entry after next */
+	uint8_t padding[40];
 };
 /* m_type of the reply is the number of records.  Records are packed, each
  * starting at a multiple of 8; "." and ".." are never listed. */
@@ -325,6 +351,7 @@ struct fs_rq_truncate {
 	int32_t fd;		 /* FS_FTRUNCATE */
 	uint32_t flags;		 /* FS_TRUNCATE: FS_O_ACCESS_CHECKED or 0 */
 	int64_t len;
+	uint8_t padding[32];
 };
 
 /* --- FS_FALLOCATE ------------------------------------------------------- */
@@ -339,6 +366,7 @@ struct fs_rq_falloc {
 	uint32_t mode;
 	int64_t off;
 	int64_t len;
+	uint8_t padding[32];
 };
 
 /* --- FS_UTIMENS --------------------------------------------------------- */
@@ -346,6 +374,7 @@ struct fs_rq_utimens {
 	struct fs_path_arg path;
 	int64_t atime_ns; /* or FS_UTIME_OMIT / FS_UTIME_NOW */
 	int64_t mtime_ns;
+	uint8_t padding[32];
 };
 
 /* --- FS_CHOWN --------------------------------------------------------- */
@@ -356,6 +385,7 @@ struct fs_rq_chown {
 	struct fs_path_arg path;
 	uint32_t uid;
 	uint32_t gid;
+	uint8_t padding[40];
 };
 
 /* --- FS_SYMLINK, FS_LINK ------------------------------------------------ */
@@ -370,6 +400,7 @@ struct fs_rq_readlink {
 	struct fs_path_arg path;
 	dvk_grant_t grant; /* the server writes the target here, no NUL */
 	uint32_t len;	   /* <= FS_PATH_MAX */
+	uint8_t padding[40];
 };
 /* m_type of the reply is the target's length; a target longer than len
  * is cut to len bytes (as readlink(2)). */
@@ -386,6 +417,7 @@ struct fs_rq_readlink {
 struct fs_rq_owner {
 	uint32_t uid;
 	uint32_t gid;
+	uint8_t padding[48];
 };
 
 /* --- FS_STATVFS --------------------------------------------------------- */
@@ -405,6 +437,7 @@ struct fs_rp_statvfs {
 struct fs_rq_stats {
 	dvk_grant_t grant; /* the server writes fs_wire_session records; or -1 */
 	uint32_t len;	   /* <= FS_LIST_MAX */
+	uint8_t padding[48];
 };
 struct fs_rp_stats {
 	uint64_t requests; /* served since start */
@@ -415,6 +448,7 @@ struct fs_rp_stats {
 	uint32_t workers;
 	uint32_t nrec; /* records written into the grant */
 	uint32_t pad;
+	uint8_t padding[16];
 };
 struct fs_wire_session {
 	uint64_t requests;
@@ -424,37 +458,38 @@ struct fs_wire_session {
 	uint32_t fds;
 };
 
-#define FS_PAYLOAD_FITS(t)                                                               \
-	_Static_assert(sizeof(struct t) <= DVK_PAYLOAD_SIZE, #t " fits a message")
-FS_PAYLOAD_FITS(fs_wire_stat);
-FS_PAYLOAD_FITS(fs_rq_hello);
-FS_PAYLOAD_FITS(fs_rp_hello);
-FS_PAYLOAD_FITS(fs_rq_join);
-FS_PAYLOAD_FITS(fs_rp_join);
-FS_PAYLOAD_FITS(fs_rq_open);
-FS_PAYLOAD_FITS(fs_rp_open);
-FS_PAYLOAD_FITS(fs_rq_fd);
-FS_PAYLOAD_FITS(fs_rq_io);
-FS_PAYLOAD_FITS(fs_rp_io);
-FS_PAYLOAD_FITS(fs_rq_lseek);
-FS_PAYLOAD_FITS(fs_rp_lseek);
-FS_PAYLOAD_FITS(fs_rq_path);
-FS_PAYLOAD_FITS(fs_rq_path_mode);
-FS_PAYLOAD_FITS(fs_rq_rename);
-FS_PAYLOAD_FITS(fs_rq_readdir);
-FS_PAYLOAD_FITS(fs_rp_readdir);
-FS_PAYLOAD_FITS(fs_rq_truncate);
-FS_PAYLOAD_FITS(fs_rq_utimens);
-FS_PAYLOAD_FITS(fs_rq_falloc);
-FS_PAYLOAD_FITS(fs_rp_statvfs);
-FS_PAYLOAD_FITS(fs_rq_chown);
-FS_PAYLOAD_FITS(fs_rq_readlink);
-FS_PAYLOAD_FITS(fs_rq_owner);
-FS_PAYLOAD_FITS(fs_rq_stats);
-FS_PAYLOAD_FITS(fs_rp_stats);
-_Static_assert(sizeof(struct fs_wire_stat) == 56, "wire stat has no padding");
-_Static_assert(sizeof(struct fs_wire_pstat) == sizeof(struct fs_wire_stat),
-	       "a POSIX stat travels where a FAT one does");
+/* Every payload is exactly one message payload (ipc_types.h). */
+DVK_PAYLOAD_ASSERT(fs_wire_stat);
+DVK_PAYLOAD_ASSERT(fs_wire_pstat);
+DVK_PAYLOAD_ASSERT(fs_rq_hello);
+DVK_PAYLOAD_ASSERT(fs_rp_hello);
+DVK_PAYLOAD_ASSERT(fs_rq_join);
+DVK_PAYLOAD_ASSERT(fs_rp_join);
+DVK_PAYLOAD_ASSERT(fs_rq_open);
+DVK_PAYLOAD_ASSERT(fs_rp_open);
+DVK_PAYLOAD_ASSERT(fs_rq_fd);
+DVK_PAYLOAD_ASSERT(fs_rq_io);
+DVK_PAYLOAD_ASSERT(fs_rp_io);
+DVK_PAYLOAD_ASSERT(fs_rq_lseek);
+DVK_PAYLOAD_ASSERT(fs_rp_lseek);
+DVK_PAYLOAD_ASSERT(fs_rq_path);
+DVK_PAYLOAD_ASSERT(fs_rq_path_mode);
+DVK_PAYLOAD_ASSERT(fs_rq_rename);
+DVK_PAYLOAD_ASSERT(fs_rq_readdir);
+DVK_PAYLOAD_ASSERT(fs_rp_readdir);
+DVK_PAYLOAD_ASSERT(fs_rq_truncate);
+DVK_PAYLOAD_ASSERT(fs_rq_falloc);
+DVK_PAYLOAD_ASSERT(fs_rq_utimens);
+DVK_PAYLOAD_ASSERT(fs_rq_chown);
+DVK_PAYLOAD_ASSERT(fs_rq_readlink);
+DVK_PAYLOAD_ASSERT(fs_rq_owner);
+DVK_PAYLOAD_ASSERT(fs_rq_stats);
+DVK_PAYLOAD_ASSERT(fs_rp_stats);
+DVK_PAYLOAD_ASSERT(fs_rp_statvfs);
 _Static_assert(sizeof(struct fs_wire_dirent) % 8 == 0, "records stay aligned");
 
 #endif
+
+/* After the guard: <dvs/ipc.h> includes this file for the payloads of its
+ * message union, and a program that includes only this one gets it. */
+#include "ipc.h"

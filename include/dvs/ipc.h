@@ -33,38 +33,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-typedef int32_t dvk_ep_t;
+/* dvk_ep_t, dvk_grant_t and the message sizes. */
+#include "ipc_types.h"
 
 #define DVK_ANY ((dvk_ep_t)-1)	/* receive from anyone; bind any free ep */
 #define DVK_NONE ((dvk_ep_t)-2)
 #define DVK_SYSTEM ((dvk_ep_t)-3) /* m_source of events from the DVK itself */
-
-#define DVK_MSG_SIZE 64
-#define DVK_PAYLOAD_SIZE 56
-
-/*
- * One message.  m_source is stamped by the receiving side from the channel
- * the message came through; whatever a sender writes there is ignored, so
- * it cannot be forged.  Payload layouts are named structs in the protocol
- * headers (fsproto.h, blkproto.h), each with a static size assert against
- * DVK_PAYLOAD_SIZE.
- */
-typedef struct dvk_msg {
-	dvk_ep_t m_source;
-	int32_t m_type;
-	union {
-		uint8_t raw[DVK_PAYLOAD_SIZE];
-		int32_t i32[DVK_PAYLOAD_SIZE / 4];
-		int64_t i64[DVK_PAYLOAD_SIZE / 8];
-		uint64_t u64[DVK_PAYLOAD_SIZE / 8];
-	} m_u;
-} dvk_msg_t;
-
-_Static_assert(sizeof(dvk_msg_t) == DVK_MSG_SIZE, "a message is one cache line");
 
 /* m_type of a notification delivered by receive; m_source is the notifier. */
 #define DVK_MSG_NOTIFY ((int32_t)0x7fff0001)
@@ -75,7 +49,7 @@ _Static_assert(sizeof(dvk_msg_t) == DVK_MSG_SIZE, "a message is one cache line")
  * that had a channel with us unbound or died.  Every binding of endpoint
  * ep whose generation is <= gen is gone (events for one endpoint
  * coalesce).  It comes after the messages that binding had queued to us.
- * Payload: struct dvk_peer_gone.
+ * Payload: m_u.dvk_peer_gone.
  */
 #define DVK_MSG_PEER_GONE ((int32_t)0x7fff0002)
 #define DVK_GONE_UNBIND 1 /* dvk_unbind */
@@ -85,7 +59,80 @@ struct dvk_peer_gone {
 	dvk_ep_t ep;
 	uint32_t gen;
 	int32_t reason; /* DVK_GONE_* */
+	uint8_t padding[44];
 };
+DVK_PAYLOAD_ASSERT(dvk_peer_gone);
+
+/* The payload structs of the protocols above the DVK, members of the
+ * union below. */
+#include "blkproto.h"
+#include "fsproto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * One message.  m_source is stamped by the receiving side from the channel
+ * the message came through; whatever a sender writes there is ignored, so
+ * it cannot be forged.
+ *
+ * The payload is one member of m_u, named after its struct: a protocol
+ * declares each request and reply as a struct of exactly DVK_PAYLOAD_SIZE
+ * bytes in its header (fsproto.h, blkproto.h; DVK_PAYLOAD_ASSERT) and adds
+ * it here, so a sender fills m.m_u.fs_rq_open.flags and a receiver reads
+ * it the same way, with no cast (Minix's include/minix/ipc.h).  raw is the
+ * payload as bytes (inline paths, copies); i32 and i64 serve tests and
+ * benchmarks that send bare numbers.
+ */
+typedef struct dvk_msg {
+	dvk_ep_t m_source;
+	int32_t m_type;
+	union {
+		uint8_t raw[DVK_PAYLOAD_SIZE];
+		int32_t i32[DVK_PAYLOAD_SIZE / 4];
+		int64_t i64[DVK_PAYLOAD_SIZE / 8];
+		uint64_t u64[DVK_PAYLOAD_SIZE / 8];
+		/* the DVK itself */
+		struct dvk_peer_gone dvk_peer_gone;
+		/* the block protocol (blkproto.h) */
+		struct blk_rq_io blk_rq_io;
+		struct blk_rp_info blk_rp_info;
+		struct blk_rp_stats blk_rp_stats;
+		/* the file protocol (fsproto.h) */
+		struct fs_rq_hello fs_rq_hello;
+		struct fs_rp_hello fs_rp_hello;
+		struct fs_rq_join fs_rq_join;
+		struct fs_rp_join fs_rp_join;
+		struct fs_rq_open fs_rq_open;
+		struct fs_rp_open fs_rp_open;
+		struct fs_rq_fd fs_rq_fd;
+		struct fs_rq_io fs_rq_io;
+		struct fs_rp_io fs_rp_io;
+		struct fs_rq_lseek fs_rq_lseek;
+		struct fs_rp_lseek fs_rp_lseek;
+		struct fs_rq_path fs_rq_path;
+		struct fs_rq_path_mode fs_rq_path_mode;
+		struct fs_rq_rename fs_rq_rename;
+		struct fs_rq_readdir fs_rq_readdir;
+		struct fs_rp_readdir fs_rp_readdir;
+		struct fs_rq_truncate fs_rq_truncate;
+		struct fs_rq_falloc fs_rq_falloc;
+		struct fs_rq_utimens fs_rq_utimens;
+		struct fs_rq_chown fs_rq_chown;
+		struct fs_rq_readlink fs_rq_readlink;
+		struct fs_rq_owner fs_rq_owner;
+		struct fs_rp_statvfs fs_rp_statvfs;
+		struct fs_rq_stats fs_rq_stats;
+		struct fs_rp_stats fs_rp_stats;
+		struct fs_wire_stat fs_wire_stat;
+		struct fs_wire_pstat fs_wire_pstat;
+	} m_u;
+} dvk_msg_t;
+
+_Static_assert(sizeof(dvk_msg_t) == DVK_MSG_SIZE, "a message is one cache line");
+_Static_assert(offsetof(dvk_msg_t, m_u) == DVK_MSG_SIZE - DVK_PAYLOAD_SIZE,
+	       "the payload follows source and type");
 
 /* Errors of our own, returned negated.  Clear of every errno value. */
 enum {
@@ -175,7 +222,7 @@ int dvk_notify(struct dvk *h, dvk_ep_t dst);
  * from the start).
  * The memory is borrowed: it must stay valid until the grant is revoked.
  */
-typedef int32_t dvk_grant_t;
+/* dvk_grant_t is in ipc_types.h. */
 #define DVK_GRANT_READ 0x1  /* the grantee may copy from this memory */
 #define DVK_GRANT_WRITE 0x2 /* the grantee may copy into this memory */
 

@@ -225,7 +225,7 @@ scan_any(struct dvk *h, dvk_msg_t *m)
 static int
 take_gone(struct dvk *h, dvk_msg_t *m)
 {
-	struct dvk_peer_gone g;
+	struct dvk_peer_gone *g;
 	int i, rc;
 
 	for (i = 0; i < h->dc_size && h->ngone > 0; i++) {
@@ -246,10 +246,10 @@ take_gone(struct dvk *h, dvk_msg_t *m)
 		memset(m, 0, sizeof(*m));
 		m->m_source = DVK_SYSTEM;
 		m->m_type = DVK_MSG_PEER_GONE;
-		g.ep = i;
-		g.gen = h->gone[i];
-		g.reason = h->gone_why[i];
-		memcpy(m->m_u.raw, &g, sizeof(g));
+		g = &m->m_u.dvk_peer_gone;
+		g->ep = i;
+		g->gen = h->gone[i];
+		g->reason = h->gone_why[i];
 		h->gone[i] = 0;
 		h->ngone--;
 		h->last_gen = 0;

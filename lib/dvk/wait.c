@@ -14,14 +14,12 @@
 #include <unistd.h>
 
 #include "dvk_int.h"
+#include "dvs/clock.h"
 
 int64_t
 dvk_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (int64_t)dvs_now_ns(); /* lib/util/clock.c */
 }
 
 dvk_deadline_t

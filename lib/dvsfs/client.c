@@ -99,13 +99,13 @@ bind_join(struct dvsfs *fs, struct dvsfs_bind *b)
 	int rc;
 
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_join *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_join;
 	rq->session = fs->session;
 	rq->token = fs->token;
 	rc = rpc_raw(b->h, fs->server_ep, fs->timeout_ms, FS_JOIN, &m);
 	if (rc < 0)
 		return rc;
-	memcpy(&rp, m.m_u.raw, sizeof(rp));
+	rp = m.m_u.fs_rp_join;
 	b->worker = rp.worker;
 	return 0;
 }
@@ -283,7 +283,7 @@ dvsfs_simple(struct dvsfs *fs, int call, dvk_msg_t *m)
 	rc = dvsfs_call_begin(fs, &c);
 	if (rc < 0)
 		return rc;
-	rc = dvsfs_call_rpc(&c, call, m);
+	rc = dvsfs_req_none(&c, call, m);
 	dvsfs_call_end(&c);
 	return rc;
 }
@@ -301,7 +301,7 @@ hello(struct dvsfs *fs, struct dvsfs_bind *b, const char *volume)
 	if (vlen > FS_VOLNAME_MAX)
 		return -ENAMETOOLONG;
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_hello *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_hello;
 	rq->version = FS_PROTO_VERSION;
 	rq->vol.grant = -1;
 	if (vlen > 0) {
@@ -320,7 +320,7 @@ hello(struct dvsfs *fs, struct dvsfs_bind *b, const char *volume)
 		return rc; /* a DVK code: connect reports those as they are */
 	if (m.m_type < 0)
 		return m.m_type;
-	memcpy(&rp, m.m_u.raw, sizeof(rp));
+	rp = m.m_u.fs_rp_hello;
 	fs->session = rp.session;
 	fs->token = rp.token;
 	fs->io_max = rp.io_max;

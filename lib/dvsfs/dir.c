@@ -17,7 +17,6 @@ ssize_t
 dvs_getdents_eof(struct dvsfs *fs, int dirfd, uint64_t cookie, struct dvs_dirent *ents,
 		 size_t max, int *eof)
 {
-	struct fs_rq_readdir *rq;
 	struct fs_rp_readdir rp;
 	struct fs_wire_dirent rec;
 	struct dvsfs_call c;
@@ -42,19 +41,10 @@ dvs_getdents_eof(struct dvsfs *fs, int dirfd, uint64_t cookie, struct dvs_dirent
 	rc = dvsfs_call_begin(fs, &c);
 	if (rc < 0)
 		goto out_free;
-	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_readdir *)m.m_u.raw;
-	rc = dvsfs_call_grant(&c, buf, len, DVK_GRANT_WRITE, &rq->grant);
+	rc = dvsfs_req_readdir(&c, dirfd, buf, len, (uint32_t)max, cookie, &m);
 	if (rc < 0)
 		goto out;
-	rq->fd = dirfd;
-	rq->len = (uint32_t)len;
-	rq->max = (uint32_t)max;
-	rq->cookie = cookie;
-	rc = dvsfs_call_rpc(&c, FS_READDIR, &m);
-	if (rc < 0)
-		goto out;
-	memcpy(&rp, m.m_u.raw, sizeof(rp));
+	rp = m.m_u.fs_rp_readdir;
 	if (rp.bytes > len || (size_t)rc > max) {
 		rc = -EIO;
 		goto out;

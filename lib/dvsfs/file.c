@@ -41,11 +41,11 @@ open_flags(int flags)
 	return f;
 }
 
-/* The round trip of a request whose path argument is *arg inside m (the
- * caller filled every other field): the path's grant lives for the call. */
+/* The round trip of a one-path request with a mode (stat, rmdir, unlink,
+ * mkdir, chmod, mknod) on the calling thread's binding; a creation first
+ * tells the server the owner (POSIX volumes). */
 static int
-path_rpc(struct dvsfs *fs, int call, const char *path, struct fs_path_arg *arg,
-	 size_t rq_size, dvk_msg_t *m)
+path_mode_call(struct dvsfs *fs, int call, const char *path, uint32_t mode, dvk_msg_t *m)
 {
 	struct dvsfs_call c;
 	int rc;
@@ -53,13 +53,10 @@ path_rpc(struct dvsfs *fs, int call, const char *path, struct fs_path_arg *arg,
 	rc = dvsfs_call_begin(fs, &c);
 	if (rc < 0)
 		return rc;
-	if (call == FS_MKDIR || call == FS_MKNOD ||
-	    (call == FS_OPEN && (((struct fs_rq_open *)m->m_u.raw)->flags & FS_O_CREAT)))
+	if (call == FS_MKDIR || call == FS_MKNOD)
 		rc = dvsfs_call_owner(&c);
 	if (rc == 0)
-		rc = dvsfs_call_path(&c, m, rq_size, path, arg);
-	if (rc == 0)
-		rc = dvsfs_call_rpc(&c, call, m);
+		rc = dvsfs_req_path_mode(&c, call, path, mode, m);
 	dvsfs_call_end(&c);
 	return rc;
 }
@@ -68,43 +65,50 @@ path_rpc(struct dvsfs *fs, int call, const char *path, struct fs_path_arg *arg,
 int
 dvsfs_path_call(struct dvsfs *fs, int call, const char *path, uint32_t mode, dvk_msg_t *m)
 {
-	struct fs_rq_path_mode *rq = (struct fs_rq_path_mode *)m->m_u.raw;
+	return path_mode_call(fs, call, path, mode, m);
+}
 
-	memset(m, 0, sizeof(*m));
-	rq->mode = mode;
-	return path_rpc(fs, call, path, &rq->path, sizeof(*rq), m);
+/* FS_OPEN with the protocol's flags; a creation first tells the server
+ * the owner (POSIX volumes). */
+static int
+open_call(struct dvsfs *fs, const char *path, uint32_t flags, uint32_t mode, dvk_msg_t *m)
+{
+	struct dvsfs_call c;
+	int rc;
+
+	rc = dvsfs_call_begin(fs, &c);
+	if (rc < 0)
+		return rc;
+	if (flags & FS_O_CREAT)
+		rc = dvsfs_call_owner(&c);
+	if (rc == 0)
+		rc = dvsfs_req_open(&c, path, flags, mode, m);
+	dvsfs_call_end(&c);
+	return rc;
 }
 
 int
 dvs_open(struct dvsfs *fs, const char *path, int flags, mode_t mode)
 {
-	struct fs_rq_open *rq;
 	dvk_msg_t m;
 
-	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_open *)m.m_u.raw;
-	rq->flags = open_flags(flags) | fs->access_checked;
-	rq->mode = (uint32_t)mode;
-	return path_rpc(fs, FS_OPEN, path, &rq->path, sizeof(*rq), &m);
+	return open_call(fs, path, open_flags(flags) | fs->access_checked, (uint32_t)mode,
+			 &m);
 }
 
 int
 dvs_open_stat(struct dvsfs *fs, const char *path, int flags, mode_t mode,
 	      struct dvs_stat *st)
 {
-	struct fs_rq_open *rq;
 	struct fs_wire_stat w;
 	dvk_msg_t m;
 	int fd;
 
-	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_open *)m.m_u.raw;
-	rq->flags = open_flags(flags) | fs->access_checked | FS_O_STAT;
-	rq->mode = (uint32_t)mode;
-	fd = path_rpc(fs, FS_OPEN, path, &rq->path, sizeof(*rq), &m);
+	fd = open_call(fs, path, open_flags(flags) | fs->access_checked | FS_O_STAT,
+		       (uint32_t)mode, &m);
 	if (fd < 0)
 		return fd;
-	memcpy(&w, m.m_u.raw, sizeof(w));
+	w = m.m_u.fs_wire_stat;
 	dvsfs_stat_from_wire(fs, &w, st);
 	return fd;
 }
@@ -118,12 +122,15 @@ dvs_creat(struct dvsfs *fs, const char *path, mode_t mode)
 static int
 fd_call(struct dvsfs *fs, int call, int fd, uint32_t flags, dvk_msg_t *m)
 {
-	struct fs_rq_fd *rq = (struct fs_rq_fd *)m->m_u.raw;
+	struct dvsfs_call c;
+	int rc;
 
-	memset(m, 0, sizeof(*m));
-	rq->fd = fd;
-	rq->flags = flags;
-	return dvsfs_simple(fs, call, m);
+	rc = dvsfs_call_begin(fs, &c);
+	if (rc < 0)
+		return rc;
+	rc = dvsfs_req_fd(&c, call, fd, flags, m);
+	dvsfs_call_end(&c);
+	return rc;
 }
 
 int
@@ -138,7 +145,6 @@ dvs_close(struct dvsfs *fs, int fd)
 static ssize_t
 io_once(struct dvsfs *fs, int call, int fd, void *buf, size_t len, off_t off, int at)
 {
-	struct fs_rq_io *rq;
 	struct dvsfs_call c;
 	dvk_msg_t m;
 	int rc;
@@ -146,25 +152,9 @@ io_once(struct dvsfs *fs, int call, int fd, void *buf, size_t len, off_t off, in
 	rc = dvsfs_call_begin(fs, &c);
 	if (rc < 0)
 		return rc;
-	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_io *)m.m_u.raw;
-	rq->grant = -1;
-	/* A zero-byte transfer only checks the descriptor: no grant. */
-	if (len > 0) {
-		rc = dvsfs_call_grant(&c, buf, len,
-				      call == FS_READ ? DVK_GRANT_WRITE : DVK_GRANT_READ,
-				      &rq->grant);
-		if (rc < 0)
-			goto out;
-	}
-	rq->fd = fd;
-	rq->flags = at ? FS_IO_AT : 0;
-	rq->len = (uint32_t)len;
-	rq->off = off;
-	rc = dvsfs_call_rpc(&c, call, &m);
+	rc = dvsfs_req_io(&c, call, fd, buf, len, off, at ? FS_IO_AT : 0, &m);
 	if (rc > (int)len)
 		rc = -EIO; /* a server claiming more than asked is broken */
-out:
 	dvsfs_call_end(&c);
 	return rc;
 }
@@ -225,33 +215,32 @@ dvs_pwrite(struct dvsfs *fs, int fd, const void *buf, size_t count, off_t off)
 off_t
 dvs_lseek(struct dvsfs *fs, int fd, off_t off, int whence)
 {
-	struct fs_rq_lseek *rq;
-	struct fs_rp_lseek rp;
+	struct dvsfs_call c;
+	int32_t w;
 	dvk_msg_t m;
 	int rc;
 
-	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_lseek *)m.m_u.raw;
-	rq->fd = fd;
 	switch (whence) {
 	case SEEK_SET:
-		rq->whence = FS_SEEK_SET;
+		w = FS_SEEK_SET;
 		break;
 	case SEEK_CUR:
-		rq->whence = FS_SEEK_CUR;
+		w = FS_SEEK_CUR;
 		break;
 	case SEEK_END:
-		rq->whence = FS_SEEK_END;
+		w = FS_SEEK_END;
 		break;
 	default:
 		return -EINVAL;
 	}
-	rq->off = off;
-	rc = dvsfs_simple(fs, FS_LSEEK, &m);
+	rc = dvsfs_call_begin(fs, &c);
 	if (rc < 0)
 		return rc;
-	memcpy(&rp, m.m_u.raw, sizeof(rp));
-	return rp.pos;
+	rc = dvsfs_req_lseek(&c, fd, off, w, &m);
+	dvsfs_call_end(&c);
+	if (rc < 0)
+		return rc;
+	return m.m_u.fs_rp_lseek.pos;
 }
 
 /* The stat in the reply m of a call that returned rc. */
@@ -262,7 +251,7 @@ stat_reply(struct dvsfs *fs, int rc, const dvk_msg_t *m, struct dvs_stat *st)
 
 	if (rc < 0)
 		return rc;
-	memcpy(&w, m->m_u.raw, sizeof(w));
+	w = m->m_u.fs_wire_stat;
 	dvsfs_stat_from_wire(fs, &w, st);
 	return 0;
 }
@@ -292,7 +281,7 @@ dvsfs_changed_stat(struct dvsfs *fs, int rc, const dvk_msg_t *m, struct dvs_stat
 
 	if (rc < 0 || st == NULL)
 		return rc;
-	memcpy(&w, m->m_u.raw, sizeof(w));
+	w = m->m_u.fs_wire_stat;
 	if (w.ino == 0) {
 		memset(st, 0, sizeof(*st));
 		return rc;
@@ -348,7 +337,6 @@ dvs_chmod(struct dvsfs *fs, const char *path, mode_t mode)
 int
 dvs_rename2(struct dvsfs *fs, const char *from, const char *to, unsigned flags)
 {
-	struct fs_rq_rename *rq;
 	struct dvsfs_call c;
 	dvk_msg_t m;
 	int rc;
@@ -358,17 +346,8 @@ dvs_rename2(struct dvsfs *fs, const char *from, const char *to, unsigned flags)
 	rc = dvsfs_call_begin(fs, &c);
 	if (rc < 0)
 		return rc;
-	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_rename *)m.m_u.raw;
-	rc = dvsfs_call_path(&c, &m, sizeof(*rq), from, &rq->from);
-	if (rc < 0)
-		goto out;
-	rc = dvsfs_call_path(&c, &m, sizeof(*rq), to, &rq->to);
-	if (rc < 0)
-		goto out;
-	rq->flags = (flags & 1u) ? FS_RENAME_NOREPLACE : 0;
-	rc = dvsfs_call_rpc(&c, FS_RENAME, &m);
-out:
+	rc = dvsfs_req_rename(&c, FS_RENAME, from, to,
+			      (flags & 1u) ? FS_RENAME_NOREPLACE : 0, &m);
 	dvsfs_call_end(&c);
 	return rc;
 }
@@ -379,31 +358,31 @@ dvs_rename(struct dvsfs *fs, const char *from, const char *to)
 	return dvs_rename2(fs, from, to, 0);
 }
 
-/* The request of truncate (fd -1, the path granted later) and ftruncate. */
-static struct fs_rq_truncate *
-truncate_rq(dvk_msg_t *m, int fd, off_t len)
+/* truncate (path, fd -1) and ftruncate (path NULL). */
+static int
+truncate_call(struct dvsfs *fs, const char *path, int fd, off_t len, uint32_t flags,
+	      dvk_msg_t *m)
 {
-	struct fs_rq_truncate *rq = (struct fs_rq_truncate *)m->m_u.raw;
+	struct dvsfs_call c;
+	int rc;
 
-	memset(m, 0, sizeof(*m));
-	rq->path.grant = -1;
-	rq->fd = fd;
-	rq->len = len;
-	return rq;
+	rc = dvsfs_call_begin(fs, &c);
+	if (rc < 0)
+		return rc;
+	rc = dvsfs_req_truncate(&c, path, fd, len, flags, m);
+	dvsfs_call_end(&c);
+	return rc;
 }
 
 int
 dvs_truncate_stat(struct dvsfs *fs, const char *path, off_t len, struct dvs_stat *st)
 {
-	struct fs_rq_truncate *rq;
 	dvk_msg_t m;
 
 	if (len < 0)
 		return -EINVAL;
-	rq = truncate_rq(&m, -1, len);
-	rq->flags = fs->access_checked;
-	return dvsfs_changed_stat(fs, path_rpc(fs, FS_TRUNCATE, path, &rq->path, sizeof(*rq), &m),
-			    &m, st);
+	return dvsfs_changed_stat(fs, truncate_call(fs, path, -1, len, fs->access_checked, &m),
+				  &m, st);
 }
 
 int
@@ -419,8 +398,7 @@ dvs_ftruncate_stat(struct dvsfs *fs, int fd, off_t len, struct dvs_stat *st)
 
 	if (len < 0)
 		return -EINVAL;
-	(void)truncate_rq(&m, fd, len);
-	return dvsfs_changed_stat(fs, dvsfs_simple(fs, FS_FTRUNCATE, &m), &m, st);
+	return dvsfs_changed_stat(fs, truncate_call(fs, NULL, fd, len, 0, &m), &m, st);
 }
 
 int
@@ -432,16 +410,16 @@ dvs_ftruncate(struct dvsfs *fs, int fd, off_t len)
 int
 dvs_fallocate(struct dvsfs *fs, int fd, int mode, off_t off, off_t len)
 {
-	struct fs_rq_falloc *rq;
+	struct dvsfs_call c;
 	dvk_msg_t m;
+	int rc;
 
-	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_falloc *)m.m_u.raw;
-	rq->fd = fd;
-	rq->mode = (uint32_t)mode;
-	rq->off = off;
-	rq->len = len;
-	return dvsfs_simple(fs, FS_FALLOCATE, &m);
+	rc = dvsfs_call_begin(fs, &c);
+	if (rc < 0)
+		return rc;
+	rc = dvsfs_req_falloc(&c, fd, (uint32_t)mode, off, len, &m);
+	dvsfs_call_end(&c);
+	return rc;
 }
 
 static int64_t
@@ -458,8 +436,9 @@ int
 dvs_utimens_stat(struct dvsfs *fs, const char *path, const struct timespec ts[2],
 		 struct dvs_stat *st)
 {
-	struct fs_rq_utimens *rq;
+	struct dvsfs_call c;
 	dvk_msg_t m;
+	int rc;
 
 	if (ts != NULL) {
 		for (int i = 0; i < 2; i++) {
@@ -469,12 +448,13 @@ dvs_utimens_stat(struct dvsfs *fs, const char *path, const struct timespec ts[2]
 				return -EINVAL;
 		}
 	}
-	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_utimens *)m.m_u.raw;
-	rq->atime_ns = time_arg(ts != NULL ? &ts[0] : NULL);
-	rq->mtime_ns = time_arg(ts != NULL ? &ts[1] : NULL);
-	return dvsfs_changed_stat(fs, path_rpc(fs, FS_UTIMENS, path, &rq->path, sizeof(*rq), &m),
-			    &m, st);
+	rc = dvsfs_call_begin(fs, &c);
+	if (rc < 0)
+		return rc;
+	rc = dvsfs_req_utimens(&c, path, time_arg(ts != NULL ? &ts[0] : NULL),
+			       time_arg(ts != NULL ? &ts[1] : NULL), &m);
+	dvsfs_call_end(&c);
+	return dvsfs_changed_stat(fs, rc, &m, st);
 }
 
 int
@@ -504,7 +484,6 @@ dvs_sync(struct dvsfs *fs)
 {
 	dvk_msg_t m;
 
-	memset(&m, 0, sizeof(m));
 	return dvsfs_simple(fs, FS_SYNC, &m);
 }
 
@@ -515,11 +494,10 @@ dvs_statvfs(struct dvsfs *fs, struct statvfs *out)
 	dvk_msg_t m;
 	int rc;
 
-	memset(&m, 0, sizeof(m));
 	rc = dvsfs_simple(fs, FS_STATVFS, &m);
 	if (rc < 0)
 		return rc;
-	memcpy(&rp, m.m_u.raw, sizeof(rp));
+	rp = m.m_u.fs_rp_statvfs;
 	memset(out, 0, sizeof(*out));
 	out->f_bsize = rp.bsize;
 	out->f_frsize = rp.bsize;
@@ -542,7 +520,6 @@ dvsfs_stats(struct dvsfs *fs, struct dvsfs_server_stats *st,
 	    struct dvsfs_session_stats *sessions, size_t max, size_t *nsessions)
 {
 	struct fs_wire_session *recs = NULL;
-	struct fs_rq_stats *rq;
 	struct fs_rp_stats rp;
 	struct dvsfs_call c;
 	size_t len = 0, i;
@@ -562,19 +539,10 @@ dvsfs_stats(struct dvsfs *fs, struct dvsfs_server_stats *st,
 	rc = dvsfs_call_begin(fs, &c);
 	if (rc < 0)
 		goto out_free;
-	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_stats *)m.m_u.raw;
-	rq->grant = -1;
-	if (recs != NULL) {
-		rc = dvsfs_call_grant(&c, recs, len, DVK_GRANT_WRITE, &rq->grant);
-		if (rc < 0)
-			goto out;
-		rq->len = (uint32_t)len;
-	}
-	rc = dvsfs_call_rpc(&c, FS_STATS, &m);
+	rc = dvsfs_req_stats(&c, recs, len, &m);
 	if (rc < 0)
 		goto out;
-	memcpy(&rp, m.m_u.raw, sizeof(rp));
+	rp = m.m_u.fs_rp_stats;
 	if (st != NULL) {
 		st->requests = rp.requests;
 		st->errors = rp.errors;

@@ -88,7 +88,48 @@ int dvsfs_path_call(struct dvsfs *fs, int call, const char *path, uint32_t mode,
 /* The stat after a change from reply m into *st (st may be NULL). */
 int dvsfs_changed_stat(struct dvsfs *fs, int rc, const dvk_msg_t *m, struct dvs_stat *st);
 
-/* One whole call without grants: payload in/out through m. */
+/* One whole call without arguments (FS_SYNC, FS_STATVFS); the reply in m. */
 int dvsfs_simple(struct dvsfs *fs, int call, dvk_msg_t *m);
+
+/*
+ * The request stubs (request.c), one per request of fsproto.h: each fills
+ * the payload m_u.fs_rq_<call> of a cleared *m, puts the paths in (inline
+ * when they fit) and grants the buffers for the call c, sends it and
+ * leaves the reply in *m.  Buffers are borrowed until dvsfs_call_end(c).
+ * Return the server's result (>= 0 or -errno) or a mapped DVK error.
+ */
+/* FS_STAT, FS_RMDIR, FS_UNLINK (mode 0), FS_MKDIR, FS_CHMOD, FS_MKNOD. */
+int dvsfs_req_path_mode(struct dvsfs_call *c, int call, const char *path, uint32_t mode,
+			dvk_msg_t *m);
+int dvsfs_req_open(struct dvsfs_call *c, const char *path, uint32_t flags, uint32_t mode,
+		   dvk_msg_t *m);
+/* FS_CLOSE, FS_FSTAT, FS_FSYNC. */
+int dvsfs_req_fd(struct dvsfs_call *c, int call, int fd, uint32_t flags, dvk_msg_t *m);
+/* FS_READ, FS_WRITE: len bytes at buf (no grant for 0). */
+int dvsfs_req_io(struct dvsfs_call *c, int call, int fd, void *buf, size_t len, int64_t off,
+		 uint32_t flags, dvk_msg_t *m);
+int dvsfs_req_lseek(struct dvsfs_call *c, int fd, int64_t off, int32_t whence,
+		    dvk_msg_t *m);
+/* FS_RENAME, FS_LINK, FS_SYMLINK (flags 0). */
+int dvsfs_req_rename(struct dvsfs_call *c, int call, const char *from, const char *to,
+		     uint32_t flags, dvk_msg_t *m);
+int dvsfs_req_readdir(struct dvsfs_call *c, int fd, void *buf, size_t len, uint32_t max,
+		      uint64_t cookie, dvk_msg_t *m);
+/* FS_TRUNCATE of path, or with path NULL FS_FTRUNCATE of fd. */
+int dvsfs_req_truncate(struct dvsfs_call *c, const char *path, int fd, int64_t len,
+		       uint32_t flags, dvk_msg_t *m);
+int dvsfs_req_falloc(struct dvsfs_call *c, int fd, uint32_t mode, int64_t off, int64_t len,
+		     dvk_msg_t *m);
+int dvsfs_req_utimens(struct dvsfs_call *c, const char *path, int64_t atime_ns,
+		      int64_t mtime_ns, dvk_msg_t *m);
+int dvsfs_req_chown(struct dvsfs_call *c, const char *path, uint32_t uid, uint32_t gid,
+		    dvk_msg_t *m);
+int dvsfs_req_readlink(struct dvsfs_call *c, const char *path, char *buf, size_t len,
+		       dvk_msg_t *m);
+int dvsfs_req_owner(struct dvsfs_call *c, uint32_t uid, uint32_t gid, dvk_msg_t *m);
+/* A request without arguments: FS_SYNC, FS_STATVFS. */
+int dvsfs_req_none(struct dvsfs_call *c, int call, dvk_msg_t *m);
+/* FS_STATS: session records into buf (len bytes) unless buf is NULL. */
+int dvsfs_req_stats(struct dvsfs_call *c, void *buf, size_t len, dvk_msg_t *m);
 
 #endif

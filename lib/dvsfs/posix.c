@@ -23,7 +23,6 @@ dvs_set_owner(uid_t uid, gid_t gid)
 int
 dvsfs_call_owner(struct dvsfs_call *c)
 {
-	struct fs_rq_owner *rq;
 	dvk_msg_t m;
 	int rc;
 
@@ -31,11 +30,7 @@ dvsfs_call_owner(struct dvsfs_call *c)
 		return 0;
 	if (c->b->owner_uid == want_uid && c->b->owner_gid == want_gid)
 		return 0;
-	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_owner *)m.m_u.raw;
-	rq->uid = want_uid;
-	rq->gid = want_gid;
-	rc = dvsfs_call_rpc(c, FS_OWNER, &m);
+	rc = dvsfs_req_owner(c, want_uid, want_gid, &m);
 	if (rc < 0)
 		return rc;
 	c->b->owner_uid = want_uid;
@@ -47,23 +42,17 @@ int
 dvs_chown_stat(struct dvsfs *fs, const char *path, uid_t uid, gid_t gid,
 	       struct dvs_stat *st)
 {
-	struct fs_rq_chown *rq;
 	struct dvsfs_call c;
 	dvk_msg_t m;
 	int rc;
 
 	if (!dvsfs_posix(fs))
 		return -EPERM;
-	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_chown *)m.m_u.raw;
-	rq->uid = uid == (uid_t)-1 ? FS_ID_KEEP : (uint32_t)uid;
-	rq->gid = gid == (gid_t)-1 ? FS_ID_KEEP : (uint32_t)gid;
 	rc = dvsfs_call_begin(fs, &c);
 	if (rc < 0)
 		return rc;
-	rc = dvsfs_call_path(&c, &m, sizeof(*rq), path, &rq->path);
-	if (rc == 0)
-		rc = dvsfs_call_rpc(&c, FS_CHOWN, &m);
+	rc = dvsfs_req_chown(&c, path, uid == (uid_t)-1 ? FS_ID_KEEP : (uint32_t)uid,
+			     gid == (gid_t)-1 ? FS_ID_KEEP : (uint32_t)gid, &m);
 	dvsfs_call_end(&c);
 	return dvsfs_changed_stat(fs, rc, &m, st);
 }
@@ -79,7 +68,6 @@ static int
 two_names(struct dvsfs *fs, int call, const char *from, const char *to,
 	  struct dvs_stat *st)
 {
-	struct fs_rq_rename *rq;
 	struct dvsfs_call c;
 	dvk_msg_t m;
 	int rc;
@@ -89,16 +77,10 @@ two_names(struct dvsfs *fs, int call, const char *from, const char *to,
 	rc = dvsfs_call_begin(fs, &c);
 	if (rc < 0)
 		return rc;
-	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_rename *)m.m_u.raw;
 	if (call == FS_SYMLINK)
 		rc = dvsfs_call_owner(&c);
 	if (rc == 0)
-		rc = dvsfs_call_path(&c, &m, sizeof(*rq), from, &rq->from);
-	if (rc == 0)
-		rc = dvsfs_call_path(&c, &m, sizeof(*rq), to, &rq->to);
-	if (rc == 0)
-		rc = dvsfs_call_rpc(&c, call, &m);
+		rc = dvsfs_req_rename(&c, call, from, to, 0, &m);
 	dvsfs_call_end(&c);
 	return dvsfs_changed_stat(fs, rc, &m, st);
 }
@@ -135,7 +117,6 @@ dvs_link(struct dvsfs *fs, const char *from, const char *to)
 ssize_t
 dvs_readlink(struct dvsfs *fs, const char *path, char *buf, size_t len)
 {
-	struct fs_rq_readlink *rq;
 	struct dvsfs_call c;
 	dvk_msg_t m;
 	int rc;
@@ -147,16 +128,7 @@ dvs_readlink(struct dvsfs *fs, const char *path, char *buf, size_t len)
 	rc = dvsfs_call_begin(fs, &c);
 	if (rc < 0)
 		return rc;
-	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_readlink *)m.m_u.raw;
-	rq->len = (uint32_t)len;
-	rq->grant = -1;
-	if (len > 0)
-		rc = dvsfs_call_grant(&c, buf, len, DVK_GRANT_WRITE, &rq->grant);
-	if (rc == 0)
-		rc = dvsfs_call_path(&c, &m, sizeof(*rq), path, &rq->path);
-	if (rc == 0)
-		rc = dvsfs_call_rpc(&c, FS_READLINK, &m);
+	rc = dvsfs_req_readlink(&c, path, buf, len, &m);
 	dvsfs_call_end(&c);
 	if (rc > (int)len)
 		return -EIO; /* the server wrote no more than len */

@@ -9,10 +9,10 @@
 static int
 path_only(struct fs_req *r, int (*fn)(struct fat_vol *, const char *))
 {
-	const struct fs_rq_path *rq = FS_RQ(r, fs_rq_path);
+	const struct fs_rq_path *rq = &r->in->m_u.fs_rq_path;
 	int rc;
 
-	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
+	rc = fs_get_path(r, &rq->path, FS_RQ_END(fs_rq_path), r->w->path1);
 	if (rc < 0)
 		return rc;
 	return fn(r->s->vol->vol, r->w->path1);
@@ -21,10 +21,10 @@ path_only(struct fs_req *r, int (*fn)(struct fat_vol *, const char *))
 int
 do_mkdir(struct fs_req *r)
 {
-	const struct fs_rq_path_mode *rq = FS_RQ(r, fs_rq_path_mode);
+	const struct fs_rq_path_mode *rq = &r->in->m_u.fs_rq_path_mode;
 	int rc;
 
-	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
+	rc = fs_get_path(r, &rq->path, FS_RQ_END(fs_rq_path_mode), r->w->path1);
 	if (rc < 0)
 		return rc;
 	if (strcmp(r->w->path1, "/") == 0)
@@ -48,15 +48,15 @@ do_unlink(struct fs_req *r)
 int
 do_rename(struct fs_req *r)
 {
-	const struct fs_rq_rename *rq = FS_RQ(r, fs_rq_rename);
+	const struct fs_rq_rename *rq = &r->in->m_u.fs_rq_rename;
 	int rc;
 
 	if (rq->flags & ~(uint32_t)FS_RENAME_NOREPLACE)
 		return -EINVAL;
-	rc = fs_get_path(r, &rq->from, sizeof(*rq), r->w->path1);
+	rc = fs_get_path(r, &rq->from, FS_RQ_END(fs_rq_rename), r->w->path1);
 	if (rc < 0)
 		return rc;
-	rc = fs_get_path(r, &rq->to, sizeof(*rq), r->w->path2);
+	rc = fs_get_path(r, &rq->to, FS_RQ_END(fs_rq_rename), r->w->path2);
 	if (rc < 0)
 		return rc;
 	/* The engine checks NOREPLACE under the lock of the rename itself,
@@ -68,8 +68,8 @@ do_rename(struct fs_req *r)
 int
 do_readdir(struct fs_req *r)
 {
-	const struct fs_rq_readdir *rq = FS_RQ(r, fs_rq_readdir);
-	struct fs_rp_readdir *rp = FS_RP(r, fs_rp_readdir);
+	const struct fs_rq_readdir *rq = &r->in->m_u.fs_rq_readdir;
+	struct fs_rp_readdir *rp = &r->out->m_u.fs_rp_readdir;
 	static __thread struct fat_dirent ent;
 	struct fs_wire_dirent rec;
 	unsigned char *buf = r->w->iobuf;

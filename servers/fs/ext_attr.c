@@ -31,13 +31,13 @@ ext_writable(struct fs_req *r)
 int
 ext_do_stat(struct fs_req *r)
 {
-	const struct fs_rq_path *rq = FS_RQ(r, fs_rq_path);
+	const struct fs_rq_path *rq = &r->in->m_u.fs_rq_path;
 	struct ext_vol *xv = xvol(r);
 	struct ext2_inode_large in;
 	uint32_t ino;
 	int rc;
 
-	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
+	rc = fs_get_path(r, &rq->path, FS_RQ_END(fs_rq_path), r->w->path1);
 	if (rc < 0)
 		return rc;
 	ext_lock(xv);
@@ -45,7 +45,7 @@ ext_do_stat(struct fs_req *r)
 	if (rc == 0)
 		rc = ext_iget(xv, ino, &in);
 	if (rc == 0)
-		ext_stat_to_wire(xv, ino, &in, FS_RP(r, fs_wire_pstat));
+		ext_stat_to_wire(xv, ino, &in, &r->out->m_u.fs_wire_pstat);
 	ext_unlock(xv);
 	return rc;
 }
@@ -80,7 +80,7 @@ edit_inode(struct fs_req *r, const struct fs_path_arg *a, size_t rq_size,
 		rc = ext_iput(xv, ino, &in);
 	}
 	if (rc == 0)
-		ext_stat_to_wire(xv, ino, &in, FS_RP(r, fs_wire_pstat));
+		ext_stat_to_wire(xv, ino, &in, &r->out->m_u.fs_wire_pstat);
 	ext_unlock(xv);
 	return rc;
 }
@@ -96,12 +96,12 @@ set_mode(struct ext_vol *xv, struct ext2_inode_large *in, const void *arg)
 int
 ext_do_chmod(struct fs_req *r)
 {
-	const struct fs_rq_path_mode *rq = FS_RQ(r, fs_rq_path_mode);
+	const struct fs_rq_path_mode *rq = &r->in->m_u.fs_rq_path_mode;
 	uint32_t mode = rq->mode;
 
 	if (mode & ~07777u)
 		return -EINVAL;
-	return edit_inode(r, &rq->path, sizeof(*rq), set_mode, &mode);
+	return edit_inode(r, &rq->path, FS_RQ_END(fs_rq_path_mode), set_mode, &mode);
 }
 
 static void
@@ -129,10 +129,10 @@ set_owner(struct ext_vol *xv, struct ext2_inode_large *in, const void *arg)
 int
 ext_do_chown(struct fs_req *r)
 {
-	const struct fs_rq_chown *rq = FS_RQ(r, fs_rq_chown);
+	const struct fs_rq_chown *rq = &r->in->m_u.fs_rq_chown;
 	struct fs_rq_chown copy = *rq;
 
-	return edit_inode(r, &rq->path, sizeof(*rq), set_owner, &copy);
+	return edit_inode(r, &rq->path, FS_RQ_END(fs_rq_chown), set_owner, &copy);
 }
 
 struct times_arg {
@@ -176,16 +176,16 @@ set_times(struct ext_vol *xv, struct ext2_inode_large *in, const void *arg)
 int
 ext_do_utimens(struct fs_req *r)
 {
-	const struct fs_rq_utimens *rq = FS_RQ(r, fs_rq_utimens);
+	const struct fs_rq_utimens *rq = &r->in->m_u.fs_rq_utimens;
 	struct times_arg a = {rq->atime_ns, rq->mtime_ns};
 
-	return edit_inode(r, &rq->path, sizeof(*rq), set_times, &a);
+	return edit_inode(r, &rq->path, FS_RQ_END(fs_rq_utimens), set_times, &a);
 }
 
 int
 ext_do_statvfs(struct fs_req *r)
 {
-	struct fs_rp_statvfs *rp = FS_RP(r, fs_rp_statvfs);
+	struct fs_rp_statvfs *rp = &r->out->m_u.fs_rp_statvfs;
 	struct ext_vol *xv = xvol(r);
 	struct ext2_super_block *sb;
 	uint64_t free, resv;
@@ -215,7 +215,7 @@ ext_do_sync(struct fs_req *r)
 int
 ext_do_owner(struct fs_req *r)
 {
-	const struct fs_rq_owner *rq = FS_RQ(r, fs_rq_owner);
+	const struct fs_rq_owner *rq = &r->in->m_u.fs_rq_owner;
 	struct fs_binding *b;
 
 	pthread_mutex_lock(&r->w->lock);

@@ -90,11 +90,11 @@ mkdir_locked(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t mo
 int
 ext_do_mkdir(struct fs_req *r)
 {
-	const struct fs_rq_path_mode *rq = FS_RQ(r, fs_rq_path_mode);
+	const struct fs_rq_path_mode *rq = &r->in->m_u.fs_rq_path_mode;
 	struct ext_vol *xv = xvol(r);
 	int rc;
 
-	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
+	rc = fs_get_path(r, &rq->path, FS_RQ_END(fs_rq_path_mode), r->w->path1);
 	if (rc < 0)
 		return rc;
 	if (strcmp(r->w->path1, "/") == 0)
@@ -159,11 +159,11 @@ remove_locked(struct ext_vol *xv, const char *path, int want_dir)
 static int
 remove_call(struct fs_req *r, int want_dir)
 {
-	const struct fs_rq_path *rq = FS_RQ(r, fs_rq_path);
+	const struct fs_rq_path *rq = &r->in->m_u.fs_rq_path;
 	struct ext_vol *xv = xvol(r);
 	int rc;
 
-	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
+	rc = fs_get_path(r, &rq->path, FS_RQ_END(fs_rq_path), r->w->path1);
 	if (rc < 0)
 		return rc;
 	rc = ext_writable(r);
@@ -297,16 +297,16 @@ rename_locked(struct ext_vol *xv, char *from, char *to, uint32_t flags)
 int
 ext_do_rename(struct fs_req *r)
 {
-	const struct fs_rq_rename *rq = FS_RQ(r, fs_rq_rename);
+	const struct fs_rq_rename *rq = &r->in->m_u.fs_rq_rename;
 	struct ext_vol *xv = xvol(r);
 	int rc;
 
 	if (rq->flags & ~(uint32_t)FS_RENAME_NOREPLACE)
 		return -EINVAL;
-	rc = fs_get_path(r, &rq->from, sizeof(*rq), r->w->path1);
+	rc = fs_get_path(r, &rq->from, FS_RQ_END(fs_rq_rename), r->w->path1);
 	if (rc < 0)
 		return rc;
-	rc = fs_get_path(r, &rq->to, sizeof(*rq), r->w->path2);
+	rc = fs_get_path(r, &rq->to, FS_RQ_END(fs_rq_rename), r->w->path2);
 	if (rc < 0)
 		return rc;
 	rc = ext_writable(r);
@@ -381,8 +381,8 @@ list_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *d, int offset, int blo
 int
 ext_do_readdir(struct fs_req *r)
 {
-	const struct fs_rq_readdir *rq = FS_RQ(r, fs_rq_readdir);
-	struct fs_rp_readdir *rp = FS_RP(r, fs_rp_readdir);
+	const struct fs_rq_readdir *rq = &r->in->m_u.fs_rq_readdir;
+	struct fs_rp_readdir *rp = &r->out->m_u.fs_rp_readdir;
 	struct ext_vol *xv = xvol(r);
 	struct list_ctx c;
 	struct fs_fd *f;

@@ -60,8 +60,8 @@ truncate_ino(struct ext_vol *xv, uint32_t ino, uint64_t len)
 int
 ext_do_open(struct fs_req *r)
 {
-	const struct fs_rq_open *rq = FS_RQ(r, fs_rq_open);
-	struct fs_rp_open *rp = FS_RP(r, fs_rp_open);
+	const struct fs_rq_open *rq = &r->in->m_u.fs_rq_open;
+	struct fs_rp_open *rp = &r->out->m_u.fs_rp_open;
 	struct ext_vol *xv = xvol(r);
 	struct ext2_inode_large in;
 	struct fs_wire_pstat w;
@@ -75,7 +75,7 @@ ext_do_open(struct fs_req *r)
 	if (acc == 3)
 		return -EINVAL;
 	writes = acc != FS_O_RDONLY || (rq->flags & FS_O_TRUNC);
-	rc = fs_get_path(r, &rq->path, sizeof(*rq), path);
+	rc = fs_get_path(r, &rq->path, FS_RQ_END(fs_rq_open), path);
 	if (rc < 0)
 		return rc;
 	if (writes && xv->read_only)
@@ -124,7 +124,7 @@ unlock:
 	if (rc < 0)
 		goto fail;
 	if (rq->flags & FS_O_STAT) {
-		memcpy(r->out->m_u.raw, &w, sizeof(w));
+		r->out->m_u.fs_wire_pstat = w;
 		return rc;
 	}
 	rp->ino = w.ino;
@@ -192,8 +192,8 @@ file_io(struct ext_vol *xv, uint32_t ino, void *buf, size_t len, uint64_t off,
 int
 ext_do_read(struct fs_req *r)
 {
-	const struct fs_rq_io *rq = FS_RQ(r, fs_rq_io);
-	struct fs_rp_io *rp = FS_RP(r, fs_rp_io);
+	const struct fs_rq_io *rq = &r->in->m_u.fs_rq_io;
+	struct fs_rp_io *rp = &r->out->m_u.fs_rp_io;
 	int at = (rq->flags & FS_IO_AT) != 0;
 	struct ext_vol *xv = xvol(r);
 	struct fs_fd *f;
@@ -233,8 +233,8 @@ ext_do_read(struct fs_req *r)
 int
 ext_do_write(struct fs_req *r)
 {
-	const struct fs_rq_io *rq = FS_RQ(r, fs_rq_io);
-	struct fs_rp_io *rp = FS_RP(r, fs_rp_io);
+	const struct fs_rq_io *rq = &r->in->m_u.fs_rq_io;
+	struct fs_rp_io *rp = &r->out->m_u.fs_rp_io;
 	int at = (rq->flags & FS_IO_AT) != 0;
 	struct ext_vol *xv = xvol(r);
 	struct fs_fd *f;
@@ -278,8 +278,8 @@ ext_do_write(struct fs_req *r)
 int
 ext_do_lseek(struct fs_req *r)
 {
-	const struct fs_rq_lseek *rq = FS_RQ(r, fs_rq_lseek);
-	struct fs_rp_lseek *rp = FS_RP(r, fs_rp_lseek);
+	const struct fs_rq_lseek *rq = &r->in->m_u.fs_rq_lseek;
+	struct fs_rp_lseek *rp = &r->out->m_u.fs_rp_lseek;
 	struct ext_vol *xv = xvol(r);
 	struct ext2_inode_large in;
 	struct fs_fd *f;
@@ -341,14 +341,14 @@ truncate_checked(struct fs_req *r, struct ext_vol *xv, uint32_t ino, int64_t len
 int
 ext_do_truncate(struct fs_req *r)
 {
-	const struct fs_rq_truncate *rq = FS_RQ(r, fs_rq_truncate);
+	const struct fs_rq_truncate *rq = &r->in->m_u.fs_rq_truncate;
 	struct ext_vol *xv = xvol(r);
 	uint32_t ino;
 	int rc;
 
 	if (rq->len < 0 || (rq->flags & ~(uint32_t)FS_O_ACCESS_CHECKED))
 		return -EINVAL;
-	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
+	rc = fs_get_path(r, &rq->path, FS_RQ_END(fs_rq_truncate), r->w->path1);
 	if (rc < 0)
 		return rc;
 	if (xv->read_only)
@@ -364,7 +364,7 @@ ext_do_truncate(struct fs_req *r)
 int
 ext_do_ftruncate(struct fs_req *r)
 {
-	const struct fs_rq_truncate *rq = FS_RQ(r, fs_rq_truncate);
+	const struct fs_rq_truncate *rq = &r->in->m_u.fs_rq_truncate;
 	struct ext_vol *xv = xvol(r);
 	struct fs_fd *f;
 	int rc;
@@ -390,7 +390,7 @@ ext_do_ftruncate(struct fs_req *r)
 int
 ext_do_fstat(struct fs_req *r)
 {
-	const struct fs_rq_fd *rq = FS_RQ(r, fs_rq_fd);
+	const struct fs_rq_fd *rq = &r->in->m_u.fs_rq_fd;
 	struct ext_vol *xv = xvol(r);
 	struct ext2_inode_large in;
 	struct fs_fd *f;
@@ -402,7 +402,7 @@ ext_do_fstat(struct fs_req *r)
 	ext_lock(xv);
 	rc = ext_iget(xv, f->xino, &in);
 	if (rc == 0)
-		ext_stat_to_wire(xv, f->xino, &in, FS_RP(r, fs_wire_pstat));
+		ext_stat_to_wire(xv, f->xino, &in, &r->out->m_u.fs_wire_pstat);
 	ext_unlock(xv);
 	fs_fd_put(f);
 	return rc;
@@ -411,7 +411,7 @@ ext_do_fstat(struct fs_req *r)
 int
 ext_do_fsync(struct fs_req *r)
 {
-	const struct fs_rq_fd *rq = FS_RQ(r, fs_rq_fd);
+	const struct fs_rq_fd *rq = &r->in->m_u.fs_rq_fd;
 	struct fs_fd *f;
 	int rc;
 

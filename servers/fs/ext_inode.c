@@ -163,7 +163,7 @@ ext_reply_stat(struct fs_req *r, struct ext_vol *xv, uint32_t ino)
 	struct ext2_inode_large in;
 
 	if (ext_iget(xv, ino, &in) == 0)
-		ext_stat_to_wire(xv, ino, &in, FS_RP(r, fs_wire_pstat));
+		ext_stat_to_wire(xv, ino, &in, &r->out->m_u.fs_wire_pstat);
 }
 
 int

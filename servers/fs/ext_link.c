@@ -56,16 +56,16 @@ link_locked(struct fs_req *r, struct ext_vol *xv, const char *from, const char *
 int
 ext_do_link(struct fs_req *r)
 {
-	const struct fs_rq_rename *rq = FS_RQ(r, fs_rq_rename);
+	const struct fs_rq_rename *rq = &r->in->m_u.fs_rq_rename;
 	struct ext_vol *xv = xvol(r);
 	int rc;
 
 	if (rq->flags != 0)
 		return -EINVAL;
-	rc = fs_get_path(r, &rq->from, sizeof(*rq), r->w->path1);
+	rc = fs_get_path(r, &rq->from, FS_RQ_END(fs_rq_rename), r->w->path1);
 	if (rc < 0)
 		return rc;
-	rc = fs_get_path(r, &rq->to, sizeof(*rq), r->w->path2);
+	rc = fs_get_path(r, &rq->to, FS_RQ_END(fs_rq_rename), r->w->path2);
 	if (rc < 0)
 		return rc;
 	rc = ext_writable(r);
@@ -126,19 +126,19 @@ symlink_locked(struct fs_req *r, struct ext_vol *xv, const char *target, const c
 int
 ext_do_symlink(struct fs_req *r)
 {
-	const struct fs_rq_rename *rq = FS_RQ(r, fs_rq_rename);
+	const struct fs_rq_rename *rq = &r->in->m_u.fs_rq_rename;
 	struct ext_vol *xv = xvol(r);
 	int rc;
 
 	if (rq->flags != 0)
 		return -EINVAL;
 	/* The target first: it is the first inline argument. */
-	rc = fs_get_bytes(r, &rq->from, sizeof(*rq), r->w->path1, FS_PATH_MAX);
+	rc = fs_get_bytes(r, &rq->from, FS_RQ_END(fs_rq_rename), r->w->path1, FS_PATH_MAX);
 	if (rc < 0)
 		return rc;
 	if (strlen(r->w->path1) >= xv->fs->blocksize)
 		return -ENAMETOOLONG;
-	rc = fs_get_path(r, &rq->to, sizeof(*rq), r->w->path2);
+	rc = fs_get_path(r, &rq->to, FS_RQ_END(fs_rq_rename), r->w->path2);
 	if (rc < 0)
 		return rc;
 	rc = ext_writable(r);
@@ -195,7 +195,7 @@ readlink_locked(struct ext_vol *xv, uint32_t ino, char *buf)
 int
 ext_do_readlink(struct fs_req *r)
 {
-	const struct fs_rq_readlink *rq = FS_RQ(r, fs_rq_readlink);
+	const struct fs_rq_readlink *rq = &r->in->m_u.fs_rq_readlink;
 	struct ext_vol *xv = xvol(r);
 	char *buf = r->w->path2;
 	uint32_t ino;
@@ -203,7 +203,7 @@ ext_do_readlink(struct fs_req *r)
 
 	if (rq->len > FS_PATH_MAX)
 		return -EINVAL;
-	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
+	rc = fs_get_path(r, &rq->path, FS_RQ_END(fs_rq_readlink), r->w->path1);
 	if (rc < 0)
 		return rc;
 	ext_lock(xv);
@@ -225,7 +225,7 @@ ext_do_readlink(struct fs_req *r)
 int
 ext_do_mknod(struct fs_req *r)
 {
-	const struct fs_rq_path_mode *rq = FS_RQ(r, fs_rq_path_mode);
+	const struct fs_rq_path_mode *rq = &r->in->m_u.fs_rq_path_mode;
 	struct ext_vol *xv = xvol(r);
 	uint32_t ino;
 	int rc;
@@ -242,7 +242,7 @@ ext_do_mknod(struct fs_req *r)
 	default:
 		return -EPERM; /* no device numbers travel */
 	}
-	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
+	rc = fs_get_path(r, &rq->path, FS_RQ_END(fs_rq_path_mode), r->w->path1);
 	if (rc < 0)
 		return rc;
 	rc = ext_writable(r);

@@ -149,15 +149,15 @@ extern const struct fs_call_desc fs_table[FS_NCALLS];
  * reply (>= 0 or -errno).  out's payload is the reply payload. */
 int fs_dispatch(struct fs_worker *w, const dvk_msg_t *in, dvk_msg_t *out);
 
-/* Copies in the payload of a request as struct of size sz (zero-padded). */
-#define FS_RQ(r, type) ((const struct type *)(const void *)(r)->in->m_u.raw)
-#define FS_RP(r, type) ((struct type *)(void *)(r)->out->m_u.raw)
+/* A handler reads its request as r->in->m_u.fs_rq_<call> and writes its
+ * reply payload into r->out->m_u.fs_rp_<call> (fsproto.h). */
 
 /* ---- request helpers (req.c) ----------------------------------------- */
 
 /* Copies a path argument from the client into buf (FS_WIRE_PATH_MAX), checks
- * it, and makes it absolute and free of "." / "..".  rq_size is the size of
- * the request struct: an inline path (FS_GRANT_INLINE) must lie beyond it.
+ * it, and makes it absolute and free of "." / "..".  rq_size is where the
+ * request's fields end, FS_RQ_END(fs_rq_<call>): an inline path
+ * (FS_GRANT_INLINE) must lie beyond it.
  * -EINVAL, -EFAULT, -ENAMETOOLONG, -ENOENT (empty). */
 int fs_get_path(struct fs_req *r, const struct fs_path_arg *a, size_t rq_size,
 		char *buf);

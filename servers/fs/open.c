@@ -43,8 +43,8 @@ linux_flags(uint32_t f)
 int
 do_open(struct fs_req *r)
 {
-	const struct fs_rq_open *rq = FS_RQ(r, fs_rq_open);
-	struct fs_rp_open *rp = FS_RP(r, fs_rp_open);
+	const struct fs_rq_open *rq = &r->in->m_u.fs_rq_open;
+	struct fs_rp_open *rp = &r->out->m_u.fs_rp_open;
 	struct fs_volume *v = r->s->vol;
 	struct fs_wire_stat w;
 	struct fat_stat st;
@@ -57,7 +57,7 @@ do_open(struct fs_req *r)
 	oflags = linux_flags(rq->flags);
 	if (oflags < 0)
 		return oflags;
-	rc = fs_get_path(r, &rq->path, sizeof(*rq), path);
+	rc = fs_get_path(r, &rq->path, FS_RQ_END(fs_rq_open), path);
 	if (rc < 0)
 		return rc;
 	if (rq->flags & FS_O_DIRECTORY) {
@@ -104,7 +104,7 @@ do_open(struct fs_req *r)
 	if (rq->flags & FS_O_STAT) {
 		/* The caller wants the whole stat (dvs-fuse's create):
 		 * no FS_FSTAT round trip after this one. */
-		memcpy(r->out->m_u.raw, &w, sizeof(w));
+		r->out->m_u.fs_wire_stat = w;
 		return rc;
 	}
 	rp->ino = w.ino;
@@ -119,7 +119,7 @@ fail:
 int
 do_close(struct fs_req *r)
 {
-	const struct fs_rq_fd *rq = FS_RQ(r, fs_rq_fd);
+	const struct fs_rq_fd *rq = &r->in->m_u.fs_rq_fd;
 	struct fs_fd *f;
 
 	f = fs_session_take_fd(r->s, rq->fd);

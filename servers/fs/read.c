@@ -55,8 +55,8 @@ io_fd(struct fs_req *r, const struct fs_rq_io *rq, uint32_t deny, struct fs_fd *
 int
 do_read(struct fs_req *r)
 {
-	const struct fs_rq_io *rq = FS_RQ(r, fs_rq_io);
-	struct fs_rp_io *rp = FS_RP(r, fs_rp_io);
+	const struct fs_rq_io *rq = &r->in->m_u.fs_rq_io;
+	struct fs_rp_io *rp = &r->out->m_u.fs_rp_io;
 	int at = (rq->flags & FS_IO_AT) != 0;
 	struct fs_fd *f;
 	int64_t off;
@@ -116,8 +116,8 @@ write_all(struct fs_volume *v, struct fs_fd *f, const unsigned char *buf, size_t
 int
 do_write(struct fs_req *r)
 {
-	const struct fs_rq_io *rq = FS_RQ(r, fs_rq_io);
-	struct fs_rp_io *rp = FS_RP(r, fs_rp_io);
+	const struct fs_rq_io *rq = &r->in->m_u.fs_rq_io;
+	struct fs_rp_io *rp = &r->out->m_u.fs_rp_io;
 	int at = (rq->flags & FS_IO_AT) != 0;
 	struct fat_stat st;
 	struct fs_fd *f;
@@ -162,8 +162,8 @@ out:
 int
 do_lseek(struct fs_req *r)
 {
-	const struct fs_rq_lseek *rq = FS_RQ(r, fs_rq_lseek);
-	struct fs_rp_lseek *rp = FS_RP(r, fs_rp_lseek);
+	const struct fs_rq_lseek *rq = &r->in->m_u.fs_rq_lseek;
+	struct fs_rp_lseek *rp = &r->out->m_u.fs_rp_lseek;
 	struct fat_stat st;
 	struct fs_fd *f;
 	int64_t base = 0, pos;
@@ -204,14 +204,14 @@ do_lseek(struct fs_req *r)
 int
 do_truncate(struct fs_req *r)
 {
-	const struct fs_rq_truncate *rq = FS_RQ(r, fs_rq_truncate);
+	const struct fs_rq_truncate *rq = &r->in->m_u.fs_rq_truncate;
 	struct fat_file *file = NULL;
 	char *path = r->w->path1;
 	int rc;
 
 	if (rq->len < 0 || (rq->flags & ~(uint32_t)FS_O_ACCESS_CHECKED))
 		return -EINVAL;
-	rc = fs_get_path(r, &rq->path, sizeof(*rq), path);
+	rc = fs_get_path(r, &rq->path, FS_RQ_END(fs_rq_truncate), path);
 	if (rc < 0)
 		return rc;
 	rc = fat_open(r->s->vol->vol, path,
@@ -227,7 +227,7 @@ do_truncate(struct fs_req *r)
 int
 do_ftruncate(struct fs_req *r)
 {
-	const struct fs_rq_truncate *rq = FS_RQ(r, fs_rq_truncate);
+	const struct fs_rq_truncate *rq = &r->in->m_u.fs_rq_truncate;
 	struct fs_fd *f;
 	int rc;
 
@@ -250,7 +250,7 @@ do_ftruncate(struct fs_req *r)
 int
 do_fallocate(struct fs_req *r)
 {
-	const struct fs_rq_falloc *rq = FS_RQ(r, fs_rq_falloc);
+	const struct fs_rq_falloc *rq = &r->in->m_u.fs_rq_falloc;
 	struct fs_fd *f;
 	int rc;
 
@@ -273,7 +273,7 @@ do_fallocate(struct fs_req *r)
 int
 do_fsync(struct fs_req *r)
 {
-	const struct fs_rq_fd *rq = FS_RQ(r, fs_rq_fd);
+	const struct fs_rq_fd *rq = &r->in->m_u.fs_rq_fd;
 	struct fs_fd *f;
 	int rc;
 

@@ -130,7 +130,7 @@ fs_reply_stat(struct fs_req *r, int rc, const char *path, struct fat_file *file)
 	if (rc < 0)
 		return rc;
 	if ((file != NULL ? fat_fstat(file, &st) : fat_stat(r->s->vol->vol, path, &st)) == 0)
-		fs_stat_to_wire(r->s->vol, &st, FS_RP(r, fs_wire_stat));
+		fs_stat_to_wire(r->s->vol, &st, &r->out->m_u.fs_wire_stat);
 	return rc;
 }
 

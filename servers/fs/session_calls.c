@@ -10,7 +10,7 @@
 static void
 hello_reply(struct fs_req *r, struct fs_session *s, struct fs_worker *w)
 {
-	struct fs_rp_hello *rp = FS_RP(r, fs_rp_hello);
+	struct fs_rp_hello *rp = &r->out->m_u.fs_rp_hello;
 
 	rp->token = s->token;
 	rp->session = s->id;
@@ -37,7 +37,7 @@ gone_check(struct fs_req *r)
 int
 do_hello(struct fs_req *r)
 {
-	const struct fs_rq_hello *rq = FS_RQ(r, fs_rq_hello);
+	const struct fs_rq_hello *rq = &r->in->m_u.fs_rq_hello;
 	char name[FS_VOLNAME_MAX + 1];
 	struct fs_volume *v;
 	struct fs_session *s;
@@ -76,8 +76,8 @@ do_hello(struct fs_req *r)
 int
 do_join(struct fs_req *r)
 {
-	const struct fs_rq_join *rq = FS_RQ(r, fs_rq_join);
-	struct fs_rp_join *rp = FS_RP(r, fs_rp_join);
+	const struct fs_rq_join *rq = &r->in->m_u.fs_rq_join;
+	struct fs_rp_join *rp = &r->out->m_u.fs_rp_join;
 	struct fs_session *s;
 	struct fs_worker *w;
 
@@ -104,8 +104,8 @@ do_bye(struct fs_req *r)
 int
 do_stats(struct fs_req *r)
 {
-	const struct fs_rq_stats *rq = FS_RQ(r, fs_rq_stats);
-	struct fs_rp_stats *rp = FS_RP(r, fs_rp_stats);
+	const struct fs_rq_stats *rq = &r->in->m_u.fs_rq_stats;
+	struct fs_rp_stats *rp = &r->out->m_u.fs_rp_stats;
 	struct fs_wire_session *recs = (struct fs_wire_session *)(void *)r->w->iobuf;
 	size_t max = 0, n = 0;
 	struct fs_session *s;

@@ -10,24 +10,24 @@
 int
 do_stat(struct fs_req *r)
 {
-	const struct fs_rq_path *rq = FS_RQ(r, fs_rq_path);
+	const struct fs_rq_path *rq = &r->in->m_u.fs_rq_path;
 	struct fat_stat st;
 	int rc;
 
-	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
+	rc = fs_get_path(r, &rq->path, FS_RQ_END(fs_rq_path), r->w->path1);
 	if (rc < 0)
 		return rc;
 	rc = fat_stat(r->s->vol->vol, r->w->path1, &st);
 	if (rc < 0)
 		return rc;
-	fs_stat_to_wire(r->s->vol, &st, FS_RP(r, fs_wire_stat));
+	fs_stat_to_wire(r->s->vol, &st, &r->out->m_u.fs_wire_stat);
 	return 0;
 }
 
 int
 do_fstat(struct fs_req *r)
 {
-	const struct fs_rq_fd *rq = FS_RQ(r, fs_rq_fd);
+	const struct fs_rq_fd *rq = &r->in->m_u.fs_rq_fd;
 	struct fat_stat st;
 	struct fs_fd *f;
 	int rc;
@@ -37,7 +37,7 @@ do_fstat(struct fs_req *r)
 		return -EBADF;
 	rc = fat_fstat(f->file, &st);
 	if (rc == 0)
-		fs_stat_to_wire(r->s->vol, &st, FS_RP(r, fs_wire_stat));
+		fs_stat_to_wire(r->s->vol, &st, &r->out->m_u.fs_wire_stat);
 	fs_fd_put(f);
 	return rc;
 }
@@ -67,12 +67,12 @@ time_arg(int64_t ns, const struct timespec *now, struct timespec *out,
 int
 do_utimens(struct fs_req *r)
 {
-	const struct fs_rq_utimens *rq = FS_RQ(r, fs_rq_utimens);
+	const struct fs_rq_utimens *rq = &r->in->m_u.fs_rq_utimens;
 	struct timespec now, at, mt;
 	const struct timespec *pa, *pm;
 	int rc;
 
-	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
+	rc = fs_get_path(r, &rq->path, FS_RQ_END(fs_rq_utimens), r->w->path1);
 	if (rc < 0)
 		return rc;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -83,7 +83,7 @@ do_utimens(struct fs_req *r)
 	else
 		rc = fat_utimens(r->s->vol->vol, r->w->path1, pa, pm);
 	rc = fs_reply_stat(r, rc, r->w->path1, NULL);
-	if (rc == 0 && FS_RP(r, fs_wire_stat)->ino == 0)
+	if (rc == 0 && r->out->m_u.fs_wire_stat.ino == 0)
 		return fat_stat(r->s->vol->vol, r->w->path1, &(struct fat_stat){0});
 	return rc;
 }
@@ -91,12 +91,12 @@ do_utimens(struct fs_req *r)
 int
 do_chmod(struct fs_req *r)
 {
-	const struct fs_rq_path_mode *rq = FS_RQ(r, fs_rq_path_mode);
+	const struct fs_rq_path_mode *rq = &r->in->m_u.fs_rq_path_mode;
 	int rc;
 
 	if (rq->mode & ~07777u)
 		return -EINVAL;
-	rc = fs_get_path(r, &rq->path, sizeof(*rq), r->w->path1);
+	rc = fs_get_path(r, &rq->path, FS_RQ_END(fs_rq_path_mode), r->w->path1);
 	if (rc < 0)
 		return rc;
 	rc = fat_setattr(r->s->vol->vol, r->w->path1, (rq->mode & 0222) ? 0 : FAT_ATTR_RDONLY,
@@ -107,7 +107,7 @@ do_chmod(struct fs_req *r)
 int
 do_statvfs(struct fs_req *r)
 {
-	struct fs_rp_statvfs *rp = FS_RP(r, fs_rp_statvfs);
+	struct fs_rp_statvfs *rp = &r->out->m_u.fs_rp_statvfs;
 	struct fat_statfs st;
 	int rc;
 

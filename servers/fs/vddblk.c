@@ -42,6 +42,44 @@ vdd_call(struct vdd_ctx *c, int call, dvk_msg_t *m)
 	return m->m_type;
 }
 
+/*
+ * The request stubs of the block protocol (blkproto.h), one per request:
+ * each fills the payload of a cleared *m, sends it and leaves the reply in
+ * *m; the result is the vdd's (>= 0 or -errno) or -EIO when it did not
+ * answer.
+ */
+static int
+req_blk_io(struct vdd_ctx *c, int call, uint64_t off, uint32_t len, dvk_grant_t g,
+	   dvk_msg_t *m)
+{
+	struct blk_rq_io *rq = &m->m_u.blk_rq_io;
+
+	memset(m, 0, sizeof(*m));
+	rq->off = off;
+	rq->len = len;
+	rq->grant = g;
+	return vdd_call(c, call, m);
+}
+
+static int
+req_blk_flush(struct vdd_ctx *c, dvk_msg_t *m)
+{
+	memset(m, 0, sizeof(*m));
+	return vdd_call(c, BLK_FLUSH, m);
+}
+
+/* BLK_INFO, before the worker bindings exist: on h, without a timeout. */
+static int
+req_blk_info(struct dvk *h, dvk_ep_t ep, dvk_msg_t *m)
+{
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	m->m_type = BLK_RQ_BASE + BLK_INFO;
+	rc = dvk_sendrec(h, ep, m);
+	return rc < 0 ? rc : m->m_type;
+}
+
 static int
 vdd_io(struct fat_blkdev *dev, int call, uint64_t sector, uint32_t count, void *buf)
 {
@@ -50,7 +88,6 @@ vdd_io(struct fat_blkdev *dev, int call, uint64_t sector, uint32_t count, void *
 	uint64_t off = sector * dev->sector_size;
 	size_t left = (size_t)count * dev->sector_size, len;
 	unsigned char *p = buf;
-	struct blk_rq_io *rq;
 	dvk_grant_t g;
 	dvk_msg_t m;
 	int rc;
@@ -59,17 +96,12 @@ vdd_io(struct fat_blkdev *dev, int call, uint64_t sector, uint32_t count, void *
 		return -EIO;
 	while (left > 0) {
 		len = left < c->io_max ? left : c->io_max;
-		memset(&m, 0, sizeof(m));
-		rq = (struct blk_rq_io *)m.m_u.raw;
-		rq->off = off;
-		rq->len = (uint32_t)len;
 		rc = dvk_grant(h, c->ep, p, len,
 			       call == BLK_READ ? DVK_GRANT_WRITE : DVK_GRANT_READ, &g);
 		if (rc < 0)
 			return -EIO;
-		rq->grant = g;
-		rc = vdd_call(c, call, &m);
-		/* The reply overwrote m (and rq->grant): revoke by the copy. */
+		rc = req_blk_io(c, call, off, (uint32_t)len, g, &m);
+		/* The reply overwrote m: revoke by the copy. */
 		(void)dvk_revoke(h, g);
 		if (rc < 0)
 			return rc == -ENOSPC ? -EIO : rc;
@@ -100,8 +132,7 @@ vdd_flush(struct fat_blkdev *dev)
 {
 	dvk_msg_t m;
 
-	memset(&m, 0, sizeof(m));
-	return vdd_call(dev->ctx, BLK_FLUSH, &m);
+	return req_blk_flush(dev->ctx, &m);
 }
 
 static const struct fat_blkdev_ops vdd_ops = {
@@ -125,14 +156,10 @@ fs_vdd_open(dvk_ep_t ep, struct dvk *h, int read_only, struct fat_blkdev **out)
 	rc = dvk_wait_bound(h, ep, 10000);
 	if (rc < 0)
 		return rc;
-	memset(&m, 0, sizeof(m));
-	m.m_type = BLK_RQ_BASE + BLK_INFO;
-	rc = dvk_sendrec(h, ep, &m);
+	rc = req_blk_info(h, ep, &m);
 	if (rc < 0)
 		return rc;
-	if (m.m_type < 0)
-		return m.m_type;
-	memcpy(&rp, m.m_u.raw, sizeof(rp));
+	rp = m.m_u.blk_rp_info;
 	if (rp.sector < 512 || rp.sector > 4096 || (rp.sector & (rp.sector - 1)) ||
 	    rp.size < rp.sector || rp.size % rp.sector != 0)
 		return -EDVS_PROTO;

@@ -20,16 +20,14 @@
 #include "dvs/log.h"
 #include "ext.h"
 #include "fs.h"
+#include "dvs/clock.h"
 
 __thread struct dvk *fs_thread_dvk;
 
 uint64_t
 fs_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return dvs_now_ns(); /* lib/util/clock.c */
 }
 
 static unsigned
@@ -217,12 +215,10 @@ fs_worker_main(void *arg)
 			continue;
 		}
 		if (in.m_source == DVK_SYSTEM) {
-			struct dvk_peer_gone g;
+			const struct dvk_peer_gone *g = &in.m_u.dvk_peer_gone;
 
-			if (in.m_type == DVK_MSG_PEER_GONE) {
-				memcpy(&g, in.m_u.raw, sizeof(g));
-				fs_bindings_gone(g.ep, g.gen);
-			}
+			if (in.m_type == DVK_MSG_PEER_GONE)
+				fs_bindings_gone(g->ep, g->gen);
 			continue;
 		}
 		if (in.m_type == DVK_MSG_NOTIFY)

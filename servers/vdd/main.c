@@ -80,7 +80,7 @@ print_stats(dvk_ep_t ep)
 			dvk_strerror(rc < 0 ? rc : m.m_type));
 		return 1;
 	}
-	memcpy(&st, m.m_u.raw, sizeof(st));
+	st = m.m_u.blk_rp_stats;
 	printf("reads %llu writes %llu flushes %llu bytes_read %llu "
 	       "bytes_written %llu errors %llu clients %u\n",
 	       (unsigned long long)st.reads, (unsigned long long)st.writes,

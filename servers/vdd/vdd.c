@@ -27,7 +27,7 @@ io_check(const struct vdd *v, const struct blk_rq_io *rq)
 static int
 do_info(struct vdd *v, const dvk_msg_t *in, dvk_msg_t *out)
 {
-	struct blk_rp_info *rp = (struct blk_rp_info *)(void *)out->m_u.raw;
+	struct blk_rp_info *rp = &out->m_u.blk_rp_info;
 
 	rp->size = v->size;
 	rp->sector = v->sector;
@@ -48,7 +48,7 @@ grant_err(int rc)
 static int
 io_rq(const struct vdd *v, const dvk_msg_t *in, struct blk_rq_io *rq)
 {
-	memcpy(rq, in->m_u.raw, sizeof(*rq));
+	*rq = in->m_u.blk_rq_io;
 	return io_check(v, rq);
 }
 
@@ -131,7 +131,7 @@ do_flush(struct vdd *v, const dvk_msg_t *in, dvk_msg_t *out)
 static int
 do_stats(struct vdd *v, const dvk_msg_t *in, dvk_msg_t *out)
 {
-	memcpy(out->m_u.raw, &v->st, sizeof(v->st));
+	out->m_u.blk_rp_stats = v->st;
 	return 0;
 }
 

@@ -54,7 +54,7 @@ io(struct dvk *h, dvk_ep_t w, int call_no, int32_t fd, void *buf, uint32_t len,
 	if (rc < 0)
 		die("grant", rc);
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_io *)(void *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_io;
 	rq->fd = fd;
 	rq->grant = g;
 	rq->len = len;
@@ -84,17 +84,17 @@ victim(dvk_ep_t fs_ep, dvk_ep_t ep, int wfd)
 	if (rc < 0)
 		die("victim bind", rc);
 	memset(&m, 0, sizeof(m));
-	hq = (struct fs_rq_hello *)(void *)m.m_u.raw;
+	hq = &m.m_u.fs_rq_hello;
 	hq->version = FS_PROTO_VERSION;
 	rc = call(h, fs_ep, FS_RQ_BASE + FS_HELLO, &m);
 	if (rc < 0)
 		die("hello", rc);
-	memcpy(&hp, m.m_u.raw, sizeof(hp));
+	hp = m.m_u.fs_rp_hello;
 	rc = dvk_grant(h, hp.worker, (void *)path, sizeof(path) - 1, DVK_GRANT_READ, &g);
 	if (rc < 0)
 		die("grant", rc);
 	memset(&m, 0, sizeof(m));
-	oq = (struct fs_rq_open *)(void *)m.m_u.raw;
+	oq = &m.m_u.fs_rq_open;
 	oq->path.grant = g;
 	oq->path.len = sizeof(path) - 1;
 	oq->flags = FS_O_RDWR | FS_O_CREAT | FS_O_TRUNC;

@@ -189,7 +189,7 @@ t_peer_gone(void)
 		/* then the event */
 		CHECK_RC(dvk_receive_t(h, DVK_ANY, &m, 5000), 0);
 		CHECK(m.m_source == DVK_SYSTEM && m.m_type == DVK_MSG_PEER_GONE);
-		memcpy(&g, m.m_u.raw, sizeof(g));
+		g = m.m_u.dvk_peer_gone;
 		CHECK(g.ep == GRANTEE && g.gen == gen);
 		CHECK(g.reason == (k == 0 ? DVK_GONE_DEATH : DVK_GONE_UNBIND));
 		CHECK(dvk_peer_gen(h) == 0);

@@ -65,7 +65,7 @@ open_path(dvk_ep_t w, const void *path, uint32_t len, uint32_t glen, uint32_t fl
 	int rc;
 
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_open *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_open;
 	rq->path.grant = g;
 	rq->path.len = len;
 	rq->flags = flags;
@@ -82,11 +82,11 @@ static int
 open_inline(dvk_ep_t w, const char *path, uint32_t len, uint32_t flags)
 {
 	struct fs_rq_open *rq;
-	size_t n = strlen(path), room = DVK_PAYLOAD_SIZE - sizeof(*rq);
+	size_t n = strlen(path), room = DVK_PAYLOAD_SIZE - FS_RQ_END(fs_rq_open);
 	dvk_msg_t m;
 
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_open *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_open;
 	rq->path.grant = FS_GRANT_INLINE;
 	rq->path.len = len;
 	rq->flags = flags;
@@ -105,7 +105,7 @@ io(dvk_ep_t w, int call_no, int32_t fd, dvk_grant_t g, uint32_t len, uint32_t fl
 	dvk_msg_t m;
 
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_io *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_io;
 	rq->fd = fd;
 	rq->grant = g;
 	rq->len = len;
@@ -141,7 +141,7 @@ fs_checks(dvk_ep_t fs_ep)
 
 	/* Hello with bad fields. */
 	memset(&m, 0, sizeof(m));
-	hq = (struct fs_rq_hello *)m.m_u.raw;
+	hq = &m.m_u.fs_rq_hello;
 	hq->version = 99;
 	check("hello wrong version", call(fs_ep, FS_RQ_BASE + FS_HELLO, &m), -EPROTO);
 	memset(&m, 0, sizeof(m));
@@ -162,7 +162,7 @@ fs_checks(dvk_ep_t fs_ep)
 	check("hello unknown volume", call(fs_ep, FS_RQ_BASE + FS_HELLO, &m), -ENODEV);
 	dvk_revoke(h, g);
 	memset(&m, 0, sizeof(m));
-	jq = (struct fs_rq_join *)m.m_u.raw;
+	jq = &m.m_u.fs_rq_join;
 	jq->session = 1;
 	jq->token = 42;
 	check("join with a wrong token", call(fs_ep, FS_RQ_BASE + FS_JOIN, &m), -EACCES);
@@ -171,7 +171,7 @@ fs_checks(dvk_ep_t fs_ep)
 	hq->version = FS_PROTO_VERSION;
 	hq->vol.grant = -1;
 	check("hello default volume", call(fs_ep, FS_RQ_BASE + FS_HELLO, &m), 0);
-	memcpy(&hp, m.m_u.raw, sizeof(hp));
+	hp = m.m_u.fs_rp_hello;
 	w = hp.worker;
 	printf("     session %u, worker endpoint %d\n", hp.session, (int)w);
 
@@ -217,8 +217,8 @@ fs_checks(dvk_ep_t fs_ep)
 	      open_path(w, path, (uint32_t)strlen(path), (uint32_t)strlen(path), 3),
 	      -EINVAL);
 	memset(&m, 0, sizeof(m));
-	((struct fs_rq_open *)m.m_u.raw)->path.grant = 999999;
-	((struct fs_rq_open *)m.m_u.raw)->path.len = 5;
+	m.m_u.fs_rq_open.path.grant = 999999;
+	m.m_u.fs_rq_open.path.len = 5;
 	check("open with a bad grant id", call(w, FS_RQ_BASE + FS_OPEN, &m), -EFAULT);
 	/* Unterminated: exactly len bytes count, whatever follows them. */
 	{
@@ -271,7 +271,7 @@ fs_checks(dvk_ep_t fs_ep)
 	dvk_revoke(h, g);
 
 	memset(&m, 0, sizeof(m));
-	lq = (struct fs_rq_lseek *)m.m_u.raw;
+	lq = &m.m_u.fs_rq_lseek;
 	lq->fd = fd;
 	lq->whence = 7;
 	check("lseek whence 7", call(w, FS_RQ_BASE + FS_LSEEK, &m), -EINVAL);
@@ -291,7 +291,7 @@ fs_checks(dvk_ep_t fs_ep)
 	check("open / as a directory", dfd >= 0, 1);
 	g = grant(w, data, sizeof(data), DVK_GRANT_WRITE);
 	memset(&m, 0, sizeof(m));
-	dq = (struct fs_rq_readdir *)m.m_u.raw;
+	dq = &m.m_u.fs_rq_readdir;
 	dq->fd = dfd;
 	dq->grant = g;
 	dq->len = UINT32_MAX;
@@ -315,7 +315,7 @@ fs_checks(dvk_ep_t fs_ep)
 	rc = call(w, FS_RQ_BASE + FS_READDIR, &m);
 	check("readdir from a wild cookie: error or nothing", rc <= 0, 1);
 	memset(&m, 0, sizeof(m));
-	sq = (struct fs_rq_stats *)m.m_u.raw;
+	sq = &m.m_u.fs_rq_stats;
 	sq->grant = g;
 	sq->len = UINT32_MAX;
 	check("stats len UINT32_MAX", call(w, FS_RQ_BASE + FS_STATS, &m), -EINVAL);
@@ -323,7 +323,7 @@ fs_checks(dvk_ep_t fs_ep)
 	{
 		/* fallocate: only the modes FAT holds, sane ranges, files
 		 * open for writing; nothing here changes the size. */
-		struct fs_rq_falloc *fq = (struct fs_rq_falloc *)m.m_u.raw;
+		struct fs_rq_falloc *fq = &m.m_u.fs_rq_falloc;
 		static const struct {
 			const char *what;
 			int fd; /* 0: the file, 1: the directory, 2: none */
@@ -353,18 +353,18 @@ fs_checks(dvk_ep_t fs_ep)
 
 	/* Still serving after all that. */
 	memset(&m, 0, sizeof(m));
-	((struct fs_rq_fd *)m.m_u.raw)->fd = fd;
+	m.m_u.fs_rq_fd.fd = fd;
 	check("fstat after the bad requests", call(w, FS_RQ_BASE + FS_FSTAT, &m), 0);
-	check("size is 100", (int)((struct fs_wire_stat *)m.m_u.raw)->size, 100);
+	check("size is 100", (int)m.m_u.fs_wire_stat.size, 100);
 	memset(&m, 0, sizeof(m));
-	((struct fs_rq_fd *)m.m_u.raw)->fd = fd;
+	m.m_u.fs_rq_fd.fd = fd;
 	check("close", call(w, FS_RQ_BASE + FS_CLOSE, &m), 0);
 	check("close again", call(w, FS_RQ_BASE + FS_CLOSE, &m), -EBADF);
 	{
 		struct fs_rq_path *pq;
 
 		memset(&m, 0, sizeof(m));
-		pq = (struct fs_rq_path *)m.m_u.raw;
+		pq = &m.m_u.fs_rq_path;
 		g = grant(w, path, strlen(path), DVK_GRANT_READ);
 		pq->path.grant = g;
 		pq->path.len = (uint32_t)strlen(path);
@@ -382,7 +382,7 @@ fs_checks(dvk_ep_t fs_ep)
 		g = grant(w, "/", 1, DVK_GRANT_READ);
 		g2 = grant(w, "/x", 2, DVK_GRANT_READ);
 		memset(&m, 0, sizeof(m));
-		rq = (struct fs_rq_rename *)m.m_u.raw;
+		rq = &m.m_u.fs_rq_rename;
 		rq->from.grant = g2;
 		rq->from.len = 2;
 		rq->to.grant = 424242;
@@ -398,7 +398,7 @@ fs_checks(dvk_ep_t fs_ep)
 		check("rename unknown flags", call(w, FS_RQ_BASE + FS_RENAME, &m),
 		      -EINVAL);
 		memset(&m, 0, sizeof(m));
-		tq = (struct fs_rq_truncate *)m.m_u.raw;
+		tq = &m.m_u.fs_rq_truncate;
 		tq->path.grant = g2;
 		tq->path.len = 2;
 		tq->len = -1;
@@ -412,12 +412,12 @@ fs_checks(dvk_ep_t fs_ep)
 		tq->len = 10;
 		check("ftruncate bad fd", call(w, FS_RQ_BASE + FS_FTRUNCATE, &m), -EBADF);
 		memset(&m, 0, sizeof(m));
-		uq = (struct fs_rq_utimens *)m.m_u.raw;
+		uq = &m.m_u.fs_rq_utimens;
 		uq->path.grant = 31337;
 		uq->path.len = 2;
 		check("utimens bad grant", call(w, FS_RQ_BASE + FS_UTIMENS, &m), -EFAULT);
 		memset(&m, 0, sizeof(m));
-		mq = (struct fs_rq_path_mode *)m.m_u.raw;
+		mq = &m.m_u.fs_rq_path_mode;
 		mq->path.grant = g2;
 		mq->path.len = 2;
 		mq->mode = 0xffffffffu;
@@ -432,8 +432,8 @@ fs_checks(dvk_ep_t fs_ep)
 		mq->path.len = 1;
 		check("rmdir /", call(w, FS_RQ_BASE + FS_RMDIR, &m), -EBUSY);
 		memset(&m, 0, sizeof(m));
-		((struct fs_rq_fd *)m.m_u.raw)->fd = 0;
-		((struct fs_rq_fd *)m.m_u.raw)->flags = 7;
+		m.m_u.fs_rq_fd.fd = 0;
+		m.m_u.fs_rq_fd.flags = 7;
 		check("fsync unknown flags", call(w, FS_RQ_BASE + FS_FSYNC, &m), -EINVAL);
 		dvk_revoke(h, g);
 		dvk_revoke(h, g2);
@@ -451,7 +451,7 @@ blk(dvk_ep_t ep, int c, uint64_t off, uint32_t len, dvk_grant_t g)
 	dvk_msg_t m;
 
 	memset(&m, 0, sizeof(m));
-	rq = (struct blk_rq_io *)m.m_u.raw;
+	rq = &m.m_u.blk_rq_io;
 	rq->off = off;
 	rq->len = len;
 	rq->grant = g;
@@ -469,7 +469,7 @@ vdd_checks(dvk_ep_t ep)
 	memset(&m, 0, sizeof(m));
 	check("vdd m_type 0", call(ep, 0, &m), -ENOSYS);
 	check("vdd info", call(ep, BLK_RQ_BASE + BLK_INFO, &m), 0);
-	memcpy(&info, m.m_u.raw, sizeof(info));
+	info = m.m_u.blk_rp_info;
 	g = grant(ep, buf, sizeof(buf), DVK_GRANT_WRITE);
 	check("vdd read 0 bytes", blk(ep, BLK_READ, 0, 0, g), -EINVAL);
 	check("vdd read misaligned offset", blk(ep, BLK_READ, 3, 512, g), -EINVAL);
@@ -488,7 +488,7 @@ vdd_checks(dvk_ep_t ep)
 	dvk_revoke(h, g);
 	memset(&m, 0, sizeof(m));
 	check("vdd stats", call(ep, BLK_RQ_BASE + BLK_STATS, &m), 0);
-	check("vdd counted errors", ((struct blk_rp_stats *)m.m_u.raw)->errors >= 8, 1);
+	check("vdd counted errors", m.m_u.blk_rp_stats.errors >= 8, 1);
 }
 
 int

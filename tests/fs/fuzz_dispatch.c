@@ -60,8 +60,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A session for client 40, so inputs reach past -ENOTCONN. */
 	memset(&hello, 0, sizeof(hello));
 	hello.m_type = FS_RQ_BASE + FS_HELLO;
-	((struct fs_rq_hello *)hello.m_u.raw)->version = FS_PROTO_VERSION;
-	((struct fs_rq_hello *)hello.m_u.raw)->vol.grant = -1;
+	hello.m_u.fs_rq_hello.version = FS_PROTO_VERSION;
+	hello.m_u.fs_rq_hello.vol.grant = -1;
 	stub_call(40, &hello, &out);
 	for (i = 0; i < nmsg; i++) {
 		memcpy(&in, data + i * sizeof(dvk_msg_t), sizeof(in));

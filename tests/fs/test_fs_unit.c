@@ -69,7 +69,7 @@ static void
 hello(void)
 {
 	dvk_msg_t m;
-	struct fs_rq_hello *rq = (struct fs_rq_hello *)m.m_u.raw;
+	struct fs_rq_hello *rq = &m.m_u.fs_rq_hello;
 
 	memset(&m, 0, sizeof(m));
 	rq->version = FS_PROTO_VERSION;
@@ -81,7 +81,7 @@ static int
 open_path(const char *path, uint32_t len, uint32_t flags)
 {
 	dvk_msg_t m;
-	struct fs_rq_open *rq = (struct fs_rq_open *)m.m_u.raw;
+	struct fs_rq_open *rq = &m.m_u.fs_rq_open;
 
 	memset(&m, 0, sizeof(m));
 	stub_grant_set(0, (void *)(uintptr_t)path, strlen(path), 1, DVK_GRANT_READ);
@@ -141,7 +141,7 @@ test_rw(void **state)
 	stub_grant_set(1, data, sizeof(data), 1, DVK_GRANT_READ);
 	stub_grant_set(2, back, sizeof(back), 1, DVK_GRANT_WRITE);
 	memset(&m, 0, sizeof(m));
-	rq = (struct fs_rq_io *)m.m_u.raw;
+	rq = &m.m_u.fs_rq_io;
 	rq->fd = fd;
 	rq->grant = 1;
 	rq->len = sizeof(data);
@@ -171,7 +171,7 @@ test_rw(void **state)
 	rq->len = FS_IO_MAX + 1;
 	assert_int_equal(call(FS_WRITE, &m), -EINVAL);
 	memset(&m, 0, sizeof(m));
-	((struct fs_rq_fd *)m.m_u.raw)->fd = fd;
+	m.m_u.fs_rq_fd.fd = fd;
 	assert_int_equal(call(FS_CLOSE, &m), 0);
 	assert_int_equal(call(FS_CLOSE, &m), -EBADF);
 }
@@ -192,13 +192,13 @@ test_descriptors_freed_with_session(void **state)
 	}
 	memset(&m, 0, sizeof(m));
 	assert_int_equal(call(FS_STATS, &m), 0);
-	assert_int_equal(((struct fs_rp_stats *)m.m_u.raw)->fds, 10);
+	assert_int_equal(m.m_u.fs_rp_stats.fds, 10);
 	/* The binding goes (as when the sweep finds the client dead). */
 	fs_binding_remove(&fs_srv.workers[0], CLIENT);
 	memset(&m, 0, sizeof(m));
 	assert_int_equal(call(FS_STATS, &m), 0);
-	assert_int_equal(((struct fs_rp_stats *)m.m_u.raw)->fds, 0);
-	assert_int_equal(((struct fs_rp_stats *)m.m_u.raw)->sessions, 0);
+	assert_int_equal(m.m_u.fs_rp_stats.fds, 0);
+	assert_int_equal(m.m_u.fs_rp_stats.sessions, 0);
 }
 
 int

@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dvs/clock.h"
 #include "dvs/ipc.h"
 #include "dvs/parse.h"
 
@@ -70,15 +71,6 @@ struct tally {
 	uint64_t notes;	 /* notifications */
 };
 
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void
 vc_serve(struct dvk *h, dvk_msg_t *m)
 {
@@ -92,10 +84,10 @@ vc_serve(struct dvk *h, dvk_msg_t *m)
 	memcpy(&q, m->m_u.raw, sizeof(q));
 	if (q.len == 0 || q.len > VC_MAX || q.rounds == 0)
 		rc = -22;
-	t0 = now_ns();
+	t0 = (int64_t)dvs_now_ns();
 	for (k = 0; rc == 0 && k < q.rounds; k++)
 		rc = dvk_vcopy_from(h, m->m_source, q.grant, 0, buf, q.len);
-	dt = now_ns() - t0;
+	dt = (int64_t)dvs_now_ns() - t0;
 	for (i = 0; rc == 0 && i < q.len; i++) {
 		if (buf[i] != pattern(q.seed, i)) {
 			rc = -74; /* EBADMSG: the bytes came wrong */
@@ -116,7 +108,7 @@ static int
 vc_call(struct dvk *h, int srv, int grantee, uint64_t len, uint32_t rounds, int64_t *ns)
 {
 	uint8_t *buf = malloc(len);
-	struct vc_req q = { .len = len, .rounds = rounds, .seed = (uint64_t)now_ns() };
+	struct vc_req q = { .len = len, .rounds = rounds, .seed = dvs_now_ns() };
 	dvk_msg_t m;
 	uint64_t i;
 	int rc;
@@ -257,7 +249,7 @@ report(struct dvk *h, int srv, uint64_t n, uint64_t notes_min)
 static int
 wait_server(struct dvk *h, int srv)
 {
-	int64_t end = now_ns() + 10000000000;
+	int64_t end = (int64_t)dvs_now_ns() + 10000000000;
 	dvk_msg_t m;
 	int rc;
 
@@ -269,7 +261,7 @@ wait_server(struct dvk *h, int srv)
 			return 0;
 		struct timespec ts = { 0, 20000000 };
 		nanosleep(&ts, NULL);
-	} while (now_ns() < end);
+	} while ((int64_t)dvs_now_ns() < end);
 	printf("server %d does not answer: %s\n", srv, dvk_strerror(rc));
 	return -1;
 }
@@ -318,10 +310,10 @@ run(struct dvk *h, int argc, char **argv)
 	if (strcmp(argv[1], "call") != 0 && wait_server(h, srv) < 0)
 		return 1;
 	if (strcmp(argv[1], "load") == 0) {
-		int64_t end = now_ns() + (int64_t)n * 1000000;
+		int64_t end = (int64_t)dvs_now_ns() + (int64_t)n * 1000000;
 		uint64_t count = 0;
 
-		while (now_ns() < end) {
+		while ((int64_t)dvs_now_ns() < end) {
 			if (call(h, srv, T_ECHO, count, &m) < 0) {
 				printf("sendrec: failed\n");
 				return 1;
@@ -383,14 +375,14 @@ run(struct dvk *h, int argc, char **argv)
 		int64_t *t = calloc(n ? n : 1, sizeof(*t));
 
 		for (i = 0; i < n; i++) {
-			int64_t t0 = now_ns();
+			int64_t t0 = (int64_t)dvs_now_ns();
 
 			if (call(h, srv, T_ECHO, i, &m) < 0) {
 				printf("sendrec: failed\n");
 				free(t);
 				return 1;
 			}
-			t[i] = now_ns() - t0;
+			t[i] = (int64_t)dvs_now_ns() - t0;
 		}
 		qsort(t, n, sizeof(*t), cmp64);
 		printf("%.2f\n", n ? (double)t[n / 2] / 1000.0 : 0.0);
@@ -398,11 +390,11 @@ run(struct dvk *h, int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "oneway") == 0) {
-		int64_t t0 = now_ns(), dt;
+		int64_t t0 = (int64_t)dvs_now_ns(), dt;
 
 		if (oneway(h, srv, n) < 0 || report(h, srv, n, 0) != 0)
 			return 1;
-		dt = now_ns() - t0;
+		dt = (int64_t)dvs_now_ns() - t0;
 		printf("%.0f\n", (double)n * 1e9 / (double)dt);
 		return 0;
 	}

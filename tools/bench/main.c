@@ -15,6 +15,7 @@
 
 #include "bench.h"
 #include "dvs/json_out.h"
+#include "dvs/clock.h"
 #include "dvs/parse.h"
 
 struct bench_field {
@@ -105,10 +106,7 @@ bench_bin_dir(char *buf, size_t len)
 uint64_t
 bench_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return dvs_now_ns(); /* lib/util/clock.c */
 }
 
 int

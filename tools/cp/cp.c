@@ -25,6 +25,7 @@
 #include "dvs/version.h"
 #include "pipeline.h"
 #include "seen.h"
+#include "dvs/clock.h"
 
 #define DVS_PREFIX "dvs:"
 #define MAX_KEPT_ERRORS 1000	/* error lines kept for --json */
@@ -83,15 +84,6 @@ static struct {
 	int shown;
 } prog;
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* "1:05" or "1:02:05". */
 static const char *
 hms(double secs, char *buf, size_t len)
@@ -108,7 +100,7 @@ hms(double secs, char *buf, size_t len)
 static void
 progress(const char *name, int force)
 {
-	uint64_t t = now_ns();
+	uint64_t t = dvs_now_ns();
 	double secs, rate, mib = (double)prog.bytes / 1048576.0;
 	char f[48], eta[32];
 
@@ -884,7 +876,7 @@ print_stats(void)
 static void
 summary(uint64_t t0)
 {
-	double secs = (double)(now_ns() - t0) / 1e9;
+	double secs = (double)(dvs_now_ns() - t0) / 1e9;
 	char f[48], d[48], l[64], e[48];
 	struct json_object *doc, *errs;
 	size_t i;
@@ -1101,7 +1093,7 @@ main(int argc, char **argv)
 		return rc;
 	}
 	prog.on = !opt.quiet && isatty(STDERR_FILENO);
-	prog.start_ns = prog.last_ns = t0 = now_ns();
+	prog.start_ns = prog.last_ns = t0 = dvs_now_ns();
 	/* Tests shorten the one-second quiet start to see the line at all. */
 	if (getenv("DVS_CP_PROGRESS_NOW") != NULL)
 		prog.start_ns = prog.last_ns = prog.start_ns - 1000000000u;
