@@ -47,6 +47,7 @@ check-asan: deps $(ASAN_BUILD)/build.ninja
 	@bash scripts/link-bin.sh $(ASAN_BUILD)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	 DVS_TEST_ARGS="--timeout-multiplier 3 $(DVS_TEST_ARGS)" \
 	 bash scripts/run-tests.sh $(ASAN_BUILD)
 
 install: all
