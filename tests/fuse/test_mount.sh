@@ -4,7 +4,7 @@
 # fsck.fat clean and mtools reads the right content.  Then the errors a
 # user can make, each with a clear message.
 . "$(dirname "$0")/lib.sh"
-need mkfs.fat fsck.fat fusermount3 findmnt mcopy cmp mkswap mkfs.ext4
+need mkfs.fat fsck.fat fusermount3 findmnt mcopy cmp mkswap mkfs.ext4 unshare
 
 head -c 3000000 /dev/urandom >"$T/payload"
 
@@ -146,4 +146,23 @@ check "... no run directory left" no_run_dir "$T/m"
 check "... dvs-fs stopped" bash -c "! kill -0 $fs 2>/dev/null"
 check "... no dvkd of it left" bash -c "! pgrep -f '[d]vkd.*mount-$key'"
 check "... the image is clean" fsck_clean "$T/int.img"
+log "a copy of the mount in another mount namespace does not hold dvs umount"
+# A mount namespace made while the volume is mounted (ip netns exec,
+# unshare -m) keeps the FUSE connection alive after our unmount.
+mkimage "$T/ns.img" 64
+check "dvs mount for the namespace case" mount_dvs "$T/ns.img" "$T/ns"
+head -c 3000000 /dev/urandom >"$T/ns-payload"
+cp "$T/ns-payload" "$T/ns/payload.bin"
+unshare -m --propagation private sleep 120 &
+holder=$!
+sleep 0.5
+check "... the other namespace holds a copy" grep -q " $T/ns " "/proc/$holder/mountinfo"
+t0=$SECONDS
+check "... dvs umount stops the servers" "$DVS_BIN/dvs-umount" "$T/ns"
+check "... within 20 s" [ $((SECONDS - t0)) -lt 20 ]
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+check "... the image is clean" fsck_clean "$T/ns.img"
+mcopy -n -i "$T/ns.img" ::payload.bin "$T/ns-back" 2>/dev/null
+check "... the file written before is on the image" cmp "$T/ns-payload" "$T/ns-back"
 finish

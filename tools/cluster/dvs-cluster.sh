@@ -197,12 +197,19 @@ dvkd_members() {
 		awk '$3 == "member" { n++ } END { print n + 0 }'
 }
 
+# Run first in a node's own mount namespace: it lets go of the host's FUSE
+# mounts, whose copies would otherwise live as long as the node and keep
+# each one's connection open after the host unmounts it (docs/FUSE.md).
+# shellcheck disable=SC2016
+DROP_FUSE='for m in $(awk '"'"'{ for (i = 7; $i != "-"; i++); if ($(i + 1) ~ /^fuse/) print $5 }'"'"' /proc/self/mountinfo); do
+	umount -l "$(printf "%b" "$m")" 2>/dev/null; done;'
+
 start_corosync() {
 	local name=$1 i=$2 dir
 	dir=$(cdir "$name")/n$i
 	# shellcheck disable=SC2016
 	ip netns exec "$(ns_of "$name" "$i")" unshare -m sh -c \
-		'mount -t tmpfs none /run && mount -t tmpfs none /var/lib/corosync &&
+		"$DROP_FUSE"'mount -t tmpfs none /run && mount -t tmpfs none /var/lib/corosync &&
 		 exec corosync -f' >>"$dir/corosync.log" 2>&1 &
 	echo $! >"$dir/corosync.pid"
 }
@@ -210,7 +217,8 @@ start_corosync() {
 start_dvkd() {
 	local name=$1 i=$2 dir
 	dir=$(cdir "$name")/n$i
-	DVS_LOG=$(dvkd_log_level) ip netns exec "$(ns_of "$name" "$i")" setsid "$bin/dvkd" \
+	DVS_LOG=$(dvkd_log_level) ip netns exec "$(ns_of "$name" "$i")" setsid sh -c \
+		"$DROP_FUSE"' exec "$@"' sh "$bin/dvkd" \
 		--socket "$dir/dvkd.sock" --cluster "$(cdir "$name")/cluster.conf" \
 		--node "$i" >>"$dir/dvkd.log" 2>&1 </dev/null &
 	echo $! >"$dir/dvkd.pid"

@@ -20,6 +20,7 @@
 #include "dvs/log.h"
 #include "dvs/parse.h"
 #include "dvs/version.h"
+#include "mountinfo.h"
 
 #define DEFAULT_THREADS 8
 
@@ -392,6 +393,7 @@ main(int argc, char **argv)
 	static struct dfuse d;
 	struct fuse_lowlevel_ops ops;
 	struct fuse_loop_config *cfg = NULL;
+	char mnt_real[PATH_MAX];
 	struct fuse_session *se = NULL;
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct opts o;
@@ -484,6 +486,9 @@ main(int argc, char **argv)
 		dvs_err("cannot set signal handlers");
 		goto out;
 	}
+	/* Resolved before mounting: once mounted, a stat of it would ask us. */
+	if (realpath(o.mountpoint, mnt_real) == NULL)
+		snprintf(mnt_real, sizeof(mnt_real), "%s", o.mountpoint);
 	if (fuse_session_mount(se, o.mountpoint) != 0) {
 		dvs_err("cannot mount on %s (busy? try fusermount3 -u %s)", o.mountpoint,
 			o.mountpoint);
@@ -504,6 +509,15 @@ main(int argc, char **argv)
 	fuse_loop_cfg_set_idle_threads(cfg, o.threads);
 	fuse_loop_cfg_set_clone_fd(cfg, 0);
 	r = fuse_session_loop_mt(se, cfg);
+	/* Stopped by a signal after our mount went: dvs umount does that when
+	 * a copy of the mount in another mount namespace keeps the connection
+	 * alive (tools/mount/umount_elsewhere.h).  That is a clean end (the
+	 * loop has reset the session's exited flag by now). */
+	if (r != 0 && !mountinfo_is_dvs(mnt_real)) {
+		dvs_info("%s was unmounted here; stopping", mnt_real);
+		r = 0;
+		mounted = 0;
+	}
 	rc = r == 0 ? 0 : 1;
 out:
 	report(&status_fd, 1);

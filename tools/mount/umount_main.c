@@ -23,8 +23,11 @@
 #include "mountinfo.h"
 #include "run_dir.h"
 #include "state.h"
+#include "umount_elsewhere.h"
 
 #define PROG "dvs-umount"
+/* How long dvs-fuse may take to notice the unmount by itself. */
+#define STRAY_GRACE_S 5
 
 static void
 usage(FILE *out)
@@ -218,8 +221,12 @@ main(int argc, char **argv)
 			   "%s is a %s mount, not a dvs mount: use umount", mnt, fstype);
 	dvs_info("%s: %s, supervisor %ld, run directory %s", mnt,
 		 mounted ? "mounted" : "not mounted", sup, run);
-	if (mounted)
-		dvs_info("unmounting %s", mnt);
+	if (mounted) {
+		/* Written back now: a copy of the mount in another mount
+		 * namespace would keep the kernel from doing it at unmount. */
+		dvs_info("writing back and unmounting %s", mnt);
+		umount_sync(mnt);
+	}
 	if (mounted && fusermount(mnt, err, sizeof(err)) != 0) {
 		if (strstr(err, "busy") != NULL)
 			return die(
@@ -234,6 +241,9 @@ main(int argc, char **argv)
 	if (sup > 0)
 		dvs_info("waiting up to %ld s for the supervisor (pid %ld) to stop the "
 			 "servers", timeout, sup);
+	if (sup > 0 && mounted && timeout > STRAY_GRACE_S &&
+	    umount_stop_stray_fuse(state, sup, STRAY_GRACE_S))
+		timeout -= STRAY_GRACE_S;
 	if (sup > 0 && !wait_gone((pid_t)sup, timeout))
 		return die(DVS_EXIT_TIMEOUT,
 			   "the servers of %s did not stop within %ld s (log: %s/log)",
