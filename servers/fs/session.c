@@ -17,26 +17,35 @@
 #include "ext.h"
 #include "fs.h"
 
-static uint64_t
-new_token(void)
+/*
+ * A session's token is what keeps one client from joining another's
+ * session, so it must be unguessable: without the kernel's random source
+ * the session is refused rather than given a token from the clock.
+ */
+static int
+new_token(uint64_t *t)
 {
-	uint64_t t = 0;
+	ssize_t n = getrandom(t, sizeof(*t), 0);
+	int e = errno;
 
-	if (getrandom(&t, sizeof(t), 0) != (ssize_t)sizeof(t)) {
-		/* No entropy source: still unpredictable enough to tell
-		 * sessions apart, and logged. */
-		dvs_warn("getrandom failed: session tokens are weak");
-		t = fs_now_ns() * 0x9e3779b97f4a7c15ull;
-	}
-	return t;
+	if (n == (ssize_t)sizeof(*t))
+		return 0;
+	dvs_err("getrandom: %s; refusing the session (no unguessable token)",
+		n < 0 ? strerror(e) : "short read");
+	return n < 0 && (e == EAGAIN || e == EINTR) ? -EAGAIN : -EIO;
 }
 
 int
 fs_session_new(struct fs_volume *v, dvk_ep_t first, struct fs_session **out)
 {
 	struct fs_session *s;
+	uint64_t token;
+	int rc;
 
 	*out = NULL;
+	rc = new_token(&token);
+	if (rc < 0)
+		return rc;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return -ENOMEM;
@@ -45,7 +54,7 @@ fs_session_new(struct fs_volume *v, dvk_ep_t first, struct fs_session **out)
 	atomic_init(&s->requests, 0);
 	s->vol = v;
 	s->first_ep = first;
-	s->token = new_token();
+	s->token = token;
 	pthread_mutex_lock(&fs_srv.lock);
 	if (fs_srv.nsessions >= FS_MAX_SESSIONS) {
 		pthread_mutex_unlock(&fs_srv.lock);
