@@ -706,7 +706,7 @@ dvkd_ep_stats(struct dc *dc, int ep, int wait_ms, struct dvkd_ep_rec *rec)
 {
 	struct epslot *s = &dc->eps[ep];
 	struct binding *b = s->b;
-	uint64_t now = dvkd_now_ns(), thr;
+	uint64_t now = dvs_now_ns(), thr;
 	int i;
 
 	thr = (uint64_t)(wait_ms > 0 ? wait_ms : 1000) * 1000000u;

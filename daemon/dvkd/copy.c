@@ -384,7 +384,7 @@ watchdog(void *arg)
 		if (stop)
 			break;
 		t = atomic_load(&inline_since);
-		if (t == 0 || dvkd_now_ns() - t < inline_max_ns)
+		if (t == 0 || dvs_now_ns() - t < inline_max_ns)
 			continue;
 		dc = atomic_load(&inline_dc);
 		if (!atomic_compare_exchange_strong(&inline_since, &t, 0))
@@ -406,7 +406,7 @@ watchdog(void *arg)
 static int
 inline_copy(struct job *j, char *bounce)
 {
-	uint64_t t0 = dvkd_now_ns();
+	uint64_t t0 = dvs_now_ns();
 	int rc;
 
 	/* Held as a queued job would be: if this thread loses the loop, the
@@ -479,7 +479,7 @@ dvkd_copy_start(void)
 void
 dvkd_copy_stop(void)
 {
-	uint64_t end = dvkd_now_ns() + 2000000000ull;
+	uint64_t end = dvs_now_ns() + 2000000000ull;
 	int i, n;
 
 	free(main_bounce);
@@ -494,7 +494,7 @@ dvkd_copy_stop(void)
 	watch_started = 0;
 	/* A thread stuck on a process's memory that never comes is left to
 	 * the exit (which ends the wait): wait 2 s for the others. */
-	while (atomic_load(&nexited) < n && dvkd_now_ns() < end)
+	while (atomic_load(&nexited) < n && dvs_now_ns() < end)
 		usleep(1000);
 	for (i = 0; i < n; i++) {
 		if (atomic_load(&nexited) == n)

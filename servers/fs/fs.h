@@ -251,6 +251,4 @@ extern __thread struct dvk *fs_thread_dvk;
 int fs_vdd_open(dvk_ep_t ep, struct dvk *h, int read_only, struct fat_blkdev **out);
 void fs_vdd_close(struct fat_blkdev *dev);
 
-uint64_t fs_now_ns(void);
-
 #endif

@@ -24,12 +24,6 @@
 
 __thread struct dvk *fs_thread_dvk;
 
-uint64_t
-fs_now_ns(void)
-{
-	return dvs_now_ns(); /* lib/util/clock.c */
-}
-
 static unsigned
 bucket(dvk_ep_t ep)
 {
@@ -165,7 +159,7 @@ fs_binding_add(dvk_ep_t ep, uint32_t gen, struct fs_session *s)
 static void
 periodic_flush(struct fs_worker *w, uint64_t *last)
 {
-	uint64_t now = fs_now_ns();
+	uint64_t now = dvs_now_ns();
 	int i, rc;
 
 	if (w->idx != 0 || fs_srv.flush_ms <= 0 ||
@@ -193,7 +187,7 @@ void *
 fs_worker_main(void *arg)
 {
 	struct fs_worker *w = arg;
-	uint64_t last_flush = fs_now_ns();
+	uint64_t last_flush = dvs_now_ns();
 	dvk_msg_t in, out;
 	int rc;
 
