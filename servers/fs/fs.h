@@ -23,7 +23,7 @@
 #include "dvs/fat.h"
 #include "dvs/fsproto.h"
 #include "dvs/ipc.h"
-#include "srv_util.h"
+#include "dvs/srv.h"
 
 #define FS_MAX_VOLUMES	8
 #define FS_MAX_WORKERS	32

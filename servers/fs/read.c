@@ -3,7 +3,7 @@
  * FS_FSYNC: the calls that move file data.
  *
  * Data goes through the worker's own buffer, which is shared with dvkd
- * (srv_util.h): the engine reads the image straight into it by extent and
+ * (dvs/srv.h): the engine reads the image straight into it by extent and
  * the DVK copies it into the client's grant in ONE kernel copy (or the
  * other way round for a write).  A1 read: image -> buffer -> client.  A
  * call that uses the descriptor's position holds fd.lock for the whole
