@@ -264,8 +264,8 @@ t_ctl_recover(void)
 	pid_t d = dvkd_pid();
 	int rc;
 
-	setenv("DVK_CTL_TIMEOUT_MS", "300", 1);
 	h = it_bind(1);
+	CHECK_RC(dvk_set_opt(h, DVK_OPT_CTL_TIMEOUT_MS, 300), 0);
 	CHECK(kill(d, SIGSTOP) == 0);
 	rc = dvk_wait_bound(h, 1, 0);
 	CHECK(kill(d, SIGCONT) == 0);
