@@ -448,7 +448,7 @@ fail:
 		close(gt_fd);
 	b->fd = -1; /* the caller still owns fd */
 	binding_free(b);
-	return rc;
+	return rc < 0 ? rc : -ENOMEM; /* never >= 0: that means success */
 }
 
 static void

@@ -137,6 +137,10 @@ fs_binding_add(dvk_ep_t ep, uint32_t gen, struct fs_session *s)
 			best_nb = nb;
 		}
 	}
+	if (best == NULL) { /* no worker at all: nothing can serve it */
+		free(b);
+		return NULL;
+	}
 	fs_session_ref(s);
 	pthread_mutex_lock(&s->lock);
 	s->bindings++;

@@ -116,7 +116,7 @@ victim(dvk_ep_t fs_ep, dvk_ep_t ep, int wfd)
 int
 main(int argc, char **argv)
 {
-	char buf[64] = { 0 };
+	char buf[64] = { 0 }, stolen[] = "stolen";
 	int p[2], st, rc_r, rc_w;
 	int32_t msg[2];
 	uint64_t t0, t1;
@@ -152,7 +152,7 @@ main(int argc, char **argv)
 		die("stranger bind", rc);
 	waitpid(v, &st, 0);
 	rc_r = io(h, msg[0], FS_READ, msg[1], buf, sizeof(buf), DVK_GRANT_WRITE);
-	rc_w = io(h, msg[0], FS_WRITE, msg[1], "stolen", 6, DVK_GRANT_READ);
+	rc_w = io(h, msg[0], FS_WRITE, msg[1], stolen, 6, DVK_GRANT_READ);
 	printf("endpoint %s rebound after %.2f ms; read of descriptor %d: %d (%s); "
 	       "write: %d (%s)\n",
 	       argv[2], (double)(t1 - t0) / 1e6,

@@ -150,14 +150,14 @@ hash_speed(const char *path, int threads)
 }
 
 static pid_t
-spawn(char *const argv[], int out_fd)
+spawn(const char *const argv[], int out_fd)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
 		if (out_fd >= 0)
 			dup2(out_fd, 1);
-		execv(argv[0], argv);
+		execv(argv[0], (char *const *)argv); /* exec does not write argv */
 		_exit(127);
 	}
 	return pid;
@@ -175,7 +175,7 @@ transfer(const char *image, const char *seed, const char *codec, const char *out
 	 struct xfer *x)
 {
 	char portf[2300], port[64], addr[128], jpath[2300];
-	char *sargv[16], *fargv[20];
+	const char *sargv[16], *fargv[20];
 	struct rusage ru;
 	pid_t sp, fp;
 	int i = 0, st, jfd, n;
@@ -187,7 +187,7 @@ transfer(const char *image, const char *seed, const char *codec, const char *out
 	unlink(portf);
 	sargv[i++] = img_bin;
 	sargv[i++] = "serve";
-	sargv[i++] = (char *)image;
+	sargv[i++] = image;
 	sargv[i++] = "--listen";
 	sargv[i++] = "127.0.0.1:0";
 	sargv[i++] = "--port-file";
@@ -213,13 +213,13 @@ transfer(const char *image, const char *seed, const char *codec, const char *out
 	fargv[i++] = img_bin;
 	fargv[i++] = "fetch";
 	fargv[i++] = addr;
-	fargv[i++] = (char *)out;
+	fargv[i++] = out;
 	if (seed) {
 		fargv[i++] = "--seed";
-		fargv[i++] = (char *)seed;
+		fargv[i++] = seed;
 	}
 	fargv[i++] = "--compress";
-	fargv[i++] = (char *)codec;
+	fargv[i++] = codec;
 	fargv[i++] = "--json";
 	fargv[i++] = "--no-progress";
 	fargv[i] = NULL;
