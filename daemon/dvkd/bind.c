@@ -165,9 +165,9 @@ dvkd_bind_send(struct binding *b, struct dvkd_msg *m, const int *fds, int nfds)
 {
 	int rc;
 
-	pthread_mutex_lock(&b->wlock);
+	dvs_mutex_lock(&b->wlock);
 	rc = b->dead ? -EPIPE : dvkd_send(b->fd, m, fds, nfds, MSG_DONTWAIT);
-	pthread_mutex_unlock(&b->wlock);
+	dvs_mutex_unlock(&b->wlock);
 	return rc;
 }
 
@@ -323,12 +323,12 @@ dvkd_bind_gone(struct binding *b)
 
 	if (b->dead)
 		return;
-	pthread_mutex_lock(&b->wlock);
+	dvs_mutex_lock(&b->wlock);
 	b->dead = 1;
 	/* The client reads EOF at once, even if a forked child of it still
 	 * holds the socket. */
 	shutdown(b->fd, SHUT_RDWR);
-	pthread_mutex_unlock(&b->wlock);
+	dvs_mutex_unlock(&b->wlock);
 	dvkd_ring_ctl(b);
 	dvkd_ep_del(b->fd);
 	dvkd_ep_del(b->pidfd);

@@ -16,6 +16,7 @@
 
 #include "dvs/clock.h"
 #include "dvs/dvkd_proto.h"
+#include "dvs/thread_safety.h"
 
 /* Bounded resources (see docs/DVK.md, "Limits"). */
 #define DVKD_MAX_MGMT 64
@@ -97,7 +98,7 @@ struct binding {
 	int pidfd; /* tells us when the process exits */
 	pid_t pid;
 	atomic_int refs;
-	pthread_mutex_t wlock; /* serialises writes on fd */
+	dvs_mutex_t wlock; /* serialises writes on fd */
 	/* Set once, by the main thread under wlock; copy threads read it
 	 * without the lock, hence atomic. */
 	atomic_int dead;

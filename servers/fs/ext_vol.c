@@ -31,12 +31,12 @@ ext_lock(struct ext_vol *xv)
 {
 	uint64_t t0;
 
-	if (pthread_mutex_trylock(&xv->lock) == 0) {
+	if (dvs_mutex_trylock(&xv->lock)) {
 		xv->lock_taken++;
 		return;
 	}
 	t0 = dvs_now_ns();
-	pthread_mutex_lock(&xv->lock);
+	dvs_mutex_lock(&xv->lock);
 	xv->lock_taken++;
 	xv->lock_wait_ns += dvs_now_ns() - t0;
 }
@@ -44,7 +44,7 @@ ext_lock(struct ext_vol *xv)
 void
 ext_unlock(struct ext_vol *xv)
 {
-	pthread_mutex_unlock(&xv->lock);
+	dvs_mutex_unlock(&xv->lock);
 }
 
 int

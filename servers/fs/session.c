@@ -55,9 +55,9 @@ fs_session_new(struct fs_volume *v, dvk_ep_t first, struct fs_session **out)
 	s->vol = v;
 	s->first_ep = first;
 	s->token = token;
-	pthread_mutex_lock(&fs_srv.lock);
+	dvs_mutex_lock(&fs_srv.lock);
 	if (fs_srv.nsessions >= FS_MAX_SESSIONS) {
-		pthread_mutex_unlock(&fs_srv.lock);
+		dvs_mutex_unlock(&fs_srv.lock);
 		pthread_mutex_destroy(&s->lock);
 		free(s);
 		return -EAGAIN;
@@ -68,7 +68,7 @@ fs_session_new(struct fs_volume *v, dvk_ep_t first, struct fs_session **out)
 	s->next = fs_srv.sessions;
 	fs_srv.sessions = s;
 	fs_srv.nsessions++;
-	pthread_mutex_unlock(&fs_srv.lock);
+	dvs_mutex_unlock(&fs_srv.lock);
 	*out = s;
 	return 0;
 }
@@ -78,7 +78,7 @@ fs_session_find(uint32_t id, uint64_t token)
 {
 	struct fs_session *s;
 
-	pthread_mutex_lock(&fs_srv.lock);
+	dvs_mutex_lock(&fs_srv.lock);
 	for (s = fs_srv.sessions; s != NULL; s = s->next) {
 		if (s->id == id) {
 			/* Only a live session can be joined. */
@@ -89,7 +89,7 @@ fs_session_find(uint32_t id, uint64_t token)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&fs_srv.lock);
+	dvs_mutex_unlock(&fs_srv.lock);
 	return s;
 }
 
@@ -129,7 +129,7 @@ session_free(struct fs_session *s)
 	struct fs_session **pp;
 	int i, n = 0;
 
-	pthread_mutex_lock(&fs_srv.lock);
+	dvs_mutex_lock(&fs_srv.lock);
 	for (pp = &fs_srv.sessions; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == s) {
 			*pp = s->next;
@@ -137,7 +137,7 @@ session_free(struct fs_session *s)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&fs_srv.lock);
+	dvs_mutex_unlock(&fs_srv.lock);
 	for (i = 0; i < FS_FD_MAX; i++) {
 		if (s->fds[i] != NULL) {
 			fs_fd_put(s->fds[i]);
@@ -161,16 +161,16 @@ fs_session_add_fd(struct fs_session *s, struct fs_fd *f)
 {
 	int i;
 
-	pthread_mutex_lock(&s->lock);
+	dvs_mutex_lock(&s->lock);
 	for (i = 0; i < FS_FD_MAX; i++) {
 		if (s->fds[i] == NULL) {
 			s->fds[i] = f;
 			s->nfds++;
-			pthread_mutex_unlock(&s->lock);
+			dvs_mutex_unlock(&s->lock);
 			return i;
 		}
 	}
-	pthread_mutex_unlock(&s->lock);
+	dvs_mutex_unlock(&s->lock);
 	return -EMFILE;
 }
 
@@ -181,13 +181,13 @@ fs_session_take_fd(struct fs_session *s, int fd)
 
 	if (fd < 0 || fd >= FS_FD_MAX)
 		return NULL;
-	pthread_mutex_lock(&s->lock);
+	dvs_mutex_lock(&s->lock);
 	f = s->fds[fd];
 	if (f != NULL) {
 		s->fds[fd] = NULL;
 		s->nfds--;
 	}
-	pthread_mutex_unlock(&s->lock);
+	dvs_mutex_unlock(&s->lock);
 	return f;
 }
 
@@ -198,11 +198,11 @@ fs_fd_get(struct fs_session *s, int fd)
 
 	if (fd < 0 || fd >= FS_FD_MAX)
 		return NULL;
-	pthread_mutex_lock(&s->lock);
+	dvs_mutex_lock(&s->lock);
 	f = s->fds[fd];
 	if (f != NULL)
 		atomic_fetch_add(&f->refs, 1);
-	pthread_mutex_unlock(&s->lock);
+	dvs_mutex_unlock(&s->lock);
 	return f;
 }
 
@@ -216,17 +216,17 @@ fs_sessions_shutdown(void)
 	/* Workers have stopped: no request is in flight.  Close every
 	 * descriptor so the volumes can be unmounted; sessions themselves
 	 * go with the bindings' references at exit. */
-	pthread_mutex_lock(&fs_srv.lock);
+	dvs_mutex_lock(&fs_srv.lock);
 	for (s = fs_srv.sessions; s != NULL; s = s->next) {
 		for (i = 0; i < FS_FD_MAX; i++) {
-			pthread_mutex_lock(&s->lock);
+			dvs_mutex_lock(&s->lock);
 			f = s->fds[i];
 			s->fds[i] = NULL;
 			if (f != NULL)
 				s->nfds--;
-			pthread_mutex_unlock(&s->lock);
+			dvs_mutex_unlock(&s->lock);
 			fs_fd_put(f);
 		}
 	}
-	pthread_mutex_unlock(&fs_srv.lock);
+	dvs_mutex_unlock(&fs_srv.lock);
 }
