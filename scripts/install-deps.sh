@@ -7,7 +7,7 @@ set -euo pipefail
 
 pkgs=(
 	# build
-	gcc clang meson ninja-build pkg-config make clang-format scdoc
+	gcc clang meson ninja-build pkg-config make clang-format clang-tidy scdoc
 	# packaging (tests/install builds the Debian packages)
 	debhelper dpkg-dev fakeroot lintian
 	# libraries

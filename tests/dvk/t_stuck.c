@@ -494,7 +494,7 @@ t_stopped(void)
 	CHECK(it_dvsctl("--json dc list | python3 -c 'import json,sys; "
 			"d={x[\"dc\"]: x for x in json.load(sys.stdin)}; "
 			"assert d[4][\"call_timeout_ms\"] == 300, d'") == 0);
-	readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+	CHECK(readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1) > 0);
 	CHECK(it_dvsctl("run --dc 4 --ep 0-15 -- %s --in stopped-dc", self_exe) == 0);
 	return 0;
 }

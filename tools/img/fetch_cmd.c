@@ -392,7 +392,7 @@ cmd_fetch(int argc, char **argv)
 			(unsigned long long)st.zero_blocks, (unsigned long long)st.seed_blocks,
 			(unsigned long long)st.dup_blocks, (unsigned long long)st.resumed_blocks,
 			(unsigned long long)st.sent_blocks,
-			(unsigned long long)(st.bytes_in + st.bytes_out), st.seconds);
+			(unsigned long long)st.bytes_in + st.bytes_out, st.seconds);
 		if (st.rounds)
 			fprintf(stderr, "; live: %d rounds, writer paused %.1f ms", st.rounds,
 				st.pause_ms);
