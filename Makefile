@@ -9,7 +9,7 @@ WERROR     ?= true
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 
-.PHONY: all deps build check check-asan demo demo-cluster bench fmt fuzz clean help install
+.PHONY: all deps build check check-asan lint demo demo-cluster bench fmt fuzz clean help install
 
 all: deps build
 
@@ -17,6 +17,7 @@ help:
 	@echo "make             install missing Debian packages, build into $(BUILD)/bin"
 	@echo "make check       build and run every test (last line: N passed, N failed)"
 	@echo "make check-asan  the same tests built with ASan and UBSan"
+	@echo "make lint        clang-tidy with the checks of .clang-tidy (about 2 minutes)"
 	@echo "make demo        run the main job on a one-node DVS"
 	@echo "make demo-cluster  the same over a 3-node local cluster (root)"
 	@echo "make bench       run the benchmarks (JSON in $(BUILD)/bench/)"
@@ -49,6 +50,16 @@ check-asan: deps $(ASAN_BUILD)/build.ninja
 	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	 DVS_TEST_ARGS="--timeout-multiplier 3 $(DVS_TEST_ARGS)" \
 	 bash scripts/run-tests.sh $(ASAN_BUILD)
+
+# clang-tidy on every file of the build (its compile_commands.json), with
+# the checks and reasons of .clang-tidy; any finding fails.  Not part of
+# `make check`: it takes a few minutes.
+lint: deps build
+	@run-clang-tidy -p $(BUILD) -j $$(nproc) -quiet >$(BUILD)/lint.log 2>&1; \
+	 rc=$$?; sed 's/\x1b\[[0-9;]*m//g' $(BUILD)/lint.log | \
+	 grep -E '(warning|error): ' | sort -u; \
+	 if [ $$rc -ne 0 ]; then echo "lint: findings above (full log: $(BUILD)/lint.log)"; exit 1; fi; \
+	 echo "lint: clean"
 
 install: all
 	$(MESON) configure $(BUILD) -Dprefix=$(PREFIX)

@@ -7,17 +7,17 @@ set -euo pipefail
 
 pkgs=(
 	# build
-	gcc clang lld meson ninja-build pkg-config make clang-format scdoc
+	gcc clang meson ninja-build pkg-config make clang-format clang-tidy scdoc
 	# packaging (tests/install builds the Debian packages)
 	debhelper dpkg-dev fakeroot lintian
 	# libraries
-	libfuse3-dev libcpg-dev libquorum-dev libvotequorum-dev libext2fs-dev libssl-dev
+	libfuse3-dev libcpg-dev libvotequorum-dev libext2fs-dev libssl-dev
 	libzstd-dev liblz4-dev zlib1g-dev liblzo2-dev libcmocka-dev libsystemd-dev
 	libblkid-dev libjson-c-dev
 	libclang-rt-14-dev
 	# run time and tests
 	fuse3 corosync dosfstools mtools e2fsprogs iproute2 util-linux
-	procps psmisc diffutils mount bsdutils python3 jq
+	procps diffutils mount bsdutils python3 jq
 	# baselines the benchmarks compare against
 	fusefat fuse2fs rsync zsync casync debootstrap openssl
 )

@@ -165,9 +165,9 @@ dvkd_bind_send(struct binding *b, struct dvkd_msg *m, const int *fds, int nfds)
 {
 	int rc;
 
-	pthread_mutex_lock(&b->wlock);
+	dvs_mutex_lock(&b->wlock);
 	rc = b->dead ? -EPIPE : dvkd_send(b->fd, m, fds, nfds, MSG_DONTWAIT);
-	pthread_mutex_unlock(&b->wlock);
+	dvs_mutex_unlock(&b->wlock);
 	return rc;
 }
 
@@ -323,12 +323,12 @@ dvkd_bind_gone(struct binding *b)
 
 	if (b->dead)
 		return;
-	pthread_mutex_lock(&b->wlock);
+	dvs_mutex_lock(&b->wlock);
 	b->dead = 1;
 	/* The client reads EOF at once, even if a forked child of it still
 	 * holds the socket. */
 	shutdown(b->fd, SHUT_RDWR);
-	pthread_mutex_unlock(&b->wlock);
+	dvs_mutex_unlock(&b->wlock);
 	dvkd_ring_ctl(b);
 	dvkd_ep_del(b->fd);
 	dvkd_ep_del(b->pidfd);
@@ -448,7 +448,7 @@ fail:
 		close(gt_fd);
 	b->fd = -1; /* the caller still owns fd */
 	binding_free(b);
-	return rc;
+	return rc < 0 ? rc : -ENOMEM; /* never >= 0: that means success */
 }
 
 static void
@@ -600,22 +600,103 @@ dvkd_admit_input(struct admit *a)
 	do_bind(a, &m, fds[0], cred.pid);
 }
 
-static void
-reply_status(struct binding *b, const struct dvkd_msg *req, int status)
-{
-	struct dvkd_msg m;
+/*
+ * A binding's control requests (libdvk), dispatched through bind_table as
+ * the management calls go through mgmt_table, with the same reply
+ * convention: a handler returns a status that dvkd_bind_input() sends in
+ * the header of one DVKD_REPLY, whose body the handler filled in *r; or
+ * BIND_REPLIED when it answered itself (a reply that carries descriptors:
+ * OPEN, BUF_ALLOC; UNBIND, which answers before the binding goes) or will
+ * answer when the work is done (a queued VCOPY).  A request with no
+ * handler drops the binding: libdvk never sends one.
+ */
+#define BIND_REPLIED 1
 
-	dvkd_msg_init(&m, DVKD_REPLY, req->h.seq);
-	m.h.status = status;
-	if (dvkd_bind_send(b, &m, NULL, 0) < 0)
-		dvkd_bind_gone(b);
+typedef int (*bind_fn)(struct binding *b, const struct dvkd_msg *req, struct dvkd_msg *r);
+
+static int
+do_open(struct binding *b, const struct dvkd_msg *req, struct dvkd_msg *r)
+{
+	int rc = dvkd_ring_open(b, req);
+
+	return rc < 0 ? rc : BIND_REPLIED;
 }
+
+static int
+do_vcopy(struct binding *b, const struct dvkd_msg *req, struct dvkd_msg *r)
+{
+	int rc = dvkd_copy_request(b, req);
+
+	return rc == 1 ? BIND_REPLIED : rc;
+}
+
+static int
+do_buf_alloc(struct binding *b, const struct dvkd_msg *req, struct dvkd_msg *r)
+{
+	int rc = dvkd_buf_alloc(b, req);
+
+	return rc < 0 ? rc : BIND_REPLIED;
+}
+
+static int
+do_buf_free(struct binding *b, const struct dvkd_msg *req, struct dvkd_msg *r)
+{
+	return dvkd_buf_free(b, req->u.buf.id);
+}
+
+static int
+do_buf_where(struct binding *b, const struct dvkd_msg *req, struct dvkd_msg *r)
+{
+	return dvkd_buf_where(b, req->u.where.id, req->u.where.addr);
+}
+
+static int
+do_query(struct binding *b, const struct dvkd_msg *req, struct dvkd_msg *r)
+{
+	int ep = req->u.query.ep;
+
+	if (ep < 0 || ep >= b->dc->nep)
+		return -EDVS_BADEP;
+	if (b->dc->eps[ep].b != NULL) {
+		r->u.qrep.state = DVKD_EP_BOUND;
+		r->u.qrep.pid = b->dc->eps[ep].b->pid;
+	} else if (b->dc->eps[ep].rnode != 0 && !b->dc->eps[ep].runreach) {
+		r->u.qrep.state = DVKD_EP_BOUND; /* on another node */
+	}
+	return 0;
+}
+
+static int
+do_unbind(struct binding *b, const struct dvkd_msg *req, struct dvkd_msg *r)
+{
+	/* Peers learn before the caller goes on. */
+	if (b->dc->eps[b->ep].b == b)
+		atomic_store_explicit(&b->dc->gens->gen[b->ep], 0, memory_order_release);
+	gone_events(b, DVK_GONE_UNBIND);
+	while (b->nrings > 0)
+		dvkd_ring_kill(b->rings[b->nrings - 1]);
+	r->h.status = 0;
+	(void)dvkd_bind_send(b, r, NULL, 0); /* it goes whether or not this arrives */
+	dvkd_bind_gone(b);
+	return BIND_REPLIED;
+}
+
+static const bind_fn bind_table[DVKD_TYPE_MAX] = {
+	[DVKD_OPEN] = do_open,
+	[DVKD_VCOPY] = do_vcopy,
+	[DVKD_BUF_ALLOC] = do_buf_alloc,
+	[DVKD_BUF_FREE] = do_buf_free,
+	[DVKD_BUF_WHERE] = do_buf_where,
+	[DVKD_QUERY] = do_query,
+	[DVKD_UNBIND] = do_unbind,
+};
 
 void
 dvkd_bind_input(struct binding *b)
 {
-	struct dvkd_msg m, rep;
-	int rc, ep;
+	bind_fn fn = NULL;
+	struct dvkd_msg m, r;
+	int rc;
 
 	if (b->dead)
 		return;
@@ -629,58 +710,21 @@ dvkd_bind_input(struct binding *b)
 		dvkd_bind_gone(b);
 		return;
 	}
-	switch (m.h.type) {
-	case DVKD_OPEN:
-		rc = dvkd_ring_open(b, &m);
-		if (rc < 0)
-			reply_status(b, &m, rc);
-		return;
-	case DVKD_VCOPY:
-		rc = dvkd_copy_request(b, &m);
-		if (rc != 1)
-			reply_status(b, &m, rc);
-		return;
-	case DVKD_BUF_ALLOC:
-		rc = dvkd_buf_alloc(b, &m);
-		if (rc < 0)
-			reply_status(b, &m, rc);
-		return;
-	case DVKD_BUF_FREE:
-		reply_status(b, &m, dvkd_buf_free(b, m.u.buf.id));
-		return;
-	case DVKD_BUF_WHERE:
-		reply_status(b, &m, dvkd_buf_where(b, m.u.where.id, m.u.where.addr));
-		return;
-	case DVKD_QUERY:
-		ep = m.u.query.ep;
-		dvkd_msg_init(&rep, DVKD_REPLY, m.h.seq);
-		if (ep < 0 || ep >= b->dc->nep) {
-			rep.h.status = -EDVS_BADEP;
-		} else if (b->dc->eps[ep].b != NULL) {
-			rep.u.qrep.state = DVKD_EP_BOUND;
-			rep.u.qrep.pid = b->dc->eps[ep].b->pid;
-		} else if (b->dc->eps[ep].rnode != 0 && !b->dc->eps[ep].runreach) {
-			rep.u.qrep.state = DVKD_EP_BOUND; /* on another node */
-		}
-		if (dvkd_bind_send(b, &rep, NULL, 0) < 0)
-			dvkd_bind_gone(b);
-		return;
-	case DVKD_UNBIND:
-		/* Peers learn before the caller goes on. */
-		if (b->dc->eps[b->ep].b == b)
-			atomic_store_explicit(&b->dc->gens->gen[b->ep], 0, memory_order_release);
-		gone_events(b, DVK_GONE_UNBIND);
-		while (b->nrings > 0)
-			dvkd_ring_kill(b->rings[b->nrings - 1]);
-		reply_status(b, &m, 0);
-		dvkd_bind_gone(b);
-		return;
-	default:
+	if (m.h.type < DVKD_TYPE_MAX)
+		fn = bind_table[m.h.type];
+	if (fn == NULL) {
 		dvs_warn("dc %d ep %d: unexpected request %u; dropping the binding",
 			 b->dc->id, b->ep, m.h.type);
 		dvkd_bind_gone(b);
 		return;
 	}
+	dvkd_msg_init(&r, DVKD_REPLY, m.h.seq);
+	rc = fn(b, &m, &r);
+	if (rc == BIND_REPLIED)
+		return;
+	r.h.status = rc;
+	if (dvkd_bind_send(b, &r, NULL, 0) < 0)
+		dvkd_bind_gone(b);
 }
 
 void
@@ -706,7 +750,7 @@ dvkd_ep_stats(struct dc *dc, int ep, int wait_ms, struct dvkd_ep_rec *rec)
 {
 	struct epslot *s = &dc->eps[ep];
 	struct binding *b = s->b;
-	uint64_t now = dvkd_now_ns(), thr;
+	uint64_t now = dvs_now_ns(), thr;
 	int i;
 
 	thr = (uint64_t)(wait_ms > 0 ? wait_ms : 1000) * 1000000u;

@@ -72,15 +72,17 @@ struct dcq {
 	int running; /* its jobs on a thread now */
 };
 
-static pthread_t threads[COPY_THREADS_MAX];
-static int nthreads, nidle;
-static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
+static dvs_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t qcond = PTHREAD_COND_INITIALIZER;
-static struct dcq dcqs[DVKD_MAX_DCS];
-static int ndcq; /* used entries */
-static unsigned rr;
-static unsigned qlen; /* jobs queued, not running */
-static int qstop;
+static pthread_t threads[COPY_THREADS_MAX] DVS_GUARDED_BY(qlock);
+static int nthreads DVS_GUARDED_BY(qlock), nidle DVS_GUARDED_BY(qlock);
+static struct dcq dcqs[DVKD_MAX_DCS] DVS_GUARDED_BY(qlock);
+static int ndcq DVS_GUARDED_BY(qlock); /* used entries */
+static unsigned rr DVS_GUARDED_BY(qlock);
+static unsigned qlen DVS_GUARDED_BY(qlock); /* jobs queued, not running */
+/* Set under qlock (what waiters on qcond check), read without it by a
+ * thread about to copy: atomic. */
+static atomic_int qstop;
 static atomic_int nexited;
 
 /*
@@ -107,7 +109,7 @@ static char *main_bounce;
 static void *worker(void *arg);
 
 static struct dcq *
-dcq_get(int dc)
+dcq_get(int dc) DVS_REQUIRES(qlock)
 {
 	struct dcq *free_q = NULL;
 	int i;
@@ -128,7 +130,7 @@ dcq_get(int dc)
 }
 
 static void
-dcq_put(struct dcq *q)
+dcq_put(struct dcq *q) DVS_REQUIRES(qlock)
 {
 	if (q->head == NULL && q->running == 0) {
 		q->used = 0;
@@ -137,7 +139,7 @@ dcq_put(struct dcq *q)
 }
 
 static void
-enqueue(struct job *j)
+enqueue(struct job *j) DVS_REQUIRES(qlock)
 {
 	struct dcq *q = dcq_get(j->dc);
 
@@ -153,7 +155,7 @@ enqueue(struct job *j)
 
 /* The next job, round-robin over the DCs that may run one more. */
 static struct job *
-pick(void)
+pick(void) DVS_REQUIRES(qlock)
 {
 	unsigned k, i;
 
@@ -180,7 +182,7 @@ pick(void)
 /* Caller holds qlock: wake a thread for a new job, or start one when
  * every thread is busy (maybe stuck on some DC's memory). */
 static void
-kick(void)
+kick(void) DVS_REQUIRES(qlock)
 {
 	pthread_attr_t a;
 
@@ -320,7 +322,7 @@ worker(void *arg)
 	int rc, need;
 
 	(void)arg;
-	pthread_mutex_lock(&qlock);
+	dvs_mutex_lock(&qlock);
 	for (;;) {
 		j = pick();
 		if (j == NULL && qstop)
@@ -331,7 +333,7 @@ worker(void *arg)
 			nidle--;
 			continue;
 		}
-		pthread_mutex_unlock(&qlock);
+		dvs_mutex_unlock(&qlock);
 
 		need = j->cbuf == NULL && j->obuf == NULL;
 		if (bounce == NULL && need)
@@ -339,7 +341,7 @@ worker(void *arg)
 		rc = qstop ? -EDVS_NODAEMON
 		     : bounce == NULL && need ? -ENOMEM
 					      : job_step(j, JOB_CHUNK, bounce);
-		pthread_mutex_lock(&qlock);
+		dvs_mutex_lock(&qlock);
 		q = dcq_get(j->dc);
 		q->running--;
 		if (rc == 1) {
@@ -347,15 +349,15 @@ worker(void *arg)
 			continue;
 		}
 		dcq_put(q);
-		pthread_mutex_unlock(&qlock);
+		dvs_mutex_unlock(&qlock);
 		job_finish(j, rc);
 		atomic_fetch_sub(&dvkd.copies_now, 1);
 		dvkd_binding_unref(j->copier);
 		dvkd_binding_unref(j->owner);
 		free(j);
-		pthread_mutex_lock(&qlock);
+		dvs_mutex_lock(&qlock);
 	}
-	pthread_mutex_unlock(&qlock);
+	dvs_mutex_unlock(&qlock);
 	free(bounce);
 	atomic_fetch_add(&nexited, 1);
 	return NULL;
@@ -378,13 +380,13 @@ watchdog(void *arg)
 	(void)arg;
 	for (;;) {
 		nanosleep(&ts, NULL);
-		pthread_mutex_lock(&qlock);
+		dvs_mutex_lock(&qlock);
 		stop = qstop;
-		pthread_mutex_unlock(&qlock);
+		dvs_mutex_unlock(&qlock);
 		if (stop)
 			break;
 		t = atomic_load(&inline_since);
-		if (t == 0 || dvkd_now_ns() - t < inline_max_ns)
+		if (t == 0 || dvs_now_ns() - t < inline_max_ns)
 			continue;
 		dc = atomic_load(&inline_dc);
 		if (!atomic_compare_exchange_strong(&inline_since, &t, 0))
@@ -406,7 +408,7 @@ watchdog(void *arg)
 static int
 inline_copy(struct job *j, char *bounce)
 {
-	uint64_t t0 = dvkd_now_ns();
+	uint64_t t0 = dvs_now_ns();
 	int rc;
 
 	/* Held as a queued job would be: if this thread loses the loop, the
@@ -455,7 +457,7 @@ dvkd_copy_start(void)
 {
 	const char *s = getenv("DVKD_INLINE_MAX_US");
 	long us;
-	int i;
+	int i, n;
 
 	if (s != NULL) {
 		if (dvs_parse_long(s, 0, 60L * 1000 * 1000, &us) == 0)
@@ -464,38 +466,40 @@ dvkd_copy_start(void)
 			dvs_warn("DVKD_INLINE_MAX_US: a number of microseconds up to "
 				 "60000000, not '%s'; ignored", s);
 	}
-	pthread_mutex_lock(&qlock);
+	dvs_mutex_lock(&qlock);
 	for (i = 0; i < COPY_THREADS_MIN; i++) {
 		if (pthread_create(&threads[nthreads], NULL, worker, NULL) != 0)
 			break;
 		nthreads++;
 	}
-	pthread_mutex_unlock(&qlock);
+	n = nthreads;
+	dvs_mutex_unlock(&qlock);
 	if (pthread_create(&watch_thread, NULL, watchdog, NULL) == 0)
 		watch_started = 1;
-	return nthreads > 0 && watch_started ? 0 : -1;
+	return n > 0 && watch_started ? 0 : -1;
 }
 
 void
 dvkd_copy_stop(void)
 {
-	uint64_t end = dvkd_now_ns() + 2000000000ull;
+	uint64_t end = dvs_now_ns() + 2000000000ull;
 	int i, n;
 
 	free(main_bounce);
 	main_bounce = NULL;
-	pthread_mutex_lock(&qlock);
+	dvs_mutex_lock(&qlock);
 	qstop = 1;
 	pthread_cond_broadcast(&qcond);
 	n = nthreads;
-	pthread_mutex_unlock(&qlock);
+	dvs_mutex_unlock(&qlock);
 	if (watch_started)
 		pthread_join(watch_thread, NULL);
 	watch_started = 0;
 	/* A thread stuck on a process's memory that never comes is left to
 	 * the exit (which ends the wait): wait 2 s for the others. */
-	while (atomic_load(&nexited) < n && dvkd_now_ns() < end)
+	while (atomic_load(&nexited) < n && dvs_now_ns() < end)
 		usleep(1000);
+	dvs_mutex_lock(&qlock);
 	for (i = 0; i < n; i++) {
 		if (atomic_load(&nexited) == n)
 			pthread_join(threads[i], NULL);
@@ -506,6 +510,7 @@ dvkd_copy_stop(void)
 		dvs_warn("%d copy threads still wait on a process's memory",
 			 n - atomic_load(&nexited));
 	nthreads = 0;
+	dvs_mutex_unlock(&qlock);
 }
 
 int
@@ -587,9 +592,9 @@ dvkd_copy_request(struct binding *b, const struct dvkd_msg *req)
 		atomic_fetch_add(&j->odb->users, 1);
 	atomic_fetch_add(&b->copies, 1);
 	atomic_fetch_add(&dvkd.copies_now, 1);
-	pthread_mutex_lock(&qlock);
+	dvs_mutex_lock(&qlock);
 	enqueue(j);
 	kick();
-	pthread_mutex_unlock(&qlock);
+	dvs_mutex_unlock(&qlock);
 	return 1;
 }

@@ -1,5 +1,5 @@
 /*
- * core.c - what every part of dvkd shares: the tables, the clock, the
+ * core.c - what every part of dvkd shares: the tables, the
  * epoll set, and frees deferred to the end of a batch of events.
  */
 #include <errno.h>
@@ -12,7 +12,6 @@
 
 #include "dvkd.h"
 #include "dvs/log.h"
-#include "dvs/clock.h"
 
 struct dvkd dvkd;
 
@@ -38,12 +37,6 @@ dvkd_loop_handover(void)
 	rc = pthread_create(&t, &a, loop_fn, NULL);
 	pthread_attr_destroy(&a);
 	return rc == 0 ? 0 : -rc;
-}
-
-uint64_t
-dvkd_now_ns(void)
-{
-	return dvs_now_ns(); /* lib/util/clock.c */
 }
 
 int

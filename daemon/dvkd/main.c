@@ -161,12 +161,12 @@ loop(int sigfd)
 
 	while (!dvkd.stopping) {
 		n = epoll_wait(dvkd.epfd, evs, 64, 0);
-		if (n == 0 && dvkd_now_ns() < busy_until)
+		if (n == 0 && dvs_now_ns() < busy_until)
 			continue;
 		if (n == 0)
 			n = epoll_wait(dvkd.epfd, evs, 64, -1);
 		if (n > 0)
-			busy_until = dvkd_now_ns() + DVKD_SPIN_NS;
+			busy_until = dvs_now_ns() + DVKD_SPIN_NS;
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -285,7 +285,7 @@ main(int argc, char **argv)
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
 	}
-	dvkd.start_ns = dvkd_now_ns();
+	dvkd.start_ns = dvs_now_ns();
 	dvkd.priv = have_ptrace_cap();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);

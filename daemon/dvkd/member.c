@@ -157,7 +157,7 @@ lost_corosync(const char *why)
 	for (k = 0; k < cl.nnodes; k++)
 		if (cl.nodes[k].id != cl.self)
 			set_in_cpg(&cl.nodes[k], 0);
-	cl.next_corosync_ns = dvkd_now_ns() + CL_RETRY_NS;
+	cl.next_corosync_ns = dvs_now_ns() + CL_RETRY_NS;
 }
 
 static void
@@ -260,7 +260,7 @@ cl_member_start(void)
 	cl.cpg_fd = cl.vq_fd = -1;
 	if (connect_corosync() == -ENOTCONN) {
 		dvs_warn("Corosync is not running yet; trying every 250 ms");
-		cl.next_corosync_ns = dvkd_now_ns() + CL_RETRY_NS;
+		cl.next_corosync_ns = dvs_now_ns() + CL_RETRY_NS;
 	}
 	return 0;
 }

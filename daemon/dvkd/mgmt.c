@@ -393,7 +393,7 @@ do_ping(struct mgmt *m, const struct dvkd_msg *req, int *fds, int nfds, struct d
 	r->u.status.nadmit = (uint32_t)dvkd.nadmit;
 	r->u.status.nrings = (uint32_t)dvkd.nrings;
 	r->u.status.ncopies = atomic_load(&dvkd.copies_now);
-	r->u.status.uptime_ms = (dvkd_now_ns() - dvkd.start_ns) / 1000000;
+	r->u.status.uptime_ms = (dvs_now_ns() - dvkd.start_ns) / 1000000;
 	r->u.status.copied_bytes = atomic_load(&dvkd.copied);
 	return 0;
 }

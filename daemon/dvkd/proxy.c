@@ -668,12 +668,14 @@ int
 cl_proxy_start(void)
 {
 	struct cl_node *self = cl_node_find(cl.self);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(cl.file.port),
-				  .sin_addr = self->addr };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(cl.file.port) };
 	struct itimerspec its = { .it_interval = { 0, PX_TICK_NS },
 				  .it_value = { 0, PX_TICK_NS } };
 	int one = 1, k;
 
+	if (self == NULL) /* the cluster file was checked to name this node */
+		return -EINVAL;
+	sa.sin_addr = self->addr;
 	for (k = 0; k < cl.nnodes; k++)
 		cl.nodes[k].backoff_ms = PX_BACKOFF_MIN_MS;
 	cl.listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -296,7 +296,7 @@ on_req(int from, const struct px_vc_req *f)
 		rc = -EDVS_PROTO;
 	if (rc == 0 && (s = side_new()) == NULL)
 		rc = -EDVS_LIMIT;
-	if (rc < 0) {
+	if (rc != 0) {
 		send_done(&tmp, rc);
 		return;
 	}

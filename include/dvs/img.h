@@ -214,6 +214,14 @@ int img_gate_pending(const struct img_gate *g);
 void img_gate_counts(const struct img_gate *g, uint64_t *idle, uint64_t *evicted,
 		     uint64_t *bad);
 
+/* How far a fetch is, for a program that shows it (img_fetch_opts.progress). */
+struct img_fetch_progress {
+	uint64_t got_bytes;	/* block bytes received in this attempt */
+	uint64_t need_bytes;	/* block bytes this attempt must receive */
+	double seconds;		/* since this attempt began */
+	int done;		/* 1: the last call of this attempt */
+};
+
 struct img_fetch_opts {
 	const char *output;
 	const char *const *seeds;
@@ -223,7 +231,12 @@ struct img_fetch_opts {
 	size_t key_len;
 	int nthreads;
 	int inflight;		/* requests in flight (default 16) */
-	int progress;		/* progress line on stderr */
+	/* Called at most four times a second while blocks arrive and once
+	 * more at the end of each attempt (p->done 1), with progress_arg;
+	 * NULL: none.  The library draws nothing: the program shows what it
+	 * likes.  p is borrowed for the call. */
+	void (*progress)(const struct img_fetch_progress *p, void *progress_arg);
+	void *progress_arg;
 };
 
 struct img_fetch_stats {

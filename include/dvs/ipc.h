@@ -257,6 +257,34 @@ int dvk_buf_alloc(struct dvk *h, size_t len, void **out);
 /* Frees a buffer of dvk_buf_alloc(); NULL is ok. */
 int dvk_buf_free(struct dvk *h, void *p);
 
+/*
+ * Options of one binding.  Each has a default that suits every program;
+ * the two "the old way" switches exist so that dvs-bench can measure
+ * today's path beside the one it replaced.  Set them before the binding
+ * is used (they are not synchronised with calls running on it).
+ */
+enum dvk_opt {
+	/* How long a blocking call spins before sleeping when the peer
+	 * last ran on another CPU, in microseconds (default 50; 0: never,
+	 * at most 60 s). */
+	DVK_OPT_SPIN_US = 1,
+	/* How long a control call (open, vcopy, query, ...) waits for dvkd
+	 * before -ETIMEDOUT, in milliseconds (default 10000, 1 to 3599999;
+	 * a vcopy adds 10 s per GB). */
+	DVK_OPT_CTL_TIMEOUT_MS,
+	/* 0: a vcopy of ordinary memory goes through dvkd's bounce buffer
+	 * (two kernel copies), the old way; 1 (default): through the
+	 * binding's staging buffer.  Only before the first such vcopy. */
+	DVK_OPT_VCOPY_STAGE,
+	/* 0: buffers allocated from now on are not announced to dvkd, so a
+	 * grant inside one is reached with a kernel copy, the old way; 1
+	 * (default): dvkd copies through its own mapping of them. */
+	DVK_OPT_BUF_WHERE,
+};
+/* Sets option opt of h to value: 0, or -EINVAL for an unknown option or
+ * a value out of its range. */
+int dvk_set_opt(struct dvk *h, enum dvk_opt opt, long value);
+
 #ifdef __cplusplus
 }
 #endif

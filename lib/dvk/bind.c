@@ -40,28 +40,6 @@ admit_init(void)
 	admit_fd = (int)v;
 }
 
-static int64_t
-spin_from_env(void)
-{
-	const char *s = getenv("DVK_SPIN_US");
-	long v;
-
-	if (s == NULL || dvs_parse_long(s, 0, 60L * 1000 * 1000, &v) != 0)
-		return DVK_SPIN_NS_DEFAULT;
-	return (int64_t)v * 1000;
-}
-
-static int
-ctl_timeout_from_env(void)
-{
-	const char *s = getenv("DVK_CTL_TIMEOUT_MS");
-	long v;
-
-	if (s == NULL || dvs_parse_long(s, 1, 3599999, &v) != 0)
-		return DVK_CTL_TIMEOUT_MS;
-	return (int)v;
-}
-
 static int
 wait_reply_on(int sock, struct dvkd_msg *rep, int *fds, int *nfds)
 {
@@ -137,8 +115,8 @@ dvk_bind(dvk_ep_t ep, unsigned flags, struct dvk **out)
 	h->events = (flags & DVK_BIND_PEER_EVENTS) != 0;
 	h->backup = (rep.u.bound.flags & DVKD_BOUND_BACKUP) != 0;
 	h->nwords = ((unsigned)h->dc_size + 63) / 64;
-	h->spin_ns = spin_from_env();
-	h->ctl_timeout_def = ctl_timeout_from_env();
+	h->spin_ns = DVK_SPIN_NS_DEFAULT;	 /* DVK_OPT_SPIN_US */
+	h->ctl_timeout_def = DVK_CTL_TIMEOUT_MS; /* DVK_OPT_CTL_TIMEOUT_MS */
 	h->out = calloc((size_t)h->dc_size, sizeof(*h->out));
 	h->in = calloc((size_t)h->dc_size, sizeof(*h->in));
 	h->pending = calloc(h->nwords, sizeof(*h->pending));

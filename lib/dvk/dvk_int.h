@@ -113,6 +113,8 @@ struct dvk {
 	 * refused one (then copies go through dvkd's bounce buffer). */
 	struct dvk_buf stage;
 	int stage_off;
+	int stage_never;   /* DVK_OPT_VCOPY_STAGE 0: never make one */
+	int buf_where_off; /* DVK_OPT_BUF_WHERE 0: buffers not announced */
 	int ctl_timeout_ms; /* for the next control call; 0: the default */
 	int ctl_timeout_def; /* the default (DVK_CTL_TIMEOUT_MS, 10 s) */
 	int call_timeout_ms; /* the DC's default for send/sendrec, -1 none */

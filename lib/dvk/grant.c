@@ -114,16 +114,6 @@ vcopy_call(struct dvk *h, dvk_ep_t owner, dvk_grant_t g, size_t off,
 	return dvk_ctl_call(h, &req, &rep, NULL, 0, NULL);
 }
 
-/* DVK_BUF_WHERE=0: do not tell dvkd where copy buffers are (the way
- * before, for comparison: dvs-bench ipc uses it). */
-static int
-where_off(void)
-{
-	const char *e = getenv("DVK_BUF_WHERE");
-
-	return e != NULL && strcmp(e, "0") == 0;
-}
-
 /* Asks dvkd for a buffer it maps too and maps it here. */
 static int
 buf_map(struct dvk *h, size_t len, uint32_t flags, struct dvk_buf *b)
@@ -152,7 +142,7 @@ buf_map(struct dvk *h, size_t len, uint32_t flags, struct dvk_buf *b)
 	b->addr = p;
 	b->len = rep.u.buf.len;
 	rc = 0;
-	if (flags == 0 && !where_off()) {
+	if (flags == 0 && !h->buf_where_off) {
 		/* Tell dvkd where it is, so that a grant inside it (or our
 		 * own address inside it) is copied through dvkd's mapping:
 		 * between two such buffers a memcpy with no page pinning.
@@ -211,17 +201,8 @@ stage_ready(struct dvk *h)
 {
 	if (h->stage.addr != NULL)
 		return 1;
-	if (h->stage_off)
+	if (h->stage_off || h->stage_never)
 		return 0;
-	{
-		/* 0: the old way, for comparison (dvs-bench ipc) */
-		const char *e = getenv("DVK_VCOPY_STAGE");
-
-		if (e != NULL && strcmp(e, "0") == 0) {
-			h->stage_off = 1;
-			return 0;
-		}
-	}
 	if (buf_map(h, DVK_STAGE_SIZE, DVKD_BUF_STAGE, &h->stage) < 0) {
 		h->stage_off = 1; /* an older dvkd, or no memory */
 		return 0;

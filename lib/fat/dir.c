@@ -408,7 +408,7 @@ short_exists(struct fat_node *dn, const uint8_t *sn)
 
 /* Grows a directory by one zeroed cluster. */
 static int
-dir_grow(struct fat_vol *vol, struct fat_node *dn)
+dir_grow(struct fat_vol *vol, struct fat_node *dn) DVS_REQUIRES(vol->lock)
 {
 	struct fat_dirdata *dd = dn->dd;
 	uint32_t got, add = vol->cs / FAT_DIRENT_SIZE;
@@ -504,7 +504,7 @@ fat_dir_freed(struct fat_dirdata *dd, uint32_t s)
  * runs that fit in one sector are kept inside one (scan_slots). */
 static int
 find_slots(struct fat_vol *vol, struct fat_node *dn, uint32_t count,
-	   uint32_t *first)
+	   uint32_t *first) DVS_REQUIRES(vol->lock)
 {
 	int align = count <= vol->ss / FAT_DIRENT_SIZE, err;
 

@@ -14,6 +14,7 @@
 
 #include "dvs/fat.h"
 #include "dvs/fat_layout.h"
+#include "dvs/thread_safety.h"
 
 #define FAT_VOL_MAGIC 0x46415456u	/* "VTAF" */
 #define FAT_FILE_MAGIC 0x46415446u
@@ -81,7 +82,7 @@ struct fat_node {
 	int unlinked;		/* vol->lock */
 	int refs;		/* vol->lock: handles, iterators, children */
 	/* rw protects the fields below for files; directories use vol->lock */
-	pthread_rwlock_t rw;
+	dvs_rwlock_t rw;
 	uint64_t size;
 	uint32_t first_cluster;
 	struct fat_emap map;
@@ -91,7 +92,7 @@ struct fat_node {
 	 * the file, already allocated and counted in size, not yet on the
 	 * device.  wb_lock protects these four; it is taken after rw and
 	 * after vol->lock, never before either. */
-	pthread_mutex_t wb_lock;
+	dvs_mutex_t wb_lock;
 	uint8_t *wb;
 	uint64_t wb_off;
 	uint32_t wb_len;
@@ -126,7 +127,7 @@ struct fat_vol {
 	uint32_t total_secs;
 	uint32_t volume_id;
 
-	pthread_mutex_t lock;	/* everything below */
+	dvs_mutex_t lock;	/* everything below */
 	uint8_t *fat;		/* the raw FAT as on disk (fatsz*ss bytes) */
 	uint8_t *fat_dirty;	/* one byte per FAT sector */
 	int fat_any_dirty;
@@ -148,7 +149,7 @@ struct fat_vol {
 	/* The staging buffer (io.c): data of closed files, contiguous on the
 	   device, written as one request.  stage_lock is the innermost lock;
 	   stage_len is read without it (atomic) to skip the common case. */
-	pthread_mutex_t stage_lock;
+	dvs_mutex_t stage_lock;
 	uint8_t *stage;
 	uint64_t stage_sec;	/* device sector of stage[0] */
 	size_t stage_len, stage_cap;
@@ -171,6 +172,16 @@ struct fat_dir {
 	struct fat_node *node;
 	uint32_t pos;		/* next record index to look at */
 };
+
+/* Says that vol is not shared (being mounted, or freed at unmount): no
+ * other thread can reach it, so its lock need not be taken.  For the
+ * thread-safety analysis only; no run-time check. */
+static inline void fat_vol_unshared(struct fat_vol *vol) DVS_ASSERT_HELD(vol->lock);
+static inline void
+fat_vol_unshared(struct fat_vol *vol)
+{
+	(void)vol;
+}
 
 /* ---- time.c ---- */
 void fat_time_to_dos(const struct fat_vol *vol, time_t t, uint16_t *date,
@@ -206,28 +217,35 @@ fat_clus_off(const struct fat_vol *vol, uint32_t c)
 
 /* ---- table.c: the in-memory FAT ---- */
 uint32_t fat_get(const struct fat_vol *vol, uint32_t c);
-void fat_set(struct fat_vol *vol, uint32_t c, uint32_t v);
+void fat_set(struct fat_vol *vol, uint32_t c, uint32_t v)
+	DVS_REQUIRES(vol->lock);
 int fat_is_eoc(const struct fat_vol *vol, uint32_t v);
 uint32_t fat_eoc(const struct fat_vol *vol);
 int fat_valid_clus(const struct fat_vol *vol, uint32_t c);
 /* Builds the extent map of a chain; -EUCLEAN on loops/out of range. */
-int fat_chain_load(struct fat_vol *vol, uint32_t first, struct fat_emap *m);
+int fat_chain_load(struct fat_vol *vol, uint32_t first, struct fat_emap *m)
+	DVS_REQUIRES(vol->lock);
 /* Appends want clusters to map (linking after its last); may give fewer
  * (then *got < want, volume full).  zero: clear them on disk. */
 int fat_alloc(struct fat_vol *vol, struct fat_emap *m, uint32_t want,
-	      uint32_t *got, int zero);
+	      uint32_t *got, int zero)
+	DVS_REQUIRES(vol->lock);
 /* Cuts map to keep clusters; the rest go to the pending-free list. */
-int fat_chain_cut(struct fat_vol *vol, struct fat_emap *m, uint32_t keep);
+int fat_chain_cut(struct fat_vol *vol, struct fat_emap *m, uint32_t keep)
+	DVS_REQUIRES(vol->lock);
 int fat_emap_lookup(const struct fat_emap *m, uint32_t fcl, uint32_t *dcl,
 		    uint32_t *run);
 int fat_emap_add(struct fat_emap *m, uint32_t dcl);
 void fat_emap_free(struct fat_emap *m);
-int fat_flush_fat(struct fat_vol *vol);
+int fat_flush_fat(struct fat_vol *vol)
+	DVS_REQUIRES(vol->lock);
 /* Writes the FAT so that no chain on disk ever points at a cluster whose
  * own entry is not yet written: new clusters first (the old chain ends
  * still end there), then, after a device flush, the links to them. */
-int fat_flush_fat_ordered(struct fat_vol *vol);
-void fat_release_pending(struct fat_vol *vol);
+int fat_flush_fat_ordered(struct fat_vol *vol)
+	DVS_REQUIRES(vol->lock);
+void fat_release_pending(struct fat_vol *vol)
+	DVS_REQUIRES(vol->lock);
 uint32_t fat_count_free(struct fat_vol *vol);
 
 /* ---- names.c ---- */
@@ -257,11 +275,14 @@ int fat_short_display(const uint8_t *sn11, uint8_t ntflags, uint16_t *out);
 void fat_short_text(const uint8_t *sn11, char *out13);
 
 /* ---- dir.c ---- */
-int fat_dir_load(struct fat_vol *vol, struct fat_node *dn);
-void fat_dir_unload(struct fat_vol *vol, struct fat_node *dn);
+int fat_dir_load(struct fat_vol *vol, struct fat_node *dn)
+	DVS_REQUIRES(vol->lock);
+void fat_dir_unload(struct fat_vol *vol, struct fat_node *dn)
+	DVS_REQUIRES(vol->lock);
 /* Finds a name; returns record index or -ENOENT. */
 int fat_dir_find(struct fat_vol *vol, struct fat_node *dn, const uint16_t *n,
-		 int len);
+		 int len)
+	DVS_REQUIRES(vol->lock);
 struct fat_sfn *fat_dir_slot(struct fat_node *dn, uint32_t slot);
 /* The entry at slot of a loaded directory's buffer. */
 static inline struct fat_sfn *
@@ -275,21 +296,27 @@ fat_ent_lfn(struct fat_sfn *e)
 {
 	return (struct fat_lfn *)(void *)e;
 }
-void fat_dir_mark(struct fat_vol *vol, struct fat_node *dn, uint32_t slot);
+void fat_dir_mark(struct fat_vol *vol, struct fat_node *dn, uint32_t slot)
+	DVS_REQUIRES(vol->lock);
 /* Adds a name with the given short entry template (name bytes filled in
  * here); returns the record index. */
 int fat_dir_add(struct fat_vol *vol, struct fat_node *dn, const uint16_t *n,
-		int len, const struct fat_sfn *ent_tmpl);
-void fat_dir_remove(struct fat_vol *vol, struct fat_node *dn, int rec);
-int fat_dir_flush(struct fat_vol *vol, struct fat_node *dn);
+		int len, const struct fat_sfn *ent_tmpl)
+	DVS_REQUIRES(vol->lock);
+void fat_dir_remove(struct fat_vol *vol, struct fat_node *dn, int rec)
+	DVS_REQUIRES(vol->lock);
+int fat_dir_flush(struct fat_vol *vol, struct fat_node *dn)
+	DVS_REQUIRES(vol->lock);
 /* The number of the node whose 8.3 entry is slot of dn: its location
  * number (fat_dir_slot_loc), or the one it kept through renames
  * (inomap.c). */
 uint64_t fat_dir_slot_ino(struct fat_vol *vol, struct fat_node *dn,
-			  uint32_t slot);
+			  uint32_t slot)
+	DVS_REQUIRES(vol->lock);
 /* Where slot of dn lives: byte offset / 32 + 2 (root 1 is apart). */
 uint64_t fat_dir_slot_loc(struct fat_vol *vol, struct fat_node *dn,
-			  uint32_t slot);
+			  uint32_t slot)
+	DVS_REQUIRES(vol->lock);
 
 /* inomap.c: numbers kept across renames (vol->lock held for all). */
 struct fat_inomap;
@@ -321,19 +348,28 @@ void fat_ent_set_cluster(const struct fat_vol *vol, struct fat_sfn *e,
 
 /* ---- node.c ---- */
 struct fat_node *fat_node_get(struct fat_vol *vol, struct fat_node *parent,
-			      int rec, int *err);
-void fat_node_put(struct fat_vol *vol, struct fat_node *n);
-void fat_node_rekey(struct fat_vol *vol, struct fat_node *n, uint64_t ino);
-void fat_node_unhash(struct fat_vol *vol, struct fat_node *n);
-struct fat_node *fat_node_find(struct fat_vol *vol, uint64_t ino);
+			      int rec, int *err)
+	DVS_REQUIRES(vol->lock);
+void fat_node_put(struct fat_vol *vol, struct fat_node *n)
+	DVS_REQUIRES(vol->lock);
+void fat_node_rekey(struct fat_vol *vol, struct fat_node *n, uint64_t ino)
+	DVS_REQUIRES(vol->lock);
+void fat_node_unhash(struct fat_vol *vol, struct fat_node *n)
+	DVS_REQUIRES(vol->lock);
+struct fat_node *fat_node_find(struct fat_vol *vol, uint64_t ino)
+	DVS_REQUIRES(vol->lock);
 /* Resolves path.  Returns the parent directory node (ref taken) and the
  * last component as UTF-16 in name/nlen; for "/" *parent = NULL.  */
 int fat_walk(struct fat_vol *vol, const char *path, struct fat_node **parent,
-	     uint16_t *name, int *nlen);
+	     uint16_t *name, int *nlen)
+	DVS_REQUIRES(vol->lock);
 /* Resolves a whole path to a directory node (ref taken). */
-int fat_walk_dir(struct fat_vol *vol, const char *path, struct fat_node **out);
-void fat_cache_trim(struct fat_vol *vol);
-int fat_flush_all(struct fat_vol *vol);
+int fat_walk_dir(struct fat_vol *vol, const char *path, struct fat_node **out)
+	DVS_REQUIRES(vol->lock);
+void fat_cache_trim(struct fat_vol *vol)
+	DVS_REQUIRES(vol->lock);
+int fat_flush_all(struct fat_vol *vol)
+	DVS_REQUIRES(vol->lock);
 /* ---- file.c: write-behind buffers ---- */
 /* Writes n's buffered bytes to the device; n->wb_lock must not be held.
  * The extent map must be stable (caller holds n->rw or vol->lock). */
@@ -341,6 +377,7 @@ int fat_wb_flush(struct fat_vol *vol, struct fat_node *n);
 /* Frees n's buffer (its bytes are dropped). */
 void fat_wb_free(struct fat_vol *vol, struct fat_node *n);
 /* Writes a file node's size/cluster/mtime into its entry. */
-void fat_node_update_ent(struct fat_vol *vol, struct fat_node *n, int touch);
+void fat_node_update_ent(struct fat_vol *vol, struct fat_node *n, int touch)
+	DVS_REQUIRES(vol->lock);
 
 #endif

@@ -55,7 +55,7 @@ fat_open(struct fat_vol *vol, const char *path, int flags, struct fat_file **out
 	f = calloc(1, sizeof *f);
 	if (!f)
 		return -ENOMEM;
-	pthread_mutex_lock(&vol->lock);
+	dvs_mutex_lock(&vol->lock);
 	fat_cache_trim(vol);
 	err = fat_walk(vol, path, &p, name, &nlen);
 	if (err)
@@ -125,7 +125,7 @@ opened:
 out:
 	if (p)
 		fat_node_put(vol, p);
-	pthread_mutex_unlock(&vol->lock);
+	dvs_mutex_unlock(&vol->lock);
 	free(f);
 	if (!err && (flags & O_TRUNC) && wr && !(*out)->node->is_dir) {
 		err = fat_ftruncate(*out, 0);
@@ -151,7 +151,7 @@ fat_pread(struct fat_file *f, void *buf, size_t len, uint64_t off)
 		return err;
 	vol = f->vol;
 	n = f->node;
-	pthread_rwlock_rdlock(&n->rw);
+	dvs_rw_rdlock(&n->rw);
 	if (off >= n->size)
 		goto out;
 	if (len > n->size - off)
@@ -176,7 +176,7 @@ fat_pread(struct fat_file *f, void *buf, size_t len, uint64_t off)
 		done += k;
 	}
 out:
-	pthread_rwlock_unlock(&n->rw);
+	dvs_rw_unlock(&n->rw);
 	if (err && done == 0)
 		return err;
 	return (ssize_t)done;
@@ -216,13 +216,13 @@ fat_wb_flush(struct fat_vol *vol, struct fat_node *n)
 {
 	int err = 0;
 
-	pthread_mutex_lock(&n->wb_lock);
+	dvs_mutex_lock(&n->wb_lock);
 	if (n->wb_len) {
 		err = put_range(vol, n, n->wb, n->wb_off, n->wb_len);
 		if (!err)
 			n->wb_len = 0;
 	}
-	pthread_mutex_unlock(&n->wb_lock);
+	dvs_mutex_unlock(&n->wb_lock);
 	return err;
 }
 
@@ -237,7 +237,7 @@ wb_close(struct fat_vol *vol, struct fat_node *n)
 	uint32_t dcl, run;
 	int err = 0;
 
-	pthread_mutex_lock(&n->wb_lock);
+	dvs_mutex_lock(&n->wb_lock);
 	if (n->wb_len) {
 		err = 1;
 		if (!fat_emap_lookup(&n->map, (uint32_t)(n->wb_off >> vol->cs_shift),
@@ -252,7 +252,7 @@ wb_close(struct fat_vol *vol, struct fat_node *n)
 		if (!err)
 			n->wb_len = 0;
 	}
-	pthread_mutex_unlock(&n->wb_lock);
+	dvs_mutex_unlock(&n->wb_lock);
 	return err;
 }
 
@@ -299,7 +299,7 @@ wb_write(struct fat_vol *vol, struct fat_node *n, const uint8_t *buf,
 {
 	int err = 0;
 
-	pthread_mutex_lock(&n->wb_lock);
+	dvs_mutex_lock(&n->wb_lock);
 	if (n->wb_len && off == n->wb_off + n->wb_len &&
 	    n->wb_len + len <= vol->wb_cap) {
 		memcpy(n->wb + n->wb_len, buf, len);
@@ -320,7 +320,7 @@ wb_write(struct fat_vol *vol, struct fat_node *n, const uint8_t *buf,
 		err = put_range(vol, n, buf, off, len);
 	}
 out:
-	pthread_mutex_unlock(&n->wb_lock);
+	dvs_mutex_unlock(&n->wb_lock);
 	return err;
 }
 
@@ -331,13 +331,13 @@ wb_before_read(struct fat_vol *vol, struct fat_node *n, uint64_t off,
 {
 	int err = 0;
 
-	pthread_mutex_lock(&n->wb_lock);
+	dvs_mutex_lock(&n->wb_lock);
 	if (n->wb_len && off < n->wb_off + n->wb_len && n->wb_off < off + len) {
 		err = put_range(vol, n, n->wb, n->wb_off, n->wb_len);
 		if (!err)
 			n->wb_len = 0;
 	}
-	pthread_mutex_unlock(&n->wb_lock);
+	dvs_mutex_unlock(&n->wb_lock);
 	return err;
 }
 
@@ -350,13 +350,13 @@ shrink_to_size(struct fat_vol *vol, struct fat_node *n)
 
 	if (n->map.nclusters <= keep)
 		return;
-	pthread_mutex_lock(&vol->lock);
+	dvs_mutex_lock(&vol->lock);
 	fat_chain_cut(vol, &n->map, keep);
 	if (keep == 0) {
 		n->first_cluster = 0;
 		fat_node_update_ent(vol, n, 0);
 	}
-	pthread_mutex_unlock(&vol->lock);
+	dvs_mutex_unlock(&vol->lock);
 }
 
 /* Makes sure clusters cover [0, end); *end is lowered if the volume is
@@ -370,13 +370,13 @@ grow_map(struct fat_vol *vol, struct fat_node *n, uint64_t *end)
 
 	if (need <= n->map.nclusters)
 		return 0;
-	pthread_mutex_lock(&vol->lock);
+	dvs_mutex_lock(&vol->lock);
 	err = fat_alloc(vol, &n->map, (uint32_t)(need - n->map.nclusters), &got, 0);
 	if (n->first_cluster == 0 && n->map.nclusters > 0) {
 		n->first_cluster = n->map.v[0].dcl;
 		fat_node_update_ent(vol, n, 0);
 	}
-	pthread_mutex_unlock(&vol->lock);
+	dvs_mutex_unlock(&vol->lock);
 	if (err)
 		return err;
 	if (n->map.nclusters < need) {
@@ -402,7 +402,7 @@ fat_pwrite(struct fat_file *f, const void *buf, size_t len, uint64_t off)
 	n = f->node;
 	if (len == 0)
 		return 0;
-	pthread_rwlock_wrlock(&n->rw);
+	dvs_rw_wrlock(&n->rw);
 	if (f->flags & O_APPEND)
 		off = n->size;
 	if (off >= FAT_MAX_FILE) {
@@ -437,15 +437,15 @@ fat_pwrite(struct fat_file *f, const void *buf, size_t len, uint64_t off)
 	}
 	if (end > n->size)
 		n->size = end;
-	pthread_mutex_lock(&vol->lock);
+	dvs_mutex_lock(&vol->lock);
 	fat_node_update_ent(vol, n, 1);
-	pthread_mutex_unlock(&vol->lock);
+	dvs_mutex_unlock(&vol->lock);
 	ret = (ssize_t)len;
 	goto out;
 fail:
 	shrink_to_size(vol, n);
 out:
-	pthread_rwlock_unlock(&n->rw);
+	dvs_rw_unlock(&n->rw);
 	return ret;
 }
 
@@ -463,16 +463,16 @@ fat_ftruncate(struct fat_file *f, uint64_t size)
 	n = f->node;
 	if (size > FAT_MAX_FILE)
 		return -EFBIG;
-	pthread_rwlock_wrlock(&n->rw);
+	dvs_rw_wrlock(&n->rw);
 	/* buffered bytes first, so nothing lands past a new end later */
 	err = fat_wb_flush(vol, n);
 	if (err) {
-		pthread_rwlock_unlock(&n->rw);
+		dvs_rw_unlock(&n->rw);
 		return err;
 	}
 	if (size < n->size) {
 		uint32_t keep = (uint32_t)((size + vol->cs - 1) >> vol->cs_shift);
-		pthread_mutex_lock(&vol->lock);
+		dvs_mutex_lock(&vol->lock);
 		n->size = size;
 		fat_node_update_ent(vol, n, 1);
 		/* The smaller size reaches the disk before the chain's new
@@ -488,7 +488,7 @@ fat_ftruncate(struct fat_file *f, uint64_t size)
 			n->first_cluster = 0;
 			fat_node_update_ent(vol, n, 0);
 		}
-		pthread_mutex_unlock(&vol->lock);
+		dvs_mutex_unlock(&vol->lock);
 	} else if (size > n->size) {
 		uint64_t end = size;
 		err = grow_map(vol, n, &end);
@@ -498,17 +498,17 @@ fat_ftruncate(struct fat_file *f, uint64_t size)
 			err = put_range(vol, n, NULL, n->size, size - n->size);
 		if (!err) {
 			n->size = size;
-			pthread_mutex_lock(&vol->lock);
+			dvs_mutex_lock(&vol->lock);
 			fat_node_update_ent(vol, n, 1);
-			pthread_mutex_unlock(&vol->lock);
+			dvs_mutex_unlock(&vol->lock);
 		} else
 			shrink_to_size(vol, n);
 	} else {
-		pthread_mutex_lock(&vol->lock);
+		dvs_mutex_lock(&vol->lock);
 		fat_node_update_ent(vol, n, 1);
-		pthread_mutex_unlock(&vol->lock);
+		dvs_mutex_unlock(&vol->lock);
 	}
-	pthread_rwlock_unlock(&n->rw);
+	dvs_rw_unlock(&n->rw);
 	return err;
 }
 
@@ -541,7 +541,7 @@ fat_fallocate(struct fat_file *f, int mode, uint64_t off, uint64_t len)
 			return 0;
 		return fat_ftruncate(f, end);
 	}
-	pthread_rwlock_wrlock(&n->rw);
+	dvs_rw_wrlock(&n->rw);
 	/* Clusters past the size; they hold whatever was there (never
 	 * read: reads stop at the size, a write that grows the file
 	 * zeroes the gap) and go at the close (fat_close). */
@@ -552,7 +552,7 @@ fat_fallocate(struct fat_file *f, int mode, uint64_t off, uint64_t len)
 		err = -ENOSPC;
 	if (err)
 		shrink_to_size(vol, n);
-	pthread_rwlock_unlock(&n->rw);
+	dvs_rw_unlock(&n->rw);
 	return err;
 }
 
@@ -565,9 +565,9 @@ fat_fsync(struct fat_file *f)
 		return -EINVAL;
 	if (f->vol->read_only)
 		return 0;
-	pthread_mutex_lock(&f->vol->lock);
+	dvs_mutex_lock(&f->vol->lock);
 	err = fat_flush_all(f->vol);
-	pthread_mutex_unlock(&f->vol->lock);
+	dvs_mutex_unlock(&f->vol->lock);
 	return err;
 }
 
@@ -581,8 +581,8 @@ fat_fstat(struct fat_file *f, struct fat_stat *st)
 		return -EINVAL;
 	vol = f->vol;
 	n = f->node;
-	pthread_rwlock_rdlock(&n->rw);
-	pthread_mutex_lock(&vol->lock);
+	dvs_rw_rdlock(&n->rw);
+	dvs_mutex_lock(&vol->lock);
 	if (n == vol->root) {
 		memset(st, 0, sizeof *st);
 		st->ino = 1;
@@ -600,8 +600,8 @@ fat_fstat(struct fat_file *f, struct fat_stat *st)
 	st->size = n->is_dir ? 0 : n->size;
 	st->first_cluster = n->first_cluster;
 	st->blocks = (uint64_t)n->map.nclusters * (vol->cs / 512);
-	pthread_mutex_unlock(&vol->lock);
-	pthread_rwlock_unlock(&n->rw);
+	dvs_mutex_unlock(&vol->lock);
+	dvs_rw_unlock(&n->rw);
 	return 0;
 }
 
@@ -617,17 +617,17 @@ fat_close(struct fat_file *f)
 		return -EINVAL;
 	vol = f->vol;
 	if (!f->node->is_dir && (f->flags & O_ACCMODE) != O_RDONLY) {
-		pthread_rwlock_wrlock(&f->node->rw);
+		dvs_rw_wrlock(&f->node->rw);
 		err = wb_close(vol, f->node);
 		/* Clusters preallocated past the size (fallocate with
 		 * FAT_FALLOC_KEEP_SIZE) go when a writer closes, as on vfat:
 		 * on disk a chain longer than its file is an error. */
 		shrink_to_size(vol, f->node);
-		pthread_rwlock_unlock(&f->node->rw);
+		dvs_rw_unlock(&f->node->rw);
 	}
-	pthread_mutex_lock(&vol->lock);
+	dvs_mutex_lock(&vol->lock);
 	fat_node_put(vol, f->node);
-	pthread_mutex_unlock(&vol->lock);
+	dvs_mutex_unlock(&vol->lock);
 	f->magic = 0;
 	free(f);
 	return err;

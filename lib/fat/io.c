@@ -31,12 +31,12 @@ stage_touch(struct fat_vol *vol, uint64_t sec, uint64_t n)
 
 	if (__atomic_load_n(&vol->stage_len, __ATOMIC_ACQUIRE) == 0)
 		return 0;
-	pthread_mutex_lock(&vol->stage_lock);
+	dvs_mutex_lock(&vol->stage_lock);
 	uint64_t s0 = vol->stage_sec;
 	uint64_t s1 = s0 + vol->stage_len / vol->dev->sector_size;
 	if (vol->stage_len && sec < s1 && s0 < sec + n)
 		err = stage_write_locked(vol);
-	pthread_mutex_unlock(&vol->stage_lock);
+	dvs_mutex_unlock(&vol->stage_lock);
 	return err;
 }
 
@@ -67,9 +67,9 @@ fat_io_stage(struct fat_vol *vol, uint64_t off, const void *buf, uint64_t len)
 	    len % ds || len > vol->stage_cap || off > vol_bytes ||
 	    len > vol_bytes - off)
 		return 1;
-	pthread_mutex_lock(&vol->stage_lock);
+	dvs_mutex_lock(&vol->stage_lock);
 	if (!vol->stage && !(vol->stage = malloc(vol->stage_cap))) {
-		pthread_mutex_unlock(&vol->stage_lock);
+		dvs_mutex_unlock(&vol->stage_lock);
 		return 1;
 	}
 	if (vol->stage_len && (off / ds != vol->stage_sec + vol->stage_len / ds ||
@@ -81,7 +81,7 @@ fat_io_stage(struct fat_vol *vol, uint64_t off, const void *buf, uint64_t len)
 		memcpy(vol->stage + vol->stage_len, buf, len);
 		__atomic_store_n(&vol->stage_len, vol->stage_len + len, __ATOMIC_RELEASE);
 	}
-	pthread_mutex_unlock(&vol->stage_lock);
+	dvs_mutex_unlock(&vol->stage_lock);
 	return err;
 }
 
@@ -90,12 +90,12 @@ fat_io_stage_flush(struct fat_vol *vol)
 {
 	int err;
 
-	pthread_mutex_lock(&vol->stage_lock);
+	dvs_mutex_lock(&vol->stage_lock);
 	err = stage_write_locked(vol);
 	if (!err)
 		err = vol->stage_err;
 	vol->stage_err = 0;
-	pthread_mutex_unlock(&vol->stage_lock);
+	dvs_mutex_unlock(&vol->stage_lock);
 	return err;
 }
 

@@ -115,7 +115,7 @@ fail:
 }
 
 static void
-node_destroy(struct fat_vol *vol, struct fat_node *n)
+node_destroy(struct fat_vol *vol, struct fat_node *n) DVS_REQUIRES(vol->lock)
 {
 	struct fat_node *p = n->parent;
 
@@ -234,7 +234,7 @@ fat_flush_all(struct fat_vol *vol)
 /* Drops loaded directories nobody uses while the cache is over bound:
  * clean ones first; only if that is not enough, flush and drop the rest. */
 static int
-trim_pass(struct fat_vol *vol)
+trim_pass(struct fat_vol *vol) DVS_REQUIRES(vol->lock)
 {
 	int progress = 0;
 

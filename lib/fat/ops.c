@@ -36,7 +36,7 @@ make_ent(struct fat_vol *vol, struct fat_sfn *e, uint8_t attr, uint32_t clus)
 /* Resolves path to (parent, record).  For "/" gives parent NULL. */
 static int
 lookup(struct fat_vol *vol, const char *path, struct fat_node **parent,
-       int *rec, uint16_t *name, int *nlen)
+       int *rec, uint16_t *name, int *nlen) DVS_REQUIRES(vol->lock)
 {
 	int err;
 
@@ -61,12 +61,12 @@ fail:
  * that is not there; *parent may be set (referenced) even on error. */
 static int
 lookup_entry(struct fat_vol *vol, const char *path, int root_err,
-	     struct fat_node **parent, int *rec, uint16_t *name, int *nlen)
+	     struct fat_node **parent, int *rec, uint16_t *name, int *nlen) DVS_ACQUIRE(vol->lock)
 {
 	int err;
 
 	*parent = NULL;
-	pthread_mutex_lock(&vol->lock);
+	dvs_mutex_lock(&vol->lock);
 	fat_cache_trim(vol);
 	err = lookup(vol, path, parent, rec, name, nlen);
 	if (err)
@@ -97,7 +97,7 @@ fat_stat(struct fat_vol *vol, const char *path, struct fat_stat *st)
 	int nlen, rec, err;
 
 	CHECK_VOL(vol);
-	pthread_mutex_lock(&vol->lock);
+	dvs_mutex_lock(&vol->lock);
 	fat_cache_trim(vol);
 	err = lookup(vol, path, &p, &rec, name, &nlen);
 	if (err)
@@ -120,7 +120,7 @@ fat_stat(struct fat_vol *vol, const char *path, struct fat_stat *st)
 	}
 	fat_node_put(vol, p);
 out:
-	pthread_mutex_unlock(&vol->lock);
+	dvs_mutex_unlock(&vol->lock);
 	return err;
 }
 
@@ -137,7 +137,7 @@ fat_mkdir(struct fat_vol *vol, const char *path)
 	CHECK_VOL(vol);
 	if (vol->read_only)
 		return -EROFS;
-	pthread_mutex_lock(&vol->lock);
+	dvs_mutex_lock(&vol->lock);
 	fat_cache_trim(vol);
 	err = lookup(vol, path, &p, &rec, name, &nlen);
 	if (err)
@@ -174,14 +174,14 @@ out:
 	fat_emap_free(&m);
 	if (p)
 		fat_node_put(vol, p);
-	pthread_mutex_unlock(&vol->lock);
+	dvs_mutex_unlock(&vol->lock);
 	return err;
 }
 
 /* Removes the entry rec of p and frees what it owned (now, or when the
  * last handle on an open file closes). */
 static int
-drop_entry(struct fat_vol *vol, struct fat_node *p, int rec)
+drop_entry(struct fat_vol *vol, struct fat_node *p, int rec) DVS_REQUIRES(vol->lock)
 {
 	uint32_t s = p->dd->recs[rec].short_slot;
 	uint64_t ino = fat_dir_slot_ino(vol, p, s);
@@ -244,7 +244,7 @@ out:
 		fat_node_put(vol, n);
 	if (p)
 		fat_node_put(vol, p);
-	pthread_mutex_unlock(&vol->lock);
+	dvs_mutex_unlock(&vol->lock);
 	return err;
 }
 
@@ -271,7 +271,7 @@ fat_unlink(struct fat_vol *vol, const char *path)
 out:
 	if (p)
 		fat_node_put(vol, p);
-	pthread_mutex_unlock(&vol->lock);
+	dvs_mutex_unlock(&vol->lock);
 	return err;
 }
 
@@ -420,7 +420,7 @@ out:
 		fat_node_put(vol, tp);
 	if (fp)
 		fat_node_put(vol, fp);
-	pthread_mutex_unlock(&vol->lock);
+	dvs_mutex_unlock(&vol->lock);
 	return err;
 }
 
@@ -447,7 +447,7 @@ with_entry(struct fat_vol *vol, const char *path,
 out:
 	if (p)
 		fat_node_put(vol, p);
-	pthread_mutex_unlock(&vol->lock);
+	dvs_mutex_unlock(&vol->lock);
 	return err;
 }
 
@@ -520,10 +520,10 @@ fat_dir_open(struct fat_vol *vol, const char *path, struct fat_dir **out)
 	d = calloc(1, sizeof *d);
 	if (!d)
 		return -ENOMEM;
-	pthread_mutex_lock(&vol->lock);
+	dvs_mutex_lock(&vol->lock);
 	fat_cache_trim(vol);
 	err = fat_walk_dir(vol, path, &n);
-	pthread_mutex_unlock(&vol->lock);
+	dvs_mutex_unlock(&vol->lock);
 	if (err) {
 		free(d);
 		return err;
@@ -548,7 +548,7 @@ fat_dir_read(struct fat_dir *d, struct fat_dirent *ent)
 	p = malloc(sizeof *p);
 	if (!p)
 		return -ENOMEM;
-	pthread_mutex_lock(&vol->lock);
+	dvs_mutex_lock(&vol->lock);
 	if (d->node->unlinked || !d->node->dd) {
 		r = 0;
 		goto out;
@@ -565,7 +565,7 @@ fat_dir_read(struct fat_dir *d, struct fat_dirent *ent)
 		ent->off = d->pos;
 	}
 out:
-	pthread_mutex_unlock(&vol->lock);
+	dvs_mutex_unlock(&vol->lock);
 	free(p);
 	return r;
 }
@@ -577,9 +577,9 @@ fat_dir_seek(struct fat_dir *d, uint64_t off)
 		return -EINVAL;
 	if (off > FAT_MAX_DIR_SLOTS)
 		return -EINVAL;
-	pthread_mutex_lock(&d->vol->lock);
+	dvs_mutex_lock(&d->vol->lock);
 	d->pos = (uint32_t)off;
-	pthread_mutex_unlock(&d->vol->lock);
+	dvs_mutex_unlock(&d->vol->lock);
 	return 0;
 }
 
@@ -588,9 +588,9 @@ fat_dir_close(struct fat_dir *d)
 {
 	if (!d || d->magic != FAT_DIR_MAGIC)
 		return;
-	pthread_mutex_lock(&d->vol->lock);
+	dvs_mutex_lock(&d->vol->lock);
 	fat_node_put(d->vol, d->node);
-	pthread_mutex_unlock(&d->vol->lock);
+	dvs_mutex_unlock(&d->vol->lock);
 	d->magic = 0;
 	free(d);
 }

@@ -150,6 +150,7 @@ vol_free(struct fat_vol *vol)
 {
 	if (!vol)
 		return;
+	fat_vol_unshared(vol); /* a failed mount, or unmounted */
 	if (vol->ntab) {
 		for (uint32_t b = 0; b < vol->ntab_size; b++) {
 			struct fat_node *n = vol->ntab[b];
@@ -269,6 +270,7 @@ fat_mount(struct fat_blkdev *dev, const struct fat_mount_opts *opts,
 		free(s);
 	}
 	pthread_rwlock_init(&vol->root->rw, NULL);
+	fat_vol_unshared(vol); /* not returned yet */
 	vol->root->ino = 1;
 	vol->root->is_dir = 1;
 	vol->root->refs = 1;
@@ -314,11 +316,11 @@ fat_sync(struct fat_vol *vol)
 
 	if (!vol || vol->magic != FAT_VOL_MAGIC)
 		return -EINVAL;
-	pthread_mutex_lock(&vol->lock);
+	dvs_mutex_lock(&vol->lock);
 	err = fat_flush_all(vol);
 	if (!err)
 		err = fat_io_flush(vol);
-	pthread_mutex_unlock(&vol->lock);
+	dvs_mutex_unlock(&vol->lock);
 	return err;
 }
 
@@ -384,7 +386,7 @@ fat_statfs(struct fat_vol *vol, struct fat_statfs *st)
 {
 	if (!vol || vol->magic != FAT_VOL_MAGIC || !st)
 		return -EINVAL;
-	pthread_mutex_lock(&vol->lock);
+	dvs_mutex_lock(&vol->lock);
 	memset(st, 0, sizeof *st);
 	st->fat_type = vol->type;
 	st->sector_size = vol->ss;
@@ -399,7 +401,7 @@ fat_statfs(struct fat_vol *vol, struct fat_statfs *st)
 	st->name_max = 255;
 	st->read_only = vol->read_only;
 	get_label(vol, st->label);
-	pthread_mutex_unlock(&vol->lock);
+	dvs_mutex_unlock(&vol->lock);
 	return 0;
 }
 
@@ -442,7 +444,7 @@ fat_set_label(struct fat_vol *vol, const char *label)
 		return err;
 	if (vol->read_only)
 		return -EROFS;
-	pthread_mutex_lock(&vol->lock);
+	dvs_mutex_lock(&vol->lock);
 	root = vol->root;
 	dd = root->dd;
 	for (uint32_t i = 0; i < dd->end_slot; i++) {
@@ -513,7 +515,7 @@ fat_set_label(struct fat_vol *vol, const char *label)
 	if (!err)
 		err = fat_flush_all(vol);
 out:
-	pthread_mutex_unlock(&vol->lock);
+	dvs_mutex_unlock(&vol->lock);
 	return err;
 }
 

@@ -98,7 +98,7 @@ int fetch_state_save(struct fet *f);
 int fetch_state_load(struct fet *f);
 
 /* ---- fetch_progress.c ---- */
-/* Redraws the progress line (at most every 250 ms unless force). */
+/* Calls the progress callback (at most every 250 ms unless force). */
 void fetch_progress(struct fet *f, int force);
 
 #endif

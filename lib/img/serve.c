@@ -47,13 +47,13 @@ static int
 run_cmd(const char *what, const char *cmd)
 {
 	posix_spawn_file_actions_t fa;
-	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
+	const char *argv[] = { "sh", "-c", cmd, NULL };
 	pid_t pid;
 	int r, status;
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, 2, 1);
-	r = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
+	r = posix_spawn(&pid, "/bin/sh", &fa, NULL, (char *const *)argv, environ); /* not written */
 	posix_spawn_file_actions_destroy(&fa);
 	if (r != 0) {
 		img_err("cannot run the %s command: %s", what, strerror(r));

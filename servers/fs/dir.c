@@ -89,7 +89,7 @@ do_readdir(struct fs_req *r)
 		fs_fd_put(f);
 		return -ENOTDIR;
 	}
-	pthread_mutex_lock(&f->lock);
+	dvs_mutex_lock(&f->lock);
 	rc = fat_dir_seek(f->dir, rq->cookie);
 	rp->next = rq->cookie;
 	while (rc == 0 && (uint32_t)n < max) {
@@ -121,7 +121,7 @@ do_readdir(struct fs_req *r)
 		rp->next = ent.off;
 		n++;
 	}
-	pthread_mutex_unlock(&f->lock);
+	dvs_mutex_unlock(&f->lock);
 	fs_fd_put(f);
 	if (rc < 0)
 		return rc;

@@ -41,7 +41,7 @@ fs_dispatch(struct fs_worker *w, const dvk_msg_t *in, dvk_msg_t *out)
 	/* Calls of POSIX volumes only (no FAT handler) need a session too:
 	 * it says which table answers. */
 	if (d->need_session || d->fn == NULL) {
-		pthread_mutex_lock(&w->lock);
+		dvs_mutex_lock(&w->lock);
 		b = fs_binding_find(w, in->m_source);
 		if (b != NULL) {
 			r.s = b->s;
@@ -49,7 +49,7 @@ fs_dispatch(struct fs_worker *w, const dvk_msg_t *in, dvk_msg_t *out)
 			r.gid = b->gid;
 			fs_session_ref(r.s);
 		}
-		pthread_mutex_unlock(&w->lock);
+		dvs_mutex_unlock(&w->lock);
 		if (r.s == NULL) {
 			/* Never said hello here, or its session ended. */
 			rc = -ENOTCONN;

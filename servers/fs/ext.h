@@ -44,7 +44,7 @@ struct ext_open_ino {
 
 struct ext_vol {
 	ext2_filsys fs;	      /* under lock */
-	pthread_mutex_t lock; /* fs and everything below */
+	dvs_mutex_t lock; /* fs and everything below */
 	int read_only;
 	/* Inodes with open descriptors (open counts), a small array:
 	 * descriptors are few next to files. */
@@ -77,66 +77,92 @@ int ext_volume_unmount(struct fs_volume *v);
 /* Writes bitmaps, descriptors and superblock, then flushes the device. */
 int ext_volume_sync(struct ext_vol *xv);
 
-void ext_lock(struct ext_vol *xv);
-void ext_unlock(struct ext_vol *xv);
+void ext_lock(struct ext_vol *xv) DVS_ACQUIRE(xv->lock);
+void ext_unlock(struct ext_vol *xv) DVS_RELEASE(xv->lock);
+/* Says that xv->lock is held here: in the callbacks libext2fs calls
+ * (ext2fs_dir_iterate...) for a caller that holds it.  No run-time check. */
+static inline void ext_held(struct ext_vol *xv) DVS_ASSERT_HELD(xv->lock);
+static inline void
+ext_held(struct ext_vol *xv)
+{
+	(void)xv;
+}
 /* -errno for a libext2fs error code (logged when it is not an everyday
  * one such as "not found"). */
 int ext_err(errcode_t e, const char *what);
 
 /* Open counts (caller holds xv->lock). */
-int ext_open_ref(struct ext_vol *xv, uint32_t ino);
+int ext_open_ref(struct ext_vol *xv, uint32_t ino)
+	DVS_REQUIRES(xv->lock);
 /* Drops one; frees the inode if that was the last and it has no link. */
-void ext_open_put(struct ext_vol *xv, uint32_t ino);
-int ext_is_open(struct ext_vol *xv, uint32_t ino);
+void ext_open_put(struct ext_vol *xv, uint32_t ino)
+	DVS_REQUIRES(xv->lock);
+int ext_is_open(struct ext_vol *xv, uint32_t ino)
+	DVS_REQUIRES(xv->lock);
 /* A descriptor's last reference went (session.c): ext_open_put, locked. */
 void ext_fd_release(struct ext_vol *xv, uint32_t ino);
 
 /* ---- inodes and paths (ext_inode.c); caller holds xv->lock ----------- */
 
-int ext_iget(struct ext_vol *xv, uint32_t ino, struct ext2_inode_large *in);
-int ext_iput(struct ext_vol *xv, uint32_t ino, struct ext2_inode_large *in);
+int ext_iget(struct ext_vol *xv, uint32_t ino, struct ext2_inode_large *in)
+	DVS_REQUIRES(xv->lock);
+int ext_iput(struct ext_vol *xv, uint32_t ino, struct ext2_inode_large *in)
+	DVS_REQUIRES(xv->lock);
 /* Looks path (absolute, normalised) up without following a final
  * symbolic link. */
-int ext_lookup(struct ext_vol *xv, const char *path, uint32_t *ino);
+int ext_lookup(struct ext_vol *xv, const char *path, uint32_t *ino)
+	DVS_REQUIRES(xv->lock);
 /* Splits path into its directory's inode (a directory) and its last
  * name (points into path).  -ENOENT, -ENOTDIR, -ENAMETOOLONG, -EEXIST
  * for the root. */
-int ext_parent(struct ext_vol *xv, const char *path, uint32_t *dir, const char **name);
+int ext_parent(struct ext_vol *xv, const char *path, uint32_t *dir, const char **name)
+	DVS_REQUIRES(xv->lock);
 void ext_stat_to_wire(struct ext_vol *xv, uint32_t ino, const struct ext2_inode_large *in,
-		      struct fs_wire_pstat *w);
+		      struct fs_wire_pstat *w)
+	DVS_REQUIRES(xv->lock);
 /* The stat of ino into the reply payload (left zero on failure). */
-void ext_reply_stat(struct fs_req *r, struct ext_vol *xv, uint32_t ino);
+void ext_reply_stat(struct fs_req *r, struct ext_vol *xv, uint32_t ino)
+	DVS_REQUIRES(xv->lock);
 /* Time fields: which is 'a', 'm' or 'c'. */
 void ext_set_time(struct ext_vol *xv, struct ext2_inode_large *in, int which,
-		  const struct timespec *t);
-void ext_touch(struct ext_vol *xv, uint32_t ino, int mtime); /* ctime (+mtime) = now */
+		  const struct timespec *t)
+	DVS_REQUIRES(xv->lock);
+void ext_touch(struct ext_vol *xv, uint32_t ino, int mtime)
+	DVS_REQUIRES(xv->lock); /* ctime (+mtime) = now */
 /* Adds name -> ino in dir, growing the directory when it is full. */
 int ext_add_link(struct ext_vol *xv, uint32_t dir, const char *name, uint32_t ino,
-		 int ftype);
+		 int ftype)
+	DVS_REQUIRES(xv->lock);
 /* Drops one link of ino (a directory loses all); frees it when no link
  * and no descriptor is left. */
-int ext_drop_link(struct ext_vol *xv, uint32_t ino);
+int ext_drop_link(struct ext_vol *xv, uint32_t ino)
+	DVS_REQUIRES(xv->lock);
 /* Frees an inode with no link left (blocks, then the inode itself). */
-int ext_free_inode(struct ext_vol *xv, uint32_t ino);
+int ext_free_inode(struct ext_vol *xv, uint32_t ino)
+	DVS_REQUIRES(xv->lock);
 /* Makes a new inode of mode in dir named name with the request's owner;
  * *out its number.  Not for directories (ext_do_mkdir) or symlinks. */
 int ext_new_node(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t mode,
-		 uint32_t *out);
+		 uint32_t *out)
+	DVS_REQUIRES(xv->lock);
 int ext_ftype(uint32_t mode);
 /* 1 when directory ino holds nothing but "." and "..". */
-int ext_dir_empty(struct ext_vol *xv, uint32_t ino);
+int ext_dir_empty(struct ext_vol *xv, uint32_t ino)
+	DVS_REQUIRES(xv->lock);
 
 /* ---- file data (ext_data.c); caller holds xv->lock ------------------ */
 
 /* Reads up to len bytes at off of regular file ino into buf: the count
  * (short at end of file) or -errno. */
 ssize_t ext_data_read(struct ext_vol *xv, uint32_t ino, unsigned char *buf, size_t len,
-		      uint64_t off);
+		      uint64_t off)
+	DVS_REQUIRES(xv->lock);
 /* Writes len bytes at off, growing the file as needed: the count written
  * (short only after an error) or -errno.  Updates mtime and ctime of the
  * blocks written in runs; the caller touches the file after. */
 ssize_t ext_data_write(struct ext_vol *xv, uint32_t ino, const unsigned char *buf,
-		       size_t len, uint64_t off);
+		       size_t len, uint64_t off)
+	DVS_REQUIRES(xv->lock);
 
 /* ---- arguments (ext_attr.c) ------------------------------------------- */
 

@@ -151,7 +151,7 @@ ns_to_ts(int64_t ns, struct timespec *t)
 }
 
 static void
-set_times(struct ext_vol *xv, struct ext2_inode_large *in, const void *arg)
+set_times(struct ext_vol *xv, struct ext2_inode_large *in, const void *arg) DVS_REQUIRES(xv->lock)
 {
 	const struct times_arg *a = arg;
 	struct timespec now, t;
@@ -218,12 +218,12 @@ ext_do_owner(struct fs_req *r)
 	const struct fs_rq_owner *rq = &r->in->m_u.fs_rq_owner;
 	struct fs_binding *b;
 
-	pthread_mutex_lock(&r->w->lock);
+	dvs_mutex_lock(&r->w->lock);
 	b = fs_binding_find(r->w, r->src);
 	if (b != NULL) {
 		b->uid = rq->uid;
 		b->gid = rq->gid;
 	}
-	pthread_mutex_unlock(&r->w->lock);
+	dvs_mutex_unlock(&r->w->lock);
 	return b != NULL ? 0 : -ENOTCONN;
 }

@@ -156,7 +156,7 @@ ext_data_read(struct ext_vol *xv, uint32_t ino, unsigned char *buf, size_t len,
  * them; the file's size grows to at least end.  0, -EAGAIN, -errno. */
 static int
 write_whole(struct ext_vol *xv, uint32_t ino, const unsigned char *buf, blk64_t first,
-	    blk64_t n, uint64_t end)
+	    blk64_t n, uint64_t end) DVS_REQUIRES(xv->lock)
 {
 	struct ext2_inode_large in;
 	struct timespec now;

@@ -25,7 +25,7 @@ xvol(struct fs_req *r)
 
 /* Adds delta to directory ino's link count (subdirectories). */
 static void
-dir_nlink(struct ext_vol *xv, uint32_t ino, int delta)
+dir_nlink(struct ext_vol *xv, uint32_t ino, int delta) DVS_REQUIRES(xv->lock)
 {
 	struct ext2_inode_large in;
 
@@ -41,7 +41,7 @@ dir_nlink(struct ext_vol *xv, uint32_t ino, int delta)
 }
 
 static int
-mkdir_locked(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t mode)
+mkdir_locked(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t mode) DVS_REQUIRES(xv->lock)
 {
 	struct ext2_inode_large in;
 	struct timespec now;
@@ -110,7 +110,7 @@ ext_do_mkdir(struct fs_req *r)
 
 /* Removes name from dir, and the link it held of ino. */
 static int
-remove_name(struct ext_vol *xv, uint32_t dir, const char *name, uint32_t ino, int is_dir)
+remove_name(struct ext_vol *xv, uint32_t dir, const char *name, uint32_t ino, int is_dir) DVS_REQUIRES(xv->lock)
 {
 	errcode_t e;
 	int rc;
@@ -126,7 +126,7 @@ remove_name(struct ext_vol *xv, uint32_t dir, const char *name, uint32_t ino, in
 }
 
 static int
-remove_locked(struct ext_vol *xv, const char *path, int want_dir)
+remove_locked(struct ext_vol *xv, const char *path, int want_dir) DVS_REQUIRES(xv->lock)
 {
 	struct ext2_inode_large in;
 	const char *name;
@@ -227,7 +227,7 @@ inside(const char *from, const char *to)
 }
 
 static int
-rename_locked(struct ext_vol *xv, char *from, char *to, uint32_t flags)
+rename_locked(struct ext_vol *xv, char *from, char *to, uint32_t flags) DVS_REQUIRES(xv->lock)
 {
 	struct ext2_inode_large sin, din;
 	const char *sname, *dname;
@@ -359,6 +359,7 @@ list_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *d, int offset, int blo
 			c->err = -EINVAL; /* the buffer holds no record */
 		return DIRENT_ABORT;
 	}
+	ext_held(c->xv); /* ext_do_readdir iterates with it held */
 	if (ext_iget(c->xv, d->inode, &in) < 0) {
 		c->err = -EIO;
 		return DIRENT_ABORT;

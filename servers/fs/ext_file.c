@@ -25,7 +25,7 @@ xvol(struct fs_req *r)
  * *ino the file either way. */
 static int
 open_or_create(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t flags,
-	       uint32_t mode, uint32_t *ino)
+	       uint32_t mode, uint32_t *ino) DVS_REQUIRES(xv->lock)
 {
 	int rc;
 
@@ -40,7 +40,7 @@ open_or_create(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t 
 }
 
 static int
-truncate_ino(struct ext_vol *xv, uint32_t ino, uint64_t len)
+truncate_ino(struct ext_vol *xv, uint32_t ino, uint64_t len) DVS_REQUIRES(xv->lock)
 {
 	ext2_file_t ef;
 	errcode_t e, e2;
@@ -165,7 +165,7 @@ io_fd(struct fs_req *r, const struct fs_rq_io *rq, uint32_t deny, struct fs_fd *
  * the count.  *end: where the transfer ended. */
 static ssize_t
 file_io(struct ext_vol *xv, uint32_t ino, void *buf, size_t len, uint64_t off,
-	int write, int append, uint64_t *end)
+	int write, int append, uint64_t *end) DVS_REQUIRES(xv->lock)
 {
 	struct ext2_inode_large in;
 	ssize_t n;
@@ -189,25 +189,16 @@ file_io(struct ext_vol *xv, uint32_t ino, void *buf, size_t len, uint64_t off,
 	return n;
 }
 
-int
-ext_do_read(struct fs_req *r)
+/* Reads rq->len bytes of f at off into the client's grant: the bytes
+ * read, or -errno. */
+static ssize_t
+read_to_client(struct fs_req *r, const struct fs_rq_io *rq, struct ext_vol *xv,
+	       struct fs_fd *f, int64_t off)
 {
-	const struct fs_rq_io *rq = &r->in->m_u.fs_rq_io;
-	struct fs_rp_io *rp = &r->out->m_u.fs_rp_io;
-	int at = (rq->flags & FS_IO_AT) != 0;
-	struct ext_vol *xv = xvol(r);
-	struct fs_fd *f;
 	uint64_t end = 0;
-	int64_t off;
 	ssize_t n = 0;
 	int rc;
 
-	rc = io_fd(r, rq, FS_O_WRONLY, &f);
-	if (rc < 0)
-		return rc;
-	if (!at)
-		pthread_mutex_lock(&f->lock);
-	off = at ? rq->off : f->pos;
 	if (rq->len > 0) {
 		ext_lock(xv);
 		n = file_io(xv, f->xino, r->w->iobuf, rq->len, (uint64_t)off, 0, 0, &end);
@@ -218,16 +209,52 @@ ext_do_read(struct fs_req *r)
 		if (rc < 0)
 			n = fs_client_err(rc);
 	}
-	if (!at) {
+	return n;
+}
+
+int
+ext_do_read(struct fs_req *r)
+{
+	const struct fs_rq_io *rq = &r->in->m_u.fs_rq_io;
+	struct fs_rp_io *rp = &r->out->m_u.fs_rp_io;
+	int at = (rq->flags & FS_IO_AT) != 0;
+	struct ext_vol *xv = xvol(r);
+	struct fs_fd *f;
+	ssize_t n;
+	int rc;
+
+	rc = io_fd(r, rq, FS_O_WRONLY, &f);
+	if (rc < 0)
+		return rc;
+	if (at) {
+		n = read_to_client(r, rq, xv, f, rq->off);
+		rp->pos = -1;
+	} else {
+		dvs_mutex_lock(&f->lock);
+		n = read_to_client(r, rq, xv, f, f->pos);
 		if (n > 0)
 			f->pos += n;
 		rp->pos = f->pos;
-		pthread_mutex_unlock(&f->lock);
-	} else {
-		rp->pos = -1;
+		dvs_mutex_unlock(&f->lock);
 	}
 	fs_fd_put(f);
 	return (int)n;
+}
+
+/* Writes the rq->len bytes already in the worker's buffer to f at off (at
+ * its end when append); *end: the offset after them. */
+static ssize_t
+write_at(struct fs_req *r, const struct fs_rq_io *rq, struct ext_vol *xv, struct fs_fd *f,
+	 int64_t off, int append, uint64_t *end)
+{
+	ssize_t n = 0;
+
+	if (rq->len > 0) {
+		ext_lock(xv);
+		n = file_io(xv, f->xino, r->w->iobuf, rq->len, (uint64_t)off, 1, append, end);
+		ext_unlock(xv);
+	}
+	return n;
 }
 
 int
@@ -239,8 +266,7 @@ ext_do_write(struct fs_req *r)
 	struct ext_vol *xv = xvol(r);
 	struct fs_fd *f;
 	uint64_t end = 0;
-	int64_t off;
-	ssize_t n = 0;
+	ssize_t n;
 	int rc, append;
 
 	rc = io_fd(r, rq, FS_O_RDONLY, &f);
@@ -254,22 +280,16 @@ ext_do_write(struct fs_req *r)
 		}
 	}
 	append = !at && (f->flags & FS_O_APPEND);
-	if (!at)
-		pthread_mutex_lock(&f->lock);
-	off = at ? rq->off : f->pos;
-	if (rq->len > 0) {
-		ext_lock(xv);
-		n = file_io(xv, f->xino, r->w->iobuf, rq->len, (uint64_t)off, 1, append,
-			    &end);
-		ext_unlock(xv);
-	}
-	if (!at) {
+	if (at) {
+		n = write_at(r, rq, xv, f, rq->off, 0, &end);
+		rp->pos = -1;
+	} else {
+		dvs_mutex_lock(&f->lock);
+		n = write_at(r, rq, xv, f, f->pos, append, &end);
 		if (n > 0)
 			f->pos = (int64_t)end;
 		rp->pos = f->pos;
-		pthread_mutex_unlock(&f->lock);
-	} else {
-		rp->pos = -1;
+		dvs_mutex_unlock(&f->lock);
 	}
 	fs_fd_put(f);
 	return (int)n;
@@ -289,7 +309,7 @@ ext_do_lseek(struct fs_req *r)
 	f = fs_fd_get(r->s, rq->fd);
 	if (f == NULL)
 		return -EBADF;
-	pthread_mutex_lock(&f->lock);
+	dvs_mutex_lock(&f->lock);
 	switch (rq->whence) {
 	case FS_SEEK_SET:
 		break;
@@ -314,13 +334,13 @@ ext_do_lseek(struct fs_req *r)
 			rp->pos = pos;
 		}
 	}
-	pthread_mutex_unlock(&f->lock);
+	dvs_mutex_unlock(&f->lock);
 	fs_fd_put(f);
 	return rc;
 }
 
 static int
-truncate_checked(struct fs_req *r, struct ext_vol *xv, uint32_t ino, int64_t len)
+truncate_checked(struct fs_req *r, struct ext_vol *xv, uint32_t ino, int64_t len) DVS_REQUIRES(xv->lock)
 {
 	struct ext2_inode_large in;
 	int rc;

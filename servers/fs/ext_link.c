@@ -17,7 +17,7 @@ xvol(struct fs_req *r)
 }
 
 static int
-link_locked(struct fs_req *r, struct ext_vol *xv, const char *from, const char *to)
+link_locked(struct fs_req *r, struct ext_vol *xv, const char *from, const char *to) DVS_REQUIRES(xv->lock)
 {
 	struct ext2_inode_large in;
 	const char *name;
@@ -78,7 +78,7 @@ ext_do_link(struct fs_req *r)
 }
 
 static int
-symlink_locked(struct fs_req *r, struct ext_vol *xv, const char *target, const char *path)
+symlink_locked(struct fs_req *r, struct ext_vol *xv, const char *target, const char *path) DVS_REQUIRES(xv->lock)
 {
 	struct ext2_inode_large in;
 	struct timespec now;
@@ -152,7 +152,7 @@ ext_do_symlink(struct fs_req *r)
 
 /* The target of link ino into buf (FS_PATH_MAX bytes); its length. */
 static int
-readlink_locked(struct ext_vol *xv, uint32_t ino, char *buf)
+readlink_locked(struct ext_vol *xv, uint32_t ino, char *buf) DVS_REQUIRES(xv->lock)
 {
 	struct ext2_inode_large in;
 	uint64_t size;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dvs/clock.h"
 #include "dvs/log.h"
 #include "ext.h"
 
@@ -28,24 +29,22 @@ ext_probe(struct fat_blkdev *dev)
 void
 ext_lock(struct ext_vol *xv)
 {
-	struct timespec a, b;
+	uint64_t t0;
 
-	if (pthread_mutex_trylock(&xv->lock) == 0) {
+	if (dvs_mutex_trylock(&xv->lock)) {
 		xv->lock_taken++;
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	pthread_mutex_lock(&xv->lock);
-	clock_gettime(CLOCK_MONOTONIC, &b);
+	t0 = dvs_now_ns();
+	dvs_mutex_lock(&xv->lock);
 	xv->lock_taken++;
-	xv->lock_wait_ns += (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000LL +
-				       (b.tv_nsec - a.tv_nsec));
+	xv->lock_wait_ns += dvs_now_ns() - t0;
 }
 
 void
 ext_unlock(struct ext_vol *xv)
 {
-	pthread_mutex_unlock(&xv->lock);
+	dvs_mutex_unlock(&xv->lock);
 }
 
 int

@@ -23,7 +23,8 @@
 #include "dvs/fat.h"
 #include "dvs/fsproto.h"
 #include "dvs/ipc.h"
-#include "srv_util.h"
+#include "dvs/srv.h"
+#include "dvs/thread_safety.h"
 
 #define FS_MAX_VOLUMES	8
 #define FS_MAX_WORKERS	32
@@ -51,7 +52,7 @@ struct ext_vol;
 
 struct fs_fd {
 	atomic_int refs;       /* table slot + calls in flight */
-	pthread_mutex_t lock;  /* pos, dir */
+	dvs_mutex_t lock;  /* pos, dir */
 	struct fat_file *file; /* files and directories (FAT) */
 	struct fat_dir *dir;   /* directories, for FS_READDIR (FAT) */
 	struct ext_vol *xv;    /* ext volumes: the volume and the inode */
@@ -68,7 +69,7 @@ struct fs_session {
 	atomic_int refs; /* bindings + requests in flight */
 	atomic_uint_fast64_t requests;
 	dvk_ep_t first_ep;
-	pthread_mutex_t lock; /* fds, nfds, bindings */
+	dvs_mutex_t lock; /* fds, nfds, bindings */
 	struct fs_fd *fds[FS_FD_MAX];
 	int nfds;
 	int bindings;
@@ -95,7 +96,7 @@ struct fs_worker {
 	dvk_ep_t ep;
 	pthread_t tid;
 	int started;
-	pthread_mutex_t lock; /* buckets, nbindings */
+	dvs_mutex_t lock; /* buckets, nbindings */
 	struct fs_binding *buckets[FS_BIND_BUCKETS];
 	int nbindings;
 	/* Scratch of this thread only. */
@@ -107,7 +108,7 @@ struct fs_worker {
 };
 
 struct fs_server {
-	pthread_mutex_t lock; /* sessions, nsessions, next_id */
+	dvs_mutex_t lock; /* sessions, nsessions, next_id */
 	struct fs_session *sessions;
 	int nsessions;
 	uint32_t next_id;
@@ -197,7 +198,7 @@ void fs_sessions_shutdown(void);
 
 /* The binding of ep on w if it is the one that sent w's last received
  * message (same generation), else NULL.  Caller holds w->lock. */
-struct fs_binding *fs_binding_find(struct fs_worker *w, dvk_ep_t ep);
+struct fs_binding *fs_binding_find(struct fs_worker *w, dvk_ep_t ep) DVS_REQUIRES(w->lock);
 /* Attaches client ep (binding generation gen) to s on the least loaded
  * worker; drops any older binding of ep.  Returns the worker or NULL
  * (-ENOMEM). */
@@ -250,7 +251,5 @@ int fs_volumes_unmount(void);
 extern __thread struct dvk *fs_thread_dvk;
 int fs_vdd_open(dvk_ep_t ep, struct dvk *h, int read_only, struct fat_blkdev **out);
 void fs_vdd_close(struct fat_blkdev *dev);
-
-uint64_t fs_now_ns(void);
 
 #endif

@@ -13,7 +13,7 @@
 #include "dvs/log.h"
 #include "dvs/version.h"
 #include "fs.h"
-#include "srv_util.h"
+#include "dvs/srv.h"
 
 struct fs_server fs_srv;
 

@@ -3,7 +3,7 @@
  * FS_FSYNC: the calls that move file data.
  *
  * Data goes through the worker's own buffer, which is shared with dvkd
- * (srv_util.h): the engine reads the image straight into it by extent and
+ * (dvs/srv.h): the engine reads the image straight into it by extent and
  * the DVK copies it into the client's grant in ONE kernel copy (or the
  * other way round for a write).  A1 read: image -> buffer -> client.  A
  * call that uses the descriptor's position holds fd.lock for the whole
@@ -52,6 +52,23 @@ io_fd(struct fs_req *r, const struct fs_rq_io *rq, uint32_t deny, struct fs_fd *
 	return 0;
 }
 
+/* Reads rq->len bytes of f at off into the client's grant: the bytes
+ * read, or -errno. */
+static ssize_t
+read_to_client(struct fs_req *r, const struct fs_rq_io *rq, struct fs_fd *f, int64_t off)
+{
+	ssize_t n;
+	int rc;
+
+	n = rq->len > 0 ? fat_pread(f->file, r->w->iobuf, rq->len, (uint64_t)off) : 0;
+	if (n > 0) {
+		rc = dvk_vcopy_to(r->w->h, r->src, rq->grant, 0, r->w->iobuf, (size_t)n);
+		if (rc < 0)
+			n = fs_client_err(rc);
+	}
+	return n;
+}
+
 int
 do_read(struct fs_req *r)
 {
@@ -59,29 +76,22 @@ do_read(struct fs_req *r)
 	struct fs_rp_io *rp = &r->out->m_u.fs_rp_io;
 	int at = (rq->flags & FS_IO_AT) != 0;
 	struct fs_fd *f;
-	int64_t off;
 	ssize_t n;
 	int rc;
 
 	rc = io_fd(r, rq, FS_O_WRONLY, &f);
 	if (rc < 0)
 		return rc;
-	if (!at)
-		pthread_mutex_lock(&f->lock);
-	off = at ? rq->off : f->pos;
-	n = rq->len > 0 ? fat_pread(f->file, r->w->iobuf, rq->len, (uint64_t)off) : 0;
-	if (n > 0) {
-		rc = dvk_vcopy_to(r->w->h, r->src, rq->grant, 0, r->w->iobuf, (size_t)n);
-		if (rc < 0)
-			n = fs_client_err(rc);
-	}
-	if (!at) {
+	if (at) {
+		n = read_to_client(r, rq, f, rq->off);
+		rp->pos = -1; /* pread: the position is not ours to report */
+	} else {
+		dvs_mutex_lock(&f->lock);
+		n = read_to_client(r, rq, f, f->pos);
 		if (n > 0)
 			f->pos += n;
 		rp->pos = f->pos;
-		pthread_mutex_unlock(&f->lock);
-	} else {
-		rp->pos = -1; /* pread: the position is not ours to report */
+		dvs_mutex_unlock(&f->lock);
 	}
 	rc = (int)n;
 	fs_fd_put(f);
@@ -136,12 +146,15 @@ do_write(struct fs_req *r)
 			goto out;
 		}
 	}
-	if (!at)
-		pthread_mutex_lock(&f->lock);
-	off = at ? rq->off : f->pos;
-	if (rq->len > 0)
-		n = write_all(r->s->vol, f, r->w->iobuf, rq->len, off);
-	if (!at) {
+	if (at) {
+		if (rq->len > 0)
+			n = write_all(r->s->vol, f, r->w->iobuf, rq->len, rq->off);
+		rp->pos = -1;
+	} else {
+		dvs_mutex_lock(&f->lock);
+		off = f->pos;
+		if (rq->len > 0)
+			n = write_all(r->s->vol, f, r->w->iobuf, rq->len, off);
 		if (n > 0) {
 			if ((f->flags & FS_O_APPEND) && fat_fstat(f->file, &st) == 0)
 				f->pos = (int64_t)st.size;
@@ -149,9 +162,7 @@ do_write(struct fs_req *r)
 				f->pos = off + n;
 		}
 		rp->pos = f->pos;
-		pthread_mutex_unlock(&f->lock);
-	} else {
-		rp->pos = -1;
+		dvs_mutex_unlock(&f->lock);
 	}
 	rc = (int)n;
 out:
@@ -172,7 +183,7 @@ do_lseek(struct fs_req *r)
 	f = fs_fd_get(r->s, rq->fd);
 	if (f == NULL)
 		return -EBADF;
-	pthread_mutex_lock(&f->lock);
+	dvs_mutex_lock(&f->lock);
 	switch (rq->whence) {
 	case FS_SEEK_SET:
 		base = 0;
@@ -196,7 +207,7 @@ do_lseek(struct fs_req *r)
 			rp->pos = pos;
 		}
 	}
-	pthread_mutex_unlock(&f->lock);
+	dvs_mutex_unlock(&f->lock);
 	fs_fd_put(f);
 	return rc;
 }

@@ -17,26 +17,35 @@
 #include "ext.h"
 #include "fs.h"
 
-static uint64_t
-new_token(void)
+/*
+ * A session's token is what keeps one client from joining another's
+ * session, so it must be unguessable: without the kernel's random source
+ * the session is refused rather than given a token from the clock.
+ */
+static int
+new_token(uint64_t *t)
 {
-	uint64_t t = 0;
+	ssize_t n = getrandom(t, sizeof(*t), 0);
+	int e = errno;
 
-	if (getrandom(&t, sizeof(t), 0) != (ssize_t)sizeof(t)) {
-		/* No entropy source: still unpredictable enough to tell
-		 * sessions apart, and logged. */
-		dvs_warn("getrandom failed: session tokens are weak");
-		t = fs_now_ns() * 0x9e3779b97f4a7c15ull;
-	}
-	return t;
+	if (n == (ssize_t)sizeof(*t))
+		return 0;
+	dvs_err("getrandom: %s; refusing the session (no unguessable token)",
+		n < 0 ? strerror(e) : "short read");
+	return n < 0 && (e == EAGAIN || e == EINTR) ? -EAGAIN : -EIO;
 }
 
 int
 fs_session_new(struct fs_volume *v, dvk_ep_t first, struct fs_session **out)
 {
 	struct fs_session *s;
+	uint64_t token;
+	int rc;
 
 	*out = NULL;
+	rc = new_token(&token);
+	if (rc < 0)
+		return rc;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return -ENOMEM;
@@ -45,10 +54,10 @@ fs_session_new(struct fs_volume *v, dvk_ep_t first, struct fs_session **out)
 	atomic_init(&s->requests, 0);
 	s->vol = v;
 	s->first_ep = first;
-	s->token = new_token();
-	pthread_mutex_lock(&fs_srv.lock);
+	s->token = token;
+	dvs_mutex_lock(&fs_srv.lock);
 	if (fs_srv.nsessions >= FS_MAX_SESSIONS) {
-		pthread_mutex_unlock(&fs_srv.lock);
+		dvs_mutex_unlock(&fs_srv.lock);
 		pthread_mutex_destroy(&s->lock);
 		free(s);
 		return -EAGAIN;
@@ -59,7 +68,7 @@ fs_session_new(struct fs_volume *v, dvk_ep_t first, struct fs_session **out)
 	s->next = fs_srv.sessions;
 	fs_srv.sessions = s;
 	fs_srv.nsessions++;
-	pthread_mutex_unlock(&fs_srv.lock);
+	dvs_mutex_unlock(&fs_srv.lock);
 	*out = s;
 	return 0;
 }
@@ -69,7 +78,7 @@ fs_session_find(uint32_t id, uint64_t token)
 {
 	struct fs_session *s;
 
-	pthread_mutex_lock(&fs_srv.lock);
+	dvs_mutex_lock(&fs_srv.lock);
 	for (s = fs_srv.sessions; s != NULL; s = s->next) {
 		if (s->id == id) {
 			/* Only a live session can be joined. */
@@ -80,7 +89,7 @@ fs_session_find(uint32_t id, uint64_t token)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&fs_srv.lock);
+	dvs_mutex_unlock(&fs_srv.lock);
 	return s;
 }
 
@@ -120,7 +129,7 @@ session_free(struct fs_session *s)
 	struct fs_session **pp;
 	int i, n = 0;
 
-	pthread_mutex_lock(&fs_srv.lock);
+	dvs_mutex_lock(&fs_srv.lock);
 	for (pp = &fs_srv.sessions; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == s) {
 			*pp = s->next;
@@ -128,7 +137,7 @@ session_free(struct fs_session *s)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&fs_srv.lock);
+	dvs_mutex_unlock(&fs_srv.lock);
 	for (i = 0; i < FS_FD_MAX; i++) {
 		if (s->fds[i] != NULL) {
 			fs_fd_put(s->fds[i]);
@@ -152,16 +161,16 @@ fs_session_add_fd(struct fs_session *s, struct fs_fd *f)
 {
 	int i;
 
-	pthread_mutex_lock(&s->lock);
+	dvs_mutex_lock(&s->lock);
 	for (i = 0; i < FS_FD_MAX; i++) {
 		if (s->fds[i] == NULL) {
 			s->fds[i] = f;
 			s->nfds++;
-			pthread_mutex_unlock(&s->lock);
+			dvs_mutex_unlock(&s->lock);
 			return i;
 		}
 	}
-	pthread_mutex_unlock(&s->lock);
+	dvs_mutex_unlock(&s->lock);
 	return -EMFILE;
 }
 
@@ -172,13 +181,13 @@ fs_session_take_fd(struct fs_session *s, int fd)
 
 	if (fd < 0 || fd >= FS_FD_MAX)
 		return NULL;
-	pthread_mutex_lock(&s->lock);
+	dvs_mutex_lock(&s->lock);
 	f = s->fds[fd];
 	if (f != NULL) {
 		s->fds[fd] = NULL;
 		s->nfds--;
 	}
-	pthread_mutex_unlock(&s->lock);
+	dvs_mutex_unlock(&s->lock);
 	return f;
 }
 
@@ -189,11 +198,11 @@ fs_fd_get(struct fs_session *s, int fd)
 
 	if (fd < 0 || fd >= FS_FD_MAX)
 		return NULL;
-	pthread_mutex_lock(&s->lock);
+	dvs_mutex_lock(&s->lock);
 	f = s->fds[fd];
 	if (f != NULL)
 		atomic_fetch_add(&f->refs, 1);
-	pthread_mutex_unlock(&s->lock);
+	dvs_mutex_unlock(&s->lock);
 	return f;
 }
 
@@ -207,17 +216,17 @@ fs_sessions_shutdown(void)
 	/* Workers have stopped: no request is in flight.  Close every
 	 * descriptor so the volumes can be unmounted; sessions themselves
 	 * go with the bindings' references at exit. */
-	pthread_mutex_lock(&fs_srv.lock);
+	dvs_mutex_lock(&fs_srv.lock);
 	for (s = fs_srv.sessions; s != NULL; s = s->next) {
 		for (i = 0; i < FS_FD_MAX; i++) {
-			pthread_mutex_lock(&s->lock);
+			dvs_mutex_lock(&s->lock);
 			f = s->fds[i];
 			s->fds[i] = NULL;
 			if (f != NULL)
 				s->nfds--;
-			pthread_mutex_unlock(&s->lock);
+			dvs_mutex_unlock(&s->lock);
 			fs_fd_put(f);
 		}
 	}
-	pthread_mutex_unlock(&fs_srv.lock);
+	dvs_mutex_unlock(&fs_srv.lock);
 }

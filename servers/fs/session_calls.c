@@ -118,9 +118,9 @@ do_stats(struct fs_req *r)
 	}
 	rp->requests = atomic_load(&fs_srv.requests);
 	rp->errors = atomic_load(&fs_srv.errors);
-	pthread_mutex_lock(&fs_srv.lock);
+	dvs_mutex_lock(&fs_srv.lock);
 	for (s = fs_srv.sessions; s != NULL; s = s->next) {
-		pthread_mutex_lock(&s->lock);
+		dvs_mutex_lock(&s->lock);
 		rp->sessions++;
 		rp->bindings += (uint32_t)s->bindings;
 		rp->fds += (uint32_t)s->nfds;
@@ -133,9 +133,9 @@ do_stats(struct fs_req *r)
 			recs[n].fds = (uint32_t)s->nfds;
 			n++;
 		}
-		pthread_mutex_unlock(&s->lock);
+		dvs_mutex_unlock(&s->lock);
 	}
-	pthread_mutex_unlock(&fs_srv.lock);
+	dvs_mutex_unlock(&fs_srv.lock);
 	rp->workers = (uint32_t)fs_srv.nworkers;
 	rp->nrec = (uint32_t)n;
 	if (n > 0) {

@@ -24,12 +24,6 @@
 
 __thread struct dvk *fs_thread_dvk;
 
-uint64_t
-fs_now_ns(void)
-{
-	return dvs_now_ns(); /* lib/util/clock.c */
-}
-
 static unsigned
 bucket(dvk_ep_t ep)
 {
@@ -71,9 +65,9 @@ binding_free(struct fs_binding *b)
 {
 	struct fs_session *s = b->s;
 
-	pthread_mutex_lock(&s->lock);
+	dvs_mutex_lock(&s->lock);
 	s->bindings--;
-	pthread_mutex_unlock(&s->lock);
+	dvs_mutex_unlock(&s->lock);
 	fs_session_put(s);
 	free(b);
 }
@@ -83,9 +77,9 @@ fs_binding_remove(struct fs_worker *w, dvk_ep_t ep)
 {
 	struct fs_binding *b;
 
-	pthread_mutex_lock(&w->lock);
+	dvs_mutex_lock(&w->lock);
 	b = binding_unlink(w, ep, UINT32_MAX);
-	pthread_mutex_unlock(&w->lock);
+	dvs_mutex_unlock(&w->lock);
 	if (b != NULL)
 		binding_free(b);
 }
@@ -99,9 +93,9 @@ fs_bindings_gone(dvk_ep_t ep, uint32_t gen)
 	for (i = 0; i < fs_srv.nworkers; i++) {
 		struct fs_worker *w = &fs_srv.workers[i];
 
-		pthread_mutex_lock(&w->lock);
+		dvs_mutex_lock(&w->lock);
 		b = binding_unlink(w, ep, gen);
-		pthread_mutex_unlock(&w->lock);
+		dvs_mutex_unlock(&w->lock);
 		if (b != NULL) {
 			dvs_info("client %d (generation %u) is gone: freeing its binding",
 				 (int)ep, b->gen);
@@ -124,9 +118,9 @@ fs_binding_add(dvk_ep_t ep, uint32_t gen, struct fs_session *s)
 	 * an earlier process on that endpoint left behind. */
 	for (i = 0; i < fs_srv.nworkers; i++) {
 		w = &fs_srv.workers[i];
-		pthread_mutex_lock(&w->lock);
+		dvs_mutex_lock(&w->lock);
 		old = binding_unlink(w, ep, UINT32_MAX);
-		pthread_mutex_unlock(&w->lock);
+		dvs_mutex_unlock(&w->lock);
 		if (old != NULL)
 			binding_free(old);
 	}
@@ -135,27 +129,31 @@ fs_binding_add(dvk_ep_t ep, uint32_t gen, struct fs_session *s)
 		int nb;
 
 		w = &fs_srv.workers[i];
-		pthread_mutex_lock(&w->lock);
+		dvs_mutex_lock(&w->lock);
 		nb = w->nbindings;
-		pthread_mutex_unlock(&w->lock);
+		dvs_mutex_unlock(&w->lock);
 		if (best == NULL || nb < best_nb) {
 			best = w;
 			best_nb = nb;
 		}
 	}
+	if (best == NULL) { /* no worker at all: nothing can serve it */
+		free(b);
+		return NULL;
+	}
 	fs_session_ref(s);
-	pthread_mutex_lock(&s->lock);
+	dvs_mutex_lock(&s->lock);
 	s->bindings++;
-	pthread_mutex_unlock(&s->lock);
+	dvs_mutex_unlock(&s->lock);
 	b->ep = ep;
 	b->gen = gen;
 	b->s = s;
 	b->w = best;
-	pthread_mutex_lock(&best->lock);
+	dvs_mutex_lock(&best->lock);
 	b->next = best->buckets[bucket(ep)];
 	best->buckets[bucket(ep)] = b;
 	best->nbindings++;
-	pthread_mutex_unlock(&best->lock);
+	dvs_mutex_unlock(&best->lock);
 	return best;
 }
 
@@ -165,7 +163,7 @@ fs_binding_add(dvk_ep_t ep, uint32_t gen, struct fs_session *s)
 static void
 periodic_flush(struct fs_worker *w, uint64_t *last)
 {
-	uint64_t now = fs_now_ns();
+	uint64_t now = dvs_now_ns();
 	int i, rc;
 
 	if (w->idx != 0 || fs_srv.flush_ms <= 0 ||
@@ -193,7 +191,7 @@ void *
 fs_worker_main(void *arg)
 {
 	struct fs_worker *w = arg;
-	uint64_t last_flush = fs_now_ns();
+	uint64_t last_flush = dvs_now_ns();
 	dvk_msg_t in, out;
 	int rc;
 

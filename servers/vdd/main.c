@@ -14,7 +14,7 @@
 #include "dvs/imagelock.h"
 #include "dvs/log.h"
 #include "dvs/version.h"
-#include "srv_util.h"
+#include "dvs/srv.h"
 #include "vdd.h"
 
 static volatile sig_atomic_t stop;

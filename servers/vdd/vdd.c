@@ -74,7 +74,7 @@ file_io(struct vdd *v, int wr, size_t len, uint64_t off, size_t *done)
 	return 0;
 }
 
-/* v->buf is shared with dvkd (srv_util.h): the grant copy is one copy. */
+/* v->buf is shared with dvkd (dvs/srv.h): the grant copy is one copy. */
 static int
 do_read(struct vdd *v, const dvk_msg_t *in, dvk_msg_t *out)
 {

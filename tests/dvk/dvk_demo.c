@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dvs/clock.h"
 #include "dvs/ipc.h"
 
 enum { ECHO = 1, PING, COPY_FROM, COPY_TO, QUIT };
@@ -79,10 +80,7 @@ server(void)
 static double
 now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+	return (double)dvs_now_ns() / 1e3;
 }
 
 /* Pins pid (0: this process) to cpu; 0 or -1. */

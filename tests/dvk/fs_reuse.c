@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dvs/clock.h"
 #include "dvs/fsproto.h"
 #include "dvs/ipc.h"
 
@@ -115,10 +116,10 @@ victim(dvk_ep_t fs_ep, dvk_ep_t ep, int wfd)
 int
 main(int argc, char **argv)
 {
-	char buf[64] = { 0 };
+	char buf[64] = { 0 }, stolen[] = "stolen";
 	int p[2], st, rc_r, rc_w;
 	int32_t msg[2];
-	struct timespec t0, t1;
+	uint64_t t0, t1;
 	struct dvk *h;
 	pid_t v;
 	int rc;
@@ -143,19 +144,18 @@ main(int argc, char **argv)
 		return 2;
 	}
 	/* The stranger: takes the endpoint the moment it is free. */
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = dvs_now_ns();
 	while ((rc = dvk_bind(atoi(argv[2]), 0, &h)) == -EDVS_EPBUSY)
 		;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	t1 = dvs_now_ns();
 	if (rc < 0)
 		die("stranger bind", rc);
 	waitpid(v, &st, 0);
 	rc_r = io(h, msg[0], FS_READ, msg[1], buf, sizeof(buf), DVK_GRANT_WRITE);
-	rc_w = io(h, msg[0], FS_WRITE, msg[1], "stolen", 6, DVK_GRANT_READ);
+	rc_w = io(h, msg[0], FS_WRITE, msg[1], stolen, 6, DVK_GRANT_READ);
 	printf("endpoint %s rebound after %.2f ms; read of descriptor %d: %d (%s); "
 	       "write: %d (%s)\n",
-	       argv[2], (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-				(double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+	       argv[2], (double)(t1 - t0) / 1e6,
 	       msg[1], rc_r, rc_r < 0 ? dvk_strerror(rc_r) : buf, rc_w,
 	       rc_w < 0 ? dvk_strerror(rc_w) : "written");
 	dvk_unbind(h);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dvs/clock.h"
 #include "itest.h"
 #include "itests.h"
 
@@ -93,19 +94,13 @@ it_wait(pid_t pid)
 int64_t
 it_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(dvs_now_ns() / 1000000u);
 }
 
 double
 it_now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+	return (double)dvs_now_ns() / 1e3;
 }
 
 int

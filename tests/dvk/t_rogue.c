@@ -415,15 +415,16 @@ child_nobody(void *arg)
 int
 t_noadmit(void)
 {
+	static char zero[] = "0", banana[] = "banana"; /* DVK_ADMIT_FD values */
 	pid_t p;
 	int rc;
 
 	/* exit statuses carry the error number modulo 256: compare so */
 	p = it_spawn(child_noadmit, NULL);
 	CHECK(it_wait(p) == (EDVS_NOTADMITTED & 0xff));
-	p = it_spawn(child_noadmit, "0");
+	p = it_spawn(child_noadmit, zero);
 	CHECK(it_wait(p) == (EDVS_NOTADMITTED & 0xff));
-	p = it_spawn(child_noadmit, "banana");
+	p = it_spawn(child_noadmit, banana);
 	CHECK(it_wait(p) == (EDVS_NOTADMITTED & 0xff));
 	p = it_spawn(child_deadadmit, NULL);
 	CHECK(it_wait(p) == 0);

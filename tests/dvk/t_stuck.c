@@ -264,8 +264,8 @@ t_ctl_recover(void)
 	pid_t d = dvkd_pid();
 	int rc;
 
-	setenv("DVK_CTL_TIMEOUT_MS", "300", 1);
 	h = it_bind(1);
+	CHECK_RC(dvk_set_opt(h, DVK_OPT_CTL_TIMEOUT_MS, 300), 0);
 	CHECK(kill(d, SIGSTOP) == 0);
 	rc = dvk_wait_bound(h, 1, 0);
 	CHECK(kill(d, SIGCONT) == 0);
@@ -494,7 +494,7 @@ t_stopped(void)
 	CHECK(it_dvsctl("--json dc list | python3 -c 'import json,sys; "
 			"d={x[\"dc\"]: x for x in json.load(sys.stdin)}; "
 			"assert d[4][\"call_timeout_ms\"] == 300, d'") == 0);
-	readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+	CHECK(readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1) > 0);
 	CHECK(it_dvsctl("run --dc 4 --ep 0-15 -- %s --in stopped-dc", self_exe) == 0);
 	return 0;
 }

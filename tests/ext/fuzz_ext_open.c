@@ -51,7 +51,7 @@ struct walk {
 	int depth;
 };
 
-static void walk_dir(struct walk *w, uint32_t dir);
+static void walk_dir(struct walk *w, uint32_t dir) DVS_REQUIRES(w->xv->lock);
 
 static int
 walk_cb(struct ext2_dir_entry *d, int offset, int blocksize, char *buf, void *priv)
@@ -66,6 +66,7 @@ walk_cb(struct ext2_dir_entry *d, int offset, int blocksize, char *buf, void *pr
 	if ((nlen == 1 && d->name[0] == '.') ||
 	    (nlen == 2 && d->name[0] == '.' && d->name[1] == '.'))
 		return 0;
+	ext_held(w->xv); /* walk_dir iterates with it held */
 	if (ext_iget(w->xv, d->inode, &in) < 0)
 		return 0;
 	ext_stat_to_wire(w->xv, d->inode, &in, &st);
@@ -80,7 +81,7 @@ walk_cb(struct ext2_dir_entry *d, int offset, int blocksize, char *buf, void *pr
 }
 
 static void
-walk_dir(struct walk *w, uint32_t dir)
+walk_dir(struct walk *w, uint32_t dir) DVS_REQUIRES(w->xv->lock)
 {
 	(void)ext_dir_empty(w->xv, dir);
 	(void)ext2fs_dir_iterate(w->xv->fs, dir, 0, NULL, walk_cb, w);

@@ -66,7 +66,7 @@ show(const char *p, int follow)
 	}
 	printf("%s %-37s %c %04o nlink=%lu uid=%u gid=%u", follow ? "stat " : "lstat", p,
 	       type_of(st.st_mode), (unsigned)(st.st_mode & 07777),
-	       S_ISDIR(st.st_mode) ? (unsigned long)st.st_nlink : (unsigned long)st.st_nlink,
+	       (unsigned long)st.st_nlink,
 	       (unsigned)st.st_uid, (unsigned)st.st_gid);
 	if (!S_ISDIR(st.st_mode))
 		printf(" size=%lld", (long long)st.st_size);

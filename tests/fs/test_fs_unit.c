@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <cmocka.h>
 
@@ -37,6 +38,22 @@ test_normalize(void **state)
 		fs_normalize_path(buf, strlen(buf));
 		assert_string_equal(buf, cases[i].out);
 	}
+}
+
+/* getrandom() as dvs-fs sees it (linked with --wrap=getrandom): the real
+ * one unless a test makes it fail with getrandom_errno. */
+ssize_t __real_getrandom(void *buf, size_t len, unsigned flags);
+ssize_t __wrap_getrandom(void *buf, size_t len, unsigned flags);
+static int getrandom_errno;
+
+ssize_t
+__wrap_getrandom(void *buf, size_t len, unsigned flags)
+{
+	if (getrandom_errno != 0) {
+		errno = getrandom_errno;
+		return -1;
+	}
+	return __real_getrandom(buf, len, flags);
 }
 
 static int
@@ -201,6 +218,29 @@ test_descriptors_freed_with_session(void **state)
 	assert_int_equal(m.m_u.fs_rp_stats.sessions, 0);
 }
 
+/* Without the kernel's random source no session is made (its token
+ * would be guessable), and once it is back a session is. */
+static void
+test_no_session_without_random(void **state)
+{
+	dvk_msg_t m;
+	struct fs_rq_hello *rq = &m.m_u.fs_rq_hello;
+
+	memset(&m, 0, sizeof(m));
+	rq->version = FS_PROTO_VERSION;
+	rq->vol.grant = -1;
+	getrandom_errno = ENOSYS;
+	assert_int_equal(call(FS_HELLO, &m), -EIO);
+	getrandom_errno = 0;
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(call(FS_STATS, &m), 0);
+	assert_int_equal(m.m_u.fs_rp_stats.sessions, 0);
+	hello();
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(call(FS_STATS, &m), 0);
+	assert_int_equal(m.m_u.fs_rp_stats.sessions, 1);
+}
+
 int
 main(void)
 {
@@ -210,6 +250,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rw, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_descriptors_freed_with_session, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_no_session_without_random, setup,
 					    teardown),
 	};
 

@@ -1,5 +1,5 @@
 /*
- * test_srv_util.c - the helpers dvs-fs and dvs-vdd share (srv_util.c):
+ * test_srv_util.c - the helpers dvs-fs and dvs-vdd share (lib/srv, dvs/srv.h):
  * number and endpoint parsing, and the bulk I/O buffer, which must come
  * from dvk_buf_alloc (one-copy vcopy) and fall back to ordinary memory
  * when dvkd refuses one.  libdvk's buffer calls are stubbed here.
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "srv_util.h"
+#include "dvs/srv.h"
 
 static int buf_alloc_rc;     /* what the stub dvk_buf_alloc returns */
 static void *buf_given;	     /* the memory it handed out */

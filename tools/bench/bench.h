@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "dvs/clock.h" /* dvs_now_ns(), the clock of every benchmark */
+
 struct bench_report;
 
 /* name and unit are copied; note may be NULL. */
@@ -24,8 +26,6 @@ void bench_report_add_str(struct bench_report *r, const char *name,
 
 /* Where the DVS programs are: $DVS_BIN, else build/bin beside us. */
 void bench_bin_dir(char *buf, size_t len);
-/* Monotonic clock in nanoseconds. */
-uint64_t bench_now_ns(void);
 /* Pins the calling thread to one CPU; returns 0 or -errno. */
 int bench_pin_cpu(int cpu);
 /* Peak resident set (VmHWM) of a process in KiB, or -1. */

@@ -219,19 +219,19 @@ tcp_measure(const struct cb *b, char mode, int runs)
 			_exit(1);
 		memset(buf, 'x', sizeof(buf));
 		for (r = 0; r < runs && r < 64; r++) {
-			uint64_t t0 = bench_now_ns();
+			uint64_t t0 = dvs_now_ns();
 
 			if (mode == 'p') {
 				for (i = 0; i < 2000; i++)
 					if (full_io(fd, buf, CB_MSG, 1) < 0 ||
 					    full_io(fd, buf, CB_MSG, 0) < 0)
 						_exit(1);
-				res[r] = (double)(bench_now_ns() - t0) / 1e3 / 2000;
+				res[r] = (double)(dvs_now_ns() - t0) / 1e3 / 2000;
 			} else {
 				for (i = 0; i < 1024; i++)
 					if (full_io(fd, buf, CB_CHUNK, 1) < 0)
 						_exit(1);
-				res[r] = 1024.0 * CB_CHUNK / (double)(bench_now_ns() - t0);
+				res[r] = 1024.0 * CB_CHUNK / (double)(dvs_now_ns() - t0);
 			}
 		}
 		out = bench_median(res, (size_t)r);

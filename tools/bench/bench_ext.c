@@ -74,8 +74,8 @@ bash(struct extb *b, const char *fmt, ...)
 /* Wall seconds of a bash command, -1 when it failed. */
 #define TIMED(b, ...)                                                                    \
 	({                                                                               \
-		uint64_t t0_ = bench_now_ns();                                           \
-		bash((b), __VA_ARGS__) == 0 ? (double)(bench_now_ns() - t0_) / 1e9 : -1.0; \
+		uint64_t t0_ = dvs_now_ns();                                           \
+		bash((b), __VA_ARGS__) == 0 ? (double)(dvs_now_ns() - t0_) / 1e9 : -1.0; \
 	})
 
 static long
@@ -182,7 +182,7 @@ small_files(struct extb *b, const char *mnt)
 {
 	char path[PATH_MAX + 64], data[4096];
 	unsigned i, per = (b->nsmall + 9) / 10;
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = dvs_now_ns();
 	int fd = -1;
 
 	memset(data, 'e', sizeof(data));
@@ -210,7 +210,7 @@ small_files(struct extb *b, const char *mnt)
 		if (rc != 0)
 			return NAN;
 	}
-	return (double)b->nsmall / ((double)(bench_now_ns() - t0) / 1e9);
+	return (double)b->nsmall / ((double)(dvs_now_ns() - t0) / 1e9);
 }
 
 struct figures {

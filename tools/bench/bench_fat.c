@@ -119,7 +119,7 @@ engine_round(const char *img, uint64_t vol_size, uint64_t mib, size_t cache,
 		fprintf(stderr, "dvs-bench fat: cannot mount %s\n", img);
 		return -1;
 	}
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = dvs_now_ns();
 	for (uint64_t i = 0; i < mib; i++) {
 		pattern(buf, chunk, i);
 		if (fat_pwrite(e->f, buf, chunk, i * chunk) != (ssize_t)chunk) {
@@ -128,15 +128,15 @@ engine_round(const char *img, uint64_t vol_size, uint64_t mib, size_t cache,
 		}
 	}
 	fat_fsync(e->f);
-	*w_s = (double)(bench_now_ns() - t0) / 1e9;
+	*w_s = (double)(dvs_now_ns() - t0) / 1e9;
 	*rss = bench_peak_rss_kib(getpid());
-	t0 = bench_now_ns();
+	t0 = dvs_now_ns();
 	for (uint64_t i = 0; i < mib; i++)
 		if (fat_pread(e->f, rd, chunk, i * chunk) != (ssize_t)chunk) {
 			fprintf(stderr, "dvs-bench fat: read failed\n");
 			return -1;
 		}
-	*r_s = (double)(bench_now_ns() - t0) / 1e9;
+	*r_s = (double)(dvs_now_ns() - t0) / 1e9;
 	for (uint64_t i = 0; i < mib; i += mib / 4) {
 		pattern(buf, chunk, i);
 		if (fat_pread(e->f, rd, chunk, i * chunk) != (ssize_t)chunk ||
@@ -256,13 +256,13 @@ bench_fat_main(struct bench_report *r, int argc, char **argv)
 		if (mkimage(img2, vol_size))
 			goto out;
 		snprintf(cmd, sizeof cmd, "MTOOLS_SKIP_CHECK=1 mcopy -i '%s' '%s' ::/big.bin", img2, src);
-		uint64_t t0 = bench_now_ns();
+		uint64_t t0 = dvs_now_ns();
 		m_ok &= run(cmd) == 0;
-		mw[k] = (double)(bench_now_ns() - t0) / 1e9;
+		mw[k] = (double)(dvs_now_ns() - t0) / 1e9;
 		snprintf(cmd, sizeof cmd, "MTOOLS_SKIP_CHECK=1 mcopy -n -i '%s' ::/big.bin '%s.out'", img2, src);
-		t0 = bench_now_ns();
+		t0 = dvs_now_ns();
 		m_ok &= run(cmd) == 0;
-		mr[k] = (double)(bench_now_ns() - t0) / 1e9;
+		mr[k] = (double)(dvs_now_ns() - t0) / 1e9;
 		snprintf(cmd, sizeof cmd, "%s.out", src);
 		unlink(cmd);
 		/* the floor: the same bytes with pwrite(2) into a fresh, allocated file */
@@ -270,7 +270,7 @@ bench_fat_main(struct bench_report *r, int argc, char **argv)
 		if (pfd >= 0 && !g_sparse &&
 		    posix_fallocate(pfd, 0, (off_t)(mib * chunk)) != 0)
 			fprintf(stderr, "dvs-bench fat: cannot preallocate %s\n", cmd);
-		t0 = bench_now_ns();
+		t0 = dvs_now_ns();
 		for (uint64_t i = 0; pfd >= 0 && i < mib; i++) {
 			pattern(buf, chunk, i);
 			if (pwrite(pfd, buf, chunk, (off_t)(i * chunk)) != (ssize_t)chunk)
@@ -280,30 +280,30 @@ bench_fat_main(struct bench_report *r, int argc, char **argv)
 			fdatasync(pfd);
 			close(pfd);
 		}
-		pw[k] = (double)(bench_now_ns() - t0) / 1e9;
+		pw[k] = (double)(dvs_now_ns() - t0) / 1e9;
 		unlink(cmd);
 	}
 
 	/* 2. random 4 KiB reads in the file, and pread(2) as the floor */
 	bench_progress("fat: random reads");
 	uint64_t x = 88172645463325252ull;
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = dvs_now_ns();
 	for (int i = 0; i < reads; i++) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		uint64_t off = (x % (mib * 256)) * 4096;
 		if (fat_pread(e.f, rd, 4096, off) != 4096)
 			goto out;
 	}
-	double rand_us = (double)(bench_now_ns() - t0) / 1e3 / reads;
+	double rand_us = (double)(dvs_now_ns() - t0) / 1e3 / reads;
 	int ifd = open(img, O_RDONLY);
 	x = 88172645463325252ull;
-	t0 = bench_now_ns();
+	t0 = dvs_now_ns();
 	for (int i = 0; ifd >= 0 && i < reads; i++) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		if (pread(ifd, rd, 4096, (off_t)((x % (mib * 256)) * 4096)) != 4096)
 			break;
 	}
-	double pread_us = (double)(bench_now_ns() - t0) / 1e3 / reads;
+	double pread_us = (double)(dvs_now_ns() - t0) / 1e3 / reads;
 	if (ifd >= 0)
 		close(ifd);
 	fat_close(e.f);
@@ -312,7 +312,7 @@ bench_fat_main(struct bench_report *r, int argc, char **argv)
 	/* 3. many small files in one directory, sync included */
 	bench_progress("fat: %d files", files);
 	fat_mkdir(e.vol, "/many");
-	t0 = bench_now_ns();
+	t0 = dvs_now_ns();
 	for (int i = 0; i < files; i++) {
 		char p[64];
 		snprintf(p, sizeof p, "/many/file%05d.dat", i);
@@ -325,7 +325,7 @@ bench_fat_main(struct bench_report *r, int argc, char **argv)
 		f = NULL;
 	}
 	fat_sync(e.vol);
-	double c_s = (double)(bench_now_ns() - t0) / 1e9;
+	double c_s = (double)(dvs_now_ns() - t0) / 1e9;
 	int uerr = fat_unmount(e.vol);
 	e.vol = NULL;
 	if (uerr) {

@@ -113,10 +113,10 @@ timed(struct fsb *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	t0 = bench_now_ns();
+	t0 = dvs_now_ns();
 	if (sh(b, "%s", cmd) != 0)
 		return -1;
-	return (double)(bench_now_ns() - t0) / 1e9;
+	return (double)(dvs_now_ns() - t0) / 1e9;
 }
 
 static double
@@ -361,10 +361,10 @@ small_files(struct fsb *b, const char *mnt, double max_secs, unsigned *done)
 	int fd = -1;
 
 	memset(data, 'x', sizeof(data));
-	t0 = bench_now_ns();
+	t0 = dvs_now_ns();
 	for (i = 0; i < b->nsmall; i++) {
 		if (max_secs > 0 && i > 0 &&
-		    (double)(bench_now_ns() - t0) / 1e9 > max_secs)
+		    (double)(dvs_now_ns() - t0) / 1e9 > max_secs)
 			break;
 		if (i % per == 0) {
 			snprintf(path, sizeof(path), "%s/small%u", mnt, i / per);
@@ -393,7 +393,7 @@ small_files(struct fsb *b, const char *mnt, double max_secs, unsigned *done)
 		close(fd);
 	}
 	*done = i;
-	return (double)i / ((double)(bench_now_ns() - t0) / 1e9);
+	return (double)i / ((double)(dvs_now_ns() - t0) / 1e9);
 }
 
 /* The mount's servers' pids from dvs mount's state file. */

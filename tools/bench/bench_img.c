@@ -135,7 +135,7 @@ static double
 hash_speed(const char *path, int threads)
 {
 	struct img_index *ix = NULL;
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = dvs_now_ns();
 	double c0 = cpu_seconds(), s;
 
 	if (img_index_build(path, IMG_DEFAULT_BLOCK, threads, &ix) != 0)
@@ -143,21 +143,21 @@ hash_speed(const char *path, int threads)
 	if (threads == 1)
 		s = cpu_seconds() - c0;
 	else
-		s = (double)(bench_now_ns() - t0) / 1e9;
+		s = (double)(dvs_now_ns() - t0) / 1e9;
 	s = (double)ix->image_size / s / 1e6;
 	img_index_free(ix);
 	return s;
 }
 
 static pid_t
-spawn(char *const argv[], int out_fd)
+spawn(const char *const argv[], int out_fd)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
 		if (out_fd >= 0)
 			dup2(out_fd, 1);
-		execv(argv[0], argv);
+		execv(argv[0], (char *const *)argv); /* exec does not write argv */
 		_exit(127);
 	}
 	return pid;
@@ -175,7 +175,7 @@ transfer(const char *image, const char *seed, const char *codec, const char *out
 	 struct xfer *x)
 {
 	char portf[2300], port[64], addr[128], jpath[2300];
-	char *sargv[16], *fargv[20];
+	const char *sargv[16], *fargv[20];
 	struct rusage ru;
 	pid_t sp, fp;
 	int i = 0, st, jfd, n;
@@ -187,7 +187,7 @@ transfer(const char *image, const char *seed, const char *codec, const char *out
 	unlink(portf);
 	sargv[i++] = img_bin;
 	sargv[i++] = "serve";
-	sargv[i++] = (char *)image;
+	sargv[i++] = image;
 	sargv[i++] = "--listen";
 	sargv[i++] = "127.0.0.1:0";
 	sargv[i++] = "--port-file";
@@ -213,18 +213,18 @@ transfer(const char *image, const char *seed, const char *codec, const char *out
 	fargv[i++] = img_bin;
 	fargv[i++] = "fetch";
 	fargv[i++] = addr;
-	fargv[i++] = (char *)out;
+	fargv[i++] = out;
 	if (seed) {
 		fargv[i++] = "--seed";
-		fargv[i++] = (char *)seed;
+		fargv[i++] = seed;
 	}
 	fargv[i++] = "--compress";
-	fargv[i++] = (char *)codec;
+	fargv[i++] = codec;
 	fargv[i++] = "--json";
 	fargv[i++] = "--no-progress";
 	fargv[i] = NULL;
 	jfd = open(jpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	t0 = bench_now_ns();
+	t0 = dvs_now_ns();
 	fp = spawn(fargv, jfd);
 	close(jfd);
 	if (wait4(fp, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
@@ -233,7 +233,7 @@ transfer(const char *image, const char *seed, const char *codec, const char *out
 		waitpid(sp, NULL, 0);
 		return -1;
 	}
-	x->seconds = (double)(bench_now_ns() - t0) / 1e9;
+	x->seconds = (double)(dvs_now_ns() - t0) / 1e9;
 	x->fetch_rss = ru.ru_maxrss;
 	if (wait4(sp, &st, 0, &ru) < 0)
 		return -1;
@@ -266,12 +266,12 @@ rsync_run(const char *src, const char *basis, const char *extra, double *literal
 		 "rsync --no-whole-file -B 4096 --stats %s -e \"sh -c 'shift; exec \\\"\\$@\\\"' x\" "
 		 "'%s' localhost:'%s/rsync-dst.img' 2>&1",
 		 extra, src, cache);
-	t0 = bench_now_ns();
+	t0 = dvs_now_ns();
 	if (capture(cmd, out, sizeof(out)) != 0) {
 		fprintf(stderr, "bench img: rsync failed: %s\n", out);
 		return -1;
 	}
-	s = (double)(bench_now_ns() - t0) / 1e9;
+	s = (double)(dvs_now_ns() - t0) / 1e9;
 	*literal = *sent = -1;
 	if ((p = strstr(out, "Literal data: ")) != NULL) {
 		char num[64];
@@ -532,10 +532,10 @@ bench_img_main(struct bench_report *r, int argc, char **argv)
 				 "--seed=../a.img b.caibx out.img >/dev/null 2>&1 && cmp -s out.img ../b.img; "
 				 "rc=$?; rm -f out.img; exit $rc",
 				 cache);
-			t0 = bench_now_ns();
+			t0 = dvs_now_ns();
 			if (system(cmd) == 0)
 				bench_report_add(r, "casync_seconds",
-						 (double)(bench_now_ns() - t0) / 1e9, "s",
+						 (double)(dvs_now_ns() - t0) / 1e9, "s",
 						 "extract with the seed, local store");
 		}
 	}

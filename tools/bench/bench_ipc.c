@@ -249,17 +249,34 @@ get(int fd, void *p, size_t n)
 		_exit(0); /* parent gone or done */
 }
 
+/* --spin-us: DVK_OPT_SPIN_US of every binding (-1: libdvk's default). */
+static long spin_us = -1;
+
 static struct dvk *
 bind_or_die(dvk_ep_t ep)
 {
 	struct dvk *h;
 	int rc = dvk_bind(ep, 0, &h);
 
+	if (rc == 0 && spin_us >= 0)
+		rc = dvk_set_opt(h, DVK_OPT_SPIN_US, spin_us);
 	if (rc != 0) {
 		fprintf(stderr, "dvs-bench ipc: bind %d: %s\n", ep, dvk_strerror(rc));
 		_exit(2);
 	}
 	return h;
+}
+
+/* Sets option opt of h to value, or ends the role. */
+static void
+opt_or_die(struct dvk *h, enum dvk_opt opt, long value)
+{
+	int rc = dvk_set_opt(h, opt, value);
+
+	if (rc != 0) {
+		fprintf(stderr, "dvs-bench ipc: option %d: %s\n", (int)opt, dvk_strerror(rc));
+		_exit(2);
+	}
 }
 
 struct role {
@@ -331,7 +348,7 @@ static double
 rtt_round(void *ctx, const struct role *r, int n)
 {
 	struct dvk *h = ctx;
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = dvs_now_ns();
 	dvk_msg_t m;
 	int i;
 
@@ -342,7 +359,7 @@ rtt_round(void *ctx, const struct role *r, int n)
 		if (dvk_sendrec(h, r->peer, &m) != 0 || m.m_u.i64[1] != i + 1)
 			_exit(2);
 	}
-	return (double)(bench_now_ns() - t0) / 1e3 / n;
+	return (double)(dvs_now_ns() - t0) / 1e3 / n;
 }
 
 /* Timed rounds of sendrec calls; writes us per call. */
@@ -394,7 +411,7 @@ unix_echo_main(void *arg, int out, int in)
 static double
 unix_round(void *ctx, const struct role *r, int n)
 {
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = dvs_now_ns();
 	char buf[DVK_MSG_SIZE] = { 0 };
 	int i;
 
@@ -402,7 +419,7 @@ unix_round(void *ctx, const struct role *r, int n)
 	for (i = 0; i < n; i++)
 		if (sock_xfer(r->sock, buf, 1) < 0 || sock_xfer(r->sock, buf, 0) < 0)
 			_exit(2);
-	return (double)(bench_now_ns() - t0) / 1e3 / n;
+	return (double)(dvs_now_ns() - t0) / 1e3 / n;
 }
 
 static void
@@ -511,7 +528,7 @@ static double
 oneway_round(void *ctx, const struct role *r, int n)
 {
 	struct dvk *h = ctx;
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = dvs_now_ns();
 	dvk_msg_t m;
 	int i;
 
@@ -526,7 +543,7 @@ oneway_round(void *ctx, const struct role *r, int n)
 	m.m_type = 2;
 	if (dvk_sendrec(h, r->peer, &m) != 0) /* all were taken */
 		_exit(2);
-	return r->iters / ((double)(bench_now_ns() - t0) / 1e9);
+	return r->iters / ((double)(dvs_now_ns() - t0) / 1e9);
 }
 
 static void
@@ -564,10 +581,10 @@ measure_oneway(int iters, int runs)
  *   BUF    THP grant, the copier's destination from dvk_buf_alloc() (a
  *          buffer dvkd maps too: one kernel copy)
  *   BOUNCE PLAIN, copied the way libdvk did before its staging buffer
- *          (DVK_VCOPY_STAGE=0: through dvkd's bounce buffer), for comparison
+ *          (DVK_OPT_VCOPY_STAGE 0: through dvkd's bounce buffer), for comparison
  *   SHARED both the grant and the copier's buffer from dvk_buf_alloc():
  *          dvkd copies between its own two mappings (memcpy)
- *   SHNOWHERE SHARED with DVK_BUF_WHERE=0 (dvkd does not know where the
+ *   SHNOWHERE SHARED with DVK_OPT_BUF_WHERE 0 (dvkd does not know where the
  *          grant owner's buffer is: one kernel copy, as before) */
 enum vc_kind { VC_PLAIN, VC_THP, VC_BUF, VC_BOUNCE, VC_SHARED, VC_SHNOWHERE };
 
@@ -597,9 +614,9 @@ owner_main(void *arg, int out, int in)
 	struct dvk *h;
 	dvk_grant_t g;
 
-	if ((enum vc_kind)r->other == VC_SHNOWHERE)
-		setenv("DVK_BUF_WHERE", "0", 1);
 	h = bind_or_die(r->ep);
+	if ((enum vc_kind)r->other == VC_SHNOWHERE)
+		opt_or_die(h, DVK_OPT_BUF_WHERE, 0);
 	if ((enum vc_kind)r->other >= VC_SHARED) {
 		void *p;
 
@@ -632,7 +649,7 @@ struct copier {
 static double
 gbps(uint64_t t0, int n)
 {
-	return (double)MIB * n / (double)(bench_now_ns() - t0);
+	return (double)MIB * n / (double)(dvs_now_ns() - t0);
 }
 
 static void
@@ -647,12 +664,12 @@ copier_main(void *arg, int out, int in)
 	int i, k;
 
 	memset(&res, 0, sizeof(res));
-	if (kind == VC_BOUNCE)
-		setenv("DVK_VCOPY_STAGE", "0", 1);
-	if (kind == VC_SHNOWHERE)
-		setenv("DVK_BUF_WHERE", "0", 1);
 	get(in, &g, sizeof(g));
 	h = bind_or_die(r->ep);
+	if (kind == VC_BOUNCE)
+		opt_or_die(h, DVK_OPT_VCOPY_STAGE, 0);
+	if (kind == VC_SHNOWHERE)
+		opt_or_die(h, DVK_OPT_BUF_WHERE, 0);
 	if (kind == VC_BUF || kind >= VC_SHARED) {
 		void *p;
 
@@ -671,29 +688,29 @@ copier_main(void *arg, int out, int in)
 		_exit(2);
 	}
 	for (k = 0; k < r->runs; k++) {
-		uint64_t t0 = bench_now_ns();
+		uint64_t t0 = dvs_now_ns();
 
 		for (i = 0; i < r->iters; i++)
 			if (dvk_vcopy_from(h, r->peer, g, 0, dst, MIB) != 0)
 				_exit(2);
 		res.from_gbps[k] = gbps(t0, r->iters);
-		t0 = bench_now_ns();
+		t0 = dvs_now_ns();
 		for (i = 0; i < r->iters; i++)
 			if (dvk_vcopy_to(h, r->peer, g, 0, dst, MIB) != 0)
 				_exit(2);
 		res.to_gbps[k] = gbps(t0, r->iters);
-		t0 = bench_now_ns();
+		t0 = dvs_now_ns();
 		for (i = 0; i < r->iters; i++) {
 			src[i % MIB] = (char)i; /* keep the copy from being elided */
 			memcpy(dst, src, MIB);
 			__asm__ __volatile__("" : : "r"(dst) : "memory");
 		}
 		res.memcpy_gbps[k] = gbps(t0, r->iters);
-		t0 = bench_now_ns();
+		t0 = dvs_now_ns();
 		for (i = 0; i < r->iters * 10; i++)
 			if (dvk_vcopy_from(h, r->peer, g, 0, dst, SMALL_COPY) != 0)
 				_exit(2);
-		res.small_us[k] = (double)(bench_now_ns() - t0) / 1e3 / (r->iters * 10);
+		res.small_us[k] = (double)(dvs_now_ns() - t0) / 1e3 / (r->iters * 10);
 	}
 	put(out, &res, sizeof(res));
 	dvk_unbind(h);
@@ -760,7 +777,7 @@ measure_pvm(int iters, int runs, enum vc_kind kind)
 	dst = buf_new(kind);
 	memset(dst, 1, MIB);
 	for (k = 0; k < runs && src != NULL; k++) {
-		uint64_t t0 = bench_now_ns();
+		uint64_t t0 = dvs_now_ns();
 
 		for (i = 0; i < iters; i++) {
 			struct iovec l = { dst, MIB }, rr = { src, MIB };
@@ -839,10 +856,12 @@ verdict(struct bench_report *r, const char *name, int ok, double value,
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: dvs-bench [--json] ipc [--runs N] [--quick] [--vcopy-only]\n"
+	fprintf(f, "usage: dvs-bench [--json] ipc [--runs N] [--quick] [--vcopy-only] [--spin-us N]\n"
 		   "  --runs N       median of N runs per figure (default 5, max 21)\n"
 		   "  --quick        fewer iterations per run (noisier)\n"
-		   "  --vcopy-only   only the vcopy figures and their baselines\n");
+		   "  --vcopy-only   only the vcopy figures and their baselines\n"
+		   "  --spin-us N    how long a blocked call spins before sleeping (libdvk's\n"
+		   "                 DVK_OPT_SPIN_US; default 50, 0: never)\n");
 }
 
 /* All vcopy figures; 0 or -1. */
@@ -878,7 +897,7 @@ vcopy_figures(struct bench_report *r, int runs, int scale)
 	bench_report_add(r, "memcpy_1m_buf_gbps", b.mc, "GB/s", "memcpy into the same dvk_buf_alloc buffer");
 	bench_report_add(r, "vcopy_1m_shared_gbps", s.from, "GB/s", "vcopy_from, grant and copier's buffer both from dvk_buf_alloc (a memcpy inside dvkd)");
 	bench_report_add(r, "vcopy_to_1m_shared_gbps", s.to, "GB/s", "vcopy_to, same buffers");
-	bench_report_add(r, "vcopy_1m_shared_nowhere_gbps", sn.from, "GB/s", "the same with DVK_BUF_WHERE=0: dvkd does not know where the owner's buffer is (one kernel copy, as before)");
+	bench_report_add(r, "vcopy_1m_shared_nowhere_gbps", sn.from, "GB/s", "the same with DVK_OPT_BUF_WHERE 0: dvkd does not know where the owner's buffer is (one kernel copy, as before)");
 	bench_report_add(r, "memcpy_1m_shared_gbps", s.mc, "GB/s", "memcpy into the copier's dvk_buf_alloc buffer in that run");
 	verdict(r, "target_vcopy", p.from >= 0.4 * p.mc, p.from / p.mc, "x memcpy", ">= 0.4x");
 	return 0;
@@ -891,6 +910,7 @@ bench_ipc_main(struct bench_report *r, int argc, char **argv)
 		{ "runs", required_argument, NULL, 'r' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "vcopy-only", no_argument, NULL, 'v' },
+		{ "spin-us", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -913,6 +933,10 @@ bench_ipc_main(struct bench_report *r, int argc, char **argv)
 			break;
 		case 'v':
 			only_vcopy = 1;
+			break;
+		case 's':
+			if (bench_num("ipc", "spin-us", optarg, 0, 60L * 1000 * 1000, &spin_us) != 0)
+				return 2;
 			break;
 		case 'h':
 			usage(stdout);

@@ -373,6 +373,7 @@ run(struct dvk *h, int argc, char **argv)
 	}
 	if (strcmp(argv[1], "rtt") == 0) {
 		int64_t *t = calloc(n ? n : 1, sizeof(*t));
+		uint64_t mid;
 
 		for (i = 0; i < n; i++) {
 			int64_t t0 = (int64_t)dvs_now_ns();
@@ -385,7 +386,8 @@ run(struct dvk *h, int argc, char **argv)
 			t[i] = (int64_t)dvs_now_ns() - t0;
 		}
 		qsort(t, n, sizeof(*t), cmp64);
-		printf("%.2f\n", n ? (double)t[n / 2] / 1000.0 : 0.0);
+		mid = n / 2; /* the median */
+		printf("%.2f\n", n ? (double)t[mid] / 1000.0 : 0.0);
 		free(t);
 		return 0;
 	}

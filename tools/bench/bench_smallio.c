@@ -171,10 +171,10 @@ secs_of(struct sio *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	t0 = bench_now_ns();
+	t0 = dvs_now_ns();
 	if (sh(s, "%s", cmd) != 0)
 		return NAN;
-	return (double)(bench_now_ns() - t0) / 1e9;
+	return (double)(dvs_now_ns() - t0) / 1e9;
 }
 
 /* One contender, one round: every workload on a fresh file system. */

@@ -103,12 +103,6 @@ bench_bin_dir(char *buf, size_t len)
 	snprintf(buf, len, "%s/../../bin", exe);
 }
 
-uint64_t
-bench_now_ns(void)
-{
-	return dvs_now_ns(); /* lib/util/clock.c */
-}
-
 int
 bench_pin_cpu(int cpu)
 {

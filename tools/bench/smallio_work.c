@@ -23,7 +23,7 @@
 static double
 per_s(unsigned n, uint64_t t0)
 {
-	double s = (double)(bench_now_ns() - t0) / 1e9;
+	double s = (double)(dvs_now_ns() - t0) / 1e9;
 
 	return s > 0 ? (double)n / s : NAN;
 }
@@ -61,7 +61,7 @@ sio_create(const char *dir, unsigned nfiles, unsigned ndirs)
 	int fd;
 
 	memset(data, 'x', sizeof(data));
-	t0 = bench_now_ns();
+	t0 = dvs_now_ns();
 	for (i = 0; i < ndirs; i++) {
 		snprintf(path, sizeof(path), "%s/d%02u", dir, i);
 		if (mkdir(path, 0755) != 0) {
@@ -140,7 +140,7 @@ stat_one(int dfd, const char *name, void *arg)
 double
 sio_stat_walk(const char *dir, unsigned ndirs, unsigned *count)
 {
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = dvs_now_ns();
 
 	if (walk(dir, ndirs, stat_one, NULL, count) != 0)
 		return NAN;
@@ -152,7 +152,7 @@ sio_stat_named(const char *dir, unsigned nfiles, unsigned ndirs)
 {
 	char path[4096];
 	struct stat st;
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = dvs_now_ns();
 	unsigned i;
 
 	for (i = 0; i < nfiles; i++) {
@@ -188,7 +188,7 @@ read_one(int dfd, const char *name, void *arg)
 double
 sio_read_walk(const char *dir, unsigned ndirs)
 {
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = dvs_now_ns();
 	unsigned n;
 
 	if (walk(dir, ndirs, read_one, NULL, &n) != 0)
@@ -246,7 +246,7 @@ rr_run(void *arg)
 	char buf[SMALL] __attribute__((aligned(64)));
 	uint64_t x = t->seed | 1;
 
-	while (bench_now_ns() < t->deadline) {
+	while (dvs_now_ns() < t->deadline) {
 		for (int k = 0; k < 64; k++) {
 			/* xorshift64: cheap and good enough to spread reads */
 			x ^= x << 13;
@@ -281,7 +281,7 @@ sio_randread(const char *path, unsigned nthreads, double secs)
 			close(fd);
 		return NAN;
 	}
-	t0 = bench_now_ns();
+	t0 = dvs_now_ns();
 	for (i = 0; i < nthreads; i++) {
 		memset(&t[i], 0, sizeof(t[i]));
 		t[i].fd = fd;
@@ -304,7 +304,7 @@ sio_randread(const char *path, unsigned nthreads, double secs)
 		fail("random reads failed on", path);
 		return NAN;
 	}
-	return (double)total / ((double)(bench_now_ns() - t0) / 1e9);
+	return (double)total / ((double)(dvs_now_ns() - t0) / 1e9);
 }
 
 /* --- the built-in PostMark ------------------------------------------------ */
@@ -452,7 +452,7 @@ sio_postmark(const char *dir, unsigned nfiles, unsigned ntx, unsigned seed)
 	for (i = 0; i < nfiles; i++)
 		if (pm_create(p) != 0)
 			goto out;
-	t0 = bench_now_ns();
+	t0 = dvs_now_ns();
 	for (i = 0; i < ntx; i++) {
 		if (pm_read_or_append(p) != 0)
 			goto out;

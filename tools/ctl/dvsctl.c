@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dvs/clock.h"
 #include "dvs/dvkd_proto.h"
 #include "dvs/json_out.h"
 #include "dvs/parse.h"
@@ -828,7 +829,7 @@ cmd_ep_wait(int argc, char **argv)
 	};
 	long dc, ep, secs = 10;
 	int c, want = 1, rc;
-	struct timespec t0, t;
+	uint64_t t0;
 
 	optind = 0;
 	while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
@@ -844,16 +845,14 @@ cmd_ep_wait(int argc, char **argv)
 	if (optind != argc - 3 || parse_int(argv[optind + 1], 0, 65535, &dc) < 0 ||
 	    parse_int(argv[optind + 2], 0, DVK_MAX_DC_EPS - 1, &ep) < 0)
 		return die_usage("ep wait: wants DC and EP numbers");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = dvs_now_ns();
 	for (;;) {
 		rc = ep_bound((int)dc, (int)ep);
 		if (rc < 0)
 			return -rc;
 		if (rc == want)
 			return EX_OK;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >=
-		    secs * 1000) {
+		if (dvs_now_ns() - t0 >= (uint64_t)secs * 1000000000u) {
 			fprintf(stderr, "dvsctl: dc %ld ep %ld still %s after %ld s\n", dc,
 				ep, want ? "unbound" : "bound", secs);
 			return EX_TIMEOUT;

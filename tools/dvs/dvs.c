@@ -118,8 +118,10 @@ main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
+		static char help_opt[] = "--help"; /* argv's strings are writable */
+
 		argv[1] = argv[2];
-		argv[2] = "--help";
+		argv[2] = help_opt;
 		argc = 3;
 	}
 	if (argv[1][0] == '-' || strchr(argv[1], '/') != NULL) {

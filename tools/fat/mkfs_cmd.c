@@ -184,7 +184,7 @@ cmd_mkfs(int argc, char **argv)
 			"(-s %lluM or more at %u-byte clusters)%s.\n", argv[optind],
 			(double)dev->sector_count * dev->sector_size / 1048576.0,
 			lay.cluster_bytes, lay.clusters,
-			(unsigned long long)(((uint64_t)65525 * lay.cluster_bytes >> 20) + 2),
+			(unsigned long long)((uint64_t)65525 * lay.cluster_bytes >> 20) + 2,
 			lay.cluster_bytes,
 			lay.cluster_bytes > dev->sector_size ? ", or use smaller clusters (-c)" : "");
 	if (size && !cli_partition) {

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dvs/img.h"
+
 /* Exit codes scripts can rely on (also in --help and docs/IMG.md). */
 enum {
 	EXIT_OK = 0,
@@ -30,6 +32,10 @@ int img_parse_u64(const char *s, uint64_t *out);
  * *out / *len at it.  0, or -1 after img_key_load said what is wrong. */
 int img_cli_key(const char *key_file, uint8_t *key, size_t cap,
 		const uint8_t **out, size_t *len);
+
+/* Draws a fetch's progress on stderr (an img_fetch_opts.progress; arg
+ * unused): for a terminal only. */
+void img_progress_line(const struct img_fetch_progress *p, void *arg);
 
 int cmd_index(int argc, char **argv);
 int cmd_similarity(int argc, char **argv);

@@ -314,7 +314,8 @@ cmd_fetch(int argc, char **argv)
 	if (c != 0)
 		return c;
 	o.seeds = seeds;
-	o.progress = !noprog && isatty(2);
+	if (!noprog && isatty(2))
+		o.progress = img_progress_line;
 	/* Like rsync's basis file: an OUTPUT that is there (an older copy of
 	 * the image, most often) is a seed, so its matching blocks do not
 	 * cross the network again.  Its blocks are re-hashed like any seed's. */
@@ -324,7 +325,7 @@ cmd_fetch(int argc, char **argv)
 	    sb.st_size > 0) {
 		if (o.nseeds < MAX_SEEDS) {
 			seeds[o.nseeds++] = o.output;
-			if (o.progress)
+			if (o.progress != NULL)
 				fprintf(stderr, "dvs img fetch: %s exists: its blocks are reused "
 						"(--no-basis to ignore it)\n", o.output);
 		}
@@ -391,7 +392,7 @@ cmd_fetch(int argc, char **argv)
 			(unsigned long long)st.zero_blocks, (unsigned long long)st.seed_blocks,
 			(unsigned long long)st.dup_blocks, (unsigned long long)st.resumed_blocks,
 			(unsigned long long)st.sent_blocks,
-			(unsigned long long)(st.bytes_in + st.bytes_out), st.seconds);
+			(unsigned long long)st.bytes_in + st.bytes_out, st.seconds);
 		if (st.rounds)
 			fprintf(stderr, "; live: %d rounds, writer paused %.1f ms", st.rounds,
 				st.pause_ms);

@@ -22,7 +22,7 @@ status_of(int w)
 }
 
 pid_t
-child_spawn(char *const argv[], int out_fd)
+child_spawn(const char *const argv[], int out_fd)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -43,14 +43,15 @@ child_spawn(char *const argv[], int out_fd)
 		posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
 		posix_spawn_file_actions_adddup2(&fa, out_fd, STDERR_FILENO);
 	}
-	rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
+	/* posix_spawnp's argv predates const; it does not write to it. */
+	rc = posix_spawnp(&pid, argv[0], &fa, &at, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	return rc != 0 ? -rc : pid;
 }
 
 int
-child_start(struct child *c, const char *name, char *const argv[])
+child_start(struct child *c, const char *name, const char *const argv[])
 {
 	pid_t pid = child_spawn(argv, -1);
 
@@ -66,7 +67,7 @@ child_start(struct child *c, const char *name, char *const argv[])
 }
 
 int
-child_run(char *const argv[], int quiet)
+child_run(const char *const argv[], int quiet)
 {
 	int fd = -1, w;
 	pid_t pid;

@@ -20,16 +20,16 @@ struct child {
  * child's stdout and stderr; -1 keeps ours.  Returns the pid or -errno
  * (a program that cannot be executed is an error here, not a status).
  */
-pid_t child_spawn(char *const argv[], int out_fd);
+pid_t child_spawn(const char *const argv[], int out_fd);
 
 /* child_spawn into c; 0 or -errno. */
-int child_start(struct child *c, const char *name, char *const argv[]);
+int child_start(struct child *c, const char *name, const char *const argv[]);
 
 /*
  * Runs argv to its end; returns its exit status (128 + signal if killed)
  * or -errno.  quiet sends its output to /dev/null.
  */
-int child_run(char *const argv[], int quiet);
+int child_run(const char *const argv[], int quiet);
 
 /* 1 while c runs, 0 once it has exited (reaped; c->status set). */
 int child_alive(struct child *c);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include "dvs/clock.h"
 #include "dvs/exit.h"
 #include "dvs/log.h"
 #include "mount_cli.h"
@@ -95,10 +96,7 @@ catch_signals(void)
 static long
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+	return (long)(dvs_now_ns() / 1000000u);
 }
 
 /*

@@ -149,14 +149,15 @@ tell_failure(struct sup *s, const char *reason)
 static int
 run_tool(const char *tool, const char *const *args, int quiet)
 {
-	char path[PATH_MAX], *argv[16];
+	char path[PATH_MAX];
+	const char *argv[16];
 	int n = 0;
 
 	if (progs_path(tool, path, sizeof(path)) < 0)
 		return -ENAMETOOLONG;
 	argv[n++] = path;
 	while (*args != NULL && n < 15)
-		argv[n++] = (char *)*args++;
+		argv[n++] = *args++;
 	argv[n] = NULL;
 	return child_run(argv, quiet);
 }
@@ -164,9 +165,9 @@ run_tool(const char *tool, const char *const *args, int quiet)
 static void
 fusermount(const char *mnt, int lazy)
 {
-	char *argv[] = {"fusermount3", "-u", lazy ? "-z" : NULL, NULL, NULL};
+	const char *argv[] = {"fusermount3", "-u", lazy ? "-z" : NULL, NULL, NULL};
 
-	argv[lazy ? 3 : 2] = (char *)mnt;
+	argv[lazy ? 3 : 2] = mnt;
 	child_run(argv, 1);
 }
 
@@ -228,7 +229,8 @@ static int
 start_server(struct child *c, const char *name, const char *range,
 	     const char *const *args, char *why, size_t whylen)
 {
-	char dvsctl[PATH_MAX], prog[PATH_MAX], *argv[40];
+	char dvsctl[PATH_MAX], prog[PATH_MAX];
+	const char *argv[40];
 	int n = 0, rc;
 
 	if (progs_path("dvsctl", dvsctl, sizeof(dvsctl)) < 0 ||
@@ -241,11 +243,11 @@ start_server(struct child *c, const char *name, const char *range,
 	argv[n++] = "--dc";
 	argv[n++] = "1";
 	argv[n++] = "--ep";
-	argv[n++] = (char *)range;
+	argv[n++] = range;
 	argv[n++] = "--";
 	argv[n++] = prog;
 	while (*args != NULL && n < 39)
-		argv[n++] = (char *)*args++;
+		argv[n++] = *args++;
 	argv[n] = NULL;
 	rc = child_start(c, name, argv);
 	if (rc < 0) {

@@ -103,7 +103,7 @@ resolve(const char *arg, char *out)
 static int
 fusermount(const char *mnt, char *err, size_t len)
 {
-	char *argv[] = {"fusermount3", "-u", (char *)mnt, NULL};
+	const char *argv[] = {"fusermount3", "-u", mnt, NULL};
 	size_t have = 0;
 	int p[2], w = 0;
 	ssize_t n;

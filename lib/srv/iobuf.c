@@ -1,36 +1,16 @@
 /*
- * srv_util.c - option parsing and bulk I/O buffers shared by dvs-fs and
- * dvs-vdd (see srv_util.h).
+ * iobuf.c - the bulk I/O buffer of a server: shared with dvkd when it
+ * gives one, else a huge page of ordinary memory (see dvs/srv.h).
  */
 #include <errno.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "dvs/log.h"
-#include "dvs/parse.h"
-#include "srv_util.h"
+#include "dvs/srv.h"
 
 #define HUGE_PAGE (2u << 20)
-
-int
-srv_parse_long(const char *s, long min, long max, long *out)
-{
-	return dvs_parse_long(s, min, max, out) == 0 ? 0 : -1;
-}
-
-int
-srv_env_ep(const char *prog, const char *var, long *ep)
-{
-	const char *s = getenv(var);
-
-	if (s == NULL || *s == '\0' || srv_parse_long(s, 0, INT32_MAX - 1, ep) == 0)
-		return 0;
-	fprintf(stderr, "%s: %s='%s' is not an endpoint number\n", prog, var, s);
-	return -1;
-}
 
 int
 srv_iobuf_alloc(struct dvk *h, size_t len, struct srv_iobuf *b)

@@ -1,6 +1,7 @@
 /*
- * srv_util.h - what dvs-fs and dvs-vdd share: number parsing for their
- * options, and the I/O buffer a server moves bulk data through.
+ * srv.h - libdvssrv (lib/srv), what the servers (dvs-fs, dvs-vdd) share:
+ * number parsing for their options (opts.c), and the I/O buffer a server
+ * moves bulk data through (iobuf.c).
  *
  * The I/O buffer comes from dvk_buf_alloc(): memory shared with dvkd, so
  * a vcopy between it and a client's grant is ONE kernel copy (dvkd copies
@@ -9,8 +10,8 @@
  * per-binding limit, an old dvkd), ordinary memory in a transparent huge
  * page is used instead: everything works, one copy slower.
  */
-#ifndef DVS_SRV_UTIL_H
-#define DVS_SRV_UTIL_H
+#ifndef DVS_SRV_H
+#define DVS_SRV_H
 
 #include <stddef.h>
 
