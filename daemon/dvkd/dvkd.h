@@ -88,6 +88,16 @@ struct ring {
 	uint32_t req_seq, reply_want;
 	uint64_t retry_ns; /* NAKed: not before this */
 	unsigned retries;
+	/* From a stand-in: the pump's current futex_waitv set has the
+	 * ring's reply futex / head (space futex) in it, so the event loop
+	 * need not wake the pump for them. */
+	uint8_t watch_reply, watch_space;
+	uint8_t had_request; /* from a stand-in: a sendrec came through it */
+	/* From a stand-in: the acknowledgement of the sendrec request we
+	 * put in the ring last waits to go with its REPLY (one frame pair,
+	 * one write), or until ack_later_ns + RM_ACK_DEFER_NS. */
+	uint8_t ack_later;
+	uint64_t ack_later_ns;
 };
 
 struct binding {

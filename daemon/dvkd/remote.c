@@ -63,6 +63,9 @@
 #define RM_TICK_NS 50000000ull
 /* ... and spins this long after work before it sleeps. */
 #define RM_SPIN_NS 20000ull
+/* The acknowledgement of a sendrec request waits at most this long for
+ * its reply to carry it (a scan of the pump after it sends it alone). */
+#define RM_ACK_DEFER_NS 1000000ull
 #define RM_WAITV_MAX 128
 
 /* Recursive: killing a ring (locked) happens inside locked work. */
@@ -71,6 +74,9 @@ static pthread_t pump_thr;
 static int pump_on;
 static atomic_int pump_stop;
 static _Atomic uint32_t pump_futex;
+/* Set while the pump is (about to be) asleep: only then does a kick
+ * cost a system call. */
+static atomic_int pump_sleeping;
 
 /* Rings with a stand-in on one side: to one (out), from one (in). */
 static struct ring **rings;
@@ -110,11 +116,16 @@ fwake(_Atomic uint32_t *w)
 	syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
+/* Makes the pump look again: its futex_waitv returns if it sleeps (or
+ * is about to, having read pump_futex before this increment). */
 static void
 pump_kick(void)
 {
-	if (pump_on)
-		fwake(&pump_futex);
+	if (!pump_on)
+		return;
+	atomic_fetch_add(&pump_futex, 1);
+	if (atomic_load(&pump_sleeping))
+		syscall(SYS_futex, (uint32_t *)&pump_futex, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
 /* ---- stand-ins ---- */
@@ -365,6 +376,7 @@ pump_taken(struct ring *r)
 	struct px_ack f;
 	uint64_t pos;
 
+	r->ack_later = 0;
 	if (!r->expect_set || r->acked >= r->expect)
 		return 0;
 	pos = ack_pos(r);
@@ -378,6 +390,13 @@ pump_taken(struct ring *r)
 	return 1;
 }
 
+static int
+reply_ready(const struct ring *r)
+{
+	return r->reply_want != 0 &&
+	       atomic_load_explicit(&r->hdr->reply_seq, memory_order_acquire) == r->reply_want;
+}
+
 /* Forwards the reply a local receiver wrote for a remote sendrec. */
 static int
 pump_reply(struct ring *r)
@@ -385,8 +404,7 @@ pump_reply(struct ring *r)
 	struct dvk_ring *h = r->hdr;
 	struct px_reply f;
 
-	if (r->reply_want == 0 ||
-	    atomic_load_explicit(&h->reply_seq, memory_order_acquire) != r->reply_want)
+	if (!reply_ready(r))
 		return 0;
 	pair_of(&f.p, r->src, r->dst);
 	f.seq = htole32(r->reply_want);
@@ -396,6 +414,19 @@ pump_reply(struct ring *r)
 		return 0; /* the caller's node is gone: its call fails there */
 	r->reply_want = 0;
 	return 1;
+}
+
+/* An inbound ring: the acknowledgement owed (now, or with the reply, or
+ * alone once it waited RM_ACK_DEFER_NS), then the reply. */
+static int
+pump_in(struct ring *r, uint64_t now)
+{
+	int did = 0;
+
+	if (!r->ack_later || r->reply_want == 0 || reply_ready(r) ||
+	    now >= r->ack_later_ns + RM_ACK_DEFER_NS)
+		did |= pump_taken(r);
+	return did | pump_reply(r);
 }
 
 static int
@@ -412,8 +443,7 @@ pump_scan(uint64_t now, int *retrying)
 			if (r->retry_ns > now)
 				*retrying = 1;
 		} else {
-			did |= pump_taken(r);
-			did |= pump_reply(r);
+			did |= pump_in(r, now);
 		}
 	}
 	if (did)
@@ -421,41 +451,96 @@ pump_scan(uint64_t now, int *retrying)
 	return did;
 }
 
-static void
+static int
 waitv_add(struct futex_waitv *w, int *n, _Atomic uint32_t *f)
 {
 	if (*n >= RM_WAITV_MAX)
-		return;
+		return 0;
 	w[*n].val = atomic_load_explicit(f, memory_order_acquire);
 	w[*n].uaddr = (uintptr_t)f;
 	w[*n].flags = FUTEX_32;
 	w[*n].__reserved = 0;
 	(*n)++;
+	return 1;
 }
 
 /* An inbound ring whose receiver has not taken everything we put in it
- * yet: the pump watches its head (space_futex) to acknowledge. */
+ * yet (and no reply is to carry the acknowledgement): the pump watches
+ * its head (space_futex) to acknowledge. */
 static int
 untaken(const struct ring *r)
 {
-	return !r->dst->remote && r->expect_set && r->acked < r->expect;
+	return !r->dst->remote && r->expect_set && r->acked < r->expect && !r->ack_later;
 }
 
+/* The futexes the pump sleeps on; 1 if some did not fit (it then polls).
+ * Each ring says whether its futexes are in the set (watch_*), so that
+ * the event loop wakes the pump only for those that are not. */
+static int
+waitv_build(struct futex_waitv *w, int *n)
+{
+	int i, full = 0;
+
+	*n = 0;
+	waitv_add(w, n, &pump_futex);
+	for (i = 0; i < nrdbs; i++)
+		full |= !waitv_add(w, n, &rdbs[i].db->futex);
+	for (i = 0; i < nrings; i++) {
+		struct ring *r = rings[i];
+
+		r->watch_reply = r->watch_space = 0;
+		if (r->dst->remote)
+			continue;
+		if (r->reply_want != 0) {
+			r->watch_reply = (uint8_t)waitv_add(w, n, &r->hdr->reply_futex);
+			full |= !r->watch_reply;
+		}
+		if (untaken(r)) {
+			r->watch_space = (uint8_t)waitv_add(w, n, &r->hdr->space_futex);
+			full |= !r->watch_space;
+		}
+	}
+	/* Where room is left, the reply futexes of rings that carried
+	 * requests before: the next request then needs no wake-up of the
+	 * pump for its reply to be watched. */
+	for (i = 0; i < nrings && *n < RM_WAITV_MAX; i++) {
+		struct ring *r = rings[i];
+
+		if (!r->dst->remote && r->had_request && !r->watch_reply)
+			r->watch_reply = (uint8_t)waitv_add(w, n, &r->hdr->reply_futex);
+	}
+	return full;
+}
+
+static void
+store_changed(_Atomic uint32_t *f, uint32_t v)
+{
+	/* Stored only when it changes: these flags share cache lines with
+	 * words the processes write for every message. */
+	if (atomic_load_explicit(f, memory_order_relaxed) != v)
+		atomic_store_explicit(f, v, memory_order_relaxed);
+}
+
+/* Tells those who could wake the pump whether it sleeps: the senders to
+ * stand-ins (doorbells), local receivers that owe a reply (reply_waiting)
+ * or whose head we watch (space_waiting).  Woken, it clears them all. */
 static void
 set_sleeping(uint32_t v)
 {
 	int i;
 
+	atomic_store(&pump_sleeping, (int)v);
 	for (i = 0; i < nrdbs; i++)
 		atomic_store_explicit(&rdbs[i].db->sleeping, v, memory_order_relaxed);
-	/* Stored only when it changes: the flag shares its cache line with
-	 * the receiver's head. */
 	for (i = 0; i < nrings; i++) {
-		_Atomic uint32_t *f = &rings[i]->hdr->space_waiting;
+		struct ring *r = rings[i];
 
-		if ((untaken(rings[i]) || (v == 0 && !rings[i]->dst->remote)) &&
-		    atomic_load_explicit(f, memory_order_relaxed) != v)
-			atomic_store_explicit(f, v, memory_order_relaxed);
+		if (r->dst->remote)
+			continue;
+		if (r->watch_reply || v == 0)
+			store_changed(&r->hdr->reply_waiting, v);
+		if (r->watch_space || v == 0)
+			store_changed(&r->hdr->space_waiting, v);
 	}
 }
 
@@ -464,7 +549,7 @@ pump_main(void *arg)
 {
 	struct futex_waitv w[RM_WAITV_MAX];
 	uint64_t spin_until = 0;
-	int n, i, retrying, did, full;
+	int n, retrying, did, full;
 
 	(void)arg;
 	while (!atomic_load(&pump_stop)) {
@@ -472,17 +557,7 @@ pump_main(void *arg)
 		uint64_t now = dvkd_now_ns(), until;
 
 		dvkd_rlock();
-		n = 0;
-		waitv_add(w, &n, &pump_futex);
-		for (i = 0; i < nrdbs; i++)
-			waitv_add(w, &n, &rdbs[i].db->futex);
-		for (i = 0; i < nrings; i++) {
-			if (!rings[i]->dst->remote && rings[i]->reply_want != 0)
-				waitv_add(w, &n, &rings[i]->hdr->reply_futex);
-			if (untaken(rings[i]))
-				waitv_add(w, &n, &rings[i]->hdr->space_futex);
-		}
-		full = n >= RM_WAITV_MAX;
+		full = waitv_build(w, &n);
 		if (now >= spin_until)
 			set_sleeping(1);
 		atomic_thread_fence(memory_order_seq_cst);
@@ -663,6 +738,7 @@ on_msg(int from, const struct px_msg *f)
 	}
 	if (pos < r->expect) { /* resent after a new link: had it */
 		r->acked = ack_pos(r);
+		r->ack_later = 0;
 		ack_owe(from, &f->p, r->acked);
 		return;
 	}
@@ -682,17 +758,29 @@ on_msg(int from, const struct px_msg *f)
 	r->expect++;
 	if (seq != 0) {
 		r->reply_want = seq;
-		atomic_store_explicit(&r->hdr->reply_waiting, 1, memory_order_relaxed);
-		pump_kick(); /* one more reply futex to wait on */
+		r->had_request = 1;
+		if (!r->watch_reply) {
+			/* One more reply futex for the pump to wait on. */
+			atomic_store_explicit(&r->hdr->reply_waiting, 1, memory_order_relaxed);
+			pump_kick();
+		}
 	}
 	atomic_store_explicit(&r->hdr->tail, r->sent, memory_order_release);
 	doorbell(r->dst, p.src);
 	pos = ack_pos(r);
-	if (pos > r->acked) {
+	if (seq != 0 && pos == r->expect && r->acked + 1 == r->expect) {
+		/* A request alone: its acknowledgement goes with the reply, in
+		 * the pump's write, not in a frame and a write of its own. */
+		if (!r->ack_later) {
+			r->ack_later = 1;
+			r->ack_later_ns = dvkd_now_ns();
+		}
+	} else if (pos > r->acked) {
 		r->acked = pos;
+		r->ack_later = 0;
 		ack_owe(from, &f->p, pos);
 	}
-	if (r->acked + 1 == r->expect)
+	if (untaken(r) && !r->watch_space)
 		pump_kick(); /* the rest once the receiver takes more */
 }
 
@@ -746,7 +834,10 @@ on_ack(int from, const struct px_ack *f)
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&r->hdr->space_waiting, memory_order_relaxed))
 		fwake(&r->hdr->space_futex);
-	pump_kick();
+	/* The sender rings the doorbell for what it writes next; the pump
+	 * needs a kick only for what it has and did not send. */
+	if (r->sent < atomic_load_explicit(&r->hdr->tail, memory_order_acquire))
+		pump_kick();
 }
 
 static void
