@@ -31,7 +31,8 @@
  * thread costs a cross-CPU wake-up); larger ones go to the copy threads. */
 #define DVKD_INLINE_COPY (1024 * 1024)
 /* After work, the main loop polls this long before it sleeps, so that a
- * burst of requests does not pay a wake-up each. */
+ * burst of requests does not pay a wake-up each (while its polls find
+ * work and a CPU is idle: spin.h). */
 #define DVKD_SPIN_NS 50000
 
 enum ev_kind { EV_LISTEN, EV_MGMT, EV_ADMIT, EV_BIND, EV_PIDFD, EV_SIGNAL, EV_CLUSTER };

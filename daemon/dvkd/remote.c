@@ -53,6 +53,8 @@
 #include "dvkd.h"
 #include "dvs/log.h"
 #include "proxy_wire.h"
+#include "spin.h"
+#include "wake.h"
 
 /* A NAKed sender waits this long before it resends (the receiver's ring
  * was full, or the sender's binding was not in the directory there yet);
@@ -109,12 +111,6 @@ dvkd_runlock(void)
 	pthread_mutex_unlock(&rlock);
 }
 
-static void
-fwake(_Atomic uint32_t *w)
-{
-	atomic_fetch_add(w, 1);
-	syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-}
 
 /* Makes the pump look again: its futex_waitv returns if it sleeps (or
  * is about to, having read pump_futex before this increment). */
@@ -125,7 +121,7 @@ pump_kick(void)
 		return;
 	atomic_fetch_add(&pump_futex, 1);
 	if (atomic_load(&pump_sleeping))
-		syscall(SYS_futex, (uint32_t *)&pump_futex, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+		dvkd_wake_call(&pump_futex);
 }
 
 /* ---- stand-ins ---- */
@@ -263,6 +259,9 @@ dvkd_remote_ring_added(struct ring *r)
 	}
 	r->rslot = nrings;
 	rings[nrings++] = r;
+	if (r->dst->remote) /* its sender then never spins for our answer */
+		atomic_store_explicit(&r->hdr->receiver_cpu, DVK_CPU_REMOTE,
+				      memory_order_relaxed);
 	pump_kick();
 }
 
@@ -326,8 +325,8 @@ pump_out(struct ring *r, uint64_t now)
 		dvs_warn("dc %d ep %d: corrupt ring to ep %d on node %d; closed",
 			 sb->dc->id, r->src->ep, sb->ep, node);
 		atomic_store(&h->dead, 1);
-		fwake(&h->reply_futex);
-		fwake(&h->space_futex);
+		dvkd_wake(&h->reply_futex);
+		dvkd_wake(&h->space_futex);
 		return 1;
 	}
 	if (r->sent < head)
@@ -549,6 +548,7 @@ pump_main(void *arg)
 {
 	struct futex_waitv w[RM_WAITV_MAX];
 	uint64_t spin_until = 0;
+	struct dvkd_spin spin = { 0, 0 };
 	int n, retrying, did, full;
 
 	(void)arg;
@@ -565,9 +565,16 @@ pump_main(void *arg)
 		if (did || now < spin_until) {
 			set_sleeping(0);
 			dvkd_runlock();
-			if (did)
-				spin_until = now + RM_SPIN_NS;
+			if (did) {
+				if (spin_until != 0)
+					dvkd_spin_result(&spin, 1);
+				spin_until = dvkd_spin_ok(&spin) ? now + RM_SPIN_NS : 0;
+			}
 			continue;
+		}
+		if (spin_until != 0) {
+			dvkd_spin_result(&spin, 0);
+			spin_until = 0;
 		}
 		dvkd_runlock();
 		until = now + (retrying ? RM_RETRY_NS : full ? 1000000ull : RM_TICK_NS);
@@ -602,7 +609,7 @@ dvkd_remote_stop(void)
 	if (!pump_on)
 		return;
 	atomic_store(&pump_stop, 1);
-	fwake(&pump_futex);
+	dvkd_wake(&pump_futex);
 	pthread_join(pump_thr, NULL);
 	pump_on = 0;
 }
@@ -709,9 +716,11 @@ doorbell(struct binding *d, int src)
 
 	atomic_fetch_or_explicit(&db->hint[w], 1ull << ((unsigned)src % 64),
 				 memory_order_release);
+	if (atomic_load_explicit(&db->sender_cpu, memory_order_relaxed) != DVK_CPU_REMOTE)
+		atomic_store_explicit(&db->sender_cpu, DVK_CPU_REMOTE, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&db->sleeping, memory_order_relaxed))
-		fwake(&db->futex);
+		dvkd_wake(&db->futex);
 }
 
 static void
@@ -833,7 +842,7 @@ on_ack(int from, const struct px_ack *f)
 	atomic_store_explicit(&r->hdr->head, pos, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&r->hdr->space_waiting, memory_order_relaxed))
-		fwake(&r->hdr->space_futex);
+		dvkd_wake(&r->hdr->space_futex);
 	/* The sender rings the doorbell for what it writes next; the pump
 	 * needs a kick only for what it has and did not send. */
 	if (r->sent < atomic_load_explicit(&r->hdr->tail, memory_order_acquire))
@@ -891,7 +900,7 @@ on_reply(int from, const struct px_reply *f)
 	atomic_store_explicit(&h->reply_seq, seq, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&h->reply_waiting, memory_order_relaxed))
-		fwake(&h->reply_futex);
+		dvkd_wake(&h->reply_futex);
 }
 
 void
