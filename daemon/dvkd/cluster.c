@@ -9,6 +9,7 @@
 
 #include "cluster.h"
 #include "dvs/log.h"
+#include "wake.h"
 
 struct cl_state cl = { .cpg_fd = -1, .vq_fd = -1, .listen_fd = -1, .timer_fd = -1 };
 
@@ -83,8 +84,10 @@ dvkd_cluster_event(void *obj, uint32_t events)
 	/* The pump thread (remote.c) shares links, stand-ins and their
 	 * rings with whatever the cluster code does here. */
 	dvkd_rlock();
+	dvkd_wake_defer();
 	e->fn(e->self, events);
 	dvkd_runlock();
+	dvkd_wake_flush();
 }
 
 int

@@ -33,7 +33,8 @@
  * thread costs a cross-CPU wake-up); larger ones go to the copy threads. */
 #define DVKD_INLINE_COPY (1024 * 1024)
 /* After work, the main loop polls this long before it sleeps, so that a
- * burst of requests does not pay a wake-up each. */
+ * burst of requests does not pay a wake-up each (while its polls find
+ * work and a CPU is idle: spin.h). */
 #define DVKD_SPIN_NS 50000
 
 enum ev_kind { EV_LISTEN, EV_MGMT, EV_ADMIT, EV_BIND, EV_PIDFD, EV_SIGNAL, EV_CLUSTER };
@@ -90,6 +91,16 @@ struct ring {
 	uint32_t req_seq, reply_want;
 	uint64_t retry_ns; /* NAKed: not before this */
 	unsigned retries;
+	/* From a stand-in: the pump's current futex_waitv set has the
+	 * ring's reply futex / head (space futex) in it, so the event loop
+	 * need not wake the pump for them. */
+	uint8_t watch_reply, watch_space;
+	uint8_t had_request; /* from a stand-in: a sendrec came through it */
+	/* From a stand-in: the acknowledgement of the sendrec request we
+	 * put in the ring last waits to go with its REPLY (one frame pair,
+	 * one write), or until ack_later_ns + RM_ACK_DEFER_NS. */
+	uint8_t ack_later;
+	uint64_t ack_later_ns;
 };
 
 struct binding {
@@ -259,9 +270,6 @@ int dvkd_ep_close(int *fd);
  * -EAGAIN (none yet), -EDVS_PROTO (bad packet, or descriptors: closed),
  * -EDVS_NODAEMON (EOF) or another error. */
 int dvkd_recv_req(int fd, struct dvkd_msg *m);
-/* The old name of dvs_now_ns(), kept only for remote.c and proxy.c until
- * the work under way there lands; new code calls dvs_now_ns(). */
-#define dvkd_now_ns dvs_now_ns
 /* Runs fn(p) after the current batch of events: an object closed while
  * handling one event may still be named by a later one of the batch. */
 void dvkd_defer(void (*fn)(void *), void *p);

@@ -22,6 +22,7 @@
 
 #include "cluster.h"
 #include "dvkd.h"
+#include "spin.h"
 #include "dvs/log.h"
 #include "dvs/parse.h"
 #include "dvs/version.h"
@@ -158,15 +159,26 @@ loop(int sigfd)
 	dvkd_ep_add(sigfd, &sig_ev);
 	dvkd_ep_add(dvkd.listen_fd, &listen_ev);
 	uint64_t busy_until = 0;
+	struct dvkd_spin spin = { 0, 0 };
+	int spinning = 0;
 
 	while (!dvkd.stopping) {
-		n = epoll_wait(dvkd.epfd, evs, 64, 0);
-		if (n == 0 && dvs_now_ns() < busy_until)
+		/* Polls while spinning (spin.h), else sleeps: no poll of its
+		 * own before a sleep, a system call that costs on a VM. */
+		n = epoll_wait(dvkd.epfd, evs, 64, spinning ? 0 : -1);
+		if (n == 0 && spinning) {
+			if (dvs_now_ns() >= busy_until) {
+				spinning = 0;
+				dvkd_spin_result(&spin, 0);
+			}
 			continue;
-		if (n == 0)
-			n = epoll_wait(dvkd.epfd, evs, 64, -1);
-		if (n > 0)
+		}
+		if (n > 0) {
+			if (spinning)
+				dvkd_spin_result(&spin, 1);
+			spinning = dvkd_spin_ok(&spin);
 			busy_until = dvs_now_ns() + DVKD_SPIN_NS;
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -169,7 +169,7 @@ link_close(struct px_link *l, const char *why)
 		if (n->link_state != DVKD_LINK_REFUSED)
 			n->link_state = DVKD_LINK_NONE;
 		if (l->dialer) {
-			n->next_dial_ns = dvkd_now_ns() + (uint64_t)n->backoff_ms * 1000000u;
+			n->next_dial_ns = dvs_now_ns() + (uint64_t)n->backoff_ms * 1000000u;
 			n->backoff_ms = n->backoff_ms * 2 > PX_BACKOFF_MAX_MS ?
 						PX_BACKOFF_MAX_MS : n->backoff_ms * 2;
 		}
@@ -291,7 +291,7 @@ link_up(struct px_link *l)
 	n->link_state = DVKD_LINK_UP;
 	n->backoff_ms = PX_BACKOFF_MIN_MS;
 	n->link_ups++;
-	l->next_ping_ns = dvkd_now_ns() + PX_PING_NS;
+	l->next_ping_ns = dvs_now_ns() + PX_PING_NS;
 	dvs_info("proxy link to node %d is up (%s)", n->id,
 		 l->dialer ? "dialed" : "accepted");
 	dvkd_remote_link_up(n->id);
@@ -512,7 +512,7 @@ link_new(int fd, int dialer, struct in_addr peer)
 	l->fd = fd;
 	l->dialer = dialer;
 	l->peer = peer;
-	l->deadline_ns = dvkd_now_ns() + PX_HANDSHAKE_NS;
+	l->deadline_ns = dvs_now_ns() + PX_HANDSHAKE_NS;
 	l->next = pending;
 	pending = l;
 	npending++;
@@ -632,7 +632,7 @@ cl_proxy_member_changed(struct cl_node *n)
 static void
 tick(void *self, uint32_t events)
 {
-	uint64_t exp, now = dvkd_now_ns();
+	uint64_t exp, now = dvs_now_ns();
 	struct px_link *l, *next;
 	int k;
 

@@ -53,6 +53,8 @@
 #include "dvkd.h"
 #include "dvs/log.h"
 #include "proxy_wire.h"
+#include "spin.h"
+#include "wake.h"
 
 /* A NAKed sender waits this long before it resends (the receiver's ring
  * was full, or the sender's binding was not in the directory there yet);
@@ -63,6 +65,9 @@
 #define RM_TICK_NS 50000000ull
 /* ... and spins this long after work before it sleeps. */
 #define RM_SPIN_NS 20000ull
+/* The acknowledgement of a sendrec request waits at most this long for
+ * its reply to carry it (a scan of the pump after it sends it alone). */
+#define RM_ACK_DEFER_NS 1000000ull
 #define RM_WAITV_MAX 128
 
 /* Recursive: killing a ring (locked) happens inside locked work. */
@@ -71,6 +76,9 @@ static pthread_t pump_thr;
 static int pump_on;
 static atomic_int pump_stop;
 static _Atomic uint32_t pump_futex;
+/* Set while the pump is (about to be) asleep: only then does a kick
+ * cost a system call. */
+static atomic_int pump_sleeping;
 
 /* Rings with a stand-in on one side: to one (out), from one (in). */
 static struct ring **rings;
@@ -103,18 +111,17 @@ dvkd_runlock(void)
 	pthread_mutex_unlock(&rlock);
 }
 
-static void
-fwake(_Atomic uint32_t *w)
-{
-	atomic_fetch_add(w, 1);
-	syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-}
 
+/* Makes the pump look again: its futex_waitv returns if it sleeps (or
+ * is about to, having read pump_futex before this increment). */
 static void
 pump_kick(void)
 {
-	if (pump_on)
-		fwake(&pump_futex);
+	if (!pump_on)
+		return;
+	atomic_fetch_add(&pump_futex, 1);
+	if (atomic_load(&pump_sleeping))
+		dvkd_wake_call(&pump_futex);
 }
 
 /* ---- stand-ins ---- */
@@ -252,6 +259,9 @@ dvkd_remote_ring_added(struct ring *r)
 	}
 	r->rslot = nrings;
 	rings[nrings++] = r;
+	if (r->dst->remote) /* its sender then never spins for our answer */
+		atomic_store_explicit(&r->hdr->receiver_cpu, DVK_CPU_REMOTE,
+				      memory_order_relaxed);
 	pump_kick();
 }
 
@@ -315,8 +325,8 @@ pump_out(struct ring *r, uint64_t now)
 		dvs_warn("dc %d ep %d: corrupt ring to ep %d on node %d; closed",
 			 sb->dc->id, r->src->ep, sb->ep, node);
 		atomic_store(&h->dead, 1);
-		fwake(&h->reply_futex);
-		fwake(&h->space_futex);
+		dvkd_wake(&h->reply_futex);
+		dvkd_wake(&h->space_futex);
 		return 1;
 	}
 	if (r->sent < head)
@@ -365,6 +375,7 @@ pump_taken(struct ring *r)
 	struct px_ack f;
 	uint64_t pos;
 
+	r->ack_later = 0;
 	if (!r->expect_set || r->acked >= r->expect)
 		return 0;
 	pos = ack_pos(r);
@@ -378,6 +389,13 @@ pump_taken(struct ring *r)
 	return 1;
 }
 
+static int
+reply_ready(const struct ring *r)
+{
+	return r->reply_want != 0 &&
+	       atomic_load_explicit(&r->hdr->reply_seq, memory_order_acquire) == r->reply_want;
+}
+
 /* Forwards the reply a local receiver wrote for a remote sendrec. */
 static int
 pump_reply(struct ring *r)
@@ -385,8 +403,7 @@ pump_reply(struct ring *r)
 	struct dvk_ring *h = r->hdr;
 	struct px_reply f;
 
-	if (r->reply_want == 0 ||
-	    atomic_load_explicit(&h->reply_seq, memory_order_acquire) != r->reply_want)
+	if (!reply_ready(r))
 		return 0;
 	pair_of(&f.p, r->src, r->dst);
 	f.seq = htole32(r->reply_want);
@@ -396,6 +413,19 @@ pump_reply(struct ring *r)
 		return 0; /* the caller's node is gone: its call fails there */
 	r->reply_want = 0;
 	return 1;
+}
+
+/* An inbound ring: the acknowledgement owed (now, or with the reply, or
+ * alone once it waited RM_ACK_DEFER_NS), then the reply. */
+static int
+pump_in(struct ring *r, uint64_t now)
+{
+	int did = 0;
+
+	if (!r->ack_later || r->reply_want == 0 || reply_ready(r) ||
+	    now >= r->ack_later_ns + RM_ACK_DEFER_NS)
+		did |= pump_taken(r);
+	return did | pump_reply(r);
 }
 
 static int
@@ -412,8 +442,7 @@ pump_scan(uint64_t now, int *retrying)
 			if (r->retry_ns > now)
 				*retrying = 1;
 		} else {
-			did |= pump_taken(r);
-			did |= pump_reply(r);
+			did |= pump_in(r, now);
 		}
 	}
 	if (did)
@@ -421,41 +450,96 @@ pump_scan(uint64_t now, int *retrying)
 	return did;
 }
 
-static void
+static int
 waitv_add(struct futex_waitv *w, int *n, _Atomic uint32_t *f)
 {
 	if (*n >= RM_WAITV_MAX)
-		return;
+		return 0;
 	w[*n].val = atomic_load_explicit(f, memory_order_acquire);
 	w[*n].uaddr = (uintptr_t)f;
 	w[*n].flags = FUTEX_32;
 	w[*n].__reserved = 0;
 	(*n)++;
+	return 1;
 }
 
 /* An inbound ring whose receiver has not taken everything we put in it
- * yet: the pump watches its head (space_futex) to acknowledge. */
+ * yet (and no reply is to carry the acknowledgement): the pump watches
+ * its head (space_futex) to acknowledge. */
 static int
 untaken(const struct ring *r)
 {
-	return !r->dst->remote && r->expect_set && r->acked < r->expect;
+	return !r->dst->remote && r->expect_set && r->acked < r->expect && !r->ack_later;
 }
 
+/* The futexes the pump sleeps on; 1 if some did not fit (it then polls).
+ * Each ring says whether its futexes are in the set (watch_*), so that
+ * the event loop wakes the pump only for those that are not. */
+static int
+waitv_build(struct futex_waitv *w, int *n)
+{
+	int i, full = 0;
+
+	*n = 0;
+	waitv_add(w, n, &pump_futex);
+	for (i = 0; i < nrdbs; i++)
+		full |= !waitv_add(w, n, &rdbs[i].db->futex);
+	for (i = 0; i < nrings; i++) {
+		struct ring *r = rings[i];
+
+		r->watch_reply = r->watch_space = 0;
+		if (r->dst->remote)
+			continue;
+		if (r->reply_want != 0) {
+			r->watch_reply = (uint8_t)waitv_add(w, n, &r->hdr->reply_futex);
+			full |= !r->watch_reply;
+		}
+		if (untaken(r)) {
+			r->watch_space = (uint8_t)waitv_add(w, n, &r->hdr->space_futex);
+			full |= !r->watch_space;
+		}
+	}
+	/* Where room is left, the reply futexes of rings that carried
+	 * requests before: the next request then needs no wake-up of the
+	 * pump for its reply to be watched. */
+	for (i = 0; i < nrings && *n < RM_WAITV_MAX; i++) {
+		struct ring *r = rings[i];
+
+		if (!r->dst->remote && r->had_request && !r->watch_reply)
+			r->watch_reply = (uint8_t)waitv_add(w, n, &r->hdr->reply_futex);
+	}
+	return full;
+}
+
+static void
+store_changed(_Atomic uint32_t *f, uint32_t v)
+{
+	/* Stored only when it changes: these flags share cache lines with
+	 * words the processes write for every message. */
+	if (atomic_load_explicit(f, memory_order_relaxed) != v)
+		atomic_store_explicit(f, v, memory_order_relaxed);
+}
+
+/* Tells those who could wake the pump whether it sleeps: the senders to
+ * stand-ins (doorbells), local receivers that owe a reply (reply_waiting)
+ * or whose head we watch (space_waiting).  Woken, it clears them all. */
 static void
 set_sleeping(uint32_t v)
 {
 	int i;
 
+	atomic_store(&pump_sleeping, (int)v);
 	for (i = 0; i < nrdbs; i++)
 		atomic_store_explicit(&rdbs[i].db->sleeping, v, memory_order_relaxed);
-	/* Stored only when it changes: the flag shares its cache line with
-	 * the receiver's head. */
 	for (i = 0; i < nrings; i++) {
-		_Atomic uint32_t *f = &rings[i]->hdr->space_waiting;
+		struct ring *r = rings[i];
 
-		if ((untaken(rings[i]) || (v == 0 && !rings[i]->dst->remote)) &&
-		    atomic_load_explicit(f, memory_order_relaxed) != v)
-			atomic_store_explicit(f, v, memory_order_relaxed);
+		if (r->dst->remote)
+			continue;
+		if (r->watch_reply || v == 0)
+			store_changed(&r->hdr->reply_waiting, v);
+		if (r->watch_space || v == 0)
+			store_changed(&r->hdr->space_waiting, v);
 	}
 }
 
@@ -464,25 +548,16 @@ pump_main(void *arg)
 {
 	struct futex_waitv w[RM_WAITV_MAX];
 	uint64_t spin_until = 0;
-	int n, i, retrying, did, full;
+	struct dvkd_spin spin = { 0, 0 };
+	int n, retrying, did, full;
 
 	(void)arg;
 	while (!atomic_load(&pump_stop)) {
 		struct timespec ts;
-		uint64_t now = dvkd_now_ns(), until;
+		uint64_t now = dvs_now_ns(), until;
 
 		dvkd_rlock();
-		n = 0;
-		waitv_add(w, &n, &pump_futex);
-		for (i = 0; i < nrdbs; i++)
-			waitv_add(w, &n, &rdbs[i].db->futex);
-		for (i = 0; i < nrings; i++) {
-			if (!rings[i]->dst->remote && rings[i]->reply_want != 0)
-				waitv_add(w, &n, &rings[i]->hdr->reply_futex);
-			if (untaken(rings[i]))
-				waitv_add(w, &n, &rings[i]->hdr->space_futex);
-		}
-		full = n >= RM_WAITV_MAX;
+		full = waitv_build(w, &n);
 		if (now >= spin_until)
 			set_sleeping(1);
 		atomic_thread_fence(memory_order_seq_cst);
@@ -490,9 +565,16 @@ pump_main(void *arg)
 		if (did || now < spin_until) {
 			set_sleeping(0);
 			dvkd_runlock();
-			if (did)
-				spin_until = now + RM_SPIN_NS;
+			if (did) {
+				if (spin_until != 0)
+					dvkd_spin_result(&spin, 1);
+				spin_until = dvkd_spin_ok(&spin) ? now + RM_SPIN_NS : 0;
+			}
 			continue;
+		}
+		if (spin_until != 0) {
+			dvkd_spin_result(&spin, 0);
+			spin_until = 0;
 		}
 		dvkd_runlock();
 		until = now + (retrying ? RM_RETRY_NS : full ? 1000000ull : RM_TICK_NS);
@@ -527,7 +609,7 @@ dvkd_remote_stop(void)
 	if (!pump_on)
 		return;
 	atomic_store(&pump_stop, 1);
-	fwake(&pump_futex);
+	dvkd_wake(&pump_futex);
 	pthread_join(pump_thr, NULL);
 	pump_on = 0;
 }
@@ -634,9 +716,11 @@ doorbell(struct binding *d, int src)
 
 	atomic_fetch_or_explicit(&db->hint[w], 1ull << ((unsigned)src % 64),
 				 memory_order_release);
+	if (atomic_load_explicit(&db->sender_cpu, memory_order_relaxed) != DVK_CPU_REMOTE)
+		atomic_store_explicit(&db->sender_cpu, DVK_CPU_REMOTE, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&db->sleeping, memory_order_relaxed))
-		fwake(&db->futex);
+		dvkd_wake(&db->futex);
 }
 
 static void
@@ -663,6 +747,7 @@ on_msg(int from, const struct px_msg *f)
 	}
 	if (pos < r->expect) { /* resent after a new link: had it */
 		r->acked = ack_pos(r);
+		r->ack_later = 0;
 		ack_owe(from, &f->p, r->acked);
 		return;
 	}
@@ -682,17 +767,29 @@ on_msg(int from, const struct px_msg *f)
 	r->expect++;
 	if (seq != 0) {
 		r->reply_want = seq;
-		atomic_store_explicit(&r->hdr->reply_waiting, 1, memory_order_relaxed);
-		pump_kick(); /* one more reply futex to wait on */
+		r->had_request = 1;
+		if (!r->watch_reply) {
+			/* One more reply futex for the pump to wait on. */
+			atomic_store_explicit(&r->hdr->reply_waiting, 1, memory_order_relaxed);
+			pump_kick();
+		}
 	}
 	atomic_store_explicit(&r->hdr->tail, r->sent, memory_order_release);
 	doorbell(r->dst, p.src);
 	pos = ack_pos(r);
-	if (pos > r->acked) {
+	if (seq != 0 && pos == r->expect && r->acked + 1 == r->expect) {
+		/* A request alone: its acknowledgement goes with the reply, in
+		 * the pump's write, not in a frame and a write of its own. */
+		if (!r->ack_later) {
+			r->ack_later = 1;
+			r->ack_later_ns = dvs_now_ns();
+		}
+	} else if (pos > r->acked) {
 		r->acked = pos;
+		r->ack_later = 0;
 		ack_owe(from, &f->p, pos);
 	}
-	if (r->acked + 1 == r->expect)
+	if (untaken(r) && !r->watch_space)
 		pump_kick(); /* the rest once the receiver takes more */
 }
 
@@ -745,8 +842,11 @@ on_ack(int from, const struct px_ack *f)
 	atomic_store_explicit(&r->hdr->head, pos, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&r->hdr->space_waiting, memory_order_relaxed))
-		fwake(&r->hdr->space_futex);
-	pump_kick();
+		dvkd_wake(&r->hdr->space_futex);
+	/* The sender rings the doorbell for what it writes next; the pump
+	 * needs a kick only for what it has and did not send. */
+	if (r->sent < atomic_load_explicit(&r->hdr->tail, memory_order_acquire))
+		pump_kick();
 }
 
 static void
@@ -761,7 +861,7 @@ on_nak(int from, const struct px_nak *f)
 	head = atomic_load_explicit(&r->hdr->head, memory_order_relaxed);
 	reason = le32toh(f->reason);
 	if (reason == PX_NAK_RETRY || reason == PX_NAK_FULL) {
-		uint64_t now = dvkd_now_ns();
+		uint64_t now = dvs_now_ns();
 
 		/* Every message of the window sent before the NAK gets one:
 		 * the first of a round rewinds, the others change nothing. */
@@ -800,7 +900,7 @@ on_reply(int from, const struct px_reply *f)
 	atomic_store_explicit(&h->reply_seq, seq, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&h->reply_waiting, memory_order_relaxed))
-		fwake(&h->reply_futex);
+		dvkd_wake(&h->reply_futex);
 }
 
 void

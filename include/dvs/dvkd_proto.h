@@ -396,6 +396,11 @@ const char *dvkd_socket_path(void);
  * cache line.  Counters count messages for ever (head/tail % nslots is the
  * slot), so they double as statistics.
  */
+/* receiver_cpu of a ring to a stand-in, sender_cpu of a doorbell that
+ * dvkd rang for a sender of another node: the peer's answer comes through
+ * two proxies and takes longer than any spin, so waiters sleep at once. */
+#define DVK_CPU_REMOTE 0xffffffffu
+
 struct dvk_ring {
 	/* written by the sender for every message */
 	_Alignas(64) _Atomic uint64_t tail;

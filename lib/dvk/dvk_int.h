@@ -153,6 +153,15 @@ void dvk_bufs_unmap(struct dvk *h);
 /* wait.c */
 dvk_deadline_t dvk_deadline(int timeout_ms);
 int64_t dvk_now_ns(void);
+
+/* Whether to spin before sleeping for a peer that last ran on peer_cpu:
+ * only if it is another CPU of this node (DVK_CPU_REMOTE: another node,
+ * whose answer no spin catches). */
+static inline int
+dvk_spin_for(uint32_t peer_cpu, uint32_t cpu)
+{
+	return peer_cpu != cpu && peer_cpu != DVK_CPU_REMOTE;
+}
 /*
  * Waits once for *futex to change, spinning first when spin is set (the
  * peer last ran on another CPU).  ready(arg) is rechecked after the

@@ -293,8 +293,9 @@ static int
 wait_doorbell(struct dvk *h, int (*ready)(void *), void *arg, dvk_deadline_t dl,
 	      int *spun)
 {
-	int spin = !*spun && atomic_load_explicit(&h->db->sender_cpu, memory_order_relaxed) !=
-				     (uint32_t)dvk_cpu();
+	int spin = !*spun && dvk_spin_for(atomic_load_explicit(&h->db->sender_cpu,
+								 memory_order_relaxed),
+					   (uint32_t)dvk_cpu());
 
 	*spun = 1;
 	return dvk_wait(h, &h->db->futex, &h->db->sleeping, ready, arg, dl, spin);

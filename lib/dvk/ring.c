@@ -73,7 +73,7 @@ ring_send(struct dvk *h, struct dvk_chan *c, const dvk_msg_t *m, uint32_t seq,
 			c->cached = hd;
 			continue;
 		}
-		spin = atomic_load_explicit(&r->receiver_cpu, memory_order_relaxed) != cpu;
+		spin = dvk_spin_for(atomic_load_explicit(&r->receiver_cpu, memory_order_relaxed), cpu);
 		rc = dvk_wait(h, &r->space_futex, &r->space_waiting, space_ready,
 			      c, dl, spin);
 		if (rc < 0)
@@ -144,8 +144,8 @@ ring_wait_reply(struct dvk *h, struct dvk_chan *c, uint32_t seq, dvk_msg_t *m,
 					      memory_order_relaxed);
 			marked = 1;
 		}
-		spin = atomic_load_explicit(&r->receiver_cpu, memory_order_relaxed) !=
-		       (uint32_t)dvk_cpu();
+		spin = dvk_spin_for(atomic_load_explicit(&r->receiver_cpu, memory_order_relaxed),
+				    (uint32_t)dvk_cpu());
 		rc = dvk_wait(h, &r->reply_futex, &r->reply_waiting, reply_ready,
 			      &a, dl, spin);
 		if (rc < 0)

@@ -1,0 +1,56 @@
+/*
+ * spin.h - whether a dvkd thread polls for more work before it sleeps.
+ *
+ * Polling after work saves the next event a wake-up (about 25 us across
+ * cores on a 2-vCPU VM) when it comes soon: a burst of vcopy requests, a
+ * stream of messages.  When it does not come (a round trip across nodes
+ * takes 100 us or more), the poll only takes a CPU from the processes
+ * that would make the next event: on 2 vCPUs under load, dvkd's 50 us
+ * and 20 us polls made a remote round trip 190 us instead of 80-140 us
+ * (docs/BENCHMARKS.md, "cluster").  So a thread polls while its polls
+ * find work; after one that found nothing it sleeps at once the next 1,
+ * then 2, 4, ... DVKD_SPIN_BACKOFF_MAX times before it tries again; and
+ * it polls only while a CPU is idle.  One per thread; no locking.
+ */
+#ifndef DVKD_SPIN_H
+#define DVKD_SPIN_H
+
+#define DVKD_SPIN_BACKOFF_MAX 64u
+
+struct dvkd_spin {
+	unsigned skip;	  /* sleeps left before the next poll */
+	unsigned backoff; /* what skip was set to after the last poll that failed */
+};
+
+/* Whether a CPU is idle beside the caller's (the count of running tasks
+ * in /proc/loadavg, read at most every DVKD_SPIN_LOAD_NS per thread): a
+ * poll on an oversubscribed machine takes the CPU of a process that has
+ * work (spin.c). */
+int dvkd_cpu_idle(void);
+
+/* Whether to poll after this batch of work (1) or sleep at once (0). */
+static inline int
+dvkd_spin_ok(struct dvkd_spin *s)
+{
+	if (s->skip > 0) {
+		s->skip--;
+		return 0;
+	}
+	return dvkd_cpu_idle();
+}
+
+/* The end of a poll: it found work, or its time ran out. */
+static inline void
+dvkd_spin_result(struct dvkd_spin *s, int found)
+{
+	if (found) {
+		s->backoff = 0;
+		return;
+	}
+	s->backoff = s->backoff == 0 ? 1 :
+		     s->backoff * 2 > DVKD_SPIN_BACKOFF_MAX ? DVKD_SPIN_BACKOFF_MAX :
+							    s->backoff * 2;
+	s->skip = s->backoff;
+}
+
+#endif
