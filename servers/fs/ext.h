@@ -64,6 +64,10 @@ extern io_manager ext_blkio_manager;
 int ext_blkio_name(struct fat_blkdev *dev, char *name, size_t len);
 /* Drops dev from the names (after its file system is closed). */
 void ext_blkio_forget(struct fat_blkdev *dev);
+/* Writes the block held back for merging (ext_blkio.c); ext_unlock calls
+ * it, so a request leaves nothing unwritten.  0, or -EIO (logged; the
+ * block stays held and the next flush fails if it still cannot go). */
+int ext_blkio_settle(io_channel ch);
 
 /* ---- volumes (ext_vol.c) ---------------------------------------------- */
 
@@ -122,6 +126,10 @@ int ext_free_inode(struct ext_vol *xv, uint32_t ino);
  * *out its number.  Not for directories (ext_do_mkdir) or symlinks. */
 int ext_new_node(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t mode,
 		 uint32_t *out);
+/* The same in directory dir (from ext_parent) where the caller has just
+ * found no entry name. */
+int ext_new_node_at(struct fs_req *r, struct ext_vol *xv, uint32_t dir, const char *name,
+		    uint32_t mode, uint32_t *out);
 int ext_ftype(uint32_t mode);
 /* 1 when directory ino holds nothing but "." and "..". */
 int ext_dir_empty(struct ext_vol *xv, uint32_t ino);

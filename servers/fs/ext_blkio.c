@@ -10,6 +10,16 @@
  * requests go straight through; anything else goes through a bounce
  * buffer (read-modify-write), which only the superblock's byte writes
  * need in practice.
+ *
+ * Consecutive writes of one block are merged: libext2fs writes the inode
+ * table block of an inode two or three times in a row while making a file
+ * (ext2fs_write_new_inode then the large fields, fallocate then the size),
+ * and a new data block is zeroed and then written.  A one-block write is
+ * held as the pending block until a write of any other block, a read that
+ * covers it, a flush, or the end of the locked section (ext_unlock calls
+ * ext_blkio_settle), so the device sees the same writes in the same order
+ * minus those overwritten at once, and nothing stays unwritten once a
+ * request lets go of the volume.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,7 +50,15 @@ struct blkio_ctx {
 	uint64_t *tag;	       /* block number + 1 per slot, 0 empty */
 	unsigned char *data;   /* nslots blocks of ch->block_size */
 	uint64_t hits, misses; /* for docs/EXT.md figures */
+	/* The pending block (see the top): its number and contents, written
+	 * by settle(). */
+	int pend;
+	uint64_t pend_blk;
+	unsigned char *pend_buf; /* one block of ch->block_size */
+	uint64_t merged;	 /* writes that never reached the device */
 };
+
+static errcode_t settle(io_channel ch);
 
 static void
 cache_free(struct blkio_ctx *c)
@@ -158,6 +176,14 @@ blkio_open(const char *name, int flags, io_channel *out)
 		return EXT2_ET_RO_FILSYS;
 	}
 	cache_init(ch->private_data, ch->block_size);
+	((struct blkio_ctx *)ch->private_data)->pend_buf = malloc((size_t)ch->block_size);
+	if (((struct blkio_ctx *)ch->private_data)->pend_buf == NULL) {
+		cache_free(ch->private_data);
+		free(ch->private_data);
+		free(ch->name);
+		free(ch);
+		return EXT2_ET_NO_MEMORY;
+	}
 	*out = ch;
 	return 0;
 }
@@ -165,9 +191,20 @@ blkio_open(const char *name, int flags, io_channel *out)
 static errcode_t
 blkio_close(io_channel ch)
 {
+	struct blkio_ctx *c = ch->private_data;
+	errcode_t e;
+
 	if (--ch->refcount > 0)
 		return 0;
-	cache_free(ch->private_data);
+	e = settle(ch);
+	if (e != 0)
+		dvs_warn("closing: block %llu not written: %s", (unsigned long long)c->pend_blk,
+			 error_message(e));
+	if (c->merged > 0)
+		dvs_debug("%llu block writes merged into the next",
+			  (unsigned long long)c->merged);
+	cache_free(c);
+	free(c->pend_buf);
 	free(ch->private_data);
 	free(ch->name);
 	free(ch);
@@ -177,10 +214,23 @@ blkio_close(io_channel ch)
 static errcode_t
 blkio_set_blksize(io_channel ch, int blksize)
 {
+	struct blkio_ctx *c = ch->private_data;
+	unsigned char *p;
+	errcode_t e;
+
 	if (blksize <= 0)
 		return EXT2_ET_INVALID_ARGUMENT;
+	if (blksize == ch->block_size && c->pend_buf != NULL)
+		return 0;
+	e = settle(ch);
+	if (e != 0)
+		return e;
+	p = realloc(c->pend_buf, (size_t)blksize);
+	if (p == NULL)
+		return EXT2_ET_NO_MEMORY;
+	c->pend_buf = p;
 	if (blksize != ch->block_size)
-		cache_init(ch->private_data, blksize);
+		cache_init(c, blksize);
 	ch->block_size = blksize;
 	return 0;
 }
@@ -229,6 +279,51 @@ blkio_rw(io_channel ch, uint64_t off, size_t len, void *buf, int write)
 	return 0;
 }
 
+/* Writes the pending block, if any.  On failure it stays pending (the
+ * next settle or flush tries again) and the error is returned. */
+static errcode_t
+settle(io_channel ch)
+{
+	struct blkio_ctx *c = ch->private_data;
+	uint64_t bs = (uint64_t)ch->block_size;
+	errcode_t e;
+
+	if (!c->pend)
+		return 0;
+	if (c->pend_blk > UINT64_MAX / bs)
+		return EXT2_ET_SHORT_WRITE;
+	e = blkio_rw(ch, c->pend_blk * bs, (size_t)bs, c->pend_buf, 1);
+	if (e == 0)
+		c->pend = 0;
+	return e;
+}
+
+/* 1 when the pending block lies in [off, off + len). */
+static int
+pend_within(const struct blkio_ctx *c, int bs, uint64_t off, size_t len)
+{
+	uint64_t p = c->pend_blk * (uint64_t)bs;
+
+	return c->pend && len > 0 && p < off + len && off < p + (uint64_t)bs;
+}
+
+int
+ext_blkio_settle(io_channel ch)
+{
+	errcode_t e;
+
+	if (ch == NULL || ch->manager != ext_blkio_manager)
+		return 0;
+	e = settle(ch);
+	if (e != 0) {
+		dvs_warn("writing block %llu: %s (kept, written at the next flush)",
+			 (unsigned long long)((struct blkio_ctx *)ch->private_data)->pend_blk,
+			 error_message(e));
+		return -EIO;
+	}
+	return 0;
+}
+
 static errcode_t
 blkio_span(io_channel ch, unsigned long long block, int count, uint64_t *off, size_t *len)
 {
@@ -255,6 +350,15 @@ blkio_read64(io_channel ch, unsigned long long block, int count, void *data)
 	size_t len;
 	errcode_t e;
 
+	if (count == 1 && c->pend && c->pend_blk == block) {
+		memcpy(data, c->pend_buf, bs);
+		return 0;
+	}
+	e = blkio_span(ch, block, count, &off, &len);
+	if (e == 0 && pend_within(c, ch->block_size, off, len))
+		e = settle(ch);
+	if (e != 0)
+		return e;
 	if (count == 1 && c->nslots > 0) {
 		k = cache_slot(c, block);
 		if (c->tag[k] == block + 1) {
@@ -264,9 +368,7 @@ blkio_read64(io_channel ch, unsigned long long block, int count, void *data)
 		}
 		c->misses++;
 	}
-	e = blkio_span(ch, block, count, &off, &len);
-	if (e == 0)
-		e = blkio_rw(ch, off, len, data, 0);
+	e = blkio_rw(ch, off, len, data, 0);
 	if (e == 0 && count == 1 && c->nslots > 0) {
 		memcpy(c->data + (size_t)k * bs, data, bs);
 		c->tag[k] = block + 1;
@@ -279,14 +381,30 @@ blkio_read64(io_channel ch, unsigned long long block, int count, void *data)
 static errcode_t
 blkio_write64(io_channel ch, unsigned long long block, int count, const void *data)
 {
-	uint64_t off;
+	struct blkio_ctx *c = ch->private_data;
+	uint64_t off, size = c->dev->sector_count * (uint64_t)c->dev->sector_size;
 	size_t len;
 	errcode_t e;
 
 	e = blkio_span(ch, block, count, &off, &len);
+	if (e == 0 && count == 1 && off <= size && len <= size - off) {
+		/* Held, merged with the next write if that is this block
+		 * again (the top of the file). */
+		if (c->pend && c->pend_blk == block)
+			c->merged++;
+		else
+			e = settle(ch);
+		if (e == 0) {
+			memcpy(c->pend_buf, data, len);
+			c->pend_blk = block;
+			c->pend = 1;
+			cache_wrote(c, ch->block_size, block, 1, data);
+			return 0;
+		}
+	} else if (e == 0) {
+		e = settle(ch); /* keeps the order of writes */
+	}
 	if (e == 0) {
-		struct blkio_ctx *c = ch->private_data;
-
 		e = blkio_rw(ch, off, len, (void *)(uintptr_t)data, 1);
 		if (e == 0 && count > 0)
 			cache_wrote(c, ch->block_size, block, (uint64_t)count, data);
@@ -313,8 +431,13 @@ blkio_write(io_channel ch, unsigned long block, int count, const void *data)
 static errcode_t
 blkio_write_byte(io_channel ch, unsigned long offset, int count, const void *data)
 {
+	errcode_t e;
+
 	if (count < 0)
 		return EXT2_ET_INVALID_ARGUMENT;
+	e = settle(ch); /* in order, and never under a byte write */
+	if (e != 0)
+		return e;
 	cache_drop(ch->private_data, ch->block_size, offset, (size_t)count);
 	return blkio_rw(ch, offset, (size_t)count, (void *)(uintptr_t)data, 1);
 }
@@ -323,7 +446,10 @@ static errcode_t
 blkio_flush(io_channel ch)
 {
 	struct fat_blkdev *dev = ((struct blkio_ctx *)ch->private_data)->dev;
+	errcode_t e = settle(ch);
 
+	if (e != 0)
+		return e;
 	if (dev->ops->flush != NULL && dev->ops->flush(dev) < 0)
 		return EXT2_ET_SHORT_WRITE;
 	return 0;

@@ -265,13 +265,8 @@ int
 ext_new_node(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t mode,
 	     uint32_t *out)
 {
-	struct ext2_inode_large in;
-	ext2_extent_handle_t h;
-	struct timespec now;
 	const char *name;
-	ext2_ino_t ino;
 	uint32_t dir, old;
-	errcode_t e;
 	int rc;
 
 	rc = ext_parent(xv, path, &dir, &name);
@@ -279,6 +274,20 @@ ext_new_node(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t mo
 		return rc;
 	if (ext2fs_lookup(xv->fs, dir, name, (int)strlen(name), NULL, &old) == 0)
 		return -EEXIST;
+	return ext_new_node_at(r, xv, dir, name, mode, out);
+}
+
+int
+ext_new_node_at(struct fs_req *r, struct ext_vol *xv, uint32_t dir, const char *name,
+		uint32_t mode, uint32_t *out)
+{
+	struct ext2_inode_large in;
+	ext2_extent_handle_t h;
+	struct timespec now;
+	ext2_ino_t ino;
+	errcode_t e;
+	int rc;
+
 	e = ext2fs_new_inode(xv->fs, dir, (int)mode, NULL, &ino);
 	if (e != 0)
 		return ext_err(e, "allocating an inode");

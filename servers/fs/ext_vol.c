@@ -45,6 +45,10 @@ ext_lock(struct ext_vol *xv)
 void
 ext_unlock(struct ext_vol *xv)
 {
+	/* Whatever the request wrote is on the device before anyone else
+	 * runs (ext_blkio.c merges only within one locked section). */
+	if (xv->fs != NULL)
+		(void)ext_blkio_settle(xv->fs->io);
 	pthread_mutex_unlock(&xv->lock);
 }
 
@@ -222,6 +226,7 @@ ext_volume_unmount(struct fs_volume *v)
 	dvs_info("volume %s: lock taken %llu times, %.1f ms spent waiting for it", v->name,
 		 (unsigned long long)xv->lock_taken, (double)xv->lock_wait_ns / 1e6);
 	e = ext2fs_close2(xv->fs, 0);
+	xv->fs = NULL; /* freed, even after an error */
 	if (e == 0 && !xv->read_only)
 		dvs_info("volume %s: written and marked clean", v->name);
 	else if (e != 0)
