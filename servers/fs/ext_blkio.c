@@ -20,6 +20,14 @@
  * ext_blkio_settle), so the device sees the same writes in the same order
  * minus those overwritten at once, and nothing stays unwritten once a
  * request lets go of the volume.
+ *
+ * Zeroing (io_channel_zeroout, which ext2fs_fallocate uses for the blocks
+ * it maps in a file) is deferred the same way: the range is remembered,
+ * whatever a write covers in it is dropped from it (ext_data.c writes the
+ * file data into the very blocks just allocated), and what is left is
+ * written as zeroes when the locked section ends or anything reads it.  So
+ * a block is never read as anything but zeroes or its new data, and a
+ * 1 MiB write costs one write of the device, not a zeroing and a write.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -56,7 +64,13 @@ struct blkio_ctx {
 	uint64_t pend_blk;
 	unsigned char *pend_buf; /* one block of ch->block_size */
 	uint64_t merged;	 /* writes that never reached the device */
+	/* Blocks still to be zeroed: [z_blk, z_blk + z_count). */
+	uint64_t z_blk, z_count;
+	uint64_t z_saved; /* zeroed blocks that data replaced */
 };
+
+/* Zeroes written per device call. */
+#define ZERO_CHUNK_BYTES (256u << 10)
 
 static errcode_t settle(io_channel ch);
 
@@ -200,9 +214,10 @@ blkio_close(io_channel ch)
 	if (e != 0)
 		dvs_warn("closing: block %llu not written: %s", (unsigned long long)c->pend_blk,
 			 error_message(e));
-	if (c->merged > 0)
-		dvs_debug("%llu block writes merged into the next",
-			  (unsigned long long)c->merged);
+	if (c->merged > 0 || c->z_saved > 0)
+		dvs_debug("%llu block writes merged into the next, %llu blocks not zeroed "
+			  "before their data",
+			  (unsigned long long)c->merged, (unsigned long long)c->z_saved);
 	cache_free(c);
 	free(c->pend_buf);
 	free(ch->private_data);
@@ -281,6 +296,37 @@ blkio_rw(io_channel ch, uint64_t off, size_t len, void *buf, int write)
 
 /* Writes the pending block, if any.  On failure it stays pending (the
  * next settle or flush tries again) and the error is returned. */
+/* Writes the zeroes still owed, in chunks. */
+static errcode_t
+settle_zero(io_channel ch)
+{
+	struct blkio_ctx *c = ch->private_data;
+	uint64_t bs = (uint64_t)ch->block_size, n;
+	unsigned char *z;
+	errcode_t e = 0;
+
+	if (c->z_count == 0)
+		return 0;
+	z = calloc(1, ZERO_CHUNK_BYTES > bs ? ZERO_CHUNK_BYTES : bs);
+	if (z == NULL)
+		return EXT2_ET_NO_MEMORY;
+	while (c->z_count > 0 && e == 0) {
+		n = (ZERO_CHUNK_BYTES > bs ? ZERO_CHUNK_BYTES : bs) / bs;
+		if (n > c->z_count)
+			n = c->z_count;
+		e = blkio_rw(ch, c->z_blk * bs, (size_t)(n * bs), z, 1);
+		if (e == 0) {
+			c->z_blk += n;
+			c->z_count -= n;
+		}
+	}
+	free(z);
+	return e;
+}
+
+/* Writes the pending block and the zeroes owed, if any.  On failure they
+ * stay owed (the next settle or flush tries again) and the error is
+ * returned. */
 static errcode_t
 settle(io_channel ch)
 {
@@ -288,14 +334,58 @@ settle(io_channel ch)
 	uint64_t bs = (uint64_t)ch->block_size;
 	errcode_t e;
 
-	if (!c->pend)
-		return 0;
-	if (c->pend_blk > UINT64_MAX / bs)
-		return EXT2_ET_SHORT_WRITE;
-	e = blkio_rw(ch, c->pend_blk * bs, (size_t)bs, c->pend_buf, 1);
-	if (e == 0)
+	if (c->pend) {
+		if (c->pend_blk > UINT64_MAX / bs)
+			return EXT2_ET_SHORT_WRITE;
+		e = blkio_rw(ch, c->pend_blk * bs, (size_t)bs, c->pend_buf, 1);
+		if (e != 0)
+			return e;
 		c->pend = 0;
-	return e;
+	}
+	return settle_zero(ch);
+}
+
+/* A write of [blk, blk + count) replaces what it covers of the zeroes
+ * owed; a hole it would leave in the middle is zeroed at once. */
+static errcode_t
+zero_cut(io_channel ch, uint64_t blk, uint64_t count)
+{
+	struct blkio_ctx *c = ch->private_data;
+	uint64_t z0 = c->z_blk, z1 = c->z_blk + c->z_count, a = blk, b = blk + count;
+	errcode_t e;
+
+	if (c->z_count == 0 || b <= z0 || a >= z1)
+		return 0;
+	if (a > z0 && b < z1) {
+		c->z_count = a - z0; /* the left part now, the right kept */
+		e = settle_zero(ch);
+		if (e != 0) {
+			c->z_count = z1 - c->z_blk;
+			return e;
+		}
+		c->z_saved += count;
+		c->z_blk = b;
+		c->z_count = z1 - b;
+		return 0;
+	}
+	c->z_saved += (b < z1 ? b : z1) - (a > z0 ? a : z0);
+	if (a <= z0 && b >= z1) {
+		c->z_count = 0;
+	} else if (a <= z0) {
+		c->z_blk = b;
+		c->z_count = z1 - b;
+	} else {
+		c->z_count = a - z0;
+	}
+	return 0;
+}
+
+/* 1 when [off, off + len) touches the zeroes owed. */
+static int
+zero_within(const struct blkio_ctx *c, int bs, uint64_t off, size_t len)
+{
+	return c->z_count > 0 && len > 0 && c->z_blk * (uint64_t)bs < off + len &&
+	       off < (c->z_blk + c->z_count) * (uint64_t)bs;
 }
 
 /* 1 when the pending block lies in [off, off + len). */
@@ -355,7 +445,8 @@ blkio_read64(io_channel ch, unsigned long long block, int count, void *data)
 		return 0;
 	}
 	e = blkio_span(ch, block, count, &off, &len);
-	if (e == 0 && pend_within(c, ch->block_size, off, len))
+	if (e == 0 && (pend_within(c, ch->block_size, off, len) ||
+		       zero_within(c, ch->block_size, off, len)))
 		e = settle(ch);
 	if (e != 0)
 		return e;
@@ -387,6 +478,10 @@ blkio_write64(io_channel ch, unsigned long long block, int count, const void *da
 	errcode_t e;
 
 	e = blkio_span(ch, block, count, &off, &len);
+	if (e == 0 && count > 0)
+		e = zero_cut(ch, block, (uint64_t)count);
+	else if (e == 0 && zero_within(c, ch->block_size, off, len))
+		e = settle(ch); /* a byte write: the zeroes first */
 	if (e == 0 && count == 1 && off <= size && len <= size - off) {
 		/* Held, merged with the next write if that is this block
 		 * again (the top of the file). */
@@ -455,6 +550,34 @@ blkio_flush(io_channel ch)
 	return 0;
 }
 
+/* Deferred (see the top): only remembered here. */
+static errcode_t
+blkio_zeroout(io_channel ch, unsigned long long block, unsigned long long count)
+{
+	struct blkio_ctx *c = ch->private_data;
+	uint64_t bs = (uint64_t)ch->block_size, size;
+	errcode_t e;
+
+	if (count == 0)
+		return 0;
+	size = c->dev->sector_count * (uint64_t)c->dev->sector_size / bs;
+	if (block >= size || count > size - block)
+		return EXT2_ET_SHORT_WRITE;
+	if (c->z_count > 0 && block == c->z_blk + c->z_count) {
+		c->z_count += count; /* the next run of the same allocation */
+	} else {
+		e = settle_zero(ch);
+		if (e != 0)
+			return e;
+		c->z_blk = block;
+		c->z_count = count;
+	}
+	if (c->pend && c->pend_blk >= block && c->pend_blk < block + count)
+		c->pend = 0; /* zeroed after it was written: the zeroes win */
+	cache_drop(c, ch->block_size, block * bs, (size_t)(count * bs));
+	return 0;
+}
+
 static errcode_t
 blkio_set_option(io_channel ch, const char *option, const char *arg)
 {
@@ -474,6 +597,7 @@ static struct struct_io_manager blkio_manager = {
     .set_option = blkio_set_option,
     .read_blk64 = blkio_read64,
     .write_blk64 = blkio_write64,
+    .zeroout = blkio_zeroout,
 };
 
 io_manager ext_blkio_manager = &blkio_manager;
