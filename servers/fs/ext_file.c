@@ -58,7 +58,10 @@ open_or_create(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t 
 		return rc;
 	if (xv->read_only)
 		return -EROFS;
-	return ext_new_node_at(r, xv, dir, name, S_IFREG | (mode & 07777), ino);
+	rc = ext_new_node_at(r, xv, dir, name, S_IFREG | (mode & 07777), ino);
+	if (rc == 0)
+		ext_names_put(xv, path, *ino); /* its setattr and stat come next */
+	return rc;
 }
 
 static int

@@ -41,10 +41,13 @@ ext_lookup(struct ext_vol *xv, const char *path, uint32_t *ino)
 		*ino = EXT2_ROOT_INO;
 		return 0;
 	}
+	if (ext_names_get(xv, path, ino))
+		return 0;
 	e = ext2fs_namei(xv->fs, EXT2_ROOT_INO, EXT2_ROOT_INO, path, &i);
 	if (e != 0)
 		return ext_err(e, "looking a path up");
 	*ino = i;
+	ext_names_put(xv, path, i);
 	return 0;
 }
 

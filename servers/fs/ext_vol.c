@@ -167,6 +167,7 @@ ext_volume_mount(struct fs_volume *v, struct fat_blkdev *dev)
 			goto fail;
 		}
 	}
+	(void)ext_names_new(xv);
 	v->ext = xv;
 	v->cluster = xv->fs->blocksize;
 	dvs_info("volume %s: ext%d, %u-byte blocks, %s, no journal writes", v->name,
@@ -235,6 +236,7 @@ ext_volume_unmount(struct fs_volume *v)
 	ext_unlock(xv);
 	ext_blkio_forget(v->dev);
 	pthread_mutex_destroy(&xv->lock);
+	ext_names_free(xv);
 	free(xv->open);
 	free(xv);
 	v->ext = NULL;
