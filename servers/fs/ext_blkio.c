@@ -294,9 +294,7 @@ blkio_rw(io_channel ch, uint64_t off, size_t len, void *buf, int write)
 	return 0;
 }
 
-/* Writes the pending block, if any.  On failure it stays pending (the
- * next settle or flush tries again) and the error is returned. */
-/* Writes the zeroes still owed, in chunks. */
+/* Writes the zeroes still owed, in chunks; what failed stays owed. */
 static errcode_t
 settle_zero(io_channel ch)
 {
@@ -324,25 +322,33 @@ settle_zero(io_channel ch)
 	return e;
 }
 
+/* Writes the pending block, if any; on failure it stays pending. */
+static errcode_t
+settle_pend(io_channel ch)
+{
+	struct blkio_ctx *c = ch->private_data;
+	uint64_t bs = (uint64_t)ch->block_size;
+	errcode_t e;
+
+	if (!c->pend)
+		return 0;
+	if (c->pend_blk > UINT64_MAX / bs)
+		return EXT2_ET_SHORT_WRITE;
+	e = blkio_rw(ch, c->pend_blk * bs, (size_t)bs, c->pend_buf, 1);
+	if (e == 0)
+		c->pend = 0;
+	return e;
+}
+
 /* Writes the pending block and the zeroes owed, if any.  On failure they
  * stay owed (the next settle or flush tries again) and the error is
  * returned. */
 static errcode_t
 settle(io_channel ch)
 {
-	struct blkio_ctx *c = ch->private_data;
-	uint64_t bs = (uint64_t)ch->block_size;
-	errcode_t e;
+	errcode_t e = settle_pend(ch);
 
-	if (c->pend) {
-		if (c->pend_blk > UINT64_MAX / bs)
-			return EXT2_ET_SHORT_WRITE;
-		e = blkio_rw(ch, c->pend_blk * bs, (size_t)bs, c->pend_buf, 1);
-		if (e != 0)
-			return e;
-		c->pend = 0;
-	}
-	return settle_zero(ch);
+	return e != 0 ? e : settle_zero(ch);
 }
 
 /* A write of [blk, blk + count) replaces what it covers of the zeroes
@@ -406,8 +412,7 @@ ext_blkio_settle(io_channel ch)
 		return 0;
 	e = settle(ch);
 	if (e != 0) {
-		dvs_warn("writing block %llu: %s (kept, written at the next flush)",
-			 (unsigned long long)((struct blkio_ctx *)ch->private_data)->pend_blk,
+		dvs_warn("writing held blocks: %s (kept, written at the next flush)",
 			 error_message(e));
 		return -EIO;
 	}
@@ -488,7 +493,7 @@ blkio_write64(io_channel ch, unsigned long long block, int count, const void *da
 		if (c->pend && c->pend_blk == block)
 			c->merged++;
 		else
-			e = settle(ch);
+			e = settle_pend(ch); /* the zeroes owed lie elsewhere */
 		if (e == 0) {
 			memcpy(c->pend_buf, data, len);
 			c->pend_blk = block;
@@ -497,7 +502,9 @@ blkio_write64(io_channel ch, unsigned long long block, int count, const void *da
 			return 0;
 		}
 	} else if (e == 0) {
-		e = settle(ch); /* keeps the order of writes */
+		/* Keeps the order of writes; the zeroes owed lie elsewhere
+		 * (zero_cut) unless this is a byte write, settled above. */
+		e = settle_pend(ch);
 	}
 	if (e == 0) {
 		e = blkio_rw(ch, off, len, (void *)(uintptr_t)data, 1);
