@@ -42,6 +42,8 @@ struct ext_open_ino {
 	uint32_t count;
 };
 
+struct ext_names;
+
 struct ext_vol {
 	ext2_filsys fs;	      /* under lock */
 	dvs_mutex_t lock; /* fs and everything below */
@@ -52,6 +54,7 @@ struct ext_vol {
 	size_t nopen, cap_open;
 	uint64_t lock_wait_ns; /* total time spent waiting for lock */
 	uint64_t lock_taken;
+	struct ext_names *names; /* paths looked up (ext_names.c); under lock */
 };
 
 /* ---- the I/O manager (ext_blkio.c) ----------------------------------- */
@@ -64,6 +67,10 @@ extern io_manager ext_blkio_manager;
 int ext_blkio_name(struct fat_blkdev *dev, char *name, size_t len);
 /* Drops dev from the names (after its file system is closed). */
 void ext_blkio_forget(struct fat_blkdev *dev);
+/* Writes the block held back for merging (ext_blkio.c); ext_unlock calls
+ * it, so a request leaves nothing unwritten.  0, or -EIO (logged; the
+ * block stays held and the next flush fails if it still cannot go). */
+int ext_blkio_settle(io_channel ch);
 
 /* ---- volumes (ext_vol.c) ---------------------------------------------- */
 
@@ -145,10 +152,27 @@ int ext_free_inode(struct ext_vol *xv, uint32_t ino)
 int ext_new_node(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t mode,
 		 uint32_t *out)
 	DVS_REQUIRES(xv->lock);
+/* The same in directory dir (from ext_parent) where the caller has just
+ * found no entry name. */
+int ext_new_node_at(struct fs_req *r, struct ext_vol *xv, uint32_t dir, const char *name,
+		    uint32_t mode, uint32_t *out)
+	DVS_REQUIRES(xv->lock);
 int ext_ftype(uint32_t mode);
 /* 1 when directory ino holds nothing but "." and "..". */
 int ext_dir_empty(struct ext_vol *xv, uint32_t ino)
 	DVS_REQUIRES(xv->lock);
+
+/* ---- the memo of paths (ext_names.c); caller holds xv->lock ------- */
+
+/* Allocates and frees xv->names (without one, lookups just walk). */
+int ext_names_new(struct ext_vol *xv);
+void ext_names_free(struct ext_vol *xv);
+/* 1 and *ino when path is known. */
+int ext_names_get(struct ext_vol *xv, const char *path, uint32_t *ino);
+/* Remembers that path names ino (path is copied). */
+void ext_names_put(struct ext_vol *xv, const char *path, uint32_t ino);
+/* Forgets every path: call before any name is removed or renamed. */
+void ext_names_forget(struct ext_vol *xv);
 
 /* ---- file data (ext_data.c); caller holds xv->lock ------------------ */
 

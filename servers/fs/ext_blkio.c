@@ -10,6 +10,24 @@
  * requests go straight through; anything else goes through a bounce
  * buffer (read-modify-write), which only the superblock's byte writes
  * need in practice.
+ *
+ * Consecutive writes of one block are merged: libext2fs writes the inode
+ * table block of an inode two or three times in a row while making a file
+ * (ext2fs_write_new_inode then the large fields, fallocate then the size),
+ * and a new data block is zeroed and then written.  A one-block write is
+ * held as the pending block until a write of any other block, a read that
+ * covers it, a flush, or the end of the locked section (ext_unlock calls
+ * ext_blkio_settle), so the device sees the same writes in the same order
+ * minus those overwritten at once, and nothing stays unwritten once a
+ * request lets go of the volume.
+ *
+ * Zeroing (io_channel_zeroout, which ext2fs_fallocate uses for the blocks
+ * it maps in a file) is deferred the same way: the range is remembered,
+ * whatever a write covers in it is dropped from it (ext_data.c writes the
+ * file data into the very blocks just allocated), and what is left is
+ * written as zeroes when the locked section ends or anything reads it.  So
+ * a block is never read as anything but zeroes or its new data, and a
+ * 1 MiB write costs one write of the device, not a zeroing and a write.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,7 +58,21 @@ struct blkio_ctx {
 	uint64_t *tag;	       /* block number + 1 per slot, 0 empty */
 	unsigned char *data;   /* nslots blocks of ch->block_size */
 	uint64_t hits, misses; /* for docs/EXT.md figures */
+	/* The pending block (see the top): its number and contents, written
+	 * by settle(). */
+	int pend;
+	uint64_t pend_blk;
+	unsigned char *pend_buf; /* one block of ch->block_size */
+	uint64_t merged;	 /* writes that never reached the device */
+	/* Blocks still to be zeroed: [z_blk, z_blk + z_count). */
+	uint64_t z_blk, z_count;
+	uint64_t z_saved; /* zeroed blocks that data replaced */
 };
+
+/* Zeroes written per device call. */
+#define ZERO_CHUNK_BYTES (256u << 10)
+
+static errcode_t settle(io_channel ch);
 
 static void
 cache_free(struct blkio_ctx *c)
@@ -158,6 +190,14 @@ blkio_open(const char *name, int flags, io_channel *out)
 		return EXT2_ET_RO_FILSYS;
 	}
 	cache_init(ch->private_data, ch->block_size);
+	((struct blkio_ctx *)ch->private_data)->pend_buf = malloc((size_t)ch->block_size);
+	if (((struct blkio_ctx *)ch->private_data)->pend_buf == NULL) {
+		cache_free(ch->private_data);
+		free(ch->private_data);
+		free(ch->name);
+		free(ch);
+		return EXT2_ET_NO_MEMORY;
+	}
 	*out = ch;
 	return 0;
 }
@@ -165,9 +205,21 @@ blkio_open(const char *name, int flags, io_channel *out)
 static errcode_t
 blkio_close(io_channel ch)
 {
+	struct blkio_ctx *c = ch->private_data;
+	errcode_t e;
+
 	if (--ch->refcount > 0)
 		return 0;
-	cache_free(ch->private_data);
+	e = settle(ch);
+	if (e != 0)
+		dvs_warn("closing: block %llu not written: %s", (unsigned long long)c->pend_blk,
+			 error_message(e));
+	if (c->merged > 0 || c->z_saved > 0)
+		dvs_debug("%llu block writes merged into the next, %llu blocks not zeroed "
+			  "before their data",
+			  (unsigned long long)c->merged, (unsigned long long)c->z_saved);
+	cache_free(c);
+	free(c->pend_buf);
 	free(ch->private_data);
 	free(ch->name);
 	free(ch);
@@ -177,10 +229,23 @@ blkio_close(io_channel ch)
 static errcode_t
 blkio_set_blksize(io_channel ch, int blksize)
 {
+	struct blkio_ctx *c = ch->private_data;
+	unsigned char *p;
+	errcode_t e;
+
 	if (blksize <= 0)
 		return EXT2_ET_INVALID_ARGUMENT;
+	if (blksize == ch->block_size && c->pend_buf != NULL)
+		return 0;
+	e = settle(ch);
+	if (e != 0)
+		return e;
+	p = realloc(c->pend_buf, (size_t)blksize);
+	if (p == NULL)
+		return EXT2_ET_NO_MEMORY;
+	c->pend_buf = p;
 	if (blksize != ch->block_size)
-		cache_init(ch->private_data, blksize);
+		cache_init(c, blksize);
 	ch->block_size = blksize;
 	return 0;
 }
@@ -229,6 +294,131 @@ blkio_rw(io_channel ch, uint64_t off, size_t len, void *buf, int write)
 	return 0;
 }
 
+/* Writes the zeroes still owed, in chunks; what failed stays owed. */
+static errcode_t
+settle_zero(io_channel ch)
+{
+	struct blkio_ctx *c = ch->private_data;
+	uint64_t bs = (uint64_t)ch->block_size, n;
+	unsigned char *z;
+	errcode_t e = 0;
+
+	if (c->z_count == 0)
+		return 0;
+	z = calloc(1, ZERO_CHUNK_BYTES > bs ? ZERO_CHUNK_BYTES : bs);
+	if (z == NULL)
+		return EXT2_ET_NO_MEMORY;
+	while (c->z_count > 0 && e == 0) {
+		n = (ZERO_CHUNK_BYTES > bs ? ZERO_CHUNK_BYTES : bs) / bs;
+		if (n > c->z_count)
+			n = c->z_count;
+		e = blkio_rw(ch, c->z_blk * bs, (size_t)(n * bs), z, 1);
+		if (e == 0) {
+			c->z_blk += n;
+			c->z_count -= n;
+		}
+	}
+	free(z);
+	return e;
+}
+
+/* Writes the pending block, if any; on failure it stays pending. */
+static errcode_t
+settle_pend(io_channel ch)
+{
+	struct blkio_ctx *c = ch->private_data;
+	uint64_t bs = (uint64_t)ch->block_size;
+	errcode_t e;
+
+	if (!c->pend)
+		return 0;
+	if (c->pend_blk > UINT64_MAX / bs)
+		return EXT2_ET_SHORT_WRITE;
+	e = blkio_rw(ch, c->pend_blk * bs, (size_t)bs, c->pend_buf, 1);
+	if (e == 0)
+		c->pend = 0;
+	return e;
+}
+
+/* Writes the pending block and the zeroes owed, if any.  On failure they
+ * stay owed (the next settle or flush tries again) and the error is
+ * returned. */
+static errcode_t
+settle(io_channel ch)
+{
+	errcode_t e = settle_pend(ch);
+
+	return e != 0 ? e : settle_zero(ch);
+}
+
+/* A write of [blk, blk + count) replaces what it covers of the zeroes
+ * owed; a hole it would leave in the middle is zeroed at once. */
+static errcode_t
+zero_cut(io_channel ch, uint64_t blk, uint64_t count)
+{
+	struct blkio_ctx *c = ch->private_data;
+	uint64_t z0 = c->z_blk, z1 = c->z_blk + c->z_count, a = blk, b = blk + count;
+	errcode_t e;
+
+	if (c->z_count == 0 || b <= z0 || a >= z1)
+		return 0;
+	if (a > z0 && b < z1) {
+		c->z_count = a - z0; /* the left part now, the right kept */
+		e = settle_zero(ch);
+		if (e != 0) {
+			c->z_count = z1 - c->z_blk;
+			return e;
+		}
+		c->z_saved += count;
+		c->z_blk = b;
+		c->z_count = z1 - b;
+		return 0;
+	}
+	c->z_saved += (b < z1 ? b : z1) - (a > z0 ? a : z0);
+	if (a <= z0 && b >= z1) {
+		c->z_count = 0;
+	} else if (a <= z0) {
+		c->z_blk = b;
+		c->z_count = z1 - b;
+	} else {
+		c->z_count = a - z0;
+	}
+	return 0;
+}
+
+/* 1 when [off, off + len) touches the zeroes owed. */
+static int
+zero_within(const struct blkio_ctx *c, int bs, uint64_t off, size_t len)
+{
+	return c->z_count > 0 && len > 0 && c->z_blk * (uint64_t)bs < off + len &&
+	       off < (c->z_blk + c->z_count) * (uint64_t)bs;
+}
+
+/* 1 when the pending block lies in [off, off + len). */
+static int
+pend_within(const struct blkio_ctx *c, int bs, uint64_t off, size_t len)
+{
+	uint64_t p = c->pend_blk * (uint64_t)bs;
+
+	return c->pend && len > 0 && p < off + len && off < p + (uint64_t)bs;
+}
+
+int
+ext_blkio_settle(io_channel ch)
+{
+	errcode_t e;
+
+	if (ch == NULL || ch->manager != ext_blkio_manager)
+		return 0;
+	e = settle(ch);
+	if (e != 0) {
+		dvs_warn("writing held blocks: %s (kept, written at the next flush)",
+			 error_message(e));
+		return -EIO;
+	}
+	return 0;
+}
+
 static errcode_t
 blkio_span(io_channel ch, unsigned long long block, int count, uint64_t *off, size_t *len)
 {
@@ -255,6 +445,16 @@ blkio_read64(io_channel ch, unsigned long long block, int count, void *data)
 	size_t len;
 	errcode_t e;
 
+	if (count == 1 && c->pend && c->pend_blk == block) {
+		memcpy(data, c->pend_buf, bs);
+		return 0;
+	}
+	e = blkio_span(ch, block, count, &off, &len);
+	if (e == 0 && (pend_within(c, ch->block_size, off, len) ||
+		       zero_within(c, ch->block_size, off, len)))
+		e = settle(ch);
+	if (e != 0)
+		return e;
 	if (count == 1 && c->nslots > 0) {
 		k = cache_slot(c, block);
 		if (c->tag[k] == block + 1) {
@@ -264,9 +464,7 @@ blkio_read64(io_channel ch, unsigned long long block, int count, void *data)
 		}
 		c->misses++;
 	}
-	e = blkio_span(ch, block, count, &off, &len);
-	if (e == 0)
-		e = blkio_rw(ch, off, len, data, 0);
+	e = blkio_rw(ch, off, len, data, 0);
 	if (e == 0 && count == 1 && c->nslots > 0) {
 		memcpy(c->data + (size_t)k * bs, data, bs);
 		c->tag[k] = block + 1;
@@ -279,14 +477,36 @@ blkio_read64(io_channel ch, unsigned long long block, int count, void *data)
 static errcode_t
 blkio_write64(io_channel ch, unsigned long long block, int count, const void *data)
 {
-	uint64_t off;
+	struct blkio_ctx *c = ch->private_data;
+	uint64_t off, size = c->dev->sector_count * (uint64_t)c->dev->sector_size;
 	size_t len;
 	errcode_t e;
 
 	e = blkio_span(ch, block, count, &off, &len);
+	if (e == 0 && count > 0)
+		e = zero_cut(ch, block, (uint64_t)count);
+	else if (e == 0 && zero_within(c, ch->block_size, off, len))
+		e = settle(ch); /* a byte write: the zeroes first */
+	if (e == 0 && count == 1 && off <= size && len <= size - off) {
+		/* Held, merged with the next write if that is this block
+		 * again (the top of the file). */
+		if (c->pend && c->pend_blk == block)
+			c->merged++;
+		else
+			e = settle_pend(ch); /* the zeroes owed lie elsewhere */
+		if (e == 0) {
+			memcpy(c->pend_buf, data, len);
+			c->pend_blk = block;
+			c->pend = 1;
+			cache_wrote(c, ch->block_size, block, 1, data);
+			return 0;
+		}
+	} else if (e == 0) {
+		/* Keeps the order of writes; the zeroes owed lie elsewhere
+		 * (zero_cut) unless this is a byte write, settled above. */
+		e = settle_pend(ch);
+	}
 	if (e == 0) {
-		struct blkio_ctx *c = ch->private_data;
-
 		e = blkio_rw(ch, off, len, (void *)(uintptr_t)data, 1);
 		if (e == 0 && count > 0)
 			cache_wrote(c, ch->block_size, block, (uint64_t)count, data);
@@ -313,8 +533,13 @@ blkio_write(io_channel ch, unsigned long block, int count, const void *data)
 static errcode_t
 blkio_write_byte(io_channel ch, unsigned long offset, int count, const void *data)
 {
+	errcode_t e;
+
 	if (count < 0)
 		return EXT2_ET_INVALID_ARGUMENT;
+	e = settle(ch); /* in order, and never under a byte write */
+	if (e != 0)
+		return e;
 	cache_drop(ch->private_data, ch->block_size, offset, (size_t)count);
 	return blkio_rw(ch, offset, (size_t)count, (void *)(uintptr_t)data, 1);
 }
@@ -323,9 +548,40 @@ static errcode_t
 blkio_flush(io_channel ch)
 {
 	struct fat_blkdev *dev = ((struct blkio_ctx *)ch->private_data)->dev;
+	errcode_t e = settle(ch);
 
+	if (e != 0)
+		return e;
 	if (dev->ops->flush != NULL && dev->ops->flush(dev) < 0)
 		return EXT2_ET_SHORT_WRITE;
+	return 0;
+}
+
+/* Deferred (see the top): only remembered here. */
+static errcode_t
+blkio_zeroout(io_channel ch, unsigned long long block, unsigned long long count)
+{
+	struct blkio_ctx *c = ch->private_data;
+	uint64_t bs = (uint64_t)ch->block_size, size;
+	errcode_t e;
+
+	if (count == 0)
+		return 0;
+	size = c->dev->sector_count * (uint64_t)c->dev->sector_size / bs;
+	if (block >= size || count > size - block)
+		return EXT2_ET_SHORT_WRITE;
+	if (c->z_count > 0 && block == c->z_blk + c->z_count) {
+		c->z_count += count; /* the next run of the same allocation */
+	} else {
+		e = settle_zero(ch);
+		if (e != 0)
+			return e;
+		c->z_blk = block;
+		c->z_count = count;
+	}
+	if (c->pend && c->pend_blk >= block && c->pend_blk < block + count)
+		c->pend = 0; /* zeroed after it was written: the zeroes win */
+	cache_drop(c, ch->block_size, block * bs, (size_t)(count * bs));
 	return 0;
 }
 
@@ -348,6 +604,7 @@ static struct struct_io_manager blkio_manager = {
     .set_option = blkio_set_option,
     .read_blk64 = blkio_read64,
     .write_blk64 = blkio_write64,
+    .zeroout = blkio_zeroout,
 };
 
 io_manager ext_blkio_manager = &blkio_manager;

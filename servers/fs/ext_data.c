@@ -40,6 +40,42 @@ map_block(struct ext_vol *xv, uint32_t ino, struct ext2_inode_large *in, blk64_t
 	return 0;
 }
 
+/*
+ * The run of physical blocks that logical blocks [lblk, lblk + max) of an
+ * extent-mapped file start with: *pblk (0 for a hole: then *len is 1) and
+ * *len.  One walk of the extent tree per run, with the handle h the caller
+ * opened, instead of ext2fs_bmap2 per block, which opened a handle and
+ * read and checksummed the extent leaf again for every 4 KiB block (as
+ * much CRC work as data).  -1 after an error, for an uninitialised extent
+ * or a run outside the volume (the caller falls back).
+ */
+static int
+map_run(struct ext_vol *xv, ext2_extent_handle_t h, blk64_t lblk, blk64_t max,
+	blk64_t *pblk, blk64_t *len)
+{
+	struct ext2fs_extent ex;
+	errcode_t e;
+
+	*pblk = 0;
+	*len = 1;
+	e = ext2fs_extent_goto2(h, 0, lblk);
+	if (e == EXT2_ET_EXTENT_NOT_FOUND)
+		return 0; /* a hole */
+	if (e == 0)
+		e = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &ex);
+	if (e != 0 || (ex.e_flags & EXT2_EXTENT_FLAGS_UNINIT) || lblk < ex.e_lblk ||
+	    lblk >= ex.e_lblk + ex.e_len)
+		return -1;
+	*pblk = ex.e_pblk + (lblk - ex.e_lblk);
+	*len = ex.e_lblk + ex.e_len - lblk;
+	if (*len > max)
+		*len = max;
+	if (*pblk == 0 || *pblk >= ext2fs_blocks_count(xv->fs->super) ||
+	    *len > ext2fs_blocks_count(xv->fs->super) - *pblk)
+		return -1; /* a corrupt map: never touch outside the volume */
+	return 0;
+}
+
 /* Moves n whole blocks from lblk on: runs of contiguous physical blocks
  * in one device call each; holes read as zeroes (a write must not meet
  * one).  0, -EAGAIN to fall back, or -errno. */
@@ -48,32 +84,57 @@ blocks_io(struct ext_vol *xv, uint32_t ino, struct ext2_inode_large *in, blk64_t
 	  blk64_t n, unsigned char *buf, int write)
 {
 	size_t bs = xv->fs->blocksize;
-	blk64_t i = 0, j, p0, p;
+	ext2_extent_handle_t h = NULL;
+	blk64_t i = 0, j, p0, p, run;
 	errcode_t e;
+	int rc = 0;
 
-	while (i < n) {
-		if (map_block(xv, ino, in, lblk + i, &p0) < 0)
+	if (in->i_flags & EXT4_EXTENTS_FL) {
+		e = ext2fs_extent_open2(xv->fs, ino, (struct ext2_inode *)in, &h);
+		if (e != 0)
 			return -EAGAIN;
-		j = i + 1;
-		while (j < n && map_block(xv, ino, in, lblk + j, &p) == 0 &&
-		       p0 != 0 && p == p0 + (j - i) && j - i < 65536)
-			j++;
+	}
+	while (i < n) {
+		if (h != NULL) {
+			if (map_run(xv, h, lblk + i, n - i, &p0, &run) < 0) {
+				rc = -EAGAIN;
+				break;
+			}
+			j = i + run;
+		} else {
+			if (map_block(xv, ino, in, lblk + i, &p0) < 0) {
+				rc = -EAGAIN;
+				break;
+			}
+			j = i + 1;
+			while (j < n && map_block(xv, ino, in, lblk + j, &p) == 0 && p0 != 0 &&
+			       p == p0 + (j - i) && j - i < 65536)
+				j++;
+		}
 		if (p0 == 0) {
-			if (write)
-				return -EAGAIN;
+			if (write) {
+				rc = -EAGAIN;
+				break;
+			}
 			memset(buf + i * bs, 0, (size_t)(j - i) * bs);
 		} else if (write) {
 			e = io_channel_write_blk64(xv->fs->io, p0, (int)(j - i), buf + i * bs);
-			if (e != 0)
-				return ext_err(e, "writing file data");
+			if (e != 0) {
+				rc = ext_err(e, "writing file data");
+				break;
+			}
 		} else {
 			e = io_channel_read_blk64(xv->fs->io, p0, (int)(j - i), buf + i * bs);
-			if (e != 0)
-				return ext_err(e, "reading file data");
+			if (e != 0) {
+				rc = ext_err(e, "reading file data");
+				break;
+			}
 		}
 		i = j;
 	}
-	return 0;
+	if (h != NULL)
+		ext2fs_extent_free(h);
+	return rc;
 }
 
 /* The file API for [off, off + len): the count, or -errno. */

@@ -115,6 +115,7 @@ remove_name(struct ext_vol *xv, uint32_t dir, const char *name, uint32_t ino, in
 	errcode_t e;
 	int rc;
 
+	ext_names_forget(xv);
 	e = ext2fs_unlink(xv->fs, dir, name, ino, 0);
 	if (e != 0)
 		return ext_err(e, "removing a name");
@@ -276,6 +277,7 @@ rename_locked(struct ext_vol *xv, char *from, char *to, uint32_t flags) DVS_REQU
 	}
 	/* New name before the old one goes: a crash between leaves two
 	 * names (e2fsck fixes the count), never none. */
+	ext_names_forget(xv); /* every path under a moved directory too */
 	rc = ext_add_link(xv, ddir, dname, sino, ext_ftype(sin.i_mode));
 	if (rc < 0)
 		return rc;

@@ -27,16 +27,41 @@ static int
 open_or_create(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t flags,
 	       uint32_t mode, uint32_t *ino) DVS_REQUIRES(xv->lock)
 {
+	const char *name;
+	uint32_t dir;
+	ext2_ino_t i;
+	errcode_t e;
 	int rc;
 
-	rc = ext_lookup(xv, path, ino);
-	if (rc == 0 && (flags & FS_O_CREAT) && (flags & FS_O_EXCL))
-		return -EEXIST;
-	if (rc != -ENOENT || !(flags & FS_O_CREAT))
+	if (!(flags & FS_O_CREAT) || strcmp(path, "/") == 0) {
+		rc = ext_lookup(xv, path, ino);
+		return rc == 0 && (flags & FS_O_CREAT) && (flags & FS_O_EXCL) ? -EEXIST : rc;
+	}
+	/* One walk of the path and one scan of the directory, whose
+	 * answer both the open and the create use (the lock is held). */
+	rc = ext_parent(xv, path, &dir, &name);
+	if (rc == -ENOTDIR) {
+		/* The parent may be a symbolic link, which ext_parent does not
+		 * follow and ext_lookup follows inside a path: as before. */
+		rc = ext_lookup(xv, path, ino);
+		return rc == 0 && (flags & FS_O_EXCL) ? -EEXIST : rc == -ENOENT ? -ENOTDIR : rc;
+	}
+	if (rc < 0)
+		return rc;
+	e = ext2fs_lookup(xv->fs, dir, name, (int)strlen(name), NULL, &i);
+	if (e == 0) {
+		*ino = i;
+		return (flags & FS_O_EXCL) ? -EEXIST : 0;
+	}
+	rc = ext_err(e, "looking a name up");
+	if (rc != -ENOENT)
 		return rc;
 	if (xv->read_only)
 		return -EROFS;
-	return ext_new_node(r, xv, path, S_IFREG | (mode & 07777), ino);
+	rc = ext_new_node_at(r, xv, dir, name, S_IFREG | (mode & 07777), ino);
+	if (rc == 0)
+		ext_names_put(xv, path, *ino); /* its setattr and stat come next */
+	return rc;
 }
 
 static int

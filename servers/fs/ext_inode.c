@@ -41,10 +41,13 @@ ext_lookup(struct ext_vol *xv, const char *path, uint32_t *ino)
 		*ino = EXT2_ROOT_INO;
 		return 0;
 	}
+	if (ext_names_get(xv, path, ino))
+		return 0;
 	e = ext2fs_namei(xv->fs, EXT2_ROOT_INO, EXT2_ROOT_INO, path, &i);
 	if (e != 0)
 		return ext_err(e, "looking a path up");
 	*ino = i;
+	ext_names_put(xv, path, i);
 	return 0;
 }
 
@@ -265,13 +268,8 @@ int
 ext_new_node(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t mode,
 	     uint32_t *out)
 {
-	struct ext2_inode_large in;
-	ext2_extent_handle_t h;
-	struct timespec now;
 	const char *name;
-	ext2_ino_t ino;
 	uint32_t dir, old;
-	errcode_t e;
 	int rc;
 
 	rc = ext_parent(xv, path, &dir, &name);
@@ -279,6 +277,20 @@ ext_new_node(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t mo
 		return rc;
 	if (ext2fs_lookup(xv->fs, dir, name, (int)strlen(name), NULL, &old) == 0)
 		return -EEXIST;
+	return ext_new_node_at(r, xv, dir, name, mode, out);
+}
+
+int
+ext_new_node_at(struct fs_req *r, struct ext_vol *xv, uint32_t dir, const char *name,
+		uint32_t mode, uint32_t *out)
+{
+	struct ext2_inode_large in;
+	ext2_extent_handle_t h;
+	struct timespec now;
+	ext2_ino_t ino;
+	errcode_t e;
+	int rc;
+
 	e = ext2fs_new_inode(xv->fs, dir, (int)mode, NULL, &ino);
 	if (e != 0)
 		return ext_err(e, "allocating an inode");

@@ -44,6 +44,10 @@ ext_lock(struct ext_vol *xv)
 void
 ext_unlock(struct ext_vol *xv)
 {
+	/* Whatever the request wrote is on the device before anyone else
+	 * runs (ext_blkio.c merges only within one locked section). */
+	if (xv->fs != NULL)
+		(void)ext_blkio_settle(xv->fs->io);
 	dvs_mutex_unlock(&xv->lock);
 }
 
@@ -162,6 +166,7 @@ ext_volume_mount(struct fs_volume *v, struct fat_blkdev *dev)
 			goto fail;
 		}
 	}
+	(void)ext_names_new(xv);
 	v->ext = xv;
 	v->cluster = xv->fs->blocksize;
 	dvs_info("volume %s: ext%d, %u-byte blocks, %s, no journal writes", v->name,
@@ -221,6 +226,7 @@ ext_volume_unmount(struct fs_volume *v)
 	dvs_info("volume %s: lock taken %llu times, %.1f ms spent waiting for it", v->name,
 		 (unsigned long long)xv->lock_taken, (double)xv->lock_wait_ns / 1e6);
 	e = ext2fs_close2(xv->fs, 0);
+	xv->fs = NULL; /* freed, even after an error */
 	if (e == 0 && !xv->read_only)
 		dvs_info("volume %s: written and marked clean", v->name);
 	else if (e != 0)
@@ -229,6 +235,7 @@ ext_volume_unmount(struct fs_volume *v)
 	ext_unlock(xv);
 	ext_blkio_forget(v->dev);
 	pthread_mutex_destroy(&xv->lock);
+	ext_names_free(xv);
 	free(xv->open);
 	free(xv);
 	v->ext = NULL;
