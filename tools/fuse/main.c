@@ -512,11 +512,12 @@ main(int argc, char **argv)
 	/* Stopped by a signal after our mount went: dvs umount does that when
 	 * a copy of the mount in another mount namespace keeps the connection
 	 * alive (tools/mount/umount_elsewhere.h).  That is a clean end (the
-	 * loop has reset the session's exited flag by now). */
+	 * loop has reset the session's exited flag by now).  The unmount
+	 * below still runs: it frees what fuse_session_mount took, and says
+	 * in the log that there was nothing left to unmount. */
 	if (r != 0 && !mountinfo_is_dvs(mnt_real)) {
 		dvs_info("%s was unmounted here; stopping", mnt_real);
 		r = 0;
-		mounted = 0;
 	}
 	rc = r == 0 ? 0 : 1;
 out:
