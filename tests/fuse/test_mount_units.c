@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "fstype.h"
-#include "mountinfo.h"
+#include "dvs/mountinfo.h"
 #include "run_dir.h"
 #include "state.h"
 

@@ -26,7 +26,7 @@
 #include "mount_opts.h"
 #include "mount_run.h"
 #include "mount_start.h"
-#include "mountinfo.h"
+#include "dvs/mountinfo.h"
 #include "progs.h"
 
 static void

@@ -10,7 +10,7 @@
 
 #include "mount_cli.h"
 #include "mount_run.h"
-#include "mountinfo.h"
+#include "dvs/mountinfo.h"
 #include "run_dir.h"
 #include "state.h"
 

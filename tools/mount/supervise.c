@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "child.h"
-#include "mountinfo.h"
+#include "dvs/mountinfo.h"
 #include "progs.h"
 #include "run_dir.h"
 #include "state.h"

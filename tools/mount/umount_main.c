@@ -20,7 +20,7 @@
 #include "dvs/log.h"
 #include "dvs/parse.h"
 #include "dvs/version.h"
-#include "mountinfo.h"
+#include "dvs/mountinfo.h"
 #include "run_dir.h"
 #include "state.h"
 #include "umount_elsewhere.h"

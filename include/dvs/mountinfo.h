@@ -1,9 +1,10 @@
 /*
  * mountinfo.h - what is mounted on a directory, from /proc/self/mountinfo
- * (what findmnt -M reads), so dvs mount needs no findmnt.
+ * (what findmnt -M reads), so dvs mount, dvs umount and dvs-fuse need no
+ * findmnt.
  */
-#ifndef DVS_MOUNT_MOUNTINFO_H
-#define DVS_MOUNT_MOUNTINFO_H
+#ifndef DVS_MOUNTINFO_H
+#define DVS_MOUNTINFO_H
 
 #include <stddef.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mountinfo.h"
+#include "dvs/mountinfo.h"
 
 /*
  * The kernel writes space, tab, newline and backslash in paths as \ooo;
