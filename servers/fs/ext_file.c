@@ -2,10 +2,11 @@
  * ext_file.c - FS_OPEN, FS_READ, FS_WRITE, FS_LSEEK, FS_TRUNCATE,
  * FS_FTRUNCATE, FS_FSTAT and FS_FSYNC on an ext volume.
  *
- * Data goes through the worker's buffer as on FAT: a read fills it under
- * the volume lock and copies it to the client after unlocking; a write
- * copies from the client first, then takes the lock.  The descriptor's
- * position has its own lock (fd.lock), taken before the volume's.
+ * FS_READ and FS_WRITE go through io.c as on FAT: a read fills the
+ * worker's buffer under the volume lock and io.c copies it to the client
+ * after unlocking; a write copies from the client first, then takes the
+ * lock.  The descriptor's position has its own lock (fd.lock), taken
+ * before the volume's.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -161,36 +162,30 @@ fail:
 	return rc;
 }
 
-static int
-io_fd(struct fs_req *r, const struct fs_rq_io *rq, uint32_t deny, struct fs_fd **out)
+/* ext's read (fs_pread_fn): ext_data.c under the volume lock. */
+static ssize_t
+ext_read(struct fs_req *r, struct fs_fd *f, void *buf, size_t len, int64_t off)
 {
-	struct fs_fd *f;
-	int rc = 0;
+	struct ext_vol *xv = xvol(r);
+	ssize_t n;
 
-	*out = NULL;
-	if ((rq->flags & ~(uint32_t)FS_IO_AT) || rq->len > FS_IO_MAX ||
-	    ((rq->flags & FS_IO_AT) && rq->off < 0))
-		return -EINVAL;
-	f = fs_fd_get(r->s, rq->fd);
-	if (f == NULL)
-		return -EBADF;
-	if (f->is_dir)
-		rc = -EISDIR;
-	else if ((f->flags & FS_O_ACCMODE) == deny)
-		rc = -EBADF;
-	if (rc < 0) {
-		fs_fd_put(f);
-		return rc;
-	}
-	*out = f;
-	return 0;
+	ext_lock(xv);
+	n = ext_data_read(xv, f->xino, buf, len, (uint64_t)off);
+	ext_unlock(xv);
+	return n;
 }
 
-/* Reads or writes len bytes at off of ino under the lock (ext_data.c);
- * the count.  *end: where the transfer ended. */
+int
+ext_do_read(struct fs_req *r)
+{
+	return fs_io_read(r, ext_read);
+}
+
+/* Writes len bytes of buf at off of ino (at its end when append); the
+ * count; *end: the offset after them. */
 static ssize_t
-file_io(struct ext_vol *xv, uint32_t ino, void *buf, size_t len, uint64_t off,
-	int write, int append, uint64_t *end) DVS_REQUIRES(xv->lock)
+write_locked(struct ext_vol *xv, uint32_t ino, const unsigned char *buf, size_t len,
+	     uint64_t off, int append, int64_t *end) DVS_REQUIRES(xv->lock)
 {
 	struct ext2_inode_large in;
 	ssize_t n;
@@ -202,122 +197,33 @@ file_io(struct ext_vol *xv, uint32_t ino, void *buf, size_t len, uint64_t off,
 			return rc;
 		off = EXT2_I_SIZE(&in);
 	}
-	if (write && (off + len < off || off + len > (uint64_t)INT64_MAX))
+	if (off + len < off || off + len > (uint64_t)INT64_MAX)
 		return -EFBIG;
-	if (write)
-		n = ext_data_write(xv, ino, buf, len, off);
-	else
-		n = ext_data_read(xv, ino, buf, len, off);
-	*end = off + (n > 0 ? (uint64_t)n : 0);
-	if (write && n > 0)
+	n = ext_data_write(xv, ino, buf, len, off);
+	*end = (int64_t)(off + (n > 0 ? (uint64_t)n : 0));
+	if (n > 0)
 		ext_touch(xv, ino, 1);
 	return n;
 }
 
-/* Reads rq->len bytes of f at off into the client's grant: the bytes
- * read, or -errno. */
+/* ext's write (fs_pwrite_fn). */
 static ssize_t
-read_to_client(struct fs_req *r, const struct fs_rq_io *rq, struct ext_vol *xv,
-	       struct fs_fd *f, int64_t off)
+ext_write(struct fs_req *r, struct fs_fd *f, const void *buf, size_t len, int64_t off,
+	  int append, int64_t *end)
 {
-	uint64_t end = 0;
-	ssize_t n = 0;
-	int rc;
-
-	if (rq->len > 0) {
-		ext_lock(xv);
-		n = file_io(xv, f->xino, r->w->iobuf, rq->len, (uint64_t)off, 0, 0, &end);
-		ext_unlock(xv);
-	}
-	if (n > 0) {
-		rc = dvk_vcopy_to(r->w->h, r->src, rq->grant, 0, r->w->iobuf, (size_t)n);
-		if (rc < 0)
-			n = fs_client_err(rc);
-	}
-	return n;
-}
-
-int
-ext_do_read(struct fs_req *r)
-{
-	const struct fs_rq_io *rq = &r->in->m_u.fs_rq_io;
-	struct fs_rp_io *rp = &r->out->m_u.fs_rp_io;
-	int at = (rq->flags & FS_IO_AT) != 0;
 	struct ext_vol *xv = xvol(r);
-	struct fs_fd *f;
 	ssize_t n;
-	int rc;
 
-	rc = io_fd(r, rq, FS_O_WRONLY, &f);
-	if (rc < 0)
-		return rc;
-	if (at) {
-		n = read_to_client(r, rq, xv, f, rq->off);
-		rp->pos = -1;
-	} else {
-		dvs_mutex_lock(&f->lock);
-		n = read_to_client(r, rq, xv, f, f->pos);
-		if (n > 0)
-			f->pos += n;
-		rp->pos = f->pos;
-		dvs_mutex_unlock(&f->lock);
-	}
-	fs_fd_put(f);
-	return (int)n;
-}
-
-/* Writes the rq->len bytes already in the worker's buffer to f at off (at
- * its end when append); *end: the offset after them. */
-static ssize_t
-write_at(struct fs_req *r, const struct fs_rq_io *rq, struct ext_vol *xv, struct fs_fd *f,
-	 int64_t off, int append, uint64_t *end)
-{
-	ssize_t n = 0;
-
-	if (rq->len > 0) {
-		ext_lock(xv);
-		n = file_io(xv, f->xino, r->w->iobuf, rq->len, (uint64_t)off, 1, append, end);
-		ext_unlock(xv);
-	}
+	ext_lock(xv);
+	n = write_locked(xv, f->xino, buf, len, (uint64_t)off, append, end);
+	ext_unlock(xv);
 	return n;
 }
 
 int
 ext_do_write(struct fs_req *r)
 {
-	const struct fs_rq_io *rq = &r->in->m_u.fs_rq_io;
-	struct fs_rp_io *rp = &r->out->m_u.fs_rp_io;
-	int at = (rq->flags & FS_IO_AT) != 0;
-	struct ext_vol *xv = xvol(r);
-	struct fs_fd *f;
-	uint64_t end = 0;
-	ssize_t n;
-	int rc, append;
-
-	rc = io_fd(r, rq, FS_O_RDONLY, &f);
-	if (rc < 0)
-		return rc;
-	if (rq->len > 0) {
-		rc = dvk_vcopy_from(r->w->h, r->src, rq->grant, 0, r->w->iobuf, rq->len);
-		if (rc < 0) {
-			fs_fd_put(f);
-			return fs_client_err(rc);
-		}
-	}
-	append = !at && (f->flags & FS_O_APPEND);
-	if (at) {
-		n = write_at(r, rq, xv, f, rq->off, 0, &end);
-		rp->pos = -1;
-	} else {
-		dvs_mutex_lock(&f->lock);
-		n = write_at(r, rq, xv, f, f->pos, append, &end);
-		if (n > 0)
-			f->pos = (int64_t)end;
-		rp->pos = f->pos;
-		dvs_mutex_unlock(&f->lock);
-	}
-	fs_fd_put(f);
-	return (int)n;
+	return fs_io_write(r, ext_write);
 }
 
 int

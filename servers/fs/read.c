@@ -1,13 +1,10 @@
 /*
  * read.c - FS_READ, FS_WRITE, FS_LSEEK, FS_TRUNCATE, FS_FTRUNCATE and
- * FS_FSYNC: the calls that move file data.
+ * FS_FSYNC on a FAT volume: the calls that move file data.
  *
- * Data goes through the worker's own buffer, which is shared with dvkd
- * (dvs/srv.h): the engine reads the image straight into it by extent and
- * the DVK copies it into the client's grant in ONE kernel copy (or the
- * other way round for a write).  A1 read: image -> buffer -> client.  A
- * call that uses the descriptor's position holds fd.lock for the whole
- * call, so concurrent read()s of one descriptor each get their own bytes.
+ * FS_READ and FS_WRITE are io.c's, for every back end; here is what moves
+ * FAT's bytes: the engine reads the image straight into the worker's
+ * buffer by extent (A1 read: image -> buffer -> client).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,87 +12,18 @@
 
 #include "fs.h"
 
-static int
-io_check(const struct fs_rq_io *rq, struct fs_fd *f)
-{
-	if (rq->flags & ~(uint32_t)FS_IO_AT)
-		return -EINVAL;
-	if (rq->len > FS_IO_MAX)
-		return -EINVAL;
-	if ((rq->flags & FS_IO_AT) && rq->off < 0)
-		return -EINVAL;
-	if (f->is_dir)
-		return -EISDIR;
-	return 0;
-}
-
-/* The checked descriptor of a read or write (a reference in *out), or an
- * error; deny: the access mode the call is refused on (EBADF). */
-static int
-io_fd(struct fs_req *r, const struct fs_rq_io *rq, uint32_t deny, struct fs_fd **out)
-{
-	struct fs_fd *f;
-	int rc;
-
-	*out = NULL;
-	f = fs_fd_get(r->s, rq->fd);
-	if (f == NULL)
-		return -EBADF;
-	rc = io_check(rq, f);
-	if (rc == 0 && (f->flags & FS_O_ACCMODE) == deny)
-		rc = -EBADF;
-	if (rc < 0) {
-		fs_fd_put(f);
-		return rc;
-	}
-	*out = f;
-	return 0;
-}
-
-/* Reads rq->len bytes of f at off into the client's grant: the bytes
- * read, or -errno. */
+/* FAT's read of len bytes of f at off (fs_pread_fn). */
 static ssize_t
-read_to_client(struct fs_req *r, const struct fs_rq_io *rq, struct fs_fd *f, int64_t off)
+fat_read(struct fs_req *r, struct fs_fd *f, void *buf, size_t len, int64_t off)
 {
-	ssize_t n;
-	int rc;
-
-	n = rq->len > 0 ? fat_pread(f->file, r->w->iobuf, rq->len, (uint64_t)off) : 0;
-	if (n > 0) {
-		rc = dvk_vcopy_to(r->w->h, r->src, rq->grant, 0, r->w->iobuf, (size_t)n);
-		if (rc < 0)
-			n = fs_client_err(rc);
-	}
-	return n;
+	(void)r;
+	return fat_pread(f->file, buf, len, (uint64_t)off);
 }
 
 int
 do_read(struct fs_req *r)
 {
-	const struct fs_rq_io *rq = &r->in->m_u.fs_rq_io;
-	struct fs_rp_io *rp = &r->out->m_u.fs_rp_io;
-	int at = (rq->flags & FS_IO_AT) != 0;
-	struct fs_fd *f;
-	ssize_t n;
-	int rc;
-
-	rc = io_fd(r, rq, FS_O_WRONLY, &f);
-	if (rc < 0)
-		return rc;
-	if (at) {
-		n = read_to_client(r, rq, f, rq->off);
-		rp->pos = -1; /* pread: the position is not ours to report */
-	} else {
-		dvs_mutex_lock(&f->lock);
-		n = read_to_client(r, rq, f, f->pos);
-		if (n > 0)
-			f->pos += n;
-		rp->pos = f->pos;
-		dvs_mutex_unlock(&f->lock);
-	}
-	rc = (int)n;
-	fs_fd_put(f);
-	return rc;
+	return fs_io_read(r, fat_read);
 }
 
 /*
@@ -123,51 +51,25 @@ write_all(struct fs_volume *v, struct fs_fd *f, const unsigned char *buf, size_t
 	return n;
 }
 
+/* FAT's write (fs_pwrite_fn): the engine puts an O_APPEND file's bytes at
+ * its end itself; the end is then the file's size. */
+static ssize_t
+fat_write(struct fs_req *r, struct fs_fd *f, const void *buf, size_t len, int64_t off,
+	  int append, int64_t *end)
+{
+	struct fat_stat st;
+	ssize_t n;
+
+	n = write_all(r->s->vol, f, buf, len, off);
+	if (n > 0)
+		*end = append && fat_fstat(f->file, &st) == 0 ? (int64_t)st.size : off + n;
+	return n;
+}
+
 int
 do_write(struct fs_req *r)
 {
-	const struct fs_rq_io *rq = &r->in->m_u.fs_rq_io;
-	struct fs_rp_io *rp = &r->out->m_u.fs_rp_io;
-	int at = (rq->flags & FS_IO_AT) != 0;
-	struct fat_stat st;
-	struct fs_fd *f;
-	int64_t off;
-	ssize_t n = 0;
-	int rc;
-
-	rc = io_fd(r, rq, FS_O_RDONLY, &f);
-	if (rc < 0)
-		return rc;
-	/* Copy before taking the position: the copy is the slow part. */
-	if (rq->len > 0) {
-		rc = dvk_vcopy_from(r->w->h, r->src, rq->grant, 0, r->w->iobuf, rq->len);
-		if (rc < 0) {
-			rc = fs_client_err(rc);
-			goto out;
-		}
-	}
-	if (at) {
-		if (rq->len > 0)
-			n = write_all(r->s->vol, f, r->w->iobuf, rq->len, rq->off);
-		rp->pos = -1;
-	} else {
-		dvs_mutex_lock(&f->lock);
-		off = f->pos;
-		if (rq->len > 0)
-			n = write_all(r->s->vol, f, r->w->iobuf, rq->len, off);
-		if (n > 0) {
-			if ((f->flags & FS_O_APPEND) && fat_fstat(f->file, &st) == 0)
-				f->pos = (int64_t)st.size;
-			else
-				f->pos = off + n;
-		}
-		rp->pos = f->pos;
-		dvs_mutex_unlock(&f->lock);
-	}
-	rc = (int)n;
-out:
-	fs_fd_put(f);
-	return rc;
+	return fs_io_write(r, fat_write);
 }
 
 int
