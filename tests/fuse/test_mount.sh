@@ -165,4 +165,23 @@ wait "$holder" 2>/dev/null
 check "... the image is clean" fsck_clean "$T/ns.img"
 mcopy -n -i "$T/ns.img" ::payload.bin "$T/ns-back" 2>/dev/null
 check "... the file written before is on the image" cmp "$T/ns-payload" "$T/ns-back"
+
+log "dvs umount --timeout is one deadline, stray dvs-fuse grace included"
+# A supervisor that cannot stop its servers (stopped here): dvs umount
+# gives up after --timeout seconds with status 7, not 5 s later.
+mkimage "$T/to.img" 16
+check "dvs mount for the timeout case" mount_dvs "$T/to.img" "$T/to"
+key=$(printf '%s' "$(realpath "$T/to")" | sha256sum | cut -c1-16)
+sup=$(sed -n 's/^supervisor=//p' "$DVS_RUN_DIR/mount-$key/state")
+check "... the supervisor is known" [ -n "$sup" ]
+kill -STOP "$sup"
+t0=$SECONDS
+rc=0; "$DVS_BIN/dvs-umount" --timeout 7 "$T/to" >"$T/to.out" 2>&1 || rc=$?
+took=$((SECONDS - t0))
+kill -CONT "$sup"
+check "... dvs umount --timeout 7 exits 7 (was $rc)" [ "$rc" = 7 ]
+check "... and says the servers did not stop" grep -q 'did not stop within 7 s' "$T/to.out"
+check "... after at most 9 s (took $took s)" [ "$took" -le 9 ]
+check "... the servers stop once the supervisor runs again" wait_stopped "$T/to"
+check "... the image is clean" fsck_clean "$T/to.img"
 finish

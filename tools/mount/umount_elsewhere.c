@@ -39,22 +39,29 @@ alive(pid_t pid)
 	return kill(pid, 0) == 0 || errno != ESRCH;
 }
 
-/* 1 when pid is a process named dvs-fuse (not a pid reused since). */
+/* 1 when pid is a running process named dvs-fuse: not a pid reused since,
+ * nor one that has exited and waits to be reaped (a zombie serves no
+ * mount). */
 static int
 is_dvs_fuse(pid_t pid)
 {
-	char path[64], comm[32] = "";
+	char path[64], line[256] = "", *name, *end;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	f = fopen(path, "re");
 	if (f == NULL)
 		return 0;
-	if (fgets(comm, sizeof(comm), f) == NULL)
-		comm[0] = '\0';
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
 	fclose(f);
-	comm[strcspn(comm, "\n")] = '\0';
-	return strcmp(comm, "dvs-fuse") == 0;
+	/* "pid (comm) state ...": comm may hold spaces and parentheses */
+	name = strchr(line, '(');
+	end = strrchr(line, ')');
+	if (name == NULL || end == NULL || end < name || end[1] != ' ')
+		return 0;
+	*end = '\0';
+	return strcmp(name + 1, "dvs-fuse") == 0 && end[2] != 'Z' && end[2] != 'X';
 }
 
 int

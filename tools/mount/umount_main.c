@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 
 #include "child.h"
+#include "dvs/clock.h"
 #include "dvs/exit.h"
 #include "dvs/log.h"
 #include "dvs/parse.h"
@@ -130,13 +131,13 @@ fusermount(const char *mnt, char *err, size_t len)
 	return WIFEXITED(w) && WEXITSTATUS(w) == 0 ? 0 : -1;
 }
 
+/* 1 once pid is gone, 0 if it still runs at deadline (dvs_now_ns). */
 static int
-wait_gone(pid_t pid, long timeout_s)
+wait_gone(pid_t pid, uint64_t deadline)
 {
 	const struct timespec tick = {0, 100 * 1000 * 1000};
-	long i;
 
-	for (i = 0; i < timeout_s * 10; i++) {
+	while (dvs_now_ns() < deadline) {
 		if (kill(pid, 0) != 0 && errno == ESRCH)
 			return 1;
 		nanosleep(&tick, NULL);
@@ -159,6 +160,7 @@ main(int argc, char **argv)
 	char mnt[PATH_MAX], run[PATH_MAX], state[PATH_MAX + 16], fstype[64], err[1024];
 	long timeout = 60, sup = 0;
 	int c, rc, mounted, quiet = 0;
+	uint64_t deadline;
 
 	dvs_log_init(PROG);
 	opterr = 0;
@@ -241,10 +243,12 @@ main(int argc, char **argv)
 	if (sup > 0)
 		dvs_info("waiting up to %ld s for the supervisor (pid %ld) to stop the "
 			 "servers", timeout, sup);
-	if (sup > 0 && mounted && timeout > STRAY_GRACE_S &&
-	    umount_stop_stray_fuse(state, sup, STRAY_GRACE_S))
-		timeout -= STRAY_GRACE_S;
-	if (sup > 0 && !wait_gone((pid_t)sup, timeout))
+	/* One deadline for all of it: the grace given to a stray dvs-fuse
+	 * counts against --timeout. */
+	deadline = dvs_now_ns() + (uint64_t)timeout * 1000000000u;
+	if (sup > 0 && mounted && timeout > STRAY_GRACE_S)
+		umount_stop_stray_fuse(state, sup, STRAY_GRACE_S);
+	if (sup > 0 && !wait_gone((pid_t)sup, deadline))
 		return die(DVS_EXIT_TIMEOUT,
 			   "the servers of %s did not stop within %ld s (log: %s/log)",
 			   mnt, timeout, run);
