@@ -52,6 +52,12 @@ note "a second cluster of the same name is refused"
 if dvs cluster up --nodes 2 --name "$CL" 2>"$T/err"; then fail "second up succeeded"; fi
 grep -q "exists" "$T/err" || fail "no clear message: $(cat "$T/err")"
 
+note "a Corosync killed and started again leaves its /dev/shm files to down"
+old=$(cat "$DVS_RUN_DIR/cluster/$CL/n2/corosync.pid")
+dvs cluster kill "$CL" 2 corosync || fail "cluster kill"
+ls -d /dev/shm/qb-"$old"-* >/dev/null 2>&1 || fail "no libqb files of the killed Corosync to test with"
+dvs cluster start "$CL" 2 corosync || fail "cluster start"
+
 note "down leaves nothing behind"
 pids=$(for n in 0 1 2; do ip netns pids "dvs-$CL-$n"; done)
 [ -n "$pids" ] || fail "no processes in the node namespaces"
@@ -66,9 +72,12 @@ for p in $pids; do
 	if [ -n "$st" ] && [ "${st#Z}" = "$st" ]; then
 		fail "process $p ($(cat /proc/$p/comm 2>/dev/null)) left"
 	fi
-	if ls /dev/shm/qb-*-"$p"-* >/dev/null 2>&1; then
+	if ls -d /dev/shm/qb-*-"$p"-* /dev/shm/qb-"$p"-* >/dev/null 2>&1; then
 		fail "/dev/shm files of pid $p left"
 	fi
 done
+if ls -d /dev/shm/qb-"$old"-* /dev/shm/qb-*-"$old"-* 2>/dev/null; then
+	fail "/dev/shm files of the Corosync killed before (pid $old) left"
+fi
 if dvs cluster status | grep -q "cluster $CL:"; then fail "status still lists the cluster"; fi
 echo "ok"

@@ -212,6 +212,7 @@ start_corosync() {
 		"$DROP_FUSE"'mount -t tmpfs none /run && mount -t tmpfs none /var/lib/corosync &&
 		 exec corosync -f' >>"$dir/corosync.log" 2>&1 &
 	echo $! >"$dir/corosync.pid"
+	echo $! >>"$dir/started.pids" # for down: the /dev/shm files of each
 }
 
 start_dvkd() {
@@ -222,6 +223,7 @@ start_dvkd() {
 		--socket "$dir/dvkd.sock" --cluster "$(cdir "$name")/cluster.conf" \
 		--node "$i" >>"$dir/dvkd.log" 2>&1 </dev/null &
 	echo $! >"$dir/dvkd.pid"
+	echo $! >>"$dir/started.pids"
 }
 
 cmd_up() {
@@ -457,7 +459,7 @@ cmd_start() {
 # ---- down -------------------------------------------------------------------
 
 cmd_down() {
-	local name=${1:-} n i ns pids dir
+	local name=${1:-} n i ns pids dir p
 	[ -n "$name" ] || usage_error "down NAME (or --all)"
 	if [ "$name" = --all ]; then
 		for ns in $(ip netns list | awk '$1 ~ /^dvs-[a-z0-9]+-hub$/ { print $1 }'); do
@@ -481,8 +483,14 @@ cmd_down() {
 			done
 			ip netns pids "$ns" | xargs -r kill -KILL 2>/dev/null
 		fi
-		# Corosync's flight recorder stays in /dev/shm after a kill.
-		for p in $pids; do rm -f /dev/shm/qb-*-"$p"-* 2>/dev/null; done
+		# libqb's IPC directories (qb-SERVER-CLIENT-*, the server being
+		# Corosync) and Corosync's flight recorder stay in /dev/shm
+		# after a kill: those of every process the node ran, including
+		# one killed and restarted before (dvs cluster kill / start).
+		for p in $pids $(cat "$dir/n${ns#dvs-"$name"-}/started.pids" 2>/dev/null); do
+			[[ $p =~ ^[0-9]+$ ]] || continue
+			rm -rf /dev/shm/qb-"$p"-* /dev/shm/qb-*-"$p"-* 2>/dev/null
+		done
 		ip netns del "$ns" 2>/dev/null
 		rm -rf "/etc/netns/$ns"
 	done
