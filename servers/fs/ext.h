@@ -152,6 +152,19 @@ int ext_free_inode(struct ext_vol *xv, uint32_t ino)
 int ext_new_node(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t mode,
 		 uint32_t *out)
 	DVS_REQUIRES(xv->lock);
+/* A new inode's owner (the caller, as the DVK told the server, never the
+ * client's bytes) and its access, change and modification times: now
+ * (also into *now). */
+void ext_own_new(struct fs_req *r, struct ext_vol *xv, struct ext2_inode_large *in,
+		 struct timespec *now)
+	DVS_REQUIRES(xv->lock);
+/* After libext2fs made name in dir (ext2fs_mkdir, ext2fs_symlink): the new
+ * inode gets ext_own_new's owner and times (and mode, unless 0), dir's
+ * times change, the reply carries its stat.  what: for a failed lookup's
+ * log line. */
+int ext_finish_made(struct fs_req *r, struct ext_vol *xv, uint32_t dir, const char *name,
+		    uint32_t mode, const char *what)
+	DVS_REQUIRES(xv->lock);
 /* The same in directory dir (from ext_parent) where the caller has just
  * found no entry name. */
 int ext_new_node_at(struct fs_req *r, struct ext_vol *xv, uint32_t dir, const char *name,

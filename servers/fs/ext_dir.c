@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "ext.h"
 
@@ -43,8 +42,6 @@ dir_nlink(struct ext_vol *xv, uint32_t ino, int delta) DVS_REQUIRES(xv->lock)
 static int
 mkdir_locked(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t mode) DVS_REQUIRES(xv->lock)
 {
-	struct ext2_inode_large in;
-	struct timespec now;
 	const char *name;
 	ext2_ino_t ino;
 	uint32_t dir;
@@ -64,27 +61,8 @@ mkdir_locked(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t mo
 	}
 	if (e != 0)
 		return ext_err(e, "making a directory");
-	e = ext2fs_lookup(xv->fs, dir, name, (int)strlen(name), NULL, &ino);
-	if (e != 0)
-		return ext_err(e, "finding a new directory");
-	rc = ext_iget(xv, ino, &in);
-	if (rc < 0)
-		return rc;
-	in.i_mode = (uint16_t)(LINUX_S_IFDIR | (mode & 07777));
-	in.i_uid = (uint16_t)r->uid;
-	ext2fs_set_i_uid_high(in, r->uid >> 16);
-	in.i_gid = (uint16_t)r->gid;
-	ext2fs_set_i_gid_high(in, r->gid >> 16);
-	clock_gettime(CLOCK_REALTIME, &now);
-	ext_set_time(xv, &in, 'a', &now);
-	ext_set_time(xv, &in, 'm', &now);
-	ext_set_time(xv, &in, 'c', &now);
-	rc = ext_iput(xv, ino, &in);
-	if (rc < 0)
-		return rc;
-	ext_touch(xv, dir, 1);
-	ext_reply_stat(r, xv, ino);
-	return 0;
+	return ext_finish_made(r, xv, dir, name, LINUX_S_IFDIR | (mode & 07777),
+			       "finding a new directory");
 }
 
 int

@@ -264,6 +264,47 @@ ext_drop_link(struct ext_vol *xv, uint32_t ino)
 	return 0;
 }
 
+void
+ext_own_new(struct fs_req *r, struct ext_vol *xv, struct ext2_inode_large *in,
+	    struct timespec *now)
+{
+	in->i_uid = (uint16_t)r->uid;
+	ext2fs_set_i_uid_high(*in, r->uid >> 16);
+	in->i_gid = (uint16_t)r->gid;
+	ext2fs_set_i_gid_high(*in, r->gid >> 16);
+	clock_gettime(CLOCK_REALTIME, now);
+	ext_set_time(xv, in, 'a', now);
+	ext_set_time(xv, in, 'm', now);
+	ext_set_time(xv, in, 'c', now);
+}
+
+int
+ext_finish_made(struct fs_req *r, struct ext_vol *xv, uint32_t dir, const char *name,
+		uint32_t mode, const char *what)
+{
+	struct ext2_inode_large in;
+	struct timespec now;
+	ext2_ino_t ino;
+	errcode_t e;
+	int rc;
+
+	e = ext2fs_lookup(xv->fs, dir, name, (int)strlen(name), NULL, &ino);
+	if (e != 0)
+		return ext_err(e, what);
+	rc = ext_iget(xv, ino, &in);
+	if (rc < 0)
+		return rc;
+	if (mode != 0)
+		in.i_mode = (uint16_t)mode;
+	ext_own_new(r, xv, &in, &now);
+	rc = ext_iput(xv, ino, &in);
+	if (rc < 0)
+		return rc;
+	ext_touch(xv, dir, 1);
+	ext_reply_stat(r, xv, ino);
+	return 0;
+}
+
 int
 ext_new_node(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t mode,
 	     uint32_t *out)
@@ -300,17 +341,10 @@ ext_new_node_at(struct fs_req *r, struct ext_vol *xv, uint32_t dir, const char *
 	ext2fs_inode_alloc_stats2(xv->fs, ino, +1, 0);
 	memset(&in, 0, sizeof(in));
 	in.i_mode = (uint16_t)mode;
-	in.i_uid = (uint16_t)r->uid;
-	ext2fs_set_i_uid_high(in, r->uid >> 16);
-	in.i_gid = (uint16_t)r->gid;
-	ext2fs_set_i_gid_high(in, r->gid >> 16);
 	in.i_links_count = 1;
 	if (EXT2_INODE_SIZE(xv->fs->super) > EXT2_GOOD_OLD_INODE_SIZE)
 		in.i_extra_isize = sizeof(in) - EXT2_GOOD_OLD_INODE_SIZE;
-	clock_gettime(CLOCK_REALTIME, &now);
-	ext_set_time(xv, &in, 'a', &now);
-	ext_set_time(xv, &in, 'm', &now);
-	ext_set_time(xv, &in, 'c', &now);
+	ext_own_new(r, xv, &in, &now);
 	in.i_crtime = (uint32_t)now.tv_sec;
 	if (ext2fs_has_feature_extents(xv->fs->super) && LINUX_S_ISREG(mode)) {
 		in.i_flags |= EXT4_EXTENTS_FL;

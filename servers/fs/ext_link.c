@@ -80,8 +80,6 @@ ext_do_link(struct fs_req *r)
 static int
 symlink_locked(struct fs_req *r, struct ext_vol *xv, const char *target, const char *path) DVS_REQUIRES(xv->lock)
 {
-	struct ext2_inode_large in;
-	struct timespec now;
 	const char *name;
 	ext2_ino_t ino;
 	uint32_t dir;
@@ -101,26 +99,7 @@ symlink_locked(struct fs_req *r, struct ext_vol *xv, const char *target, const c
 	}
 	if (e != 0)
 		return ext_err(e, "making a symbolic link");
-	e = ext2fs_lookup(xv->fs, dir, name, (int)strlen(name), NULL, &ino);
-	if (e != 0)
-		return ext_err(e, "finding a new link");
-	rc = ext_iget(xv, ino, &in);
-	if (rc < 0)
-		return rc;
-	in.i_uid = (uint16_t)r->uid;
-	ext2fs_set_i_uid_high(in, r->uid >> 16);
-	in.i_gid = (uint16_t)r->gid;
-	ext2fs_set_i_gid_high(in, r->gid >> 16);
-	clock_gettime(CLOCK_REALTIME, &now);
-	ext_set_time(xv, &in, 'a', &now);
-	ext_set_time(xv, &in, 'm', &now);
-	ext_set_time(xv, &in, 'c', &now);
-	rc = ext_iput(xv, ino, &in);
-	if (rc < 0)
-		return rc;
-	ext_touch(xv, dir, 1);
-	ext_reply_stat(r, xv, ino);
-	return 0;
+	return ext_finish_made(r, xv, dir, name, 0, "finding a new link");
 }
 
 int
