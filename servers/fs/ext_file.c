@@ -226,48 +226,25 @@ ext_do_write(struct fs_req *r)
 	return fs_io_write(r, ext_write);
 }
 
+/* ext's size of f (fs_size_fn). */
+static int
+ext_size(struct fs_req *r, struct fs_fd *f, int64_t *size)
+{
+	struct ext_vol *xv = xvol(r);
+	struct ext2_inode_large in;
+	int rc;
+
+	ext_lock(xv);
+	rc = ext_iget(xv, f->xino, &in);
+	ext_unlock(xv);
+	*size = rc == 0 ? (int64_t)EXT2_I_SIZE(&in) : 0;
+	return rc;
+}
+
 int
 ext_do_lseek(struct fs_req *r)
 {
-	const struct fs_rq_lseek *rq = &r->in->m_u.fs_rq_lseek;
-	struct fs_rp_lseek *rp = &r->out->m_u.fs_rp_lseek;
-	struct ext_vol *xv = xvol(r);
-	struct ext2_inode_large in;
-	struct fs_fd *f;
-	int64_t base = 0, pos;
-	int rc = 0;
-
-	f = fs_fd_get(r->s, rq->fd);
-	if (f == NULL)
-		return -EBADF;
-	dvs_mutex_lock(&f->lock);
-	switch (rq->whence) {
-	case FS_SEEK_SET:
-		break;
-	case FS_SEEK_CUR:
-		base = f->pos;
-		break;
-	case FS_SEEK_END:
-		ext_lock(xv);
-		rc = ext_iget(xv, f->xino, &in);
-		ext_unlock(xv);
-		base = rc == 0 ? (int64_t)EXT2_I_SIZE(&in) : 0;
-		break;
-	default:
-		rc = -EINVAL;
-		break;
-	}
-	if (rc == 0) {
-		if (__builtin_add_overflow(base, rq->off, &pos) || pos < 0) {
-			rc = -EINVAL;
-		} else {
-			f->pos = pos;
-			rp->pos = pos;
-		}
-	}
-	dvs_mutex_unlock(&f->lock);
-	fs_fd_put(f);
-	return rc;
+	return fs_io_lseek(r, ext_size);
 }
 
 static int

@@ -210,7 +210,7 @@ void fs_bindings_gone(dvk_ep_t ep, uint32_t gen);
 void fs_binding_remove(struct fs_worker *w, dvk_ep_t ep);
 void *fs_worker_main(void *arg);
 
-/* ---- file data, for every back end (io.c) ---------------------------- */
+/* ---- file data and position, for every back end (io.c) --------------- */
 
 /* A back end's read of len bytes of f at off into buf: the count or
  * -errno. */
@@ -221,9 +221,12 @@ typedef ssize_t (*fs_pread_fn)(struct fs_req *r, struct fs_fd *f, void *buf, siz
  * count or -errno; *end: the offset after the bytes written. */
 typedef ssize_t (*fs_pwrite_fn)(struct fs_req *r, struct fs_fd *f, const void *buf,
 				size_t len, int64_t off, int append, int64_t *end);
-/* FS_READ and FS_WRITE: checks, the client's grant, the position. */
+/* A back end's size of f's file into *size: 0 or -errno. */
+typedef int (*fs_size_fn)(struct fs_req *r, struct fs_fd *f, int64_t *size);
+/* FS_READ, FS_WRITE, FS_LSEEK: checks, the client's grant, the position. */
 int fs_io_read(struct fs_req *r, fs_pread_fn pread_fn);
 int fs_io_write(struct fs_req *r, fs_pwrite_fn pwrite_fn);
+int fs_io_lseek(struct fs_req *r, fs_size_fn size_fn);
 
 /* ---- handlers --------------------------------------------------------- */
 

@@ -1,9 +1,10 @@
 /*
- * io.c - FS_READ and FS_WRITE for every back end: the checks of the
- * request and of the descriptor, the copy between the client's grant and
- * the worker's buffer, and the descriptor's position.  A back end only
- * moves bytes between that buffer and the file (fs_pread_fn,
- * fs_pwrite_fn: read.c for FAT, ext_file.c for ext).
+ * io.c - FS_READ, FS_WRITE and FS_LSEEK for every back end: the checks
+ * of the request and of the descriptor, the copy between the client's
+ * grant and the worker's buffer, and the descriptor's position.  A back
+ * end only moves bytes between that buffer and the file and tells a
+ * file's size (fs_pread_fn, fs_pwrite_fn, fs_size_fn: read.c for FAT,
+ * ext_file.c for ext).
  *
  * Data goes through the worker's own buffer, which is shared with dvkd
  * (dvs/srv.h): the engine reads the image straight into it and the DVK
@@ -125,4 +126,43 @@ fs_io_write(struct fs_req *r, fs_pwrite_fn pwrite_fn)
 	}
 	fs_fd_put(f);
 	return (int)n;
+}
+
+int
+fs_io_lseek(struct fs_req *r, fs_size_fn size_fn)
+{
+	const struct fs_rq_lseek *rq = &r->in->m_u.fs_rq_lseek;
+	struct fs_rp_lseek *rp = &r->out->m_u.fs_rp_lseek;
+	struct fs_fd *f;
+	int64_t base = 0, pos;
+	int rc = 0;
+
+	f = fs_fd_get(r->s, rq->fd);
+	if (f == NULL)
+		return -EBADF;
+	dvs_mutex_lock(&f->lock);
+	switch (rq->whence) {
+	case FS_SEEK_SET:
+		break;
+	case FS_SEEK_CUR:
+		base = f->pos;
+		break;
+	case FS_SEEK_END:
+		rc = size_fn(r, f, &base);
+		break;
+	default:
+		rc = -EINVAL;
+		break;
+	}
+	if (rc == 0) {
+		if (__builtin_add_overflow(base, rq->off, &pos) || pos < 0) {
+			rc = -EINVAL;
+		} else {
+			f->pos = pos;
+			rp->pos = pos;
+		}
+	}
+	dvs_mutex_unlock(&f->lock);
+	fs_fd_put(f);
+	return rc;
 }

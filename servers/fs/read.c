@@ -2,8 +2,8 @@
  * read.c - FS_READ, FS_WRITE, FS_LSEEK, FS_TRUNCATE, FS_FTRUNCATE and
  * FS_FSYNC on a FAT volume: the calls that move file data.
  *
- * FS_READ and FS_WRITE are io.c's, for every back end; here is what moves
- * FAT's bytes: the engine reads the image straight into the worker's
+ * FS_READ, FS_WRITE and FS_LSEEK are io.c's, for every back end; here is
+ * what moves FAT's bytes: the engine reads the image straight into the worker's
  * buffer by extent (A1 read: image -> buffer -> client).
  */
 #include <errno.h>
@@ -72,46 +72,23 @@ do_write(struct fs_req *r)
 	return fs_io_write(r, fat_write);
 }
 
+/* FAT's size of f (fs_size_fn). */
+static int
+fat_size(struct fs_req *r, struct fs_fd *f, int64_t *size)
+{
+	struct fat_stat st;
+	int rc;
+
+	(void)r;
+	rc = fat_fstat(f->file, &st);
+	*size = rc == 0 ? (int64_t)st.size : 0;
+	return rc;
+}
+
 int
 do_lseek(struct fs_req *r)
 {
-	const struct fs_rq_lseek *rq = &r->in->m_u.fs_rq_lseek;
-	struct fs_rp_lseek *rp = &r->out->m_u.fs_rp_lseek;
-	struct fat_stat st;
-	struct fs_fd *f;
-	int64_t base = 0, pos;
-	int rc = 0;
-
-	f = fs_fd_get(r->s, rq->fd);
-	if (f == NULL)
-		return -EBADF;
-	dvs_mutex_lock(&f->lock);
-	switch (rq->whence) {
-	case FS_SEEK_SET:
-		base = 0;
-		break;
-	case FS_SEEK_CUR:
-		base = f->pos;
-		break;
-	case FS_SEEK_END:
-		rc = fat_fstat(f->file, &st);
-		base = (int64_t)st.size;
-		break;
-	default:
-		rc = -EINVAL;
-		break;
-	}
-	if (rc == 0) {
-		if (__builtin_add_overflow(base, rq->off, &pos) || pos < 0) {
-			rc = -EINVAL;
-		} else {
-			f->pos = pos;
-			rp->pos = pos;
-		}
-	}
-	dvs_mutex_unlock(&f->lock);
-	fs_fd_put(f);
-	return rc;
+	return fs_io_lseek(r, fat_size);
 }
 
 int
