@@ -41,6 +41,15 @@ void bench_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int bench_num(const char *bench, const char *opt, const char *s, long min, long max,
 	      long *out);
 
+/* bash -c of the formatted command line with its output appended to
+ * DIR/bench.log, under `set -o pipefail` (and -e when errexit): 0 when it
+ * exited 0, else -1 (bench_sh.c). */
+int bench_sh(const char *dir, int errexit, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The same: the seconds it took, or -1 when it failed. */
+double bench_sh_timed(const char *dir, int errexit, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* One benchmark: parses its own options (argv[0] is its name). */
 typedef int (*bench_main_fn)(struct bench_report *r, int argc, char **argv);
 

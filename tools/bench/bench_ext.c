@@ -44,39 +44,10 @@ struct contender {
 	int (*umount)(struct extb *b, const char *mnt);
 };
 
-/* bash -c CMD with its output in bench.log; 0 when it exited 0. */
-static int __attribute__((format(printf, 2, 3)))
-bash(struct extb *b, const char *fmt, ...)
-{
-	char cmd[6144], line[6144 + PATH_MAX / 2 + 64];
-	va_list ap;
-	pid_t pid;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	snprintf(line, sizeof(line), "exec >>'%s/bench.log' 2>&1; set -o pipefail; %s",
-		 b->tmp, cmd);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		execl("/bin/bash", "bash", "-c", line, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-}
-
-/* Wall seconds of a bash command, -1 when it failed. */
-#define TIMED(b, ...)                                                                    \
-	({                                                                               \
-		uint64_t t0_ = dvs_now_ns();                                           \
-		bash((b), __VA_ARGS__) == 0 ? (double)(dvs_now_ns() - t0_) / 1e9 : -1.0; \
-	})
+/* A command line in bash (no -e: pipefail only), output to bench.log
+ * (bench_sh.c); TIMED: its seconds, or -1 when it failed. */
+#define bash(b, ...) bench_sh((b)->tmp, 0, __VA_ARGS__)
+#define TIMED(b, ...) bench_sh_timed((b)->tmp, 0, __VA_ARGS__)
 
 static long
 pid_in(struct extb *b, const char *file)

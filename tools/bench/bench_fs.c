@@ -71,53 +71,10 @@ parse_parts(const char *arg, unsigned *out)
 	return 0;
 }
 
-/* Runs a bash command line (not system(): /bin/sh may not be bash); its
- * output goes to the log.  Returns 0 when it
- * exited 0. */
-static int __attribute__((format(printf, 2, 3))) sh(struct fsb *b, const char *fmt, ...)
-{
-	char cmd[8192], line[8192 + PATH_MAX / 2 + 128];
-	va_list ap;
-	pid_t pid;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	snprintf(line, sizeof(line), "exec >>'%s/bench.log' 2>&1; set -eo pipefail; %s",
-		 b->tmp, cmd);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		execl("/bin/bash", "bash", "-c", line, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0) {
-		if (errno != EINTR)
-			return -1;
-	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return -1;
-	return 0;
-}
-
-/* Seconds a command takes, or -1 if it failed. */
-static double __attribute__((format(printf, 2, 3)))
-timed(struct fsb *b, const char *fmt, ...)
-{
-	char cmd[8192];
-	uint64_t t0;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	t0 = dvs_now_ns();
-	if (sh(b, "%s", cmd) != 0)
-		return -1;
-	return (double)(dvs_now_ns() - t0) / 1e9;
-}
+/* A command line in bash, output to bench.log (bench_sh.c); timed: its
+ * seconds, or -1 when it failed. */
+#define sh(b, ...) bench_sh((b)->tmp, 1, __VA_ARGS__)
+#define timed(b, ...) bench_sh_timed((b)->tmp, 1, __VA_ARGS__)
 
 static double
 mbps(const struct fsb *b, double secs)

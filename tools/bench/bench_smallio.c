@@ -63,31 +63,8 @@ struct sio {
 	unsigned n[NCONT][NFIG];
 };
 
-/* Runs a bash command line, output to the log; 0 when it exited 0. */
-static int __attribute__((format(printf, 2, 3))) sh(struct sio *s, const char *fmt, ...)
-{
-	char cmd[8192], line[8192 + PATH_MAX / 2 + 128];
-	va_list ap;
-	pid_t pid;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	snprintf(line, sizeof(line), "exec >>'%s/bench.log' 2>&1; set -eo pipefail; %s",
-		 s->tmp, cmd);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		execl("/bin/bash", "bash", "-c", line, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-}
+/* A command line in bash, output to bench.log (bench_sh.c). */
+#define sh(s, ...) bench_sh((s)->tmp, 1, __VA_ARGS__)
 
 static void
 drop_caches(struct sio *s)
