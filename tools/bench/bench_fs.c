@@ -546,8 +546,8 @@ parse(struct fsb *b, int argc, char **argv, const char **dir)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	unsigned long v;
-	char *end;
+	const struct option *o;
+	long v;
 	int c;
 
 	optind = 1;
@@ -577,12 +577,12 @@ parse(struct fsb *b, int argc, char **argv, const char **dir)
 			usage(stderr);
 			return -1;
 		}
-		errno = 0;
-		v = strtoul(optarg, &end, 10);
-		if (errno != 0 || *end != '\0' || v == 0 || v > 1000000) {
-			fprintf(stderr, "dvs-bench: fs: bad number '%s'\n", optarg);
+		/* the long option's name, for bench_num's message */
+		for (o = lo; o->name != NULL && o->val != c; o++)
+			;
+		if (o->name == NULL ||
+		    bench_num("fs", o->name, optarg, 1, c == 'R' ? MAX_RUNS : 1000000, &v) != 0)
 			return -1;
-		}
 		if (c == 'f')
 			b->file_mib = (unsigned)v;
 		else if (c == 'i')
@@ -591,12 +591,9 @@ parse(struct fsb *b, int argc, char **argv, const char **dir)
 			b->nsmall = (unsigned)v;
 		else if (c == 'F')
 			b->fusefat_max_secs = (double)v;
-		else if (c == 'R' && v <= MAX_RUNS)
+		else if (c == 'R')
 			b->runs = (unsigned)v;
-		else if (c == 'R') {
-			fprintf(stderr, "dvs-bench: fs: --runs: 1 to %d\n", MAX_RUNS);
-			return -1;
-		} else
+		else
 			b->cache_mb = (unsigned)v;
 	}
 	if (b->file_mib + 16 > b->img_mib) {

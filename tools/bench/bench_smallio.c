@@ -271,7 +271,8 @@ parse(struct sio *s, int argc, char **argv, const char **dir)
 	    {NULL, 0, NULL, 0},
 	};
 	char *end, buf[64], *tok, *save;
-	unsigned long v;
+	const struct option *o;
+	long v;
 	int c, i;
 
 	optind = 1;
@@ -312,14 +313,12 @@ parse(struct sio *s, int argc, char **argv, const char **dir)
 			}
 			continue;
 		case 'r': case 'n': case 'i': case 'b': case 'c':
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || *end != '\0' || v == 0 || v > 1000000 ||
-			    (c == 'r' && v > MAX_ROUNDS)) {
-				fprintf(stderr, "dvs-bench: smallio: bad number '%s'\n",
-					optarg);
+			for (o = lo; o->name != NULL && o->val != c; o++)
+				;
+			if (o->name == NULL ||
+			    bench_num("smallio", o->name, optarg, 1,
+				      c == 'r' ? MAX_ROUNDS : 1000000, &v) != 0)
 				return -1;
-			}
 			if (c == 'r')
 				s->rounds = (unsigned)v;
 			else if (c == 'n')
