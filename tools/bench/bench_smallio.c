@@ -27,8 +27,10 @@
 
 #define MAX_ROUNDS 9
 
-enum { C_DVS, C_KERNEL, C_TMPFS, NCONT };
-static const char *const cont_name[NCONT] = {"dvs", "kernel", "tmpfs"};
+/* bindfs: FUSE with no server behind it (bindfs over the kernel's ext4 of
+ * C_KERNEL), what any FUSE file system pays here before its own work. */
+enum { C_DVS, C_KERNEL, C_TMPFS, C_BINDFS, NCONT };
+static const char *const cont_name[NCONT] = {"dvs", "kernel", "tmpfs", "bindfs"};
 
 /* The figures, each measured for the contenders marked in `who`. */
 enum {
@@ -40,15 +42,15 @@ static const struct {
 	const char *unit, *note;
 	unsigned who; /* 1 << C_* */
 } fig[NFIG] = {
-    [F_CREATE] = {"create_per_s", "files/s", "4 KiB files in 50 dirs, closed, then syncfs", 7},
-    [F_STAT] = {"stat_per_s", "files/s", "readdir + fstatat of each (ls -l, find), cold", 3},
-    [F_STAT_NAMED] = {"stat_named_per_s", "files/s", "stat by path, no listing first, cold", 3},
-    [F_SMALLREAD] = {"smallread_per_s", "files/s", "readdir, open, read, close each, cold", 3},
-    [F_UNLINK] = {"unlink_per_s", "files/s", "rm -r of the tree", 3},
-    [F_RANDREAD] = {"randread_iops", "reads/s", "4 KiB pread of a 1 GiB file, 1 thread, cold", 3},
-    [F_RANDREAD4] = {"randread4_iops", "reads/s", "the same, 4 threads", 3},
-    [F_UNTAR] = {"untar_seconds", "s", "tar -x of /usr/include (FAT names), then syncfs", 3},
-    [F_POSTMARK] = {"postmark_builtin_tps", "tx/s", "built-in PostMark, 2000 files, 5000 tx", 7},
+    [F_CREATE] = {"create_per_s", "files/s", "4 KiB files in 50 dirs, closed, then syncfs", 15},
+    [F_STAT] = {"stat_per_s", "files/s", "readdir + fstatat of each (ls -l, find), cold", 11},
+    [F_STAT_NAMED] = {"stat_named_per_s", "files/s", "stat by path, no listing first, cold", 11},
+    [F_SMALLREAD] = {"smallread_per_s", "files/s", "readdir, open, read, close each, cold", 11},
+    [F_UNLINK] = {"unlink_per_s", "files/s", "rm -r of the tree", 11},
+    [F_RANDREAD] = {"randread_iops", "reads/s", "4 KiB pread of a 1 GiB file, 1 thread, cold", 11},
+    [F_RANDREAD4] = {"randread4_iops", "reads/s", "the same, 4 threads", 11},
+    [F_UNTAR] = {"untar_seconds", "s", "tar -x of /usr/include (FAT names), then syncfs", 11},
+    [F_POSTMARK] = {"postmark_builtin_tps", "tx/s", "built-in PostMark, 2000 files, 5000 tx", 15},
 };
 
 struct sio {
@@ -57,7 +59,7 @@ struct sio {
 	unsigned rounds, files, dirs, img_mib, big_mib, cache_mb;
 	double rand_secs;
 	unsigned parts; /* 1 << C_* */
-	int no_loop, keep;
+	int no_loop, no_bindfs, keep;
 	long fs_rss, fuse_rss;
 	double v[NCONT][NFIG][MAX_ROUNDS];
 	unsigned n[NCONT][NFIG];
@@ -119,6 +121,17 @@ mount_cont(struct sio *s, int c, const char *mnt)
 			  "rm -f '%s/c.img'; truncate -s %uM '%s/c.img'; "
 			  "mkfs.ext4 -q -F '%s/c.img'; mount -o loop '%s/c.img' '%s'",
 			  s->tmp, s->img_mib, s->tmp, s->tmp, s->tmp, mnt);
+	case C_BINDFS:
+		/* over the same ext4 on a loop device (a directory in tmpfs
+		 * without loop devices) */
+		if (sh(s, "mkdir -p '%s/lower'", s->tmp) != 0 ||
+		    (!s->no_loop &&
+		     sh(s,
+			"rm -f '%s/c.img'; truncate -s %uM '%s/c.img'; "
+			"mkfs.ext4 -q -F '%s/c.img'; mount -o loop '%s/c.img' '%s/lower'",
+			s->tmp, s->img_mib, s->tmp, s->tmp, s->tmp, s->tmp) != 0))
+			return -1;
+		return sh(s, "bindfs --multithreaded '%s/lower' '%s'", s->tmp, mnt);
 	default:
 		return sh(s, "mount -t tmpfs -o size=%uM tmpfs '%s'", s->img_mib, mnt);
 	}
@@ -130,6 +143,10 @@ umount_cont(struct sio *s, int c, const char *mnt)
 	if (c == C_DVS) {
 		note_rss(s);
 		(void)sh(s, "dvs-umount '%s'", mnt);
+	} else if (c == C_BINDFS) {
+		(void)sh(s, "fusermount -u '%s'; findmnt -M '%s/lower' >/dev/null && "
+			    "umount '%s/lower'; rm -rf '%s/lower'",
+			 mnt, s->tmp, s->tmp, s->tmp);
 	} else {
 		(void)sh(s, "umount '%s'", mnt);
 	}
@@ -138,21 +155,11 @@ umount_cont(struct sio *s, int c, const char *mnt)
 }
 
 /* Seconds a command line takes, or NAN if it failed. */
-static double __attribute__((format(printf, 2, 3)))
-secs_of(struct sio *s, const char *fmt, ...)
-{
-	char cmd[8192];
-	uint64_t t0;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	t0 = dvs_now_ns();
-	if (sh(s, "%s", cmd) != 0)
-		return NAN;
-	return (double)(dvs_now_ns() - t0) / 1e9;
-}
+#define secs_of(s, ...)                                                                  \
+	({                                                                               \
+		double secs_ = bench_sh_timed((s)->tmp, 1, __VA_ARGS__);               \
+		secs_ < 0 ? NAN : secs_;                                                 \
+	})
 
 /* One contender, one round: every workload on a fresh file system. */
 static int
@@ -239,7 +246,8 @@ usage(FILE *f)
 	fprintf(f,
 		"usage: dvs-bench [--json] smallio [OPTIONS]\n"
 		"Small files, metadata and random reads through `dvs mount` beside the\n"
-		"kernel's ext4 on a loop device over tmpfs and tmpfs itself, in one run;\n"
+		"kernel's ext4 on a loop device over tmpfs, tmpfs itself and bindfs (FUSE\n"
+		"with nothing behind it) over that ext4, in one run;\n"
 		"needs root (mounts, loop devices, drop_caches).\n"
 		"\n"
 		"  --dir DIR         where images and mounts go (default /dev/shm)\n"
@@ -249,7 +257,7 @@ usage(FILE *f)
 		"  --big-mib N       the random-read file (default 1024)\n"
 		"  --rand-secs S     seconds of each random-read run (default 15)\n"
 		"  --cache-mb N      dvs-fs cache bound (default 64)\n"
-		"  --only LIST       dvs,kernel,tmpfs (default all)\n"
+		"  --only LIST       dvs,kernel,tmpfs,bindfs (default all)\n"
 		"  --keep            keep the work directory (and its bench.log)\n",
 		MAX_ROUNDS);
 }
@@ -305,7 +313,7 @@ parse(struct sio *s, int argc, char **argv, const char **dir)
 				if (i == NCONT) {
 					fprintf(stderr,
 						"dvs-bench: smallio: --only: unknown "
-						"contender '%s' (dvs, kernel, tmpfs)\n",
+						"contender '%s' (dvs, kernel, tmpfs, bindfs)\n",
 						tok);
 					return -1;
 				}
@@ -393,6 +401,10 @@ report(struct sio *s, struct bench_report *r)
 	bench_report_add_str(r, "kernel",
 			     s->no_loop ? "no loop devices: kernel_* are null"
 					: "ext4 on a loop device over tmpfs");
+	bench_report_add_str(r, "bindfs",
+			     s->no_bindfs  ? "bindfs is not installed: bindfs_* are null"
+			     : s->no_loop ? "bindfs --multithreaded over a tmpfs directory"
+					  : "bindfs --multithreaded over kernel's ext4 on loop");
 	lf = fopen("/proc/loadavg", "r");
 	if (lf != NULL) {
 		if (fgets(loadavg, sizeof(loadavg), lf) != NULL)
@@ -463,11 +475,18 @@ bench_smallio_main(struct bench_report *r, int argc, char **argv)
 			s.tmp);
 		return 1;
 	}
-	if ((s.parts & (1u << C_KERNEL)) && sh(&s, "losetup -f >/dev/null") != 0) {
+	if ((s.parts & (1u << C_KERNEL | 1u << C_BINDFS)) &&
+	    sh(&s, "losetup -f >/dev/null") != 0) {
 		fprintf(stderr, "dvs-bench: smallio: no free loop device: kernel_* will "
 				"be null\n");
 		s.no_loop = 1;
 		s.parts &= ~(1u << C_KERNEL);
+	}
+	if ((s.parts & (1u << C_BINDFS)) && sh(&s, "command -v bindfs") != 0) {
+		fprintf(stderr, "dvs-bench: smallio: bindfs is not installed (apt-get "
+				"install bindfs, or: make deps): bindfs_* will be null\n");
+		s.no_bindfs = 1;
+		s.parts &= ~(1u << C_BINDFS);
 	}
 	if (make_tarball(&s) != 0) {
 		fprintf(stderr, "dvs-bench: smallio: cannot make the tar of /usr/include "
