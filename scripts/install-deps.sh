@@ -19,7 +19,7 @@ pkgs=(
 	fuse3 corosync dosfstools mtools e2fsprogs iproute2 util-linux
 	procps diffutils mount bsdutils python3 jq
 	# baselines the benchmarks compare against
-	fusefat fuse2fs rsync zsync casync debootstrap openssl
+	fusefat fuse2fs bindfs rsync zsync casync debootstrap openssl
 )
 
 missing=()
