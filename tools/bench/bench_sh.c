@@ -13,7 +13,7 @@
 
 #include "bench.h"
 
-static int
+static int __attribute__((format(printf, 3, 0)))
 vsh(const char *dir, int errexit, const char *fmt, va_list ap)
 {
 	char cmd[8192], line[sizeof(cmd) + PATH_MAX + 64];
