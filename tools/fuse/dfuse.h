@@ -54,11 +54,30 @@ void dir_names_remove(struct dir_names *c, uint64_t dir, const char *name);
 int dir_names_absent(struct dir_names *c, uint64_t dir, const char *name);
 void dir_names_clear(struct dir_names *c);
 
+/* Regular files' attributes on an exclusive mount (file_attr.c): GETATTR
+ * of a file, and a SETATTR that changes nothing, answered without a round
+ * trip.  Every call takes NULL (no cache) and locks itself.  A handler that
+ * changes a file on the server drops it after the change. */
+struct file_attr;
+int file_attr_new(struct file_attr **out);
+void file_attr_free(struct file_attr *c);
+/* The epoch to read before asking the server for attributes to put. */
+uint64_t file_attr_epoch(struct file_attr *c);
+/* Keeps st for ino if it is a regular file (with one link when posix)
+ * and nothing was dropped since epoch `since`; forgets ino otherwise. */
+void file_attr_put(struct file_attr *c, uint64_t ino, const struct dvs_stat *st,
+		   uint64_t since, int posix);
+/* 0 and *st, or -ENOENT. */
+int file_attr_get(struct file_attr *c, uint64_t ino, struct dvs_stat *st);
+void file_attr_drop(struct file_attr *c, uint64_t ino);
+void file_attr_clear(struct file_attr *c);
+
 struct dfuse {
 	struct dvsfs *fs;	/* shared by every thread (see above) */
 	struct ino_table *itab; /* inode numbers; locks itself */
 	struct dir_attr *dattr; /* NULL unless exclusive; locks itself */
 	struct dir_names *dnames; /* NULL unless exclusive; locks itself */
+	struct file_attr *fattr;  /* NULL unless exclusive; locks itself */
 	int exclusive;		/* this mount is the volume's only client */
 	int posix;		/* an ext volume: owners, modes, links (fsproto.h
 				 * FS_VOL_POSIX); names are case-sensitive */
@@ -104,7 +123,7 @@ void dfuse_reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		       const struct dvs_stat *ds);
 /* Marks the start of a request whose server attributes dfuse_make_entry
  * may keep (lookup, create, mknod, mkdir, readdirplus): reads dir_attr's
- * epoch into the calling thread. */
+ * and file_attr's epochs into the calling thread. */
 void dfuse_req_start(struct dfuse *d);
 /* Fills e for (parent, name) -> ds, counting one lookup; 0 or -errno. */
 int dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,

@@ -454,6 +454,8 @@ main(int argc, char **argv)
 		r = dir_attr_new(&d.dattr);
 	if (r >= 0 && d.exclusive)
 		r = dir_names_new(&d.dnames);
+	if (r >= 0 && d.exclusive)
+		r = file_attr_new(&d.fattr);
 	if (r < 0) {
 		dvs_err("out of memory");
 		goto out;
@@ -534,5 +536,6 @@ out:
 	ino_table_free(d.itab);
 	dir_attr_free(d.dattr);
 	dir_names_free(d.dnames);
+	file_attr_free(d.fattr);
 	return rc;
 }
