@@ -92,8 +92,15 @@ dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,
 		e->attr_timeout = 0;
 		e->entry_timeout = 0;
 	} else {
+		struct dvs_stat shown = *ds;
+
+		/* Times kept back for a release: what the file will have. */
+		if (times_defer_apply(d->tdefer, ino, &shown)) {
+			e->attr.st_atim = shown.st_atim;
+			e->attr.st_mtim = shown.st_mtim;
+		}
 		dir_attr_put(d->dattr, ino, ds, req_epoch);
-		file_attr_put(d->fattr, ino, ds, req_file_epoch, d->posix);
+		file_attr_put(d->fattr, ino, &shown, req_file_epoch, d->posix);
 	}
 	return 0;
 }

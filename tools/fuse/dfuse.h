@@ -69,8 +69,27 @@ void file_attr_put(struct file_attr *c, uint64_t ino, const struct dvs_stat *st,
 		   uint64_t since, int posix);
 /* 0 and *st, or -ENOENT. */
 int file_attr_get(struct file_attr *c, uint64_t ino, struct dvs_stat *st);
+/* 0, *st and *fresh (0: from before a change to the file), or -ENOENT. */
+int file_attr_get_last(struct file_attr *c, uint64_t ino, struct dvs_stat *st, int *fresh);
+/* After a change of ino's size, blocks or times on the server. */
+void file_attr_stale(struct file_attr *c, uint64_t ino);
+/* After ino's number may have come to name another file. */
 void file_attr_drop(struct file_attr *c, uint64_t ino);
 void file_attr_clear(struct file_attr *c);
+
+/* Times of open files kept back for their release (times_defer.c):
+ * exclusive POSIX mounts whose server takes them with FS_CLOSE.  Every
+ * call takes NULL (nothing kept) and locks itself.  ts[i] UTIME_OMIT: not
+ * set; never UTIME_NOW (the caller reads the clock). */
+struct times_defer;
+int times_defer_new(struct times_defer **out);
+void times_defer_free(struct times_defer *t);
+/* Keeps ts for ino over what is kept; 0 or -EBUSY (not kept: send it). */
+int times_defer_put(struct times_defer *t, uint64_t ino, const struct timespec ts[2]);
+/* 1 and what was kept for ino (no longer kept), or 0. */
+int times_defer_take(struct times_defer *t, uint64_t ino, struct timespec ts[2]);
+/* Shows in st what is kept for ino; 1 if anything was. */
+int times_defer_apply(struct times_defer *t, uint64_t ino, struct dvs_stat *st);
 
 struct dfuse {
 	struct dvsfs *fs;	/* shared by every thread (see above) */
@@ -78,6 +97,8 @@ struct dfuse {
 	struct dir_attr *dattr; /* NULL unless exclusive; locks itself */
 	struct dir_names *dnames; /* NULL unless exclusive; locks itself */
 	struct file_attr *fattr;  /* NULL unless exclusive; locks itself */
+	struct times_defer *tdefer; /* NULL unless exclusive, POSIX and the
+				     * server takes times at close */
 	int exclusive;		/* this mount is the volume's only client */
 	int posix;		/* an ext volume: owners, modes, links (fsproto.h
 				 * FS_VOL_POSIX); names are case-sensitive */
@@ -149,6 +170,11 @@ void dfuse_alias_changed(struct dfuse *d, fuse_ino_t ino);
 /* Before a call that creates a file on a POSIX volume: the file will
  * belong to the caller of req (its fsuid/fsgid as the kernel gives them). */
 void dfuse_set_owner(fuse_req_t req);
+
+/* Sends the times kept back for ino (times_defer.c) now, before a request
+ * that changes the file's times on the server or needs them there; 0 or
+ * -errno. */
+int dfuse_times_flush(struct dfuse *d, fuse_ino_t ino);
 
 /* Error for the kernel from a libdvsfs result (negative errno). */
 int dfuse_err(int r);

@@ -12,10 +12,14 @@
  * What keeps a copy true: on an exclusive mount only this dvs-fuse changes
  * the volume, so a file's attributes change only through a request that
  * passes here.  The handlers put what dvs-fs replied (create, lookup,
- * readdirplus, getattr, setattr) and drop a file after anything else that
- * changes it on the server (write, fallocate, a writer's release, open
- * for writing); unlink, link and rename clear everything (nlink, ctime,
- * node ids that FAT's rename may change).  A file with more than one link
+ * readdirplus, getattr, setattr) and mark a file stale after anything
+ * else that changes it on the server (write, fallocate, a writer's
+ * release, open for writing); unlink, link and rename clear everything
+ * (nlink, ctime, node ids that FAT's rename may change), forget drops the
+ * number.  A stale copy is never an answer to GETATTR; it only gives a
+ * kept-back SETATTR of the times (times_defer.c) the fields a write does
+ * not change (type, mode, owner, links), with the kernel told that it
+ * expires at once.  A file with more than one link
  * (POSIX volumes) is not kept: another inode number may name it.
  *
  * A fixed table indexed by inode number (a collision replaces the older
@@ -39,6 +43,7 @@
 struct file_attr_slot {
 	uint64_t ino; /* 0: empty */
 	uint64_t gen; /* valid only while equal to file_attr.gen */
+	int fresh;    /* 0: st is what the file had before a change */
 	struct dvs_stat st;
 };
 
@@ -110,6 +115,7 @@ file_attr_put(struct file_attr *c, uint64_t ino, const struct dvs_stat *st, uint
 	if (c->epoch == since && S_ISREG(st->st_mode) && !(posix && st->st_nlink > 1)) {
 		s->ino = ino;
 		s->gen = c->gen;
+		s->fresh = 1;
 		s->st = *st;
 	} else if (s->ino == ino) {
 		/* Something changed while the server was asked, or the
@@ -129,12 +135,46 @@ file_attr_get(struct file_attr *c, uint64_t ino, struct dvs_stat *st)
 		return -ENOENT;
 	s = slot_of(c, ino);
 	pthread_mutex_lock(&c->lock);
-	if (holds(c, s, ino)) {
+	if (holds(c, s, ino) && s->fresh) {
 		*st = s->st;
 		r = 0;
 	}
 	pthread_mutex_unlock(&c->lock);
 	return r;
+}
+
+int
+file_attr_get_last(struct file_attr *c, uint64_t ino, struct dvs_stat *st, int *fresh)
+{
+	struct file_attr_slot *s;
+	int r = -ENOENT;
+
+	if (c == NULL || ino == 0)
+		return -ENOENT;
+	s = slot_of(c, ino);
+	pthread_mutex_lock(&c->lock);
+	if (holds(c, s, ino)) {
+		*st = s->st;
+		*fresh = s->fresh;
+		r = 0;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+void
+file_attr_stale(struct file_attr *c, uint64_t ino)
+{
+	struct file_attr_slot *s;
+
+	if (c == NULL)
+		return;
+	s = slot_of(c, ino);
+	pthread_mutex_lock(&c->lock);
+	if (s->ino == ino)
+		s->fresh = 0;
+	c->epoch++;
+	pthread_mutex_unlock(&c->lock);
 }
 
 void

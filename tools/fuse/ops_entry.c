@@ -133,6 +133,7 @@ do_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, dfuse_err(r));
 		return;
 	}
+	(void)times_defer_apply(d->tdefer, ino, &ds);
 	if (!dfuse_is_alias(d, ino, &(fuse_ino_t){0})) {
 		dir_attr_put(d->dattr, ino, &ds, since);
 		file_attr_put(d->fattr, ino, &ds, fsince, d->posix);
@@ -179,6 +180,74 @@ setattr_is_noop(struct dfuse *d, fuse_ino_t ino, const struct stat *attr, int to
 	return 1;
 }
 
+/*
+ * A SETATTR of only the times of a file open through this mount (the
+ * kernel's write-back of a written file's mtime at close, tar's futimens)
+ * on an exclusive POSIX mount: kept back for the file's release, which
+ * carries them in its round trip (times_defer.c), and answered from the
+ * attributes kept of the file.  Returns 1 when it replied to req.
+ */
+static int
+setattr_defer_times(fuse_req_t req, struct dfuse *d, fuse_ino_t ino,
+		    const struct stat *attr, int to_set)
+{
+	const int times = FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+			  FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW;
+	struct timespec ts[2], now;
+	struct dvs_stat ds;
+	uint64_t since;
+	int r, fresh;
+	struct stat st;
+
+	if (d->tdefer == NULL || (to_set & ~(times | FUSE_SET_ATTR_CTIME)) != 0 ||
+	    (to_set & times) == 0 || ino_table_open_fd(d->itab, ino) < 0)
+		return 0;
+	since = file_attr_epoch(d->fattr);
+	if (file_attr_get_last(d->fattr, ino, &ds, &fresh) < 0 ||
+	    dfuse_is_alias(d, ino, &(fuse_ino_t){0}))
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	ts[0] = set_time(to_set, FUSE_SET_ATTR_ATIME, FUSE_SET_ATTR_ATIME_NOW, attr->st_atim);
+	ts[1] = set_time(to_set, FUSE_SET_ATTR_MTIME, FUSE_SET_ATTR_MTIME_NOW, attr->st_mtim);
+	for (int i = 0; i < 2; i++)
+		if (ts[i].tv_nsec == UTIME_NOW)
+			ts[i] = now;
+	if (times_defer_put(d->tdefer, ino, ts) < 0)
+		return 0;
+	if (ino_table_open_fd(d->itab, ino) < 0) {
+		/* Its last release went meanwhile: send what it did not
+		 * take (and anything kept before) now. */
+		r = dfuse_times_flush(d, ino);
+		file_attr_drop(d->fattr, ino);
+		if (r < 0) {
+			fuse_reply_err(req, dfuse_err(r));
+			return 1;
+		}
+		since = file_attr_epoch(d->fattr);
+		r = get_stat(d, ino, NULL, &ds);
+		if (r < 0) {
+			fuse_reply_err(req, dfuse_err(r));
+			return 1;
+		}
+		file_attr_put(d->fattr, ino, &ds, since, d->posix);
+		reply_attr(req, ino, &ds);
+		return 1;
+	}
+	(void)times_defer_apply(d->tdefer, ino, &ds);
+	ds.st_ctim = now;
+	if (fresh) {
+		file_attr_put(d->fattr, ino, &ds, since, d->posix);
+		reply_attr(req, ino, &ds);
+		return 1;
+	}
+	/* A write came after the copy: its size, blocks and times are
+	 * gone by.  With the writeback cache the kernel keeps its own size
+	 * and times; the rest expires at once, so a stat asks again. */
+	dfuse_fill_stat(d, &ds, ino, &st);
+	fuse_reply_attr(req, &st, 0);
+	return 1;
+}
+
 static void
 do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	   struct fuse_file_info *fi)
@@ -201,6 +270,15 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	}
 	if (setattr_is_noop(d, ino, attr, to_set, &ds)) {
 		reply_attr(req, ino, &ds);
+		return;
+	}
+	if (setattr_defer_times(req, d, ino, attr, to_set))
+		return;
+	/* Times kept back go first: this change may set the times too (the
+	 * later wins) or make the server set them (truncate). */
+	r = dfuse_times_flush(d, ino);
+	if (r < 0) {
+		fuse_reply_err(req, dfuse_err(r));
 		return;
 	}
 	fsince = file_attr_epoch(d->fattr);
