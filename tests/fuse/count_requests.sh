@@ -5,7 +5,8 @@
 # list`), for create+write+close, stat by path (cold), open+read+close
 # (cold) and unlink, FILES files of 4 KiB in one directory made through
 # the mount, then `tar -x` (as root: owner, mode and times restored) of a
-# tar of FILES such files into a new directory.  Not a test: a measuring aid (root; tracefs).  docs/FUSE.md,
+# tar of FILES such files into a new directory.  COUNT_FS=ext4 counts on
+# an ext4 volume instead of FAT32.  Not a test: a measuring aid (root; tracefs).  docs/FUSE.md,
 # "Small operations: what each one costs".
 set -euo pipefail
 bin=$(realpath "${1:?usage: count_requests.sh BIN_DIR [FILES]}")
@@ -24,7 +25,12 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$M" "$I"
-truncate -s 1G "$W/c.img" && mkfs.fat -F 32 "$W/c.img" >/dev/null
+truncate -s 1G "$W/c.img"
+if [ "${COUNT_FS:-fat}" = ext4 ]; then
+	mke2fs -q -F -t ext4 "$W/c.img"
+else
+	mkfs.fat -F 32 "$W/c.img" >/dev/null
+fi
 dvs-mount "$W/c.img" "$M" >/dev/null
 export DVS_SOCKET=$(echo "$W"/run/mount-*/dvkd.sock)
 msgs() { dvsctl ep list --dc 1 | awk 'NR > 1 && $2 < 10 { s += $7 } END { print s }'; }
