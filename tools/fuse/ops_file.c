@@ -134,7 +134,10 @@ do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	char path[FS_WIRE_PATH_MAX];
 	int r;
 
-	r = ino_table_path(d->itab, ino, path, sizeof(path));
+	/* A truncation sets the times on the server: kept ones go first. */
+	r = (fi->flags & O_TRUNC) ? dfuse_times_flush(d, ino) : 0;
+	if (r >= 0)
+		r = ino_table_path(d->itab, ino, path, sizeof(path));
 	if (r >= 0)
 		r = dvs_open(d->fs, path, server_flags(d, fi->flags), 0);
 	if (r < 0) {
