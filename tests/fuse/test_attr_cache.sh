@@ -22,6 +22,14 @@ os.write(fd, b"b" * 100)
 os.utime(fd, (1500000000, 1600000000))
 os.write(fd, b"c" * 100)
 os.close(fd)
+fd = os.open(f"{d}/t4", os.O_WRONLY | os.O_CREAT, 0o644)
+os.write(fd, b"e" * 100)
+os.utime(fd, (1500000000, 1600000000))
+os.fchmod(fd, 0o600)
+ok = os.stat(f"{d}/t4").st_mtime == 1600000000 and os.fstat(fd).st_mtime == 1600000000
+os.close(fd)
+if not ok:
+    sys.exit("t4: a chmod after futimens hid the times while the file was open")
 fd = os.open(f"{d}/t3", os.O_WRONLY | os.O_CREAT, 0o644)
 os.write(fd, b"d" * 100)
 os.unlink(f"{d}/t3")
@@ -53,6 +61,7 @@ checks() { # checks MOUNT KIND: what must hold before and after a remount
 	check "$kind: a write after futimens sets the time" \
 		test "$(stat -c %Y "$M/t2")" -gt 1600000000
 	check "$kind: ... and the size" test "$(stat -c %s "$M/t2")" = 200
+	check "$kind: futimens, chmod, close" test "$(stat -c %Y "$M/t4")" = 1600000000
 }
 
 for kind in fat ext; do

@@ -64,7 +64,8 @@ void file_attr_free(struct file_attr *c);
 /* The epoch to read before asking the server for attributes to put. */
 uint64_t file_attr_epoch(struct file_attr *c);
 /* Keeps st for ino if it is a regular file (with one link when posix)
- * and nothing was dropped since epoch `since`; forgets ino otherwise. */
+ * and nothing of its slot was dropped, nor the table cleared, since epoch
+ * `since`; forgets ino otherwise. */
 void file_attr_put(struct file_attr *c, uint64_t ino, const struct dvs_stat *st,
 		   uint64_t since, int posix);
 /* 0 and *st, or -ENOENT. */

@@ -25,11 +25,15 @@
  * A fixed table indexed by inode number (a collision replaces the older
  * entry), one lock held only to copy an entry in or out.  As in
  * dir_attr.c, every drop moves an epoch on, and attributes asked of the
- * server are kept only if no drop happened since the request began: a
+ * server are kept only if nothing was dropped since the request began: a
  * GETATTR racing with a WRITE to the same file must not put back the size
  * from before the write.  A drop therefore comes after the change has
- * reached the server.  A clear bumps a generation instead of touching
- * every slot, so unlink stays O(1).
+ * reached the server.  Unlike dir_attr.c, each slot notes the epoch of
+ * its own last drop, so only a drop of a number of the same slot (or a
+ * clear) voids a put: tar's next file overlaps the release of the file
+ * before, whose drop must not void the new file's attributes.  A clear
+ * bumps a generation instead of touching every slot, so unlink stays
+ * O(1).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -41,16 +45,18 @@
 #define FILE_ATTR_SLOTS 8192 /* power of two; about 1 MiB */
 
 struct file_attr_slot {
-	uint64_t ino; /* 0: empty */
-	uint64_t gen; /* valid only while equal to file_attr.gen */
-	int fresh;    /* 0: st is what the file had before a change */
+	uint64_t ino;	  /* 0: empty */
+	uint64_t gen;	  /* valid only while equal to file_attr.gen */
+	uint64_t changed; /* the epoch of the last drop of a number here */
+	int fresh;	  /* 0: st is what the file had before a change */
 	struct dvs_stat st;
 };
 
 struct file_attr {
-	pthread_mutex_t lock; /* protects slot[], epoch and gen */
+	pthread_mutex_t lock; /* protects slot[], epoch, gen and cleared */
 	uint64_t epoch;	      /* + 1 at every drop and clear */
 	uint64_t gen;	      /* + 1 at every clear */
+	uint64_t cleared;     /* the epoch of the last clear */
 	struct file_attr_slot slot[FILE_ATTR_SLOTS];
 };
 
@@ -112,7 +118,8 @@ file_attr_put(struct file_attr *c, uint64_t ino, const struct dvs_stat *st, uint
 		return;
 	s = slot_of(c, ino);
 	pthread_mutex_lock(&c->lock);
-	if (c->epoch == since && S_ISREG(st->st_mode) && !(posix && st->st_nlink > 1)) {
+	if (s->changed <= since && c->cleared <= since && S_ISREG(st->st_mode) &&
+	    !(posix && st->st_nlink > 1)) {
 		s->ino = ino;
 		s->gen = c->gen;
 		s->fresh = 1;
@@ -173,7 +180,7 @@ file_attr_stale(struct file_attr *c, uint64_t ino)
 	pthread_mutex_lock(&c->lock);
 	if (s->ino == ino)
 		s->fresh = 0;
-	c->epoch++;
+	s->changed = ++c->epoch;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -188,7 +195,7 @@ file_attr_drop(struct file_attr *c, uint64_t ino)
 	pthread_mutex_lock(&c->lock);
 	if (s->ino == ino)
 		s->ino = 0;
-	c->epoch++;
+	s->changed = ++c->epoch;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -199,6 +206,6 @@ file_attr_clear(struct file_attr *c)
 		return;
 	pthread_mutex_lock(&c->lock);
 	c->gen++;
-	c->epoch++;
+	c->cleared = ++c->epoch;
 	pthread_mutex_unlock(&c->lock);
 }

@@ -274,9 +274,10 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	}
 	if (setattr_defer_times(req, d, ino, attr, to_set))
 		return;
-	/* Times kept back go first: this change may set the times too (the
-	 * later wins) or make the server set them (truncate). */
-	r = dfuse_times_flush(d, ino);
+	/* Times kept back go first when this change sets times too (the
+	 * later wins) or makes the server set them (truncate); a chmod or
+	 * chown leaves them to the release. */
+	r = (to_set & (times | FUSE_SET_ATTR_SIZE)) ? dfuse_times_flush(d, ino) : 0;
 	if (r < 0) {
 		fuse_reply_err(req, dfuse_err(r));
 		return;
@@ -342,6 +343,8 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		r = get_stat(d, ino, have_path ? NULL : fi, &ds);
 	if (to_set != 0)
 		dfuse_alias_changed(d, ino);
+	if (r == 0) /* times the release will set: what the file will show */
+		(void)times_defer_apply(d->tdefer, ino, &ds);
 	if (r == 0 && !dfuse_is_alias(d, ino, &(fuse_ino_t){0}))
 		file_attr_put(d->fattr, ino, &ds, fsince, d->posix);
 	else
