@@ -126,6 +126,15 @@ int dvs_open_stat(struct dvsfs *fs, const char *path, int flags, mode_t mode,
 		  struct dvs_stat *st);
 int dvs_creat(struct dvsfs *fs, const char *path, mode_t mode);
 int dvs_close(struct dvsfs *fs, int fd);
+/* dvs_close that first sets the file's access and modification times (ts
+ * as dvs_utimens: NULL is both now) and its change time, in the same
+ * round trip.  Only where dvsfs_close_times() says the server can (ext
+ * volumes); the descriptor closes even when the times fail (the error is
+ * returned). */
+int dvs_close_times(struct dvsfs *fs, int fd, const struct timespec ts[2]);
+/* 1 when the server takes times with a close, else 0 (asks it: one round
+ * trip; ask once). */
+int dvsfs_close_times(struct dvsfs *fs);
 
 /* Transfers of any size (split into dvsfs_io_max() round trips; a short
  * count only at end of file or when the volume fills up after some bytes).

@@ -256,10 +256,27 @@ struct fs_rp_open {
 /* m_type of the reply is the descriptor. */
 
 /* --- FS_CLOSE, FS_FSTAT, FS_FSYNC --------------------------------------- */
+/*
+ * FS_CLOSE with FS_CLOSE_TIMES sets the file's access and modification
+ * times (atime_ns, mtime_ns as in FS_UTIMENS, OMIT and NOW included) and
+ * its change time to now just before the descriptor closes: a client that
+ * kept back a SETATTR of the times of an open file (dvs-fuse on an
+ * exclusive POSIX mount) sends it with the release, one round trip less.
+ * The descriptor closes even when the times cannot be set (the error is
+ * the reply).  A server that does not take the times answers -EOPNOTSUPP
+ * (FAT) or, older, ignores the flag: a client asks first with
+ * FS_CLOSE_PROBE, fd -1, which such a server answers -EOPNOTSUPP or
+ * -EBADF and one that takes the times answers 0.
+ */
+#define FS_CLOSE_TIMES 0x1
+#define FS_CLOSE_PROBE 0x2
 struct fs_rq_fd {
 	int32_t fd;
-	uint32_t flags; /* FS_FSYNC: 1 = data only; others 0 */
-	uint8_t padding[48];
+	uint32_t flags;	  /* FS_FSYNC: 1 = data only; FS_CLOSE: FS_CLOSE_*;
+			   * FS_FSTAT 0 */
+	int64_t atime_ns; /* FS_CLOSE with FS_CLOSE_TIMES; else 0 */
+	int64_t mtime_ns;
+	uint8_t padding[32];
 };
 
 /* --- FS_READ, FS_WRITE -------------------------------------------------- */

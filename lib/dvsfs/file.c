@@ -463,6 +463,44 @@ dvs_utimens(struct dvsfs *fs, const char *path, const struct timespec ts[2])
 	return dvs_utimens_stat(fs, path, ts, NULL);
 }
 
+static int
+close_call(struct dvsfs *fs, int fd, uint32_t flags, int64_t at, int64_t mt)
+{
+	struct dvsfs_call c;
+	dvk_msg_t m;
+	int rc;
+
+	rc = dvsfs_call_begin(fs, &c);
+	if (rc < 0)
+		return rc;
+	rc = dvsfs_req_close(&c, fd, flags, at, mt, &m);
+	dvsfs_call_end(&c);
+	return rc;
+}
+
+int
+dvs_close_times(struct dvsfs *fs, int fd, const struct timespec ts[2])
+{
+	if (ts != NULL) {
+		for (int i = 0; i < 2; i++) {
+			if (ts[i].tv_nsec == UTIME_NOW || ts[i].tv_nsec == UTIME_OMIT)
+				continue;
+			if (ts[i].tv_nsec < 0 || ts[i].tv_nsec >= 1000000000) {
+				(void)dvs_close(fs, fd);
+				return -EINVAL;
+			}
+		}
+	}
+	return close_call(fs, fd, FS_CLOSE_TIMES, time_arg(ts != NULL ? &ts[0] : NULL),
+			  time_arg(ts != NULL ? &ts[1] : NULL));
+}
+
+int
+dvsfs_close_times(struct dvsfs *fs)
+{
+	return close_call(fs, -1, FS_CLOSE_PROBE, 0, 0) == 0;
+}
+
 int
 dvs_fsync(struct dvsfs *fs, int fd)
 {

@@ -105,6 +105,9 @@ int dvsfs_req_open(struct dvsfs_call *c, const char *path, uint32_t flags, uint3
 		   dvk_msg_t *m);
 /* FS_CLOSE, FS_FSTAT, FS_FSYNC. */
 int dvsfs_req_fd(struct dvsfs_call *c, int call, int fd, uint32_t flags, dvk_msg_t *m);
+/* FS_CLOSE with flags FS_CLOSE_* and the times of FS_CLOSE_TIMES. */
+int dvsfs_req_close(struct dvsfs_call *c, int fd, uint32_t flags, int64_t atime_ns,
+		    int64_t mtime_ns, dvk_msg_t *m);
 /* FS_READ, FS_WRITE: len bytes at buf (no grant for 0). */
 int dvsfs_req_io(struct dvsfs_call *c, int call, int fd, void *buf, size_t len, int64_t off,
 		 uint32_t flags, dvk_msg_t *m);

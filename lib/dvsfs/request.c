@@ -54,6 +54,19 @@ dvsfs_req_fd(struct dvsfs_call *c, int call, int fd, uint32_t flags, dvk_msg_t *
 }
 
 int
+dvsfs_req_close(struct dvsfs_call *c, int fd, uint32_t flags, int64_t atime_ns,
+		int64_t mtime_ns, dvk_msg_t *m)
+{
+	struct fs_rq_fd *rq = &clear(m)->m_u.fs_rq_fd;
+
+	rq->fd = fd;
+	rq->flags = flags;
+	rq->atime_ns = atime_ns;
+	rq->mtime_ns = mtime_ns;
+	return dvsfs_call_rpc(c, FS_CLOSE, m);
+}
+
+int
 dvsfs_req_io(struct dvsfs_call *c, int call, int fd, void *buf, size_t len, int64_t off,
 	     uint32_t flags, dvk_msg_t *m)
 {

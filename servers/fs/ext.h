@@ -225,6 +225,7 @@ int ext_do_unlink(struct fs_req *r);
 int ext_do_rename(struct fs_req *r);
 int ext_do_readdir(struct fs_req *r);
 int ext_do_utimens(struct fs_req *r);
+int ext_do_close(struct fs_req *r);
 int ext_do_chmod(struct fs_req *r);
 int ext_do_chown(struct fs_req *r);
 int ext_do_sync(struct fs_req *r);

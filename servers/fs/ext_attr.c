@@ -182,6 +182,47 @@ ext_do_utimens(struct fs_req *r)
 	return edit_inode(r, &rq->path, FS_RQ_END(fs_rq_utimens), set_times, &a);
 }
 
+/*
+ * FS_CLOSE: with FS_CLOSE_TIMES the times a client kept back go to the
+ * inode first (fsproto.h), and FS_CLOSE_PROBE says that they can.  The
+ * descriptor closes in any case; an unlinked file's inode goes with its
+ * last descriptor, so the times are set before.
+ */
+int
+ext_do_close(struct fs_req *r)
+{
+	const struct fs_rq_fd *rq = &r->in->m_u.fs_rq_fd;
+	struct times_arg a = {rq->atime_ns, rq->mtime_ns};
+	struct ext2_inode_large in;
+	struct timespec now;
+	struct fs_fd *f;
+	int rc = 0;
+
+	if (rq->flags & ~(uint32_t)(FS_CLOSE_TIMES | FS_CLOSE_PROBE))
+		return -EINVAL;
+	if (rq->flags & FS_CLOSE_PROBE)
+		return 0;
+	f = fs_session_take_fd(r->s, rq->fd);
+	if (f == NULL)
+		return -EBADF;
+	if ((rq->flags & FS_CLOSE_TIMES) && (a.at != FS_UTIME_OMIT || a.mt != FS_UTIME_OMIT)) {
+		rc = ext_writable(r);
+		if (rc == 0 && f->xv != NULL) {
+			ext_lock(f->xv);
+			rc = ext_iget(f->xv, f->xino, &in);
+			if (rc == 0) {
+				set_times(f->xv, &in, &a);
+				clock_gettime(CLOCK_REALTIME, &now);
+				ext_set_time(f->xv, &in, 'c', &now);
+				rc = ext_iput(f->xv, f->xino, &in);
+			}
+			ext_unlock(f->xv);
+		}
+	}
+	fs_fd_put(f);
+	return rc;
+}
+
 int
 ext_do_statvfs(struct fs_req *r)
 {

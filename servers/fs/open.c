@@ -122,9 +122,15 @@ do_close(struct fs_req *r)
 	const struct fs_rq_fd *rq = &r->in->m_u.fs_rq_fd;
 	struct fs_fd *f;
 
+	if (rq->flags & ~(uint32_t)(FS_CLOSE_TIMES | FS_CLOSE_PROBE))
+		return -EINVAL;
+	/* FAT's engine sets times by path only: the times are refused
+	 * (ext volumes: ext_do_close). */
+	if (rq->flags & FS_CLOSE_PROBE)
+		return -EOPNOTSUPP;
 	f = fs_session_take_fd(r->s, rq->fd);
 	if (f == NULL)
 		return -EBADF;
 	fs_fd_put(f);
-	return 0;
+	return (rq->flags & FS_CLOSE_TIMES) ? -EOPNOTSUPP : 0;
 }

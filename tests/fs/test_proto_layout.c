@@ -104,7 +104,9 @@ PAYLOAD(dvk_peer_gone);
 
 	OFF(fs_rq_fd, fd, 0);
 	OFF(fs_rq_fd, flags, 4);
-	END(fs_rq_fd, 8);
+	OFF(fs_rq_fd, atime_ns, 8);
+	OFF(fs_rq_fd, mtime_ns, 16);
+	END(fs_rq_fd, 24);
 	PAYLOAD(fs_rq_fd);
 
 	OFF(fs_rq_io, fd, 0);

@@ -4,7 +4,9 @@
 # tracepoint, by opcode) and requests dvs-fs received per file (`dvsctl ep
 # list`), for create+write+close, stat by path (cold), open+read+close
 # (cold) and unlink, FILES files of 4 KiB in one directory made through
-# the mount.  Not a test: a measuring aid (root; tracefs).  docs/FUSE.md,
+# the mount, then `tar -x` (as root: owner, mode and times restored) of a
+# tar of FILES such files into a new directory.  COUNT_FS=ext4 counts on
+# an ext4 volume instead of FAT32.  Not a test: a measuring aid (root; tracefs).  docs/FUSE.md,
 # "Small operations: what each one costs".
 set -euo pipefail
 bin=$(realpath "${1:?usage: count_requests.sh BIN_DIR [FILES]}")
@@ -23,7 +25,12 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$M" "$I"
-truncate -s 1G "$W/c.img" && mkfs.fat -F 32 "$W/c.img" >/dev/null
+truncate -s 1G "$W/c.img"
+if [ "${COUNT_FS:-fat}" = ext4 ]; then
+	mke2fs -q -F -t ext4 "$W/c.img"
+else
+	mkfs.fat -F 32 "$W/c.img" >/dev/null
+fi
 dvs-mount "$W/c.img" "$M" >/dev/null
 export DVS_SOCKET=$(echo "$W"/run/mount-*/dvkd.sock)
 msgs() { dvsctl ep list --dc 1 | awk 'NR > 1 && $2 < 10 { s += $7 } END { print s }'; }
@@ -51,7 +58,19 @@ elif op == "unlink":
         os.unlink(p)
 EOF
 }
-for op in create stat read unlink; do
+# A tar of FILES files of 4 KiB (owner root, mode 0644, an old mtime).
+make_tar() {
+	python3 - "$W/t.tar" "$n" <<'EOF'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT) as t:
+    for i in range(int(sys.argv[2])):
+        ti = tarfile.TarInfo(f"t/f{i:05d}")
+        ti.size, ti.mode, ti.mtime = 4096, 0o644, 1700000000
+        t.addfile(ti, io.BytesIO(b"y" * 4096))
+EOF
+}
+make_tar
+for op in create stat read unlink untar; do
 	if [ $op != create ] && [ $op != unlink ]; then
 		sync -f "$M"
 		echo 3 >/proc/sys/vm/drop_caches
@@ -59,7 +78,7 @@ for op in create stat read unlink; do
 	echo >"$I/trace"
 	echo 1 >"$I/events/fuse/fuse_request_send/enable"
 	b=$(msgs)
-	work $op
+	if [ $op = untar ]; then tar -xf "$W/t.tar" -C "$M"; else work $op; fi
 	a=$(msgs)
 	echo 0 >"$I/events/fuse/fuse_request_send/enable"
 	printf '%-7s dvs-fs requests/file %.2f; FUSE requests/file:' $op \

@@ -52,11 +52,14 @@ dfuse_check_name(const char *name)
 /* dir_attr's epoch when the calling thread's request began: an older value
  * (a handler that did not call dfuse_req_start) only keeps less. */
 static __thread uint64_t req_epoch;
+/* ... and file_attr's. */
+static __thread uint64_t req_file_epoch;
 
 void
 dfuse_req_start(struct dfuse *d)
 {
 	req_epoch = dir_attr_epoch(d->dattr);
+	req_file_epoch = file_attr_epoch(d->fattr);
 }
 
 int
@@ -83,12 +86,21 @@ dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,
 	}
 	if (dfuse_is_alias(d, ino, &(fuse_ino_t){0})) {
 		dir_attr_drop(d->dattr, ino);
+		file_attr_drop(d->fattr, ino);
 		/* Looked up again each time: a rename or a change through
 		 * the main name must not leave the kernel a stale copy. */
 		e->attr_timeout = 0;
 		e->entry_timeout = 0;
 	} else {
+		struct dvs_stat shown = *ds;
+
+		/* Times kept back for a release: what the file will have. */
+		if (times_defer_apply(d->tdefer, ino, &shown)) {
+			e->attr.st_atim = shown.st_atim;
+			e->attr.st_mtim = shown.st_mtim;
+		}
 		dir_attr_put(d->dattr, ino, ds, req_epoch);
+		file_attr_put(d->fattr, ino, &shown, req_file_epoch, d->posix);
 	}
 	return 0;
 }
@@ -114,6 +126,7 @@ dfuse_alias_changed(struct dfuse *d, fuse_ino_t ino)
 	if (!d->exclusive || d->se == NULL || !dfuse_is_alias(d, ino, &primary) ||
 	    primary == 0)
 		return;
+	file_attr_drop(d->fattr, primary);
 	(void)fuse_lowlevel_notify_inval_inode(d->se, primary, 0, 0);
 }
 

@@ -54,11 +54,52 @@ void dir_names_remove(struct dir_names *c, uint64_t dir, const char *name);
 int dir_names_absent(struct dir_names *c, uint64_t dir, const char *name);
 void dir_names_clear(struct dir_names *c);
 
+/* Regular files' attributes on an exclusive mount (file_attr.c): GETATTR
+ * of a file, and a SETATTR that changes nothing, answered without a round
+ * trip.  Every call takes NULL (no cache) and locks itself.  A handler that
+ * changes a file on the server drops it after the change. */
+struct file_attr;
+int file_attr_new(struct file_attr **out);
+void file_attr_free(struct file_attr *c);
+/* The epoch to read before asking the server for attributes to put. */
+uint64_t file_attr_epoch(struct file_attr *c);
+/* Keeps st for ino if it is a regular file (with one link when posix)
+ * and nothing of its slot was dropped, nor the table cleared, since epoch
+ * `since`; forgets ino otherwise. */
+void file_attr_put(struct file_attr *c, uint64_t ino, const struct dvs_stat *st,
+		   uint64_t since, int posix);
+/* 0 and *st, or -ENOENT. */
+int file_attr_get(struct file_attr *c, uint64_t ino, struct dvs_stat *st);
+/* 0, *st and *fresh (0: from before a change to the file), or -ENOENT. */
+int file_attr_get_last(struct file_attr *c, uint64_t ino, struct dvs_stat *st, int *fresh);
+/* After a change of ino's size, blocks or times on the server. */
+void file_attr_stale(struct file_attr *c, uint64_t ino);
+/* After ino's number may have come to name another file. */
+void file_attr_drop(struct file_attr *c, uint64_t ino);
+void file_attr_clear(struct file_attr *c);
+
+/* Times of open files kept back for their release (times_defer.c):
+ * exclusive POSIX mounts whose server takes them with FS_CLOSE.  Every
+ * call takes NULL (nothing kept) and locks itself.  ts[i] UTIME_OMIT: not
+ * set; never UTIME_NOW (the caller reads the clock). */
+struct times_defer;
+int times_defer_new(struct times_defer **out);
+void times_defer_free(struct times_defer *t);
+/* Keeps ts for ino over what is kept; 0 or -EBUSY (not kept: send it). */
+int times_defer_put(struct times_defer *t, uint64_t ino, const struct timespec ts[2]);
+/* 1 and what was kept for ino (no longer kept), or 0. */
+int times_defer_take(struct times_defer *t, uint64_t ino, struct timespec ts[2]);
+/* Shows in st what is kept for ino; 1 if anything was. */
+int times_defer_apply(struct times_defer *t, uint64_t ino, struct dvs_stat *st);
+
 struct dfuse {
 	struct dvsfs *fs;	/* shared by every thread (see above) */
 	struct ino_table *itab; /* inode numbers; locks itself */
 	struct dir_attr *dattr; /* NULL unless exclusive; locks itself */
 	struct dir_names *dnames; /* NULL unless exclusive; locks itself */
+	struct file_attr *fattr;  /* NULL unless exclusive; locks itself */
+	struct times_defer *tdefer; /* NULL unless exclusive, POSIX and the
+				     * server takes times at close */
 	int exclusive;		/* this mount is the volume's only client */
 	int posix;		/* an ext volume: owners, modes, links (fsproto.h
 				 * FS_VOL_POSIX); names are case-sensitive */
@@ -104,7 +145,7 @@ void dfuse_reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		       const struct dvs_stat *ds);
 /* Marks the start of a request whose server attributes dfuse_make_entry
  * may keep (lookup, create, mknod, mkdir, readdirplus): reads dir_attr's
- * epoch into the calling thread. */
+ * and file_attr's epochs into the calling thread. */
 void dfuse_req_start(struct dfuse *d);
 /* Fills e for (parent, name) -> ds, counting one lookup; 0 or -errno. */
 int dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,
@@ -130,6 +171,11 @@ void dfuse_alias_changed(struct dfuse *d, fuse_ino_t ino);
 /* Before a call that creates a file on a POSIX volume: the file will
  * belong to the caller of req (its fsuid/fsgid as the kernel gives them). */
 void dfuse_set_owner(fuse_req_t req);
+
+/* Sends the times kept back for ino (times_defer.c) now, before a request
+ * that changes the file's times on the server or needs them there; 0 or
+ * -errno. */
+int dfuse_times_flush(struct dfuse *d, fuse_ino_t ino);
 
 /* Error for the kernel from a libdvsfs result (negative errno). */
 int dfuse_err(int r);

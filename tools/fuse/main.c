@@ -454,6 +454,10 @@ main(int argc, char **argv)
 		r = dir_attr_new(&d.dattr);
 	if (r >= 0 && d.exclusive)
 		r = dir_names_new(&d.dnames);
+	if (r >= 0 && d.exclusive)
+		r = file_attr_new(&d.fattr);
+	if (r >= 0 && d.exclusive && d.posix && !d.ro && dvsfs_close_times(d.fs))
+		r = times_defer_new(&d.tdefer);
 	if (r < 0) {
 		dvs_err("out of memory");
 		goto out;
@@ -534,5 +538,7 @@ out:
 	ino_table_free(d.itab);
 	dir_attr_free(d.dattr);
 	dir_names_free(d.dnames);
+	file_attr_free(d.fattr);
+	times_defer_free(d.tdefer);
 	return rc;
 }

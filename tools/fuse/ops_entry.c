@@ -52,10 +52,15 @@ do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	dfuse_reply_entry(req, parent, name, &ds);
 }
 
+/* A forgotten number may come back for another file: its attributes go
+ * with it (file_attr.c). */
 static void
 do_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	ino_table_forget(dfuse_of(req)->itab, ino, nlookup);
+	struct dfuse *d = dfuse_of(req);
+
+	file_attr_drop(d->fattr, ino);
+	ino_table_forget(d->itab, ino, nlookup);
 	fuse_reply_none(req);
 }
 
@@ -65,8 +70,10 @@ do_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 	struct dfuse *d = dfuse_of(req);
 	size_t i;
 
-	for (i = 0; i < count; i++)
+	for (i = 0; i < count; i++) {
+		file_attr_drop(d->fattr, forgets[i].ino);
 		ino_table_forget(d->itab, forgets[i].ino, forgets[i].nlookup);
+	}
 	fuse_reply_none(req);
 }
 
@@ -109,23 +116,28 @@ do_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dfuse *d = dfuse_of(req);
 	struct dvs_stat ds;
-	uint64_t since;
+	uint64_t since, fsince;
 	int r;
 
 	/* The kernel asks for a directory's attributes again after every
-	 * change of a name in it; on FAT they did not change (dir_attr.c). */
-	if (dir_attr_get(d->dattr, ino, &ds) == 0) {
+	 * change of a name in it; on FAT they did not change (dir_attr.c).
+	 * A file's change only through this mount (file_attr.c). */
+	if (dir_attr_get(d->dattr, ino, &ds) == 0 || file_attr_get(d->fattr, ino, &ds) == 0) {
 		reply_attr(req, ino, &ds);
 		return;
 	}
 	since = dir_attr_epoch(d->dattr);
+	fsince = file_attr_epoch(d->fattr);
 	r = get_stat(d, ino, fi, &ds);
 	if (r < 0) {
 		fuse_reply_err(req, dfuse_err(r));
 		return;
 	}
-	if (!dfuse_is_alias(d, ino, &(fuse_ino_t){0}))
+	(void)times_defer_apply(d->tdefer, ino, &ds);
+	if (!dfuse_is_alias(d, ino, &(fuse_ino_t){0})) {
 		dir_attr_put(d->dattr, ino, &ds, since);
+		file_attr_put(d->fattr, ino, &ds, fsince, d->posix);
+	}
 	reply_attr(req, ino, &ds);
 }
 
@@ -141,6 +153,101 @@ set_time(int to_set, int bit, int now_bit, struct timespec t)
 	return ts;
 }
 
+/*
+ * A SETATTR that would leave a FAT file as it is, answered from the
+ * attributes kept of it (file_attr.c, exclusive mounts): tar restores each
+ * file's owner (the one every file already shows; others were refused
+ * above) and its mode, of which FAT keeps only the read-only bit.  The
+ * change time the kernel sends beside them has nowhere to go on FAT.  On
+ * a POSIX volume chmod and chown set the change time even when nothing
+ * else changes, so they always go to the server.  Fills *ds and returns 1
+ * when nothing needs doing.
+ */
+static int
+setattr_is_noop(struct dfuse *d, fuse_ino_t ino, const struct stat *attr, int to_set,
+		struct dvs_stat *ds)
+{
+	const int fat_only = FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID | FUSE_SET_ATTR_MODE |
+			     FUSE_SET_ATTR_CTIME;
+
+	if (d->posix || (to_set & ~fat_only) != 0 || file_attr_get(d->fattr, ino, ds) < 0)
+		return 0;
+	if (dfuse_is_alias(d, ino, &(fuse_ino_t){0}))
+		return 0;
+	if ((to_set & FUSE_SET_ATTR_MODE) &&
+	    ((ds->st_mode & 0222) != 0) != ((attr->st_mode & 0222) != 0))
+		return 0; /* the read-only bit changes */
+	return 1;
+}
+
+/*
+ * A SETATTR of only the times of a file open through this mount (the
+ * kernel's write-back of a written file's mtime at close, tar's futimens)
+ * on an exclusive POSIX mount: kept back for the file's release, which
+ * carries them in its round trip (times_defer.c), and answered from the
+ * attributes kept of the file.  Returns 1 when it replied to req.
+ */
+static int
+setattr_defer_times(fuse_req_t req, struct dfuse *d, fuse_ino_t ino,
+		    const struct stat *attr, int to_set)
+{
+	const int times = FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+			  FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW;
+	struct timespec ts[2], now;
+	struct dvs_stat ds;
+	uint64_t since;
+	int r, fresh;
+	struct stat st;
+
+	if (d->tdefer == NULL || (to_set & ~(times | FUSE_SET_ATTR_CTIME)) != 0 ||
+	    (to_set & times) == 0 || ino_table_open_fd(d->itab, ino) < 0)
+		return 0;
+	since = file_attr_epoch(d->fattr);
+	if (file_attr_get_last(d->fattr, ino, &ds, &fresh) < 0 ||
+	    dfuse_is_alias(d, ino, &(fuse_ino_t){0}))
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	ts[0] = set_time(to_set, FUSE_SET_ATTR_ATIME, FUSE_SET_ATTR_ATIME_NOW, attr->st_atim);
+	ts[1] = set_time(to_set, FUSE_SET_ATTR_MTIME, FUSE_SET_ATTR_MTIME_NOW, attr->st_mtim);
+	for (int i = 0; i < 2; i++)
+		if (ts[i].tv_nsec == UTIME_NOW)
+			ts[i] = now;
+	if (times_defer_put(d->tdefer, ino, ts) < 0)
+		return 0;
+	if (ino_table_open_fd(d->itab, ino) < 0) {
+		/* Its last release went meanwhile: send what it did not
+		 * take (and anything kept before) now. */
+		r = dfuse_times_flush(d, ino);
+		file_attr_drop(d->fattr, ino);
+		if (r < 0) {
+			fuse_reply_err(req, dfuse_err(r));
+			return 1;
+		}
+		since = file_attr_epoch(d->fattr);
+		r = get_stat(d, ino, NULL, &ds);
+		if (r < 0) {
+			fuse_reply_err(req, dfuse_err(r));
+			return 1;
+		}
+		file_attr_put(d->fattr, ino, &ds, since, d->posix);
+		reply_attr(req, ino, &ds);
+		return 1;
+	}
+	(void)times_defer_apply(d->tdefer, ino, &ds);
+	ds.st_ctim = now;
+	if (fresh) {
+		file_attr_put(d->fattr, ino, &ds, since, d->posix);
+		reply_attr(req, ino, &ds);
+		return 1;
+	}
+	/* A write came after the copy: its size, blocks and times are
+	 * gone by.  With the writeback cache the kernel keeps its own size
+	 * and times; the rest expires at once, so a stat asks again. */
+	dfuse_fill_stat(d, &ds, ino, &st);
+	fuse_reply_attr(req, &st, 0);
+	return 1;
+}
+
 static void
 do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	   struct fuse_file_info *fi)
@@ -153,6 +260,7 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	struct fuse_file_info tmp;
 	struct dvs_stat ds;
 	int r = 0, have_path, fd, have_ds = 0;
+	uint64_t fsince;
 
 	/* FAT has no owners: only the owner every file already shows. */
 	if (!d->posix && (((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != d->uid) ||
@@ -160,6 +268,21 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		fuse_reply_err(req, EPERM);
 		return;
 	}
+	if (setattr_is_noop(d, ino, attr, to_set, &ds)) {
+		reply_attr(req, ino, &ds);
+		return;
+	}
+	if (setattr_defer_times(req, d, ino, attr, to_set))
+		return;
+	/* Times kept back go first when this change sets times too (the
+	 * later wins) or makes the server set them (truncate); a chmod or
+	 * chown leaves them to the release. */
+	r = (to_set & (times | FUSE_SET_ATTR_SIZE)) ? dfuse_times_flush(d, ino) : 0;
+	if (r < 0) {
+		fuse_reply_err(req, dfuse_err(r));
+		return;
+	}
+	fsince = file_attr_epoch(d->fattr);
 	dir_attr_drop(d->dattr, ino);
 	have_path = ino_table_path(d->itab, ino, path, sizeof(path)) >= 0;
 	/* An open file that was unlinked has no path: what needs one is
@@ -220,6 +343,12 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		r = get_stat(d, ino, have_path ? NULL : fi, &ds);
 	if (to_set != 0)
 		dfuse_alias_changed(d, ino);
+	if (r == 0) /* times the release will set: what the file will show */
+		(void)times_defer_apply(d->tdefer, ino, &ds);
+	if (r == 0 && !dfuse_is_alias(d, ino, &(fuse_ino_t){0}))
+		file_attr_put(d->fattr, ino, &ds, fsince, d->posix);
+	else
+		file_attr_drop(d->fattr, ino); /* a part may have been done */
 	if (r < 0)
 		fuse_reply_err(req, dfuse_err(r));
 	else
@@ -311,6 +440,8 @@ remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, int dir)
 		ino_table_unlinked(d->itab, parent, name);
 		dir_names_remove(d->dnames, parent, name);
 	}
+	/* nlink and ctime of the file (and of its other names) changed. */
+	file_attr_clear(d->fattr);
 	if (dir) {
 		/* Its number may come back as another file's. */
 		dir_attr_clear(d->dattr);
@@ -355,6 +486,9 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 	if (r >= 0)
 		r = dvs_rename2(d->fs, from, to, flags & RENAME_NOREPLACE);
 	dir_names_clear(d->dnames); /* again: nothing tracked meanwhile */
+	/* Node ids follow entries on FAT, ctime changes on ext, and a
+	 * replaced file goes. */
+	file_attr_clear(d->fattr);
 	if (r < 0) {
 		fuse_reply_err(req, dfuse_err(r));
 		return;

@@ -134,13 +134,19 @@ do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	char path[FS_WIRE_PATH_MAX];
 	int r;
 
-	r = ino_table_path(d->itab, ino, path, sizeof(path));
+	/* A truncation sets the times on the server: kept ones go first. */
+	r = (fi->flags & O_TRUNC) ? dfuse_times_flush(d, ino) : 0;
+	if (r >= 0)
+		r = ino_table_path(d->itab, ino, path, sizeof(path));
 	if (r >= 0)
 		r = dvs_open(d->fs, path, server_flags(d, fi->flags), 0);
 	if (r < 0) {
 		fuse_reply_err(req, dfuse_err(r));
 		return;
 	}
+	/* O_TRUNC changed the size; a writer's release will change more. */
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
+		file_attr_stale(d->fattr, ino);
 	fi->fh = (uint64_t)r;
 	set_caching(d, ino, fi);
 	(void)ino_table_opened(d->itab, ino, r);
@@ -177,11 +183,18 @@ do_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off
 	struct dfuse *d = dfuse_of(req);
 	ssize_t n;
 
+	/* Times kept back were set before this write (times_defer.c). */
+	n = dfuse_times_flush(d, ino);
+	if (n < 0) {
+		fuse_reply_err(req, dfuse_err((int)n));
+		return;
+	}
 	/* buf is libfuse's receive buffer: it is granted to the server as
 	 * is, no copy of ours. */
 	n = dvs_pwrite(d->fs, (int)fi->fh, buf, size, off);
 	if (n == -ENOSPC && dfuse_flush_for_space(d))
 		n = dvs_pwrite(d->fs, (int)fi->fh, buf, size, off);
+	file_attr_stale(d->fattr, ino); /* size, blocks, times */
 	if (n < 0)
 		fuse_reply_err(req, dfuse_err((int)n));
 	else
@@ -192,11 +205,21 @@ static void
 do_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dfuse *d = dfuse_of(req);
-	int r;
+	struct timespec ts[2];
+	int r, carried;
 
+	/* Closed in the table first: a SETATTR that keeps times back after
+	 * this take finds no descriptor open and sends them itself. */
 	ino_table_closed(d->itab, ino, (int)fi->fh);
-	r = dvs_close(d->fs, (int)fi->fh);
+	carried = times_defer_take(d->tdefer, ino, ts);
+	if (carried)
+		r = dvs_close_times(d->fs, (int)fi->fh, ts);
+	else
+		r = dvs_close(d->fs, (int)fi->fh);
+	if (carried)
+		file_attr_stale(d->fattr, ino); /* the server's ctime */
 	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		file_attr_stale(d->fattr, ino);
 		dfuse_alias_changed(d, ino);
 		/* The server frees clusters preallocated past the size when
 		 * a writer closes (fallocate KEEP_SIZE): st_blocks changed. */
@@ -212,7 +235,10 @@ do_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi
 	struct dfuse *d = dfuse_of(req);
 	int r;
 
-	r = datasync ? dvs_fdatasync(d->fs, (int)fi->fh) : dvs_fsync(d->fs, (int)fi->fh);
+	r = datasync ? 0 : dfuse_times_flush(d, ino);
+	if (r == 0)
+		r = datasync ? dvs_fdatasync(d->fs, (int)fi->fh)
+			     : dvs_fsync(d->fs, (int)fi->fh);
 	fuse_reply_err(req, dfuse_err(r));
 }
 
@@ -223,9 +249,12 @@ do_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
 	struct dfuse *d = dfuse_of(req);
 	int r;
 
-	r = dvs_fallocate(d->fs, (int)fi->fh, mode, off, len);
+	r = dfuse_times_flush(d, ino);
+	if (r == 0)
+		r = dvs_fallocate(d->fs, (int)fi->fh, mode, off, len);
 	if (r == -ENOSPC && dfuse_flush_for_space(d))
 		r = dvs_fallocate(d->fs, (int)fi->fh, mode, off, len);
+	file_attr_stale(d->fattr, ino);
 	dfuse_alias_changed(d, ino);
 	/* The kernel updates the size itself but keeps st_blocks: drop the
 	 * cached attributes (only them: offset -1), so stat shows the
