@@ -731,7 +731,9 @@ doorbell(struct binding *d, int src)
 	if (atomic_load_explicit(&db->sender_cpu, memory_order_relaxed) != DVK_CPU_REMOTE)
 		atomic_store_explicit(&db->sender_cpu, DVK_CPU_REMOTE, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&db->sleeping, memory_order_relaxed))
+	/* As a local sender does (lib/dvk/ring.c): one wake-up per sleep. */
+	if (atomic_load_explicit(&db->sleeping, memory_order_relaxed) &&
+	    atomic_exchange_explicit(&db->sleeping, 0, memory_order_relaxed))
 		dvkd_wake(&db->futex);
 }
 
