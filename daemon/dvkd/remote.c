@@ -31,9 +31,9 @@
  * generation the frame names; the receiver must be bound here with the
  * generation named.  Anything else is refused (NAK dead, logged).
  *
- * Threads: the pump thread forwards what local senders put in rings to
- * stand-ins, and the replies local receivers write, waiting on their
- * futexes with futex_waitv.  The event loop takes the frames in (MSG,
+ * Threads: the pump thread (pump.c) forwards what local senders put in
+ * rings to stand-ins, and the replies local receivers write, waiting on
+ * their futexes with futex_waitv.  The event loop takes the frames in (MSG,
  * ACK, NAK, REPLY, NOTIFY).  Both hold rlock while they touch stand-ins,
  * their rings and the links.
  */
@@ -53,44 +53,18 @@
 #include "dvkd.h"
 #include "dvs/log.h"
 #include "proxy_wire.h"
-#include "spin.h"
+#include "remote.h"
 #include "wake.h"
-
-/* A NAKed sender waits this long before it resends (the receiver's ring
- * was full, or the sender's binding was not in the directory there yet);
- * it gives up on the second after RM_RETRY_MAX rounds (about 2 s). */
-#define RM_RETRY_NS 200000ull
-#define RM_RETRY_MAX 10000u
-/* The pump sleeps at most this long (a corrupted futex only delays). */
-#define RM_TICK_NS 50000000ull
-/* ... and spins this long after work before it sleeps. */
-#define RM_SPIN_NS 20000ull
-/* The acknowledgement of a sendrec request waits at most this long for
- * its reply to carry it (a scan of the pump after it sends it alone). */
-#define RM_ACK_DEFER_NS 1000000ull
-#define RM_WAITV_MAX 128
 
 /* Recursive: killing a ring (locked) happens inside locked work. */
 static pthread_mutex_t rlock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
-static pthread_t pump_thr;
-static int pump_on;
-static atomic_int pump_stop;
-static _Atomic uint32_t pump_futex;
-/* Set while the pump is (about to be) asleep: only then does a kick
- * cost a system call. */
-static atomic_int pump_sleeping;
-
-/* Rings with a stand-in on one side: to one (out), from one (in). */
-static struct ring **rings;
-static int nrings, caprings;
-/* The stand-in doorbell of each DC that has stand-ins (by dvkd.dcs slot
- * order does not matter: a list of (dc, doorbell)). */
-static struct {
-	struct dc *dc;
-	int fd;
-	struct dvk_doorbell *db;
-} rdbs[DVKD_MAX_DCS];
-static int nrdbs;
+/* remote.h: the rings with a stand-in on one side, the stand-ins'
+ * doorbells. */
+struct ring **dvkd_rm_rings;
+int dvkd_rm_nrings;
+static int caprings;
+struct dvkd_rm_db dvkd_rm_dbs[DVKD_MAX_DCS];
+int dvkd_rm_ndbs;
 /* Acknowledgements owed at the end of a batch of frames. */
 static struct {
 	int node;
@@ -112,18 +86,6 @@ dvkd_runlock(void)
 }
 
 
-/* Makes the pump look again: its futex_waitv returns if it sleeps (or
- * is about to, having read pump_futex before this increment). */
-static void
-pump_kick(void)
-{
-	if (!pump_on)
-		return;
-	atomic_fetch_add(&pump_futex, 1);
-	if (atomic_load(&pump_sleeping))
-		dvkd_wake_call(&pump_futex);
-}
-
 /* ---- stand-ins ---- */
 
 static struct dvk_doorbell *
@@ -132,13 +94,13 @@ dc_doorbell(struct dc *dc, int *fd)
 	int i;
 	void *p;
 
-	for (i = 0; i < nrdbs; i++) {
-		if (rdbs[i].dc == dc) {
-			*fd = rdbs[i].fd;
-			return rdbs[i].db;
+	for (i = 0; i < dvkd_rm_ndbs; i++) {
+		if (dvkd_rm_dbs[i].dc == dc) {
+			*fd = dvkd_rm_dbs[i].fd;
+			return dvkd_rm_dbs[i].db;
 		}
 	}
-	if (nrdbs == DVKD_MAX_DCS)
+	if (dvkd_rm_ndbs == DVKD_MAX_DCS)
 		return NULL;
 	*fd = dvkd_memfd("dvk-standin-doorbell", DVK_DOORBELL_SIZE);
 	if (*fd < 0)
@@ -148,10 +110,10 @@ dc_doorbell(struct dc *dc, int *fd)
 		close(*fd);
 		return NULL;
 	}
-	rdbs[nrdbs].dc = dc;
-	rdbs[nrdbs].fd = *fd;
-	rdbs[nrdbs].db = p;
-	nrdbs++;
+	dvkd_rm_dbs[dvkd_rm_ndbs].dc = dc;
+	dvkd_rm_dbs[dvkd_rm_ndbs].fd = *fd;
+	dvkd_rm_dbs[dvkd_rm_ndbs].db = p;
+	dvkd_rm_ndbs++;
 	return p;
 }
 
@@ -234,11 +196,11 @@ dvkd_remote_dc_gone(struct dc *dc)
 	for (i = 0; dc->eps != NULL && i < dc->nep; i++)
 		if (dc->eps[i].standin != NULL)
 			standin_free(dc, i, DVK_GONE_DEATH);
-	for (i = 0; i < nrdbs; i++) {
-		if (rdbs[i].dc == dc) {
-			munmap(rdbs[i].db, DVK_DOORBELL_SIZE);
-			close(rdbs[i].fd);
-			rdbs[i] = rdbs[--nrdbs];
+	for (i = 0; i < dvkd_rm_ndbs; i++) {
+		if (dvkd_rm_dbs[i].dc == dc) {
+			munmap(dvkd_rm_dbs[i].db, DVK_DOORBELL_SIZE);
+			close(dvkd_rm_dbs[i].fd);
+			dvkd_rm_dbs[i] = dvkd_rm_dbs[--dvkd_rm_ndbs];
 			break;
 		}
 	}
@@ -248,370 +210,36 @@ dvkd_remote_dc_gone(struct dc *dc)
 void
 dvkd_remote_ring_added(struct ring *r)
 {
-	if (nrings == caprings) {
+	if (dvkd_rm_nrings == caprings) {
 		int cap = caprings ? caprings * 2 : 64;
-		struct ring **v = realloc(rings, (size_t)cap * sizeof(*v));
+		struct ring **v = realloc(dvkd_rm_rings, (size_t)cap * sizeof(*v));
 
 		if (v == NULL)
 			return; /* not pumped: its sender sees no answer */
-		rings = v;
+		dvkd_rm_rings = v;
 		caprings = cap;
 	}
-	r->rslot = nrings;
-	rings[nrings++] = r;
+	r->rslot = dvkd_rm_nrings;
+	dvkd_rm_rings[dvkd_rm_nrings++] = r;
 	if (r->dst->remote) /* its sender then never spins for our answer */
 		atomic_store_explicit(&r->hdr->receiver_cpu, DVK_CPU_REMOTE,
 				      memory_order_relaxed);
-	pump_kick();
+	dvkd_pump_kick();
 }
-
-static int pump_reply(struct ring *r);
 
 void
 dvkd_remote_ring_removed(struct ring *r)
 {
 	int i = r->rslot;
 
-	if (i < 0 || i >= nrings || rings[i] != r)
+	if (i < 0 || i >= dvkd_rm_nrings || dvkd_rm_rings[i] != r)
 		return;
 	/* A reply the receiver wrote just before it went still goes. */
-	if (!r->dst->remote && pump_reply(r))
+	if (!r->dst->remote && dvkd_pump_reply(r))
 		cl_px_flush_all();
-	rings[i] = rings[--nrings];
-	rings[i]->rslot = i;
+	dvkd_rm_rings[i] = dvkd_rm_rings[--dvkd_rm_nrings];
+	dvkd_rm_rings[i]->rslot = i;
 	r->rslot = -1;
-}
-
-/* ---- the pump: local senders and repliers -> frames ---- */
-
-static void
-pair_of(struct px_pair *p, const struct binding *src, const struct binding *dst)
-{
-	memset(p, 0, sizeof(*p));
-	p->dc = htole32((uint32_t)src->dc->id);
-	p->src = (int32_t)htole32((uint32_t)src->ep);
-	p->src_gen = htole32(src->gen);
-	p->dst = (int32_t)htole32((uint32_t)dst->ep);
-	p->dst_gen = htole32(dst->gen);
-}
-
-/* Forwards what X put in its ring to a stand-in.  1 if it did anything. */
-static int
-pump_out(struct ring *r, uint64_t now)
-{
-	struct binding *sb = r->dst;
-	struct dvk_ring *h = r->hdr;
-	int node = sb->remote - 1, did = 0;
-	uint64_t head, tail;
-	struct px_msg f;
-
-	if (atomic_load_explicit(&h->dead, memory_order_acquire))
-		return 0;
-	if (atomic_load_explicit(&h->notify_pending, memory_order_relaxed)) {
-		struct px_notify nf;
-
-		pair_of(&nf.p, r->src, sb);
-		if (cl_px_queue(node, PX_NOTIFY, &nf, sizeof(nf)) == 0) {
-			atomic_store_explicit(&h->notify_pending, 0, memory_order_relaxed);
-			did = 1;
-		}
-	}
-	if (now < r->retry_ns)
-		return did;
-	head = atomic_load_explicit(&h->head, memory_order_relaxed);
-	tail = atomic_load_explicit(&h->tail, memory_order_acquire);
-	if (tail < head || tail - head > r->nslots) {
-		/* The sender wrote garbage in its own ring: only it loses. */
-		dvs_warn("dc %d ep %d: corrupt ring to ep %d on node %d; closed",
-			 sb->dc->id, r->src->ep, sb->ep, node);
-		atomic_store(&h->dead, 1);
-		dvkd_wake(&h->reply_futex);
-		dvkd_wake(&h->space_futex);
-		return 1;
-	}
-	if (r->sent < head)
-		r->sent = head;
-	pair_of(&f.p, r->src, sb);
-	while (r->sent < tail) {
-		dvk_msg_t m;
-
-		memcpy(&m, &h->slot[r->sent & (r->nslots - 1)], sizeof(m));
-		f.seq = htole32((uint32_t)m.m_source);
-		f.pad = 0;
-		f.pos = htole64(r->sent);
-		m.m_source = 0;
-		memcpy(f.msg, &m, sizeof(m));
-		if (cl_px_queue(node, PX_MSG, &f, sizeof(f)) < 0)
-			break; /* no link now: the next one resends */
-		if (f.seq != 0)
-			r->req_seq = le32toh(f.seq);
-		r->sent++;
-		did = 1;
-	}
-	return did;
-}
-
-/* The position of the other node's ring up to which an inbound ring can
- * be acknowledged: what the local receiver has taken (its head, mapped
- * back to the sender's positions) plus the room for a whole window of
- * the sender beyond it, at most what arrived. */
-static uint64_t
-ack_pos(struct ring *r)
-{
-	uint64_t head = atomic_load_explicit(&r->hdr->head, memory_order_acquire), pos;
-
-	/* The receiver writes head: one out of range only stalls its own
-	 * senders (no acknowledgement), it moves nothing here. */
-	if (head > r->sent || r->sent - head > r->nslots)
-		return r->acked;
-	pos = r->expect - (r->sent - head) + (r->nslots - DVK_RING_SLOTS);
-	return pos < r->expect ? pos : r->expect;
-}
-
-/* Acknowledges what the local receiver took since the last time. */
-static int
-pump_taken(struct ring *r)
-{
-	struct px_ack f;
-	uint64_t pos;
-
-	r->ack_later = 0;
-	if (!r->expect_set || r->acked >= r->expect)
-		return 0;
-	pos = ack_pos(r);
-	if (pos <= r->acked)
-		return 0;
-	pair_of(&f.p, r->src, r->dst);
-	f.pos = htole64(pos);
-	if (cl_px_queue(r->src->remote - 1, PX_ACK, &f, sizeof(f)) < 0)
-		return 0; /* no link: the next one resends, and we ack then */
-	r->acked = pos;
-	return 1;
-}
-
-static int
-reply_ready(const struct ring *r)
-{
-	return r->reply_want != 0 &&
-	       atomic_load_explicit(&r->hdr->reply_seq, memory_order_acquire) == r->reply_want;
-}
-
-/* Forwards the reply a local receiver wrote for a remote sendrec. */
-static int
-pump_reply(struct ring *r)
-{
-	struct dvk_ring *h = r->hdr;
-	struct px_reply f;
-
-	if (!reply_ready(r))
-		return 0;
-	pair_of(&f.p, r->src, r->dst);
-	f.seq = htole32(r->reply_want);
-	f.pad = 0;
-	memcpy(f.msg, &h->reply, sizeof(f.msg));
-	if (cl_px_queue(r->src->remote - 1, PX_REPLY, &f, sizeof(f)) < 0)
-		return 0; /* the caller's node is gone: its call fails there */
-	r->reply_want = 0;
-	return 1;
-}
-
-/* An inbound ring: the acknowledgement owed (now, or with the reply, or
- * alone once it waited RM_ACK_DEFER_NS), then the reply. */
-static int
-pump_in(struct ring *r, uint64_t now)
-{
-	int did = 0;
-
-	if (!r->ack_later || r->reply_want == 0 || reply_ready(r) ||
-	    now >= r->ack_later_ns + RM_ACK_DEFER_NS)
-		did |= pump_taken(r);
-	return did | pump_reply(r);
-}
-
-static int
-pump_scan(uint64_t now, int *retrying)
-{
-	int i, did = 0;
-
-	*retrying = 0;
-	for (i = 0; i < nrings; i++) {
-		struct ring *r = rings[i];
-
-		if (r->dst->remote) {
-			did |= pump_out(r, now);
-			if (r->retry_ns > now)
-				*retrying = 1;
-		} else {
-			did |= pump_in(r, now);
-		}
-	}
-	if (did)
-		cl_px_flush_all();
-	return did;
-}
-
-static int
-waitv_add(struct futex_waitv *w, int *n, _Atomic uint32_t *f)
-{
-	if (*n >= RM_WAITV_MAX)
-		return 0;
-	w[*n].val = atomic_load_explicit(f, memory_order_acquire);
-	w[*n].uaddr = (uintptr_t)f;
-	w[*n].flags = FUTEX_32;
-	w[*n].__reserved = 0;
-	(*n)++;
-	return 1;
-}
-
-/* An inbound ring whose receiver has not taken everything we put in it
- * yet (and no reply is to carry the acknowledgement): the pump watches
- * its head (space_futex) to acknowledge. */
-static int
-untaken(const struct ring *r)
-{
-	return !r->dst->remote && r->expect_set && r->acked < r->expect && !r->ack_later;
-}
-
-/* The futexes the pump sleeps on; 1 if some did not fit (it then polls).
- * Each ring says whether its futexes are in the set (watch_*), so that
- * the event loop wakes the pump only for those that are not. */
-static int
-waitv_build(struct futex_waitv *w, int *n)
-{
-	int i, full = 0;
-
-	*n = 0;
-	waitv_add(w, n, &pump_futex);
-	for (i = 0; i < nrdbs; i++)
-		full |= !waitv_add(w, n, &rdbs[i].db->futex);
-	for (i = 0; i < nrings; i++) {
-		struct ring *r = rings[i];
-
-		r->watch_reply = r->watch_space = 0;
-		if (r->dst->remote)
-			continue;
-		if (r->reply_want != 0) {
-			r->watch_reply = (uint8_t)waitv_add(w, n, &r->hdr->reply_futex);
-			full |= !r->watch_reply;
-		}
-		if (untaken(r)) {
-			r->watch_space = (uint8_t)waitv_add(w, n, &r->hdr->space_futex);
-			full |= !r->watch_space;
-		}
-	}
-	/* Where room is left, the reply futexes of rings that carried
-	 * requests before: the next request then needs no wake-up of the
-	 * pump for its reply to be watched. */
-	for (i = 0; i < nrings && *n < RM_WAITV_MAX; i++) {
-		struct ring *r = rings[i];
-
-		if (!r->dst->remote && r->had_request && !r->watch_reply)
-			r->watch_reply = (uint8_t)waitv_add(w, n, &r->hdr->reply_futex);
-	}
-	return full;
-}
-
-static void
-store_changed(_Atomic uint32_t *f, uint32_t v)
-{
-	/* Stored only when it changes: these flags share cache lines with
-	 * words the processes write for every message. */
-	if (atomic_load_explicit(f, memory_order_relaxed) != v)
-		atomic_store_explicit(f, v, memory_order_relaxed);
-}
-
-/* Tells those who could wake the pump whether it sleeps: the senders to
- * stand-ins (doorbells), local receivers that owe a reply (reply_waiting)
- * or whose head we watch (space_waiting).  Woken, it clears them all. */
-static void
-set_sleeping(uint32_t v)
-{
-	int i;
-
-	atomic_store(&pump_sleeping, (int)v);
-	for (i = 0; i < nrdbs; i++)
-		atomic_store_explicit(&rdbs[i].db->sleeping, v, memory_order_relaxed);
-	for (i = 0; i < nrings; i++) {
-		struct ring *r = rings[i];
-
-		if (r->dst->remote)
-			continue;
-		if (r->watch_reply || v == 0)
-			store_changed(&r->hdr->reply_waiting, v);
-		if (r->watch_space || v == 0)
-			store_changed(&r->hdr->space_waiting, v);
-	}
-}
-
-static void *
-pump_main(void *arg)
-{
-	struct futex_waitv w[RM_WAITV_MAX];
-	uint64_t spin_until = 0;
-	struct dvkd_spin spin = { 0, 0 };
-	int n, retrying, did, full;
-
-	(void)arg;
-	while (!atomic_load(&pump_stop)) {
-		struct timespec ts;
-		uint64_t now = dvs_now_ns(), until;
-
-		dvkd_rlock();
-		full = waitv_build(w, &n);
-		if (now >= spin_until)
-			set_sleeping(1);
-		atomic_thread_fence(memory_order_seq_cst);
-		did = pump_scan(now, &retrying);
-		if (did || now < spin_until) {
-			set_sleeping(0);
-			dvkd_runlock();
-			if (did) {
-				if (spin_until != 0)
-					dvkd_spin_result(&spin, 1);
-				spin_until = dvkd_spin_ok(&spin) ? now + RM_SPIN_NS : 0;
-			}
-			continue;
-		}
-		if (spin_until != 0) {
-			dvkd_spin_result(&spin, 0);
-			spin_until = 0;
-		}
-		dvkd_runlock();
-		until = now + (retrying ? RM_RETRY_NS : full ? 1000000ull : RM_TICK_NS);
-		ts.tv_sec = (time_t)(until / 1000000000u);
-		ts.tv_nsec = (long)(until % 1000000000u);
-		syscall(SYS_futex_waitv, w, (unsigned)n, 0, &ts, CLOCK_MONOTONIC);
-		dvkd_rlock();
-		set_sleeping(0);
-		dvkd_runlock();
-	}
-	return NULL;
-}
-
-int
-dvkd_remote_start(void)
-{
-	int rc;
-
-	atomic_store(&pump_stop, 0);
-	rc = pthread_create(&pump_thr, NULL, pump_main, NULL);
-	if (rc != 0) {
-		dvs_err("cannot start the proxy pump thread: %s", strerror(rc));
-		return -rc;
-	}
-	pump_on = 1;
-	return 0;
-}
-
-void
-dvkd_remote_stop(void)
-{
-	if (!pump_on)
-		return;
-	atomic_store(&pump_stop, 1);
-	dvkd_wake(&pump_futex);
-	pthread_join(pump_thr, NULL);
-	pump_on = 0;
 }
 
 /* ---- frames from other nodes (the event loop, under rlock) ---- */
@@ -719,7 +347,9 @@ doorbell(struct binding *d, int src)
 	if (atomic_load_explicit(&db->sender_cpu, memory_order_relaxed) != DVK_CPU_REMOTE)
 		atomic_store_explicit(&db->sender_cpu, DVK_CPU_REMOTE, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&db->sleeping, memory_order_relaxed))
+	/* As a local sender does (lib/dvk/ring.c): one wake-up per sleep. */
+	if (atomic_load_explicit(&db->sleeping, memory_order_relaxed) &&
+	    atomic_exchange_explicit(&db->sleeping, 0, memory_order_relaxed))
 		dvkd_wake(&db->futex);
 }
 
@@ -746,7 +376,7 @@ on_msg(int from, const struct px_msg *f)
 		r->expect_set = 1;
 	}
 	if (pos < r->expect) { /* resent after a new link: had it */
-		r->acked = ack_pos(r);
+		r->acked = dvkd_pump_ack_pos(r);
 		r->ack_later = 0;
 		ack_owe(from, &f->p, r->acked);
 		return;
@@ -771,12 +401,12 @@ on_msg(int from, const struct px_msg *f)
 		if (!r->watch_reply) {
 			/* One more reply futex for the pump to wait on. */
 			atomic_store_explicit(&r->hdr->reply_waiting, 1, memory_order_relaxed);
-			pump_kick();
+			dvkd_pump_kick();
 		}
 	}
 	atomic_store_explicit(&r->hdr->tail, r->sent, memory_order_release);
 	doorbell(r->dst, p.src);
-	pos = ack_pos(r);
+	pos = dvkd_pump_ack_pos(r);
 	if (seq != 0 && pos == r->expect && r->acked + 1 == r->expect) {
 		/* A request alone: its acknowledgement goes with the reply, in
 		 * the pump's write, not in a frame and a write of its own. */
@@ -789,8 +419,8 @@ on_msg(int from, const struct px_msg *f)
 		r->ack_later = 0;
 		ack_owe(from, &f->p, pos);
 	}
-	if (untaken(r) && !r->watch_space)
-		pump_kick(); /* the rest once the receiver takes more */
+	if (dvkd_pump_untaken(r) && !r->watch_space)
+		dvkd_pump_kick(); /* the rest once the receiver takes more */
 }
 
 static void
@@ -846,7 +476,7 @@ on_ack(int from, const struct px_ack *f)
 	/* The sender rings the doorbell for what it writes next; the pump
 	 * needs a kick only for what it has and did not send. */
 	if (r->sent < atomic_load_explicit(&r->hdr->tail, memory_order_acquire))
-		pump_kick();
+		dvkd_pump_kick();
 }
 
 static void
@@ -874,7 +504,7 @@ on_nak(int from, const struct px_nak *f)
 			if (pos >= head && pos <= r->sent)
 				r->sent = pos;
 			r->retry_ns = now + RM_RETRY_NS;
-			pump_kick();
+			dvkd_pump_kick();
 			return;
 		}
 	}
@@ -1004,13 +634,13 @@ dvkd_remote_link_up(int node)
 	int i;
 
 	/* Whatever was not acknowledged goes again on the new link. */
-	for (i = 0; i < nrings; i++) {
-		struct ring *r = rings[i];
+	for (i = 0; i < dvkd_rm_nrings; i++) {
+		struct ring *r = dvkd_rm_rings[i];
 
 		if (r->dst->remote == node + 1) {
 			r->sent = atomic_load(&r->hdr->head);
 			r->retry_ns = 0;
 		}
 	}
-	pump_kick();
+	dvkd_pump_kick();
 }

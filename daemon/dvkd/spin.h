@@ -23,9 +23,9 @@ struct dvkd_spin {
 };
 
 /* Whether a CPU is idle beside the caller's (the count of running tasks
- * in /proc/loadavg, read at most every DVKD_SPIN_LOAD_NS per thread): a
- * poll on an oversubscribed machine takes the CPU of a process that has
- * work (spin.c). */
+ * in /proc/loadavg, read by one thread at most every 200 ms and shared by
+ * all): a poll on an oversubscribed machine takes the CPU of a process
+ * that has work (spin.c). */
 int dvkd_cpu_idle(void);
 
 /* Whether to poll after this batch of work (1) or sleep at once (0). */

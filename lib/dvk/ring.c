@@ -34,7 +34,14 @@ ring_doorbell(struct dvk *h, struct dvk_chan *c, uint32_t cpu)
 	if (atomic_load_explicit(&db->sender_cpu, memory_order_relaxed) != cpu)
 		atomic_store_explicit(&db->sender_cpu, cpu, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&db->sleeping, memory_order_relaxed))
+	/* The first sender to see the receiver asleep wakes it and lowers
+	 * the flag; the others need no system call (a stream used to make
+	 * one FUTEX_WAKE per message until the receiver, or dvkd's pump,
+	 * got a CPU).  The wake-up bumps the word, so every waiter that
+	 * raised the flag before returns, and raises it again before it
+	 * next sleeps. */
+	if (atomic_load_explicit(&db->sleeping, memory_order_relaxed) &&
+	    atomic_exchange_explicit(&db->sleeping, 0, memory_order_relaxed))
 		dvk_futex_wake(&db->futex);
 }
 
