@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What a program sees of the attributes a `dvs mount` keeps of files
-# (tools/fuse/file_attr.c) and of the times it keeps back for a release
+# (tools/fuse/attr_cache.c) and of the times it keeps back for a release
 # (tools/fuse/times_defer.c, ext volumes): sizes, blocks, modes and times
 # right after each change, and the same after a remount (so on the volume).
 # docs/FUSE.md, "File attributes".

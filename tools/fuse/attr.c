@@ -49,17 +49,18 @@ dfuse_check_name(const char *name)
 	return units > 255 ? -ENAMETOOLONG : 0;
 }
 
-/* dir_attr's epoch when the calling thread's request began: an older value
- * (a handler that did not call dfuse_req_start) only keeps less. */
+/* The directory table's epoch (attr_cache.c) when the calling thread's
+ * request began: an older value (a handler that did not call
+ * dfuse_req_start) only keeps less. */
 static __thread uint64_t req_epoch;
-/* ... and file_attr's. */
+/* ... and the file table's. */
 static __thread uint64_t req_file_epoch;
 
 void
 dfuse_req_start(struct dfuse *d)
 {
-	req_epoch = dir_attr_epoch(d->dattr);
-	req_file_epoch = file_attr_epoch(d->fattr);
+	req_epoch = attr_cache_epoch(d->dattr);
+	req_file_epoch = attr_cache_epoch(d->fattr);
 }
 
 int
@@ -85,8 +86,8 @@ dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,
 		e->entry_timeout = 0;
 	}
 	if (dfuse_is_alias(d, ino, &(fuse_ino_t){0})) {
-		dir_attr_drop(d->dattr, ino);
-		file_attr_drop(d->fattr, ino);
+		attr_cache_drop(d->dattr, ino);
+		attr_cache_drop(d->fattr, ino);
 		/* Looked up again each time: a rename or a change through
 		 * the main name must not leave the kernel a stale copy. */
 		e->attr_timeout = 0;
@@ -99,8 +100,8 @@ dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,
 			e->attr.st_atim = shown.st_atim;
 			e->attr.st_mtim = shown.st_mtim;
 		}
-		dir_attr_put(d->dattr, ino, ds, req_epoch);
-		file_attr_put(d->fattr, ino, &shown, req_file_epoch, d->posix);
+		attr_cache_put(d->dattr, ino, ds, req_epoch, 0);
+		attr_cache_put(d->fattr, ino, &shown, req_file_epoch, d->posix);
 	}
 	return 0;
 }
@@ -126,7 +127,7 @@ dfuse_alias_changed(struct dfuse *d, fuse_ino_t ino)
 	if (!d->exclusive || d->se == NULL || !dfuse_is_alias(d, ino, &primary) ||
 	    primary == 0)
 		return;
-	file_attr_drop(d->fattr, primary);
+	attr_cache_drop(d->fattr, primary);
 	(void)fuse_lowlevel_notify_inval_inode(d->se, primary, 0, 0);
 }
 

@@ -22,23 +22,6 @@
 /* The largest request the kernel sends us and we send the server. */
 #define DFUSE_IO_MAX (1u << 20)
 
-/* Directories' attributes on an exclusive mount (dir_attr.c): a GETATTR
- * of a directory answered without a round trip.  Every call takes NULL
- * (no cache: nothing kept, nothing found) and locks itself. */
-struct dir_attr;
-int dir_attr_new(struct dir_attr **out);
-void dir_attr_free(struct dir_attr *c);
-/* The epoch to read before asking the server for attributes to put. */
-uint64_t dir_attr_epoch(struct dir_attr *c);
-/* Keeps st for ino if it is a directory and nothing was dropped since
- * epoch `since`; forgets ino otherwise. */
-void dir_attr_put(struct dir_attr *c, uint64_t ino, const struct dvs_stat *st,
-		  uint64_t since);
-/* 0 and *st, or -ENOENT. */
-int dir_attr_get(struct dir_attr *c, uint64_t ino, struct dvs_stat *st);
-void dir_attr_drop(struct dir_attr *c, uint64_t ino);
-void dir_attr_clear(struct dir_attr *c);
-
 /* All names of the directories made through an exclusive mount
  * (dir_names.c): a lookup of a name that is not there answered without a
  * round trip.  Every call takes NULL and locks itself. */
@@ -54,29 +37,33 @@ void dir_names_remove(struct dir_names *c, uint64_t dir, const char *name);
 int dir_names_absent(struct dir_names *c, uint64_t dir, const char *name);
 void dir_names_clear(struct dir_names *c);
 
-/* Regular files' attributes on an exclusive mount (file_attr.c): GETATTR
- * of a file, and a SETATTR that changes nothing, answered without a round
- * trip.  Every call takes NULL (no cache) and locks itself.  A handler that
- * changes a file on the server drops it after the change. */
-struct file_attr;
-int file_attr_new(struct file_attr **out);
-void file_attr_free(struct file_attr *c);
+/* Attributes on an exclusive mount (attr_cache.c), one table for regular
+ * files, one for FAT's directories: GETATTR, and a SETATTR that changes
+ * nothing, answered without a round trip.  Every call takes NULL (no
+ * cache: nothing kept, nothing found) and locks itself.  A handler that
+ * changes a file on the server marks it stale or drops it after the
+ * change. */
+struct attr_cache;
+/* type: S_IFREG or S_IFDIR, what the table keeps. */
+int attr_cache_new(uint32_t type, struct attr_cache **out);
+void attr_cache_free(struct attr_cache *c);
 /* The epoch to read before asking the server for attributes to put. */
-uint64_t file_attr_epoch(struct file_attr *c);
-/* Keeps st for ino if it is a regular file (with one link when posix)
- * and nothing of its slot was dropped, nor the table cleared, since epoch
- * `since`; forgets ino otherwise. */
-void file_attr_put(struct file_attr *c, uint64_t ino, const struct dvs_stat *st,
-		   uint64_t since, int posix);
-/* 0 and *st, or -ENOENT. */
-int file_attr_get(struct file_attr *c, uint64_t ino, struct dvs_stat *st);
+uint64_t attr_cache_epoch(struct attr_cache *c);
+/* Keeps st for ino if it is of the table's type (a regular file with one
+ * link when posix) and nothing of its slot was dropped, nor the table
+ * cleared, since epoch `since`; forgets ino otherwise. */
+void attr_cache_put(struct attr_cache *c, uint64_t ino, const struct dvs_stat *st,
+		    uint64_t since, int posix);
+/* 0 and *st, or -ENOENT (also when stale). */
+int attr_cache_get(struct attr_cache *c, uint64_t ino, struct dvs_stat *st);
 /* 0, *st and *fresh (0: from before a change to the file), or -ENOENT. */
-int file_attr_get_last(struct file_attr *c, uint64_t ino, struct dvs_stat *st, int *fresh);
+int attr_cache_get_last(struct attr_cache *c, uint64_t ino, struct dvs_stat *st, int *fresh);
 /* After a change of ino's size, blocks or times on the server. */
-void file_attr_stale(struct file_attr *c, uint64_t ino);
-/* After ino's number may have come to name another file. */
-void file_attr_drop(struct file_attr *c, uint64_t ino);
-void file_attr_clear(struct file_attr *c);
+void attr_cache_stale(struct attr_cache *c, uint64_t ino);
+/* After a change of ino, or when its number may have come to name another
+ * file. */
+void attr_cache_drop(struct attr_cache *c, uint64_t ino);
+void attr_cache_clear(struct attr_cache *c);
 
 /* Times of open files kept back for their release (times_defer.c):
  * exclusive POSIX mounts whose server takes them with FS_CLOSE.  Every
@@ -95,9 +82,9 @@ int times_defer_apply(struct times_defer *t, uint64_t ino, struct dvs_stat *st);
 struct dfuse {
 	struct dvsfs *fs;	/* shared by every thread (see above) */
 	struct ino_table *itab; /* inode numbers; locks itself */
-	struct dir_attr *dattr; /* NULL unless exclusive; locks itself */
+	struct attr_cache *dattr; /* NULL unless exclusive; locks itself */
 	struct dir_names *dnames; /* NULL unless exclusive; locks itself */
-	struct file_attr *fattr;  /* NULL unless exclusive; locks itself */
+	struct attr_cache *fattr;  /* NULL unless exclusive; locks itself */
 	struct times_defer *tdefer; /* NULL unless exclusive, POSIX and the
 				     * server takes times at close */
 	int exclusive;		/* this mount is the volume's only client */
@@ -144,8 +131,8 @@ void dfuse_mknod_special(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 void dfuse_reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		       const struct dvs_stat *ds);
 /* Marks the start of a request whose server attributes dfuse_make_entry
- * may keep (lookup, create, mknod, mkdir, readdirplus): reads dir_attr's
- * and file_attr's epochs into the calling thread. */
+ * may keep (lookup, create, mknod, mkdir, readdirplus): reads the epochs
+ * of both attribute tables into the calling thread. */
 void dfuse_req_start(struct dfuse *d);
 /* Fills e for (parent, name) -> ds, counting one lookup; 0 or -errno. */
 int dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,

@@ -451,11 +451,11 @@ main(int argc, char **argv)
 	/* A directory's attributes change with its names on ext (mtime,
 	 * links): only FAT's may be kept across them. */
 	if (r >= 0 && d.exclusive && !d.posix)
-		r = dir_attr_new(&d.dattr);
+		r = attr_cache_new(S_IFDIR, &d.dattr);
 	if (r >= 0 && d.exclusive)
 		r = dir_names_new(&d.dnames);
 	if (r >= 0 && d.exclusive)
-		r = file_attr_new(&d.fattr);
+		r = attr_cache_new(S_IFREG, &d.fattr);
 	if (r >= 0 && d.exclusive && d.posix && !d.ro && dvsfs_close_times(d.fs))
 		r = times_defer_new(&d.tdefer);
 	if (r < 0) {
@@ -536,9 +536,9 @@ out:
 	fuse_opt_free_args(&args);
 	dvsfs_disconnect(d.fs);
 	ino_table_free(d.itab);
-	dir_attr_free(d.dattr);
+	attr_cache_free(d.dattr);
 	dir_names_free(d.dnames);
-	file_attr_free(d.fattr);
+	attr_cache_free(d.fattr);
 	times_defer_free(d.tdefer);
 	return rc;
 }

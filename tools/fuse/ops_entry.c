@@ -59,7 +59,7 @@ do_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
 	struct dfuse *d = dfuse_of(req);
 
-	file_attr_drop(d->fattr, ino);
+	attr_cache_drop(d->fattr, ino);
 	ino_table_forget(d->itab, ino, nlookup);
 	fuse_reply_none(req);
 }
@@ -71,7 +71,7 @@ do_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 	size_t i;
 
 	for (i = 0; i < count; i++) {
-		file_attr_drop(d->fattr, forgets[i].ino);
+		attr_cache_drop(d->fattr, forgets[i].ino);
 		ino_table_forget(d->itab, forgets[i].ino, forgets[i].nlookup);
 	}
 	fuse_reply_none(req);
@@ -120,14 +120,14 @@ do_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int r;
 
 	/* The kernel asks for a directory's attributes again after every
-	 * change of a name in it; on FAT they did not change (dir_attr.c).
-	 * A file's change only through this mount (file_attr.c). */
-	if (dir_attr_get(d->dattr, ino, &ds) == 0 || file_attr_get(d->fattr, ino, &ds) == 0) {
+	 * change of a name in it; on FAT they did not change.  A file's
+	 * change only through this mount (attr_cache.c). */
+	if (attr_cache_get(d->dattr, ino, &ds) == 0 || attr_cache_get(d->fattr, ino, &ds) == 0) {
 		reply_attr(req, ino, &ds);
 		return;
 	}
-	since = dir_attr_epoch(d->dattr);
-	fsince = file_attr_epoch(d->fattr);
+	since = attr_cache_epoch(d->dattr);
+	fsince = attr_cache_epoch(d->fattr);
 	r = get_stat(d, ino, fi, &ds);
 	if (r < 0) {
 		fuse_reply_err(req, dfuse_err(r));
@@ -135,8 +135,8 @@ do_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	(void)times_defer_apply(d->tdefer, ino, &ds);
 	if (!dfuse_is_alias(d, ino, &(fuse_ino_t){0})) {
-		dir_attr_put(d->dattr, ino, &ds, since);
-		file_attr_put(d->fattr, ino, &ds, fsince, d->posix);
+		attr_cache_put(d->dattr, ino, &ds, since, 0);
+		attr_cache_put(d->fattr, ino, &ds, fsince, d->posix);
 	}
 	reply_attr(req, ino, &ds);
 }
@@ -170,7 +170,7 @@ setattr_is_noop(struct dfuse *d, fuse_ino_t ino, const struct stat *attr, int to
 	const int fat_only = FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID | FUSE_SET_ATTR_MODE |
 			     FUSE_SET_ATTR_CTIME;
 
-	if (d->posix || (to_set & ~fat_only) != 0 || file_attr_get(d->fattr, ino, ds) < 0)
+	if (d->posix || (to_set & ~fat_only) != 0 || attr_cache_get(d->fattr, ino, ds) < 0)
 		return 0;
 	if (dfuse_is_alias(d, ino, &(fuse_ino_t){0}))
 		return 0;
@@ -202,8 +202,8 @@ setattr_defer_times(fuse_req_t req, struct dfuse *d, fuse_ino_t ino,
 	if (d->tdefer == NULL || (to_set & ~(times | FUSE_SET_ATTR_CTIME)) != 0 ||
 	    (to_set & times) == 0 || ino_table_open_fd(d->itab, ino) < 0)
 		return 0;
-	since = file_attr_epoch(d->fattr);
-	if (file_attr_get_last(d->fattr, ino, &ds, &fresh) < 0 ||
+	since = attr_cache_epoch(d->fattr);
+	if (attr_cache_get_last(d->fattr, ino, &ds, &fresh) < 0 ||
 	    dfuse_is_alias(d, ino, &(fuse_ino_t){0}))
 		return 0;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -218,25 +218,25 @@ setattr_defer_times(fuse_req_t req, struct dfuse *d, fuse_ino_t ino,
 		/* Its last release went meanwhile: send what it did not
 		 * take (and anything kept before) now. */
 		r = dfuse_times_flush(d, ino);
-		file_attr_drop(d->fattr, ino);
+		attr_cache_drop(d->fattr, ino);
 		if (r < 0) {
 			fuse_reply_err(req, dfuse_err(r));
 			return 1;
 		}
-		since = file_attr_epoch(d->fattr);
+		since = attr_cache_epoch(d->fattr);
 		r = get_stat(d, ino, NULL, &ds);
 		if (r < 0) {
 			fuse_reply_err(req, dfuse_err(r));
 			return 1;
 		}
-		file_attr_put(d->fattr, ino, &ds, since, d->posix);
+		attr_cache_put(d->fattr, ino, &ds, since, d->posix);
 		reply_attr(req, ino, &ds);
 		return 1;
 	}
 	(void)times_defer_apply(d->tdefer, ino, &ds);
 	ds.st_ctim = now;
 	if (fresh) {
-		file_attr_put(d->fattr, ino, &ds, since, d->posix);
+		attr_cache_put(d->fattr, ino, &ds, since, d->posix);
 		reply_attr(req, ino, &ds);
 		return 1;
 	}
@@ -282,8 +282,8 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		fuse_reply_err(req, dfuse_err(r));
 		return;
 	}
-	fsince = file_attr_epoch(d->fattr);
-	dir_attr_drop(d->dattr, ino);
+	fsince = attr_cache_epoch(d->fattr);
+	attr_cache_drop(d->dattr, ino);
 	have_path = ino_table_path(d->itab, ino, path, sizeof(path)) >= 0;
 	/* An open file that was unlinked has no path: what needs one is
 	 * skipped for it (its attributes die with it). */
@@ -346,9 +346,9 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	if (r == 0) /* times the release will set: what the file will show */
 		(void)times_defer_apply(d->tdefer, ino, &ds);
 	if (r == 0 && !dfuse_is_alias(d, ino, &(fuse_ino_t){0}))
-		file_attr_put(d->fattr, ino, &ds, fsince, d->posix);
+		attr_cache_put(d->fattr, ino, &ds, fsince, d->posix);
 	else
-		file_attr_drop(d->fattr, ino); /* a part may have been done */
+		attr_cache_drop(d->fattr, ino); /* a part may have been done */
 	if (r < 0)
 		fuse_reply_err(req, dfuse_err(r));
 	else
@@ -441,10 +441,10 @@ remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, int dir)
 		dir_names_remove(d->dnames, parent, name);
 	}
 	/* nlink and ctime of the file (and of its other names) changed. */
-	file_attr_clear(d->fattr);
+	attr_cache_clear(d->fattr);
 	if (dir) {
 		/* Its number may come back as another file's. */
-		dir_attr_clear(d->dattr);
+		attr_cache_clear(d->dattr);
 		dir_names_clear(d->dnames);
 	}
 	fuse_reply_err(req, dfuse_err(r));
@@ -478,7 +478,7 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 	}
 	/* A directory that moves may change its node id (and a replaced
 	 * one goes): rare enough to forget every directory's attributes. */
-	dir_attr_clear(d->dattr);
+	attr_cache_clear(d->dattr);
 	dir_names_clear(d->dnames);
 	r = child_path(d, parent, name, from, sizeof(from));
 	if (r >= 0)
@@ -488,7 +488,7 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 	dir_names_clear(d->dnames); /* again: nothing tracked meanwhile */
 	/* Node ids follow entries on FAT, ctime changes on ext, and a
 	 * replaced file goes. */
-	file_attr_clear(d->fattr);
+	attr_cache_clear(d->fattr);
 	if (r < 0) {
 		fuse_reply_err(req, dfuse_err(r));
 		return;

@@ -146,7 +146,7 @@ do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	/* O_TRUNC changed the size; a writer's release will change more. */
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
-		file_attr_stale(d->fattr, ino);
+		attr_cache_stale(d->fattr, ino);
 	fi->fh = (uint64_t)r;
 	set_caching(d, ino, fi);
 	(void)ino_table_opened(d->itab, ino, r);
@@ -194,7 +194,7 @@ do_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off
 	n = dvs_pwrite(d->fs, (int)fi->fh, buf, size, off);
 	if (n == -ENOSPC && dfuse_flush_for_space(d))
 		n = dvs_pwrite(d->fs, (int)fi->fh, buf, size, off);
-	file_attr_stale(d->fattr, ino); /* size, blocks, times */
+	attr_cache_stale(d->fattr, ino); /* size, blocks, times */
 	if (n < 0)
 		fuse_reply_err(req, dfuse_err((int)n));
 	else
@@ -217,9 +217,9 @@ do_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	else
 		r = dvs_close(d->fs, (int)fi->fh);
 	if (carried)
-		file_attr_stale(d->fattr, ino); /* the server's ctime */
+		attr_cache_stale(d->fattr, ino); /* the server's ctime */
 	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
-		file_attr_stale(d->fattr, ino);
+		attr_cache_stale(d->fattr, ino);
 		dfuse_alias_changed(d, ino);
 		/* The server frees clusters preallocated past the size when
 		 * a writer closes (fallocate KEEP_SIZE): st_blocks changed. */
@@ -254,7 +254,7 @@ do_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
 		r = dvs_fallocate(d->fs, (int)fi->fh, mode, off, len);
 	if (r == -ENOSPC && dfuse_flush_for_space(d))
 		r = dvs_fallocate(d->fs, (int)fi->fh, mode, off, len);
-	file_attr_stale(d->fattr, ino);
+	attr_cache_stale(d->fattr, ino);
 	dfuse_alias_changed(d, ino);
 	/* The kernel updates the size itself but keeps st_blocks: drop the
 	 * cached attributes (only them: offset -1), so stat shows the

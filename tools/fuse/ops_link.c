@@ -77,8 +77,8 @@ do_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newnam
 	if (r >= 0)
 		r = dvs_link_stat(d->fs, from, to, &ds);
 	/* The first name's attributes (nlink) changed too. */
-	dir_attr_drop(d->dattr, ino);
-	file_attr_clear(d->fattr);
+	attr_cache_drop(d->dattr, ino);
+	attr_cache_clear(d->fattr);
 	made(req, newparent, newname, r, &ds, to);
 }
 
