@@ -180,8 +180,10 @@ attr_cache_get_last(struct attr_cache *c, uint64_t ino, struct dvs_stat *st, int
 	return r;
 }
 
-void
-attr_cache_stale(struct attr_cache *c, uint64_t ino)
+/* A change of ino on the server: its copy goes stale (drop 0) or goes
+ * (drop 1), and puts of its slot begun before now are void. */
+static void
+changed(struct attr_cache *c, uint64_t ino, int drop)
 {
 	struct attr_cache_slot *s;
 
@@ -189,25 +191,24 @@ attr_cache_stale(struct attr_cache *c, uint64_t ino)
 		return;
 	s = slot_of(c, ino);
 	pthread_mutex_lock(&c->lock);
-	if (s->ino == ino)
+	if (s->ino == ino && drop)
+		s->ino = 0;
+	else if (s->ino == ino)
 		s->fresh = 0;
 	s->changed = ++c->epoch;
 	pthread_mutex_unlock(&c->lock);
 }
 
 void
+attr_cache_stale(struct attr_cache *c, uint64_t ino)
+{
+	changed(c, ino, 0);
+}
+
+void
 attr_cache_drop(struct attr_cache *c, uint64_t ino)
 {
-	struct attr_cache_slot *s;
-
-	if (c == NULL)
-		return;
-	s = slot_of(c, ino);
-	pthread_mutex_lock(&c->lock);
-	if (s->ino == ino)
-		s->ino = 0;
-	s->changed = ++c->epoch;
-	pthread_mutex_unlock(&c->lock);
+	changed(c, ino, 1);
 }
 
 void
