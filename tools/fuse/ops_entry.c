@@ -53,7 +53,7 @@ do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 }
 
 /* A forgotten number may come back for another file: its attributes go
- * with it (file_attr.c). */
+ * with it (attr_cache.c). */
 static void
 do_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
@@ -155,7 +155,7 @@ set_time(int to_set, int bit, int now_bit, struct timespec t)
 
 /*
  * A SETATTR that would leave a FAT file as it is, answered from the
- * attributes kept of it (file_attr.c, exclusive mounts): tar restores each
+ * attributes kept of it (attr_cache.c, exclusive mounts): tar restores each
  * file's owner (the one every file already shows; others were refused
  * above) and its mode, of which FAT keeps only the read-only bit.  The
  * change time the kernel sends beside them has nowhere to go on FAT.  On

@@ -12,7 +12,7 @@
  *
  * What keeps it correct: only this mount changes the volume, and while
  * times are kept back every answer about the file shows them (GETATTR from
- * file_attr.c, entries and server stats through times_defer_apply), so no
+ * attr_cache.c, entries and server stats through times_defer_apply), so no
  * one sees the difference; a request that would make the server change
  * the file's times itself (write, truncate, fallocate) or needs them on
  * the volume (fsync) sends them first (dfuse_times_flush).  A SETATTR is
