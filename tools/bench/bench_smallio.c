@@ -144,8 +144,11 @@ umount_cont(struct sio *s, int c, const char *mnt)
 		note_rss(s);
 		(void)sh(s, "dvs-umount '%s'", mnt);
 	} else if (c == C_BINDFS) {
-		(void)sh(s, "fusermount -u '%s'; findmnt -M '%s/lower' >/dev/null && "
-			    "umount '%s/lower'; rm -rf '%s/lower'",
+		/* bindfs holds the ext4 below until it has exited, a moment
+		 * after fusermount returns */
+		(void)sh(s, "fusermount -u '%s'; for i in $(seq 100); do "
+			    "findmnt -M '%s/lower' >/dev/null || break; "
+			    "umount '%s/lower' 2>/dev/null || sleep 0.1; done; rm -rf '%s/lower'",
 			 mnt, s->tmp, s->tmp, s->tmp);
 	} else {
 		(void)sh(s, "umount '%s'", mnt);
