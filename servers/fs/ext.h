@@ -165,6 +165,11 @@ void ext_own_new(struct fs_req *r, struct ext_vol *xv, struct ext2_inode_large *
 int ext_finish_made(struct fs_req *r, struct ext_vol *xv, uint32_t dir, const char *name,
 		    uint32_t mode, const char *what)
 	DVS_REQUIRES(xv->lock);
+/* After a name for ino was added in dir: writes in back, dir's times
+ * change, the reply carries ino's stat.  0 or -errno. */
+int ext_put_named(struct fs_req *r, struct ext_vol *xv, uint32_t dir, uint32_t ino,
+		  struct ext2_inode_large *in)
+	DVS_REQUIRES(xv->lock);
 /* The same in directory dir (from ext_parent) where the caller has just
  * found no entry name. */
 int ext_new_node_at(struct fs_req *r, struct ext_vol *xv, uint32_t dir, const char *name,

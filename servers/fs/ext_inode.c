@@ -297,7 +297,16 @@ ext_finish_made(struct fs_req *r, struct ext_vol *xv, uint32_t dir, const char *
 	if (mode != 0)
 		in.i_mode = (uint16_t)mode;
 	ext_own_new(r, xv, &in, &now);
-	rc = ext_iput(xv, ino, &in);
+	return ext_put_named(r, xv, dir, ino, &in);
+}
+
+int
+ext_put_named(struct fs_req *r, struct ext_vol *xv, uint32_t dir, uint32_t ino,
+	      struct ext2_inode_large *in)
+{
+	int rc;
+
+	rc = ext_iput(xv, ino, in);
 	if (rc < 0)
 		return rc;
 	ext_touch(xv, dir, 1);

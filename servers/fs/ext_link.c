@@ -45,12 +45,7 @@ link_locked(struct fs_req *r, struct ext_vol *xv, const char *from, const char *
 	in.i_links_count++;
 	clock_gettime(CLOCK_REALTIME, &now);
 	ext_set_time(xv, &in, 'c', &now);
-	rc = ext_iput(xv, ino, &in);
-	if (rc < 0)
-		return rc;
-	ext_touch(xv, dir, 1);
-	ext_reply_stat(r, xv, ino);
-	return 0;
+	return ext_put_named(r, xv, dir, ino, &in);
 }
 
 int

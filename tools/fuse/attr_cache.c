@@ -146,19 +146,13 @@ attr_cache_put(struct attr_cache *c, uint64_t ino, const struct dvs_stat *st, ui
 int
 attr_cache_get(struct attr_cache *c, uint64_t ino, struct dvs_stat *st)
 {
-	struct attr_cache_slot *s;
-	int r = -ENOENT;
+	struct dvs_stat kept;
+	int fresh;
 
-	if (c == NULL || ino == 0)
+	if (attr_cache_get_last(c, ino, &kept, &fresh) < 0 || !fresh)
 		return -ENOENT;
-	s = slot_of(c, ino);
-	pthread_mutex_lock(&c->lock);
-	if (holds(c, s, ino) && s->fresh) {
-		*st = s->st;
-		r = 0;
-	}
-	pthread_mutex_unlock(&c->lock);
-	return r;
+	*st = kept;
+	return 0;
 }
 
 int
