@@ -20,5 +20,7 @@ mk fat12.img -F 12 -s 64K
 mk fat12-1k.img -F 12 -c 1024 -s 128K
 mk fat16.img -F 16 -c 512 -s 2200K
 mk fat32.img -F 32 -c 512 -s 1M
+# -error_exitcode: libFuzzer exits 77 on a crash, which meson counts as a skip.
 exec "$fuzzer" -max_total_time="$secs" -max_len=4194304 -rss_limit_mb=1024 \
+	-error_exitcode=1 -timeout_exitcode=1 \
 	-timeout=10 "$T/corpus"
