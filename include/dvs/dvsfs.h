@@ -124,6 +124,24 @@ int dvs_open(struct dvsfs *fs, const char *path, int flags, mode_t mode);
  * same round trip (a create followed by an fstat costs one). */
 int dvs_open_stat(struct dvsfs *fs, const char *path, int flags, mode_t mode,
 		  struct dvs_stat *st);
+/*
+ * What creating a file did to its directory (dvs_create_stat): when known
+ * is 1, the directory (inode number ino) now has size and blocks, and its
+ * modification and change times are both time; nothing else of it changed.
+ * known 0: the server did not say (FAT, or it could not tell): ask.
+ */
+struct dvs_create_dir {
+	int known;
+	uint64_t ino;
+	uint64_t size;
+	uint64_t blocks; /* 512-byte units */
+	struct timespec time;
+};
+/* dvs_open_stat of a file to be made (flags must hold O_CREAT and O_EXCL,
+ * else -EINVAL) that also tells, in the same round trip, what the create
+ * did to the directory (*dir, FS_O_DIRSTAT on a POSIX volume). */
+int dvs_create_stat(struct dvsfs *fs, const char *path, int flags, mode_t mode,
+		    struct dvs_stat *st, struct dvs_create_dir *dir);
 int dvs_creat(struct dvsfs *fs, const char *path, mode_t mode);
 int dvs_close(struct dvsfs *fs, int fd);
 /* dvs_close that first sets the file's access and modification times (ts
@@ -144,6 +162,23 @@ ssize_t dvs_read(struct dvsfs *fs, int fd, void *buf, size_t count);
 ssize_t dvs_write(struct dvsfs *fs, int fd, const void *buf, size_t count);
 ssize_t dvs_pread(struct dvsfs *fs, int fd, void *buf, size_t count, off_t off);
 ssize_t dvs_pwrite(struct dvsfs *fs, int fd, const void *buf, size_t count, off_t off);
+/*
+ * What a write changed (the server's reply, POSIX volumes): the file
+ * (inode number st_ino) now has st_size, st_blocks and the two times;
+ * none of its other attributes changed.  st_ino 0: not told (FAT, or
+ * nothing written).
+ */
+struct dvs_write_stat {
+	uint64_t st_ino;
+	uint64_t st_size;
+	uint64_t st_blocks; /* 512-byte units */
+	struct timespec st_mtim;
+	struct timespec st_ctim;
+};
+/* dvs_pwrite that also fills *ws with what the server said after the
+ * last round trip (st_ino 0 if one failed). */
+ssize_t dvs_pwrite_stat(struct dvsfs *fs, int fd, const void *buf, size_t count, off_t off,
+			struct dvs_write_stat *ws);
 off_t dvs_lseek(struct dvsfs *fs, int fd, off_t off, int whence);
 
 int dvs_stat(struct dvsfs *fs, const char *path, struct dvs_stat *st);

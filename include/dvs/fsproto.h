@@ -126,6 +126,11 @@ enum fs_call {
  * struct fs_rp_open (saves an FS_FSTAT after a create). */
 #define FS_O_STAT      0x400
 #define FS_O_ALL       0x7f3
+/* POSIX volumes, with FS_O_CREAT | FS_O_EXCL | FS_O_STAT: reply with
+ * struct fs_rp_create (the new file and its directory after the create)
+ * instead of the stat.  A FAT volume refuses the flag (-EINVAL). */
+#define FS_O_DIRSTAT   0x800
+#define FS_O_ALL_POSIX (FS_O_ALL | FS_O_DIRSTAT)
 
 /* FS_READ/FS_WRITE flags. */
 #define FS_IO_AT 0x1 /* use off, leave the descriptor's position alone */
@@ -255,6 +260,34 @@ struct fs_rp_open {
 };
 /* m_type of the reply is the descriptor. */
 
+/*
+ * The reply of FS_OPEN with FS_O_DIRSTAT (POSIX volumes): the file it made
+ * and what the create did to the directory, so that a client that keeps
+ * the directory's attributes (dvs-fuse) needs no FS_STAT of it after each
+ * create.  A new file is empty (size 0) and its access, modification and
+ * change times are one instant, time_ns.  With FS_CREATE_DIR_TIMES in
+ * dir_flags the server set the directory's modification and change times
+ * to time_ns as well and dir_size and dir_blocks are the directory's after
+ * the create (its type, mode, owner, links and access time did not
+ * change); without it (the times could not be told, e.g. a directory
+ * without nanosecond times) the client must ask.  dir_ino is the
+ * directory the server made the file in.
+ */
+#define FS_CREATE_DIR_TIMES 0x1
+struct fs_rp_create {
+	uint32_t ino;
+	uint32_t uid;
+	uint32_t gid;
+	uint16_t mode;
+	uint16_t nlink;
+	uint64_t blocks;
+	int64_t time_ns;
+	uint32_t dir_ino;
+	uint32_t dir_flags; /* FS_CREATE_DIR_* */
+	uint64_t dir_size;
+	uint64_t dir_blocks;
+};
+
 /* --- FS_CLOSE, FS_FSTAT, FS_FSYNC --------------------------------------- */
 /*
  * FS_CLOSE with FS_CLOSE_TIMES sets the file's access and modification
@@ -288,9 +321,22 @@ struct fs_rq_io {
 	int64_t off;	   /* with FS_IO_AT */
 	uint8_t padding[32];
 };
+/*
+ * After an FS_WRITE that wrote something on a POSIX volume, ino is the
+ * file's inode number and size, blocks, mtime_ns and ctime_ns its
+ * attributes after the write (a write changes no other): a client that
+ * keeps the file's attributes needs no FS_FSTAT after it.  ino 0 (FAT,
+ * FS_READ, nothing written): the fields say nothing.
+ */
 struct fs_rp_io {
 	int64_t pos; /* descriptor position after the call; -1 with FS_IO_AT */
-	uint8_t padding[48];
+	uint64_t size;
+	uint64_t blocks;
+	int64_t mtime_ns;
+	int64_t ctime_ns;
+	uint32_t ino;
+	uint32_t pad;
+	uint8_t padding[8];
 };
 /* m_type of the reply is the byte count. */
 
@@ -484,6 +530,7 @@ DVK_PAYLOAD_ASSERT(fs_rq_join);
 DVK_PAYLOAD_ASSERT(fs_rp_join);
 DVK_PAYLOAD_ASSERT(fs_rq_open);
 DVK_PAYLOAD_ASSERT(fs_rp_open);
+DVK_PAYLOAD_ASSERT(fs_rp_create);
 DVK_PAYLOAD_ASSERT(fs_rq_fd);
 DVK_PAYLOAD_ASSERT(fs_rq_io);
 DVK_PAYLOAD_ASSERT(fs_rp_io);

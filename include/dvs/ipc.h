@@ -106,6 +106,7 @@ typedef struct dvk_msg {
 		struct fs_rp_join fs_rp_join;
 		struct fs_rq_open fs_rq_open;
 		struct fs_rp_open fs_rp_open;
+		struct fs_rp_create fs_rp_create;
 		struct fs_rq_fd fs_rq_fd;
 		struct fs_rq_io fs_rq_io;
 		struct fs_rp_io fs_rp_io;

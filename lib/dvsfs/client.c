@@ -451,8 +451,8 @@ dvsfs_io_max(const struct dvsfs *fs)
 	return fs->io_max;
 }
 
-static void
-ts_from_ns(int64_t ns, struct timespec *t)
+void
+dvsfs_ts_from_ns(int64_t ns, struct timespec *t)
 {
 	t->tv_sec = ns / 1000000000;
 	t->tv_nsec = ns % 1000000000;
@@ -480,9 +480,9 @@ dvsfs_stat_from_wire(const struct dvsfs *fs, const struct fs_wire_stat *w,
 		st->st_nlink = p.nlink;
 		st->st_uid = p.uid;
 		st->st_gid = p.gid;
-		ts_from_ns(p.atime_ns, &st->st_atim);
-		ts_from_ns(p.mtime_ns, &st->st_mtim);
-		ts_from_ns(p.ctime_ns, &st->st_ctim);
+		dvsfs_ts_from_ns(p.atime_ns, &st->st_atim);
+		dvsfs_ts_from_ns(p.mtime_ns, &st->st_mtim);
+		dvsfs_ts_from_ns(p.ctime_ns, &st->st_ctim);
 		return;
 	}
 	st->st_ino = w->ino;
@@ -491,7 +491,7 @@ dvsfs_stat_from_wire(const struct dvsfs *fs, const struct fs_wire_stat *w,
 	st->st_mode = w->mode;
 	st->st_nlink = w->nlink;
 	st->fat_attr = w->attr;
-	ts_from_ns(w->atime_ns, &st->st_atim);
-	ts_from_ns(w->mtime_ns, &st->st_mtim);
-	ts_from_ns(w->ctime_ns, &st->st_ctim);
+	dvsfs_ts_from_ns(w->atime_ns, &st->st_atim);
+	dvsfs_ts_from_ns(w->mtime_ns, &st->st_mtim);
+	dvsfs_ts_from_ns(w->ctime_ns, &st->st_ctim);
 }

@@ -114,6 +114,48 @@ dvs_open_stat(struct dvsfs *fs, const char *path, int flags, mode_t mode,
 }
 
 int
+dvs_create_stat(struct dvsfs *fs, const char *path, int flags, mode_t mode,
+		struct dvs_stat *st, struct dvs_create_dir *dir)
+{
+	struct fs_rp_create rp;
+	struct fs_wire_pstat p;
+	struct fs_wire_stat w;
+	dvk_msg_t m;
+	int fd;
+
+	memset(dir, 0, sizeof(*dir));
+	if ((flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL))
+		return -EINVAL;
+	if (fs == NULL || fs->magic != DVSFS_MAGIC || !(fs->vol_flags & FS_VOL_POSIX))
+		return dvs_open_stat(fs, path, flags, mode, st);
+	fd = open_call(fs, path,
+		       open_flags(flags) | fs->access_checked | FS_O_STAT | FS_O_DIRSTAT,
+		       (uint32_t)mode, &m);
+	if (fd < 0)
+		return fd;
+	/* A new file: empty, its three times one instant (fsproto.h). */
+	rp = m.m_u.fs_rp_create;
+	memset(&p, 0, sizeof(p));
+	p.ino = rp.ino;
+	p.uid = rp.uid;
+	p.gid = rp.gid;
+	p.mode = rp.mode;
+	p.nlink = rp.nlink;
+	p.blocks = rp.blocks;
+	p.atime_ns = p.mtime_ns = p.ctime_ns = rp.time_ns;
+	memcpy(&w, &p, sizeof(w));
+	dvsfs_stat_from_wire(fs, &w, st);
+	if ((rp.dir_flags & FS_CREATE_DIR_TIMES) && rp.dir_ino != 0) {
+		dir->known = 1;
+		dir->ino = rp.dir_ino;
+		dir->size = rp.dir_size;
+		dir->blocks = rp.dir_blocks;
+		dvsfs_ts_from_ns(rp.time_ns, &dir->time);
+	}
+	return fd;
+}
+
+int
 dvs_creat(struct dvsfs *fs, const char *path, mode_t mode)
 {
 	return dvs_open(fs, path, O_WRONLY | O_CREAT | O_TRUNC, mode);
@@ -141,9 +183,28 @@ dvs_close(struct dvsfs *fs, int fd)
 	return fd_call(fs, FS_CLOSE, fd, 0, &m);
 }
 
-/* One round trip of at most io_max bytes. */
+/* What the reply m of a write says about the file (fsproto.h, struct
+ * fs_rp_io) into *ws, st_ino 0 when nothing. */
+static void
+write_stat(const dvk_msg_t *m, struct dvs_write_stat *ws)
+{
+	struct fs_rp_io rp = m->m_u.fs_rp_io;
+
+	memset(ws, 0, sizeof(*ws));
+	if (rp.ino == 0)
+		return;
+	ws->st_ino = rp.ino;
+	ws->st_size = rp.size;
+	ws->st_blocks = rp.blocks;
+	dvsfs_ts_from_ns(rp.mtime_ns, &ws->st_mtim);
+	dvsfs_ts_from_ns(rp.ctime_ns, &ws->st_ctim);
+}
+
+/* One round trip of at most io_max bytes; ws (writes, may be NULL) gets
+ * what the reply says of the file. */
 static ssize_t
-io_once(struct dvsfs *fs, int call, int fd, void *buf, size_t len, off_t off, int at)
+io_once(struct dvsfs *fs, int call, int fd, void *buf, size_t len, off_t off, int at,
+	struct dvs_write_stat *ws)
 {
 	struct dvsfs_call c;
 	dvk_msg_t m;
@@ -156,15 +217,22 @@ io_once(struct dvsfs *fs, int call, int fd, void *buf, size_t len, off_t off, in
 	if (rc > (int)len)
 		rc = -EIO; /* a server claiming more than asked is broken */
 	dvsfs_call_end(&c);
+	if (ws != NULL && rc > 0)
+		write_stat(&m, ws);
+	else if (ws != NULL)
+		memset(ws, 0, sizeof(*ws));
 	return rc;
 }
 
 static ssize_t
-io_loop(struct dvsfs *fs, int call, int fd, void *buf, size_t count, off_t off, int at)
+io_loop(struct dvsfs *fs, int call, int fd, void *buf, size_t count, off_t off, int at,
+	struct dvs_write_stat *ws)
 {
 	size_t done = 0, chunk;
 	ssize_t n;
 
+	if (ws != NULL)
+		memset(ws, 0, sizeof(*ws));
 	if (fs == NULL || fs->magic != DVSFS_MAGIC)
 		return -EINVAL;
 	if (at && off < 0)
@@ -172,13 +240,13 @@ io_loop(struct dvsfs *fs, int call, int fd, void *buf, size_t count, off_t off, 
 	if (count > SSIZE_MAX)
 		count = SSIZE_MAX;
 	if (count == 0) /* still checks the descriptor */
-		return io_once(fs, call, fd, buf, 0, off, at);
+		return io_once(fs, call, fd, buf, 0, off, at, ws);
 	while (done < count) {
 		chunk = count - done;
 		if (chunk > fs->io_max)
 			chunk = fs->io_max;
 		n = io_once(fs, call, fd, (char *)buf + done, chunk, off + (off_t)done,
-			    at);
+			    at, ws);
 		if (n < 0)
 			return done > 0 ? (ssize_t)done : n;
 		done += (size_t)n;
@@ -191,25 +259,32 @@ io_loop(struct dvsfs *fs, int call, int fd, void *buf, size_t count, off_t off, 
 ssize_t
 dvs_read(struct dvsfs *fs, int fd, void *buf, size_t count)
 {
-	return io_loop(fs, FS_READ, fd, buf, count, 0, 0);
+	return io_loop(fs, FS_READ, fd, buf, count, 0, 0, NULL);
 }
 
 ssize_t
 dvs_write(struct dvsfs *fs, int fd, const void *buf, size_t count)
 {
-	return io_loop(fs, FS_WRITE, fd, (void *)(uintptr_t)buf, count, 0, 0);
+	return io_loop(fs, FS_WRITE, fd, (void *)(uintptr_t)buf, count, 0, 0, NULL);
 }
 
 ssize_t
 dvs_pread(struct dvsfs *fs, int fd, void *buf, size_t count, off_t off)
 {
-	return io_loop(fs, FS_READ, fd, buf, count, off, 1);
+	return io_loop(fs, FS_READ, fd, buf, count, off, 1, NULL);
 }
 
 ssize_t
 dvs_pwrite(struct dvsfs *fs, int fd, const void *buf, size_t count, off_t off)
 {
-	return io_loop(fs, FS_WRITE, fd, (void *)(uintptr_t)buf, count, off, 1);
+	return io_loop(fs, FS_WRITE, fd, (void *)(uintptr_t)buf, count, off, 1, NULL);
+}
+
+ssize_t
+dvs_pwrite_stat(struct dvsfs *fs, int fd, const void *buf, size_t count, off_t off,
+		struct dvs_write_stat *ws)
+{
+	return io_loop(fs, FS_WRITE, fd, (void *)(uintptr_t)buf, count, off, 1, ws);
 }
 
 off_t

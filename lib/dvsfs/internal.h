@@ -73,6 +73,9 @@ int dvsfs_call_rpc(struct dvsfs_call *c, int call, dvk_msg_t *m);
 /* Maps a DVK failure of a round trip to an errno value and remembers it. */
 int dvsfs_map_dvk(int err);
 
+/* Nanoseconds since the epoch as a timespec (tv_nsec in 0..999999999). */
+void dvsfs_ts_from_ns(int64_t ns, struct timespec *t);
+
 /* Converts a wire stat (untrusted bytes from the server). */
 void dvsfs_stat_from_wire(const struct dvsfs *fs, const struct fs_wire_stat *w,
 			  struct dvs_stat *st);

@@ -136,6 +136,9 @@ void ext_set_time(struct ext_vol *xv, struct ext2_inode_large *in, int which,
 	DVS_REQUIRES(xv->lock);
 void ext_touch(struct ext_vol *xv, uint32_t ino, int mtime)
 	DVS_REQUIRES(xv->lock); /* ctime (+mtime) = now */
+/* The same with the instant given (borrowed for the call). */
+void ext_touch_at(struct ext_vol *xv, uint32_t ino, int mtime, const struct timespec *now)
+	DVS_REQUIRES(xv->lock);
 /* Adds name -> ino in dir, growing the directory when it is full. */
 int ext_add_link(struct ext_vol *xv, uint32_t dir, const char *name, uint32_t ino,
 		 int ftype)
@@ -171,7 +174,8 @@ int ext_put_named(struct fs_req *r, struct ext_vol *xv, uint32_t dir, uint32_t i
 		  struct ext2_inode_large *in)
 	DVS_REQUIRES(xv->lock);
 /* The same in directory dir (from ext_parent) where the caller has just
- * found no entry name. */
+ * found no entry name.  dir's modification and change times become the
+ * new inode's times (one instant). */
 int ext_new_node_at(struct fs_req *r, struct ext_vol *xv, uint32_t dir, const char *name,
 		    uint32_t mode, uint32_t *out)
 	DVS_REQUIRES(xv->lock);

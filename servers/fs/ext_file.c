@@ -23,10 +23,11 @@ xvol(struct fs_req *r)
 }
 
 /* Creates path as a regular file when it is missing and the flags say so;
- * *ino the file either way. */
+ * *ino the file either way, *made the directory it was made in (0: none
+ * made). */
 static int
 open_or_create(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t flags,
-	       uint32_t mode, uint32_t *ino) DVS_REQUIRES(xv->lock)
+	       uint32_t mode, uint32_t *ino, uint32_t *made) DVS_REQUIRES(xv->lock)
 {
 	const char *name;
 	uint32_t dir;
@@ -34,6 +35,7 @@ open_or_create(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t 
 	errcode_t e;
 	int rc;
 
+	*made = 0;
 	if (!(flags & FS_O_CREAT) || strcmp(path, "/") == 0) {
 		rc = ext_lookup(xv, path, ino);
 		return rc == 0 && (flags & FS_O_CREAT) && (flags & FS_O_EXCL) ? -EEXIST : rc;
@@ -60,9 +62,43 @@ open_or_create(struct fs_req *r, struct ext_vol *xv, const char *path, uint32_t 
 	if (xv->read_only)
 		return -EROFS;
 	rc = ext_new_node_at(r, xv, dir, name, S_IFREG | (mode & 07777), ino);
-	if (rc == 0)
+	if (rc == 0) {
 		ext_names_put(xv, path, *ino); /* its setattr and stat come next */
+		*made = dir;
+	}
 	return rc;
+}
+
+/*
+ * FS_O_DIRSTAT's reply (fsproto.h) from the new file's stat w and its
+ * directory dir, read back from the inodes: the directory's times are
+ * promised only when they are the file's instant as stored.
+ */
+static void
+create_reply(struct ext_vol *xv, const struct fs_wire_pstat *w, uint32_t dir,
+	     struct fs_rp_create *rp) DVS_REQUIRES(xv->lock)
+{
+	struct ext2_inode_large in;
+	struct fs_wire_pstat dw;
+
+	memset(rp, 0, sizeof(*rp));
+	rp->ino = w->ino;
+	rp->uid = w->uid;
+	rp->gid = w->gid;
+	rp->mode = w->mode;
+	rp->nlink = w->nlink;
+	rp->blocks = w->blocks;
+	rp->time_ns = w->mtime_ns;
+	rp->dir_ino = dir;
+	if (w->size != 0 || w->atime_ns != w->mtime_ns || w->ctime_ns != w->mtime_ns ||
+	    ext_iget(xv, dir, &in) < 0)
+		return;
+	ext_stat_to_wire(xv, dir, &in, &dw);
+	if (dw.mtime_ns != w->mtime_ns || dw.ctime_ns != w->mtime_ns)
+		return;
+	rp->dir_flags = FS_CREATE_DIR_TIMES;
+	rp->dir_size = dw.size;
+	rp->dir_blocks = dw.blocks;
 }
 
 static int
@@ -90,15 +126,20 @@ ext_do_open(struct fs_req *r)
 	struct fs_rp_open *rp = &r->out->m_u.fs_rp_open;
 	struct ext_vol *xv = xvol(r);
 	struct ext2_inode_large in;
+	const uint32_t dirstat = FS_O_CREAT | FS_O_EXCL | FS_O_STAT | FS_O_DIRSTAT;
 	struct fs_wire_pstat w;
-	uint32_t acc = rq->flags & FS_O_ACCMODE, ino = 0;
+	struct fs_rp_create crp;
+	uint32_t acc = rq->flags & FS_O_ACCMODE, ino = 0, made = 0;
 	struct fs_fd *f = NULL;
 	char *path = r->w->path1;
 	int rc, writes;
 
-	if (rq->flags & ~(uint32_t)FS_O_ALL)
+	if (rq->flags & ~(uint32_t)FS_O_ALL_POSIX)
 		return -EINVAL;
 	if (acc == 3)
+		return -EINVAL;
+	/* The reply describes a file this call made: only with O_EXCL. */
+	if ((rq->flags & FS_O_DIRSTAT) && (rq->flags & dirstat) != dirstat)
 		return -EINVAL;
 	writes = acc != FS_O_RDONLY || (rq->flags & FS_O_TRUNC);
 	rc = fs_get_path(r, &rq->path, FS_RQ_END(fs_rq_open), path);
@@ -113,7 +154,7 @@ ext_do_open(struct fs_req *r)
 	atomic_init(&f->refs, 1);
 	f->flags = rq->flags;
 	ext_lock(xv);
-	rc = open_or_create(r, xv, path, rq->flags, rq->mode, &ino);
+	rc = open_or_create(r, xv, path, rq->flags, rq->mode, &ino, &made);
 	if (rc == 0)
 		rc = ext_iget(xv, ino, &in);
 	if (rc < 0)
@@ -141,6 +182,8 @@ ext_do_open(struct fs_req *r)
 		f->xv = xv;
 		f->xino = ino;
 		ext_stat_to_wire(xv, ino, &in, &w);
+		if (rq->flags & FS_O_DIRSTAT)
+			create_reply(xv, &w, made, &crp);
 	}
 unlock:
 	ext_unlock(xv);
@@ -149,6 +192,10 @@ unlock:
 	rc = fs_session_add_fd(r->s, f);
 	if (rc < 0)
 		goto fail;
+	if (rq->flags & FS_O_DIRSTAT) {
+		r->out->m_u.fs_rp_create = crp;
+		return rc;
+	}
 	if (rq->flags & FS_O_STAT) {
 		r->out->m_u.fs_wire_pstat = w;
 		return rc;
@@ -206,6 +253,25 @@ write_locked(struct ext_vol *xv, uint32_t ino, const unsigned char *buf, size_t 
 	return n;
 }
 
+/* The file's attributes after a write into the reply (fsproto.h, struct
+ * fs_rp_io); left zero (nothing said) when the inode cannot be read. */
+static void
+write_reply(struct fs_req *r, struct ext_vol *xv, uint32_t ino) DVS_REQUIRES(xv->lock)
+{
+	struct fs_rp_io *rp = &r->out->m_u.fs_rp_io;
+	struct ext2_inode_large in;
+	struct fs_wire_pstat w;
+
+	if (ext_iget(xv, ino, &in) < 0)
+		return;
+	ext_stat_to_wire(xv, ino, &in, &w);
+	rp->size = w.size;
+	rp->blocks = w.blocks;
+	rp->mtime_ns = w.mtime_ns;
+	rp->ctime_ns = w.ctime_ns;
+	rp->ino = w.ino;
+}
+
 /* ext's write (fs_pwrite_fn). */
 static ssize_t
 ext_write(struct fs_req *r, struct fs_fd *f, const void *buf, size_t len, int64_t off,
@@ -216,6 +282,8 @@ ext_write(struct fs_req *r, struct fs_fd *f, const void *buf, size_t len, int64_
 
 	ext_lock(xv);
 	n = write_locked(xv, f->xino, buf, len, (uint64_t)off, append, end);
+	if (n > 0)
+		write_reply(r, xv, f->xino);
 	ext_unlock(xv);
 	return n;
 }

@@ -127,18 +127,25 @@ ext_set_time(struct ext_vol *xv, struct ext2_inode_large *in, int which,
 }
 
 void
-ext_touch(struct ext_vol *xv, uint32_t ino, int mtime)
+ext_touch_at(struct ext_vol *xv, uint32_t ino, int mtime, const struct timespec *now)
 {
 	struct ext2_inode_large in;
-	struct timespec now;
 
 	if (ext_iget(xv, ino, &in) < 0)
 		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	ext_set_time(xv, &in, 'c', &now);
+	ext_set_time(xv, &in, 'c', now);
 	if (mtime)
-		ext_set_time(xv, &in, 'm', &now);
+		ext_set_time(xv, &in, 'm', now);
 	(void)ext_iput(xv, ino, &in);
+}
+
+void
+ext_touch(struct ext_vol *xv, uint32_t ino, int mtime)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	ext_touch_at(xv, ino, mtime, &now);
 }
 
 void
@@ -370,7 +377,9 @@ ext_new_node_at(struct fs_req *r, struct ext_vol *xv, uint32_t dir, const char *
 	rc = ext_iput(xv, ino, &in);
 	if (rc < 0)
 		return rc;
-	ext_touch(xv, dir, 1);
+	/* The directory changes at the instant the file is made, as one
+	 * create: FS_O_DIRSTAT's reply tells both with one time. */
+	ext_touch_at(xv, dir, 1, &now);
 	*out = ino;
 	return 0;
 }

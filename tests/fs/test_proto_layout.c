@@ -102,6 +102,19 @@ PAYLOAD(dvk_peer_gone);
 	END(fs_rp_open, 24);
 	PAYLOAD(fs_rp_open);
 
+	OFF(fs_rp_create, ino, 0);
+	OFF(fs_rp_create, uid, 4);
+	OFF(fs_rp_create, gid, 8);
+	OFF(fs_rp_create, mode, 12);
+	OFF(fs_rp_create, nlink, 14);
+	OFF(fs_rp_create, blocks, 16);
+	OFF(fs_rp_create, time_ns, 24);
+	OFF(fs_rp_create, dir_ino, 32);
+	OFF(fs_rp_create, dir_flags, 36);
+	OFF(fs_rp_create, dir_size, 40);
+	OFF(fs_rp_create, dir_blocks, 48);
+	SIZE(fs_rp_create, 56);
+
 	OFF(fs_rq_fd, fd, 0);
 	OFF(fs_rq_fd, flags, 4);
 	OFF(fs_rq_fd, atime_ns, 8);
@@ -118,7 +131,13 @@ PAYLOAD(dvk_peer_gone);
 	PAYLOAD(fs_rq_io);
 
 	OFF(fs_rp_io, pos, 0);
-	END(fs_rp_io, 8);
+	OFF(fs_rp_io, size, 8);
+	OFF(fs_rp_io, blocks, 16);
+	OFF(fs_rp_io, mtime_ns, 24);
+	OFF(fs_rp_io, ctime_ns, 32);
+	OFF(fs_rp_io, ino, 40);
+	OFF(fs_rp_io, pad, 44);
+	END(fs_rp_io, 48);
 	PAYLOAD(fs_rp_io);
 
 	OFF(fs_rq_lseek, fd, 0);

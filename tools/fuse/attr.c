@@ -106,6 +106,13 @@ dfuse_make_entry(struct dfuse *d, fuse_ino_t parent, const char *name,
 	return 0;
 }
 
+void
+dfuse_dir_changed(struct dfuse *d, fuse_ino_t dir)
+{
+	if (d->posix)
+		attr_cache_drop(d->dattr, dir);
+}
+
 int
 dfuse_is_alias(struct dfuse *d, fuse_ino_t ino, fuse_ino_t *primary)
 {

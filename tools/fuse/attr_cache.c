@@ -36,7 +36,12 @@
  * moves an epoch on, and attributes asked of the server are kept only if
  * nothing was dropped since the request began: a GETATTR racing with a
  * WRITE to the same file must not put back the size from before the
- * write.  A drop therefore comes after the change has reached the server.
+ * write.  A change whose result the server told (a write's size, blocks
+ * and times; a create's in its directory) patches the copy instead of
+ * voiding it, but only a fresh copy that nothing put, patched or dropped
+ * since the change was sent: the server made the change on the state the
+ * copy shows, so the patched copy is the file as the server has it.  In
+ * any other case the copy goes stale, as after any other change.  A drop therefore comes after the change has reached the server.
  * Each slot notes the epoch of its own last drop, so only a drop of a
  * number of the same slot (or a clear) voids a put: tar's next file
  * overlaps the release of the file before, whose drop must not void the
@@ -56,6 +61,7 @@ struct attr_cache_slot {
 	uint64_t ino;	  /* 0: empty */
 	uint64_t gen;	  /* valid only while equal to attr_cache.gen */
 	uint64_t changed; /* the epoch of the last drop of a number here */
+	uint64_t stamp;	  /* the epoch at which st was last put or patched */
 	int fresh;	  /* 0: st is what the file had before a change */
 	struct dvs_stat st;
 };
@@ -135,6 +141,7 @@ attr_cache_put(struct attr_cache *c, uint64_t ino, const struct dvs_stat *st, ui
 		s->gen = c->gen;
 		s->fresh = 1;
 		s->st = *st;
+		s->stamp = ++c->epoch;
 	} else if (s->ino == ino) {
 		/* Something changed while the server was asked, or the
 		 * number names what is not kept: no older copy either. */
@@ -203,6 +210,35 @@ void
 attr_cache_drop(struct attr_cache *c, uint64_t ino)
 {
 	changed(c, ino, 1);
+}
+
+int
+attr_cache_patch(struct attr_cache *c, uint64_t ino, uint64_t since, const struct attr_patch *p)
+{
+	struct attr_cache_slot *s;
+	int r = 0;
+
+	if (c == NULL || ino == 0)
+		return 0;
+	s = slot_of(c, ino);
+	pthread_mutex_lock(&c->lock);
+	/* Only a copy that nothing touched since the change was asked for:
+	 * the change then came right after what the copy shows. */
+	if (holds(c, s, ino) && s->fresh && s->changed <= since && s->stamp <= since &&
+	    c->cleared <= since && s->st.st_ino == p->server_ino) {
+		s->st.st_size = p->size;
+		s->st.st_blocks = p->blocks;
+		s->st.st_mtim = p->mtime;
+		s->st.st_ctim = p->ctime;
+		r = 1;
+	} else if (s->ino == ino) {
+		s->fresh = 0; /* as attr_cache_stale */
+	}
+	s->changed = ++c->epoch;
+	if (r)
+		s->stamp = s->changed;
+	pthread_mutex_unlock(&c->lock);
+	return r;
 }
 
 void

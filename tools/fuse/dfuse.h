@@ -64,6 +64,21 @@ void attr_cache_stale(struct attr_cache *c, uint64_t ino);
  * file. */
 void attr_cache_drop(struct attr_cache *c, uint64_t ino);
 void attr_cache_clear(struct attr_cache *c);
+/* A change of the server's inode server_ino that set exactly these (a
+ * write: the file; a create: its directory, mtime = ctime). */
+struct attr_patch {
+	uint64_t server_ino;
+	uint64_t size;
+	uint64_t blocks;
+	struct timespec mtime;
+	struct timespec ctime;
+};
+/* After a change of ino that the server described in p, asked for when
+ * the epoch was since: patches a fresh copy untouched since then and
+ * returns 1; else marks it stale (attr_cache_stale) and returns 0.  Puts begun before are void
+ * either way. */
+int attr_cache_patch(struct attr_cache *c, uint64_t ino, uint64_t since,
+		     const struct attr_patch *p);
 
 /* Times of open files kept back for their release (times_defer.c):
  * exclusive POSIX mounts whose server takes them with FS_CLOSE.  Every
@@ -163,6 +178,11 @@ void dfuse_set_owner(fuse_req_t req);
  * that changes the file's times on the server or needs them there; 0 or
  * -errno. */
 int dfuse_times_flush(struct dfuse *d, fuse_ino_t ino);
+
+/* A name in directory dir was made or removed on the server (call it
+ * after the change): on a POSIX volume the directory's size, times and
+ * links changed, so its kept attributes go (FAT's do not change). */
+void dfuse_dir_changed(struct dfuse *d, fuse_ino_t dir);
 
 /* Error for the kernel from a libdvsfs result (negative errno). */
 int dfuse_err(int r);

@@ -448,9 +448,11 @@ main(int argc, char **argv)
 	r = ino_table_new(root.st_ino, &d.itab);
 	if (r >= 0 && d.posix)
 		ino_table_case_sensitive(d.itab);
-	/* A directory's attributes change with its names on ext (mtime,
-	 * links): only FAT's may be kept across them. */
-	if (r >= 0 && d.exclusive && !d.posix)
+	/* Directories' attributes: FAT's do not change with their names;
+	 * ext's do (times, size, links), and every handler that changes a
+	 * name there drops them (dfuse_dir_changed) or, for a create, patches
+	 * them with what the server says it did (attr_cache_patch). */
+	if (r >= 0 && d.exclusive)
 		r = attr_cache_new(S_IFDIR, &d.dattr);
 	if (r >= 0 && d.exclusive)
 		r = dir_names_new(&d.dnames);

@@ -343,6 +343,10 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		r = get_stat(d, ino, have_path ? NULL : fi, &ds);
 	if (to_set != 0)
 		dfuse_alias_changed(d, ino);
+	/* ext: the directory changed on the server; drop what a lookup put
+	 * back meanwhile (FAT's puts are voided by the drop above). */
+	if (d->posix)
+		attr_cache_drop(d->dattr, ino);
 	if (r == 0) /* times the release will set: what the file will show */
 		(void)times_defer_apply(d->tdefer, ino, &ds);
 	if (r == 0 && !dfuse_is_alias(d, ino, &(fuse_ino_t){0}))
@@ -378,6 +382,7 @@ do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t
 	if (r < 0)
 		goto fail;
 	fd = dvs_open_stat(d->fs, path, O_WRONLY | O_CREAT | O_EXCL, mode, &ds);
+	dfuse_dir_changed(d, parent);
 	if (fd < 0) {
 		r = fd;
 		goto fail;
@@ -409,6 +414,7 @@ do_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 		r = dvs_mkdir_stat(d->fs, path, mode, &ds);
 	if (r == -ENOSPC && dfuse_flush_for_space(d))
 		r = dvs_mkdir_stat(d->fs, path, mode, &ds);
+	dfuse_dir_changed(d, parent); /* its links, times and size */
 	if (r >= 0) {
 		dir_names_add(d->dnames, parent, name);
 		if (ds.st_ino == 0)
@@ -442,6 +448,7 @@ remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, int dir)
 	}
 	/* nlink and ctime of the file (and of its other names) changed. */
 	attr_cache_clear(d->fattr);
+	dfuse_dir_changed(d, parent);
 	if (dir) {
 		/* Its number may come back as another file's. */
 		attr_cache_clear(d->dattr);
@@ -486,6 +493,10 @@ do_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpar
 	if (r >= 0)
 		r = dvs_rename2(d->fs, from, to, flags & RENAME_NOREPLACE);
 	dir_names_clear(d->dnames); /* again: nothing tracked meanwhile */
+	/* ext: both directories' times (and links, sizes) changed, and a
+	 * lookup may have put them back meanwhile. */
+	if (d->posix)
+		attr_cache_clear(d->dattr);
 	/* Node ids follow entries on FAT, ctime changes on ext, and a
 	 * replaced file goes. */
 	attr_cache_clear(d->fattr);

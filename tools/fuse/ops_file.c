@@ -81,6 +81,31 @@ set_caching(struct dfuse *d, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 }
 
+/*
+ * The server's create of path, one round trip whose reply carries the new
+ * file's attributes.  Where dvs-fuse keeps an ext directory's attributes
+ * (exclusive POSIX mounts) the reply also tells what the create did to
+ * the directory (*cd): the kernel asks for them again before its next
+ * lookup there.  That reply describes a file made by the call, so the
+ * create is exclusive; the kernel sends CREATE only for a name it found
+ * missing, and should the name exist after all, a caller without O_EXCL
+ * opens it as before (the directory did not change, cd->known 0).
+ */
+static int
+create_call(struct dfuse *d, const char *path, int flags, mode_t mode, struct dvs_stat *ds,
+	    struct dvs_create_dir *cd)
+{
+	int fd;
+
+	memset(cd, 0, sizeof(*cd));
+	if (!d->posix || d->dattr == NULL)
+		return dvs_open_stat(d->fs, path, flags, mode, ds);
+	fd = dvs_create_stat(d->fs, path, flags | O_EXCL, mode, ds, cd);
+	if (fd == -EEXIST && !(flags & O_EXCL))
+		fd = dvs_open_stat(d->fs, path, flags, mode, ds);
+	return fd;
+}
+
 static void
 do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	  struct fuse_file_info *fi)
@@ -88,8 +113,10 @@ do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	struct dfuse *d = dfuse_of(req);
 	struct fuse_entry_param e;
 	char path[FS_WIRE_PATH_MAX];
+	struct dvs_create_dir cd;
 	struct dvs_stat ds;
-	int r, fd;
+	uint64_t dsince;
+	int r, fd, flags;
 
 	dfuse_req_start(d);
 	dfuse_set_owner(req);
@@ -98,11 +125,18 @@ do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		r = ino_table_child_path(d->itab, parent, name, path, sizeof(path));
 	if (r < 0)
 		goto fail;
-	/* One round trip: the reply carries the new file's attributes. */
-	fd = dvs_open_stat(d->fs, path, server_flags(d, fi->flags) | O_CREAT, mode, &ds);
+	flags = server_flags(d, fi->flags) | O_CREAT;
+	dsince = attr_cache_epoch(d->dattr);
+	fd = create_call(d, path, flags, mode, &ds, &cd);
 	if (fd == -ENOSPC && dfuse_flush_for_space(d))
-		fd = dvs_open_stat(d->fs, path, server_flags(d, fi->flags) | O_CREAT, mode,
-				   &ds);
+		fd = create_call(d, path, flags, mode, &ds, &cd);
+	if (cd.known) {
+		struct attr_patch p = {cd.ino, cd.size, cd.blocks, cd.time, cd.time};
+
+		(void)attr_cache_patch(d->dattr, parent, dsince, &p);
+	} else {
+		dfuse_dir_changed(d, parent);
+	}
 	if (fd < 0) {
 		r = fd;
 		goto fail;
@@ -181,6 +215,8 @@ do_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off
 	 struct fuse_file_info *fi)
 {
 	struct dfuse *d = dfuse_of(req);
+	struct dvs_write_stat ws;
+	uint64_t since;
 	ssize_t n;
 
 	/* Times kept back were set before this write (times_defer.c). */
@@ -191,10 +227,21 @@ do_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off
 	}
 	/* buf is libfuse's receive buffer: it is granted to the server as
 	 * is, no copy of ours. */
-	n = dvs_pwrite(d->fs, (int)fi->fh, buf, size, off);
+	since = attr_cache_epoch(d->fattr);
+	n = dvs_pwrite_stat(d->fs, (int)fi->fh, buf, size, off, &ws);
 	if (n == -ENOSPC && dfuse_flush_for_space(d))
-		n = dvs_pwrite(d->fs, (int)fi->fh, buf, size, off);
-	attr_cache_stale(d->fattr, ino); /* size, blocks, times */
+		n = dvs_pwrite_stat(d->fs, (int)fi->fh, buf, size, off, &ws);
+	if (n > 0 && ws.st_ino != 0) {
+		/* The server told the size, blocks and times after the write
+		 * (ext): the kept copy stays true, and the GETATTR the
+		 * kernel sends after a written file's close needs no trip. */
+		struct attr_patch p = {ws.st_ino, ws.st_size, ws.st_blocks, ws.st_mtim,
+				       ws.st_ctim};
+
+		(void)attr_cache_patch(d->fattr, ino, since, &p);
+	} else {
+		attr_cache_stale(d->fattr, ino); /* size, blocks, times */
+	}
 	if (n < 0)
 		fuse_reply_err(req, dfuse_err((int)n));
 	else

@@ -24,6 +24,7 @@ made(fuse_req_t req, fuse_ino_t parent, const char *name, int r, struct dvs_stat
 {
 	struct dfuse *d = dfuse_of(req);
 
+	dfuse_dir_changed(d, parent);
 	if (r >= 0) {
 		dir_names_add(d->dnames, parent, name);
 		if (ds->st_ino == 0)
