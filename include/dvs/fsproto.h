@@ -292,9 +292,11 @@ struct fs_rp_create {
 /*
  * FS_CLOSE with FS_CLOSE_TIMES sets the file's access and modification
  * times (atime_ns, mtime_ns as in FS_UTIMENS, OMIT and NOW included) and
- * its change time to now just before the descriptor closes: a client that
- * kept back a SETATTR of the times of an open file (dvs-fuse on an
- * exclusive POSIX mount) sends it with the release, one round trip less.
+ * its change time to now just before the descriptor closes (both OMIT:
+ * the change time only, as FS_UTIMENS with both OMIT): a client that
+ * kept back a SETATTR of the times of an open file, or a chown or chmod
+ * that changed nothing but the change time (dvs-fuse on an exclusive
+ * POSIX mount), sends it with the release, one round trip less.
  * The descriptor closes even when the times cannot be set (the error is
  * the reply).  A server that does not take the times answers -EOPNOTSUPP
  * (FAT) or, older, ignores the flag: a client asks first with

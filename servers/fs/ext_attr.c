@@ -184,9 +184,10 @@ ext_do_utimens(struct fs_req *r)
 
 /*
  * FS_CLOSE: with FS_CLOSE_TIMES the times a client kept back go to the
- * inode first (fsproto.h), and FS_CLOSE_PROBE says that they can.  The
- * descriptor closes in any case; an unlinked file's inode goes with its
- * last descriptor, so the times are set before.
+ * inode first (fsproto.h; both FS_UTIME_OMIT: the change time only, for
+ * a chown or chmod that changed nothing else), and FS_CLOSE_PROBE says
+ * that they can.  The descriptor closes in any case; an unlinked file's
+ * inode goes with its last descriptor, so the times are set before.
  */
 int
 ext_do_close(struct fs_req *r)
@@ -205,7 +206,7 @@ ext_do_close(struct fs_req *r)
 	f = fs_session_take_fd(r->s, rq->fd);
 	if (f == NULL)
 		return -EBADF;
-	if ((rq->flags & FS_CLOSE_TIMES) && (a.at != FS_UTIME_OMIT || a.mt != FS_UTIME_OMIT)) {
+	if (rq->flags & FS_CLOSE_TIMES) {
 		rc = ext_writable(r);
 		if (rc == 0 && f->xv != NULL) {
 			ext_lock(f->xv);

@@ -181,6 +181,80 @@ setattr_is_noop(struct dfuse *d, fuse_ino_t ino, const struct stat *attr, int to
 }
 
 /*
+ * Times were kept back for ino while its last descriptor was released
+ * (ino_table_open_fd found none after the put): sends what the release did
+ * not take now and replies to req with the file's attributes from dvs-fs.
+ */
+static void
+reply_after_flush(fuse_req_t req, struct dfuse *d, fuse_ino_t ino)
+{
+	struct dvs_stat ds;
+	uint64_t since;
+	int r;
+
+	r = dfuse_times_flush(d, ino);
+	attr_cache_drop(d->fattr, ino);
+	if (r < 0) {
+		fuse_reply_err(req, dfuse_err(r));
+		return;
+	}
+	since = attr_cache_epoch(d->fattr);
+	r = get_stat(d, ino, NULL, &ds);
+	if (r < 0) {
+		fuse_reply_err(req, dfuse_err(r));
+		return;
+	}
+	attr_cache_put(d->fattr, ino, &ds, since, d->posix);
+	reply_attr(req, ino, &ds);
+}
+
+/*
+ * A chown or chmod that leaves the owner and mode of a file open through
+ * an exclusive POSIX mount as they are (tar as root restores both for
+ * every file it makes): on the server it would set only the change time,
+ * which the file's release sets anyway when it carries times kept back
+ * (FS_CLOSE_TIMES; with none kept it sets only the change time).  So it
+ * is kept back as a change of no time (times_defer.c) and answered from
+ * the kept attributes with the change time now, as a kept-back SETATTR
+ * of the times is.  A file with a set-ID bit goes to the server (a chown
+ * clears it there).  Returns 1 when it replied to req.
+ */
+static int
+setattr_defer_same(fuse_req_t req, struct dfuse *d, fuse_ino_t ino, const struct stat *attr,
+		   int to_set)
+{
+	const int ids = FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID | FUSE_SET_ATTR_MODE;
+	const struct timespec none[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
+	struct timespec now;
+	struct dvs_stat ds;
+	uint64_t since;
+
+	if (d->tdefer == NULL || (to_set & ~(ids | FUSE_SET_ATTR_CTIME)) != 0 ||
+	    (to_set & ids) == 0 || ino_table_open_fd(d->itab, ino) < 0)
+		return 0;
+	since = attr_cache_epoch(d->fattr);
+	if (attr_cache_get(d->fattr, ino, &ds) < 0 || dfuse_is_alias(d, ino, &(fuse_ino_t){0}))
+		return 0;
+	if ((ds.st_mode & (S_ISUID | S_ISGID)) != 0 ||
+	    ((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != ds.st_uid) ||
+	    ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != ds.st_gid) ||
+	    ((to_set & FUSE_SET_ATTR_MODE) && (attr->st_mode & 07777) != (ds.st_mode & 07777)))
+		return 0;
+	if (times_defer_put(d->tdefer, ino, none) < 0)
+		return 0;
+	if (ino_table_open_fd(d->itab, ino) < 0) {
+		reply_after_flush(req, d, ino);
+		return 1;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	(void)times_defer_apply(d->tdefer, ino, &ds);
+	ds.st_ctim = now;
+	attr_cache_put(d->fattr, ino, &ds, since, d->posix);
+	reply_attr(req, ino, &ds);
+	return 1;
+}
+
+/*
  * A SETATTR of only the times of a file open through this mount (the
  * kernel's write-back of a written file's mtime at close, tar's futimens)
  * on an exclusive POSIX mount: kept back for the file's release, which
@@ -196,7 +270,7 @@ setattr_defer_times(fuse_req_t req, struct dfuse *d, fuse_ino_t ino,
 	struct timespec ts[2], now;
 	struct dvs_stat ds;
 	uint64_t since;
-	int r, fresh;
+	int fresh;
 	struct stat st;
 
 	if (d->tdefer == NULL || (to_set & ~(times | FUSE_SET_ATTR_CTIME)) != 0 ||
@@ -217,20 +291,7 @@ setattr_defer_times(fuse_req_t req, struct dfuse *d, fuse_ino_t ino,
 	if (ino_table_open_fd(d->itab, ino) < 0) {
 		/* Its last release went meanwhile: send what it did not
 		 * take (and anything kept before) now. */
-		r = dfuse_times_flush(d, ino);
-		attr_cache_drop(d->fattr, ino);
-		if (r < 0) {
-			fuse_reply_err(req, dfuse_err(r));
-			return 1;
-		}
-		since = attr_cache_epoch(d->fattr);
-		r = get_stat(d, ino, NULL, &ds);
-		if (r < 0) {
-			fuse_reply_err(req, dfuse_err(r));
-			return 1;
-		}
-		attr_cache_put(d->fattr, ino, &ds, since, d->posix);
-		reply_attr(req, ino, &ds);
+		reply_after_flush(req, d, ino);
 		return 1;
 	}
 	(void)times_defer_apply(d->tdefer, ino, &ds);
@@ -272,7 +333,8 @@ do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		reply_attr(req, ino, &ds);
 		return;
 	}
-	if (setattr_defer_times(req, d, ino, attr, to_set))
+	if (setattr_defer_times(req, d, ino, attr, to_set) ||
+	    setattr_defer_same(req, d, ino, attr, to_set))
 		return;
 	/* Times kept back go first when this change sets times too (the
 	 * later wins) or makes the server set them (truncate); a chmod or
