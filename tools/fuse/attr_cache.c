@@ -14,8 +14,10 @@
  * again before the next lookup there: one round trip per file created or
  * removed.  On FAT a directory's attributes do not depend on its contents
  * (size 0, one cluster of blocks, times of its own entry, which the engine
- * sets only at mkdir and utimens); on ext they do, so only FAT mounts keep
- * directories (main.c).
+ * sets only at mkdir and utimens); on ext they do: a create patches the
+ * kept copy with what dvs-fs says the create did to the directory
+ * (attr_cache_patch), every other change of a name in it drops the copy
+ * (dfuse_dir_changed).
  *
  * What keeps a copy true: on an exclusive mount only this dvs-fuse changes
  * the volume, so attributes change only through a request that passes

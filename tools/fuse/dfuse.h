@@ -38,7 +38,7 @@ int dir_names_absent(struct dir_names *c, uint64_t dir, const char *name);
 void dir_names_clear(struct dir_names *c);
 
 /* Attributes on an exclusive mount (attr_cache.c), one table for regular
- * files, one for FAT's directories: GETATTR, and a SETATTR that changes
+ * files, one for directories: GETATTR, and a SETATTR that changes
  * nothing, answered without a round trip.  Every call takes NULL (no
  * cache: nothing kept, nothing found) and locks itself.  A handler that
  * changes a file on the server marks it stale or drops it after the
