@@ -168,14 +168,16 @@ dvk_spin_for(uint32_t peer_cpu, uint32_t cpu)
 	return peer_cpu != cpu && peer_cpu != DVK_CPU_REMOTE;
 }
 /*
- * Waits once for *futex to change, spinning first when spin is given (the
- * peer last ran on another CPU) and its back-off allows: one per thread
- * and kind of wait, as the caller keeps it.  ready(arg) is rechecked after the
+ * Waits once for *futex to change, spinning first when spin is set (the
+ * peer last ran on another CPU) and the back-off bo allows (NULL: none;
+ * one per thread and kind of wait, kept by the caller).  ready(arg) is
+ * rechecked after the
  * sleeping flag is raised, so a wake-up is never lost.  Returns 0 (caller
  * rechecks), -ETIMEDOUT, or -EDVS_NODAEMON.
  */
 int dvk_wait(struct dvk *h, _Atomic uint32_t *futex, _Atomic uint32_t *sleeping,
-	     int (*ready)(void *), void *arg, dvk_deadline_t dl, struct dvs_backoff *spin);
+	     int (*ready)(void *), void *arg, dvk_deadline_t dl, int spin,
+	     struct dvs_backoff *bo);
 void dvk_futex_wake(_Atomic uint32_t *futex);
 int dvk_cpu(void);
 int dvk_check(const struct dvk *h);
