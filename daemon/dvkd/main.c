@@ -159,7 +159,7 @@ loop(int sigfd)
 	dvkd_ep_add(sigfd, &sig_ev);
 	dvkd_ep_add(dvkd.listen_fd, &listen_ev);
 	uint64_t busy_until = 0;
-	struct dvkd_spin spin = { 0, 0 };
+	struct dvs_backoff spin = { 0, 0 };
 	int spinning = 0;
 
 	while (!dvkd.stopping) {

@@ -316,7 +316,7 @@ pump_main(void *arg)
 {
 	struct futex_waitv w[RM_WAITV_MAX];
 	uint64_t spin_until = 0;
-	struct dvkd_spin spin = { 0, 0 };
+	struct dvs_backoff spin = { 0, 0 };
 	int n = 0, retrying, did, full;
 
 	(void)arg;

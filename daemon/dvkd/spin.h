@@ -9,18 +9,15 @@
  * and 20 us polls made a remote round trip 190 us instead of 80-140 us
  * (docs/BENCHMARKS.md, "cluster").  So a thread polls while its polls
  * find work; after one that found nothing it sleeps at once the next 1,
- * then 2, 4, ... DVKD_SPIN_BACKOFF_MAX times before it tries again; and
- * it polls only while a CPU is idle.  One per thread; no locking.
+ * then 2, 4, ... DVKD_SPIN_BACKOFF_MAX times before it tries again (the
+ * rule of include/dvs/backoff.h); and it polls only while a CPU is idle.
  */
 #ifndef DVKD_SPIN_H
 #define DVKD_SPIN_H
 
-#define DVKD_SPIN_BACKOFF_MAX 64u
+#include "dvs/backoff.h"
 
-struct dvkd_spin {
-	unsigned skip;	  /* sleeps left before the next poll */
-	unsigned backoff; /* what skip was set to after the last poll that failed */
-};
+#define DVKD_SPIN_BACKOFF_MAX 64u
 
 /* Whether a CPU is idle beside the caller's (the count of running tasks
  * in /proc/loadavg, read by one thread at most every 200 ms and shared by
@@ -30,27 +27,16 @@ int dvkd_cpu_idle(void);
 
 /* Whether to poll after this batch of work (1) or sleep at once (0). */
 static inline int
-dvkd_spin_ok(struct dvkd_spin *s)
+dvkd_spin_ok(struct dvs_backoff *s)
 {
-	if (s->skip > 0) {
-		s->skip--;
-		return 0;
-	}
-	return dvkd_cpu_idle();
+	return dvs_backoff_may_spin(s) && dvkd_cpu_idle();
 }
 
 /* The end of a poll: it found work, or its time ran out. */
 static inline void
-dvkd_spin_result(struct dvkd_spin *s, int found)
+dvkd_spin_result(struct dvs_backoff *s, int found)
 {
-	if (found) {
-		s->backoff = 0;
-		return;
-	}
-	s->backoff = s->backoff == 0 ? 1 :
-		     s->backoff * 2 > DVKD_SPIN_BACKOFF_MAX ? DVKD_SPIN_BACKOFF_MAX :
-							    s->backoff * 2;
-	s->skip = s->backoff;
+	dvs_backoff_result(s, found, 1, DVKD_SPIN_BACKOFF_MAX);
 }
 
 #endif

@@ -269,7 +269,7 @@ dvk_wait_primary(struct dvk *h, int timeout_ms)
 		if (h->daemon_gone)
 			return -EDVS_NODAEMON;
 		rc = dvk_wait(h, &h->db->futex, &h->db->sleeping, promoted_ready,
-			      h, dl, 0);
+			      h, dl, 0, NULL);
 		if (rc < 0)
 			return rc;
 	}

@@ -230,9 +230,7 @@ ctl_wait(struct dvk *h, uint32_t seq, struct dvkd_msg *rep, int *fds,
 	 * more of them after each spin that failed again (measured: on a
 	 * loaded machine unanswered spins made a round trip ~100 us). */
 	spin_end = 0;
-	if (h->ctl_nospin > 0)
-		h->ctl_nospin--;
-	else if (h->spin_ns > 0)
+	if (h->spin_ns > 0 && dvs_backoff_may_spin(&h->ctl_spin))
 		spin_end = dvk_now_ns() + 4 * h->spin_ns;
 	for (;;) {
 		struct pollfd pfd = { .fd = h->ctl, .events = POLLIN };
@@ -242,14 +240,11 @@ ctl_wait(struct dvk *h, uint32_t seq, struct dvkd_msg *rep, int *fds,
 				rc = dvkd_recv(h->ctl, rep, tmp, 4, &ntmp, MSG_DONTWAIT);
 				if (rc == -EAGAIN)
 					continue;
-				h->ctl_backoff = 0;
+				dvs_backoff_result(&h->ctl_spin, 1, 0, 0);
 				goto got;
 			}
 			spin_end = 0;
-			h->ctl_backoff = h->ctl_backoff == 0 ? DVK_CTL_NOSPIN
-				       : h->ctl_backoff < DVK_CTL_NOSPIN_MAX ? 2 * h->ctl_backoff
-									      : h->ctl_backoff;
-			h->ctl_nospin = h->ctl_backoff;
+			dvs_backoff_result(&h->ctl_spin, 0, DVK_CTL_NOSPIN, DVK_CTL_NOSPIN_MAX);
 		}
 		rc = poll(&pfd, 1, timeout_ms);
 		if (rc < 0 && errno == EINTR)

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "dvs/backoff.h"
 #include "dvs/dvkd_proto.h"
 #include "dvs/ipc.h"
 
@@ -20,6 +21,11 @@
 #define DVK_TICK_MS 50
 /* How long a blocking call spins before sleeping (peer on another CPU). */
 #define DVK_SPIN_NS_DEFAULT 50000
+/* After a spin that ran out, that kind of wait sleeps at once the next
+ * DVK_SPIN_SKIP_FIRST times, doubling up to the max while spins keep
+ * failing (dvs/backoff.h). */
+#define DVK_SPIN_SKIP_FIRST 1u
+#define DVK_SPIN_SKIP_MAX 64u
 /* How long a control call waits for dvkd's answer before -ETIMEDOUT. */
 #define DVK_CTL_TIMEOUT_MS 10000
 
@@ -122,8 +128,7 @@ struct dvk {
 	 * still be working on it (a copy into our staging buffer): the next
 	 * control call, or stage use, waits for that reply first. */
 	uint32_t ctl_stale;
-	int ctl_nospin;	    /* control calls left that do not spin (ctl.c) */
-	int ctl_backoff;    /* what ctl_nospin was last set to; 0 after a good spin */
+	struct dvs_backoff ctl_spin; /* whether a control call spins (ctl.c) */
 };
 
 /* ring.c: the local shared-memory channel */
@@ -164,12 +169,15 @@ dvk_spin_for(uint32_t peer_cpu, uint32_t cpu)
 }
 /*
  * Waits once for *futex to change, spinning first when spin is set (the
- * peer last ran on another CPU).  ready(arg) is rechecked after the
+ * peer last ran on another CPU) and the back-off bo allows (NULL: none;
+ * one per thread and kind of wait, kept by the caller).  ready(arg) is
+ * rechecked after the
  * sleeping flag is raised, so a wake-up is never lost.  Returns 0 (caller
  * rechecks), -ETIMEDOUT, or -EDVS_NODAEMON.
  */
 int dvk_wait(struct dvk *h, _Atomic uint32_t *futex, _Atomic uint32_t *sleeping,
-	     int (*ready)(void *), void *arg, dvk_deadline_t dl, int spin);
+	     int (*ready)(void *), void *arg, dvk_deadline_t dl, int spin,
+	     struct dvs_backoff *bo);
 void dvk_futex_wake(_Atomic uint32_t *futex);
 int dvk_cpu(void);
 int dvk_check(const struct dvk *h);

@@ -8,6 +8,11 @@
 
 #include "dvk_int.h"
 
+/* Whether this thread's waits for a message spin (dvs/backoff.h): a
+ * server whose clients send again at once spins; one whose clients come
+ * from the kernel's FUSE queue mostly sleeps, and leaves the CPU to them. */
+static _Thread_local struct dvs_backoff receive_spin;
+
 static void
 count_error(struct dvk *h, int rc)
 {
@@ -298,7 +303,8 @@ wait_doorbell(struct dvk *h, int (*ready)(void *), void *arg, dvk_deadline_t dl,
 					   (uint32_t)dvk_cpu());
 
 	*spun = 1;
-	return dvk_wait(h, &h->db->futex, &h->db->sleeping, ready, arg, dl, spin);
+	return dvk_wait(h, &h->db->futex, &h->db->sleeping, ready, arg, dl, spin,
+			&receive_spin);
 }
 
 static int

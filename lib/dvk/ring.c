@@ -13,6 +13,12 @@
 
 #include "dvk_int.h"
 
+/* Whether this thread's waits for ring space spin (dvs/backoff.h).  A
+ * wait for a reply always spins (when the server runs on another CPU):
+ * the server is working on it, and backing off there made small files
+ * through dvs mount slower (docs/BENCHMARKS.md, "Spin back-off"). */
+static _Thread_local struct dvs_backoff space_spin;
+
 int
 dvk_ring_check_tail(uint64_t head, uint64_t tail, uint32_t nslots)
 {
@@ -82,7 +88,7 @@ ring_send(struct dvk *h, struct dvk_chan *c, const dvk_msg_t *m, uint32_t seq,
 		}
 		spin = dvk_spin_for(atomic_load_explicit(&r->receiver_cpu, memory_order_relaxed), cpu);
 		rc = dvk_wait(h, &r->space_futex, &r->space_waiting, space_ready,
-			      c, dl, spin);
+			      c, dl, spin, &space_spin);
 		if (rc < 0)
 			return rc;
 	}
@@ -154,7 +160,7 @@ ring_wait_reply(struct dvk *h, struct dvk_chan *c, uint32_t seq, dvk_msg_t *m,
 		spin = dvk_spin_for(atomic_load_explicit(&r->receiver_cpu, memory_order_relaxed),
 				    (uint32_t)dvk_cpu());
 		rc = dvk_wait(h, &r->reply_futex, &r->reply_waiting, reply_ready,
-			      &a, dl, spin);
+			      &a, dl, spin, NULL);
 		if (rc < 0)
 			break;
 	}

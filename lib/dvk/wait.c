@@ -1,6 +1,8 @@
 /*
  * wait.c - how libdvk waits: spin briefly when the peer runs on another
- * CPU (a cross-CPU wake-up of an idle vCPU costs tens of microseconds),
+ * CPU (a cross-CPU wake-up of an idle vCPU costs tens of microseconds) and,
+ * for the waits that back off, the last spins of that kind saw their
+ * event (dvs/backoff.h),
  * then sleep on a futex in shared memory for at most DVK_TICK_MS, so that
  * a peer that corrupts shared words can delay a waiter but never hang it.
  */
@@ -58,24 +60,30 @@ cpu_relax(void)
 
 int
 dvk_wait(struct dvk *h, _Atomic uint32_t *futex, _Atomic uint32_t *sleeping,
-	 int (*ready)(void *), void *arg, dvk_deadline_t dl, int spin)
+	 int (*ready)(void *), void *arg, dvk_deadline_t dl, int spin,
+	 struct dvs_backoff *bo)
 {
 	struct timespec ts;
 	int64_t now, left;
 	uint32_t v;
 	long rc;
 
-	if (spin && h->spin_ns > 0) {
+	if (spin && h->spin_ns > 0 && (bo == NULL || dvs_backoff_may_spin(bo))) {
 		int64_t end = dvk_now_ns() + h->spin_ns;
 		unsigned i;
 
 		for (i = 1;; i++) {
-			if (ready(arg))
+			if (ready(arg)) {
+				if (bo != NULL)
+					dvs_backoff_result(bo, 1, 0, 0);
 				return 0;
+			}
 			cpu_relax();
 			if ((i & 31) == 0 && dvk_now_ns() > end)
 				break;
 		}
+		if (bo != NULL)
+			dvs_backoff_result(bo, 0, DVK_SPIN_SKIP_FIRST, DVK_SPIN_SKIP_MAX);
 	}
 	v = atomic_load_explicit(futex, memory_order_acquire);
 	atomic_store_explicit(sleeping, 1, memory_order_relaxed);

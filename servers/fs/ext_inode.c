@@ -4,6 +4,7 @@
  * xv->lock (ext.h).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -88,15 +89,26 @@ has_extra_times(struct ext_vol *xv, const struct ext2_inode_large *in)
 	       in->i_extra_isize >= EXTRA_TIMES_ISIZE;
 }
 
+/* An inode's time in nanoseconds since the epoch.  The image's bytes are
+ * not trusted: ext4's two epoch bits reach the year 2446, past what 64-bit
+ * nanoseconds hold (2262), and its 30 nanosecond bits can exceed a second;
+ * both are clamped, as the kernel clamps what it cannot represent. */
 static int64_t
 time_ns(uint32_t sec, uint32_t extra, int has_extra)
 {
+	const int64_t max_s = INT64_MAX / 1000000000 - 1;
 	int64_t s = (int32_t)sec;
+	int64_t ns = 0;
 
-	if (!has_extra)
-		return s * 1000000000;
-	s += (int64_t)(extra & 3) << 32;
-	return s * 1000000000 + (extra >> 2);
+	if (has_extra) {
+		s += (int64_t)(extra & 3) << 32;
+		ns = extra >> 2;
+		if (ns > 999999999)
+			ns = 999999999;
+	}
+	if (s > max_s)
+		s = max_s;
+	return s * 1000000000 + ns;
 }
 
 void
