@@ -187,6 +187,11 @@ int dvs_fstat(struct dvsfs *fs, int fd, struct dvs_stat *st);
 int dvs_mkdir(struct dvsfs *fs, const char *path, mode_t mode);
 int dvs_rmdir(struct dvsfs *fs, const char *path);
 int dvs_unlink(struct dvsfs *fs, const char *path);
+/* dvs_unlink that also fills *dir with what the unlink did to the
+ * directory the name was in (st_ino its inode number, st_size, st_blocks
+ * and both times after it; st_ino 0: not told, as on FAT or after an
+ * error). */
+int dvs_unlink_stat(struct dvsfs *fs, const char *path, struct dvs_write_stat *dir);
 /* flags: 0 or RENAME_NOREPLACE (from <stdio.h>/<linux/fs.h>, value 1). */
 int dvs_rename(struct dvsfs *fs, const char *from, const char *to);
 int dvs_rename2(struct dvsfs *fs, const char *from, const char *to, unsigned flags);

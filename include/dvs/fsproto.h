@@ -360,6 +360,23 @@ struct fs_rq_path {
 	uint8_t padding[48];
 };
 /* FS_STAT and FS_FSTAT reply: struct fs_wire_stat. */
+/*
+ * The reply of an FS_UNLINK that removed a name on a POSIX volume: dir_ino
+ * is the directory it was removed from and size, blocks, mtime_ns and
+ * ctime_ns the directory's after the unlink (an unlink changes no other
+ * attribute of it), so a client that keeps the directory's attributes
+ * needs no FS_STAT of it after each unlink.  dir_ino 0 (FAT, an error, or
+ * the directory could not be read back): the fields say nothing.
+ */
+struct fs_rp_unlink {
+	uint64_t size;
+	uint64_t blocks;
+	int64_t mtime_ns;
+	int64_t ctime_ns;
+	uint32_t dir_ino;
+	uint32_t pad;
+	uint8_t padding[16];
+};
 
 /* FS_MKDIR, FS_CHMOD, FS_UTIMENS, FS_TRUNCATE and FS_FTRUNCATE reply on
  * success with the struct fs_wire_stat of the file after the change (ino 0
@@ -539,6 +556,7 @@ DVK_PAYLOAD_ASSERT(fs_rp_io);
 DVK_PAYLOAD_ASSERT(fs_rq_lseek);
 DVK_PAYLOAD_ASSERT(fs_rp_lseek);
 DVK_PAYLOAD_ASSERT(fs_rq_path);
+DVK_PAYLOAD_ASSERT(fs_rp_unlink);
 DVK_PAYLOAD_ASSERT(fs_rq_path_mode);
 DVK_PAYLOAD_ASSERT(fs_rq_rename);
 DVK_PAYLOAD_ASSERT(fs_rq_readdir);

@@ -110,6 +110,7 @@ typedef struct dvk_msg {
 		struct fs_rq_fd fs_rq_fd;
 		struct fs_rq_io fs_rq_io;
 		struct fs_rp_io fs_rp_io;
+		struct fs_rp_unlink fs_rp_unlink;
 		struct fs_rq_lseek fs_rq_lseek;
 		struct fs_rp_lseek fs_rp_lseek;
 		struct fs_rq_path fs_rq_path;

@@ -388,6 +388,28 @@ dvs_rmdir(struct dvsfs *fs, const char *path)
 }
 
 int
+dvs_unlink_stat(struct dvsfs *fs, const char *path, struct dvs_write_stat *dir)
+{
+	struct fs_rp_unlink rp;
+	dvk_msg_t m;
+	int rc;
+
+	memset(dir, 0, sizeof(*dir));
+	rc = dvsfs_path_call(fs, FS_UNLINK, path, 0, &m);
+	if (rc < 0)
+		return rc;
+	rp = m.m_u.fs_rp_unlink;
+	if (rp.dir_ino == 0)
+		return rc;
+	dir->st_ino = rp.dir_ino;
+	dir->st_size = rp.size;
+	dir->st_blocks = rp.blocks;
+	dvsfs_ts_from_ns(rp.mtime_ns, &dir->st_mtim);
+	dvsfs_ts_from_ns(rp.ctime_ns, &dir->st_ctim);
+	return rc;
+}
+
+int
 dvs_unlink(struct dvsfs *fs, const char *path)
 {
 	dvk_msg_t m;

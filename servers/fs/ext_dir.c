@@ -104,8 +104,11 @@ remove_name(struct ext_vol *xv, uint32_t dir, const char *name, uint32_t ino, in
 	return rc;
 }
 
+/* Removes path (a directory only if want_dir, and then only if empty);
+ * *dirp the directory it was in. */
 static int
-remove_locked(struct ext_vol *xv, const char *path, int want_dir) DVS_REQUIRES(xv->lock)
+remove_locked(struct ext_vol *xv, const char *path, int want_dir, uint32_t *dirp)
+	DVS_REQUIRES(xv->lock)
 {
 	struct ext2_inode_large in;
 	const char *name;
@@ -132,7 +135,28 @@ remove_locked(struct ext_vol *xv, const char *path, int want_dir) DVS_REQUIRES(x
 		if (rc == 0)
 			return -ENOTEMPTY;
 	}
+	*dirp = dir;
 	return remove_name(xv, dir, name, ino, want_dir);
+}
+
+/* FS_UNLINK's reply (fsproto.h, struct fs_rp_unlink): directory dir as
+ * it is after the unlink, read back from its inode; left zero (nothing
+ * said) when it cannot be read. */
+static void
+unlink_reply(struct fs_req *r, struct ext_vol *xv, uint32_t dir) DVS_REQUIRES(xv->lock)
+{
+	struct fs_rp_unlink *rp = &r->out->m_u.fs_rp_unlink;
+	struct ext2_inode_large in;
+	struct fs_wire_pstat w;
+
+	if (ext_iget(xv, dir, &in) < 0)
+		return;
+	ext_stat_to_wire(xv, dir, &in, &w);
+	rp->size = w.size;
+	rp->blocks = w.blocks;
+	rp->mtime_ns = w.mtime_ns;
+	rp->ctime_ns = w.ctime_ns;
+	rp->dir_ino = dir;
 }
 
 static int
@@ -140,6 +164,7 @@ remove_call(struct fs_req *r, int want_dir)
 {
 	const struct fs_rq_path *rq = &r->in->m_u.fs_rq_path;
 	struct ext_vol *xv = xvol(r);
+	uint32_t dir = 0;
 	int rc;
 
 	rc = fs_get_path(r, &rq->path, FS_RQ_END(fs_rq_path), r->w->path1);
@@ -149,7 +174,9 @@ remove_call(struct fs_req *r, int want_dir)
 	if (rc < 0)
 		return rc;
 	ext_lock(xv);
-	rc = remove_locked(xv, r->w->path1, want_dir);
+	rc = remove_locked(xv, r->w->path1, want_dir, &dir);
+	if (rc == 0 && !want_dir)
+		unlink_reply(r, xv, dir);
 	ext_unlock(xv);
 	return rc;
 }

@@ -115,6 +115,13 @@ PAYLOAD(dvk_peer_gone);
 	OFF(fs_rp_create, dir_blocks, 48);
 	SIZE(fs_rp_create, 56);
 
+	OFF(fs_rp_unlink, size, 0);
+	OFF(fs_rp_unlink, blocks, 8);
+	OFF(fs_rp_unlink, mtime_ns, 16);
+	OFF(fs_rp_unlink, ctime_ns, 24);
+	OFF(fs_rp_unlink, dir_ino, 32);
+	SIZE(fs_rp_unlink, 56);
+
 	OFF(fs_rq_fd, fd, 0);
 	OFF(fs_rq_fd, flags, 4);
 	OFF(fs_rq_fd, atime_ns, 8);

@@ -46,8 +46,9 @@ EOF
 # seen.py check DIR SHOWN: what make saw at moments (SHOWN) against now.  A
 # dump taken through the mount before a remount must equal the one after
 # it, field for field: what dvs-fuse answered from the attributes it kept
-# (a write's size and times, a create's directory times and size, a
-# chown or chmod that changed nothing) is what the volume holds.
+# (a write's size and times, a create's or an unlink's directory times
+# and size, a chown or chmod that changed nothing) is what the volume
+# holds.
 cat >"$T/seen.py" <<'EOF'
 import json, os, stat, sys, time
 op, d = sys.argv[1], sys.argv[2]
@@ -150,6 +151,20 @@ shown["c/w"] = {k: getattr(s, k) for k in ("st_ino", "st_mode", "st_nlink", "st_
                 "st_gid", "st_size", "st_blocks", "st_mtime_ns")}
 os.close(fd)
 shown["c"] = st(f"{d}/c")
+# Unlinks: the directory's attributes after each come from dvs-fs's
+# reply to it (ext), and must be the volume's.
+os.mkdir(f"{d}/u")
+for i in range(12):
+    with open(f"{d}/u/n{i}", "wb") as f:
+        f.write(b"u" * 100)
+last = st(f"{d}/u")
+for i in range(10):
+    os.unlink(f"{d}/u/n{i}")
+    now = st(f"{d}/u")
+    if now["st_mtime_ns"] <= last["st_mtime_ns"] or now["st_ctime_ns"] < now["st_mtime_ns"]:
+        fail(f"{d}/u: its times did not move with the unlink of n{i}: {last} -> {now}")
+    last = now
+shown["u"] = last
 with open(sys.argv[3], "w") as f:
     json.dump(shown, f)
 EOF

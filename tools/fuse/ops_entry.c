@@ -498,19 +498,29 @@ static void
 remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, int dir)
 {
 	struct dfuse *d = dfuse_of(req);
+	uint64_t dsince = attr_cache_epoch(d->dattr);
 	char path[FS_WIRE_PATH_MAX];
+	struct dvs_write_stat ds = {0};
 	int r;
 
 	r = child_path(d, parent, name, path, sizeof(path));
 	if (r >= 0)
-		r = dir ? dvs_rmdir(d->fs, path) : dvs_unlink(d->fs, path);
+		r = dir ? dvs_rmdir(d->fs, path) : dvs_unlink_stat(d->fs, path, &ds);
 	if (r >= 0) {
 		ino_table_unlinked(d->itab, parent, name);
 		dir_names_remove(d->dnames, parent, name);
 	}
 	/* nlink and ctime of the file (and of its other names) changed. */
 	attr_cache_clear(d->fattr);
-	dfuse_dir_changed(d, parent);
+	if (d->posix && ds.st_ino != 0) {
+		/* What the unlink did to the directory, as dvs-fs says (ext). */
+		struct attr_patch p = {ds.st_ino, ds.st_size, ds.st_blocks, ds.st_mtim,
+				       ds.st_ctim};
+
+		(void)attr_cache_patch(d->dattr, parent, dsince, &p);
+	} else {
+		dfuse_dir_changed(d, parent);
+	}
 	if (dir) {
 		/* Its number may come back as another file's. */
 		attr_cache_clear(d->dattr);
