@@ -127,6 +127,9 @@ int ext_parent(struct ext_vol *xv, const char *path, uint32_t *dir, const char *
 void ext_stat_to_wire(struct ext_vol *xv, uint32_t ino, const struct ext2_inode_large *in,
 		      struct fs_wire_pstat *w)
 	DVS_REQUIRES(xv->lock);
+/* The stat of ino as the inode now is: 0, or <0 if it cannot be read. */
+int ext_stat_ino(struct ext_vol *xv, uint32_t ino, struct fs_wire_pstat *w)
+	DVS_REQUIRES(xv->lock);
 /* The stat of ino into the reply payload (left zero on failure). */
 void ext_reply_stat(struct fs_req *r, struct ext_vol *xv, uint32_t ino)
 	DVS_REQUIRES(xv->lock);

@@ -146,12 +146,10 @@ static void
 unlink_reply(struct fs_req *r, struct ext_vol *xv, uint32_t dir) DVS_REQUIRES(xv->lock)
 {
 	struct fs_rp_unlink *rp = &r->out->m_u.fs_rp_unlink;
-	struct ext2_inode_large in;
 	struct fs_wire_pstat w;
 
-	if (ext_iget(xv, dir, &in) < 0)
+	if (ext_stat_ino(xv, dir, &w) < 0)
 		return;
-	ext_stat_to_wire(xv, dir, &in, &w);
 	rp->size = w.size;
 	rp->blocks = w.blocks;
 	rp->mtime_ns = w.mtime_ns;

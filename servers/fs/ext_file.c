@@ -78,7 +78,6 @@ static void
 create_reply(struct ext_vol *xv, const struct fs_wire_pstat *w, uint32_t dir,
 	     struct fs_rp_create *rp) DVS_REQUIRES(xv->lock)
 {
-	struct ext2_inode_large in;
 	struct fs_wire_pstat dw;
 
 	memset(rp, 0, sizeof(*rp));
@@ -91,9 +90,8 @@ create_reply(struct ext_vol *xv, const struct fs_wire_pstat *w, uint32_t dir,
 	rp->time_ns = w->mtime_ns;
 	rp->dir_ino = dir;
 	if (w->size != 0 || w->atime_ns != w->mtime_ns || w->ctime_ns != w->mtime_ns ||
-	    ext_iget(xv, dir, &in) < 0)
+	    ext_stat_ino(xv, dir, &dw) < 0)
 		return;
-	ext_stat_to_wire(xv, dir, &in, &dw);
 	if (dw.mtime_ns != w->mtime_ns || dw.ctime_ns != w->mtime_ns)
 		return;
 	rp->dir_flags = FS_CREATE_DIR_TIMES;
@@ -259,12 +257,10 @@ static void
 write_reply(struct fs_req *r, struct ext_vol *xv, uint32_t ino) DVS_REQUIRES(xv->lock)
 {
 	struct fs_rp_io *rp = &r->out->m_u.fs_rp_io;
-	struct ext2_inode_large in;
 	struct fs_wire_pstat w;
 
-	if (ext_iget(xv, ino, &in) < 0)
+	if (ext_stat_ino(xv, ino, &w) < 0)
 		return;
-	ext_stat_to_wire(xv, ino, &in, &w);
 	rp->size = w.size;
 	rp->blocks = w.blocks;
 	rp->mtime_ns = w.mtime_ns;

@@ -179,13 +179,25 @@ ext_stat_to_wire(struct ext_vol *xv, uint32_t ino, const struct ext2_inode_large
 	w->nlink = in->i_links_count;
 }
 
+int
+ext_stat_ino(struct ext_vol *xv, uint32_t ino, struct fs_wire_pstat *w)
+{
+	struct ext2_inode_large in;
+	int rc;
+
+	rc = ext_iget(xv, ino, &in);
+	if (rc == 0)
+		ext_stat_to_wire(xv, ino, &in, w);
+	return rc;
+}
+
 void
 ext_reply_stat(struct fs_req *r, struct ext_vol *xv, uint32_t ino)
 {
-	struct ext2_inode_large in;
+	struct fs_wire_pstat w;
 
-	if (ext_iget(xv, ino, &in) == 0)
-		ext_stat_to_wire(xv, ino, &in, &r->out->m_u.fs_wire_pstat);
+	if (ext_stat_ino(xv, ino, &w) == 0)
+		r->out->m_u.fs_wire_pstat = w;
 }
 
 int
